@@ -1,0 +1,211 @@
+#include "app/config.hpp"
+
+#include <cstdlib>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+
+#include <toml++/toml.h>
+
+namespace md::app {
+namespace {
+
+struct Key {
+  const char* name;
+  const char* description;
+  // Reads a value from text (env) or TOML node; returns false if it does not fit.
+  std::function<bool(Config&, const std::string&)> set;
+  std::function<std::string(const Config&)> get;
+};
+
+template <typename T>
+bool parse_number(const std::string& text, T& out, double lo, double hi) {
+  try {
+    size_t used = 0;
+    double v = std::stod(text, &used);
+    if (used != text.size() || v < lo || v > hi) return false;
+    if constexpr (std::is_integral_v<T>) {
+      if (v != static_cast<double>(static_cast<long long>(v))) return false;
+    }
+    out = static_cast<T>(v);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+template <typename T>
+Key number(const char* name, const char* description, T Config::*field, double lo, double hi) {
+  return Key{name, description,
+             [=](Config& c, const std::string& t) { return parse_number(t, c.*field, lo, hi); },
+             [=](const Config& c) {
+               std::ostringstream s;
+               s << c.*field;
+               return s.str();
+             }};
+}
+
+template <typename T>
+Key rule(const char* name, const char* description, T domain::ValidationRules::*field, double lo,
+         double hi) {
+  return Key{name, description,
+             [=](Config& c, const std::string& t) { return parse_number(t, c.rules.*field, lo, hi); },
+             [=](const Config& c) {
+               std::ostringstream s;
+               s << c.rules.*field;
+               return s.str();
+             }};
+}
+
+Key window_key(const char* name, const char* description, int domain::WindowRules::*field) {
+  return Key{name, description,
+             [=](Config& c, const std::string& t) {
+               return parse_number(t, c.rules.window.*field, 1, 10);
+             },
+             [=](const Config& c) { return std::to_string(c.rules.window.*field); }};
+}
+
+Key rate_key(const char* name, double domain::DefaultRates::*field) {
+  return Key{name, "class default daily consumption of the zone, kWh/day (rules §7 step 3)",
+             [=](Config& c, const std::string& t) {
+               return parse_number(t, c.rules.default_rates.*field, 0, 1000);
+             },
+             [=](const Config& c) {
+               std::ostringstream s;
+               s << c.rules.default_rates.*field;
+               return s.str();
+             }};
+}
+
+Key text_key(const char* name, const char* description, std::string Config::*field) {
+  return Key{name, description,
+             [=](Config& c, const std::string& t) {
+               c.*field = t;
+               return true;
+             },
+             [=](const Config& c) { return c.*field; }};
+}
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> all = {
+      window_key("window.days_before_end", "days at the end of month M that belong to window(M)",
+                 &domain::WindowRules::days_before_end),
+      window_key("window.last_day", "last day of month M+1 that belongs to window(M)",
+                 &domain::WindowRules::last_day),
+      rule("rollover.max_factor", "a wrap is a rollover if it is at most this × expected",
+           &domain::ValidationRules::rollover_max_factor, 0, 100),
+      rule("physical.max_kw", "the largest household load, kW: more is impossible",
+           &domain::ValidationRules::physical_max_kw, 1, 1000),
+      rule("high.factor", "an advance above this × expected may be flagged high",
+           &domain::ValidationRules::high_factor, 1, 100),
+      rule("high.min_kwh", "...and only when it exceeds expected by more than this many kWh",
+           &domain::ValidationRules::high_min_kwh, 0, 100000),
+      rate_key("estimation.default_kwh_per_day.total", &domain::DefaultRates::total),
+      rate_key("estimation.default_kwh_per_day.day", &domain::DefaultRates::day),
+      rate_key("estimation.default_kwh_per_day.night", &domain::DefaultRates::night),
+      rate_key("estimation.default_kwh_per_day.peak", &domain::DefaultRates::peak),
+      rate_key("estimation.default_kwh_per_day.half_peak", &domain::DefaultRates::half_peak),
+      rate_key("estimation.default_kwh_per_day.night3", &domain::DefaultRates::night3),
+      number("account.digits", "digits of an account number", &Config::account_digits, 6, 16),
+      text_key("server.listen", "HOST:PORT to serve HTTP on", &Config::listen),
+      number("server.threads", "HTTP threads (0: one per core)", &Config::threads, 0, 256),
+      number("server.body_limit", "largest request body, bytes", &Config::body_limit, 1024,
+             64.0 * 1024 * 1024),
+      number("server.header_limit", "largest request head, bytes", &Config::header_limit, 1024,
+             1024 * 1024),
+      number("server.request_timeout", "seconds to receive one whole request",
+             &Config::request_timeout_s, 1, 3600),
+      number("server.idle_timeout", "seconds a keep-alive connection may stay idle",
+             &Config::idle_timeout_s, 1, 3600),
+      number("server.max_connections", "open connections beyond which new ones are closed",
+             &Config::max_connections, 1, 1000000),
+      number("server.json_max_depth", "deepest nesting accepted in a JSON body",
+             &Config::json_max_depth, 2, 256),
+      number("ingest.max_batch", "submissions per group commit at most",
+             &Config::ingest_max_batch, 1, 100000),
+      number("ingest.max_queue", "queued submissions beyond which new ones get 503",
+             &Config::ingest_max_queue, 1, 10000000),
+      text_key("log.level", "trace, debug, info, warn, error", &Config::log_level),
+      Key{"log.json", "true: one JSON object per log line",
+          [](Config& c, const std::string& t) {
+            if (t != "true" && t != "false") return false;
+            c.log_json = t == "true";
+            return true;
+          },
+          [](const Config& c) { return std::string(c.log_json ? "true" : "false"); }},
+  };
+  return all;
+}
+
+std::string env_name(std::string name) {
+  std::string out = "METERDESK_";
+  for (char c : name) out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::optional<std::string> node_text(const toml::node& n) {
+  if (auto s = n.value<std::string>(); s && n.is_string()) return *s;
+  if (n.is_integer()) return std::to_string(*n.value<std::int64_t>());
+  if (n.is_floating_point()) {
+    std::ostringstream s;
+    s.precision(17);
+    s << *n.value<double>();
+    return s.str();
+  }
+  if (n.is_boolean()) return *n.value<bool>() ? "true" : "false";
+  return std::nullopt;
+}
+
+}  // namespace
+
+Config load_config(const std::optional<std::string>& file) {
+  Config c;
+  if (file) {
+    toml::table table;
+    try {
+      table = toml::parse_file(*file);
+    } catch (const toml::parse_error& e) {
+      std::ostringstream s;
+      s << *file << ": " << e.description() << " (line " << e.source().begin.line << ")";
+      throw std::runtime_error(s.str());
+    }
+    // Unknown keys are errors: a misspelt key silently ignored is a wrong setting in production.
+    std::function<void(const toml::table&, const std::string&)> walk =
+        [&](const toml::table& t, const std::string& prefix) {
+          for (const auto& [k, node] : t) {
+            std::string name = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+            if (auto sub = node.as_table()) {
+              walk(*sub, name);
+              continue;
+            }
+            const Key* key = nullptr;
+            for (const auto& candidate : keys())
+              if (name == candidate.name) key = &candidate;
+            if (!key) throw std::runtime_error(*file + ": unknown key " + name);
+            auto text = node_text(node);
+            if (!text || !key->set(c, *text))
+              throw std::runtime_error(*file + ": " + name + " has an invalid value");
+          }
+        };
+    walk(table, "");
+  }
+  for (const auto& key : keys()) {
+    std::string var = env_name(key.name);
+    if (const char* v = std::getenv(var.c_str())) {
+      if (!key.set(c, v)) throw std::runtime_error(var + " has an invalid value: " + v);
+    }
+  }
+  if (c.rules.window.days_before_end + c.rules.window.last_day > 20)
+    throw std::runtime_error("window.days_before_end + window.last_day is too long");
+  return c;
+}
+
+std::vector<ConfigKey> config_keys() {
+  std::vector<ConfigKey> out;
+  Config defaults;
+  for (const auto& k : keys())
+    out.push_back(ConfigKey{k.name, env_name(k.name), k.description, k.get(defaults)});
+  return out;
+}
+
+}  // namespace md::app

@@ -1,0 +1,43 @@
+// Configuration: defaults are the values of rules.md; a TOML file (--config) overrides them and
+// METERDESK_<SECTION>_<KEY> environment variables override both. See docs/configuration.md.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/validation.hpp"
+
+namespace md::app {
+
+struct Config {
+  domain::ValidationRules rules;
+  int account_digits = 10;
+
+  std::string listen = "127.0.0.1:8080";
+  int threads = 0;
+  std::size_t body_limit = 64 * 1024;
+  std::size_t header_limit = 8 * 1024;
+  int request_timeout_s = 15;
+  int idle_timeout_s = 60;
+  int max_connections = 10000;
+  int json_max_depth = 16;
+
+  std::size_t ingest_max_batch = 512;
+  std::size_t ingest_max_queue = 50000;
+
+  std::string log_level = "info";
+  bool log_json = false;
+};
+
+struct ConfigKey {
+  std::string name;  // "window.last_day"
+  std::string env;   // "METERDESK_WINDOW_LAST_DAY"
+  std::string description;
+  std::string default_value;
+};
+
+// Throws std::runtime_error naming the file, key or variable that is wrong.
+Config load_config(const std::optional<std::string>& file);
+std::vector<ConfigKey> config_keys();
+
+}  // namespace md::app

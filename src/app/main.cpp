@@ -1,0 +1,201 @@
+// The `meterdesk` command line: wiring of configuration, store, service and channels.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/config.hpp"
+#include "channels/http/api.hpp"
+#include "channels/http/server.hpp"
+#include "service/accounts.hpp"
+#include "service/demo_data.hpp"
+#include "service/ingestor.hpp"
+#include "store/store.hpp"
+
+namespace {
+
+using namespace md;
+
+struct Common {
+  std::string db = "meterdesk.db";
+  std::string now;
+  std::string config;
+};
+
+void add_common(CLI::App* cmd, Common& c) {
+  cmd->add_option("--db", c.db, "database: a SQLite file path")->capture_default_str();
+  cmd->add_option("--now", c.now,
+                  "fix the business clock at this ISO-8601 instant (tests and demos)");
+  cmd->add_option("--config", c.config, "TOML configuration file")->check(CLI::ExistingFile);
+}
+
+struct Context {
+  app::Config config;
+  service::Clock clock;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<service::Submissions> submissions;
+};
+
+Context open(const Common& c, bool migrate = true) {
+  Context ctx{app::load_config(c.config.empty() ? std::nullopt : std::optional(c.config)),
+              service::Clock{}, nullptr, nullptr};
+  if (!c.now.empty()) {
+    auto t = domain::parse_instant(c.now);
+    if (!t) throw std::runtime_error("--now must be an ISO-8601 instant, e.g. 2026-11-30T10:00:00+02:00");
+    ctx.clock = service::Clock{*t};
+  }
+  ctx.store = store::open_store(c.db);
+  if (migrate) ctx.store->migrate();
+  ctx.submissions = std::make_unique<service::Submissions>(
+      service::ServiceConfig{ctx.config.rules, ctx.config.account_digits});
+  return ctx;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int report(const service::ImportReport& r, const char* what) {
+  if (r.ok()) {
+    std::printf("imported %d %s", r.imported, what);
+    if (r.replayed) std::printf(" (%d already imported earlier, skipped)", r.replayed);
+    std::printf("\n");
+    return 0;
+  }
+  std::fprintf(stderr, "nothing imported: %zu problem(s)\n", r.errors.size());
+  for (const auto& e : r.errors) std::fprintf(stderr, "  %s\n", e.c_str());
+  return 1;
+}
+
+void setup_logging(const app::Config& config) {
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  if (config.log_json)
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%v"})");
+}
+
+int serve(const Common& c, const std::string& listen_override) {
+  Context ctx = open(c);
+  setup_logging(ctx.config);
+  auto [host, port] = http::split_host_port(listen_override.empty() ? ctx.config.listen
+                                                                     : listen_override);
+  obs::Metrics metrics;
+  service::Ingestor ingestor(*ctx.store, *ctx.submissions, ctx.clock, &metrics,
+                             service::IngestOptions{ctx.config.ingest_max_batch,
+                                                    ctx.config.ingest_max_queue});
+  http::Api api(http::ApiContext{*ctx.store, ingestor, metrics, ctx.submissions->config(),
+                                 ctx.clock, ctx.config.json_max_depth});
+  http::ServerOptions options;
+  options.address = host;
+  options.port = port;
+  options.threads = ctx.config.threads;
+  options.body_limit = ctx.config.body_limit;
+  options.header_limit = ctx.config.header_limit;
+  options.request_timeout = std::chrono::seconds(ctx.config.request_timeout_s);
+  options.idle_timeout = std::chrono::seconds(ctx.config.idle_timeout_s);
+  options.max_connections = ctx.config.max_connections;
+  http::Server server(options, [&api](http::Request&& r, http::Respond done) {
+    api.handle(std::move(r), std::move(done));
+  }, &metrics);
+  std::uint16_t bound = server.listen();
+  spdlog::info("meterdesk {} serving http://{}:{} (db {}, schema {}{})", "0.1.0", host, bound,
+               c.db, ctx.store->schema_version(),
+               ctx.clock.fixed() ? ", clock fixed at " + domain::format_kyiv(ctx.clock.now()) : "");
+  std::fflush(stdout);
+  server.run();
+  spdlog::info("stopping: finishing queued submissions");
+  ingestor.stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"meterdesk: meter readings for an electricity distribution system operator"};
+  app.require_subcommand(1);
+  Common common;
+
+  auto* serve_cmd = app.add_subcommand("serve", "serve the HTTP API (and channels)");
+  add_common(serve_cmd, common);
+  std::string listen;
+  serve_cmd->add_option("--listen", listen, "HOST:PORT (default from server.listen, 127.0.0.1:8080)");
+
+  auto* migrate_cmd = app.add_subcommand("migrate", "apply pending schema migrations");
+  add_common(migrate_cmd, common);
+
+  auto* accounts_cmd = app.add_subcommand("import-accounts", "import accounts and meters from CSV");
+  add_common(accounts_cmd, common);
+  std::string accounts_file;
+  accounts_cmd->add_option("FILE", accounts_file, std::string("CSV with the header ") +
+                                                      std::string(service::kAccountsHeader))
+      ->required();
+
+  auto* readings_cmd = app.add_subcommand("import-readings", "import readings from CSV");
+  add_common(readings_cmd, common);
+  std::string readings_file;
+  readings_cmd->add_option("FILE", readings_file, std::string("CSV with the header ") +
+                                                      std::string(service::kReadingsHeader))
+      ->required();
+
+  auto* demo_cmd = app.add_subcommand("demo-data", "create synthetic accounts with history");
+  add_common(demo_cmd, common);
+  int demo_accounts = 1000;
+  demo_cmd->add_option("--accounts", demo_accounts, "how many accounts")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  std::uint64_t seed = 2026;
+  demo_cmd->add_option("--seed", seed, "random seed")->capture_default_str();
+
+  auto* config_cmd = app.add_subcommand("config", "list every configuration key and its default");
+  add_common(config_cmd, common);
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*serve_cmd) return serve(common, listen);
+    if (*migrate_cmd) {
+      Context ctx = open(common, false);
+      int before = ctx.store->schema_version();
+      int after = ctx.store->migrate();
+      std::printf("schema version %d (was %d)\n", after, before);
+      return 0;
+    }
+    if (*accounts_cmd) {
+      Context ctx = open(common);
+      return report(service::import_accounts(*ctx.store, *ctx.submissions,
+                                             read_file(accounts_file), ctx.clock.now()),
+                    "accounts");
+    }
+    if (*readings_cmd) {
+      Context ctx = open(common);
+      return report(service::import_readings(*ctx.store, *ctx.submissions,
+                                             read_file(readings_file), ctx.clock.now()),
+                    "readings");
+    }
+    if (*demo_cmd) {
+      Context ctx = open(common);
+      auto s = service::generate_demo_data(*ctx.store, *ctx.submissions, demo_accounts,
+                                           ctx.clock.now(), seed);
+      std::printf("created %d accounts with %d readings\n", s.accounts, s.readings);
+      for (const auto& e : s.examples)
+        std::printf("  account %s  meter %s  (%d zone%s)\n", e.account.c_str(),
+                    e.meter_serial.c_str(), e.zones, e.zones > 1 ? "s" : "");
+      return 0;
+    }
+    if (*config_cmd) {
+      for (const auto& k : app::config_keys())
+        std::printf("%-42s %-52s %s\n", k.name.c_str(), k.env.c_str(), k.default_value.c_str());
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "meterdesk: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,332 @@
+#include "channels/http/api.hpp"
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "dialog/messages.hpp"
+
+namespace md::http {
+
+using json = nlohmann::ordered_json;
+using service::SubmitOutcome;
+
+bool json_depth_within(std::string_view body, int max_depth) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+Response json_response(int status, const json& body, std::string route) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.route = std::move(route);
+  return r;
+}
+
+Response problem(int status, std::string_view code, const std::string& message,
+                 std::string route) {
+  return json_response(status, json{{"status", "error"}, {"code", code}, {"message", message}},
+                       std::move(route));
+}
+
+Response bad_request(dialog::Lang lang, const std::string& reason, std::string route) {
+  return problem(400, "bad_request", dialog::message(lang, "bad_request", {{"reason", reason}}),
+                 std::move(route));
+}
+
+constexpr const char* kReadingsRoute = "/api/v1/readings";
+constexpr const char* kHistoryRoute = "/api/v1/accounts/{account}/readings";
+
+std::map<std::string, std::string> params_of(const domain::Rejection& r) {
+  auto p = r.params;
+  if (r.zone) p["zone"] = std::string(domain::zone_name(*r.zone));
+  return p;
+}
+
+// Maps the outcome of the one submission path onto HTTP.
+Response outcome_response(const SubmitOutcome& o, dialog::Lang lang) {
+  switch (o.status) {
+    case SubmitOutcome::Status::accepted: {
+      Response r;
+      r.status = 201;
+      r.body = o.receipt_json;
+      r.route = kReadingsRoute;
+      return r;
+    }
+    case SubmitOutcome::Status::replayed: {
+      Response r;
+      r.status = 201;
+      r.body = o.receipt_json;
+      r.headers.emplace_back("Idempotent-Replayed", "true");
+      r.route = kReadingsRoute;
+      return r;
+    }
+    case SubmitOutcome::Status::not_found:
+      return problem(404, "not_found", dialog::message(lang, "not_found"), kReadingsRoute);
+    case SubmitOutcome::Status::rejected: {
+      const domain::Rejection& rej = *o.rejection;
+      json body{{"status", "rejected"},
+                {"code", rej.code},
+                {"message", dialog::message(lang, rej.code, params_of(rej))}};
+      if (rej.zone) body["zone"] = domain::zone_name(*rej.zone);
+      if (rej.params.count("previous")) {
+        body["previous"] = {{"value", std::stoll(rej.params.at("previous"))},
+                            {"date", rej.params.at("previous_date")}};
+      }
+      if (rej.suggestion) {
+        body["suggestion"] = *rej.suggestion;
+        body["hint"] = dialog::message(lang, "suggestion",
+                                       {{"value", std::to_string(*rej.suggestion)}});
+      }
+      return json_response(422, body, kReadingsRoute);
+    }
+    case SubmitOutcome::Status::needs_confirmation: {
+      json readings = json::object(), consumption = json::object(), expected = json::object(),
+           suggestions = json::object();
+      for (const auto& reg : o.validation.registers) {
+        std::string zone(domain::zone_name(reg.zone));
+        readings[zone] = reg.value;
+        if (reg.advance) consumption[zone] = *reg.advance;
+        if (reg.expected) expected[zone] = static_cast<std::int64_t>(std::llround(*reg.expected));
+        if (reg.suggestion) suggestions[zone] = *reg.suggestion;
+      }
+      json body{{"status", "needs_confirmation"},
+                {"reason", "high"},
+                {"message", dialog::message(lang, "high")},
+                {"readings", readings},
+                {"consumption", consumption},
+                {"expected", expected},
+                {"confirm_with", {{"confirm", true}}}};
+      if (!suggestions.empty()) body["suggestions"] = suggestions;
+      return json_response(409, body, kReadingsRoute);
+    }
+    case SubmitOutcome::Status::unavailable:
+      break;
+  }
+  Response r = problem(503, "unavailable", dialog::message(lang, "unavailable"), kReadingsRoute);
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+std::string value_text(const json& v) {
+  if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
+  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%.6f", v.get<double>());
+  return buf;
+}
+
+// Decodes the body into a request, or says what is wrong with it.
+std::optional<std::string> decode(const json& body, service::SubmitRequest& req) {
+  if (!body.is_object()) return "the body must be a JSON object";
+  for (const auto& [key, value] : body.items()) {
+    if (key == "account") {
+      if (!value.is_string()) return "account must be a string of digits";
+      req.account = value.get<std::string>();
+    } else if (key == "meter_serial") {
+      if (!value.is_string()) return "meter_serial must be a string";
+      req.meter_serial = value.get<std::string>();
+    } else if (key == "readings") {
+      if (!value.is_object()) return "readings must be an object of zone: value";
+      for (const auto& [zone, v] : value.items()) {
+        if (zone.size() > 32) return "unknown zone name";
+        if (v.is_number()) req.values.emplace_back(zone, value_text(v));
+        else if (v.is_string() && v.get<std::string>().size() <= 64)
+          req.values.emplace_back(zone, v.get<std::string>());
+        else return "readings." + zone + " must be a number";
+      }
+    } else if (key == "confirm") {
+      if (!value.is_boolean()) return "confirm must be true or false";
+      req.confirmed = value.get<bool>();
+    } else if (key == "taken_on") {
+      if (!value.is_string()) return "taken_on must be a date YYYY-MM-DD";
+      auto d = domain::parse_date(value.get<std::string>());
+      if (!d) return "taken_on must be a date YYYY-MM-DD";
+      req.taken_on = d;
+    } else {
+      return "unknown field " + json(key).dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+  }
+  if (!body.contains("account")) return "account is required";
+  if (!body.contains("meter_serial")) return "meter_serial is required";
+  if (!body.contains("readings")) return "readings is required";
+  return std::nullopt;
+}
+
+bool valid_idempotency_key(std::string_view key) {
+  if (key.empty() || key.size() > 128) return false;
+  for (char c : key)
+    if (c < 0x21 || c > 0x7e) return false;
+  return true;
+}
+
+bool is_json_content_type(std::string_view ct) {
+  std::string lower(ct.substr(0, ct.find(';')));
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!lower.empty() && lower.back() == ' ') lower.pop_back();
+  return lower == "application/json";
+}
+
+}  // namespace
+
+void Api::handle(Request&& req, Respond respond) {
+  const dialog::Lang lang = dialog::lang_from_accept_language(req.header("accept-language"));
+  const std::string& path = req.path;
+  try {
+    if (path == "/api/v1/readings") {
+      if (req.method != "POST") {
+        Response r = problem(405, "method_not_allowed", "use POST", kReadingsRoute);
+        r.headers.emplace_back("Allow", "POST");
+        return respond(std::move(r));
+      }
+      return submit_reading(std::move(req), std::move(respond));
+    }
+    static constexpr std::string_view kAccounts = "/api/v1/accounts/";
+    if (path.starts_with(kAccounts) && path.ends_with("/readings")) {
+      std::string_view account = std::string_view(path).substr(
+          kAccounts.size(), path.size() - kAccounts.size() - std::string_view("/readings").size());
+      if (req.method != "GET") {
+        Response r = problem(405, "method_not_allowed", "use GET", kHistoryRoute);
+        r.headers.emplace_back("Allow", "GET");
+        return respond(std::move(r));
+      }
+      return respond(reading_history(req, account));
+    }
+    if (path == "/healthz") {
+      bool ok = ctx_.store.healthy();
+      return respond(json_response(ok ? 200 : 503,
+                                   json{{"status", ok ? "ok" : "unavailable"},
+                                        {"ingest_queue", ctx_.ingestor.queue_depth()}},
+                                   "/healthz"));
+    }
+    if (path == "/metrics") {
+      ctx_.metrics.review_backlog(ctx_.store.review_backlog());
+      Response r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = ctx_.metrics.render();
+      r.route = "/metrics";
+      return respond(std::move(r));
+    }
+    if (path == "/") {
+      return respond(json_response(
+          200,
+          json{{"service", "meterdesk"},
+               {"endpoints",
+                {"POST /api/v1/readings", "GET /api/v1/accounts/{account}/readings?meter_serial=",
+                 "GET /healthz", "GET /metrics"}}},
+          "/"));
+    }
+    return respond(problem(404, "no_route", "no such endpoint", "other"));
+  } catch (const std::exception&) {
+    return respond(problem(500, "internal", "internal error", "other"));
+  }
+}
+
+void Api::submit_reading(Request&& req, Respond respond) {
+  const dialog::Lang lang = dialog::lang_from_accept_language(req.header("accept-language"));
+  if (!is_json_content_type(req.header("content-type"))) {
+    return respond(problem(415, "unsupported_media_type", "send application/json",
+                           kReadingsRoute));
+  }
+  if (!json_depth_within(req.body, ctx_.json_max_depth))
+    return respond(bad_request(lang, "the JSON nests too deeply", kReadingsRoute));
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded())
+    return respond(bad_request(lang, "the body is not valid JSON in UTF-8", kReadingsRoute));
+
+  service::SubmitRequest sub;
+  sub.channel = "api";
+  sub.actor = "customer";
+  sub.lang = lang;
+  if (auto err = decode(body, sub)) return respond(bad_request(lang, *err, kReadingsRoute));
+  if (!valid_account_number(sub.account)) {
+    return respond(json_response(
+        422,
+        json{{"status", "rejected"},
+             {"code", "account_format"},
+             {"message", lang == dialog::Lang::en
+                             ? "The account number must be " +
+                                   std::to_string(ctx_.config.account_digits) + " digits."
+                             : "Номер особового рахунку має містити " +
+                                   std::to_string(ctx_.config.account_digits) + " цифр."}},
+        kReadingsRoute));
+  }
+  auto key = req.header("idempotency-key");
+  if (!key.empty() && !valid_idempotency_key(key))
+    return respond(bad_request(lang, "Idempotency-Key must be 1–128 visible ASCII characters",
+                               kReadingsRoute));
+  sub.idempotency_key = std::string(key);
+  sub.raw_input = std::move(req.body);
+
+  auto shared = std::make_shared<Respond>(respond);
+  bool queued = ctx_.ingestor.submit_async(std::move(sub), [shared, lang](SubmitOutcome o) {
+    (*shared)(outcome_response(o, lang));
+  });
+  if (!queued) {
+    Response r = problem(503, "unavailable", dialog::message(lang, "unavailable"), kReadingsRoute);
+    r.headers.emplace_back("Retry-After", "1");
+    respond(std::move(r));
+  }
+}
+
+bool Api::valid_account_number(std::string_view number) const {
+  if (static_cast<int>(number.size()) != ctx_.config.account_digits) return false;
+  for (char c : number)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+Response Api::reading_history(const Request& req, std::string_view account) {
+  const dialog::Lang lang = dialog::lang_from_accept_language(req.header("accept-language"));
+  std::string serial = req.query_param("meter_serial");
+  if (serial.empty()) return bad_request(lang, "meter_serial is required", kHistoryRoute);
+  int limit = 100;
+  if (auto l = req.query_param("limit"); !l.empty()) {
+    limit = std::atoi(l.c_str());
+    if (limit < 1 || limit > 1000) return bad_request(lang, "limit must be 1 to 1000", kHistoryRoute);
+  }
+  auto meter = valid_account_number(account) ? ctx_.store.find_meter(account, serial)
+                                             : std::nullopt;
+  if (!meter) return problem(404, "not_found", dialog::message(lang, "not_found"), kHistoryRoute);
+  json items = json::array();
+  for (const auto& row : ctx_.store.history(meter->meter_id, limit)) {
+    json readings = json::object();
+    auto zones = domain::zones_of(row.zones);
+    for (size_t i = 0; i < zones.size() && i < row.values.size(); ++i)
+      readings[std::string(domain::zone_name(zones[i]))] = row.values[i];
+    json item{{"receipt", row.receipt},
+              {"taken_on", domain::format_date(row.taken_on)},
+              {"received_at", domain::format_kyiv(row.received_at)},
+              {"channel", row.channel},
+              {"type", row.type},
+              {"status", row.status},
+              {"readings", readings},
+              {"flags", row.flags}};
+    if (row.period) item["counts_as"] = {{"kind", "period_end"}, {"period", row.period->str()}};
+    else if (row.type.starts_with("exchange_"))
+      item["counts_as"] = {{"kind", "installation"}, {"date", domain::format_date(row.taken_on)}};
+    else item["counts_as"] = {{"kind", "off_cycle"}, {"date", domain::format_date(row.taken_on)}};
+    items.push_back(std::move(item));
+  }
+  return json_response(200, items, kHistoryRoute);
+}
+
+}  // namespace md::http

@@ -1,0 +1,38 @@
+// The JSON API and service endpoints: POST /api/v1/readings, GET /api/v1/accounts/{a}/readings,
+// /healthz, /metrics. A thin adapter: decode, call the service, encode.
+#pragma once
+
+#include "channels/http/server.hpp"
+#include "obs/metrics.hpp"
+#include "service/clock.hpp"
+#include "service/ingestor.hpp"
+#include "service/submission.hpp"
+#include "store/store.hpp"
+
+namespace md::http {
+
+struct ApiContext {
+  store::Store& store;
+  service::Ingestor& ingestor;
+  obs::Metrics& metrics;
+  const service::ServiceConfig& config;
+  const service::Clock& clock;
+  int json_max_depth = 16;
+};
+
+class Api {
+ public:
+  explicit Api(ApiContext ctx) : ctx_(ctx) {}
+  void handle(Request&& req, Respond respond);
+
+ private:
+  void submit_reading(Request&& req, Respond respond);
+  Response reading_history(const Request& req, std::string_view account);
+  [[nodiscard]] bool valid_account_number(std::string_view number) const;
+  ApiContext ctx_;
+};
+
+// True when no array/object nests deeper than `max_depth` (checked before parsing).
+bool json_depth_within(std::string_view body, int max_depth);
+
+}  // namespace md::http

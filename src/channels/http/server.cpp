@@ -1,0 +1,292 @@
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+
+#include "channels/http/server.hpp"
+
+#include <atomic>
+#include <charconv>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "obs/metrics.hpp"
+
+namespace md::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+std::string_view Request::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (k == name) return v;
+  return {};
+}
+
+std::string Request::query_param(std::string_view name) const {
+  std::string_view q = query;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    auto eq = pair.find('=');
+    if (percent_decode(pair.substr(0, eq), true) == name)
+      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 &&
+        hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else if (s[i] == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::pair<std::string, std::uint16_t> split_host_port(std::string_view listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos) throw std::invalid_argument("listen must be HOST:PORT");
+  std::string host(listen.substr(0, colon));
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  auto p = listen.substr(colon + 1);
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+  if (ec != std::errc{} || end != p.data() + p.size() || port > 65535 || host.empty())
+    throw std::invalid_argument("listen must be HOST:PORT with a port up to 65535");
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+struct Server::Impl {
+  ServerOptions options;
+  Handler handler;
+  obs::Metrics* metrics;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  asio::signal_set signals{ioc};
+  std::atomic<std::int64_t> open{0};
+  std::atomic<bool> stopping{false};
+
+  Impl(ServerOptions o, Handler h, obs::Metrics* m)
+      : options(std::move(o)), handler(std::move(h)), metrics(m), ioc(threads()) {}
+
+  int threads() const {
+    if (options.threads > 0) return options.threads;
+    return std::max(1u, std::thread::hardware_concurrency());
+  }
+
+  // Hands the request to the handler and suspends until it answers, on whatever thread.
+  template <typename Token>
+  auto async_handle(Request req, Token&& token) {
+    return asio::async_initiate<Token, void(Response)>(
+        [this](auto completion, Request r) {
+          auto ex = asio::get_associated_executor(completion);
+          auto shared = std::make_shared<decltype(completion)>(std::move(completion));
+          handler(std::move(r), [shared, ex](Response resp) {
+            asio::post(ex, [shared, resp = std::move(resp)]() mutable {
+              (*shared)(std::move(resp));
+            });
+          });
+        },
+        token, std::move(req));
+  }
+
+  static Response error(int status, std::string_view reason) {
+    Response r;
+    r.status = status;
+    r.body = std::string(R"({"status":"error","code":"bad_request","message":")") +
+             std::string(reason) + "\"}";
+    return r;
+  }
+
+  asio::awaitable<void> write(beast::tcp_stream& stream, const Response& r, unsigned version,
+                              bool keep_alive, beast::error_code& ec) {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+    res.set(bhttp::field::server, "meterdesk");
+    res.set(bhttp::field::content_type, r.content_type);
+    res.set(bhttp::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+    res.body() = r.body;
+    res.prepare_payload();
+    stream.expires_after(options.request_timeout);
+    co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  asio::awaitable<void> session(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    std::string remote;
+    {
+      beast::error_code ignored;
+      auto ep = stream.socket().remote_endpoint(ignored);
+      remote = ignored ? "" : ep.address().to_string();
+    }
+    beast::error_code ec;
+    bool first = true;
+    while (!stopping) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+      parser.body_limit(options.body_limit);
+      // The first byte of a request may take the keep-alive time; the rest of it must come
+      // within the request timeout, so a slow sender cannot hold a connection open.
+      stream.expires_after(first ? options.request_timeout : options.idle_timeout);
+      co_await bhttp::async_read_header(stream, buffer, parser,
+                                        asio::redirect_error(asio::use_awaitable, ec));
+      first = false;
+      if (!ec && !parser.is_done()) {
+        stream.expires_after(options.request_timeout);
+        co_await bhttp::async_read(stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
+      if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+          ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+          ec == asio::error::connection_reset)
+        break;
+      if (ec) {
+        int status = ec == bhttp::error::body_limit     ? 413
+                     : ec == bhttp::error::header_limit ? 431
+                                                        : 400;
+        Response r = error(status, status == 413   ? "the body is too large"
+                                   : status == 431 ? "the headers are too large"
+                                                   : "malformed HTTP request");
+        beast::error_code wec;
+        co_await write(stream, r, 11, false, wec);
+        if (metrics) metrics->http_request("invalid", "-", status, 0);
+        break;
+      }
+      auto started = std::chrono::steady_clock::now();
+      auto& msg = parser.get();
+      Request req;
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      auto qmark = req.target.find('?');
+      req.path = percent_decode(std::string_view(req.target).substr(0, qmark), false);
+      if (qmark != std::string::npos) req.query = req.target.substr(qmark + 1);
+      for (const auto& field : msg) {
+        std::string name(field.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        req.headers.emplace_back(std::move(name), std::string(field.value()));
+      }
+      req.body = std::move(msg.body());
+      req.remote = remote;
+      bool keep_alive = msg.keep_alive();
+      unsigned version = msg.version();
+      std::string method = req.method;
+      Response res = co_await async_handle(std::move(req), asio::use_awaitable);
+      if (stopping) keep_alive = false;
+      co_await write(stream, res, version, keep_alive, ec);
+      if (metrics) {
+        double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        metrics->http_request(res.route, method, res.status, seconds);
+      }
+      if (ec || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      beast::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(
+          asio::make_strand(ioc), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec) continue;  // e.g. EMFILE: keep serving those already connected
+      if (open.load() >= options.max_connections) {
+        if (metrics) metrics->rejected_connection();
+        beast::error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      auto ex = socket.get_executor();
+      ++open;
+      if (metrics) metrics->connections(open.load());
+      asio::co_spawn(ex, session(std::move(socket)), [this](std::exception_ptr) {
+        --open;
+        if (metrics) metrics->connections(open.load());
+      });
+    }
+  }
+};
+
+Server::Server(ServerOptions options, Handler handler, obs::Metrics* metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), metrics)) {}
+
+Server::~Server() = default;
+
+std::uint16_t Server::listen() {
+  auto& a = impl_->acceptor;
+  tcp::endpoint ep{asio::ip::make_address(impl_->options.address), impl_->options.port};
+  a.open(ep.protocol());
+  a.set_option(asio::socket_base::reuse_address(true));
+  a.bind(ep);
+  a.listen(asio::socket_base::max_listen_connections);
+  return a.local_endpoint().port();
+}
+
+void Server::stop() {
+  asio::post(impl_->ioc, [impl = impl_.get()] {
+    if (impl->stopping.exchange(true)) return;
+    beast::error_code ignored;
+    impl->acceptor.close(ignored);
+    impl->signals.cancel(ignored);
+    // Let in-flight requests finish, then stop: bounded by a few seconds.
+    asio::co_spawn(
+        impl->ioc,
+        [impl]() -> asio::awaitable<void> {
+          asio::steady_timer timer(impl->ioc);
+          for (int i = 0; i < 50 && impl->open.load() > 0; ++i) {
+            timer.expires_after(std::chrono::milliseconds(100));
+            beast::error_code ec;
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+          }
+          impl->ioc.stop();
+        },
+        asio::detached);
+  });
+}
+
+void Server::run() {
+  if (impl_->options.handle_signals) {
+    impl_->signals.add(SIGINT);
+    impl_->signals.add(SIGTERM);
+    impl_->signals.async_wait([this](beast::error_code ec, int) {
+      if (!ec) stop();
+    });
+  }
+  asio::co_spawn(impl_->ioc, impl_->accept_loop(), asio::detached);
+  std::vector<std::thread> pool;
+  for (int i = 1; i < impl_->threads(); ++i) pool.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : pool) t.join();
+}
+
+}  // namespace md::http

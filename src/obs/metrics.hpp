@@ -1,0 +1,34 @@
+// Prometheus metrics of every subsystem, rendered in the text exposition format on /metrics.
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace prometheus {
+class Registry;
+}
+
+namespace md::obs {
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  void http_request(std::string_view route, std::string_view method, int status, double seconds);
+  void submission(std::string_view channel, std::string_view result);
+  void ingest_batch(std::size_t size, double commit_seconds);
+  void ingest_queue_depth(std::size_t depth);
+  void connections(std::int64_t open);
+  void rejected_connection();
+  void review_backlog(std::int64_t n);
+  std::string render();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace md::obs

@@ -1,0 +1,35 @@
+// Bulk use cases: importing accounts and readings from CSV files. All or nothing: a file with a
+// bad row imports nothing and reports every bad row with its line number.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "service/clock.hpp"
+#include "service/submission.hpp"
+#include "store/store.hpp"
+
+namespace md::service {
+
+struct ImportReport {
+  int imported = 0;
+  int replayed = 0;  // rows already imported earlier (same idempotency key)
+  std::vector<std::string> errors;
+  [[nodiscard]] bool ok() const { return errors.empty(); }
+};
+
+inline constexpr std::string_view kAccountsHeader =
+    "account,holder,phone,email,address,eic,meter_serial,zones,digits,installed_on,initial";
+inline constexpr std::string_view kReadingsHeader = "account,meter_serial,taken_on,type,values";
+
+ImportReport import_accounts(store::Store& store, Submissions& submissions, std::string_view csv,
+                             domain::Instant now);
+ImportReport import_readings(store::Store& store, Submissions& submissions, std::string_view csv,
+                             domain::Instant now);
+
+bool valid_serial(std::string_view serial);
+bool valid_account_number(std::string_view number, int digits);
+// Digits with an optional leading '+', 10 to 15 of them; blanks, dashes and brackets dropped.
+std::string normalize_phone(std::string_view phone);
+
+}  // namespace md::service

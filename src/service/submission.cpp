@@ -1,0 +1,221 @@
+#include "service/submission.hpp"
+
+#include <sodium.h>
+
+#include <array>
+#include <stdexcept>
+
+#include "domain/receipt_id.hpp"
+
+namespace md::service {
+
+using domain::Day;
+using domain::Instant;
+
+bool channel_may_backdate(std::string_view channel) {
+  return channel == "api" || channel == "operator_console" || channel == "import";
+}
+
+bool known_channel(std::string_view c) {
+  for (std::string_view k : {"telegram", "viber", "ivr", "web_form", "cabinet", "api",
+                             "operator_console", "import"})
+    if (c == k) return true;
+  return false;
+}
+
+bool known_reading_type(std::string_view t) {
+  for (std::string_view k : {"customer", "inspector", "operator", "exchange_final",
+                             "exchange_initial"})
+    if (t == k) return true;
+  return false;
+}
+
+std::string_view status_name(SubmitOutcome::Status s) {
+  switch (s) {
+    case SubmitOutcome::Status::accepted: return "accepted";
+    case SubmitOutcome::Status::replayed: return "replayed";
+    case SubmitOutcome::Status::needs_confirmation: return "needs_confirmation";
+    case SubmitOutcome::Status::rejected: return "rejected";
+    case SubmitOutcome::Status::not_found: return "not_found";
+    case SubmitOutcome::Status::unavailable: return "unavailable";
+  }
+  return "unavailable";
+}
+
+ReceiptIdSource random_receipt_ids() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  return [] {
+    std::array<std::uint32_t, 8> symbols{};
+    for (auto& s : symbols)
+      s = randombytes_uniform(static_cast<std::uint32_t>(domain::kReceiptAlphabet.size()));
+    return domain::format_receipt_id(symbols);
+  };
+}
+
+domain::PriorReading to_prior(const store::ReadingRow& row) {
+  domain::PriorReading p;
+  p.taken_on = row.taken_on;
+  p.as_of = domain::AsOf{row.as_of, domain::kyiv_date(row.as_of), row.period};
+  p.values = row.values;
+  p.unwrapped = row.unwrapped;
+  return p;
+}
+
+Submissions::Submissions(ServiceConfig config, ReceiptIdSource ids)
+    : config_(std::move(config)), ids_(std::move(ids)) {}
+
+namespace {
+
+std::string identity_of(const SubmitRequest& r) {
+  // The account number is personal data but the audit needs it; the audit lives in the store,
+  // never in logs.
+  return "account=" + r.account + " serial=" + r.meter_serial;
+}
+
+Day correction_deadline(const domain::AsOf& as_of, Day taken_on, const domain::WindowRules& w) {
+  if (as_of.period) return domain::window(*as_of.period, w).last;
+  // An off-cycle reading feeds the close of its own month, after that month's window.
+  return domain::window(domain::YearMonth::of(taken_on), w).last;
+}
+
+}  // namespace
+
+SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req, Instant now) {
+  store::AuditEntry audit;
+  audit.at = now;
+  audit.actor = req.actor;
+  audit.channel = req.channel;
+  audit.action = "submit";
+  audit.identity = identity_of(req);
+  audit.raw_input = req.raw_input;
+
+  SubmitOutcome out;
+  if (!req.idempotency_key.empty()) {
+    if (auto stored = tx.find_replay(req.channel, req.idempotency_key)) {
+      out.status = SubmitOutcome::Status::replayed;
+      out.receipt_json = *stored;
+      audit.result = "replayed";
+      tx.append_audit(audit);
+      return out;
+    }
+  }
+
+  auto meter = tx.find_meter(req.account, req.meter_serial);
+  if (!meter) {
+    out.status = SubmitOutcome::Status::not_found;
+    out.rejection = domain::Rejection{"not_found", std::nullopt, {}, std::nullopt};
+    audit.result = "rejected:not_found";
+    tx.append_audit(audit);
+    return out;
+  }
+  out.meter_serial = meter->serial;
+  out.zones = meter->zones;
+  if (!meter->account_active) {
+    out.status = SubmitOutcome::Status::rejected;
+    out.rejection = domain::Rejection{"account_inactive", std::nullopt, {}, std::nullopt};
+    audit.result = "rejected:account_inactive";
+    tx.append_audit(audit);
+    return out;
+  }
+
+  const Day today = domain::kyiv_date(now);
+  domain::ValidationInput in;
+  in.meter = domain::MeterSpec{meter->zones, meter->digits, meter->installed_on};
+  in.entries = req.values;
+  in.taken_on = req.taken_on && channel_may_backdate(req.channel) ? *req.taken_on : today;
+  in.today = today;
+  in.counts_in_window = req.type != "exchange_initial" && req.type != "exchange_final";
+  in.confirmed = req.confirmed;
+  in.last_closed = tx.last_closed_period();
+  const domain::AsOf as_of = domain::as_of(in.taken_on, in.counts_in_window, config_.rules.window);
+  // A reading inside a window replaces earlier ones of the same window: compare with what came
+  // before them.
+  auto previous = tx.latest_accepted(meter->meter_id, 2, as_of.period);
+  if (!previous.empty()) in.previous = to_prior(previous[0]);
+  if (previous.size() > 1) in.before_previous = to_prior(previous[1]);
+
+  out.validation = domain::validate(in, config_.rules);
+  const domain::Validation& v = out.validation;
+  if (v.rejection) {
+    out.status = SubmitOutcome::Status::rejected;
+    out.rejection = v.rejection;
+    audit.result = "rejected:" + v.rejection->code;
+    tx.append_audit(audit);
+    return out;
+  }
+  if (v.needs_confirmation) {
+    out.status = SubmitOutcome::Status::needs_confirmation;
+    audit.result = "needs_confirmation:high";
+    tx.append_audit(audit);
+    return out;
+  }
+
+  Receipt receipt;
+  receipt.received_at = now;
+  receipt.account_masked = mask_account(meter->account_number);
+  receipt.meter_serial = meter->serial;
+  receipt.type = req.type;
+  receipt.channel = req.channel;
+  receipt.taken_on = in.taken_on;
+  receipt.period = as_of.period;
+  receipt.correction_deadline = correction_deadline(as_of, in.taken_on, config_.rules.window);
+  for (domain::Flag f : v.flags) receipt.flags.emplace_back(domain::flag_name(f));
+  for (const auto& note : v.notes) receipt.notes.push_back(dialog::message(req.lang, note));
+
+  store::NewSubmission s;
+  s.meter_id = meter->meter_id;
+  s.account_id = meter->account_id;
+  s.channel = req.channel;
+  s.idempotency_key = req.idempotency_key;
+  s.type = req.type;
+  s.taken_on = in.taken_on;
+  s.as_of = as_of.instant;
+  s.period = as_of.period;
+  s.received_at = now;
+  s.flags = receipt.flags;
+  s.raw_input = req.raw_input;
+  s.actor = req.actor;
+  for (const auto& reg : v.registers) {
+    std::string zone(domain::zone_name(reg.zone));
+    receipt.readings.emplace_back(zone, reg.value);
+    if (reg.advance) receipt.consumption.emplace_back(zone, *reg.advance);
+    s.values.push_back(reg.value);
+    s.unwrapped.push_back(reg.unwrapped);
+  }
+
+  const auto superseded = as_of.period
+                              ? tx.accepted_in_window(meter->meter_id, *as_of.period)
+                              : std::vector<std::int64_t>{};
+  std::int64_t id = 0;
+  for (int attempt = 0;; ++attempt) {
+    receipt.id = ids_();
+    s.receipt = receipt.id;
+    s.receipt_json = receipt_to_json(receipt);
+    try {
+      id = tx.insert_submission(s);
+      break;
+    } catch (const store::ConflictError& e) {
+      // Ids are random: a collision is possible but rare; try another one.
+      if (std::string_view(e.what()) != "receipt" || attempt >= 8) throw;
+    }
+  }
+  for (std::int64_t old : superseded) {
+    store::AuditEntry why = audit;
+    why.action = "status_change";
+    why.result = "superseded";
+    why.reason = "replaced by " + receipt.id + " in the same window";
+    tx.change_status(old, "superseded", why);
+  }
+  if (v.has(domain::Flag::high)) tx.add_review_item(id, "high", now);
+
+  audit.result = "accepted";
+  audit.submission_id = id;
+  tx.append_audit(audit);
+
+  out.status = SubmitOutcome::Status::accepted;
+  out.receipt_id = receipt.id;
+  out.receipt_json = std::move(s.receipt_json);
+  return out;
+}
+
+}  // namespace md::service

@@ -1,0 +1,129 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace md::store {
+
+// Forward-only. A released migration is never edited: add a new one.
+const std::vector<Migration>& sqlite_migrations() {
+  static const std::vector<Migration> migrations = {
+      {1, "accounts, metering points, meters, submissions, audit", R"sql(
+CREATE TABLE accounts (
+  id          INTEGER PRIMARY KEY,
+  number      TEXT NOT NULL UNIQUE,
+  holder      TEXT NOT NULL,
+  phone       TEXT NOT NULL DEFAULT '',
+  email       TEXT NOT NULL DEFAULT '',
+  address     TEXT NOT NULL DEFAULT '',
+  active      INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+  created_at  INTEGER NOT NULL
+);
+CREATE INDEX accounts_phone ON accounts(phone);
+
+CREATE TABLE metering_points (
+  id          INTEGER PRIMARY KEY,
+  account_id  INTEGER NOT NULL REFERENCES accounts(id),
+  eic         TEXT NOT NULL UNIQUE,
+  address     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX metering_points_account ON metering_points(account_id);
+
+CREATE TABLE meters (
+  id                 INTEGER PRIMARY KEY,
+  metering_point_id  INTEGER NOT NULL REFERENCES metering_points(id),
+  serial             TEXT NOT NULL,
+  zones              INTEGER NOT NULL CHECK (zones BETWEEN 1 AND 3),
+  digits             INTEGER NOT NULL CHECK (digits BETWEEN 4 AND 8),
+  installed_on       TEXT NOT NULL,
+  removed_on         TEXT
+);
+CREATE INDEX meters_serial ON meters(serial);
+CREATE INDEX meters_point ON meters(metering_point_id);
+
+-- The exchange act: the old meter's final and the new meter's initial readings are submissions
+-- of type exchange_final / exchange_initial; offsets keep each zone's counter continuous.
+CREATE TABLE meter_exchanges (
+  id                 INTEGER PRIMARY KEY,
+  metering_point_id  INTEGER NOT NULL REFERENCES metering_points(id),
+  old_meter_id       INTEGER NOT NULL REFERENCES meters(id),
+  new_meter_id       INTEGER NOT NULL REFERENCES meters(id),
+  exchanged_on       TEXT NOT NULL,
+  offsets            TEXT NOT NULL DEFAULT '',
+  created_at         INTEGER NOT NULL,
+  actor              TEXT NOT NULL
+);
+
+-- Append-only: rows are never deleted; only `status` changes, and each change is audited.
+-- Instants are Unix seconds (UTC); dates are Kyiv civil dates YYYY-MM-DD.
+CREATE TABLE submissions (
+  id               INTEGER PRIMARY KEY,
+  receipt          TEXT NOT NULL UNIQUE,
+  meter_id         INTEGER NOT NULL REFERENCES meters(id),
+  account_id       INTEGER NOT NULL REFERENCES accounts(id),
+  channel          TEXT NOT NULL,
+  idempotency_key  TEXT,
+  type             TEXT NOT NULL CHECK (type IN ('customer', 'inspector', 'operator',
+                                                 'exchange_final', 'exchange_initial')),
+  taken_on         TEXT NOT NULL,
+  as_of            INTEGER NOT NULL,
+  period           TEXT,
+  received_at      INTEGER NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('accepted', 'superseded',
+                                                   'rejected_by_operator')),
+  flags            TEXT NOT NULL DEFAULT '',
+  v1 INTEGER NOT NULL, v2 INTEGER, v3 INTEGER,
+  u1 INTEGER NOT NULL, u2 INTEGER, u3 INTEGER,
+  raw_input        TEXT NOT NULL,
+  actor            TEXT NOT NULL,
+  receipt_json     TEXT NOT NULL,
+  UNIQUE (channel, idempotency_key)
+);
+CREATE INDEX submissions_meter ON submissions(meter_id, status, as_of, id);
+CREATE INDEX submissions_period ON submissions(period, meter_id);
+
+CREATE TRIGGER submissions_no_delete BEFORE DELETE ON submissions
+BEGIN SELECT RAISE(ABORT, 'submissions are append-only'); END;
+CREATE TRIGGER submissions_immutable BEFORE UPDATE OF id, receipt, meter_id, account_id, channel,
+  idempotency_key, type, taken_on, as_of, period, received_at, flags, v1, v2, v3, u1, u2, u3,
+  raw_input, actor, receipt_json ON submissions
+BEGIN SELECT RAISE(ABORT, 'submissions are append-only: only status may change'); END;
+CREATE TRIGGER submissions_status_transition BEFORE UPDATE OF status ON submissions
+WHEN OLD.status <> 'accepted' OR NEW.status = 'accepted'
+BEGIN SELECT RAISE(ABORT, 'status may only move from accepted'); END;
+
+-- Every attempt and every action, accepted or not (rules.md §12).
+CREATE TABLE audit (
+  id             INTEGER PRIMARY KEY,
+  at             INTEGER NOT NULL,
+  actor          TEXT NOT NULL,
+  channel        TEXT NOT NULL,
+  action         TEXT NOT NULL,
+  identity       TEXT NOT NULL,
+  raw_input      TEXT NOT NULL,
+  result         TEXT NOT NULL,
+  reason         TEXT NOT NULL,
+  submission_id  INTEGER REFERENCES submissions(id)
+);
+CREATE INDEX audit_submission ON audit(submission_id);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+
+-- Flagged readings waiting for an operator; decisions arrive as audit records and status changes.
+CREATE TABLE review_items (
+  id             INTEGER PRIMARY KEY,
+  submission_id  INTEGER NOT NULL UNIQUE REFERENCES submissions(id),
+  reason         TEXT NOT NULL,
+  created_at     INTEGER NOT NULL
+);
+
+-- Closed billing periods (written by the period close).
+CREATE TABLE periods (
+  period     TEXT PRIMARY KEY,
+  closed_at  INTEGER NOT NULL
+);
+)sql"},
+  };
+  return migrations;
+}
+
+}  // namespace md::store

@@ -1,0 +1,515 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+namespace md::store {
+
+// A connection with a cache of prepared statements.
+class SqliteConn {
+ public:
+  explicit SqliteConn(const std::string& path) {
+    int rc = sqlite3_open_v2(path.c_str(), &db_,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw StoreError("cannot open " + path + ": " + msg);
+    }
+    sqlite3_busy_timeout(db_, 10000);
+    exec("PRAGMA foreign_keys = ON");
+    exec("PRAGMA synchronous = FULL");  // durable at commit, even across power loss
+  }
+  ~SqliteConn() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+  }
+  SqliteConn(const SqliteConn&) = delete;
+  SqliteConn& operator=(const SqliteConn&) = delete;
+
+  void exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      throw StoreError(msg);
+    }
+  }
+  sqlite3_stmt* prepare(const char* sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) {
+      sqlite3_reset(it->second);
+      sqlite3_clear_bindings(it->second);
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
+      throw StoreError(std::string("prepare: ") + sqlite3_errmsg(db_));
+    cache_.emplace(sql, stmt);
+    return stmt;
+  }
+  sqlite3* db() { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the literal's address
+};
+
+namespace {
+
+// Binds and steps one cached statement; resets it when it goes out of scope.
+class Query {
+ public:
+  Query(SqliteConn& c, const char* sql) : conn_(c), stmt_(c.prepare(sql)) {}
+  ~Query() { sqlite3_reset(stmt_); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& bind(std::int64_t v) {
+    check(sqlite3_bind_int64(stmt_, ++index_, v));
+    return *this;
+  }
+  Query& bind(int v) { return bind(static_cast<std::int64_t>(v)); }
+  Query& bind(std::string_view v) {
+    check(sqlite3_bind_text(stmt_, ++index_, v.data(), static_cast<int>(v.size()),
+                            SQLITE_TRANSIENT));
+    return *this;
+  }
+  Query& bind(const std::string& v) { return bind(std::string_view(v)); }
+  Query& bind(const char* v) { return bind(std::string_view(v)); }
+  Query& bind_null() {
+    check(sqlite3_bind_null(stmt_, ++index_));
+    return *this;
+  }
+  template <typename T>
+  Query& bind(const std::optional<T>& v) {
+    return v ? bind(*v) : bind_null();
+  }
+
+  // True while there is a row.
+  bool step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(rc);
+    return false;
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+
+  std::int64_t i64(int col) { return sqlite3_column_int64(stmt_, col); }
+  bool is_null(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string text(int col) {
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) fail(rc);
+  }
+  [[noreturn]] void fail(int rc) {
+    std::string msg = sqlite3_errmsg(conn_.db());
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+      if (msg.find("receipt") != std::string::npos) throw ConflictError("receipt");
+      if (msg.find("idempotency_key") != std::string::npos) throw ConflictError("idempotency");
+      if (msg.find("eic") != std::string::npos) throw ConflictError("eic");
+      if (msg.find("accounts.number") != std::string::npos) throw ConflictError("account");
+      throw ConflictError(msg);
+    }
+    throw StoreError(msg);
+  }
+
+  SqliteConn& conn_;
+  sqlite3_stmt* stmt_;
+  int index_ = 0;
+};
+
+std::int64_t secs(Instant t) { return t.time_since_epoch().count(); }
+Instant instant(std::int64_t s) { return Instant{std::chrono::seconds{s}}; }
+std::string day_text(Day d) { return domain::format_date(d); }
+Day day_of(const std::string& s) { return domain::parse_date(s).value_or(Day{}); }
+
+constexpr const char* kMeterColumns =
+    "m.id, p.id, a.id, a.number, a.active, p.eic, m.serial, m.zones, m.digits, m.installed_on";
+
+MeterRow meter_row(Query& q) {
+  MeterRow r;
+  r.meter_id = q.i64(0);
+  r.point_id = q.i64(1);
+  r.account_id = q.i64(2);
+  r.account_number = q.text(3);
+  r.account_active = q.i64(4) != 0;
+  r.eic = q.text(5);
+  r.serial = q.text(6);
+  r.zones = static_cast<int>(q.i64(7));
+  r.digits = static_cast<int>(q.i64(8));
+  r.installed_on = day_of(q.text(9));
+  return r;
+}
+
+#define READING_COLUMNS                                                                       \
+  "s.id, s.receipt, s.meter_id, m.serial, m.zones, s.channel, s.type, s.taken_on, s.as_of, " \
+  "s.period, s.received_at, s.status, s.flags, s.v1, s.v2, s.v3, s.u1, s.u2, s.u3"
+
+ReadingRow reading_row(Query& q) {
+  ReadingRow r;
+  r.id = q.i64(0);
+  r.receipt = q.text(1);
+  r.meter_id = q.i64(2);
+  r.meter_serial = q.text(3);
+  r.zones = static_cast<int>(q.i64(4));
+  r.channel = q.text(5);
+  r.type = q.text(6);
+  r.taken_on = day_of(q.text(7));
+  r.as_of = instant(q.i64(8));
+  if (!q.is_null(9)) r.period = YearMonth::parse(q.text(9));
+  r.received_at = instant(q.i64(10));
+  r.status = q.text(11);
+  r.flags = split_flags(q.text(12));
+  for (int i = 0; i < r.zones; ++i) {
+    r.values.push_back(q.i64(13 + i));
+    r.unwrapped.push_back(q.i64(16 + i));
+  }
+  return r;
+}
+
+std::optional<MeterRow> find_meter_on(SqliteConn& c, std::string_view account,
+                                      std::string_view serial) {
+  static const std::string sql = std::string("SELECT ") + kMeterColumns +
+                                 " FROM meters m JOIN metering_points p ON p.id = m.metering_point_id"
+                                 " JOIN accounts a ON a.id = p.account_id"
+                                 " WHERE m.serial = ? AND a.number = ? AND m.removed_on IS NULL";
+  Query q(c, sql.c_str());
+  q.bind(serial).bind(account);
+  if (!q.step()) return std::nullopt;
+  return meter_row(q);
+}
+
+std::int64_t audit_on(SqliteConn& c, const AuditEntry& e) {
+  Query q(c,
+          "INSERT INTO audit (at, actor, channel, action, identity, raw_input, result, reason,"
+          " submission_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  q.bind(secs(e.at)).bind(e.actor).bind(e.channel).bind(e.action).bind(e.identity)
+      .bind(e.raw_input).bind(e.result).bind(e.reason).bind(e.submission_id);
+  q.run();
+  return sqlite3_last_insert_rowid(c.db());
+}
+
+class SqliteWriteTx final : public WriteTx {
+ public:
+  SqliteWriteTx(std::unique_lock<std::mutex> lock, SqliteConn& c)
+      : lock_(std::move(lock)), c_(c) {
+    c_.exec("BEGIN IMMEDIATE");
+  }
+  ~SqliteWriteTx() override {
+    if (!done_) {
+      try {
+        c_.exec("ROLLBACK");
+      } catch (...) {  // nothing more can be done in a destructor; the lock is released
+      }
+    }
+  }
+
+  std::optional<MeterRow> find_meter(std::string_view account, std::string_view serial) override {
+    return find_meter_on(c_, account, serial);
+  }
+
+  std::optional<std::string> find_replay(std::string_view channel, std::string_view key) override {
+    Query q(c_, "SELECT receipt_json FROM submissions WHERE channel = ? AND idempotency_key = ?");
+    q.bind(channel).bind(key);
+    if (!q.step()) return std::nullopt;
+    return q.text(0);
+  }
+
+  std::vector<ReadingRow> latest_accepted(std::int64_t meter_id, int limit,
+                                          std::optional<YearMonth> skip) override {
+    Query q(c_, "SELECT " READING_COLUMNS
+                " FROM submissions s JOIN meters m ON m.id = s.meter_id"
+                " WHERE s.meter_id = ? AND s.status = 'accepted'"
+                " AND (s.period IS NULL OR s.period IS NOT ?)"
+                " ORDER BY s.as_of DESC, s.id DESC LIMIT ?");
+    q.bind(meter_id);
+    if (skip) q.bind(skip->str()); else q.bind_null();
+    q.bind(limit);
+    std::vector<ReadingRow> out;
+    while (q.step()) out.push_back(reading_row(q));
+    return out;
+  }
+
+  std::vector<std::int64_t> accepted_in_window(std::int64_t meter_id, YearMonth period) override {
+    Query q(c_, "SELECT id FROM submissions WHERE meter_id = ? AND period = ?"
+                " AND status = 'accepted' ORDER BY id");
+    q.bind(meter_id).bind(period.str());
+    std::vector<std::int64_t> out;
+    while (q.step()) out.push_back(q.i64(0));
+    return out;
+  }
+
+  std::optional<YearMonth> last_closed_period() override {
+    Query q(c_, "SELECT max(period) FROM periods");
+    if (!q.step() || q.is_null(0)) return std::nullopt;
+    return YearMonth::parse(q.text(0));
+  }
+
+  std::int64_t insert_submission(const NewSubmission& s) override {
+    Query q(c_,
+            "INSERT INTO submissions (receipt, meter_id, account_id, channel, idempotency_key,"
+            " type, taken_on, as_of, period, received_at, status, flags, v1, v2, v3, u1, u2, u3,"
+            " raw_input, actor, receipt_json)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.bind(s.receipt).bind(s.meter_id).bind(s.account_id).bind(s.channel);
+    if (s.idempotency_key.empty()) q.bind_null(); else q.bind(s.idempotency_key);
+    q.bind(s.type).bind(day_text(s.taken_on)).bind(secs(s.as_of));
+    if (s.period) q.bind(s.period->str()); else q.bind_null();
+    q.bind(secs(s.received_at)).bind(join_flags(s.flags));
+    for (size_t i = 0; i < 3; ++i) {
+      if (i < s.values.size()) q.bind(s.values[i]); else q.bind_null();
+    }
+    for (size_t i = 0; i < 3; ++i) {
+      if (i < s.unwrapped.size()) q.bind(s.unwrapped[i]); else q.bind_null();
+    }
+    q.bind(s.raw_input).bind(s.actor).bind(s.receipt_json);
+    q.run();
+    return sqlite3_last_insert_rowid(c_.db());
+  }
+
+  void change_status(std::int64_t id, std::string_view to, const AuditEntry& why) override {
+    Query q(c_, "UPDATE submissions SET status = ? WHERE id = ?");
+    q.bind(to).bind(id);
+    q.run();
+    if (sqlite3_changes(c_.db()) != 1) throw StoreError("no submission " + std::to_string(id));
+    AuditEntry e = why;
+    e.submission_id = id;
+    audit_on(c_, e);
+  }
+
+  std::int64_t append_audit(const AuditEntry& e) override { return audit_on(c_, e); }
+
+  void add_review_item(std::int64_t submission_id, std::string_view reason, Instant at) override {
+    Query q(c_, "INSERT INTO review_items (submission_id, reason, created_at) VALUES (?, ?, ?)");
+    q.bind(submission_id).bind(reason).bind(secs(at));
+    q.run();
+  }
+
+  std::optional<std::int64_t> find_account(std::string_view number) override {
+    Query q(c_, "SELECT id FROM accounts WHERE number = ?");
+    q.bind(number);
+    if (!q.step()) return std::nullopt;
+    return q.i64(0);
+  }
+
+  std::int64_t insert_account(const NewAccount& a, Instant now) override {
+    Query q(c_, "INSERT INTO accounts (number, holder, phone, email, address, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)");
+    q.bind(a.number).bind(a.holder).bind(a.phone).bind(a.email).bind(a.address).bind(secs(now));
+    q.run();
+    return sqlite3_last_insert_rowid(c_.db());
+  }
+
+  std::int64_t insert_metering_point(std::int64_t account_id, std::string_view eic,
+                                     std::string_view address) override {
+    Query q(c_, "INSERT INTO metering_points (account_id, eic, address) VALUES (?, ?, ?)");
+    q.bind(account_id).bind(eic).bind(address);
+    q.run();
+    return sqlite3_last_insert_rowid(c_.db());
+  }
+
+  std::int64_t insert_meter(std::int64_t point_id, const NewMeter& m) override {
+    Query q(c_, "INSERT INTO meters (metering_point_id, serial, zones, digits, installed_on)"
+                " VALUES (?, ?, ?, ?, ?)");
+    q.bind(point_id).bind(m.serial).bind(m.zones).bind(m.digits).bind(day_text(m.installed_on));
+    q.run();
+    return sqlite3_last_insert_rowid(c_.db());
+  }
+
+  bool eic_exists(std::string_view eic) override {
+    Query q(c_, "SELECT 1 FROM metering_points WHERE eic = ?");
+    q.bind(eic);
+    return q.step();
+  }
+
+  bool serial_installed(std::string_view serial) override {
+    Query q(c_, "SELECT 1 FROM meters WHERE serial = ? AND removed_on IS NULL");
+    q.bind(serial);
+    return q.step();
+  }
+
+  void savepoint() override { c_.exec("SAVEPOINT item"); }
+  void release() override { c_.exec("RELEASE item"); }
+  void rollback_to() override { c_.exec("ROLLBACK TO item; RELEASE item"); }
+  void commit() override {
+    c_.exec("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+  SqliteConn& c_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+class SqliteStore::Reader {
+ public:
+  Reader(SqliteStore& s, std::unique_ptr<SqliteConn> c) : store_(s), conn_(std::move(c)) {}
+  ~Reader() {
+    if (conn_) store_.return_reader(std::move(conn_));
+  }
+  Reader(Reader&& o) noexcept : store_(o.store_), conn_(std::move(o.conn_)) {}
+  SqliteConn& operator*() { return *conn_; }
+
+ private:
+  SqliteStore& store_;
+  std::unique_ptr<SqliteConn> conn_;
+};
+
+SqliteStore::SqliteStore(std::string path) : path_(std::move(path)) {
+  writer_ = std::make_unique<SqliteConn>(path_);
+  writer_->exec("PRAGMA journal_mode = WAL");
+  // Checkpoint in larger steps; readers never block the writer in WAL mode.
+  writer_->exec("PRAGMA wal_autocheckpoint = 4000");
+}
+
+SqliteStore::~SqliteStore() = default;
+
+SqliteStore::Reader SqliteStore::acquire_reader() {
+  {
+    std::lock_guard lock(pool_mutex_);
+    if (!readers_.empty()) {
+      auto c = std::move(readers_.back());
+      readers_.pop_back();
+      return Reader(*this, std::move(c));
+    }
+  }
+  auto c = std::make_unique<SqliteConn>(path_);
+  c->exec("PRAGMA query_only = ON");
+  return Reader(*this, std::move(c));
+}
+
+void SqliteStore::return_reader(std::unique_ptr<SqliteConn> c) {
+  std::lock_guard lock(pool_mutex_);
+  if (readers_.size() < 8) readers_.push_back(std::move(c));
+}
+
+int SqliteStore::schema_version() {
+  std::lock_guard lock(write_mutex_);
+  Query exists(*writer_,
+               "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+  if (!exists.step()) return 0;
+  Query q(*writer_, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+  q.step();
+  return static_cast<int>(q.i64(0));
+}
+
+int SqliteStore::migrate() {
+  int current = schema_version();
+  std::lock_guard lock(write_mutex_);
+  writer_->exec("BEGIN IMMEDIATE");
+  try {
+    writer_->exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+        " description TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    for (const auto& m : sqlite_migrations()) {
+      if (m.version <= current) continue;
+      writer_->exec(m.sql);
+      Query q(*writer_,
+              "INSERT INTO schema_migrations (version, description, applied_at)"
+              " VALUES (?, ?, unixepoch())");
+      q.bind(m.version).bind(m.description);
+      q.run();
+      current = m.version;
+    }
+    writer_->exec("COMMIT");
+  } catch (...) {
+    writer_->exec("ROLLBACK");
+    throw;
+  }
+  return current;
+}
+
+std::unique_ptr<WriteTx> SqliteStore::begin_write() {
+  std::unique_lock lock(write_mutex_);
+  return std::make_unique<SqliteWriteTx>(std::move(lock), *writer_);
+}
+
+std::optional<MeterRow> SqliteStore::find_meter(std::string_view account,
+                                                std::string_view serial) {
+  auto r = acquire_reader();
+  return find_meter_on(*r, account, serial);
+}
+
+std::vector<ReadingRow> SqliteStore::history(std::int64_t meter_id, int limit) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT " READING_COLUMNS
+              " FROM submissions s JOIN meters m ON m.id = s.meter_id WHERE s.meter_id = ?"
+              " ORDER BY s.taken_on DESC, s.id DESC LIMIT ?");
+  q.bind(meter_id).bind(limit);
+  std::vector<ReadingRow> out;
+  while (q.step()) out.push_back(reading_row(q));
+  return out;
+}
+
+std::optional<ReadingRow> SqliteStore::find_by_receipt(std::string_view receipt) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT " READING_COLUMNS
+              " FROM submissions s JOIN meters m ON m.id = s.meter_id WHERE s.receipt = ?");
+  q.bind(receipt);
+  if (!q.step()) return std::nullopt;
+  return reading_row(q);
+}
+
+std::vector<AuditRow> SqliteStore::audit_tail(int limit) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
+              " submission_id FROM audit ORDER BY id DESC LIMIT ?");
+  q.bind(limit);
+  std::vector<AuditRow> out;
+  while (q.step()) {
+    AuditRow a;
+    a.id = q.i64(0);
+    a.at = instant(q.i64(1));
+    a.actor = q.text(2);
+    a.channel = q.text(3);
+    a.action = q.text(4);
+    a.identity = q.text(5);
+    a.raw_input = q.text(6);
+    a.result = q.text(7);
+    a.reason = q.text(8);
+    if (!q.is_null(9)) a.submission_id = q.i64(9);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Counts SqliteStore::counts() {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM meters),"
+              " (SELECT count(*) FROM submissions), (SELECT count(*) FROM audit)");
+  q.step();
+  return Counts{q.i64(0), q.i64(1), q.i64(2), q.i64(3)};
+}
+
+std::int64_t SqliteStore::review_backlog() {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT count(*) FROM review_items");
+  q.step();
+  return q.i64(0);
+}
+
+bool SqliteStore::healthy() {
+  try {
+    auto r = acquire_reader();
+    Query q(*r, "SELECT 1");
+    return q.step();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace md::store

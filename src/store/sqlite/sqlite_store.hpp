@@ -1,0 +1,55 @@
+// The embedded default store: SQLite in WAL mode with synchronous=FULL, foreign keys on.
+// One write connection (a WriteTx holds it exclusively) and a small pool of read connections.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace md::store {
+
+class SqliteConn;
+
+struct Migration {
+  int version;
+  const char* description;
+  const char* sql;
+};
+const std::vector<Migration>& sqlite_migrations();
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::string path);
+  ~SqliteStore() override;
+
+  int migrate() override;
+  int schema_version() override;
+  std::unique_ptr<WriteTx> begin_write() override;
+
+  std::optional<MeterRow> find_meter(std::string_view account, std::string_view serial) override;
+  std::vector<ReadingRow> history(std::int64_t meter_id, int limit) override;
+  std::vector<AuditRow> audit_tail(int limit) override;
+  std::optional<ReadingRow> find_by_receipt(std::string_view receipt) override;
+  Counts counts() override;
+  std::int64_t review_backlog() override;
+  bool healthy() override;
+
+ private:
+  class Reader;
+  Reader acquire_reader();
+  void return_reader(std::unique_ptr<SqliteConn> c);
+
+  std::string path_;
+  std::mutex write_mutex_;
+  std::unique_ptr<SqliteConn> writer_;
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<SqliteConn>> readers_;
+};
+
+}  // namespace md::store

@@ -1,0 +1,177 @@
+// The one storage interface. Nothing above src/store writes SQL.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/calendar.hpp"
+
+namespace md::store {
+
+using domain::Day;
+using domain::Instant;
+using domain::YearMonth;
+
+struct StoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// A unique constraint was hit; `what` names it ("receipt", "idempotency", "eic", "account"...).
+struct ConflictError : StoreError {
+  using StoreError::StoreError;
+};
+
+struct NewAccount {
+  std::string number, holder, phone, email, address;
+};
+
+struct NewMeter {
+  std::string serial;
+  int zones = 1;
+  int digits = 5;
+  Day installed_on{};
+};
+
+// A meter together with where it is installed and whose it is.
+struct MeterRow {
+  std::int64_t meter_id = 0;
+  std::int64_t point_id = 0;
+  std::int64_t account_id = 0;
+  std::string account_number;
+  bool account_active = true;
+  std::string eic;
+  std::string serial;
+  int zones = 1;
+  int digits = 5;
+  Day installed_on{};
+};
+
+struct ReadingRow {
+  std::int64_t id = 0;
+  std::string receipt;
+  std::int64_t meter_id = 0;
+  std::string meter_serial;
+  int zones = 1;
+  std::string channel;
+  std::string type;  // customer, inspector, operator, exchange_final, exchange_initial
+  Day taken_on{};
+  Instant as_of{};
+  std::optional<YearMonth> period;  // set for in-window readings
+  Instant received_at{};
+  std::string status;                // accepted, superseded, rejected_by_operator
+  std::vector<std::string> flags;
+  std::vector<std::int64_t> values;     // as shown, zone order
+  std::vector<std::int64_t> unwrapped;  // continuous counter, zone order
+};
+
+struct NewSubmission {
+  std::string receipt;
+  std::int64_t meter_id = 0;
+  std::int64_t account_id = 0;
+  std::string channel;
+  std::string idempotency_key;  // empty: none
+  std::string type;
+  Day taken_on{};
+  Instant as_of{};
+  std::optional<YearMonth> period;
+  Instant received_at{};
+  std::vector<std::string> flags;
+  std::vector<std::int64_t> values;
+  std::vector<std::int64_t> unwrapped;
+  std::string raw_input;
+  std::string actor;
+  std::string receipt_json;  // the answer given, returned verbatim on a replay
+};
+
+struct AuditEntry {
+  Instant at{};
+  std::string actor;     // "customer", "operator:ivanenko", "system", "import"
+  std::string channel;
+  std::string action;    // "submit", "status_change", "import_accounts"...
+  std::string identity;  // what the caller identified with (account + serial, chat id...)
+  std::string raw_input;
+  std::string result;  // "accepted", "rejected:lower_than_previous", "replayed"...
+  std::string reason;  // why (operators' decisions)
+  std::optional<std::int64_t> submission_id;
+};
+
+struct AuditRow : AuditEntry {
+  std::int64_t id = 0;
+};
+
+// A write transaction. One at a time per store; destroyed without commit() it rolls back.
+class WriteTx {
+ public:
+  virtual ~WriteTx() = default;
+
+  virtual std::optional<MeterRow> find_meter(std::string_view account,
+                                             std::string_view serial) = 0;
+  // The stored answer for an idempotency key already used on this channel.
+  virtual std::optional<std::string> find_replay(std::string_view channel,
+                                                 std::string_view key) = 0;
+  // Accepted readings of a meter, latest first by as-of instant, leaving out those in window
+  // `skip_period` (they are about to be superseded).
+  virtual std::vector<ReadingRow> latest_accepted(std::int64_t meter_id, int limit,
+                                                  std::optional<YearMonth> skip_period) = 0;
+  // Ids of accepted readings of a meter that count for `period` (in-window).
+  virtual std::vector<std::int64_t> accepted_in_window(std::int64_t meter_id,
+                                                       YearMonth period) = 0;
+  virtual std::optional<YearMonth> last_closed_period() = 0;
+
+  virtual std::int64_t insert_submission(const NewSubmission& s) = 0;
+  // The only in-place update: a status transition, recorded in the audit in the same transaction.
+  virtual void change_status(std::int64_t submission_id, std::string_view to,
+                             const AuditEntry& why) = 0;
+  virtual std::int64_t append_audit(const AuditEntry& e) = 0;
+  // A flagged reading enters the operators' review queue.
+  virtual void add_review_item(std::int64_t submission_id, std::string_view reason,
+                               Instant at) = 0;
+
+  virtual std::optional<std::int64_t> find_account(std::string_view number) = 0;
+  virtual std::int64_t insert_account(const NewAccount& a, Instant now) = 0;
+  virtual std::int64_t insert_metering_point(std::int64_t account_id, std::string_view eic,
+                                             std::string_view address) = 0;
+  virtual std::int64_t insert_meter(std::int64_t point_id, const NewMeter& m) = 0;
+  virtual bool eic_exists(std::string_view eic) = 0;
+  virtual bool serial_installed(std::string_view serial) = 0;
+
+  // Nested scopes inside the transaction: one per submission in a group commit.
+  virtual void savepoint() = 0;
+  virtual void release() = 0;
+  virtual void rollback_to() = 0;
+  virtual void commit() = 0;
+};
+
+struct Counts {
+  std::int64_t accounts = 0, meters = 0, submissions = 0, audit = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual int migrate() = 0;  // applies pending migrations; returns the schema version
+  virtual int schema_version() = 0;
+  virtual std::unique_ptr<WriteTx> begin_write() = 0;
+
+  // Reads: safe from any thread, concurrent with the writer.
+  virtual std::optional<MeterRow> find_meter(std::string_view account,
+                                             std::string_view serial) = 0;
+  virtual std::vector<ReadingRow> history(std::int64_t meter_id, int limit) = 0;
+  virtual std::vector<AuditRow> audit_tail(int limit) = 0;
+  virtual std::optional<ReadingRow> find_by_receipt(std::string_view receipt) = 0;
+  virtual Counts counts() = 0;
+  virtual std::int64_t review_backlog() = 0;
+  virtual bool healthy() = 0;
+};
+
+// "path/to/file.db" or "sqlite:path" (PostgreSQL URLs arrive with the PostgreSQL issue).
+std::unique_ptr<Store> open_store(const std::string& url);
+
+std::string join_flags(const std::vector<std::string>& flags);
+std::vector<std::string> split_flags(std::string_view text);
+
+}  // namespace md::store
