@@ -182,11 +182,10 @@ std::optional<Instant> parse_instant(std::string_view text) {
   auto clock = std::chrono::hours{h} + std::chrono::minutes{mi} + std::chrono::seconds{s};
   if (rest.empty()) {
     auto local = date::local_seconds{day->time_since_epoch()} + clock;
-    try {
-      return date::floor<std::chrono::seconds>(kyiv()->to_sys(local, date::choose::earliest));
-    } catch (const std::exception&) {
-      return std::nullopt;  // a local time skipped by the spring transition
-    }
+    // A local time skipped by the spring transition names no instant; an autumn one that occurs
+    // twice is taken at its first occurrence.
+    if (kyiv()->get_info(local).result == date::local_info::nonexistent) return std::nullopt;
+    return date::floor<std::chrono::seconds>(kyiv()->to_sys(local, date::choose::earliest));
   }
   Instant utc = Instant{day->time_since_epoch()} + clock;
   if (rest == "Z") return utc;

@@ -1,0 +1,263 @@
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "domain/receipt_id.hpp"
+#include "service/accounts.hpp"
+#include "service/ingestor.hpp"
+#include "service/submission.hpp"
+#include "store/store.hpp"
+#include "support/support.hpp"
+
+using namespace md;
+using namespace md::service;
+using json = nlohmann::json;
+using Status = SubmitOutcome::Status;
+
+namespace {
+
+domain::Instant at(const char* s) { return *domain::parse_instant(s); }
+
+struct ServiceTest : ::testing::Test {
+  test::TempDir dir;
+  std::unique_ptr<store::Store> store = store::open_store(dir.file("s.db"));
+  Submissions submissions{ServiceConfig{}};
+
+  void SetUp() override {
+    store->migrate();
+    auto report = import_accounts(*store, submissions, test::accounts_csv(3), at("2025-01-10T12:00:00"));
+    ASSERT_TRUE(report.ok()) << report.errors.front();
+  }
+
+  SubmitOutcome submit(const char* when, std::string day, std::string night,
+                       std::string key = "", bool confirm = false,
+                       std::string serial = "A1234567") {
+    SubmitRequest r;
+    r.channel = "api";
+    r.idempotency_key = std::move(key);
+    r.account = "0123456789";
+    r.meter_serial = std::move(serial);
+    r.values = {{"day", std::move(day)}, {"night", std::move(night)}};
+    r.confirmed = confirm;
+    r.raw_input = "test";
+    auto tx = store->begin_write();
+    auto out = submissions.process(*tx, r, at(when));
+    tx->commit();
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_F(ServiceTest, AcceptedReadingAnswersWithTheFullReceipt) {
+  auto out = submit("2025-11-30T10:00:00", "12120", "6060");
+  ASSERT_EQ(out.status, Status::accepted);
+  json r = json::parse(out.receipt_json);
+  EXPECT_EQ(r["receipt"], out.receipt_id);
+  EXPECT_TRUE(domain::normalize_receipt_id(r["receipt"].get<std::string>()));
+  EXPECT_EQ(r["received_at"], "2025-11-30T10:00:00+02:00");
+  EXPECT_EQ(r["account"], "******6789");
+  EXPECT_EQ(r["meter_serial"], "A1234567");
+  EXPECT_EQ(r["readings"], json::parse(R"({"day":12120,"night":6060})"));
+  EXPECT_EQ(r["consumption"], json::parse(R"({"day":120,"night":60})"));
+  EXPECT_EQ(r["counts_as"], json::parse(R"({"kind":"period_end","period":"2025-11"})"));
+  EXPECT_EQ(r["correction_deadline"], "2025-12-03");
+  EXPECT_EQ(r["flags"], json::array());
+  EXPECT_EQ(store->counts().submissions, 5);  // 4 installation readings + this one
+}
+
+TEST_F(ServiceTest, OffCycleReading) {
+  auto out = submit("2025-11-12T09:00:00", "12100", "6050");
+  ASSERT_EQ(out.status, Status::accepted);
+  json r = json::parse(out.receipt_json);
+  EXPECT_EQ(r["counts_as"], json::parse(R"({"kind":"off_cycle","date":"2025-11-12"})"));
+  EXPECT_EQ(r["flags"], json::parse(R"(["off_cycle"])"));
+  EXPECT_EQ(r["correction_deadline"], "2025-12-03");
+}
+
+TEST_F(ServiceTest, ReplayReturnsTheOriginalReceiptAndStoresNothing) {
+  auto first = submit("2025-11-30T10:00:00", "12120", "6060", "key-1");
+  auto before = store->counts();
+  auto again = submit("2025-11-30T10:05:00", "12999", "6999", "key-1");
+  EXPECT_EQ(again.status, Status::replayed);
+  EXPECT_EQ(again.receipt_json, first.receipt_json);
+  EXPECT_EQ(store->counts().submissions, before.submissions);
+  EXPECT_EQ(store->audit_tail(1)[0].result, "replayed");
+}
+
+TEST_F(ServiceTest, RejectedAttemptIsAuditedButNotStored) {
+  auto before = store->counts();
+  auto out = submit("2025-11-30T10:00:00", "11000", "6060");
+  ASSERT_EQ(out.status, Status::rejected);
+  EXPECT_EQ(out.rejection->code, "lower_than_previous");
+  EXPECT_EQ(store->counts().submissions, before.submissions);
+  auto audit = store->audit_tail(1)[0];
+  EXPECT_EQ(audit.result, "rejected:lower_than_previous");
+  EXPECT_EQ(audit.raw_input, "test");
+  EXPECT_EQ(audit.channel, "api");
+}
+
+TEST_F(ServiceTest, UnknownAccountOrSerialGetTheSameAnswer) {
+  auto wrong_serial = submit("2025-11-30T10:00:00", "12120", "6060", "", false, "B0000000");
+  EXPECT_EQ(wrong_serial.status, Status::not_found);
+  SubmitRequest r;
+  r.channel = "api";
+  r.account = "0000000099";
+  r.meter_serial = "A1234567";
+  r.values = {{"day", "1"}, {"night", "1"}};
+  auto tx = store->begin_write();
+  auto wrong_account = submissions.process(*tx, r, at("2025-11-30T10:00:00"));
+  EXPECT_EQ(wrong_account.status, Status::not_found);
+  EXPECT_EQ(wrong_account.rejection->code, wrong_serial.rejection->code);
+}
+
+TEST_F(ServiceTest, LaterReadingInTheSameWindowSupersedesAndIsComparedWithTheOneBefore) {
+  auto first = submit("2025-11-30T10:00:00", "12600", "6100");
+  ASSERT_EQ(first.status, Status::accepted);
+  // A correction lower than the first reading but above the installation reading is fine.
+  auto second = submit("2025-12-02T10:00:00", "12150", "6070");
+  ASSERT_EQ(second.status, Status::accepted) << second.rejection->code;
+  EXPECT_EQ(json::parse(second.receipt_json)["consumption"],
+            json::parse(R"({"day":150,"night":70})"));
+  EXPECT_EQ(store->find_by_receipt(first.receipt_id)->status, "superseded");
+  EXPECT_EQ(store->find_by_receipt(second.receipt_id)->status, "accepted");
+  auto audit = store->audit_tail(2);
+  EXPECT_EQ(audit[1].result, "superseded");
+  EXPECT_NE(audit[1].reason.find(second.receipt_id), std::string::npos);
+  // After the window a new reading compares with the latest accepted one.
+  auto off = submit("2025-12-10T10:00:00", "12140", "6080");
+  EXPECT_EQ(off.status, Status::rejected);
+}
+
+TEST_F(ServiceTest, HighReadingNeedsConfirmationThenEntersReview) {
+  // Installed 2025-01-10 at 12000: 324 days at 4 kWh/day → day expected 1296 kWh.
+  auto out = submit("2025-11-30T10:00:00", "15000", "6100");
+  ASSERT_EQ(out.status, Status::needs_confirmation);
+  EXPECT_EQ(store->review_backlog(), 0);
+  auto confirmed = submit("2025-11-30T10:01:00", "15000", "6100", "", true);
+  ASSERT_EQ(confirmed.status, Status::accepted);
+  EXPECT_EQ(json::parse(confirmed.receipt_json)["flags"], json::parse(R"(["high"])"));
+  EXPECT_EQ(store->review_backlog(), 1);
+}
+
+TEST_F(ServiceTest, CustomerChannelsCannotBackdate) {
+  SubmitRequest r;
+  r.channel = "telegram";
+  r.account = "0123456789";
+  r.meter_serial = "A1234567";
+  r.values = {{"day", "12100"}, {"night", "6050"}};
+  r.taken_on = domain::parse_date("2025-06-01");
+  auto tx = store->begin_write();
+  auto out = submissions.process(*tx, r, at("2025-11-12T10:00:00"));
+  ASSERT_EQ(out.status, Status::accepted);
+  EXPECT_EQ(json::parse(out.receipt_json)["taken_on"], "2025-11-12");
+  r.channel = "api";
+  r.values = {{"day", "12200"}, {"night", "6070"}};
+  r.taken_on = domain::parse_date("2025-11-11");  // before the last reading: refused
+  EXPECT_EQ(submissions.process(*tx, r, at("2025-11-12T10:00:00")).rejection->code,
+            "before_last_reading");
+}
+
+TEST_F(ServiceTest, ImportAccountsReportsEveryBadRowAndImportsNothing) {
+  test::TempDir d2;
+  auto fresh = store::open_store(d2.file("x.db"));
+  fresh->migrate();
+  std::string csv =
+      "account,holder,phone,email,address,eic,meter_serial,zones,digits,installed_on,initial\n"
+      "0000000101,Good Row,,,,62Z000000000001B,M1,1,5,2025-01-10,100\n"
+      "12345,Short Account,,,,62Z1234567890123,M2,1,5,2025-01-10,100\n"
+      "0000000103,,+38067,bad,,62Z000000000001B,M1,4,9,2025-02-30,1/2\n"
+      "0000000104,Too few fields\n";
+  auto report = import_accounts(*fresh, submissions, csv, at("2025-11-30"));
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.imported, 0);
+  EXPECT_EQ(fresh->counts().accounts, 0);
+  std::string all;
+  for (const auto& e : report.errors) all += e + "\n";
+  EXPECT_NE(all.find("line 3: account must be 10 digits"), std::string::npos) << all;
+  EXPECT_NE(all.find("line 3: eic 62Z1234567890123 is not a valid EIC"), std::string::npos) << all;
+  EXPECT_NE(all.find("line 4: holder is empty"), std::string::npos) << all;
+  EXPECT_NE(all.find("line 4: phone is not a phone number"), std::string::npos) << all;
+  EXPECT_NE(all.find("line 4: email"), std::string::npos) << all;
+  EXPECT_NE(all.find("line 4: eic 62Z000000000001B repeats an earlier row"), std::string::npos) << all;
+  EXPECT_NE(all.find("line 4: zones must be 1, 2 or 3"), std::string::npos) << all;
+  EXPECT_NE(all.find("line 4: digits must be 4 to 8"), std::string::npos) << all;
+  EXPECT_NE(all.find("line 4: installed_on must be a date"), std::string::npos) << all;
+  EXPECT_NE(all.find("line 5: expected 11 fields"), std::string::npos) << all;
+}
+
+TEST_F(ServiceTest, ImportAccountsRejectsAWrongHeader) {
+  auto report = import_accounts(*store, submissions, "account,name\n1,2\n", at("2025-11-30"));
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.errors[0].find("line 1: the header must be exactly"), std::string::npos);
+}
+
+TEST_F(ServiceTest, ImportReadingsIsAllOrNothingAndReplaySafe) {
+  std::string good =
+      "account,meter_serial,taken_on,type,values\n"
+      "0123456789,A1234567,2025-03-15,inspector,12300/6100\n"
+      "0000000001,S0000001,2025-03-15,operator,1200\n";
+  std::string bad = good +
+                    "0000000002,S0000002,2025-03-15,customer,900\n"   // lower than 1000
+                    "0000000003,S0000003,2025-03-15,nobody,1100\n"     // bad type
+                    "0000000003,S0000003,2025-03-15,customer,1/2\n"    // two values for 1 zone
+                    "0000000009,S0000009,2025-03-15,customer,1100\n";  // unknown meter
+  auto before = store->counts().submissions;
+  auto report = import_readings(*store, submissions, bad, at("2025-11-30"));
+  ASSERT_EQ(report.errors.size(), 4u);
+  EXPECT_NE(report.errors[0].find("line 4: lower_than_previous"), std::string::npos);
+  EXPECT_NE(report.errors[1].find("line 5: type must be"), std::string::npos);
+  EXPECT_NE(report.errors[2].find("line 6: values needs 1 values"), std::string::npos);
+  EXPECT_NE(report.errors[3].find("line 7: not_found"), std::string::npos);
+  EXPECT_EQ(store->counts().submissions, before);
+  EXPECT_EQ(store->audit_tail(1)[0].result, "rejected: 4 bad rows");
+
+  auto ok = import_readings(*store, submissions, good, at("2025-11-30"));
+  ASSERT_TRUE(ok.ok()) << ok.errors.front();
+  EXPECT_EQ(ok.imported, 2);
+  auto again = import_readings(*store, submissions, good, at("2025-11-30"));
+  EXPECT_TRUE(again.ok());
+  EXPECT_EQ(again.imported, 0);
+  EXPECT_EQ(again.replayed, 2);
+  EXPECT_EQ(store->counts().submissions, before + 2);
+}
+
+TEST_F(ServiceTest, IngestorGroupsConcurrentSubmissionsAndLosesNone) {
+  Clock clock{at("2025-11-12T10:00:00")};
+  Ingestor ingestor(*store, submissions, clock, nullptr, IngestOptions{64, 100000});
+  constexpr int kThreads = 3, kEach = 150;
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      char account[16], serial[16];
+      std::snprintf(account, sizeof account, "%010d", t + 1);
+      std::snprintf(serial, sizeof serial, "S%07d", t + 1);
+      for (int i = 1; i <= kEach; ++i) {
+        SubmitRequest r;
+        r.channel = "api";
+        r.idempotency_key = std::to_string(t) + "-" + std::to_string(i);
+        r.account = account;
+        r.meter_serial = serial;
+        r.values = {{"total", std::to_string(1000 + i)}};
+        if (ingestor.submit(std::move(r)).status == Status::accepted) ++accepted;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ingestor.stop();
+  EXPECT_EQ(accepted.load(), kThreads * kEach);
+  EXPECT_EQ(store->counts().submissions, 4 + kThreads * kEach);
+}
+
+TEST_F(ServiceTest, IngestorRefusesWhenItsQueueIsFullOrStopped) {
+  Clock clock{at("2025-11-12T10:00:00")};
+  Ingestor ingestor(*store, submissions, clock, nullptr, IngestOptions{1, 1});
+  ingestor.stop();
+  SubmitRequest r;
+  r.channel = "api";
+  EXPECT_FALSE(ingestor.submit_async(r, [](SubmitOutcome) {}));
+  EXPECT_EQ(ingestor.submit(r).status, Status::unavailable);
+}

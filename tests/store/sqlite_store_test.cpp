@@ -1,0 +1,219 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "store/sqlite/sqlite_store.hpp"
+#include "support/support.hpp"
+
+using namespace md;
+using namespace md::store;
+
+namespace {
+
+Instant at(const char* s) { return *domain::parse_instant(s); }
+
+// Runs SQL on the file through a separate raw connection, as a tool or an attacker would.
+std::string raw_exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  std::string msg = rc == SQLITE_OK ? "" : (err ? err : "error");
+  sqlite3_free(err);
+  sqlite3_close(db);
+  return msg;
+}
+
+std::string raw_value(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+  std::string out;
+  if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+struct StoreTest : ::testing::Test {
+  test::TempDir dir;
+  std::string path = dir.file("t.db");
+  std::unique_ptr<Store> store = open_store(path);
+
+  void SetUp() override { store->migrate(); }
+
+  std::int64_t seed_meter() {
+    auto tx = store->begin_write();
+    auto a = tx->insert_account(NewAccount{"0123456789", "Holder", "", "", ""}, at("2025-01-01"));
+    auto p = tx->insert_metering_point(a, "62Z000000000001B", "");
+    auto m = tx->insert_meter(p, NewMeter{"A1", 1, 5, *domain::parse_date("2025-01-01")});
+    tx->commit();
+    return m;
+  }
+
+  NewSubmission submission(std::int64_t meter, std::string receipt, std::string key) {
+    NewSubmission s;
+    s.receipt = std::move(receipt);
+    s.meter_id = meter;
+    s.account_id = 1;
+    s.channel = "api";
+    s.idempotency_key = std::move(key);
+    s.type = "customer";
+    s.taken_on = *domain::parse_date("2025-11-30");
+    s.as_of = at("2025-12-01");
+    s.period = domain::YearMonth::parse("2025-11");
+    s.received_at = at("2025-11-30T10:00:00");
+    s.values = {100};
+    s.unwrapped = {100};
+    s.raw_input = "{}";
+    s.actor = "customer";
+    s.receipt_json = "{\"receipt\":\"" + s.receipt + "\"}";
+    return s;
+  }
+};
+
+}  // namespace
+
+TEST_F(StoreTest, MigrationsAreVersionedAndIdempotent) {
+  EXPECT_EQ(store->schema_version(), static_cast<int>(sqlite_migrations().size()));
+  EXPECT_EQ(store->migrate(), store->schema_version());
+  EXPECT_EQ(raw_value(path, "SELECT count(*) FROM schema_migrations"),
+            std::to_string(sqlite_migrations().size()));
+}
+
+TEST_F(StoreTest, DurableSettings) {
+  EXPECT_EQ(raw_value(path, "PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(StoreTest, ForeignKeysAreEnforced) {
+  auto tx = store->begin_write();
+  EXPECT_THROW(tx->insert_metering_point(999, "62Z000000000001B", ""), StoreError);
+}
+
+TEST_F(StoreTest, SubmissionsAreAppendOnly) {
+  auto meter = seed_meter();
+  {
+    auto tx = store->begin_write();
+    tx->insert_submission(submission(meter, "R-2222-2222", "k1"));
+    tx->commit();
+  }
+  EXPECT_NE(raw_exec(path, "UPDATE submissions SET v1 = 5"), "");
+  EXPECT_NE(raw_exec(path, "UPDATE submissions SET receipt_json = 'x'"), "");
+  EXPECT_NE(raw_exec(path, "DELETE FROM submissions"), "");
+  EXPECT_EQ(raw_value(path, "SELECT v1 FROM submissions"), "100");
+  // A status transition is the one change allowed, and only away from accepted.
+  EXPECT_EQ(raw_exec(path, "UPDATE submissions SET status = 'superseded'"), "");
+  EXPECT_NE(raw_exec(path, "UPDATE submissions SET status = 'accepted'"), "");
+}
+
+TEST_F(StoreTest, AuditIsAppendOnly) {
+  {
+    auto tx = store->begin_write();
+    tx->append_audit(AuditEntry{at("2025-11-30"), "customer", "api", "submit", "id", "raw",
+                                "rejected:not_found", "", std::nullopt});
+    tx->commit();
+  }
+  EXPECT_NE(raw_exec(path, "UPDATE audit SET result = 'accepted'"), "");
+  EXPECT_NE(raw_exec(path, "DELETE FROM audit"), "");
+  auto tail = store->audit_tail(10);
+  ASSERT_EQ(tail.size(), 1u);
+  EXPECT_EQ(tail[0].result, "rejected:not_found");
+}
+
+TEST_F(StoreTest, StatusChangeIsAudited) {
+  auto meter = seed_meter();
+  auto tx = store->begin_write();
+  auto id = tx->insert_submission(submission(meter, "R-2222-2222", ""));
+  tx->change_status(id, "superseded",
+                    AuditEntry{at("2025-12-01"), "customer", "api", "status_change", "", "",
+                               "superseded", "replaced", std::nullopt});
+  tx->commit();
+  auto tail = store->audit_tail(1);
+  ASSERT_EQ(tail.size(), 1u);
+  EXPECT_EQ(tail[0].submission_id, id);
+  EXPECT_EQ(store->find_by_receipt("R-2222-2222")->status, "superseded");
+}
+
+TEST_F(StoreTest, IdempotencyKeyIsUniquePerChannel) {
+  auto meter = seed_meter();
+  auto tx = store->begin_write();
+  tx->insert_submission(submission(meter, "R-2222-2222", "same"));
+  auto other = submission(meter, "R-3333-3333", "same");
+  other.channel = "telegram";
+  EXPECT_NO_THROW(tx->insert_submission(other));
+  try {
+    tx->insert_submission(submission(meter, "R-4444-4444", "same"));
+    FAIL() << "duplicate key accepted";
+  } catch (const ConflictError& e) {
+    EXPECT_STREQ(e.what(), "idempotency");
+  }
+  EXPECT_EQ(tx->find_replay("api", "same"), "{\"receipt\":\"R-2222-2222\"}");
+  EXPECT_FALSE(tx->find_replay("viber", "same"));
+  // Submissions without a key never collide.
+  EXPECT_NO_THROW(tx->insert_submission(submission(meter, "R-5555-5555", "")));
+  EXPECT_NO_THROW(tx->insert_submission(submission(meter, "R-6666-6666", "")));
+}
+
+TEST_F(StoreTest, ReceiptIsUnique) {
+  auto meter = seed_meter();
+  auto tx = store->begin_write();
+  tx->insert_submission(submission(meter, "R-2222-2222", "a"));
+  try {
+    tx->insert_submission(submission(meter, "R-2222-2222", "b"));
+    FAIL();
+  } catch (const ConflictError& e) {
+    EXPECT_STREQ(e.what(), "receipt");
+  }
+}
+
+TEST_F(StoreTest, UncommittedTransactionLeavesNothing) {
+  auto meter = seed_meter();
+  {
+    auto tx = store->begin_write();
+    tx->insert_submission(submission(meter, "R-2222-2222", "a"));
+  }
+  EXPECT_EQ(store->counts().submissions, 0);
+}
+
+TEST_F(StoreTest, SavepointRollsBackOneItemOnly) {
+  auto meter = seed_meter();
+  auto tx = store->begin_write();
+  tx->savepoint();
+  tx->insert_submission(submission(meter, "R-2222-2222", "a"));
+  tx->release();
+  tx->savepoint();
+  tx->insert_submission(submission(meter, "R-3333-3333", "b"));
+  tx->rollback_to();
+  tx->commit();
+  EXPECT_TRUE(store->find_by_receipt("R-2222-2222"));
+  EXPECT_FALSE(store->find_by_receipt("R-3333-3333"));
+}
+
+TEST_F(StoreTest, LatestAcceptedSkipsTheWindowBeingReplaced) {
+  auto meter = seed_meter();
+  auto tx = store->begin_write();
+  auto older = submission(meter, "R-2222-2222", "a");
+  older.period = domain::YearMonth::parse("2025-10");
+  older.as_of = at("2025-11-01");
+  tx->insert_submission(older);
+  tx->insert_submission(submission(meter, "R-3333-3333", "b"));  // window 2025-11
+  auto all = tx->latest_accepted(meter, 5, std::nullopt);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].receipt, "R-3333-3333");
+  auto skipping = tx->latest_accepted(meter, 5, domain::YearMonth::parse("2025-11"));
+  ASSERT_EQ(skipping.size(), 1u);
+  EXPECT_EQ(skipping[0].receipt, "R-2222-2222");
+  EXPECT_EQ(tx->accepted_in_window(meter, *domain::YearMonth::parse("2025-11")).size(), 1u);
+}
+
+TEST_F(StoreTest, ReadsWorkWhileAWriteIsOpen) {
+  auto meter = seed_meter();
+  auto tx = store->begin_write();
+  tx->insert_submission(submission(meter, "R-2222-2222", "a"));
+  // WAL: readers see the last commit and are not blocked by the writer.
+  EXPECT_EQ(store->counts().submissions, 0);
+  EXPECT_TRUE(store->find_meter("0123456789", "A1"));
+  tx->commit();
+  EXPECT_EQ(store->counts().submissions, 1);
+}

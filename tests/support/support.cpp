@@ -1,0 +1,274 @@
+#include "support.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#ifndef METERDESK_BINARY
+#error "METERDESK_BINARY must name the built meterdesk binary"
+#endif
+
+namespace md::test {
+
+TempDir::TempDir() {
+  std::random_device rd;
+  auto base = std::filesystem::temp_directory_path();
+  for (;;) {
+    path_ = base / ("meterdesk-test-" + std::to_string(rd()));
+    if (std::filesystem::create_directory(path_)) break;
+  }
+}
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string accounts_csv(int n) {
+  std::string csv =
+      "account,holder,phone,email,address,eic,meter_serial,zones,digits,installed_on,initial\n"
+      "0123456789,Шевченко Олена,+380671234567,olena@example.com,\"м. Одеса, вул. Канатна, 1\","
+      "62Z000000000001B,A1234567,2,6,2025-01-10,12000/6000\n";
+  for (int i = 1; i <= n; ++i) {
+    char account[16], serial[16], eic15[16];
+    std::snprintf(account, sizeof account, "%010d", i);
+    std::snprintf(serial, sizeof serial, "S%07d", i);
+    // EICs 62Z0000001xxxxx with a valid check character.
+    for (int bump = 0;; ++bump) {
+      std::snprintf(eic15, sizeof eic15, "62Z%012d", 1000000 + i * 10 + bump);
+      int sum = 0;
+      for (int k = 0; k < 15; ++k) {
+        char c = eic15[k];
+        int v = c >= '0' && c <= '9' ? c - '0' : (c >= 'A' && c <= 'Z' ? c - 'A' + 10 : 36);
+        sum += v * (16 - k);
+      }
+      int check = 36 - ((sum - 1) % 37);
+      if (check == 36) continue;
+      char cc = static_cast<char>(check < 10 ? '0' + check : 'A' + check - 10);
+      csv += std::string(account) + ",Holder " + std::to_string(i) + ",,,Odesa," + eic15 + cc +
+             "," + serial + ",1,5,2025-01-10,1000\n";
+      break;
+    }
+  }
+  return csv;
+}
+
+std::string meterdesk_binary() { return METERDESK_BINARY; }
+
+namespace {
+pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+            const std::string& out_path, const std::string& err_path) {
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv;
+    std::string binary = meterdesk_binary();
+    argv.push_back(binary.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+}  // namespace
+
+RunResult run_meterdesk(const std::vector<std::string>& args,
+                        const std::map<std::string, std::string>& env) {
+  TempDir dir;
+  pid_t pid = spawn(args, env, dir.file("out"), dir.file("err"));
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return RunResult{exit_code_of(status), read_file(dir.file("out")), read_file(dir.file("err"))};
+}
+
+ServerProcess::ServerProcess(const std::string& db, const std::vector<std::string>& extra_args,
+                             const std::map<std::string, std::string>& env) {
+  log_path_ = dir_.file("log");
+  std::vector<std::string> args = {"serve", "--db", db, "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = spawn(args, env, log_path_, log_path_ + ".err");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string text = read_file(log_path_);
+    auto at = text.find("serving http://127.0.0.1:");
+    if (at != std::string::npos) {
+      port_ = static_cast<std::uint16_t>(std::atoi(text.c_str() + at + 25));
+      if (port_) return;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("server exited: " + text + read_file(log_path_ + ".err"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("server did not start: " + read_file(log_path_));
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+}
+
+void ServerProcess::kill(int signal) {
+  if (pid_ > 0) ::kill(pid_, signal);
+}
+
+int ServerProcess::wait() {
+  if (pid_ <= 0) return -1;
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return exit_code_of(status);
+}
+
+std::string ServerProcess::log() const {
+  return read_file(log_path_) + read_file(log_path_ + ".err");
+}
+
+HttpClient::HttpClient(std::uint16_t port) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw std::runtime_error("connect failed");
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+HttpClient::~HttpClient() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool HttpClient::send_raw(const std::string& bytes) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+std::optional<HttpResponse> HttpClient::read_response() {
+  auto fill = [&]() -> bool {
+    char buf[65536];
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 30000) <= 0) return false;
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    buffer_.append(buf, static_cast<size_t>(n));
+    return true;
+  };
+  size_t head_end;
+  while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos)
+    if (!fill()) return std::nullopt;
+  HttpResponse r;
+  std::istringstream head(buffer_.substr(0, head_end));
+  std::string line;
+  std::getline(head, line);
+  r.status = std::atoi(line.c_str() + 9);
+  while (std::getline(head, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line.substr(0, colon);
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    r.headers[name] = value;
+  }
+  size_t length = r.headers.count("content-length")
+                      ? static_cast<size_t>(std::stoull(r.headers["content-length"]))
+                      : 0;
+  while (buffer_.size() < head_end + 4 + length)
+    if (!fill()) return std::nullopt;
+  r.body = buffer_.substr(head_end + 4, length);
+  buffer_.erase(0, head_end + 4 + length);
+  return r;
+}
+
+std::optional<HttpResponse> HttpClient::request(const std::string& method,
+                                                const std::string& target,
+                                                const std::string& body,
+                                                const std::map<std::string, std::string>& headers) {
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  bool has_type = false;
+  for (const auto& [k, v] : headers) {
+    req += k + ": " + v + "\r\n";
+    if (k == "Content-Type") has_type = true;
+  }
+  if (!body.empty() && !has_type) req += "Content-Type: application/json\r\n";
+  if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  if (!send_raw(req)) return std::nullopt;
+  return read_response();
+}
+
+bool HttpClient::closed_within(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd_, POLLIN, 0};
+    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    deadline - std::chrono::steady_clock::now())
+                                    .count());
+    if (::poll(&p, 1, std::max(left, 1)) > 0) {
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return true;
+    }
+  }
+  return false;
+}
+
+HttpResponse http(std::uint16_t port, const std::string& method, const std::string& target,
+                  const std::string& body, const std::map<std::string, std::string>& headers) {
+  HttpClient c(port);
+  auto r = c.request(method, target, body, headers);
+  if (!r) throw std::runtime_error("no response to " + method + " " + target);
+  return *r;
+}
+
+}  // namespace md::test
