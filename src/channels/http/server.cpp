@@ -3,6 +3,7 @@
 
 #include "channels/http/server.hpp"
 
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <stdexcept>
@@ -138,6 +139,21 @@ struct Server::Impl {
     co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
   }
 
+  // After refusing a request whose body is still arriving, read and discard what the client
+  // sends for a moment: closing with unread data would reset the connection and could destroy
+  // our answer before the client reads it.
+  asio::awaitable<void> drain(beast::tcp_stream& stream) {
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(1));
+    std::array<char, 16384> sink;
+    std::size_t total = 0;
+    while (!ec && total < 4 * 1024 * 1024) {
+      total += co_await stream.async_read_some(asio::buffer(sink),
+                                               asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
   asio::awaitable<void> session(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
@@ -178,6 +194,7 @@ struct Server::Impl {
         beast::error_code wec;
         co_await write(stream, r, 11, false, wec);
         if (metrics) metrics->http_request("invalid", "-", status, 0);
+        co_await drain(stream);
         break;
       }
       auto started = std::chrono::steady_clock::now();

@@ -1,0 +1,258 @@
+// The JSON API over loopback against the real `meterdesk serve`.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <regex>
+#include <thread>
+
+#include "support/support.hpp"
+
+using namespace md::test;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kNow = "2026-11-30T10:00:00+02:00";
+
+class ApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    db_ = dir_->file("api.db");
+    write_file(dir_->file("accounts.csv"), accounts_csv(5));
+    auto r = run_meterdesk({"import-accounts", dir_->file("accounts.csv"), "--db", db_, "--now",
+                            "2026-01-10T12:00:00"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    server_ = new ServerProcess(db_, {"--now", kNow},
+                                {{"METERDESK_SERVER_REQUEST_TIMEOUT", "2"},
+                                 {"METERDESK_SERVER_BODY_LIMIT", "4096"},
+                                 {"METERDESK_SERVER_HEADER_LIMIT", "2048"}});
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+  }
+  static std::uint16_t port() { return server_->port(); }
+
+  static HttpResponse post(const std::string& body, std::map<std::string, std::string> h = {}) {
+    return http(port(), "POST", "/api/v1/readings", body, h);
+  }
+  static json history(const std::string& account = "0123456789",
+                      const std::string& serial = "A1234567") {
+    auto r = http(port(), "GET", "/api/v1/accounts/" + account + "/readings?meter_serial=" + serial);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  }
+
+  static TempDir* dir_;
+  static std::string db_;
+  static ServerProcess* server_;
+};
+TempDir* ApiTest::dir_ = nullptr;
+std::string ApiTest::db_;
+ServerProcess* ApiTest::server_ = nullptr;
+
+std::string reading(const std::string& account, const std::string& serial, const std::string& values,
+                    bool confirm = false) {
+  return R"({"account":")" + account + R"(","meter_serial":")" + serial + R"(","readings":)" +
+         values + R"(,"confirm":)" + (confirm ? "true" : "false") + "}";
+}
+
+}  // namespace
+
+TEST_F(ApiTest, AcceptsAReadingWithAReceipt) {
+  auto r = post(reading("0000000001", "S0000001", R"({"total":1150.7})"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  json j = json::parse(r.body);
+  EXPECT_TRUE(std::regex_match(j["receipt"].get<std::string>(),
+                               std::regex("R-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}")));
+  EXPECT_EQ(j["received_at"], "2026-11-30T10:00:00+02:00");
+  EXPECT_EQ(j["account"], "******0001");
+  EXPECT_EQ(j["meter_serial"], "S0000001");
+  EXPECT_EQ(j["readings"], json::parse(R"({"total":1150})"));
+  EXPECT_EQ(j["consumption"], json::parse(R"({"total":150})"));
+  EXPECT_EQ(j["counts_as"], json::parse(R"({"kind":"period_end","period":"2026-11"})"));
+  EXPECT_EQ(j["correction_deadline"], "2026-12-03");
+  EXPECT_EQ(j["notes"].size(), 1u);  // the decimal part was ignored, and the reply says so
+  auto h = history("0000000001", "S0000001");
+  ASSERT_GE(h.size(), 2u);
+  EXPECT_EQ(h[0]["receipt"], j["receipt"]);
+  EXPECT_EQ(h[0]["channel"], "api");
+  EXPECT_EQ(h[0]["type"], "customer");
+  EXPECT_EQ(h[0]["status"], "accepted");
+  EXPECT_EQ(h[0]["taken_on"], "2026-11-30");
+  EXPECT_EQ(h[0]["readings"], json::parse(R"({"total":1150})"));
+  EXPECT_EQ(h.back()["type"], "exchange_initial");
+}
+
+TEST_F(ApiTest, IdempotencyKeyReplaysTheOriginalReceipt) {
+  auto body = reading("0000000002", "S0000002", R"({"total":"1100"})");
+  auto first = post(body, {{"Idempotency-Key", "abc-123"}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto count = history("0000000002", "S0000002").size();
+  auto second = post(reading("0000000002", "S0000002", R"({"total":"1190"})"),
+                     {{"Idempotency-Key", "abc-123"}});
+  EXPECT_EQ(second.status, 201);
+  EXPECT_EQ(second.body, first.body);
+  EXPECT_EQ(second.headers["idempotent-replayed"], "true");
+  EXPECT_EQ(history("0000000002", "S0000002").size(), count);
+}
+
+TEST_F(ApiTest, HighReadingNeedsConfirmation) {
+  // Installed 2025-01-10 at 1000 (as of 11 Jan): 689 days to 1 Dec 2026 at 6 kWh/day → expected
+  // 4134 kWh; an advance of 9000 is more than twice that.
+  auto r = post(reading("0000000003", "S0000003", R"({"total":10000})"), {{"Accept-Language", "en"}});
+  ASSERT_EQ(r.status, 409) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["status"], "needs_confirmation");
+  EXPECT_EQ(j["reason"], "high");
+  EXPECT_EQ(j["consumption"]["total"], 9000);
+  EXPECT_EQ(j["expected"]["total"], 4134);
+  EXPECT_NE(j["message"].get<std::string>().find("higher than usual"), std::string::npos);
+  EXPECT_EQ(history("0000000003", "S0000003").size(), 1u);  // nothing stored
+
+  auto c = post(reading("0000000003", "S0000003", R"({"total":10000})", true));
+  ASSERT_EQ(c.status, 201) << c.body;
+  EXPECT_EQ(json::parse(c.body)["flags"], json::parse(R"(["high"])"));
+}
+
+TEST_F(ApiTest, RejectionsCarryACodeAndAMessageInTheAskedLanguage) {
+  auto uk = post(reading("0123456789", "A1234567", R"({"day":100,"night":6000})"));
+  ASSERT_EQ(uk.status, 422) << uk.body;
+  json j = json::parse(uk.body);
+  EXPECT_EQ(j["code"], "lower_than_previous");
+  EXPECT_EQ(j["zone"], "day");
+  EXPECT_EQ(j["previous"], json::parse(R"({"value":12000,"date":"2025-01-10"})"));
+  EXPECT_NE(j["message"].get<std::string>().find("менший"), std::string::npos);
+  auto en = post(reading("0123456789", "A1234567", R"({"day":100,"night":6000})"),
+                 {{"Accept-Language", "en-US,en;q=0.9"}});
+  EXPECT_NE(json::parse(en.body)["message"].get<std::string>().find("lower than your last"),
+            std::string::npos);
+  auto incomplete = post(reading("0123456789", "A1234567", R"({"day":12100})"));
+  EXPECT_EQ(incomplete.status, 422);
+  EXPECT_EQ(json::parse(incomplete.body)["code"], "missing_zone");
+  auto red = post(reading("0123456789", "A1234567", R"({"day":"1210005","night":"6000"})"));
+  EXPECT_EQ(json::parse(red.body)["code"], "red_digits");
+  EXPECT_EQ(json::parse(red.body)["suggestion"], 121000);
+}
+
+TEST_F(ApiTest, UnknownAccountOrSerialLooksTheSame) {
+  auto a = post(reading("0000000099", "S0000001", R"({"total":1100})"));
+  auto b = post(reading("0000000001", "S0000099", R"({"total":1100})"));
+  EXPECT_EQ(a.status, 404);
+  EXPECT_EQ(b.status, 404);
+  EXPECT_EQ(a.body, b.body);
+  auto h1 = http(port(), "GET", "/api/v1/accounts/0000000099/readings?meter_serial=S0000001");
+  auto h2 = http(port(), "GET", "/api/v1/accounts/0000000001/readings?meter_serial=S0000099");
+  EXPECT_EQ(h1.status, 404);
+  EXPECT_EQ(h1.body, h2.body);
+  EXPECT_EQ(http(port(), "GET", "/api/v1/accounts/0000000001/readings").status, 400);
+}
+
+TEST_F(ApiTest, BadInputGetsA4xxAndChangesNothing) {
+  auto before = history("0000000004", "S0000004").size();
+  std::string big(5000, '1');
+  struct Case {
+    std::string body;
+    int status;
+    std::map<std::string, std::string> headers;
+  } cases[] = {
+      {"{not json", 400, {}},
+      {"[1,2,3]", 400, {}},
+      {R"({"account":1234567890,"meter_serial":"S0000004","readings":{"total":1}})", 400, {}},
+      {R"({"account":"0000000004","meter_serial":["S0000004"],"readings":{"total":1}})", 400, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":[1]})", 400, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":null}})", 400, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":true}})", 400, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004"})", 400, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1},"x":1})", 400, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1},"confirm":"yes"})", 400, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1},"taken_on":"yesterday"})", 400, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1e300}})", 422, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":99999999999999999999999}})", 422, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":-1100}})", 422, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1100,"nigth":5}})", 422, {}},
+      {R"({"account":"0000000004' OR '1'='1","meter_serial":"S0000004","readings":{"total":1100}})", 422, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004' OR '1'='1","readings":{"total":1100}})", 404, {}},
+      {R"({"account":"0000000004","meter_serial":"x\"); DROP TABLE submissions;--","readings":{"total":1100}})", 404, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":"1100; DELETE FROM audit"}})", 422, {}},
+      {"{\"account\":\"0000000004\",\"meter_serial\":\"S\xff\xfe\",\"readings\":{\"total\":1}}", 400, {}},
+      {std::string(100, '[') + std::string(100, ']'), 400, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":")" + big + "\"}}", 413, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1100}})", 415, {{"Content-Type", "text/plain"}}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1100}})", 400, {{"Idempotency-Key", std::string(200, 'k')}}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1100}})", 431, {{"X-Padding", std::string(3000, 'p')}}},
+  };
+  for (const auto& c : cases) {
+    HttpResponse r;
+    ASSERT_NO_THROW(r = post(c.body, c.headers)) << c.body.substr(0, 80);
+    EXPECT_EQ(r.status, c.status) << c.body.substr(0, 120) << " → " << r.body;
+    if (r.status != 413 && r.status != 431) {
+      auto j = json::parse(r.body, nullptr, false);
+      ASSERT_FALSE(j.is_discarded()) << r.body;
+      EXPECT_TRUE(j.contains("code")) << r.body;
+      EXPECT_TRUE(j.contains("message")) << r.body;
+    }
+  }
+  EXPECT_EQ(history("0000000004", "S0000004").size(), before);
+  EXPECT_EQ(http(port(), "GET", "/healthz").status, 200);
+}
+
+TEST_F(ApiTest, WrongMethodsAndRoutes) {
+  auto r = http(port(), "GET", "/api/v1/readings");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.headers["allow"], "POST");
+  EXPECT_EQ(http(port(), "DELETE", "/api/v1/accounts/0000000001/readings?meter_serial=S0000001").status, 405);
+  EXPECT_EQ(http(port(), "GET", "/nope").status, 404);
+  EXPECT_EQ(http(port(), "GET", "/api/v1/accounts/../../etc/passwd/readings?meter_serial=x").status, 404);
+}
+
+TEST_F(ApiTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  HttpClient c(port());
+  for (int i = 0; i < 5; ++i) {
+    auto r = c.request("GET", "/healthz");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+}
+
+TEST_F(ApiTest, SlowClientIsCutOffWhileOthersAreServed) {
+  HttpClient slow(port());
+  ASSERT_TRUE(slow.send_raw("POST /api/v1/readings HTTP/1.1\r\nHost: x\r\nContent-Le"));
+  // Others are served while it dawdles.
+  EXPECT_EQ(http(port(), "GET", "/healthz").status, 200);
+  // server.request_timeout is 2 s in this suite: the connection is closed soon after.
+  EXPECT_TRUE(slow.closed_within(std::chrono::milliseconds(6000)));
+
+  HttpClient trickle(port());
+  bool cut = false;
+  for (int i = 0; i < 60 && !cut; ++i) {  // one header byte every 100 ms
+    if (!trickle.send_raw("X")) cut = true;
+    else cut = trickle.closed_within(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(cut);
+}
+
+TEST_F(ApiTest, HealthAndMetrics) {
+  auto h = http(port(), "GET", "/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(json::parse(h.body)["status"], "ok");
+  post(reading("0000000005", "S0000005", R"({"total":1100})"));
+  post(reading("0000000005", "S0000005", R"({"total":1})"));
+  auto m = http(port(), "GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.headers["content-type"].find("text/plain"), std::string::npos);
+  EXPECT_NE(m.body.find(R"(meterdesk_submissions_total{channel="api",result="accepted"})"), std::string::npos);
+  EXPECT_NE(m.body.find(R"(meterdesk_submissions_total{channel="api",result="rejected"})"), std::string::npos);
+  EXPECT_NE(m.body.find("meterdesk_http_request_duration_seconds_bucket"), std::string::npos);
+  EXPECT_NE(m.body.find("meterdesk_http_requests_total{"), std::string::npos);
+  EXPECT_NE(m.body.find("meterdesk_ingest_batch_size_count"), std::string::npos);
+}
+
+TEST_F(ApiTest, LogsCarryNoPersonalData) {
+  post(reading("0000000005", "S0000005", R"({"total":1200})"));
+  std::string log = server_->log();
+  EXPECT_EQ(log.find("0000000005"), std::string::npos);
+  EXPECT_EQ(log.find("S0000005"), std::string::npos);
+}

@@ -1,0 +1,107 @@
+// The command line as an operator uses it.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/support.hpp"
+
+using namespace md::test;
+
+TEST(Cli, HelpOnEveryCommand) {
+  for (const char* cmd : {"serve", "migrate", "import-accounts", "import-readings", "demo-data"}) {
+    auto r = run_meterdesk({cmd, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.out.find("--db"), std::string::npos) << cmd;
+    EXPECT_NE(r.out.find("--now"), std::string::npos) << cmd;
+  }
+  EXPECT_NE(run_meterdesk({}).exit_code, 0);
+  EXPECT_NE(run_meterdesk({"no-such-command"}).exit_code, 0);
+}
+
+TEST(Cli, MigrateCreatesTheSchemaOnce) {
+  TempDir dir;
+  auto db = dir.file("m.db");
+  auto first = run_meterdesk({"migrate", "--db", db});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("(was 0)"), std::string::npos) << first.out;
+  auto second = run_meterdesk({"migrate", "--db", db});
+  EXPECT_EQ(second.exit_code, 0);
+  EXPECT_EQ(second.out.find("(was 0)"), std::string::npos) << second.out;
+}
+
+TEST(Cli, ImportAccountsAllOrNothingWithLineNumbers) {
+  TempDir dir;
+  auto db = dir.file("i.db");
+  std::string csv = accounts_csv(3);
+  csv += "0000000777,Bad Row,,,,62Z1234567890123,S9,1,5,2025-01-10,100\n";
+  csv += "0000000778,Bad Row,,,,,S10,7,5,2025-01-10,100\n";
+  write_file(dir.file("a.csv"), csv);
+  auto bad = run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("nothing imported"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("line 6: eic 62Z1234567890123 is not a valid EIC"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("line 7: zones must be 1, 2 or 3"), std::string::npos) << bad.err;
+  write_file(dir.file("b.csv"), accounts_csv(3));
+  auto good = run_meterdesk({"import-accounts", dir.file("b.csv"), "--db", db, "--now", "2025-11-30"});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.out.find("imported 4 accounts"), std::string::npos) << good.out;
+  // Importing the same file again is refused row by row: nothing is duplicated.
+  auto again = run_meterdesk({"import-accounts", dir.file("b.csv"), "--db", db, "--now", "2025-11-30"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already on file"), std::string::npos);
+}
+
+TEST(Cli, ImportReadingsAndMissingFile) {
+  TempDir dir;
+  auto db = dir.file("r.db");
+  write_file(dir.file("a.csv"), accounts_csv(2));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"}).exit_code, 0);
+  write_file(dir.file("r.csv"),
+             "account,meter_serial,taken_on,type,values\n"
+             "0000000001,S0000001,2025-05-02,inspector,1500\n"
+             "0000000002,S0000002,2025-05-02,customer,1400.5\n");
+  auto r = run_meterdesk({"import-readings", dir.file("r.csv"), "--db", db, "--now", "2025-11-30"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("imported 2 readings"), std::string::npos) << r.out;
+  auto missing = run_meterdesk({"import-readings", dir.file("nope.csv"), "--db", db});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("cannot read"), std::string::npos);
+}
+
+TEST(Cli, DemoDataIsRealisticAndRefusesToRunTwice) {
+  TempDir dir;
+  auto db = dir.file("d.db");
+  auto r = run_meterdesk({"demo-data", "--accounts", "50", "--db", db, "--now", "2026-11-30T10:00:00"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("created 50 accounts"), std::string::npos) << r.out;
+  EXPECT_EQ(run_meterdesk({"demo-data", "--accounts", "5", "--db", db}).exit_code, 1);
+}
+
+TEST(Cli, ConfigurationFromFileAndEnvironment) {
+  TempDir dir;
+  write_file(dir.file("c.toml"), "[window]\nlast_day = 4\n[high]\nfactor = 3.5\n");
+  auto listed = run_meterdesk({"config"}, {{"METERDESK_PHYSICAL_MAX_KW", "20"}});
+  EXPECT_EQ(listed.exit_code, 0);
+  EXPECT_NE(listed.out.find("METERDESK_WINDOW_LAST_DAY"), std::string::npos);
+  write_file(dir.file("bad.toml"), "[window]\nlast_dya = 4\n");
+  auto bad = run_meterdesk({"migrate", "--db", dir.file("x.db"), "--config", dir.file("bad.toml")});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("unknown key window.last_dya"), std::string::npos) << bad.err;
+  auto bad_env = run_meterdesk({"migrate", "--db", dir.file("x.db")}, {{"METERDESK_WINDOW_LAST_DAY", "many"}});
+  EXPECT_EQ(bad_env.exit_code, 1);
+  EXPECT_NE(bad_env.err.find("METERDESK_WINDOW_LAST_DAY"), std::string::npos);
+}
+
+TEST(Cli, WindowConfigurationChangesWhatAReadingCountsAs) {
+  // 4 December counts for November only when window.last_day is 4.
+  TempDir dir;
+  auto db = dir.file("w.db");
+  write_file(dir.file("a.csv"), accounts_csv(1));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"}).exit_code, 0);
+  write_file(dir.file("c.toml"), "[window]\nlast_day = 4\n");
+  ServerProcess server(db, {"--now", "2025-12-04T10:00:00", "--config", dir.file("c.toml")});
+  auto r = http(server.port(), "POST", "/api/v1/readings",
+                R"({"account":"0000000001","meter_serial":"S0000001","readings":{"total":1100}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["counts_as"]["period"], "2025-11");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["correction_deadline"], "2025-12-04");
+}

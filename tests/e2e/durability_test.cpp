@@ -1,0 +1,106 @@
+// Kill the server with SIGKILL while it accepts submissions: every acknowledged receipt must be in
+// the store after a restart, exactly once, and the store must be intact.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "support/support.hpp"
+
+using namespace md::test;
+
+namespace {
+
+struct Sent {
+  std::string key, body;
+};
+
+std::int64_t count(sqlite3* db, const std::string& sql, const std::string& arg) {
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+  sqlite3_bind_text(stmt, 1, arg.c_str(), -1, SQLITE_TRANSIENT);
+  std::int64_t n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+  sqlite3_finalize(stmt);
+  return n;
+}
+
+}  // namespace
+
+TEST(Durability, SigkillLosesNoAcknowledgedReceipt) {
+  constexpr int kClients = 6;
+  TempDir dir;
+  auto db = dir.file("dur.db");
+  write_file(dir.file("a.csv"), accounts_csv(kClients));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"}).exit_code, 0);
+
+  // Each client's meter advances by one kWh per attempt, across rounds: always valid, in order.
+  std::vector<int> next_value(kClients, 2000);
+  for (int round = 0; round < 3; ++round) {
+    std::mutex mutex;
+    std::vector<std::string> acknowledged;
+    std::vector<Sent> unanswered;  // in flight when the server died
+    std::atomic<bool> stop{false};
+    {
+      ServerProcess server(db, {"--now", "2025-11-12T10:00:00"});
+      std::vector<std::thread> clients;
+      for (int c = 0; c < kClients; ++c) {
+        clients.emplace_back([&, c] {
+          char account[16], serial[16];
+          std::snprintf(account, sizeof account, "%010d", c + 1);
+          std::snprintf(serial, sizeof serial, "S%07d", c + 1);
+          HttpClient conn(server.port());
+          for (int i = 0; !stop; ++i) {
+            Sent s{"r" + std::to_string(round) + "-c" + std::to_string(c) + "-" + std::to_string(i),
+                   std::string(R"({"account":")") + account + R"(","meter_serial":")" + serial +
+                       R"(","readings":{"total":)" + std::to_string(next_value[c]++) + "}}"};
+            auto r = conn.request("POST", "/api/v1/readings", s.body, {{"Idempotency-Key", s.key}});
+            if (!r) {
+              std::lock_guard lock(mutex);
+              unanswered.push_back(s);
+              return;
+            }
+            if (r->status == 201) {
+              std::lock_guard lock(mutex);
+              acknowledged.push_back(nlohmann::json::parse(r->body)["receipt"]);
+            } else {
+              ADD_FAILURE() << r->status << " " << r->body;
+              return;
+            }
+          }
+        });
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(700 + round * 300));
+      server.kill(SIGKILL);
+      EXPECT_EQ(server.wait(), 128 + SIGKILL);
+      stop = true;
+      for (auto& t : clients) t.join();
+    }
+    ASSERT_GT(acknowledged.size(), 50u) << "round " << round;
+    std::printf("round %d: %zu acknowledged, %zu in flight at SIGKILL\n", round, acknowledged.size(),
+                unanswered.size());
+
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    for (const auto& receipt : acknowledged)
+      EXPECT_EQ(count(raw, "SELECT count(*) FROM submissions WHERE receipt = ?", receipt), 1)
+          << receipt;
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(raw, "PRAGMA integrity_check", -1, &stmt, nullptr);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "ok");
+    sqlite3_finalize(stmt);
+
+    // A client that never heard back retries with the same key after the restart: the reading is
+    // then stored exactly once, whether or not the first attempt had been committed.
+    ServerProcess again(db, {"--now", "2025-11-12T10:00:00"});
+    for (const auto& s : unanswered) {
+      auto r = http(again.port(), "POST", "/api/v1/readings", s.body, {{"Idempotency-Key", s.key}});
+      EXPECT_EQ(r.status, 201) << r.body;
+      EXPECT_EQ(count(raw, "SELECT count(*) FROM submissions WHERE idempotency_key = ?", s.key), 1);
+    }
+    sqlite3_close(raw);
+  }
+}
