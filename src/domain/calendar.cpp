@@ -47,7 +47,7 @@ Day YearMonth::last_day() const {
 int YearMonth::days() const { return days_between(first_day(), last_day()) + 1; }
 
 std::string YearMonth::str() const {
-  char buf[16];
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%04d-%02u", year, month);
   return buf;
 }
@@ -123,7 +123,7 @@ std::optional<Day> parse_date(std::string_view text) {
 
 std::string format_date(Day d) {
   date::year_month_day ymd{d};
-  char buf[16];
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
   return buf;
@@ -131,7 +131,7 @@ std::string format_date(Day d) {
 
 std::string format_date_dmy(Day d) {
   date::year_month_day ymd{d};
-  char buf[16];
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%02u.%02u.%04d", static_cast<unsigned>(ymd.day()),
                 static_cast<unsigned>(ymd.month()), static_cast<int>(ymd.year()));
   return buf;
@@ -145,7 +145,7 @@ std::string format_kyiv(Instant t) {
   long off = info.offset.count();
   char sign = off < 0 ? '-' : '+';
   off = off < 0 ? -off : off;
-  char buf[48];
+  char buf[96];
   std::snprintf(buf, sizeof buf, "%sT%02ld:%02ld:%02ld%c%02ld:%02ld", format_date(d).c_str(),
                 static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
                 static_cast<long>(hms.seconds().count()), sign, off / 3600, (off % 3600) / 60);
@@ -155,7 +155,7 @@ std::string format_kyiv(Instant t) {
 std::string format_utc(Instant t) {
   auto d = date::floor<date::days>(t);
   date::hh_mm_ss<std::chrono::seconds> hms{t - d};
-  char buf[48];
+  char buf[96];
   std::snprintf(buf, sizeof buf, "%sT%02ld:%02ld:%02ldZ", format_date(Day{d.time_since_epoch()}).c_str(),
                 static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
                 static_cast<long>(hms.seconds().count()));

@@ -53,9 +53,13 @@ TEST(Durability, SigkillLosesNoAcknowledgedReceipt) {
           std::snprintf(serial, sizeof serial, "S%07d", c + 1);
           HttpClient conn(server.port());
           for (int i = 0; !stop; ++i) {
-            Sent s{"r" + std::to_string(round) + "-c" + std::to_string(c) + "-" + std::to_string(i),
-                   std::string(R"({"account":")") + account + R"(","meter_serial":")" + serial +
-                       R"(","readings":{"total":)" + std::to_string(next_value[c]++) + "}}"};
+            // Built with append: g++ 12 gives a false -Wrestrict on chained operator+ here.
+            Sent s;
+            s.key.append("r").append(std::to_string(round)).append("-c");
+            s.key.append(std::to_string(c)).append("-").append(std::to_string(i));
+            s.body.append(R"({"account":")").append(account).append(R"(","meter_serial":")");
+            s.body.append(serial).append(R"(","readings":{"total":)");
+            s.body.append(std::to_string(next_value[c]++)).append("}}");
             auto r = conn.request("POST", "/api/v1/readings", s.body, {{"Idempotency-Key", s.key}});
             if (!r) {
               std::lock_guard lock(mutex);

@@ -188,7 +188,6 @@ bool is_json_content_type(std::string_view ct) {
 }  // namespace
 
 void Api::handle(Request&& req, Respond respond) {
-  const dialog::Lang lang = dialog::lang_from_accept_language(req.header("accept-language"));
   const std::string& path = req.path;
   try {
     if (path == "/api/v1/readings") {

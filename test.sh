@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds meterdesk and runs every test: a Release build with warnings as errors, then the same
+# tests under AddressSanitizer + UndefinedBehaviorSanitizer. SKIP_SANITIZERS=1 skips the second.
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/deps.sh test
+jobs=$(nproc)
+
+echo "== step 1: release build, all tests"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETERDESK_WERROR=ON >/dev/null
+cmake --build build
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
+  echo "== step 2: AddressSanitizer + UndefinedBehaviorSanitizer build, all tests"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMETERDESK_SANITIZE=ON \
+    -DMETERDESK_WERROR=ON -DMETERDESK_BENCH=OFF >/dev/null
+  cmake --build build-asan
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+fi
+echo "== all tests passed"
