@@ -21,6 +21,7 @@ class SqliteConn {
     sqlite3_busy_timeout(db_, 10000);
     exec("PRAGMA foreign_keys = ON");
     exec("PRAGMA synchronous = FULL");  // durable at commit, even across power loss
+    exec("PRAGMA mmap_size = 268435456");  // reads from the page cache without copies
   }
   ~SqliteConn() {
     for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
@@ -49,6 +50,13 @@ class SqliteConn {
       throw StoreError(std::string("prepare: ") + sqlite3_errmsg(db_));
     cache_.emplace(sql, stmt);
     return stmt;
+  }
+  // Runs a parameterless statement through the cache (no parsing after the first time).
+  void run(const char* sql) {
+    sqlite3_stmt* stmt = prepare(sql);
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) throw StoreError(sqlite3_errmsg(db_));
   }
   sqlite3* db() { return db_; }
 
@@ -339,9 +347,12 @@ class SqliteWriteTx final : public WriteTx {
     return q.step();
   }
 
-  void savepoint() override { c_.exec("SAVEPOINT item"); }
-  void release() override { c_.exec("RELEASE item"); }
-  void rollback_to() override { c_.exec("ROLLBACK TO item; RELEASE item"); }
+  void savepoint() override { c_.run("SAVEPOINT item"); }
+  void release() override { c_.run("RELEASE item"); }
+  void rollback_to() override {
+    c_.run("ROLLBACK TO item");
+    c_.run("RELEASE item");
+  }
   void commit() override {
     c_.exec("COMMIT");
     done_ = true;
@@ -370,13 +381,42 @@ class SqliteStore::Reader {
 };
 
 SqliteStore::SqliteStore(std::string path) : path_(std::move(path)) {
+  // Memory statistics take a global mutex on every allocation; we never read them. Only possible
+  // before SQLite initialises, so the first store opened decides (later calls are no-ops).
+  static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)configured;
   writer_ = std::make_unique<SqliteConn>(path_);
   writer_->exec("PRAGMA journal_mode = WAL");
-  // Checkpoint in larger steps; readers never block the writer in WAL mode.
-  writer_->exec("PRAGMA wal_autocheckpoint = 4000");
+  // A background thread checkpoints; the writer only steps in if the WAL grows far too large
+  // (the checkpointer starved), as a bound on its size.
+  writer_->exec("PRAGMA wal_autocheckpoint = 50000");
+  checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+void SqliteStore::checkpoint_loop() {
+  std::unique_ptr<SqliteConn> conn;
+  std::unique_lock lock(checkpoint_mutex_);
+  while (!checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stopping_; })) {
+    lock.unlock();
+    try {
+      if (!conn) conn = std::make_unique<SqliteConn>(path_);
+      // PASSIVE never waits for the writer or readers: it copies what it can and comes back.
+      sqlite3_wal_checkpoint_v2(conn->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } catch (const std::exception&) {
+      conn.reset();  // retried at the next tick
+    }
+    lock.lock();
+  }
+}
 
 SqliteStore::Reader SqliteStore::acquire_reader() {
   {

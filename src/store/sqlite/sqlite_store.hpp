@@ -5,7 +5,9 @@
 #include <sqlite3.h>
 
 #include <memory>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -50,6 +52,13 @@ class SqliteStore final : public Store {
   std::unique_ptr<SqliteConn> writer_;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<SqliteConn>> readers_;
+
+  // WAL checkpoints run here, not inside the writer's commits, so group commits stay short.
+  void checkpoint_loop();
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_cv_;
+  bool stopping_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace md::store
