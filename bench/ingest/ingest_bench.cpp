@@ -94,7 +94,8 @@ double raw_sqlite_rate(const std::string& path, int rows) {
                      " reason, submission_id) VALUES (1762934400, 'customer', 'api', 'submit', ?,"
                      " ?, 'accepted', '', ?)",
                      -1, &audit, nullptr);
-  std::string body = R"({"account":"0000000001","meter_serial":"S0000001","readings":{"total":2001}})";
+  std::string body =
+      R"({"account":"0000000001","meter_serial":"S0000001","readings":{"total":2001}})";
   std::string receipt_json(330, 'x');
   auto start = Clock::now();
   for (int n = 0; n < rows;) {
@@ -113,7 +114,8 @@ double raw_sqlite_rate(const std::string& path, int rows) {
       sqlite3_bind_int(ins, 6, 2000 + n / accounts);
       sqlite3_bind_text(ins, 7, body.c_str(), -1, SQLITE_STATIC);
       sqlite3_bind_text(ins, 8, receipt_json.c_str(), -1, SQLITE_STATIC);
-      if (sqlite3_step(ins) != SQLITE_DONE) std::fprintf(stderr, "raw insert: %s\n", sqlite3_errmsg(db));
+      if (sqlite3_step(ins) != SQLITE_DONE)
+        std::fprintf(stderr, "raw insert: %s\n", sqlite3_errmsg(db));
       sqlite3_reset(ins);
       sqlite3_bind_text(audit, 1, "account= serial=", -1, SQLITE_STATIC);
       sqlite3_bind_text(audit, 2, body.c_str(), -1, SQLITE_STATIC);
@@ -136,7 +138,7 @@ double service_rate(const std::string& path, int rows) {
   service::Submissions subs{service::ServiceConfig{}};
   service::Clock clock{*domain::parse_instant("2025-11-12T10:00:00")};
   service::Ingestor ingestor(*store, subs, clock, nullptr,
-                            service::IngestOptions{512, static_cast<std::size_t>(rows) + 1});
+                             service::IngestOptions{512, static_cast<std::size_t>(rows) + 1});
   std::atomic<int> done{0};
   auto start = Clock::now();
   for (int n = 0; n < rows; ++n) {
@@ -177,12 +179,19 @@ WrkResult run_wrk(int port, const std::string& path, const std::string& script) 
   pclose(p);
   WrkResult r;
   std::smatch m;
-  if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) r.rps = std::stod(m[1]);
-  if (std::regex_search(out, m, std::regex(R"(([0-9]+) requests in)"))) r.requests = std::stol(m[1]);
-  if (std::regex_search(out, m, std::regex(R"(Non-2xx or 3xx responses: ([0-9]+))"))) r.non2xx = std::stol(m[1]);
-  if (std::regex_search(out, m, std::regex(R"(Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+))")))
+  if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))")))
+    r.rps = std::stod(m[1]);
+  if (std::regex_search(out, m, std::regex(R"(([0-9]+) requests in)")))
+    r.requests = std::stol(m[1]);
+  if (std::regex_search(out, m, std::regex(R"(Non-2xx or 3xx responses: ([0-9]+))")))
+    r.non2xx = std::stol(m[1]);
+  if (std::regex_search(
+          out, m,
+          std::regex(
+              R"(Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+))")))
     r.errors = std::stol(m[1]) + std::stol(m[2]) + std::stol(m[3]) + std::stol(m[4]);
-  if (std::regex_search(out, m, std::regex(R"(latency_us p50=([0-9]+) p99=([0-9]+) max=([0-9]+))"))) {
+  if (std::regex_search(out, m,
+                        std::regex(R"(latency_us p50=([0-9]+) p99=([0-9]+) max=([0-9]+))"))) {
     r.p50 = std::stol(m[1]);
     r.p99 = std::stol(m[2]);
     r.max = std::stol(m[3]);
@@ -197,11 +206,15 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     int v = std::atoi(argv[i + 1]);
-    if (a == "--accounts") accounts = v;
-    else if (a == "--duration") duration = v;
-    else if (a == "--connections") connections = v;
+    if (a == "--accounts")
+      accounts = v;
+    else if (a == "--duration")
+      duration = v;
+    else if (a == "--connections")
+      connections = v;
   }
-  auto dir = std::filesystem::temp_directory_path() / ("meterdesk-bench-" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("meterdesk-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::string base = (dir / "base.db").string();
 
@@ -252,17 +265,22 @@ int main(int argc, char** argv) {
   auto store = store::open_store(db);
   auto counts = store->counts();
   long stored = counts.submissions - accounts;
-  double accepted_rps = ingest.rps * (ingest.requests ? double(ingest.requests - ingest.non2xx) / ingest.requests : 0);
+  double accepted_rps =
+      ingest.rps *
+      (ingest.requests ? double(ingest.requests - ingest.non2xx) / ingest.requests : 0);
 
   std::printf("\n%-46s %12s %9s %9s\n", "", "per second", "p50 ms", "p99 ms");
-  std::printf("%-46s %12.0f %9.2f %9.2f\n", "HTTP ceiling: GET /healthz", health.rps, health.p50 / 1e3, health.p99 / 1e3);
-  std::printf("%-46s %12.0f %9.2f %9.2f\n", "accepted durable submissions over HTTP", accepted_rps, ingest.p50 / 1e3, ingest.p99 / 1e3);
+  std::printf("%-46s %12.0f %9.2f %9.2f\n", "HTTP ceiling: GET /healthz", health.rps,
+              health.p50 / 1e3, health.p99 / 1e3);
+  std::printf("%-46s %12.0f %9.2f %9.2f\n", "accepted durable submissions over HTTP", accepted_rps,
+              ingest.p50 / 1e3, ingest.p99 / 1e3);
   std::printf("%-46s %12.0f\n", "service path in-process (no HTTP)", service);
   std::printf("%-46s %12.0f\n", "storage ceiling: raw SQLite group commit", storage);
   std::printf("\nsubmissions: %.1f%% of the HTTP ceiling, %.1f%% of the storage ceiling\n",
               100 * accepted_rps / health.rps, 100 * accepted_rps / storage);
-  std::printf("requests %ld, non-2xx %ld, socket errors %ld; rows stored %ld (every 201 is a row)\n",
-              ingest.requests, ingest.non2xx, ingest.errors, stored);
+  std::printf(
+      "requests %ld, non-2xx %ld, socket errors %ld; rows stored %ld (every 201 is a row)\n",
+      ingest.requests, ingest.non2xx, ingest.errors, stored);
   std::printf("wrk -t1 -c%d -d%ds; %d accounts; machine: %u cores\n", connections, duration,
               accounts, std::thread::hardware_concurrency());
   std::filesystem::remove_all(dir);

@@ -48,13 +48,14 @@ Key number(const char* name, const char* description, T Config::*field, double l
 template <typename T>
 Key rule(const char* name, const char* description, T domain::ValidationRules::*field, double lo,
          double hi) {
-  return Key{name, description,
-             [=](Config& c, const std::string& t) { return parse_number(t, c.rules.*field, lo, hi); },
-             [=](const Config& c) {
-               std::ostringstream s;
-               s << c.rules.*field;
-               return s.str();
-             }};
+  return Key{
+      name, description,
+      [=](Config& c, const std::string& t) { return parse_number(t, c.rules.*field, lo, hi); },
+      [=](const Config& c) {
+        std::ostringstream s;
+        s << c.rules.*field;
+        return s.str();
+      }};
 }
 
 Key window_key(const char* name, const char* description, int domain::WindowRules::*field) {
@@ -121,8 +122,8 @@ const std::vector<Key>& keys() {
              &Config::max_connections, 1, 1000000),
       number("server.json_max_depth", "deepest nesting accepted in a JSON body",
              &Config::json_max_depth, 2, 256),
-      number("ingest.max_batch", "submissions per group commit at most",
-             &Config::ingest_max_batch, 1, 100000),
+      number("ingest.max_batch", "submissions per group commit at most", &Config::ingest_max_batch,
+             1, 100000),
       number("ingest.max_queue", "queued submissions beyond which new ones get 503",
              &Config::ingest_max_queue, 1, 10000000),
       text_key("log.level", "trace, debug, info, warn, error", &Config::log_level),
@@ -137,9 +138,10 @@ const std::vector<Key>& keys() {
   return all;
 }
 
-std::string env_name(std::string name) {
+std::string env_name(const std::string& name) {
   std::string out = "METERDESK_";
-  for (char c : name) out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : name)
+    out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -173,7 +175,8 @@ Config load_config(const std::optional<std::string>& file) {
     std::function<void(const toml::table&, const std::string&)> walk =
         [&](const toml::table& t, const std::string& prefix) {
           for (const auto& [k, node] : t) {
-            std::string name = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+            std::string name =
+                prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
             if (auto sub = node.as_table()) {
               walk(*sub, name);
               continue;

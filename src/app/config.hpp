@@ -15,8 +15,8 @@ struct Config {
 
   std::string listen = "127.0.0.1:8080";
   int threads = 0;
-  std::size_t body_limit = 64 * 1024;
-  std::size_t header_limit = 8 * 1024;
+  std::size_t body_limit = std::size_t{64} * 1024;
+  std::size_t header_limit = std::size_t{8} * 1024;
   int request_timeout_s = 15;
   int idle_timeout_s = 60;
   int max_connections = 10000;

@@ -4,8 +4,8 @@
 #include <iostream>
 #include <sstream>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "app/config.hpp"
 #include "channels/http/api.hpp"
@@ -44,7 +44,8 @@ Context open(const Common& c, bool migrate = true) {
               service::Clock{}, nullptr, nullptr};
   if (!c.now.empty()) {
     auto t = domain::parse_instant(c.now);
-    if (!t) throw std::runtime_error("--now must be an ISO-8601 instant, e.g. 2026-11-30T10:00:00+02:00");
+    if (!t)
+      throw std::runtime_error("--now must be an ISO-8601 instant, e.g. 2026-11-30T10:00:00+02:00");
     ctx.clock = service::Clock{*t};
   }
   ctx.store = store::open_store(c.db);
@@ -83,12 +84,12 @@ void setup_logging(const app::Config& config) {
 int serve(const Common& c, const std::string& listen_override) {
   Context ctx = open(c);
   setup_logging(ctx.config);
-  auto [host, port] = http::split_host_port(listen_override.empty() ? ctx.config.listen
-                                                                     : listen_override);
+  auto [host, port] =
+      http::split_host_port(listen_override.empty() ? ctx.config.listen : listen_override);
   obs::Metrics metrics;
-  service::Ingestor ingestor(*ctx.store, *ctx.submissions, ctx.clock, &metrics,
-                             service::IngestOptions{ctx.config.ingest_max_batch,
-                                                    ctx.config.ingest_max_queue});
+  service::Ingestor ingestor(
+      *ctx.store, *ctx.submissions, ctx.clock, &metrics,
+      service::IngestOptions{ctx.config.ingest_max_batch, ctx.config.ingest_max_queue});
   http::Api api(http::ApiContext{*ctx.store, ingestor, metrics, ctx.submissions->config(),
                                  ctx.clock, ctx.config.json_max_depth});
   http::ServerOptions options;
@@ -100,12 +101,13 @@ int serve(const Common& c, const std::string& listen_override) {
   options.request_timeout = std::chrono::seconds(ctx.config.request_timeout_s);
   options.idle_timeout = std::chrono::seconds(ctx.config.idle_timeout_s);
   options.max_connections = ctx.config.max_connections;
-  http::Server server(options, [&api](http::Request&& r, http::Respond done) {
-    api.handle(std::move(r), std::move(done));
-  }, &metrics);
+  http::Server server(
+      options,
+      [&api](http::Request&& r, http::Respond done) { api.handle(std::move(r), std::move(done)); },
+      &metrics);
   std::uint16_t bound = server.listen();
-  spdlog::info("meterdesk {} serving http://{}:{} (db {}, schema {}{})", "0.1.0", host, bound,
-               c.db, ctx.store->schema_version(),
+  spdlog::info("meterdesk {} serving http://{}:{} (db {}, schema {}{})", "0.1.0", host, bound, c.db,
+               ctx.store->schema_version(),
                ctx.clock.fixed() ? ", clock fixed at " + domain::format_kyiv(ctx.clock.now()) : "");
   std::fflush(stdout);
   server.run();
@@ -125,7 +127,8 @@ int main(int argc, char** argv) {
   auto* serve_cmd = app.add_subcommand("serve", "serve the HTTP API (and channels)");
   add_common(serve_cmd, common);
   std::string listen;
-  serve_cmd->add_option("--listen", listen, "HOST:PORT (default from server.listen, 127.0.0.1:8080)");
+  serve_cmd->add_option("--listen", listen,
+                        "HOST:PORT (default from server.listen, 127.0.0.1:8080)");
 
   auto* migrate_cmd = app.add_subcommand("migrate", "apply pending schema migrations");
   add_common(migrate_cmd, common);
@@ -133,15 +136,17 @@ int main(int argc, char** argv) {
   auto* accounts_cmd = app.add_subcommand("import-accounts", "import accounts and meters from CSV");
   add_common(accounts_cmd, common);
   std::string accounts_file;
-  accounts_cmd->add_option("FILE", accounts_file, std::string("CSV with the header ") +
-                                                      std::string(service::kAccountsHeader))
+  accounts_cmd
+      ->add_option("FILE", accounts_file,
+                   std::string("CSV with the header ") + std::string(service::kAccountsHeader))
       ->required();
 
   auto* readings_cmd = app.add_subcommand("import-readings", "import readings from CSV");
   add_common(readings_cmd, common);
   std::string readings_file;
-  readings_cmd->add_option("FILE", readings_file, std::string("CSV with the header ") +
-                                                      std::string(service::kReadingsHeader))
+  readings_cmd
+      ->add_option("FILE", readings_file,
+                   std::string("CSV with the header ") + std::string(service::kReadingsHeader))
       ->required();
 
   auto* demo_cmd = app.add_subcommand("demo-data", "create synthetic accounts with history");
@@ -168,14 +173,14 @@ int main(int argc, char** argv) {
     }
     if (*accounts_cmd) {
       Context ctx = open(common);
-      return report(service::import_accounts(*ctx.store, *ctx.submissions,
-                                             read_file(accounts_file), ctx.clock.now()),
+      return report(service::import_accounts(*ctx.store, *ctx.submissions, read_file(accounts_file),
+                                             ctx.clock.now()),
                     "accounts");
     }
     if (*readings_cmd) {
       Context ctx = open(common);
-      return report(service::import_readings(*ctx.store, *ctx.submissions,
-                                             read_file(readings_file), ctx.clock.now()),
+      return report(service::import_readings(*ctx.store, *ctx.submissions, read_file(readings_file),
+                                             ctx.clock.now()),
                     "readings");
     }
     if (*demo_cmd) {

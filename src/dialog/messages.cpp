@@ -33,7 +33,8 @@ constexpr Entry kCatalogue[] = {
      "meter has {digits} whole digits)."},
     {"too_many_digits", "Показник зони «{zone}» довший за {digits} цифр лічильника.",
      "The {zone} reading is longer than the meter's {digits} digits."},
-    {"future_date", "Дата показника {date} ще не настала.", "The reading date {date} is in the future."},
+    {"future_date", "Дата показника {date} ще не настала.",
+     "The reading date {date} is in the future."},
     {"before_installation", "Дата показника раніша за встановлення лічильника {date}.",
      "The reading date is before the meter was installed on {date}."},
     {"before_last_reading", "Дата показника раніша за ваш останній показник від {date}.",
@@ -112,8 +113,8 @@ Lang lang_from_accept_language(std::string_view header) {
   size_t pos = 0;
   while (pos <= header.size()) {
     size_t comma = header.find(',', pos);
-    std::string_view item = header.substr(pos, comma == std::string_view::npos ? header.npos
-                                                                                : comma - pos);
+    std::string_view item =
+        header.substr(pos, comma == std::string_view::npos ? header.npos : comma - pos);
     pos = comma == std::string_view::npos ? header.size() + 1 : comma + 1;
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     size_t semi = item.find(';');
@@ -135,7 +136,9 @@ Lang lang_from_accept_language(std::string_view header) {
   return best;
 }
 
-std::string_view lang_code(Lang lang) { return lang == Lang::en ? "en" : "uk"; }
+std::string_view lang_code(Lang lang) {
+  return lang == Lang::en ? "en" : "uk";
+}
 
 std::string message(Lang lang, std::string_view key,
                     const std::map<std::string, std::string>& params) {
@@ -144,7 +147,9 @@ std::string message(Lang lang, std::string_view key,
   return fill(lang == Lang::en ? e->en : e->uk, params, lang);
 }
 
-bool has_message(std::string_view key) { return find(key) != nullptr; }
+bool has_message(std::string_view key) {
+  return find(key) != nullptr;
+}
 
 std::string zone_label(Lang lang, std::string_view zone) {
   std::string key = "zone." + std::string(zone);

@@ -35,8 +35,12 @@ YearMonth YearMonth::plus(int months) const {
   int y = index >= 0 ? index / 12 : (index - 11) / 12;
   return YearMonth{y, static_cast<unsigned>(index - y * 12 + 1)};
 }
-YearMonth YearMonth::next() const { return plus(1); }
-YearMonth YearMonth::prev() const { return plus(-1); }
+YearMonth YearMonth::next() const {
+  return plus(1);
+}
+YearMonth YearMonth::prev() const {
+  return plus(-1);
+}
 
 Day YearMonth::first_day() const {
   return Day{date::year{year} / date::month{month} / date::day{1}};
@@ -44,7 +48,9 @@ Day YearMonth::first_day() const {
 Day YearMonth::last_day() const {
   return Day{date::year{year} / date::month{month} / date::last};
 }
-int YearMonth::days() const { return days_between(first_day(), last_day()) + 1; }
+int YearMonth::days() const {
+  return days_between(first_day(), last_day()) + 1;
+}
 
 std::string YearMonth::str() const {
   char buf[48];
@@ -89,15 +95,21 @@ Instant start_of_day(Day d) {
   return date::floor<std::chrono::seconds>(
       kyiv()->to_sys(date::local_seconds{d.time_since_epoch()}, date::choose::earliest));
 }
-Instant boundary(YearMonth m) { return start_of_day(m.first_day()); }
-Instant end_of_day(Day d) { return start_of_day(d + date::days{1}); }
+Instant boundary(YearMonth m) {
+  return start_of_day(m.first_day());
+}
+Instant end_of_day(Day d) {
+  return start_of_day(d + date::days{1});
+}
 
 Day kyiv_date(Instant t) {
   auto local = kyiv()->to_local(t);
   return date::floor<date::days>(local);
 }
 
-int days_between(Day from, Day to) { return static_cast<int>((to - from).count()); }
+int days_between(Day from, Day to) {
+  return static_cast<int>((to - from).count());
+}
 
 AsOf as_of(Day taken_on, bool counts_in_window, const WindowRules& rules) {
   if (counts_in_window) {
@@ -156,7 +168,8 @@ std::string format_utc(Instant t) {
   auto d = date::floor<date::days>(t);
   date::hh_mm_ss<std::chrono::seconds> hms{t - d};
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%sT%02ld:%02ld:%02ldZ", format_date(Day{d.time_since_epoch()}).c_str(),
+  std::snprintf(buf, sizeof buf, "%sT%02ld:%02ld:%02ldZ",
+                format_date(Day{d.time_since_epoch()}).c_str(),
                 static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
                 static_cast<long>(hms.seconds().count()));
   return buf;

@@ -11,8 +11,8 @@
 
 namespace md::domain {
 
-using Day = date::local_days;         // a civil date in Europe/Kyiv
-using Instant = date::sys_seconds;    // a point in time, UTC
+using Day = date::local_days;       // a civil date in Europe/Kyiv
+using Instant = date::sys_seconds;  // a point in time, UTC
 
 // A billing period: the calendar month.
 struct YearMonth {
@@ -45,7 +45,8 @@ struct Window {
 };
 
 Window window(YearMonth m, const WindowRules& rules);
-// The instant the window of M closes: 00:00 Kyiv on day last_day+1 of M+1. Period M may be closed after it.
+// The instant the window of M closes: 00:00 Kyiv on day last_day+1 of M+1. Period M may be closed
+// after it.
 Instant window_closes(YearMonth m, const WindowRules& rules);
 // The period whose window contains d, if any.
 std::optional<YearMonth> window_containing(Day d, const WindowRules& rules);
@@ -59,9 +60,10 @@ int days_between(Day from, Day to);  // calendar days; DST never changes it
 
 // What a reading taken on a day counts as (§3).
 struct AsOf {
-  Instant instant;                  // the register value is taken to be at this instant
-  Day day;                          // the civil date of that instant (always a midnight)
-  std::optional<YearMonth> period;  // set when taken inside window(period): "the reading on the 1st"
+  Instant instant;  // the register value is taken to be at this instant
+  Day day;          // the civil date of that instant (always a midnight)
+  std::optional<YearMonth>
+      period;  // set when taken inside window(period): "the reading on the 1st"
 };
 // Customer, inspector and operator readings inside a window count at B(M+1); installation and
 // exchange readings, and anything outside a window, at the end of the day they were taken.

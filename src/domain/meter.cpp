@@ -11,11 +11,16 @@ constexpr std::array<Zone, 3> kThree{Zone::peak, Zone::half_peak, Zone::night};
 
 std::string_view zone_name(Zone z) {
   switch (z) {
-    case Zone::total: return "total";
-    case Zone::day: return "day";
-    case Zone::night: return "night";
-    case Zone::peak: return "peak";
-    case Zone::half_peak: return "half_peak";
+    case Zone::total:
+      return "total";
+    case Zone::day:
+      return "day";
+    case Zone::night:
+      return "night";
+    case Zone::peak:
+      return "peak";
+    case Zone::half_peak:
+      return "half_peak";
   }
   return "total";
 }
@@ -28,25 +33,37 @@ std::optional<Zone> parse_zone(std::string_view name) {
 
 std::string_view obis(Zone z, int zone_count) {
   switch (z) {
-    case Zone::total: return "1.8.0";
-    case Zone::day: return "1.8.1";
-    case Zone::peak: return "1.8.1";
-    case Zone::half_peak: return "1.8.2";
-    case Zone::night: return zone_count == 3 ? "1.8.3" : "1.8.2";
+    case Zone::total:
+      return "1.8.0";
+    case Zone::day:
+      return "1.8.1";
+    case Zone::peak:
+      return "1.8.1";
+    case Zone::half_peak:
+      return "1.8.2";
+    case Zone::night:
+      return zone_count == 3 ? "1.8.3" : "1.8.2";
   }
   return "1.8.0";
 }
 
 std::span<const Zone> zones_of(int zone_count) {
   switch (zone_count) {
-    case 2: return kTwo;
-    case 3: return kThree;
-    default: return kOne;
+    case 2:
+      return kTwo;
+    case 3:
+      return kThree;
+    default:
+      return kOne;
   }
 }
 
-bool valid_zone_count(int zone_count) { return zone_count >= 1 && zone_count <= 3; }
-bool valid_digits(int digits) { return digits >= 4 && digits <= 8; }
+bool valid_zone_count(int zone_count) {
+  return zone_count >= 1 && zone_count <= 3;
+}
+bool valid_digits(int digits) {
+  return digits >= 4 && digits <= 8;
+}
 
 std::int64_t register_modulus(int digits) {
   std::int64_t m = 1;

@@ -2,8 +2,12 @@
 
 namespace md::domain {
 namespace {
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 }  // namespace
 
 ParsedValue parse_reading_value(std::string_view text, int digits) {
@@ -48,8 +52,8 @@ ParsedValue parse_reading_value(std::string_view text, int digits) {
   auto typed = static_cast<int>(integer.size());
   auto needed = static_cast<int>(significant.size());
   if (typed > digits && needed > digits) {
-    out.error = needed == digits + 1 ? ParsedValue::Error::red_digits
-                                     : ParsedValue::Error::too_many_digits;
+    out.error =
+        needed == digits + 1 ? ParsedValue::Error::red_digits : ParsedValue::Error::too_many_digits;
     return out;
   }
   std::int64_t v = 0;

@@ -9,11 +9,16 @@ namespace md::domain {
 
 std::string_view flag_name(Flag f) {
   switch (f) {
-    case Flag::zero: return "zero";
-    case Flag::high: return "high";
-    case Flag::rollover: return "rollover";
-    case Flag::off_cycle: return "off_cycle";
-    case Flag::photo: return "photo";
+    case Flag::zero:
+      return "zero";
+    case Flag::high:
+      return "high";
+    case Flag::rollover:
+      return "rollover";
+    case Flag::off_cycle:
+      return "off_cycle";
+    case Flag::photo:
+      return "photo";
   }
   return "zero";
 }
@@ -26,16 +31,23 @@ std::optional<Flag> parse_flag(std::string_view name) {
 
 double DefaultRates::of(Zone z, int zone_count) const {
   switch (z) {
-    case Zone::total: return total;
-    case Zone::day: return day;
-    case Zone::night: return zone_count == 3 ? night3 : night;
-    case Zone::peak: return peak;
-    case Zone::half_peak: return half_peak;
+    case Zone::total:
+      return total;
+    case Zone::day:
+      return day;
+    case Zone::night:
+      return zone_count == 3 ? night3 : night;
+    case Zone::peak:
+      return peak;
+    case Zone::half_peak:
+      return half_peak;
   }
   return total;
 }
 
-bool Validation::has(Flag f) const { return std::find(flags.begin(), flags.end(), f) != flags.end(); }
+bool Validation::has(Flag f) const {
+  return std::find(flags.begin(), flags.end(), f) != flags.end();
+}
 
 double simple_daily_rate(const ValidationInput& in, size_t i, const ValidationRules& rules) {
   Zone zone = zones_of(in.meter.zones)[i];
@@ -116,11 +128,16 @@ std::optional<Rejection> check_format(const ValidationInput& in, std::vector<std
     ParsedValue v = parse_reading_value(*text, in.meter.digits);
     std::map<std::string, std::string> params{{"digits", std::to_string(in.meter.digits)}};
     switch (v.error) {
-      case ParsedValue::Error::none: break;
-      case ParsedValue::Error::empty: return reject("empty_value", z, params);
-      case ParsedValue::Error::not_a_number: return reject("not_a_number", z, params);
-      case ParsedValue::Error::negative: return reject("negative", z, params);
-      case ParsedValue::Error::too_many_digits: return reject("too_many_digits", z, params);
+      case ParsedValue::Error::none:
+        break;
+      case ParsedValue::Error::empty:
+        return reject("empty_value", z, params);
+      case ParsedValue::Error::not_a_number:
+        return reject("not_a_number", z, params);
+      case ParsedValue::Error::negative:
+        return reject("negative", z, params);
+      case ParsedValue::Error::too_many_digits:
+        return reject("too_many_digits", z, params);
       case ParsedValue::Error::red_digits: {
         auto r = reject("red_digits", z, params);
         std::string trimmed = v.digits;

@@ -45,20 +45,20 @@ struct ValidationInput {
   std::vector<std::pair<std::string, std::string>> entries;  // zone name → text as typed
   Day taken_on{};
   Day today{};
-  bool counts_in_window = true;                // false for installation/exchange readings
-  std::optional<YearMonth> last_closed;        // the latest closed period, if any
-  std::optional<PriorReading> previous;        // latest accepted actual reading (not superseded)
+  bool counts_in_window = true;                 // false for installation/exchange readings
+  std::optional<YearMonth> last_closed;         // the latest closed period, if any
+  std::optional<PriorReading> previous;         // latest accepted actual reading (not superseded)
   std::optional<PriorReading> before_previous;  // the one before it, for the rate of §7 step 2
   bool confirmed = false;                       // the customer confirmed a `high` reading
 };
 
 struct RegisterResult {
   Zone zone = Zone::total;
-  std::int64_t value = 0;                   // as shown on the meter
-  std::int64_t unwrapped = 0;               // continuous counter after this reading
-  std::optional<std::int64_t> advance;      // consumption since the previous reading
-  std::optional<double> expected;           // the estimator's volume for the same days
-  std::optional<std::int64_t> suggestion;   // typo hint (§5 step 6)
+  std::int64_t value = 0;                  // as shown on the meter
+  std::int64_t unwrapped = 0;              // continuous counter after this reading
+  std::optional<std::int64_t> advance;     // consumption since the previous reading
+  std::optional<double> expected;          // the estimator's volume for the same days
+  std::optional<std::int64_t> suggestion;  // typo hint (§5 step 6)
 };
 
 struct Rejection {

@@ -25,11 +25,10 @@ struct Metrics::Impl {
           .Name("meterdesk_submissions_total")
           .Help("Submission attempts by channel and result")
           .Register(*registry);
-  prometheus::Family<prometheus::Histogram>& batch_size =
-      prometheus::BuildHistogram()
-          .Name("meterdesk_ingest_batch_size")
-          .Help("Submissions per group commit")
-          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& batch_size = prometheus::BuildHistogram()
+                                                              .Name("meterdesk_ingest_batch_size")
+                                                              .Help("Submissions per group commit")
+                                                              .Register(*registry);
   prometheus::Family<prometheus::Histogram>& commit_latency =
       prometheus::BuildHistogram()
           .Name("meterdesk_ingest_commit_seconds")
@@ -43,9 +42,8 @@ struct Metrics::Impl {
           .Help("Connections closed at once because the connection limit was reached")
           .Register(*registry);
 
-  prometheus::Histogram::BucketBoundaries latency_buckets{0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                          0.025,  0.05,  0.1,    0.25,  0.5,
-                                                          1,      2.5,   5};
+  prometheus::Histogram::BucketBoundaries latency_buckets{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
   prometheus::Histogram::BucketBoundaries size_buckets{1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
   prometheus::Histogram& batch_hist = batch_size.Add({}, size_buckets);
   prometheus::Histogram& commit_hist = commit_latency.Add({}, latency_buckets);
@@ -81,9 +79,15 @@ void Metrics::ingest_batch(std::size_t size, double commit_seconds) {
 void Metrics::ingest_queue_depth(std::size_t depth) {
   impl_->queue.Set(static_cast<double>(depth));
 }
-void Metrics::connections(std::int64_t open) { impl_->conns.Set(static_cast<double>(open)); }
-void Metrics::rejected_connection() { impl_->refused.Increment(); }
-void Metrics::review_backlog(std::int64_t n) { impl_->backlog.Set(static_cast<double>(n)); }
+void Metrics::connections(std::int64_t open) {
+  impl_->conns.Set(static_cast<double>(open));
+}
+void Metrics::rejected_connection() {
+  impl_->refused.Increment();
+}
+void Metrics::review_backlog(std::int64_t n) {
+  impl_->backlog.Set(static_cast<double>(n));
+}
 
 std::string Metrics::render() {
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());

@@ -43,13 +43,11 @@ std::optional<int> small_int(const std::string& s) {
 
 std::string describe(const SubmitOutcome& o) {
   if (o.rejection) {
-    std::string text = dialog::message(dialog::Lang::en, o.rejection->code,
-                                       [&] {
-                                         auto p = o.rejection->params;
-                                         if (o.rejection->zone)
-                                           p["zone"] = std::string(domain::zone_name(*o.rejection->zone));
-                                         return p;
-                                       }());
+    std::string text = dialog::message(dialog::Lang::en, o.rejection->code, [&] {
+      auto p = o.rejection->params;
+      if (o.rejection->zone) p["zone"] = std::string(domain::zone_name(*o.rejection->zone));
+      return p;
+    }());
     return o.rejection->code + " (" + text + ")";
   }
   return std::string(status_name(o.status));
@@ -96,10 +94,14 @@ std::string normalize_phone(std::string_view phone) {
   std::string out;
   for (size_t i = 0; i < phone.size(); ++i) {
     char c = phone[i];
-    if (c >= '0' && c <= '9') out += c;
-    else if (c == '+' && out.empty()) out += c;
-    else if (c == ' ' || c == '-' || c == '(' || c == ')') continue;
-    else return {};
+    if (c >= '0' && c <= '9')
+      out += c;
+    else if (c == '+' && out.empty())
+      out += c;
+    else if (c == ' ' || c == '-' || c == '(' || c == ')')
+      continue;
+    else
+      return {};
   }
   size_t n = out.size() - (out.starts_with('+') ? 1 : 0);
   if (n < 10 || n > 15) return {};
@@ -123,8 +125,8 @@ ImportReport import_accounts(store::Store& store, Submissions& submissions, std:
   for (const CsvRow& row : table.rows) {
     std::vector<std::string> problems;
     if (row.fields.size() != 11) {
-      report.errors.push_back(at_line(row.line, "expected 11 fields, found " +
-                                                    std::to_string(row.fields.size())));
+      report.errors.push_back(
+          at_line(row.line, "expected 11 fields, found " + std::to_string(row.fields.size())));
       continue;
     }
     const auto& f = row.fields;
@@ -134,14 +136,19 @@ ImportReport import_accounts(store::Store& store, Submissions& submissions, std:
       problems.push_back("account must be " + std::to_string(account_digits) + " digits");
     if (holder.empty()) problems.push_back("holder is empty");
     std::string normalized_phone = phone.empty() ? std::string() : normalize_phone(phone);
-    if (!phone.empty() && normalized_phone.empty()) problems.push_back("phone is not a phone number");
+    if (!phone.empty() && normalized_phone.empty())
+      problems.push_back("phone is not a phone number");
     if (!email.empty() && (email.find('@') == std::string::npos || email.size() > 254))
       problems.push_back("email is not an e-mail address");
-    if (!domain::valid_eic(eic)) problems.push_back("eic " + eic + " is not a valid EIC");
-    else if (!eics.insert(eic).second) problems.push_back("eic " + eic + " repeats an earlier row");
-    else if (tx->eic_exists(eic)) problems.push_back("eic " + eic + " is already on file");
-    if (!valid_serial(serial)) problems.push_back("meter_serial is not a serial number");
-    else if (!serials.insert(account + "/" + serial).second)
+    if (!domain::valid_eic(eic))
+      problems.push_back("eic " + eic + " is not a valid EIC");
+    else if (!eics.insert(eic).second)
+      problems.push_back("eic " + eic + " repeats an earlier row");
+    else if (tx->eic_exists(eic))
+      problems.push_back("eic " + eic + " is already on file");
+    if (!valid_serial(serial))
+      problems.push_back("meter_serial is not a serial number");
+    else if (!serials.insert(std::string(account).append("/").append(serial)).second)
       problems.push_back("meter_serial " + serial + " repeats an earlier row of this account");
     else if (tx->find_meter(account, serial))
       problems.push_back("meter_serial " + serial + " is already installed for this account");
@@ -150,8 +157,10 @@ ImportReport import_accounts(store::Store& store, Submissions& submissions, std:
     auto digits = small_int(f[8]);
     if (!digits || !domain::valid_digits(*digits)) problems.push_back("digits must be 4 to 8");
     auto installed = domain::parse_date(f[9]);
-    if (!installed) problems.push_back("installed_on must be a date YYYY-MM-DD");
-    else if (*installed > today) problems.push_back("installed_on is in the future");
+    if (!installed)
+      problems.push_back("installed_on must be a date YYYY-MM-DD");
+    else if (*installed > today)
+      problems.push_back("installed_on is in the future");
     auto initial = split_values(f[10]);
     if (zones && digits && domain::valid_digits(*digits)) {
       if (static_cast<int>(initial.size()) != *zones) {
@@ -189,7 +198,8 @@ ImportReport import_accounts(store::Store& store, Submissions& submissions, std:
       initial_reading.raw_input = serialize_row(f);
       auto zone_list = domain::zones_of(*zones);
       for (size_t i = 0; i < zone_list.size(); ++i)
-        initial_reading.values.emplace_back(std::string(domain::zone_name(zone_list[i])), initial[i]);
+        initial_reading.values.emplace_back(std::string(domain::zone_name(zone_list[i])),
+                                            initial[i]);
       SubmitOutcome o = submissions.process(*tx, initial_reading, now);
       if (o.status != SubmitOutcome::Status::accepted) {
         report.errors.push_back(at_line(row.line, "initial reading: " + describe(o)));
@@ -227,8 +237,8 @@ ImportReport import_readings(store::Store& store, Submissions& submissions, std:
     auto tx = store.begin_write();
     for (const CsvRow& row : table.rows) {
       if (row.fields.size() != 5) {
-        report.errors.push_back(at_line(row.line, "expected 5 fields, found " +
-                                                      std::to_string(row.fields.size())));
+        report.errors.push_back(
+            at_line(row.line, "expected 5 fields, found " + std::to_string(row.fields.size())));
         continue;
       }
       const auto& f = row.fields;
@@ -256,9 +266,9 @@ ImportReport import_readings(store::Store& store, Submissions& submissions, std:
       if (meter) {
         auto zone_list = domain::zones_of(meter->zones);
         if (values.size() != zone_list.size()) {
-          report.errors.push_back(at_line(row.line, "values needs " +
-                                                        std::to_string(zone_list.size()) +
-                                                        " values separated by /"));
+          report.errors.push_back(at_line(
+              row.line,
+              "values needs " + std::to_string(zone_list.size()) + " values separated by /"));
           continue;
         }
         for (size_t i = 0; i < zone_list.size(); ++i)
@@ -267,9 +277,12 @@ ImportReport import_readings(store::Store& store, Submissions& submissions, std:
       tx->savepoint();
       SubmitOutcome o = submissions.process(*tx, req, now);
       tx->release();
-      if (o.status == SubmitOutcome::Status::accepted) ++report.imported;
-      else if (o.status == SubmitOutcome::Status::replayed) ++report.replayed;
-      else report.errors.push_back(at_line(row.line, describe(o)));
+      if (o.status == SubmitOutcome::Status::accepted)
+        ++report.imported;
+      else if (o.status == SubmitOutcome::Status::replayed)
+        ++report.replayed;
+      else
+        report.errors.push_back(at_line(row.line, describe(o)));
     }
     if (report.ok()) {
       tx->append_audit(store::AuditEntry{now, "import", "import", "import_readings", "", "",
@@ -281,10 +294,10 @@ ImportReport import_readings(store::Store& store, Submissions& submissions, std:
   }
   // Nothing of the file is kept, but the failed attempt is.
   auto tx = store.begin_write();
-  tx->append_audit(store::AuditEntry{now, "import", "import", "import_readings", "", "",
-                                     "rejected: " + std::to_string(report.errors.size()) +
-                                         " bad rows",
-                                     report.errors.front(), std::nullopt});
+  tx->append_audit(
+      store::AuditEntry{now, "import", "import", "import_readings", "", "",
+                        "rejected: " + std::to_string(report.errors.size()) + " bad rows",
+                        report.errors.front(), std::nullopt});
   tx->commit();
   report.imported = 0;
   return report;

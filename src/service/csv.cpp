@@ -58,12 +58,13 @@ CsvTable parse_csv(std::string_view text) {
       field_started = true;
     }
   }
-  if (quoted) table.errors.push_back("line " + std::to_string(row_line) +
-                                     ": unterminated quoted field");
+  if (quoted)
+    table.errors.push_back("line " + std::to_string(row_line) + ": unterminated quoted field");
   if (any && (!field.empty() || !fields.empty())) end_row();
   if (rows.empty()) return table;
   table.header = std::move(rows[0]);
-  for (size_t r = 1; r < rows.size(); ++r) table.rows.push_back(CsvRow{lines[r], std::move(rows[r])});
+  for (size_t r = 1; r < rows.size(); ++r)
+    table.rows.push_back(CsvRow{lines[r], std::move(rows[r])});
   return table;
 }
 

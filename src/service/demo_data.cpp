@@ -10,16 +10,16 @@
 namespace md::service {
 namespace {
 
-constexpr const char* kSurnames[] = {"Шевченко", "Коваленко", "Бондаренко", "Ткаченко",
+constexpr const char* kSurnames[] = {"Шевченко",  "Коваленко", "Бондаренко", "Ткаченко",
                                      "Кравченко", "Олійник",   "Мельник",    "Поліщук",
                                      "Бойко",     "Савченко",  "Руденко",    "Петренко"};
-constexpr const char* kNames[] = {"Олена", "Іван", "Марія", "Андрій", "Наталія", "Сергій",
+constexpr const char* kNames[] = {"Олена",  "Іван", "Марія", "Андрій", "Наталія",  "Сергій",
                                   "Тетяна", "Олег", "Ірина", "Микола", "Світлана", "Дмитро"};
-constexpr const char* kStreets[] = {"Дерибасівська", "Рішельєвська", "Канатна", "Пушкінська",
-                                    "Катерининська", "Французький бульвар", "Генуезька",
-                                    "Середньофонтанська", "Академіка Корольова"};
-constexpr const char* kChannels[] = {"telegram", "telegram", "viber", "viber", "ivr",
-                                     "web_form", "cabinet",  "api"};
+constexpr const char* kStreets[] = {"Дерибасівська", "Рішельєвська",       "Канатна",
+                                    "Пушкінська",    "Катерининська",      "Французький бульвар",
+                                    "Генуезька",     "Середньофонтанська", "Академіка Корольова"};
+constexpr const char* kChannels[] = {"telegram", "telegram", "viber",   "viber",
+                                     "ivr",      "web_form", "cabinet", "api"};
 
 std::string eic_for(int index) {
   char body[16];
@@ -59,8 +59,8 @@ DemoSummary generate_demo_data(store::Store& store, Submissions& submissions, in
     domain::Day installed = start.first_day() + date::days{pick(27)};
 
     auto account_id = tx->insert_account(
-        store::NewAccount{number, holder, phone, i % 3 ? "" : "user" + std::to_string(i) + "@example.com",
-                          address},
+        store::NewAccount{number, holder, phone,
+                          i % 3 ? "" : "user" + std::to_string(i) + "@example.com", address},
         now);
     auto point = tx->insert_metering_point(account_id, eic_for(i), address);
     tx->insert_meter(point, store::NewMeter{serial, zones, digits, installed});
@@ -75,8 +75,8 @@ DemoSummary generate_demo_data(store::Store& store, Submissions& submissions, in
     std::vector<std::int64_t> shown(zone_list.size());
     std::int64_t modulus = domain::register_modulus(digits);
     for (size_t z = 0; z < zone_list.size(); ++z) {
-      counter[z] = static_cast<double>(static_cast<std::int64_t>(uniform(0, 0.97) *
-                                                                 static_cast<double>(modulus)));
+      counter[z] = static_cast<double>(
+          static_cast<std::int64_t>(uniform(0, 0.97) * static_cast<double>(modulus)));
       shown[z] = static_cast<std::int64_t>(counter[z]);
     }
     auto submit = [&](domain::Day day, const std::string& channel, const std::string& type,
@@ -93,8 +93,8 @@ DemoSummary generate_demo_data(store::Store& store, Submissions& submissions, in
         req.values.emplace_back(std::string(domain::zone_name(zone_list[z])),
                                 std::to_string(shown[z]));
       req.raw_input = "demo-data";
-      domain::Instant at = domain::start_of_day(day) + std::chrono::hours{hour} +
-                           std::chrono::minutes{pick(60)};
+      domain::Instant at =
+          domain::start_of_day(day) + std::chrono::hours{hour} + std::chrono::minutes{pick(60)};
       tx->savepoint();
       SubmitOutcome o = submissions.process(*tx, req, at);
       if (o.status == SubmitOutcome::Status::accepted) {
@@ -115,11 +115,15 @@ DemoSummary generate_demo_data(store::Store& store, Submissions& submissions, in
       domain::Day day = w.first + date::days{pick(5)};
       if (roll < 14) day = m.first_day() + date::days{5 + pick(18)};  // off-cycle
       if (day <= last) continue;
-      double season = 1.0 + winter * std::cos(2 * std::numbers::pi * (static_cast<int>(m.month) - 1) / 12.0) +
-                      summer * std::max(0.0, std::cos(2 * std::numbers::pi * (static_cast<int>(m.month) - 7) / 12.0));
-      bool away = away_this_year && m.year == static_cast<int>(date::year_month_day{today}.year()) - 1 &&
+      double season =
+          1.0 + winter * std::cos(2 * std::numbers::pi * (static_cast<int>(m.month) - 1) / 12.0) +
+          summer * std::max(0.0, std::cos(2 * std::numbers::pi * (static_cast<int>(m.month) - 7) /
+                                          12.0));
+      bool away = away_this_year &&
+                  m.year == static_cast<int>(date::year_month_day{today}.year()) - 1 &&
                   m.month >= 4 && m.month <= 9;
-      double used = away ? 0.0 : base * season * domain::days_between(last, day) * uniform(0.85, 1.15);
+      double used =
+          away ? 0.0 : base * season * domain::days_between(last, day) * uniform(0.85, 1.15);
       for (size_t z = 0; z < zone_list.size(); ++z) {
         counter[z] += std::round(used * kShares[zones - 1][z]);
         shown[z] = static_cast<std::int64_t>(counter[z]) % modulus;

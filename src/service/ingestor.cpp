@@ -14,7 +14,9 @@ Ingestor::Ingestor(store::Store& store, Submissions& submissions, const Clock& c
       options_(options),
       thread_([this] { run(); }) {}
 
-Ingestor::~Ingestor() { stop(); }
+Ingestor::~Ingestor() {
+  stop();
+}
 
 bool Ingestor::submit_async(SubmitRequest req, Done done) {
   {
@@ -29,7 +31,8 @@ bool Ingestor::submit_async(SubmitRequest req, Done done) {
 SubmitOutcome Ingestor::submit(SubmitRequest req) {
   auto promise = std::make_shared<std::promise<SubmitOutcome>>();
   auto future = promise->get_future();
-  if (!submit_async(std::move(req), [promise](SubmitOutcome o) { promise->set_value(std::move(o)); }))
+  if (!submit_async(std::move(req),
+                    [promise](SubmitOutcome o) { promise->set_value(std::move(o)); }))
     return SubmitOutcome{};  // unavailable
   return future.get();
 }

@@ -16,16 +16,16 @@
 namespace md::service {
 
 struct IngestOptions {
-  std::size_t max_batch = 512;     // ingest.max_batch
-  std::size_t max_queue = 50000;   // ingest.max_queue: beyond it submissions are refused (503)
+  std::size_t max_batch = 512;    // ingest.max_batch
+  std::size_t max_queue = 50000;  // ingest.max_queue: beyond it submissions are refused (503)
 };
 
 class Ingestor {
  public:
   using Done = std::function<void(SubmitOutcome)>;
 
-  Ingestor(store::Store& store, Submissions& submissions, const Clock& clock,
-           obs::Metrics* metrics, IngestOptions options = {});
+  Ingestor(store::Store& store, Submissions& submissions, const Clock& clock, obs::Metrics* metrics,
+           IngestOptions options = {});
   ~Ingestor();
   Ingestor(const Ingestor&) = delete;
   Ingestor& operator=(const Ingestor&) = delete;

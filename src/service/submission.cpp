@@ -17,27 +17,33 @@ bool channel_may_backdate(std::string_view channel) {
 }
 
 bool known_channel(std::string_view c) {
-  for (std::string_view k : {"telegram", "viber", "ivr", "web_form", "cabinet", "api",
-                             "operator_console", "import"})
+  for (std::string_view k :
+       {"telegram", "viber", "ivr", "web_form", "cabinet", "api", "operator_console", "import"})
     if (c == k) return true;
   return false;
 }
 
 bool known_reading_type(std::string_view t) {
-  for (std::string_view k : {"customer", "inspector", "operator", "exchange_final",
-                             "exchange_initial"})
+  for (std::string_view k :
+       {"customer", "inspector", "operator", "exchange_final", "exchange_initial"})
     if (t == k) return true;
   return false;
 }
 
 std::string_view status_name(SubmitOutcome::Status s) {
   switch (s) {
-    case SubmitOutcome::Status::accepted: return "accepted";
-    case SubmitOutcome::Status::replayed: return "replayed";
-    case SubmitOutcome::Status::needs_confirmation: return "needs_confirmation";
-    case SubmitOutcome::Status::rejected: return "rejected";
-    case SubmitOutcome::Status::not_found: return "not_found";
-    case SubmitOutcome::Status::unavailable: return "unavailable";
+    case SubmitOutcome::Status::accepted:
+      return "accepted";
+    case SubmitOutcome::Status::replayed:
+      return "replayed";
+    case SubmitOutcome::Status::needs_confirmation:
+      return "needs_confirmation";
+    case SubmitOutcome::Status::rejected:
+      return "rejected";
+    case SubmitOutcome::Status::not_found:
+      return "not_found";
+    case SubmitOutcome::Status::unavailable:
+      return "unavailable";
   }
   return "unavailable";
 }
@@ -75,7 +81,7 @@ domain::PriorReading to_prior(const store::ReadingRow& row) {
 }
 
 Submissions::Submissions(ServiceConfig config, ReceiptIdSource ids)
-    : config_(std::move(config)), ids_(std::move(ids)) {}
+    : config_(config), ids_(std::move(ids)) {}
 
 namespace {
 
@@ -196,9 +202,8 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
     s.unwrapped.push_back(reg.unwrapped);
   }
 
-  const auto superseded = as_of.period
-                              ? tx.accepted_in_window(meter->meter_id, *as_of.period)
-                              : std::vector<std::int64_t>{};
+  const auto superseded = as_of.period ? tx.accepted_in_window(meter->meter_id, *as_of.period)
+                                       : std::vector<std::int64_t>{};
   std::int64_t id = 0;
   for (int attempt = 0;; ++attempt) {
     receipt.id = ids_();

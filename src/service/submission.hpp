@@ -25,7 +25,7 @@ bool known_channel(std::string_view channel);
 bool known_reading_type(std::string_view type);
 
 struct SubmitRequest {
-  std::string channel;          // telegram, viber, ivr, web_form, cabinet, api, operator_console, import
+  std::string channel;  // telegram, viber, ivr, web_form, cabinet, api, operator_console, import
   std::string idempotency_key;  // empty: none
   std::string account;
   std::string meter_serial;
@@ -41,10 +41,10 @@ struct SubmitRequest {
 struct SubmitOutcome {
   enum class Status { accepted, replayed, needs_confirmation, rejected, not_found, unavailable };
   Status status = Status::unavailable;
-  std::string receipt_json;               // accepted, replayed
-  std::string receipt_id;                 // accepted
+  std::string receipt_json;                    // accepted, replayed
+  std::string receipt_id;                      // accepted
   std::optional<domain::Rejection> rejection;  // rejected, not_found
-  domain::Validation validation;          // needs_confirmation (and rejected): the details
+  domain::Validation validation;               // needs_confirmation (and rejected): the details
   std::string meter_serial;
   int zones = 0;
 };

@@ -62,7 +62,7 @@ struct ReadingRow {
   Instant as_of{};
   std::optional<YearMonth> period;  // set for in-window readings
   Instant received_at{};
-  std::string status;                // accepted, superseded, rejected_by_operator
+  std::string status;  // accepted, superseded, rejected_by_operator
   std::vector<std::string> flags;
   std::vector<std::int64_t> values;     // as shown, zone order
   std::vector<std::int64_t> unwrapped;  // continuous counter, zone order
@@ -89,7 +89,7 @@ struct NewSubmission {
 
 struct AuditEntry {
   Instant at{};
-  std::string actor;     // "customer", "operator:ivanenko", "system", "import"
+  std::string actor;  // "customer", "operator:ivanenko", "system", "import"
   std::string channel;
   std::string action;    // "submit", "status_change", "import_accounts"...
   std::string identity;  // what the caller identified with (account + serial, chat id...)
@@ -108,8 +108,7 @@ class WriteTx {
  public:
   virtual ~WriteTx() = default;
 
-  virtual std::optional<MeterRow> find_meter(std::string_view account,
-                                             std::string_view serial) = 0;
+  virtual std::optional<MeterRow> find_meter(std::string_view account, std::string_view serial) = 0;
   // The stored answer for an idempotency key already used on this channel.
   virtual std::optional<std::string> find_replay(std::string_view channel,
                                                  std::string_view key) = 0;
@@ -118,8 +117,7 @@ class WriteTx {
   virtual std::vector<ReadingRow> latest_accepted(std::int64_t meter_id, int limit,
                                                   std::optional<YearMonth> skip_period) = 0;
   // Ids of accepted readings of a meter that count for `period` (in-window).
-  virtual std::vector<std::int64_t> accepted_in_window(std::int64_t meter_id,
-                                                       YearMonth period) = 0;
+  virtual std::vector<std::int64_t> accepted_in_window(std::int64_t meter_id, YearMonth period) = 0;
   virtual std::optional<YearMonth> last_closed_period() = 0;
 
   virtual std::int64_t insert_submission(const NewSubmission& s) = 0;
@@ -128,8 +126,7 @@ class WriteTx {
                              const AuditEntry& why) = 0;
   virtual std::int64_t append_audit(const AuditEntry& e) = 0;
   // A flagged reading enters the operators' review queue.
-  virtual void add_review_item(std::int64_t submission_id, std::string_view reason,
-                               Instant at) = 0;
+  virtual void add_review_item(std::int64_t submission_id, std::string_view reason, Instant at) = 0;
 
   virtual std::optional<std::int64_t> find_account(std::string_view number) = 0;
   virtual std::int64_t insert_account(const NewAccount& a, Instant now) = 0;
@@ -158,8 +155,7 @@ class Store {
   virtual std::unique_ptr<WriteTx> begin_write() = 0;
 
   // Reads: safe from any thread, concurrent with the writer.
-  virtual std::optional<MeterRow> find_meter(std::string_view account,
-                                             std::string_view serial) = 0;
+  virtual std::optional<MeterRow> find_meter(std::string_view account, std::string_view serial) = 0;
   virtual std::vector<ReadingRow> history(std::int64_t meter_id, int limit) = 0;
   virtual std::vector<AuditRow> audit_tail(int limit) = 0;
   virtual std::optional<ReadingRow> find_by_receipt(std::string_view receipt) = 0;

@@ -5,9 +5,15 @@
 using namespace md::domain;
 
 namespace {
-Day d(const char* s) { return *parse_date(s); }
-Instant utc(const char* s) { return *parse_instant(s); }
-YearMonth ym(const char* s) { return *YearMonth::parse(s); }
+Day d(const char* s) {
+  return *parse_date(s);
+}
+Instant utc(const char* s) {
+  return *parse_instant(s);
+}
+YearMonth ym(const char* s) {
+  return *YearMonth::parse(s);
+}
 const WindowRules kRules{};
 }  // namespace
 

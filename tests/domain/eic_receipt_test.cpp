@@ -18,7 +18,7 @@ TEST(Eic, InvalidVectors) {
   EXPECT_EQ(eic_check_char("62Z123456789012"), 'V');
   EXPECT_FALSE(valid_eic("23X--130302DLGW-"));
   EXPECT_FALSE(eic_check_char("23X--130302DLGW"));  // the check would be '-'
-  EXPECT_FALSE(valid_eic("62z000000000001B"));     // lower case is not in the alphabet
+  EXPECT_FALSE(valid_eic("62z000000000001B"));      // lower case is not in the alphabet
   EXPECT_FALSE(valid_eic("62Z000000000001"));
   EXPECT_FALSE(valid_eic(""));
 }

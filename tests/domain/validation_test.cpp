@@ -6,7 +6,9 @@ using namespace md::domain;
 
 namespace {
 
-Day d(const char* s) { return *parse_date(s); }
+Day d(const char* s) {
+  return *parse_date(s);
+}
 const ValidationRules kRules{};
 
 PriorReading prior(const char* taken_on, std::vector<std::int64_t> values, bool in_window = true,

@@ -39,7 +39,8 @@ class ApiTest : public ::testing::Test {
   }
   static json history(const std::string& account = "0123456789",
                       const std::string& serial = "A1234567") {
-    auto r = http(port(), "GET", "/api/v1/accounts/" + account + "/readings?meter_serial=" + serial);
+    auto r =
+        http(port(), "GET", "/api/v1/accounts/" + account + "/readings?meter_serial=" + serial);
     EXPECT_EQ(r.status, 200) << r.body;
     return json::parse(r.body);
   }
@@ -52,8 +53,8 @@ TempDir* ApiTest::dir_ = nullptr;
 std::string ApiTest::db_;
 ServerProcess* ApiTest::server_ = nullptr;
 
-std::string reading(const std::string& account, const std::string& serial, const std::string& values,
-                    bool confirm = false) {
+std::string reading(const std::string& account, const std::string& serial,
+                    const std::string& values, bool confirm = false) {
   return R"({"account":")" + account + R"(","meter_serial":")" + serial + R"(","readings":)" +
          values + R"(,"confirm":)" + (confirm ? "true" : "false") + "}";
 }
@@ -102,7 +103,8 @@ TEST_F(ApiTest, IdempotencyKeyReplaysTheOriginalReceipt) {
 TEST_F(ApiTest, HighReadingNeedsConfirmation) {
   // Installed 2025-01-10 at 1000 (as of 11 Jan): 689 days to 1 Dec 2026 at 6 kWh/day → expected
   // 4134 kWh; an advance of 9000 is more than twice that.
-  auto r = post(reading("0000000003", "S0000003", R"({"total":10000})"), {{"Accept-Language", "en"}});
+  auto r =
+      post(reading("0000000003", "S0000003", R"({"total":10000})"), {{"Accept-Language", "en"}});
   ASSERT_EQ(r.status, 409) << r.body;
   json j = json::parse(r.body);
   EXPECT_EQ(j["status"], "needs_confirmation");
@@ -166,23 +168,51 @@ TEST_F(ApiTest, BadInputGetsA4xxAndChangesNothing) {
       {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":null}})", 400, {}},
       {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":true}})", 400, {}},
       {R"({"account":"0000000004","meter_serial":"S0000004"})", 400, {}},
-      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1},"x":1})", 400, {}},
-      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1},"confirm":"yes"})", 400, {}},
-      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1},"taken_on":"yesterday"})", 400, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1},"x":1})",
+       400,
+       {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1},"confirm":"yes"})",
+       400,
+       {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1},"taken_on":"yesterday"})",
+       400,
+       {}},
       {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1e300}})", 422, {}},
-      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":99999999999999999999999}})", 422, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":99999999999999999999999}})",
+       422,
+       {}},
       {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":-1100}})", 422, {}},
-      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1100,"nigth":5}})", 422, {}},
-      {R"({"account":"0000000004' OR '1'='1","meter_serial":"S0000004","readings":{"total":1100}})", 422, {}},
-      {R"({"account":"0000000004","meter_serial":"S0000004' OR '1'='1","readings":{"total":1100}})", 404, {}},
-      {R"({"account":"0000000004","meter_serial":"x\"); DROP TABLE submissions;--","readings":{"total":1100}})", 404, {}},
-      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":"1100; DELETE FROM audit"}})", 422, {}},
-      {"{\"account\":\"0000000004\",\"meter_serial\":\"S\xff\xfe\",\"readings\":{\"total\":1}}", 400, {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1100,"nigth":5}})",
+       422,
+       {}},
+      {R"({"account":"0000000004' OR '1'='1","meter_serial":"S0000004","readings":{"total":1100}})",
+       422,
+       {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004' OR '1'='1","readings":{"total":1100}})",
+       404,
+       {}},
+      {R"({"account":"0000000004","meter_serial":"x\"); DROP TABLE submissions;--","readings":{"total":1100}})",
+       404,
+       {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":"1100; DELETE FROM audit"}})",
+       422,
+       {}},
+      {"{\"account\":\"0000000004\",\"meter_serial\":\"S\xff\xfe\",\"readings\":{\"total\":1}}",
+       400,
+       {}},
       {std::string(100, '[') + std::string(100, ']'), 400, {}},
-      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":")" + big + "\"}}", 413, {}},
-      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1100}})", 415, {{"Content-Type", "text/plain"}}},
-      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1100}})", 400, {{"Idempotency-Key", std::string(200, 'k')}}},
-      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1100}})", 431, {{"X-Padding", std::string(3000, 'p')}}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":")" + big + "\"}}",
+       413,
+       {}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1100}})",
+       415,
+       {{"Content-Type", "text/plain"}}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1100}})",
+       400,
+       {{"Idempotency-Key", std::string(200, 'k')}}},
+      {R"({"account":"0000000004","meter_serial":"S0000004","readings":{"total":1100}})",
+       431,
+       {{"X-Padding", std::string(3000, 'p')}}},
   };
   for (const auto& c : cases) {
     HttpResponse r;
@@ -203,9 +233,12 @@ TEST_F(ApiTest, WrongMethodsAndRoutes) {
   auto r = http(port(), "GET", "/api/v1/readings");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.headers["allow"], "POST");
-  EXPECT_EQ(http(port(), "DELETE", "/api/v1/accounts/0000000001/readings?meter_serial=S0000001").status, 405);
+  EXPECT_EQ(
+      http(port(), "DELETE", "/api/v1/accounts/0000000001/readings?meter_serial=S0000001").status,
+      405);
   EXPECT_EQ(http(port(), "GET", "/nope").status, 404);
-  EXPECT_EQ(http(port(), "GET", "/api/v1/accounts/../../etc/passwd/readings?meter_serial=x").status, 404);
+  EXPECT_EQ(http(port(), "GET", "/api/v1/accounts/../../etc/passwd/readings?meter_serial=x").status,
+            404);
 }
 
 TEST_F(ApiTest, KeepAliveServesSeveralRequestsOnOneConnection) {
@@ -228,8 +261,10 @@ TEST_F(ApiTest, SlowClientIsCutOffWhileOthersAreServed) {
   HttpClient trickle(port());
   bool cut = false;
   for (int i = 0; i < 60 && !cut; ++i) {  // one header byte every 100 ms
-    if (!trickle.send_raw("X")) cut = true;
-    else cut = trickle.closed_within(std::chrono::milliseconds(100));
+    if (!trickle.send_raw("X"))
+      cut = true;
+    else
+      cut = trickle.closed_within(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(cut);
 }
@@ -243,8 +278,10 @@ TEST_F(ApiTest, HealthAndMetrics) {
   auto m = http(port(), "GET", "/metrics");
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.headers["content-type"].find("text/plain"), std::string::npos);
-  EXPECT_NE(m.body.find(R"(meterdesk_submissions_total{channel="api",result="accepted"})"), std::string::npos);
-  EXPECT_NE(m.body.find(R"(meterdesk_submissions_total{channel="api",result="rejected"})"), std::string::npos);
+  EXPECT_NE(m.body.find(R"(meterdesk_submissions_total{channel="api",result="accepted"})"),
+            std::string::npos);
+  EXPECT_NE(m.body.find(R"(meterdesk_submissions_total{channel="api",result="rejected"})"),
+            std::string::npos);
   EXPECT_NE(m.body.find("meterdesk_http_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(m.body.find("meterdesk_http_requests_total{"), std::string::npos);
   EXPECT_NE(m.body.find("meterdesk_ingest_batch_size_count"), std::string::npos);

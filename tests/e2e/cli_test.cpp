@@ -35,17 +35,21 @@ TEST(Cli, ImportAccountsAllOrNothingWithLineNumbers) {
   csv += "0000000777,Bad Row,,,,62Z1234567890123,S9,1,5,2025-01-10,100\n";
   csv += "0000000778,Bad Row,,,,,S10,7,5,2025-01-10,100\n";
   write_file(dir.file("a.csv"), csv);
-  auto bad = run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"});
+  auto bad =
+      run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("nothing imported"), std::string::npos) << bad.err;
-  EXPECT_NE(bad.err.find("line 6: eic 62Z1234567890123 is not a valid EIC"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("line 6: eic 62Z1234567890123 is not a valid EIC"), std::string::npos)
+      << bad.err;
   EXPECT_NE(bad.err.find("line 7: zones must be 1, 2 or 3"), std::string::npos) << bad.err;
   write_file(dir.file("b.csv"), accounts_csv(3));
-  auto good = run_meterdesk({"import-accounts", dir.file("b.csv"), "--db", db, "--now", "2025-11-30"});
+  auto good =
+      run_meterdesk({"import-accounts", dir.file("b.csv"), "--db", db, "--now", "2025-11-30"});
   EXPECT_EQ(good.exit_code, 0) << good.err;
   EXPECT_NE(good.out.find("imported 4 accounts"), std::string::npos) << good.out;
   // Importing the same file again is refused row by row: nothing is duplicated.
-  auto again = run_meterdesk({"import-accounts", dir.file("b.csv"), "--db", db, "--now", "2025-11-30"});
+  auto again =
+      run_meterdesk({"import-accounts", dir.file("b.csv"), "--db", db, "--now", "2025-11-30"});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("already on file"), std::string::npos);
 }
@@ -54,7 +58,9 @@ TEST(Cli, ImportReadingsAndMissingFile) {
   TempDir dir;
   auto db = dir.file("r.db");
   write_file(dir.file("a.csv"), accounts_csv(2));
-  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"}).exit_code, 0);
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"})
+                .exit_code,
+            0);
   write_file(dir.file("r.csv"),
              "account,meter_serial,taken_on,type,values\n"
              "0000000001,S0000001,2025-05-02,inspector,1500\n"
@@ -70,7 +76,8 @@ TEST(Cli, ImportReadingsAndMissingFile) {
 TEST(Cli, DemoDataIsRealisticAndRefusesToRunTwice) {
   TempDir dir;
   auto db = dir.file("d.db");
-  auto r = run_meterdesk({"demo-data", "--accounts", "50", "--db", db, "--now", "2026-11-30T10:00:00"});
+  auto r =
+      run_meterdesk({"demo-data", "--accounts", "50", "--db", db, "--now", "2026-11-30T10:00:00"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("created 50 accounts"), std::string::npos) << r.out;
   EXPECT_EQ(run_meterdesk({"demo-data", "--accounts", "5", "--db", db}).exit_code, 1);
@@ -86,7 +93,8 @@ TEST(Cli, ConfigurationFromFileAndEnvironment) {
   auto bad = run_meterdesk({"migrate", "--db", dir.file("x.db"), "--config", dir.file("bad.toml")});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("unknown key window.last_dya"), std::string::npos) << bad.err;
-  auto bad_env = run_meterdesk({"migrate", "--db", dir.file("x.db")}, {{"METERDESK_WINDOW_LAST_DAY", "many"}});
+  auto bad_env =
+      run_meterdesk({"migrate", "--db", dir.file("x.db")}, {{"METERDESK_WINDOW_LAST_DAY", "many"}});
   EXPECT_EQ(bad_env.exit_code, 1);
   EXPECT_NE(bad_env.err.find("METERDESK_WINDOW_LAST_DAY"), std::string::npos);
 }
@@ -96,7 +104,9 @@ TEST(Cli, WindowConfigurationChangesWhatAReadingCountsAs) {
   TempDir dir;
   auto db = dir.file("w.db");
   write_file(dir.file("a.csv"), accounts_csv(1));
-  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"}).exit_code, 0);
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"})
+                .exit_code,
+            0);
   write_file(dir.file("c.toml"), "[window]\nlast_day = 4\n");
   ServerProcess server(db, {"--now", "2025-12-04T10:00:00", "--config", dir.file("c.toml")});
   auto r = http(server.port(), "POST", "/api/v1/readings",

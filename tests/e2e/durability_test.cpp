@@ -1,8 +1,8 @@
 // Kill the server with SIGKILL while it accepts submissions: every acknowledged receipt must be in
 // the store after a restart, exactly once, and the store must be intact.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -34,7 +34,9 @@ TEST(Durability, SigkillLosesNoAcknowledgedReceipt) {
   TempDir dir;
   auto db = dir.file("dur.db");
   write_file(dir.file("a.csv"), accounts_csv(kClients));
-  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"}).exit_code, 0);
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"})
+                .exit_code,
+            0);
 
   // Each client's meter advances by one kWh per attempt, across rounds: always valid, in order.
   std::vector<int> next_value(kClients, 2000);
@@ -83,8 +85,8 @@ TEST(Durability, SigkillLosesNoAcknowledgedReceipt) {
       for (auto& t : clients) t.join();
     }
     ASSERT_GT(acknowledged.size(), 50u) << "round " << round;
-    std::printf("round %d: %zu acknowledged, %zu in flight at SIGKILL\n", round, acknowledged.size(),
-                unanswered.size());
+    std::printf("round %d: %zu acknowledged, %zu in flight at SIGKILL\n", round,
+                acknowledged.size(), unanswered.size());
 
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);

@@ -18,7 +18,9 @@ using Status = SubmitOutcome::Status;
 
 namespace {
 
-domain::Instant at(const char* s) { return *domain::parse_instant(s); }
+domain::Instant at(const char* s) {
+  return *domain::parse_instant(s);
+}
 
 struct ServiceTest : ::testing::Test {
   test::TempDir dir;
@@ -27,13 +29,13 @@ struct ServiceTest : ::testing::Test {
 
   void SetUp() override {
     store->migrate();
-    auto report = import_accounts(*store, submissions, test::accounts_csv(3), at("2025-01-10T12:00:00"));
+    auto report =
+        import_accounts(*store, submissions, test::accounts_csv(3), at("2025-01-10T12:00:00"));
     ASSERT_TRUE(report.ok()) << report.errors.front();
   }
 
-  SubmitOutcome submit(const char* when, std::string day, std::string night,
-                       std::string key = "", bool confirm = false,
-                       std::string serial = "A1234567") {
+  SubmitOutcome submit(const char* when, std::string day, std::string night, std::string key = "",
+                       bool confirm = false, std::string serial = "A1234567") {
     SubmitRequest r;
     r.channel = "api";
     r.idempotency_key = std::move(key);
@@ -181,7 +183,8 @@ TEST_F(ServiceTest, ImportAccountsReportsEveryBadRowAndImportsNothing) {
   EXPECT_NE(all.find("line 4: holder is empty"), std::string::npos) << all;
   EXPECT_NE(all.find("line 4: phone is not a phone number"), std::string::npos) << all;
   EXPECT_NE(all.find("line 4: email"), std::string::npos) << all;
-  EXPECT_NE(all.find("line 4: eic 62Z000000000001B repeats an earlier row"), std::string::npos) << all;
+  EXPECT_NE(all.find("line 4: eic 62Z000000000001B repeats an earlier row"), std::string::npos)
+      << all;
   EXPECT_NE(all.find("line 4: zones must be 1, 2 or 3"), std::string::npos) << all;
   EXPECT_NE(all.find("line 4: digits must be 4 to 8"), std::string::npos) << all;
   EXPECT_NE(all.find("line 4: installed_on must be a date"), std::string::npos) << all;
@@ -200,7 +203,7 @@ TEST_F(ServiceTest, ImportReadingsIsAllOrNothingAndReplaySafe) {
       "0123456789,A1234567,2025-03-15,inspector,12300/6100\n"
       "0000000001,S0000001,2025-03-15,operator,1200\n";
   std::string bad = good +
-                    "0000000002,S0000002,2025-03-15,customer,900\n"   // lower than 1000
+                    "0000000002,S0000002,2025-03-15,customer,900\n"    // lower than 1000
                     "0000000003,S0000003,2025-03-15,nobody,1100\n"     // bad type
                     "0000000003,S0000003,2025-03-15,customer,1/2\n"    // two values for 1 zone
                     "0000000009,S0000009,2025-03-15,customer,1100\n";  // unknown meter

@@ -9,7 +9,9 @@ using namespace md::store;
 
 namespace {
 
-Instant at(const char* s) { return *domain::parse_instant(s); }
+Instant at(const char* s) {
+  return *domain::parse_instant(s);
+}
 
 // Runs SQL on the file through a separate raw connection, as a tool or an attacker would.
 std::string raw_exec(const std::string& path, const std::string& sql) {

@@ -77,7 +77,9 @@ std::string accounts_csv(int n) {
   return csv;
 }
 
-std::string meterdesk_binary() { return METERDESK_BINARY; }
+std::string meterdesk_binary() {
+  return METERDESK_BINARY;
+}
 
 namespace {
 pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
@@ -231,8 +233,7 @@ std::optional<HttpResponse> HttpClient::read_response() {
 }
 
 std::optional<HttpResponse> HttpClient::request(const std::string& method,
-                                                const std::string& target,
-                                                const std::string& body,
+                                                const std::string& target, const std::string& body,
                                                 const std::map<std::string, std::string>& headers) {
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   bool has_type = false;
@@ -241,7 +242,8 @@ std::optional<HttpResponse> HttpClient::request(const std::string& method,
     if (k == "Content-Type") has_type = true;
   }
   if (!body.empty() && !has_type) req += "Content-Type: application/json\r\n";
-  if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty() || method == "POST")
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   if (!send_raw(req)) return std::nullopt;
   return read_response();

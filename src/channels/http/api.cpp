@@ -16,12 +16,16 @@ bool json_depth_within(std::string_view body, int max_depth) {
   bool in_string = false, escaped = false;
   for (char c : body) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
+    if (c == '"')
+      in_string = true;
     else if (c == '[' || c == '{') {
       if (++depth > max_depth) return false;
     } else if (c == ']' || c == '}') {
@@ -41,8 +45,7 @@ Response json_response(int status, const json& body, std::string route) {
   return r;
 }
 
-Response problem(int status, std::string_view code, const std::string& message,
-                 std::string route) {
+Response problem(int status, std::string_view code, const std::string& message, std::string route) {
   return json_response(status, json{{"status", "error"}, {"code", code}, {"message", message}},
                        std::move(route));
 }
@@ -93,8 +96,8 @@ Response outcome_response(const SubmitOutcome& o, dialog::Lang lang) {
       }
       if (rej.suggestion) {
         body["suggestion"] = *rej.suggestion;
-        body["hint"] = dialog::message(lang, "suggestion",
-                                       {{"value", std::to_string(*rej.suggestion)}});
+        body["hint"] =
+            dialog::message(lang, "suggestion", {{"value", std::to_string(*rej.suggestion)}});
       }
       return json_response(422, body, kReadingsRoute);
     }
@@ -148,10 +151,12 @@ std::optional<std::string> decode(const json& body, service::SubmitRequest& req)
       if (!value.is_object()) return "readings must be an object of zone: value";
       for (const auto& [zone, v] : value.items()) {
         if (zone.size() > 32) return "unknown zone name";
-        if (v.is_number()) req.values.emplace_back(zone, value_text(v));
+        if (v.is_number())
+          req.values.emplace_back(zone, value_text(v));
         else if (v.is_string() && v.get<std::string>().size() <= 64)
           req.values.emplace_back(zone, v.get<std::string>());
-        else return "readings." + zone + " must be a number";
+        else
+          return "readings." + zone + " must be a number";
       }
     } else if (key == "confirm") {
       if (!value.is_boolean()) return "confirm must be true or false";
@@ -196,7 +201,7 @@ void Api::handle(Request&& req, Respond respond) {
         r.headers.emplace_back("Allow", "POST");
         return respond(std::move(r));
       }
-      return submit_reading(std::move(req), std::move(respond));
+      return submit_reading(std::move(req), respond);
     }
     static constexpr std::string_view kAccounts = "/api/v1/accounts/";
     if (path.starts_with(kAccounts) && path.ends_with("/readings")) {
@@ -239,11 +244,10 @@ void Api::handle(Request&& req, Respond respond) {
   }
 }
 
-void Api::submit_reading(Request&& req, Respond respond) {
+void Api::submit_reading(Request&& req, const Respond& respond) {
   const dialog::Lang lang = dialog::lang_from_accept_language(req.header("accept-language"));
   if (!is_json_content_type(req.header("content-type"))) {
-    return respond(problem(415, "unsupported_media_type", "send application/json",
-                           kReadingsRoute));
+    return respond(problem(415, "unsupported_media_type", "send application/json", kReadingsRoute));
   }
   if (!json_depth_within(req.body, ctx_.json_max_depth))
     return respond(bad_request(lang, "the JSON nests too deeply", kReadingsRoute));
@@ -276,7 +280,7 @@ void Api::submit_reading(Request&& req, Respond respond) {
   sub.raw_input = std::move(req.body);
 
   auto shared = std::make_shared<Respond>(respond);
-  bool queued = ctx_.ingestor.submit_async(std::move(sub), [shared, lang](SubmitOutcome o) {
+  bool queued = ctx_.ingestor.submit_async(std::move(sub), [shared, lang](const SubmitOutcome& o) {
     (*shared)(outcome_response(o, lang));
   });
   if (!queued) {
@@ -300,10 +304,11 @@ Response Api::reading_history(const Request& req, std::string_view account) {
   int limit = 100;
   if (auto l = req.query_param("limit"); !l.empty()) {
     limit = std::atoi(l.c_str());
-    if (limit < 1 || limit > 1000) return bad_request(lang, "limit must be 1 to 1000", kHistoryRoute);
+    if (limit < 1 || limit > 1000)
+      return bad_request(lang, "limit must be 1 to 1000", kHistoryRoute);
   }
-  auto meter = valid_account_number(account) ? ctx_.store.find_meter(account, serial)
-                                             : std::nullopt;
+  auto meter =
+      valid_account_number(account) ? ctx_.store.find_meter(account, serial) : std::nullopt;
   if (!meter) return problem(404, "not_found", dialog::message(lang, "not_found"), kHistoryRoute);
   json items = json::array();
   for (const auto& row : ctx_.store.history(meter->meter_id, limit)) {
@@ -319,10 +324,12 @@ Response Api::reading_history(const Request& req, std::string_view account) {
               {"status", row.status},
               {"readings", readings},
               {"flags", row.flags}};
-    if (row.period) item["counts_as"] = {{"kind", "period_end"}, {"period", row.period->str()}};
+    if (row.period)
+      item["counts_as"] = {{"kind", "period_end"}, {"period", row.period->str()}};
     else if (row.type.starts_with("exchange_"))
       item["counts_as"] = {{"kind", "installation"}, {"date", domain::format_date(row.taken_on)}};
-    else item["counts_as"] = {{"kind", "off_cycle"}, {"date", domain::format_date(row.taken_on)}};
+    else
+      item["counts_as"] = {{"kind", "off_cycle"}, {"date", domain::format_date(row.taken_on)}};
     items.push_back(std::move(item));
   }
   return json_response(200, items, kHistoryRoute);

@@ -26,7 +26,7 @@ class Api {
   void handle(Request&& req, Respond respond);
 
  private:
-  void submit_reading(Request&& req, Respond respond);
+  void submit_reading(Request&& req, const Respond& respond);
   Response reading_history(const Request& req, std::string_view account);
   [[nodiscard]] bool valid_account_number(std::string_view number) const;
   ApiContext ctx_;

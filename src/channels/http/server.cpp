@@ -39,7 +39,8 @@ std::string Request::query_param(std::string_view name) const {
     std::string_view pair = q.substr(0, amp);
     auto eq = pair.find('=');
     if (percent_decode(pair.substr(0, eq), true) == name)
-      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+      return eq == std::string_view::npos ? std::string()
+                                          : percent_decode(pair.substr(eq + 1), true);
     if (amp == std::string_view::npos) break;
     q.remove_prefix(amp + 1);
   }
@@ -56,8 +57,7 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
     return -1;
   };
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 &&
-        hex(s[i + 2]) >= 0) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
       out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
       i += 2;
     } else if (s[i] == '+' && plus_is_space) {
@@ -73,7 +73,8 @@ std::pair<std::string, std::uint16_t> split_host_port(std::string_view listen) {
   auto colon = listen.rfind(':');
   if (colon == std::string_view::npos) throw std::invalid_argument("listen must be HOST:PORT");
   std::string host(listen.substr(0, colon));
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   unsigned port = 0;
   auto p = listen.substr(colon + 1);
   auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
@@ -97,20 +98,19 @@ struct Server::Impl {
 
   int threads() const {
     if (options.threads > 0) return options.threads;
-    return std::max(1u, std::thread::hardware_concurrency());
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
 
   // Hands the request to the handler and suspends until it answers, on whatever thread.
   template <typename Token>
   auto async_handle(Request req, Token&& token) {
     return asio::async_initiate<Token, void(Response)>(
-        [this](auto completion, Request r) {
+        [this](auto completion, Request&& r) {
           auto ex = asio::get_associated_executor(completion);
           auto shared = std::make_shared<decltype(completion)>(std::move(completion));
           handler(std::move(r), [shared, ex](Response resp) {
-            asio::post(ex, [shared, resp = std::move(resp)]() mutable {
-              (*shared)(std::move(resp));
-            });
+            asio::post(ex,
+                       [shared, resp = std::move(resp)]() mutable { (*shared)(std::move(resp)); });
           });
         },
         token, std::move(req));
@@ -148,7 +148,7 @@ struct Server::Impl {
     stream.expires_after(std::chrono::seconds(1));
     std::array<char, 16384> sink;
     std::size_t total = 0;
-    while (!ec && total < 4 * 1024 * 1024) {
+    while (!ec && total < (std::size_t{4} << 20)) {
       total += co_await stream.async_read_some(asio::buffer(sink),
                                                asio::redirect_error(asio::use_awaitable, ec));
     }

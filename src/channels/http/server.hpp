@@ -19,9 +19,9 @@ namespace md::http {
 
 struct Request {
   std::string method;
-  std::string target;  // as sent: path and query
-  std::string path;    // percent-decoded path
-  std::string query;   // raw query string without '?'
+  std::string target;                                        // as sent: path and query
+  std::string path;                                          // percent-decoded path
+  std::string query;                                         // raw query string without '?'
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string remote;  // client address
@@ -45,8 +45,8 @@ struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port
   int threads = 0;            // 0: one per core
-  std::size_t body_limit = 64 * 1024;
-  std::size_t header_limit = 8 * 1024;
+  std::size_t body_limit = std::size_t{64} * 1024;
+  std::size_t header_limit = std::size_t{8} * 1024;
   std::chrono::seconds request_timeout{15};  // to receive one whole request, headers and body
   std::chrono::seconds idle_timeout{60};     // keep-alive between requests
   int max_connections = 10000;

@@ -10,9 +10,9 @@ namespace md::store {
 class SqliteConn {
  public:
   explicit SqliteConn(const std::string& path) {
-    int rc = sqlite3_open_v2(path.c_str(), &db_,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
       std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
@@ -20,7 +20,7 @@ class SqliteConn {
     }
     sqlite3_busy_timeout(db_, 10000);
     exec("PRAGMA foreign_keys = ON");
-    exec("PRAGMA synchronous = FULL");  // durable at commit, even across power loss
+    exec("PRAGMA synchronous = FULL");     // durable at commit, even across power loss
     exec("PRAGMA mmap_size = 268435456");  // reads from the page cache without copies
   }
   ~SqliteConn() {
@@ -81,8 +81,8 @@ class Query {
   }
   Query& bind(int v) { return bind(static_cast<std::int64_t>(v)); }
   Query& bind(std::string_view v) {
-    check(sqlite3_bind_text(stmt_, ++index_, v.data(), static_cast<int>(v.size()),
-                            SQLITE_TRANSIENT));
+    check(
+        sqlite3_bind_text(stmt_, ++index_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
     return *this;
   }
   Query& bind(const std::string& v) { return bind(std::string_view(v)); }
@@ -113,7 +113,8 @@ class Query {
   bool is_null(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::string text(int col) {
     auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
   }
 
  private:
@@ -137,10 +138,18 @@ class Query {
   int index_ = 0;
 };
 
-std::int64_t secs(Instant t) { return t.time_since_epoch().count(); }
-Instant instant(std::int64_t s) { return Instant{std::chrono::seconds{s}}; }
-std::string day_text(Day d) { return domain::format_date(d); }
-Day day_of(const std::string& s) { return domain::parse_date(s).value_or(Day{}); }
+std::int64_t secs(Instant t) {
+  return t.time_since_epoch().count();
+}
+Instant instant(std::int64_t s) {
+  return Instant{std::chrono::seconds{s}};
+}
+std::string day_text(Day d) {
+  return domain::format_date(d);
+}
+Day day_of(const std::string& s) {
+  return domain::parse_date(s).value_or(Day{});
+}
 
 constexpr const char* kMeterColumns =
     "m.id, p.id, a.id, a.number, a.active, p.eic, m.serial, m.zones, m.digits, m.installed_on";
@@ -160,7 +169,7 @@ MeterRow meter_row(Query& q) {
   return r;
 }
 
-#define READING_COLUMNS                                                                       \
+#define READING_COLUMNS                                                                      \
   "s.id, s.receipt, s.meter_id, m.serial, m.zones, s.channel, s.type, s.taken_on, s.as_of, " \
   "s.period, s.received_at, s.status, s.flags, s.v1, s.v2, s.v3, s.u1, s.u2, s.u3"
 
@@ -188,10 +197,11 @@ ReadingRow reading_row(Query& q) {
 
 std::optional<MeterRow> find_meter_on(SqliteConn& c, std::string_view account,
                                       std::string_view serial) {
-  static const std::string sql = std::string("SELECT ") + kMeterColumns +
-                                 " FROM meters m JOIN metering_points p ON p.id = m.metering_point_id"
-                                 " JOIN accounts a ON a.id = p.account_id"
-                                 " WHERE m.serial = ? AND a.number = ? AND m.removed_on IS NULL";
+  static const std::string sql =
+      std::string("SELECT ") + kMeterColumns +
+      " FROM meters m JOIN metering_points p ON p.id = m.metering_point_id"
+      " JOIN accounts a ON a.id = p.account_id"
+      " WHERE m.serial = ? AND a.number = ? AND m.removed_on IS NULL";
   Query q(c, sql.c_str());
   q.bind(serial).bind(account);
   if (!q.step()) return std::nullopt;
@@ -202,16 +212,22 @@ std::int64_t audit_on(SqliteConn& c, const AuditEntry& e) {
   Query q(c,
           "INSERT INTO audit (at, actor, channel, action, identity, raw_input, result, reason,"
           " submission_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  q.bind(secs(e.at)).bind(e.actor).bind(e.channel).bind(e.action).bind(e.identity)
-      .bind(e.raw_input).bind(e.result).bind(e.reason).bind(e.submission_id);
+  q.bind(secs(e.at))
+      .bind(e.actor)
+      .bind(e.channel)
+      .bind(e.action)
+      .bind(e.identity)
+      .bind(e.raw_input)
+      .bind(e.result)
+      .bind(e.reason)
+      .bind(e.submission_id);
   q.run();
   return sqlite3_last_insert_rowid(c.db());
 }
 
 class SqliteWriteTx final : public WriteTx {
  public:
-  SqliteWriteTx(std::unique_lock<std::mutex> lock, SqliteConn& c)
-      : lock_(std::move(lock)), c_(c) {
+  SqliteWriteTx(std::unique_lock<std::mutex> lock, SqliteConn& c) : lock_(std::move(lock)), c_(c) {
     c_.exec("BEGIN IMMEDIATE");
   }
   ~SqliteWriteTx() override {
@@ -242,7 +258,10 @@ class SqliteWriteTx final : public WriteTx {
                 " AND (s.period IS NULL OR s.period IS NOT ?)"
                 " ORDER BY s.as_of DESC, s.id DESC LIMIT ?");
     q.bind(meter_id);
-    if (skip) q.bind(skip->str()); else q.bind_null();
+    if (skip)
+      q.bind(skip->str());
+    else
+      q.bind_null();
     q.bind(limit);
     std::vector<ReadingRow> out;
     while (q.step()) out.push_back(reading_row(q));
@@ -250,8 +269,9 @@ class SqliteWriteTx final : public WriteTx {
   }
 
   std::vector<std::int64_t> accepted_in_window(std::int64_t meter_id, YearMonth period) override {
-    Query q(c_, "SELECT id FROM submissions WHERE meter_id = ? AND period = ?"
-                " AND status = 'accepted' ORDER BY id");
+    Query q(c_,
+            "SELECT id FROM submissions WHERE meter_id = ? AND period = ?"
+            " AND status = 'accepted' ORDER BY id");
     q.bind(meter_id).bind(period.str());
     std::vector<std::int64_t> out;
     while (q.step()) out.push_back(q.i64(0));
@@ -271,15 +291,27 @@ class SqliteWriteTx final : public WriteTx {
             " raw_input, actor, receipt_json)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.bind(s.receipt).bind(s.meter_id).bind(s.account_id).bind(s.channel);
-    if (s.idempotency_key.empty()) q.bind_null(); else q.bind(s.idempotency_key);
+    if (s.idempotency_key.empty())
+      q.bind_null();
+    else
+      q.bind(s.idempotency_key);
     q.bind(s.type).bind(day_text(s.taken_on)).bind(secs(s.as_of));
-    if (s.period) q.bind(s.period->str()); else q.bind_null();
+    if (s.period)
+      q.bind(s.period->str());
+    else
+      q.bind_null();
     q.bind(secs(s.received_at)).bind(join_flags(s.flags));
     for (size_t i = 0; i < 3; ++i) {
-      if (i < s.values.size()) q.bind(s.values[i]); else q.bind_null();
+      if (i < s.values.size())
+        q.bind(s.values[i]);
+      else
+        q.bind_null();
     }
     for (size_t i = 0; i < 3; ++i) {
-      if (i < s.unwrapped.size()) q.bind(s.unwrapped[i]); else q.bind_null();
+      if (i < s.unwrapped.size())
+        q.bind(s.unwrapped[i]);
+      else
+        q.bind_null();
     }
     q.bind(s.raw_input).bind(s.actor).bind(s.receipt_json);
     q.run();
@@ -312,8 +344,9 @@ class SqliteWriteTx final : public WriteTx {
   }
 
   std::int64_t insert_account(const NewAccount& a, Instant now) override {
-    Query q(c_, "INSERT INTO accounts (number, holder, phone, email, address, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)");
+    Query q(c_,
+            "INSERT INTO accounts (number, holder, phone, email, address, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)");
     q.bind(a.number).bind(a.holder).bind(a.phone).bind(a.email).bind(a.address).bind(secs(now));
     q.run();
     return sqlite3_last_insert_rowid(c_.db());
@@ -328,8 +361,9 @@ class SqliteWriteTx final : public WriteTx {
   }
 
   std::int64_t insert_meter(std::int64_t point_id, const NewMeter& m) override {
-    Query q(c_, "INSERT INTO meters (metering_point_id, serial, zones, digits, installed_on)"
-                " VALUES (?, ?, ?, ?, ?)");
+    Query q(c_,
+            "INSERT INTO meters (metering_point_id, serial, zones, digits, installed_on)"
+            " VALUES (?, ?, ?, ?, ?)");
     q.bind(point_id).bind(m.serial).bind(m.zones).bind(m.digits).bind(day_text(m.installed_on));
     q.run();
     return sqlite3_last_insert_rowid(c_.db());
@@ -405,7 +439,8 @@ SqliteStore::~SqliteStore() {
 void SqliteStore::checkpoint_loop() {
   std::unique_ptr<SqliteConn> conn;
   std::unique_lock lock(checkpoint_mutex_);
-  while (!checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stopping_; })) {
+  while (!checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(250),
+                                  [this] { return stopping_; })) {
     lock.unlock();
     try {
       if (!conn) conn = std::make_unique<SqliteConn>(path_);
@@ -478,8 +513,7 @@ std::unique_ptr<WriteTx> SqliteStore::begin_write() {
   return std::make_unique<SqliteWriteTx>(std::move(lock), *writer_);
 }
 
-std::optional<MeterRow> SqliteStore::find_meter(std::string_view account,
-                                                std::string_view serial) {
+std::optional<MeterRow> SqliteStore::find_meter(std::string_view account, std::string_view serial) {
   auto r = acquire_reader();
   return find_meter_on(*r, account, serial);
 }
@@ -506,8 +540,9 @@ std::optional<ReadingRow> SqliteStore::find_by_receipt(std::string_view receipt)
 
 std::vector<AuditRow> SqliteStore::audit_tail(int limit) {
   auto r = acquire_reader();
-  Query q(*r, "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
-              " submission_id FROM audit ORDER BY id DESC LIMIT ?");
+  Query q(*r,
+          "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
+          " submission_id FROM audit ORDER BY id DESC LIMIT ?");
   q.bind(limit);
   std::vector<AuditRow> out;
   while (q.step()) {
@@ -529,8 +564,9 @@ std::vector<AuditRow> SqliteStore::audit_tail(int limit) {
 
 Counts SqliteStore::counts() {
   auto r = acquire_reader();
-  Query q(*r, "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM meters),"
-              " (SELECT count(*) FROM submissions), (SELECT count(*) FROM audit)");
+  Query q(*r,
+          "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM meters),"
+          " (SELECT count(*) FROM submissions), (SELECT count(*) FROM audit)");
   q.step();
   return Counts{q.i64(0), q.i64(1), q.i64(2), q.i64(3)};
 }

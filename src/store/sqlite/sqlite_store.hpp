@@ -4,11 +4,11 @@
 
 #include <sqlite3.h>
 
-#include <memory>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
-#include <thread>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
