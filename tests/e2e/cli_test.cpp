@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <sstream>
+
 #include "support/support.hpp"
 
 using namespace md::test;
@@ -114,4 +116,21 @@ TEST(Cli, WindowConfigurationChangesWhatAReadingCountsAs) {
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(nlohmann::json::parse(r.body)["counts_as"]["period"], "2025-11");
   EXPECT_EQ(nlohmann::json::parse(r.body)["correction_deadline"], "2025-12-04");
+}
+
+TEST(Cli, EveryConfigurationKeyIsDocumented) {
+  auto listed = run_meterdesk({"config"});
+  ASSERT_EQ(listed.exit_code, 0);
+  std::string doc = read_file(std::string(METERDESK_SOURCE_DIR) + "/docs/configuration.md");
+  std::istringstream lines(listed.out);
+  std::string key, env;
+  int n = 0;
+  while (lines >> key >> env) {
+    std::string rest;
+    std::getline(lines, rest);
+    EXPECT_NE(doc.find("`" + key + "`"), std::string::npos) << key;
+    EXPECT_NE(doc.find("`" + env + "`"), std::string::npos) << env;
+    ++n;
+  }
+  EXPECT_GT(n, 20);
 }
