@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh build
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETERDESK_TESTS=OFF -DMETERDESK_BENCH=OFF >/dev/null
+# The same configuration as test.sh, so the two never flip each other's build cache.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETERDESK_WERROR=ON -DMETERDESK_TESTS=ON -DMETERDESK_BENCH=ON >/dev/null
 cmake --build build --target meterdesk
 
 db=${DB:-demo/meterdesk.db}
@@ -13,10 +14,13 @@ mkdir -p "$(dirname "$db")"
 if [[ ! -f "$db" ]]; then
   build/meterdesk demo-data --accounts "${DEMO_ACCOUNTS:-2000}" --db "$db" | tee demo/accounts.txt
 fi
-account=$(awk '/account/ && /2 zones/ {print $2; exit}' demo/accounts.txt 2>/dev/null || true)
-serial=$(awk '/account/ && /2 zones/ {print $4; exit}' demo/accounts.txt 2>/dev/null || true)
+line=$(grep -m1 '2 zones' demo/accounts.txt 2>/dev/null || true)
+account=$(awk '{print $2}' <<<"$line")
+serial=$(awk '{print $4}' <<<"$line")
+try=$(sed -n 's/.*try: //p' <<<"$line")
 account=${account:-0100000002}
 serial=${serial:-G1000014}
+try=${try:-'{"day":1,"night":1}'}
 cat <<EOT
 
 meterdesk is starting on http://127.0.0.1:$port  (Ctrl-C stops it)
@@ -24,11 +28,13 @@ meterdesk is starting on http://127.0.0.1:$port  (Ctrl-C stops it)
   Health:   curl http://127.0.0.1:$port/healthz
   Metrics:  curl http://127.0.0.1:$port/metrics
   History:  curl 'http://127.0.0.1:$port/api/v1/accounts/$account/readings?meter_serial=$serial'
-  Submit (look up the last values in the history first, then add a little to each):
+  Submit a reading (send it twice: the Idempotency-Key makes the second a replay):
     curl -i -X POST http://127.0.0.1:$port/api/v1/readings -H 'Content-Type: application/json' \\
-         -H 'Accept-Language: en' -H "Idempotency-Key: \$(date +%s)" \\
+         -H 'Accept-Language: en' -H "Idempotency-Key: demo-1" \\
+         -d '{"account":"$account","meter_serial":"$serial","readings":$try}'
+  A rejected one (lower than the last reading, which the answer shows):
+    curl -X POST http://127.0.0.1:$port/api/v1/readings -H 'Content-Type: application/json' \\
          -d '{"account":"$account","meter_serial":"$serial","readings":{"day":1,"night":1}}'
-    (that one is rejected as lower than the last reading, with the last reading shown)
   Demo accounts: demo/accounts.txt
 
 EOT

@@ -189,8 +189,9 @@ int main(int argc, char** argv) {
                                            ctx.clock.now(), seed);
       std::printf("created %d accounts with %d readings\n", s.accounts, s.readings);
       for (const auto& e : s.examples)
-        std::printf("  account %s  meter %s  (%d zone%s)\n", e.account.c_str(),
-                    e.meter_serial.c_str(), e.zones, e.zones > 1 ? "s" : "");
+        std::printf("  account %s  meter %s  (%d zone%s)  try: %s\n", e.account.c_str(),
+                    e.meter_serial.c_str(), e.zones, e.zones > 1 ? "s" : "",
+                    e.next_reading.c_str());
       return 0;
     }
     if (*config_cmd) {

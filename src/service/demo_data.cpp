@@ -132,8 +132,16 @@ DemoSummary generate_demo_data(store::Store& store, Submissions& submissions, in
       last = day;
     }
     if (static_cast<int>(summary.examples.size()) < 6 &&
-        (summary.examples.empty() || summary.examples.back().zones != zones))
-      summary.examples.push_back(DemoAccount{number, serial, zones});
+        (summary.examples.empty() || summary.examples.back().zones != zones)) {
+      std::string next = "{";
+      for (size_t z = 0; z < zone_list.size(); ++z) {
+        if (z) next += ',';
+        next += '"' + std::string(domain::zone_name(zone_list[z])) +
+                "\":" + std::to_string((shown[z] + 3 + static_cast<std::int64_t>(z)) % modulus);
+      }
+      next += '}';
+      summary.examples.push_back(DemoAccount{number, serial, zones, next});
+    }
     ++summary.accounts;
   }
   tx->append_audit(store::AuditEntry{now, "system", "import", "demo_data", "", "",

@@ -12,6 +12,7 @@ namespace md::service {
 struct DemoAccount {
   std::string account, meter_serial;
   int zones = 1;
+  std::string next_reading;  // a plausible next reading as JSON, e.g. {"day":55345,"night":78604}
 };
 
 struct DemoSummary {

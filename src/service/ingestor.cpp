@@ -3,6 +3,8 @@
 #include <chrono>
 #include <future>
 
+#include <spdlog/spdlog.h>
+
 namespace md::service {
 
 Ingestor::Ingestor(store::Store& store, Submissions& submissions, const Clock& clock,
@@ -80,14 +82,18 @@ void Ingestor::write_batch(std::vector<Item>& batch) {
       try {
         outcomes[i] = submissions_.process(*tx, batch[i].req, clock_.now());
         tx->release();
-      } catch (const std::exception&) {
+      } catch (const std::exception& e) {
+        // Store errors name no customer data, so they can be logged as they are.
+        spdlog::error("submission on channel {} failed: {}", batch[i].req.channel, e.what());
         tx->rollback_to();  // this submission fails alone; the rest of the batch goes on
         outcomes[i] = SubmitOutcome{};
       }
     }
     tx->commit();
     committed = true;
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    spdlog::error("group commit of {} submissions failed, none acknowledged: {}", batch.size(),
+                  e.what());
     committed = false;
   }
   double seconds =

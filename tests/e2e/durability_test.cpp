@@ -110,3 +110,20 @@ TEST(Durability, SigkillLosesNoAcknowledgedReceipt) {
     sqlite3_close(raw);
   }
 }
+
+TEST(Lifecycle, SigtermFinishesCleanly) {
+  TempDir dir;
+  auto db = dir.file("term.db");
+  write_file(dir.file("a.csv"), accounts_csv(1));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"})
+                .exit_code,
+            0);
+  ServerProcess server(db, {"--now", "2025-11-12T10:00:00"});
+  auto r = http(server.port(), "POST", "/api/v1/readings",
+                R"({"account":"0000000001","meter_serial":"S0000001","readings":{"total":1100}})");
+  ASSERT_EQ(r.status, 201);
+  HttpClient idle(server.port());  // an idle keep-alive connection must not hold up the exit
+  server.kill(SIGTERM);
+  EXPECT_EQ(server.wait(), 0);
+  EXPECT_NE(server.log().find("stopped"), std::string::npos) << server.log();
+}

@@ -3,11 +3,15 @@
 
 #include "channels/http/server.hpp"
 
+#include <sys/socket.h>
+
 #include <array>
 #include <atomic>
 #include <charconv>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <unordered_set>
 
 #include <boost/asio.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -92,6 +96,26 @@ struct Server::Impl {
   asio::signal_set signals{ioc};
   std::atomic<std::int64_t> open{0};
   std::atomic<bool> stopping{false};
+  // Sockets of sessions waiting for their next request: on stop they are shut down at once, so an
+  // idle keep-alive connection does not delay the exit. shutdown(2) is safe from any thread, and a
+  // session leaves this set (under the mutex) before its socket is closed.
+  std::mutex idle_mutex;
+  std::unordered_set<int> idle;
+
+  void set_idle(int fd, bool waiting) {
+    std::lock_guard lock(idle_mutex);
+    if (!waiting) {
+      idle.erase(fd);
+    } else if (stopping) {
+      ::shutdown(fd, SHUT_RDWR);
+    } else {
+      idle.insert(fd);
+    }
+  }
+  void shut_idle() {
+    std::lock_guard lock(idle_mutex);
+    for (int fd : idle) ::shutdown(fd, SHUT_RDWR);
+  }
 
   Impl(ServerOptions o, Handler h, obs::Metrics* m)
       : options(std::move(o)), handler(std::move(h)), metrics(m), ioc(threads()) {}
@@ -172,8 +196,11 @@ struct Server::Impl {
       // The first byte of a request may take the keep-alive time; the rest of it must come
       // within the request timeout, so a slow sender cannot hold a connection open.
       stream.expires_after(first ? options.request_timeout : options.idle_timeout);
+      const int fd = stream.socket().native_handle();
+      set_idle(fd, true);
       co_await bhttp::async_read_header(stream, buffer, parser,
                                         asio::redirect_error(asio::use_awaitable, ec));
+      set_idle(fd, false);
       first = false;
       if (!ec && !parser.is_done()) {
         stream.expires_after(options.request_timeout);
@@ -271,7 +298,11 @@ std::uint16_t Server::listen() {
 
 void Server::stop() {
   asio::post(impl_->ioc, [impl = impl_.get()] {
-    if (impl->stopping.exchange(true)) return;
+    {
+      std::lock_guard lock(impl->idle_mutex);
+      if (impl->stopping.exchange(true)) return;
+    }
+    impl->shut_idle();
     beast::error_code ignored;
     impl->acceptor.close(ignored);
     impl->signals.cancel(ignored);
