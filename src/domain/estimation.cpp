@@ -1,0 +1,132 @@
+#include "domain/estimation.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace md::domain {
+
+std::string_view method_name(EstimationMethod m) {
+  switch (m) {
+    case EstimationMethod::regulatory: return "regulatory";
+    case EstimationMethod::recent: return "recent";
+    case EstimationMethod::seasonal: return "seasonal";
+  }
+  return "regulatory";
+}
+
+std::optional<EstimationMethod> parse_method(std::string_view name) {
+  for (auto m : {EstimationMethod::regulatory, EstimationMethod::recent, EstimationMethod::seasonal})
+    if (method_name(m) == name) return m;
+  return std::nullopt;
+}
+
+double EstimationRules::k_of(YearMonth m) const {
+  auto it = k.find(m);
+  return it == k.end() ? 1.0 : it->second;
+}
+double EstimationRules::k_outage_of(YearMonth m) const {
+  auto it = k_outage.find(m);
+  return it == k_outage.end() ? 1.0 : it->second;
+}
+
+std::optional<std::int64_t> actual_volume(const Chain& chain, YearMonth m) {
+  auto start = value_from_readings(chain, m.first_day());
+  auto end = value_from_readings(chain, m.next().first_day());
+  if (!start || !end) return std::nullopt;
+  return end->value - start->value;
+}
+
+std::optional<double> SeasonalIndex::ratio(YearMonth target, Day basis_from, Day basis_to) const {
+  // Population level a year before the target, over the population level of the basis interval
+  // a year before it (weighted by days).
+  auto target_level = level.find(target.plus(-12));
+  if (target_level == level.end() || basis_to <= basis_from) return std::nullopt;
+  Day from = basis_from - date::days{365}, to = basis_to - date::days{365};
+  double weighted = 0;
+  int days = 0;
+  for (YearMonth m = YearMonth::of(from); m.first_day() < to; m = m.next()) {
+    Day a = std::max(from, m.first_day()), b = std::min(to, m.next().first_day());
+    auto it = level.find(m);
+    if (it == level.end()) return std::nullopt;
+    weighted += it->second * days_between(a, b);
+    days += days_between(a, b);
+  }
+  if (days == 0 || weighted <= 0) return std::nullopt;
+  return target_level->second / (weighted / days);
+}
+
+namespace {
+
+std::optional<RateBasis> last_known_rate(const Chain& chain, YearMonth m,
+                                         const EstimationRules& rules) {
+  if (chain.points.size() < 2) return std::nullopt;
+  const ChainPoint& a = chain.points[chain.points.size() - 2];
+  const ChainPoint& b = chain.points.back();
+  int days = days_between(a.day, b.day);
+  if (days <= 0) return std::nullopt;
+  RateBasis r;
+  r.kind = RateBasis::Kind::last_known_rate;
+  r.volume = b.value - a.value;
+  r.days = days;
+  r.from = a.day;
+  r.to = b.day;
+  r.k_outage = rules.k_outage_of(m);
+  r.rate = static_cast<double>(r.volume) / days * r.k_outage;
+  return r;
+}
+
+RateBasis class_default(const Chain& chain) {
+  RateBasis r;
+  r.kind = RateBasis::Kind::class_default;
+  r.rate = chain.default_rate;
+  return r;
+}
+
+}  // namespace
+
+RateBasis daily_rate(const Chain& chain, YearMonth m, const EstimationRules& rules,
+                     const SeasonalIndex* seasonal) {
+  if (rules.method == EstimationMethod::regulatory) {
+    YearMonth year_ago = m.plus(-12);
+    if (auto v = actual_volume(chain, year_ago)) {
+      RateBasis r;
+      r.kind = RateBasis::Kind::same_month_last_year;
+      r.basis_month = year_ago;
+      r.volume = *v;
+      r.days = year_ago.days();
+      r.k = rules.k_of(m);
+      r.k_outage = rules.k_outage_of(m);
+      r.rate = static_cast<double>(*v) / r.days * r.k * r.k_outage;
+      return r;
+    }
+  }
+  if (auto r = last_known_rate(chain, m, rules)) {
+    if (rules.method == EstimationMethod::seasonal && seasonal) {
+      if (auto ratio = seasonal->ratio(m, r->from, r->to)) {
+        r->seasonal = *ratio;
+        r->rate *= *ratio;
+      }
+    }
+    return *r;
+  }
+  return class_default(chain);
+}
+
+Estimate estimate_between(const Chain& chain, Day from, Day to, const EstimationRules& rules,
+                          const SeasonalIndex* seasonal) {
+  Estimate e;
+  e.method = rules.method;
+  double total = 0;
+  for (YearMonth m = YearMonth::of(from); m.first_day() < to; m = m.next()) {
+    Day a = std::max(from, m.first_day()), b = std::min(to, m.next().first_day());
+    int days = days_between(a, b);
+    if (days <= 0) continue;
+    RateBasis basis = daily_rate(chain, m, rules, seasonal);
+    total += basis.rate * days;
+    e.segments.push_back(EstimateSegment{m, days, basis});
+  }
+  e.kwh = std::max<std::int64_t>(0, round_half_away(total));
+  return e;
+}
+
+}  // namespace md::domain

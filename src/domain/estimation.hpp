@@ -1,0 +1,72 @@
+// Estimating consumption a customer did not report (rules.md §7).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/boundary.hpp"
+
+namespace md::domain {
+
+enum class EstimationMethod { regulatory, recent, seasonal };
+std::string_view method_name(EstimationMethod m);
+std::optional<EstimationMethod> parse_method(std::string_view name);
+
+struct EstimationRules {
+  EstimationMethod method = EstimationMethod::regulatory;  // estimation.method
+  std::map<YearMonth, double> k;                           // K(M), default 1.0
+  std::map<YearMonth, double> k_outage;                    // K_outage(M), default 1.0
+  int max_consecutive = 3;                                 // estimation.max_consecutive
+  [[nodiscard]] double k_of(YearMonth m) const;
+  [[nodiscard]] double k_outage_of(YearMonth m) const;
+};
+
+// The population's average daily consumption per month, relative to any one month: used by the
+// `seasonal` estimator to scale a household's recent rate to the target month.
+struct SeasonalIndex {
+  std::map<YearMonth, double> level;  // mean daily kWh per chain with an actual/derived volume
+  std::map<YearMonth, int> samples;
+  [[nodiscard]] std::optional<double> ratio(YearMonth target, Day basis_from, Day basis_to) const;
+};
+
+// Where a daily rate came from: enough to explain it to the customer.
+struct RateBasis {
+  enum class Kind { same_month_last_year, last_known_rate, class_default };
+  Kind kind = Kind::class_default;
+  YearMonth basis_month{};    // same_month_last_year: the month a year before
+  std::int64_t volume = 0;    // same_month_last_year / last_known_rate: kWh of the basis
+  int days = 0;               // ...over this many days
+  Day from{}, to{};           // last_known_rate: the two readings' days
+  double k = 1.0, k_outage = 1.0, seasonal = 1.0;
+  double rate = 0;  // kWh/day after coefficients
+};
+
+struct EstimateSegment {
+  YearMonth month{};
+  int days = 0;
+  RateBasis basis;
+};
+
+struct Estimate {
+  EstimationMethod method = EstimationMethod::regulatory;
+  std::int64_t kwh = 0;  // Σ rate × days, rounded once
+  std::vector<EstimateSegment> segments;
+};
+
+// ρ for `chain` in month `m` (§7).
+RateBasis daily_rate(const Chain& chain, YearMonth m, const EstimationRules& rules,
+                     const SeasonalIndex* seasonal = nullptr);
+
+// The estimate from day `from` to day `to` (exclusive): Σ ρ(month) × days of that month inside
+// [from, to), rounded to whole kWh once, at the end.
+Estimate estimate_between(const Chain& chain, Day from, Day to, const EstimationRules& rules,
+                          const SeasonalIndex* seasonal = nullptr);
+
+// The monthly volume V(m) from actual or derived boundary values, if the readings reach both ends.
+std::optional<std::int64_t> actual_volume(const Chain& chain, YearMonth m);
+
+}  // namespace md::domain
