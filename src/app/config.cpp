@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -16,6 +17,7 @@ struct Key {
   // Reads a value from text (env) or TOML node; returns false if it does not fit.
   std::function<bool(Config&, const std::string&)> set;
   std::function<std::string(const Config&)> get;
+  bool month_map = false;  // a TOML table of "YYYY-MM" = number
 };
 
 template <typename T>
@@ -78,6 +80,41 @@ Key rate_key(const char* name, double domain::DefaultRates::*field) {
              }};
 }
 
+// Per-month coefficients: "2025-11=1.05,2025-12=0.9" (env) or a TOML table {"2025-11" = 1.05}.
+Key month_map_key(const char* name, const char* description,
+                  std::map<domain::YearMonth, double> domain::EstimationRules::*field) {
+  return Key{name, description,
+             [=](Config& c, const std::string& text) {
+               std::map<domain::YearMonth, double> values;
+               std::string_view rest = text;
+               while (!rest.empty()) {
+                 auto comma = rest.find(',');
+                 std::string_view item = rest.substr(0, comma);
+                 auto eq = item.find('=');
+                 if (eq == std::string_view::npos) return false;
+                 auto month = domain::YearMonth::parse(item.substr(0, eq));
+                 double v = 0;
+                 if (!month || !parse_number(std::string(item.substr(eq + 1)), v, 0, 10))
+                   return false;
+                 values[*month] = v;
+                 if (comma == std::string_view::npos) break;
+                 rest.remove_prefix(comma + 1);
+               }
+               c.estimation.*field = std::move(values);
+               return true;
+             },
+             [=](const Config& c) {
+               std::string out;
+               for (const auto& [m, v] : c.estimation.*field) {
+                 std::ostringstream s;
+                 s << v;
+                 out += (out.empty() ? "" : ",") + m.str() + "=" + s.str();
+               }
+               return out.empty() ? std::string("(1.0 for every month)") : out;
+             },
+             true};
+}
+
 Key text_key(const char* name, const char* description, std::string Config::*field) {
   return Key{name, description,
              [=](Config& c, const std::string& t) {
@@ -126,6 +163,23 @@ const std::vector<Key>& keys() {
              1, 100000),
       number("ingest.max_queue", "queued submissions beyond which new ones get 503",
              &Config::ingest_max_queue, 1, 10000000),
+      Key{"estimation.method", "regulatory, recent or seasonal (rules §7)",
+          [](Config& c, const std::string& t) {
+            auto m = domain::parse_method(t);
+            if (m) c.estimation.method = *m;
+            return m.has_value();
+          },
+          [](const Config& c) { return std::string(domain::method_name(c.estimation.method)); }},
+      Key{"estimation.max_consecutive", "estimated months in a row that raise an inspection order",
+          [](Config& c, const std::string& t) {
+            return parse_number(t, c.estimation.max_consecutive, 1, 120);
+          },
+          [](const Config& c) { return std::to_string(c.estimation.max_consecutive); }},
+      month_map_key("estimation.k", "K(M), the growth/reduction coefficient per month",
+                    &domain::EstimationRules::k),
+      month_map_key("estimation.k_outage",
+                    "K_outage(M), NEURC 1603/2022 outage coefficient per month",
+                    &domain::EstimationRules::k_outage),
       text_key("log.level", "trace, debug, info, warn, error", &Config::log_level),
       Key{"log.json", "true: one JSON object per log line",
           [](Config& c, const std::string& t) {
@@ -177,6 +231,20 @@ Config load_config(const std::optional<std::string>& file) {
           for (const auto& [k, node] : t) {
             std::string name =
                 prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+            const Key* map_key = nullptr;
+            for (const auto& candidate : keys())
+              if (candidate.month_map && name == candidate.name) map_key = &candidate;
+            if (auto sub = node.as_table(); sub && map_key) {
+              std::string text;
+              for (const auto& [month, value] : *sub) {
+                auto v = node_text(value);
+                if (!v) throw std::runtime_error(*file + ": " + name + " has an invalid value");
+                text += (text.empty() ? "" : ",") + std::string(month.str()) + "=" + *v;
+              }
+              if (!map_key->set(c, text))
+                throw std::runtime_error(*file + ": " + name + " needs \"YYYY-MM\" = number");
+              continue;
+            }
             if (auto sub = node.as_table()) {
               walk(*sub, name);
               continue;
@@ -203,11 +271,12 @@ Config load_config(const std::optional<std::string>& file) {
   return c;
 }
 
-std::vector<ConfigKey> config_keys() {
+std::vector<ConfigKey> config_keys(const Config& effective) {
   std::vector<ConfigKey> out;
   Config defaults;
   for (const auto& k : keys())
-    out.push_back(ConfigKey{k.name, env_name(k.name), k.description, k.get(defaults)});
+    out.push_back(
+        ConfigKey{k.name, env_name(k.name), k.description, k.get(defaults), k.get(effective)});
   return out;
 }
 

@@ -5,12 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "domain/estimation.hpp"
 #include "domain/validation.hpp"
 
 namespace md::app {
 
 struct Config {
   domain::ValidationRules rules;
+  domain::EstimationRules estimation;
   int account_digits = 10;
 
   std::string listen = "127.0.0.1:8080";
@@ -34,10 +36,12 @@ struct ConfigKey {
   std::string env;   // "METERDESK_WINDOW_LAST_DAY"
   std::string description;
   std::string default_value;
+  std::string value;  // in the configuration given to config_keys
 };
 
 // Throws std::runtime_error naming the file, key or variable that is wrong.
 Config load_config(const std::optional<std::string>& file);
-std::vector<ConfigKey> config_keys();
+// Every key with its default and its value in `effective`.
+std::vector<ConfigKey> config_keys(const Config& effective = Config{});
 
 }  // namespace md::app

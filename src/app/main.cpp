@@ -12,7 +12,9 @@
 #include "channels/http/server.hpp"
 #include "service/accounts.hpp"
 #include "service/demo_data.hpp"
+#include "service/handover.hpp"
 #include "service/ingestor.hpp"
+#include "service/period_close.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -51,7 +53,7 @@ Context open(const Common& c, bool migrate = true) {
   ctx.store = store::open_store(c.db);
   if (migrate) ctx.store->migrate();
   ctx.submissions = std::make_unique<service::Submissions>(
-      service::ServiceConfig{ctx.config.rules, ctx.config.account_digits});
+      service::ServiceConfig{ctx.config.rules, ctx.config.account_digits, ctx.config.estimation});
   return ctx;
 }
 
@@ -158,7 +160,37 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 2026;
   demo_cmd->add_option("--seed", seed, "random seed")->capture_default_str();
 
-  auto* config_cmd = app.add_subcommand("config", "list every configuration key and its default");
+  auto* close_cmd = app.add_subcommand(
+      "close-period", "close a month: volumes, estimates and corrections (after its window)");
+  add_common(close_cmd, common);
+  std::string close_month;
+  close_cmd->add_option("MONTH", close_month, "YYYY-MM")->required();
+
+  auto* export_cmd = app.add_subcommand("export", "the supplier hand-over of a closed month");
+  add_common(export_cmd, common);
+  std::string export_what, export_month, export_format = "csv", export_output;
+  export_cmd->add_option("WHAT", export_what, "volumes")
+      ->required()
+      ->check(CLI::IsMember({"volumes"}));
+  export_cmd->add_option("MONTH", export_month, "YYYY-MM")->required();
+  export_cmd->add_option("--format", export_format, "csv or json")
+      ->check(CLI::IsMember({"csv", "json"}))
+      ->capture_default_str();
+  export_cmd->add_option("--output", export_output, "write here instead of standard output");
+
+  auto* token_cmd = app.add_subcommand("token", "API tokens");
+  auto* token_create = token_cmd->add_subcommand("create", "create a token (shown once)");
+  add_common(token_create, common);
+  std::string token_role, token_name;
+  token_create->add_option("--role", token_role, "supplier, operator, supervisor or admin")
+      ->required()
+      ->check(CLI::IsMember({"supplier", "operator", "supervisor", "admin"}));
+  token_create->add_option("--name", token_name, "who holds it, e.g. the supplier's name")
+      ->required();
+  token_cmd->require_subcommand(1);
+
+  auto* config_cmd = app.add_subcommand(
+      "config", "check the configuration; list every key, its variable, default and value");
   add_common(config_cmd, common);
 
   CLI11_PARSE(app, argc, argv);
@@ -194,11 +226,61 @@ int main(int argc, char** argv) {
                     e.next_reading.c_str());
       return 0;
     }
-    if (*config_cmd) {
-      for (const auto& k : app::config_keys())
-        std::printf("%-42s %-52s %s\n", k.name.c_str(), k.env.c_str(), k.default_value.c_str());
+    if (*close_cmd) {
+      auto month = domain::YearMonth::parse(close_month);
+      if (!month) throw std::runtime_error("MONTH must be YYYY-MM, e.g. 2025-11");
+      Context ctx = open(common);
+      auto r = service::close_period(*ctx.store, *month, ctx.clock.now(), ctx.submissions->config(),
+                                     "operator:cli");
+      if (r.already_closed) {
+        std::printf("%s was closed before; nothing changed\n", month->str().c_str());
+        return 0;
+      }
+      std::printf(
+          "closed %s: %d chains (%d actual, %d derived, %d estimated), %lld kWh, "
+          "corrections %lld kWh, %d inspection orders\n",
+          month->str().c_str(), r.chains, r.actual, r.derived, r.estimated,
+          static_cast<long long>(r.volume_kwh), static_cast<long long>(r.correction_kwh),
+          r.inspections);
       return 0;
     }
+    if (*export_cmd) {
+      auto month = domain::YearMonth::parse(export_month);
+      if (!month) throw std::runtime_error("MONTH must be YYYY-MM, e.g. 2025-11");
+      Context ctx = open(common);
+      if (!ctx.store->period(*month)) throw std::runtime_error(month->str() + " is not closed");
+      auto rows = ctx.store->volumes(*month);
+      std::string text =
+          export_format == "json" ? service::volumes_json(rows) + "\n" : service::volumes_csv(rows);
+      if (export_output.empty()) {
+        std::fwrite(text.data(), 1, text.size(), stdout);
+      } else {
+        std::ofstream out(export_output, std::ios::binary);
+        out << text;
+        if (!out) throw std::runtime_error("cannot write " + export_output);
+      }
+      return 0;
+    }
+    if (*token_cmd) {
+      Context ctx = open(common);
+      std::string token =
+          service::create_token(*ctx.store, token_role, token_name, ctx.clock.now());
+      std::printf("%s\n", token.c_str());
+      std::fprintf(stderr, "a %s token for %s; it is shown only now\n", token_role.c_str(),
+                   token_name.c_str());
+      return 0;
+    }
+    if (*config_cmd) {
+      auto config =
+          app::load_config(common.config.empty() ? std::nullopt : std::optional(common.config));
+      for (const auto& k : app::config_keys(config))
+        std::printf("%-42s %-52s default %-24s now %s\n", k.name.c_str(), k.env.c_str(),
+                    k.default_value.c_str(), k.value.c_str());
+      return 0;
+    }
+  } catch (const service::CloseRefused& e) {
+    std::fprintf(stderr, "meterdesk: not closed: %s\n", e.what());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "meterdesk: %s\n", e.what());
     return 1;

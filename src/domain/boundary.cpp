@@ -7,10 +7,14 @@ namespace md::domain {
 
 std::string_view kind_name(ValueKind k) {
   switch (k) {
-    case ValueKind::actual: return "actual";
-    case ValueKind::derived: return "derived";
-    case ValueKind::estimated: return "estimated";
-    case ValueKind::installation: return "installation";
+    case ValueKind::actual:
+      return "actual";
+    case ValueKind::derived:
+      return "derived";
+    case ValueKind::estimated:
+      return "estimated";
+    case ValueKind::installation:
+      return "installation";
   }
   return "actual";
 }
@@ -20,14 +24,20 @@ void Chain::normalize() {
                    [](const ChainPoint& a, const ChainPoint& b) { return a.day < b.day; });
   std::vector<ChainPoint> out;
   for (const auto& p : points) {
-    if (!out.empty() && out.back().day == p.day) out.back() = p;
-    else out.push_back(p);
+    if (!out.empty() && out.back().day == p.day)
+      out.back() = p;
+    else
+      out.push_back(p);
   }
   points = std::move(out);
 }
 
-const ChainPoint* Chain::first() const { return points.empty() ? nullptr : &points.front(); }
-const ChainPoint* Chain::last() const { return points.empty() ? nullptr : &points.back(); }
+const ChainPoint* Chain::first() const {
+  return points.empty() ? nullptr : &points.front();
+}
+const ChainPoint* Chain::last() const {
+  return points.empty() ? nullptr : &points.back();
+}
 
 std::int64_t div_round(std::int64_t x, std::int64_t d) {
   std::int64_t q = x / d, r = x % d;

@@ -6,9 +6,12 @@ namespace md::domain {
 
 std::string_view ChainClose::method() const {
   switch (end_kind) {
-    case ValueKind::derived: return "derived";
-    case ValueKind::estimated: return "estimated";
-    default: return "actual";
+    case ValueKind::derived:
+      return "derived";
+    case ValueKind::estimated:
+      return "estimated";
+    default:
+      return "actual";
   }
 }
 

@@ -7,15 +7,19 @@ namespace md::domain {
 
 std::string_view method_name(EstimationMethod m) {
   switch (m) {
-    case EstimationMethod::regulatory: return "regulatory";
-    case EstimationMethod::recent: return "recent";
-    case EstimationMethod::seasonal: return "seasonal";
+    case EstimationMethod::regulatory:
+      return "regulatory";
+    case EstimationMethod::recent:
+      return "recent";
+    case EstimationMethod::seasonal:
+      return "seasonal";
   }
   return "regulatory";
 }
 
 std::optional<EstimationMethod> parse_method(std::string_view name) {
-  for (auto m : {EstimationMethod::regulatory, EstimationMethod::recent, EstimationMethod::seasonal})
+  for (auto m :
+       {EstimationMethod::regulatory, EstimationMethod::recent, EstimationMethod::seasonal})
     if (method_name(m) == name) return m;
   return std::nullopt;
 }

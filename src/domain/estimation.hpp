@@ -37,10 +37,10 @@ struct SeasonalIndex {
 struct RateBasis {
   enum class Kind { same_month_last_year, last_known_rate, class_default };
   Kind kind = Kind::class_default;
-  YearMonth basis_month{};    // same_month_last_year: the month a year before
-  std::int64_t volume = 0;    // same_month_last_year / last_known_rate: kWh of the basis
-  int days = 0;               // ...over this many days
-  Day from{}, to{};           // last_known_rate: the two readings' days
+  YearMonth basis_month{};  // same_month_last_year: the month a year before
+  std::int64_t volume = 0;  // same_month_last_year / last_known_rate: kWh of the basis
+  int days = 0;             // ...over this many days
+  Day from{}, to{};         // last_known_rate: the two readings' days
   double k = 1.0, k_outage = 1.0, seasonal = 1.0;
   double rate = 0;  // kWh/day after coefficients
 };

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dialog/messages.hpp"
+#include "domain/estimation.hpp"
 #include "domain/validation.hpp"
 #include "service/receipt.hpp"
 #include "store/store.hpp"
@@ -17,6 +18,7 @@ namespace md::service {
 struct ServiceConfig {
   domain::ValidationRules rules;
   int account_digits = 10;  // account.digits
+  domain::EstimationRules estimation;
 };
 
 // Channels that may state an earlier reading date (an inspector's visit, a batch, the API).

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -103,6 +104,59 @@ struct AuditRow : AuditEntry {
   std::int64_t id = 0;
 };
 
+// One metering point, its installed meter and its accepted actual readings (oldest first): what
+// the period close needs of it.
+struct PointHistory {
+  std::int64_t point_id = 0;
+  std::int64_t account_id = 0;
+  std::int64_t meter_id = 0;
+  std::string account_number, eic, serial;
+  int zones = 1;
+  int digits = 5;
+  bool electric_heating = false;
+  struct Reading {
+    Instant as_of{};
+    std::string type;
+    std::vector<std::int64_t> unwrapped;
+  };
+  std::vector<Reading> readings;
+};
+
+// A closed month of one register chain.
+struct VolumeRow {
+  YearMonth period{};
+  std::int64_t point_id = 0;
+  std::int64_t meter_id = 0;
+  std::string zone;
+  int zone_index = 0;
+  std::int64_t start_value = 0;
+  std::string start_kind;
+  std::int64_t end_value = 0;
+  std::string end_kind;
+  std::int64_t volume = 0;
+  std::int64_t correction = 0;
+  std::int64_t position = 0;
+  std::string method;
+  int estimated_run = 0;
+  std::string estimate;  // JSON: method, basis and coefficients; "" when not estimated
+  // Joined in when read back:
+  std::string account_number, eic, serial;
+  int digits = 5;
+  bool electric_heating = false;
+};
+
+struct PeriodRow {
+  YearMonth period{};
+  Instant closed_at{};
+  std::string summary;  // JSON
+};
+
+struct TokenRow {
+  std::int64_t id = 0;
+  std::string role, name;
+  bool revoked = false;
+};
+
 // A write transaction. One at a time per store; destroyed without commit() it rolls back.
 class WriteTx {
  public:
@@ -136,6 +190,13 @@ class WriteTx {
   virtual bool eic_exists(std::string_view eic) = 0;
   virtual bool serial_installed(std::string_view serial) = 0;
 
+  virtual void insert_volume(const VolumeRow& v) = 0;
+  virtual void insert_period(YearMonth period, Instant closed_at, std::string_view summary) = 0;
+  virtual void insert_inspection_order(std::int64_t point_id, YearMonth period,
+                                       std::string_view reason, Instant at) = 0;
+  virtual void insert_token(std::string_view token_hash, std::string_view role,
+                            std::string_view name, Instant at) = 0;
+
   // Nested scopes inside the transaction: one per submission in a group commit.
   virtual void savepoint() = 0;
   virtual void release() = 0;
@@ -160,6 +221,14 @@ class Store {
   virtual std::vector<AuditRow> audit_tail(int limit) = 0;
   virtual std::optional<ReadingRow> find_by_receipt(std::string_view receipt) = 0;
   virtual Counts counts() = 0;
+  // Every metering point with its readings, from one consistent snapshot, in point order.
+  virtual void scan_points(const std::function<void(PointHistory&&)>& visit) = 0;
+  virtual std::optional<YearMonth> last_closed_period() = 0;
+  virtual std::optional<PeriodRow> period(YearMonth m) = 0;
+  // The closed month's rows sorted by account, meter serial and zone order.
+  virtual std::vector<VolumeRow> volumes(YearMonth m) = 0;
+  virtual std::optional<TokenRow> find_token(std::string_view token_hash) = 0;
+  virtual std::int64_t inspection_orders(YearMonth m) = 0;
   virtual std::int64_t review_backlog() = 0;
   virtual bool healthy() = 0;
 };

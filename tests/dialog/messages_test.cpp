@@ -34,3 +34,39 @@ TEST(Messages, AcceptLanguage) {
   EXPECT_EQ(lang_from_accept_language("fr"), Lang::uk);
   EXPECT_EQ(lang_from_accept_language("en;q=0.3,uk;q=0.7"), Lang::uk);
 }
+
+#include "dialog/explain.hpp"
+
+TEST(Explain, TheSentenceOfRules7) {
+  md::domain::Estimate e;
+  e.kwh = 212;
+  md::domain::RateBasis b;
+  b.kind = md::domain::RateBasis::Kind::same_month_last_year;
+  b.basis_month = *md::domain::YearMonth::parse("2025-11");
+  b.rate = 7.0667;
+  e.segments.push_back({*md::domain::YearMonth::parse("2026-11"), 30, b});
+  EXPECT_EQ(explain_estimate(Lang::en, e), "212 kWh = 7.07 kWh/day (November 2025) × 30 days");
+  EXPECT_EQ(explain_estimate(Lang::uk, e),
+            "212 кВт·год = 7,07 кВт·год/добу (листопад 2025) × 30 днів");
+}
+
+TEST(Explain, SeveralMonthsAndCoefficients) {
+  md::domain::Estimate e;
+  e.kwh = 65;
+  md::domain::RateBasis a;
+  a.kind = md::domain::RateBasis::Kind::last_known_rate;
+  a.from = *md::domain::parse_date("2025-09-01");
+  a.to = *md::domain::parse_date("2025-10-01");
+  a.rate = 1.0;
+  a.k_outage = 0.8;
+  md::domain::RateBasis c;
+  c.kind = md::domain::RateBasis::Kind::class_default;
+  c.rate = 2.0;
+  e.segments.push_back({*md::domain::YearMonth::parse("2025-10"), 21, a});
+  e.segments.push_back({*md::domain::YearMonth::parse("2025-11"), 22, c});
+  EXPECT_EQ(explain_estimate(Lang::en, e),
+            "65 kWh = 1.00 kWh/day (your average 01.09.2025–01.10.2025, outages × 0.80) × 21 "
+            "days + 2.00 kWh/day (the usual for this meter type) × 22 days");
+  EXPECT_NE(explain_estimate(Lang::uk, e).find("× 21 день"), std::string::npos);
+  EXPECT_NE(explain_estimate(Lang::uk, e).find("× 22 дні"), std::string::npos);
+}

@@ -6,8 +6,12 @@ using namespace md::domain;
 
 namespace {
 
-Day d(const char* s) { return *parse_date(s); }
-YearMonth ym(const char* s) { return *YearMonth::parse(s); }
+Day d(const char* s) {
+  return *parse_date(s);
+}
+YearMonth ym(const char* s) {
+  return *YearMonth::parse(s);
+}
 
 Chain chain(std::vector<std::pair<const char*, std::int64_t>> points, double default_rate = 6.0) {
   Chain c;
@@ -21,7 +25,9 @@ Chain chain(std::vector<std::pair<const char*, std::int64_t>> points, double def
   return c;
 }
 
-EstimationRules regulatory() { return EstimationRules{}; }
+EstimationRules regulatory() {
+  return EstimationRules{};
+}
 
 // rules.md §8: last year's September and October used 100 and 120 kWh (30 and 31 days), so the
 // regulatory estimates for September and October 2025 are exactly 100 and 120 kWh.
@@ -54,14 +60,15 @@ TEST(Boundary, RoundsHalfAwayFromZero) {
   EXPECT_EQ(div_round(4, 3), 1);
   EXPECT_EQ(round_half_away(2.5), 3);
   EXPECT_EQ(round_half_away(-2.5), -3);
-  Chain c = chain({{"2025-01-01", 0}, {"2025-01-05", 2}});  // 0.5 kWh/day
+  Chain c = chain({{"2025-01-01", 0}, {"2025-01-05", 2}});       // 0.5 kWh/day
   EXPECT_EQ(value_from_readings(c, d("2025-01-02"))->value, 1);  // 0.5 → 1
   EXPECT_EQ(value_from_readings(c, d("2025-01-04"))->value, 2);  // 1.5 → 2
 }
 
 TEST(Boundary, LastReadingOfADayCounts) {
   Chain c;
-  c.points = {{d("2025-01-01"), 10, true}, {d("2025-01-10"), 50, false}, {d("2025-01-10"), 55, false}};
+  c.points = {
+      {d("2025-01-01"), 10, true}, {d("2025-01-10"), 50, false}, {d("2025-01-10"), 55, false}};
   c.normalize();
   ASSERT_EQ(c.points.size(), 2u);
   EXPECT_EQ(c.points.back().value, 55);
@@ -77,8 +84,8 @@ TEST(Close, WorkedExampleOfRules8) {
   EXPECT_EQ(aug.correction, 0);
 
   // The November reading has not arrived when September and October close.
-  Chain before = chain({{"2024-09-01", 0}, {"2024-10-01", 100}, {"2024-11-01", 220},
-                        {"2025-09-01", 1000}});
+  Chain before =
+      chain({{"2024-09-01", 0}, {"2024-10-01", 100}, {"2024-11-01", 220}, {"2025-09-01", 1000}});
   ChainClose sep = close_chain(before, ym("2025-09"), PriorPosition{aug.position, 0}, rules);
   EXPECT_EQ(sep.volume, 100);
   EXPECT_EQ(sep.correction, 0);
@@ -197,7 +204,7 @@ TEST(Close, FebruaryAndDstMonthsCountCalendarDays) {
   Chain c = chain({{"2025-01-01", 0}, {"2025-02-01", 62}}, 6.0);  // 2 kWh/day
   EstimationRules rules;
   rules.method = EstimationMethod::recent;
-  EXPECT_EQ(close_chain(c, ym("2025-02"), PriorPosition{62, 0}, rules).volume, 56);   // 28 d
+  EXPECT_EQ(close_chain(c, ym("2025-02"), PriorPosition{62, 0}, rules).volume, 56);  // 28 d
   Chain leap = chain({{"2024-01-01", 0}, {"2024-02-01", 62}});
   EXPECT_EQ(close_chain(leap, ym("2024-02"), PriorPosition{62, 0}, rules).volume, 58);  // 29 d
   Chain spring = chain({{"2025-02-01", 0}, {"2025-03-01", 56}});  // March has the short day

@@ -9,11 +9,19 @@
 using namespace md::test;
 
 TEST(Cli, HelpOnEveryCommand) {
-  for (const char* cmd : {"serve", "migrate", "import-accounts", "import-readings", "demo-data"}) {
-    auto r = run_meterdesk({cmd, "--help"});
-    EXPECT_EQ(r.exit_code, 0) << cmd;
-    EXPECT_NE(r.out.find("--db"), std::string::npos) << cmd;
-    EXPECT_NE(r.out.find("--now"), std::string::npos) << cmd;
+  for (std::vector<std::string> cmd : {std::vector<std::string>{"serve"},
+                                       {"migrate"},
+                                       {"import-accounts"},
+                                       {"import-readings"},
+                                       {"demo-data"},
+                                       {"close-period"},
+                                       {"export"},
+                                       {"token", "create"}}) {
+    cmd.push_back("--help");
+    auto r = run_meterdesk(cmd);
+    EXPECT_EQ(r.exit_code, 0) << cmd[0];
+    EXPECT_NE(r.out.find("--db"), std::string::npos) << cmd[0];
+    EXPECT_NE(r.out.find("--now"), std::string::npos) << cmd[0];
   }
   EXPECT_NE(run_meterdesk({}).exit_code, 0);
   EXPECT_NE(run_meterdesk({"no-such-command"}).exit_code, 0);
@@ -83,6 +91,20 @@ TEST(Cli, DemoDataIsRealisticAndRefusesToRunTwice) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("created 50 accounts"), std::string::npos) << r.out;
   EXPECT_EQ(run_meterdesk({"demo-data", "--accounts", "5", "--db", db}).exit_code, 1);
+}
+
+TEST(Cli, PerMonthCoefficients) {
+  TempDir dir;
+  write_file(dir.file("k.toml"), "[estimation.k_outage]\n\"2025-11\" = 0.85\n");
+  auto ok = run_meterdesk({"config", "--config", dir.file("k.toml")},
+                          {{"METERDESK_ESTIMATION_K", "2025-11=1.05,2025-12=0.98"}});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  write_file(dir.file("bad.toml"), "[estimation.k]\n\"November\" = 1.1\n");
+  auto bad = run_meterdesk({"config", "--config", dir.file("bad.toml")});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("estimation.k"), std::string::npos) << bad.err;
+  auto bad_env = run_meterdesk({"config"}, {{"METERDESK_ESTIMATION_METHOD", "guess"}});
+  EXPECT_EQ(bad_env.exit_code, 1);
 }
 
 TEST(Cli, ConfigurationFromFileAndEnvironment) {

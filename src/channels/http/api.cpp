@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dialog/messages.hpp"
+#include "service/handover.hpp"
 
 namespace md::http {
 
@@ -57,6 +58,7 @@ Response bad_request(dialog::Lang lang, const std::string& reason, std::string r
 
 constexpr const char* kReadingsRoute = "/api/v1/readings";
 constexpr const char* kHistoryRoute = "/api/v1/accounts/{account}/readings";
+constexpr const char* kVolumesRoute = "/api/v1/periods/{period}/volumes";
 
 std::map<std::string, std::string> params_of(const domain::Rejection& r) {
   auto p = r.params;
@@ -214,6 +216,17 @@ void Api::handle(Request&& req, Respond respond) {
       }
       return respond(reading_history(req, account));
     }
+    static constexpr std::string_view kPeriods = "/api/v1/periods/";
+    if (path.starts_with(kPeriods) && path.ends_with("/volumes")) {
+      if (req.method != "GET") {
+        Response r = problem(405, "method_not_allowed", "use GET", kVolumesRoute);
+        r.headers.emplace_back("Allow", "GET");
+        return respond(std::move(r));
+      }
+      std::string_view month = std::string_view(path).substr(
+          kPeriods.size(), path.size() - kPeriods.size() - std::string_view("/volumes").size());
+      return respond(period_volumes(req, month));
+    }
     if (path == "/healthz") {
       bool ok = ctx_.store.healthy();
       return respond(json_response(ok ? 200 : 503,
@@ -333,6 +346,61 @@ Response Api::reading_history(const Request& req, std::string_view account) {
     items.push_back(std::move(item));
   }
   return json_response(200, items, kHistoryRoute);
+}
+
+}  // namespace md::http
+
+namespace md::http {
+
+std::optional<Response> Api::authorize(const Request& req,
+                                       std::initializer_list<std::string_view> roles,
+                                       const char* route, std::string& who) {
+  std::string_view auth = req.header("authorization");
+  if (!auth.starts_with("Bearer ")) {
+    Response r = problem(401, "unauthorized", "send Authorization: Bearer <token>", route);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  auto token = service::authenticate(ctx_.store, auth.substr(7));
+  if (!token) {
+    Response r = problem(401, "unauthorized", "the token is not valid", route);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    return r;
+  }
+  for (auto role : roles)
+    if (token->role == role) {
+      who = token->role + ":" + token->name;
+      return std::nullopt;
+    }
+  return problem(403, "forbidden", "a " + token->role + " token may not do this", route);
+}
+
+Response Api::period_volumes(const Request& req, std::string_view month_text) {
+  std::string who;
+  if (auto denied = authorize(req, {"supplier", "admin"}, kVolumesRoute, who)) return *denied;
+  auto month = domain::YearMonth::parse(month_text);
+  if (!month) return problem(400, "bad_request", "the period must be YYYY-MM", kVolumesRoute);
+  if (!ctx_.store.period(*month))
+    return problem(404, "period_not_closed", month->str() + " is not closed", kVolumesRoute);
+  auto rows = ctx_.store.volumes(*month);
+  bool csv = req.header("accept").find("text/csv") != std::string_view::npos;
+  {
+    // Every download is audited: who took which month's data.
+    auto tx = ctx_.store.begin_write();
+    tx->append_audit(store::AuditEntry{ctx_.clock.now(), who, "api", "export_volumes", who,
+                                       req.target, "downloaded " + month->str(),
+                                       csv ? "csv" : "json", std::nullopt});
+    tx->commit();
+  }
+  Response r;
+  r.route = kVolumesRoute;
+  if (csv) {
+    r.content_type = "text/csv; charset=utf-8";
+    r.body = service::volumes_csv(rows);
+  } else {
+    r.body = service::volumes_json(rows);
+  }
+  return r;
 }
 
 }  // namespace md::http

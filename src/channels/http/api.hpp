@@ -2,6 +2,9 @@
 // /healthz, /metrics. A thin adapter: decode, call the service, encode.
 #pragma once
 
+#include <initializer_list>
+#include <optional>
+
 #include "channels/http/server.hpp"
 #include "obs/metrics.hpp"
 #include "service/clock.hpp"
@@ -29,6 +32,11 @@ class Api {
   void submit_reading(Request&& req, const Respond& respond);
   Response reading_history(const Request& req, std::string_view account);
   [[nodiscard]] bool valid_account_number(std::string_view number) const;
+  Response period_volumes(const Request& req, std::string_view month);
+  // nullopt when the bearer token has one of `roles` (and `who` names it); else the refusal.
+  std::optional<Response> authorize(const Request& req,
+                                    std::initializer_list<std::string_view> roles,
+                                    const char* route, std::string& who);
   ApiContext ctx_;
 };
 

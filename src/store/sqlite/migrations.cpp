@@ -122,6 +122,60 @@ CREATE TABLE periods (
   closed_at  INTEGER NOT NULL
 );
 )sql"},
+      {2, "period close: volumes, inspection orders, API tokens", R"sql(
+-- One row per register chain and closed month (rules.md §8). Written once by the close, never
+-- changed: a closed month never changes.
+CREATE TABLE period_volumes (
+  period             TEXT NOT NULL,
+  metering_point_id  INTEGER NOT NULL REFERENCES metering_points(id),
+  meter_id           INTEGER NOT NULL REFERENCES meters(id),
+  zone               TEXT NOT NULL,
+  zone_index         INTEGER NOT NULL,
+  start_value        INTEGER NOT NULL,
+  start_kind         TEXT NOT NULL CHECK (start_kind IN ('actual', 'derived', 'estimated', 'installation')),
+  end_value          INTEGER NOT NULL,
+  end_kind           TEXT NOT NULL CHECK (end_kind IN ('actual', 'derived', 'estimated')),
+  volume             INTEGER NOT NULL CHECK (volume >= 0),
+  correction         INTEGER NOT NULL,
+  position           INTEGER NOT NULL,
+  method             TEXT NOT NULL CHECK (method IN ('actual', 'derived', 'estimated')),
+  estimated_run      INTEGER NOT NULL,
+  estimate           TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (period, metering_point_id, zone)
+);
+CREATE TRIGGER period_volumes_immutable BEFORE UPDATE ON period_volumes
+BEGIN SELECT RAISE(ABORT, 'a closed period never changes'); END;
+CREATE TRIGGER period_volumes_no_delete BEFORE DELETE ON period_volumes
+BEGIN SELECT RAISE(ABORT, 'a closed period never changes'); END;
+
+ALTER TABLE periods ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+CREATE TRIGGER periods_immutable BEFORE UPDATE ON periods
+BEGIN SELECT RAISE(ABORT, 'a closed period never changes'); END;
+CREATE TRIGGER periods_no_delete BEFORE DELETE ON periods
+BEGIN SELECT RAISE(ABORT, 'a closed period never changes'); END;
+
+CREATE TABLE inspection_orders (
+  id                 INTEGER PRIMARY KEY,
+  metering_point_id  INTEGER NOT NULL REFERENCES metering_points(id),
+  period             TEXT NOT NULL,
+  reason             TEXT NOT NULL,
+  created_at         INTEGER NOT NULL,
+  UNIQUE (metering_point_id, period)
+);
+
+-- API tokens: only a hash is kept; the token itself is shown once, when created.
+CREATE TABLE api_tokens (
+  id          INTEGER PRIMARY KEY,
+  token_hash  TEXT NOT NULL UNIQUE,
+  role        TEXT NOT NULL CHECK (role IN ('supplier', 'operator', 'supervisor', 'admin')),
+  name        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  revoked_at  INTEGER
+);
+
+ALTER TABLE accounts ADD COLUMN electric_heating INTEGER NOT NULL DEFAULT 0
+  CHECK (electric_heating IN (0, 1));
+)sql"},
   };
   return migrations;
 }

@@ -381,6 +381,39 @@ class SqliteWriteTx final : public WriteTx {
     return q.step();
   }
 
+  void insert_volume(const VolumeRow& v) override {
+    Query q(c_,
+            "INSERT INTO period_volumes (period, metering_point_id, meter_id, zone, zone_index,"
+            " start_value, start_kind, end_value, end_kind, volume, correction, position, method,"
+            " estimated_run, estimate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.bind(v.period.str()).bind(v.point_id).bind(v.meter_id).bind(v.zone).bind(v.zone_index);
+    q.bind(v.start_value).bind(v.start_kind).bind(v.end_value).bind(v.end_kind).bind(v.volume);
+    q.bind(v.correction).bind(v.position).bind(v.method).bind(v.estimated_run).bind(v.estimate);
+    q.run();
+  }
+
+  void insert_period(YearMonth period, Instant closed_at, std::string_view summary) override {
+    Query q(c_, "INSERT INTO periods (period, closed_at, summary) VALUES (?, ?, ?)");
+    q.bind(period.str()).bind(secs(closed_at)).bind(summary);
+    q.run();
+  }
+
+  void insert_inspection_order(std::int64_t point_id, YearMonth period, std::string_view reason,
+                               Instant at) override {
+    Query q(c_,
+            "INSERT INTO inspection_orders (metering_point_id, period, reason, created_at)"
+            " VALUES (?, ?, ?, ?)");
+    q.bind(point_id).bind(period.str()).bind(reason).bind(secs(at));
+    q.run();
+  }
+
+  void insert_token(std::string_view token_hash, std::string_view role, std::string_view name,
+                    Instant at) override {
+    Query q(c_, "INSERT INTO api_tokens (token_hash, role, name, created_at) VALUES (?, ?, ?, ?)");
+    q.bind(token_hash).bind(role).bind(name).bind(secs(at));
+    q.run();
+  }
+
   void savepoint() override { c_.run("SAVEPOINT item"); }
   void release() override { c_.run("RELEASE item"); }
   void rollback_to() override {
@@ -574,6 +607,119 @@ Counts SqliteStore::counts() {
 std::int64_t SqliteStore::review_backlog() {
   auto r = acquire_reader();
   Query q(*r, "SELECT count(*) FROM review_items");
+  q.step();
+  return q.i64(0);
+}
+
+void SqliteStore::scan_points(const std::function<void(PointHistory&&)>& visit) {
+  auto r = acquire_reader();
+  (*r).exec("BEGIN");  // one snapshot for the whole scan
+  try {
+    Query q(*r,
+            "SELECT p.id, a.id, m.id, a.number, p.eic, m.serial, m.zones, m.digits,"
+            " a.electric_heating, s.as_of, s.type, s.u1, s.u2, s.u3"
+            " FROM metering_points p JOIN accounts a ON a.id = p.account_id"
+            " JOIN meters m ON m.metering_point_id = p.id AND m.removed_on IS NULL"
+            " LEFT JOIN submissions s ON s.meter_id = m.id AND s.status = 'accepted'"
+            " ORDER BY p.id, s.as_of, s.id");
+    PointHistory current;
+    bool have = false;
+    while (q.step()) {
+      std::int64_t point = q.i64(0);
+      if (!have || point != current.point_id) {
+        if (have) visit(std::move(current));
+        current = PointHistory{};
+        current.point_id = point;
+        current.account_id = q.i64(1);
+        current.meter_id = q.i64(2);
+        current.account_number = q.text(3);
+        current.eic = q.text(4);
+        current.serial = q.text(5);
+        current.zones = static_cast<int>(q.i64(6));
+        current.digits = static_cast<int>(q.i64(7));
+        current.electric_heating = q.i64(8) != 0;
+        have = true;
+      }
+      if (q.is_null(9)) continue;
+      PointHistory::Reading reading;
+      reading.as_of = instant(q.i64(9));
+      reading.type = q.text(10);
+      for (int z = 0; z < current.zones; ++z) reading.unwrapped.push_back(q.i64(11 + z));
+      current.readings.push_back(std::move(reading));
+    }
+    if (have) visit(std::move(current));
+  } catch (...) {
+    (*r).exec("ROLLBACK");
+    throw;
+  }
+  (*r).exec("COMMIT");
+}
+
+std::optional<YearMonth> SqliteStore::last_closed_period() {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT max(period) FROM periods");
+  if (!q.step() || q.is_null(0)) return std::nullopt;
+  return YearMonth::parse(q.text(0));
+}
+
+std::optional<PeriodRow> SqliteStore::period(YearMonth m) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT closed_at, summary FROM periods WHERE period = ?");
+  q.bind(m.str());
+  if (!q.step()) return std::nullopt;
+  return PeriodRow{m, instant(q.i64(0)), q.text(1)};
+}
+
+std::vector<VolumeRow> SqliteStore::volumes(YearMonth m) {
+  auto r = acquire_reader();
+  Query q(*r,
+          "SELECT v.metering_point_id, v.meter_id, v.zone, v.zone_index, v.start_value,"
+          " v.start_kind, v.end_value, v.end_kind, v.volume, v.correction, v.position, v.method,"
+          " v.estimated_run, v.estimate, a.number, p.eic, m.serial, m.digits, a.electric_heating"
+          " FROM period_volumes v JOIN metering_points p ON p.id = v.metering_point_id"
+          " JOIN accounts a ON a.id = p.account_id JOIN meters m ON m.id = v.meter_id"
+          " WHERE v.period = ? ORDER BY a.number, m.serial, v.zone_index");
+  q.bind(m.str());
+  std::vector<VolumeRow> out;
+  while (q.step()) {
+    VolumeRow v;
+    v.period = m;
+    v.point_id = q.i64(0);
+    v.meter_id = q.i64(1);
+    v.zone = q.text(2);
+    v.zone_index = static_cast<int>(q.i64(3));
+    v.start_value = q.i64(4);
+    v.start_kind = q.text(5);
+    v.end_value = q.i64(6);
+    v.end_kind = q.text(7);
+    v.volume = q.i64(8);
+    v.correction = q.i64(9);
+    v.position = q.i64(10);
+    v.method = q.text(11);
+    v.estimated_run = static_cast<int>(q.i64(12));
+    v.estimate = q.text(13);
+    v.account_number = q.text(14);
+    v.eic = q.text(15);
+    v.serial = q.text(16);
+    v.digits = static_cast<int>(q.i64(17));
+    v.electric_heating = q.i64(18) != 0;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::optional<TokenRow> SqliteStore::find_token(std::string_view token_hash) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT id, role, name, revoked_at FROM api_tokens WHERE token_hash = ?");
+  q.bind(token_hash);
+  if (!q.step()) return std::nullopt;
+  return TokenRow{q.i64(0), q.text(1), q.text(2), !q.is_null(3)};
+}
+
+std::int64_t SqliteStore::inspection_orders(YearMonth m) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT count(*) FROM inspection_orders WHERE period = ?");
+  q.bind(m.str());
   q.step();
   return q.i64(0);
 }

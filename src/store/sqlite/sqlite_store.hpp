@@ -40,6 +40,12 @@ class SqliteStore final : public Store {
   std::optional<ReadingRow> find_by_receipt(std::string_view receipt) override;
   Counts counts() override;
   std::int64_t review_backlog() override;
+  void scan_points(const std::function<void(PointHistory&&)>& visit) override;
+  std::optional<YearMonth> last_closed_period() override;
+  std::optional<PeriodRow> period(YearMonth m) override;
+  std::vector<VolumeRow> volumes(YearMonth m) override;
+  std::optional<TokenRow> find_token(std::string_view token_hash) override;
+  std::int64_t inspection_orders(YearMonth m) override;
   bool healthy() override;
 
  private:

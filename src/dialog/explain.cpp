@@ -1,0 +1,77 @@
+#include "dialog/explain.hpp"
+
+#include <cstdio>
+
+namespace md::dialog {
+namespace {
+
+constexpr const char* kMonthsEn[] = {"January",   "February", "March",    "April",
+                                     "May",       "June",     "July",     "August",
+                                     "September", "October",  "November", "December"};
+constexpr const char* kMonthsUk[] = {"січень",   "лютий",   "березень", "квітень",
+                                     "травень",  "червень", "липень",   "серпень",
+                                     "вересень", "жовтень", "листопад", "грудень"};
+
+std::string number(Lang lang, double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  std::string s = buf;
+  if (lang == Lang::uk)
+    for (auto& c : s)
+      if (c == '.') c = ',';
+  return s;
+}
+
+std::string days_word(Lang lang, int n) {
+  if (lang == Lang::en) return n == 1 ? "day" : "days";
+  int last2 = n % 100, last = n % 10;
+  if (last2 >= 11 && last2 <= 14) return "днів";
+  if (last == 1) return "день";
+  if (last >= 2 && last <= 4) return "дні";
+  return "днів";
+}
+
+std::string basis_text(Lang lang, const domain::RateBasis& b) {
+  using K = domain::RateBasis::Kind;
+  std::string text;
+  switch (b.kind) {
+    case K::same_month_last_year:
+      text = month_name(lang, b.basis_month);
+      break;
+    case K::last_known_rate:
+      text = (lang == Lang::en ? "your average " : "ваше середнє ") +
+             domain::format_date_dmy(b.from) + "–" + domain::format_date_dmy(b.to);
+      break;
+    case K::class_default:
+      text = lang == Lang::en ? "the usual for this meter type" : "типове для цього лічильника";
+      break;
+  }
+  if (b.k != 1.0) text += ", K " + number(lang, b.k, 2);
+  if (b.seasonal != 1.0)
+    text += (lang == Lang::en ? ", season × " : ", сезон × ") + number(lang, b.seasonal, 2);
+  if (b.k_outage != 1.0)
+    text += (lang == Lang::en ? ", outages × " : ", відключення × ") + number(lang, b.k_outage, 2);
+  return text;
+}
+
+}  // namespace
+
+std::string month_name(Lang lang, domain::YearMonth m) {
+  const char* name = (lang == Lang::en ? kMonthsEn : kMonthsUk)[m.month - 1];
+  return std::string(name) + " " + std::to_string(m.year);
+}
+
+std::string explain_estimate(Lang lang, const domain::Estimate& e) {
+  const std::string kwh = lang == Lang::en ? "kWh" : "кВт·год";
+  const std::string per_day = lang == Lang::en ? "kWh/day" : "кВт·год/добу";
+  std::string out = std::to_string(e.kwh) + " " + kwh + " =";
+  for (size_t i = 0; i < e.segments.size(); ++i) {
+    const auto& s = e.segments[i];
+    if (i) out += " +";
+    out += " " + number(lang, s.basis.rate, 2) + " " + per_day + " (" + basis_text(lang, s.basis) +
+           ") × " + std::to_string(s.days) + " " + days_word(lang, s.days);
+  }
+  return out;
+}
+
+}  // namespace md::dialog

@@ -1,0 +1,14 @@
+// One-sentence explanations of estimates for customers (rules.md §7), in uk and en:
+// "212 kWh = 7.07 kWh/day (November 2025) × 30 days".
+#pragma once
+#include <string>
+
+#include "dialog/messages.hpp"
+#include "domain/estimation.hpp"
+
+namespace md::dialog {
+
+std::string month_name(Lang lang, domain::YearMonth m);  // "November 2025", "листопад 2025"
+std::string explain_estimate(Lang lang, const domain::Estimate& e);
+
+}  // namespace md::dialog

@@ -1,0 +1,26 @@
+// The supplier hand-over: a closed month's volumes as CSV or JSON, and API tokens.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace md::service {
+
+inline constexpr std::string_view kVolumesCsvHeader =
+    "period,account,eic,meter_serial,zone,start_value,start_kind,end_value,end_kind,volume_kwh,"
+    "method,correction_kwh";
+
+// Values are shown as the meter shows them: modulo 10^digits.
+std::string volumes_csv(const std::vector<store::VolumeRow>& rows);
+std::string volumes_json(const std::vector<store::VolumeRow>& rows);
+
+bool known_role(std::string_view role);
+// Creates a token for `role`; returns it (shown once: only its hash is stored).
+std::string create_token(store::Store& store, const std::string& role, const std::string& name,
+                         domain::Instant now);
+std::optional<store::TokenRow> authenticate(store::Store& store, std::string_view token);
+std::string token_hash(std::string_view token);
+
+}  // namespace md::service

@@ -1,0 +1,39 @@
+// Closing a billing period (rules.md §8) for every register chain, in one transaction: volumes,
+// corrections, billed positions, estimates with their explanations, inspection orders.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "domain/estimation.hpp"
+#include "service/submission.hpp"
+#include "store/store.hpp"
+
+namespace md::service {
+
+// A close that must not happen (open window, out of order): nothing was written.
+struct CloseRefused : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct CloseReport {
+  domain::YearMonth period{};
+  bool already_closed = false;  // nothing was done: the month had been closed before
+  int chains = 0, actual = 0, derived = 0, estimated = 0, inspections = 0;
+  std::int64_t volume_kwh = 0, correction_kwh = 0;
+  [[nodiscard]] std::string summary_json() const;
+};
+
+// The earliest month that may be closed now, if any: the month after the last closed one (or,
+// before any close, the latest month whose window has ended).
+std::optional<domain::YearMonth> next_closable(store::Store& store, domain::Instant now,
+                                               const domain::WindowRules& window);
+
+CloseReport close_period(store::Store& store, domain::YearMonth month, domain::Instant now,
+                         const ServiceConfig& config, const std::string& actor);
+
+// The population seasonal index over the months before `month` (for the `seasonal` estimator).
+domain::SeasonalIndex seasonal_index(store::Store& store, domain::YearMonth month,
+                                     const ServiceConfig& config);
+
+}  // namespace md::service

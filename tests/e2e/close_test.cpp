@@ -1,0 +1,186 @@
+// The period close through the command line and the supplier API: import, readings, three
+// closes, exports compared with rows worked out by hand (rules.md §6–§8).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/support.hpp"
+
+using namespace md::test;
+
+namespace {
+
+struct CloseFlow : ::testing::Test {
+  TempDir dir;
+  std::string db = dir.file("close.db");
+  std::string eic;  // of account 0000000001
+
+  void SetUp() override {
+    std::string csv = accounts_csv(1);
+    auto at = csv.find("0000000001,");
+    eic = csv.substr(at, csv.find('\n', at) - at);
+    for (int i = 0; i < 5; ++i) eic = eic.substr(eic.find(',') + 1);
+    eic = eic.substr(0, 16);
+    write_file(dir.file("a.csv"), csv);
+    ASSERT_EQ(run("import-accounts", dir.file("a.csv"), "2025-01-10T12:00:00").exit_code, 0);
+  }
+
+  RunResult run(const std::string& cmd, const std::string& arg, const std::string& now) {
+    return run_meterdesk({cmd, arg, "--db", db, "--now", now});
+  }
+  void readings(const std::string& rows, const std::string& now) {
+    write_file(dir.file("r.csv"), "account,meter_serial,taken_on,type,values\n" + rows);
+    auto r = run("import-readings", dir.file("r.csv"), now);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  void close(const std::string& month, const std::string& now) {
+    auto r = run("close-period", month, now);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  std::string exported(const std::string& month) {
+    auto r = run_meterdesk({"export", "volumes", month, "--db", db});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+  std::string header() {
+    return "period,account,eic,meter_serial,zone,start_value,start_kind,end_value,end_kind,"
+           "volume_kwh,method,correction_kwh\n";
+  }
+
+  // Account 0000000001 (1 zone, installed 10.01.2025 at 1000) and 0123456789 (2 zones, installed
+  // 10.01.2025 at 12000/6000), closed month by month as the readings arrive.
+  void three_months() {
+    // By 5 October: A read 1600 in August's window (the value at B(Sep)); B read 12500/6200
+    // off-cycle on 15 September (as of 16 Sep).
+    readings(
+        "0000000001,S0000001,2025-08-31,customer,1600\n"
+        "0123456789,A1234567,2025-09-15,customer,12500/6200\n",
+        "2025-10-05T10:00:00");
+    close("2025-09", "2025-10-05T10:00:00");
+    // By 5 November: both read in October's window.
+    readings(
+        "0000000001,S0000001,2025-10-31,customer,1800\n"
+        "0123456789,A1234567,2025-11-02,customer,12700/6300\n",
+        "2025-11-05T10:00:00");
+    close("2025-10", "2025-11-05T10:00:00");
+    // By 5 December: only B read in November's window.
+    readings("0123456789,A1234567,2025-12-03,customer,12800/6350\n", "2025-12-05T10:00:00");
+    close("2025-11", "2025-12-05T10:00:00");
+  }
+};
+
+}  // namespace
+
+TEST_F(CloseFlow, ThreeMonthsExportExactlyTheExpectedRows) {
+  three_months();
+  // September, the first month closed. A: starts at its actual 1600 and is estimated to B(Oct) at
+  // its last known rate, 600 kWh / 233 days × 30 days = 77.25 → 77. B: starts derived between
+  // 12000 (11 Jan) and 12500 (16 Sep): 500 × 233/248 → 470, night 200 × 233/248 → 188, and is
+  // estimated for the 15 days after its reading: 500/248 × 15 → 30, 200/248 × 15 → 12.
+  EXPECT_EQ(exported("2025-09"),
+            header() + "2025-09,0000000001," + eic +
+                ",S0000001,total,1600,actual,1677,estimated,77,estimated,0\n"
+                "2025-09,0123456789,62Z000000000001B,A1234567,day,12470,derived,12530,estimated,60,"
+                "estimated,0\n"
+                "2025-09,0123456789,62Z000000000001B,A1234567,night,6188,derived,6212,estimated,"
+                "24,estimated,0\n");
+  // October: the real readings arrive. A's B(Oct) is derived, 1600 + 200 × 30/61 → 1698, so
+  // Δ = 1698 − 1677 = 21 (September was under-estimated). B: 12500 + 200 × 15/46 → 12565
+  // (Δ 35) and 6200 + 100 × 15/46 → 6233 (Δ 21).
+  EXPECT_EQ(exported("2025-10"),
+            header() + "2025-10,0000000001," + eic +
+                ",S0000001,total,1698,derived,1800,actual,102,actual,21\n"
+                "2025-10,0123456789,62Z000000000001B,A1234567,day,12565,derived,12700,actual,135,"
+                "actual,35\n"
+                "2025-10,0123456789,62Z000000000001B,A1234567,night,6233,derived,6300,actual,67,"
+                "actual,21\n");
+  // November: A sent nothing: 200 kWh / 61 days × 30 → 98 estimated.
+  EXPECT_EQ(exported("2025-11"),
+            header() + "2025-11,0000000001," + eic +
+                ",S0000001,total,1800,actual,1898,estimated,98,estimated,0\n"
+                "2025-11,0123456789,62Z000000000001B,A1234567,day,12700,actual,12800,actual,100,"
+                "actual,0\n"
+                "2025-11,0123456789,62Z000000000001B,A1234567,night,6300,actual,6350,actual,50,"
+                "actual,0\n");
+
+  auto json = run_meterdesk({"export", "volumes", "2025-11", "--format", "json", "--db", db});
+  ASSERT_EQ(json.exit_code, 0);
+  auto rows = nlohmann::json::parse(json.out);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0]["estimate"]["explanation"]["en"],
+            "98 kWh = 3.28 kWh/day (your average 01.09.2025–01.11.2025) × 30 days");
+  EXPECT_EQ(rows[0]["start"]["date"], "2025-11-01");
+  EXPECT_EQ(rows[0]["end"]["date"], "2025-12-01");
+  EXPECT_TRUE(rows[1]["estimate"].is_null());
+
+  auto file = dir.file("out.csv");
+  ASSERT_EQ(run_meterdesk({"export", "volumes", "2025-11", "--output", file, "--db", db}).exit_code,
+            0);
+  EXPECT_EQ(read_file(file), exported("2025-11"));
+}
+
+TEST_F(CloseFlow, RefusalsWriteNothing) {
+  readings("0000000001,S0000001,2025-08-31,customer,1600\n", "2025-10-05T10:00:00");
+  auto open_window = run("close-period", "2025-09", "2025-10-03T23:59:59");
+  EXPECT_EQ(open_window.exit_code, 1);
+  EXPECT_NE(open_window.err.find("is open until 2025-10-04T00:00:00+03:00"), std::string::npos)
+      << open_window.err;
+  EXPECT_NE(run_meterdesk({"export", "volumes", "2025-09", "--db", db}).exit_code, 0);
+  EXPECT_EQ(run("close-period", "2025-13", "2025-12-05T10:00:00").exit_code, 1);
+  EXPECT_EQ(run("close-period", "Sept", "2025-12-05T10:00:00").exit_code, 1);
+
+  close("2025-09", "2025-10-05T10:00:00");
+  std::string september = exported("2025-09");
+  auto skip = run("close-period", "2025-11", "2025-12-05T10:00:00");
+  EXPECT_EQ(skip.exit_code, 1);
+  EXPECT_NE(skip.err.find("close 2025-10 first"), std::string::npos) << skip.err;
+  EXPECT_NE(run_meterdesk({"export", "volumes", "2025-11", "--db", db}).exit_code, 0);
+  // Closing again changes nothing, even with new readings in the meantime.
+  readings("0000000001,S0000001,2025-10-15,customer,1700\n", "2025-12-05T10:00:00");
+  auto again = run("close-period", "2025-09", "2025-12-05T10:00:00");
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("closed before; nothing changed"), std::string::npos);
+  EXPECT_EQ(exported("2025-09"), september);
+  // ...and readings inside a closed period are refused.
+  write_file(
+      dir.file("late.csv"),
+      "account,meter_serial,taken_on,type,values\n0000000001,S0000001,2025-09-20,inspector,1650\n");
+  EXPECT_EQ(run("import-readings", dir.file("late.csv"), "2025-12-05T10:00:00").exit_code, 1);
+}
+
+TEST_F(CloseFlow, SupplierApiWithTokens) {
+  three_months();
+  auto supplier =
+      run_meterdesk({"token", "create", "--role", "supplier", "--name", "YASNO", "--db", db});
+  ASSERT_EQ(supplier.exit_code, 0) << supplier.err;
+  std::string token = supplier.out.substr(0, supplier.out.find('\n'));
+  auto op =
+      run_meterdesk({"token", "create", "--role", "operator", "--name", "Ivanenko", "--db", db});
+  std::string operator_token = op.out.substr(0, op.out.find('\n'));
+  EXPECT_NE(
+      run_meterdesk({"token", "create", "--role", "king", "--name", "x", "--db", db}).exit_code, 0);
+
+  ServerProcess server(db, {"--now", "2025-12-05T10:00:00"});
+  const std::string path = "/api/v1/periods/2025-11/volumes";
+  EXPECT_EQ(http(server.port(), "GET", path).status, 401);
+  EXPECT_EQ(http(server.port(), "GET", path, "", {{"Authorization", "Bearer mdk_nope"}}).status,
+            401);
+  EXPECT_EQ(
+      http(server.port(), "GET", path, "", {{"Authorization", "Bearer " + operator_token}}).status,
+      403);
+  auto csv = http(server.port(), "GET", path, "",
+                  {{"Authorization", "Bearer " + token}, {"Accept", "text/csv"}});
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.headers["content-type"], "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.body, exported("2025-11"));
+  auto json = http(server.port(), "GET", path, "", {{"Authorization", "Bearer " + token}});
+  ASSERT_EQ(json.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(json.body).size(), 3u);
+  EXPECT_EQ(http(server.port(), "GET", "/api/v1/periods/2025-12/volumes", "",
+                 {{"Authorization", "Bearer " + token}})
+                .status,
+            404);
+  EXPECT_EQ(http(server.port(), "GET", "/api/v1/periods/11-2025/volumes", "",
+                 {{"Authorization", "Bearer " + token}})
+                .status,
+            400);
+}
