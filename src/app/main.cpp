@@ -6,11 +6,13 @@
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <zlib.h>
 
 #include "app/config.hpp"
 #include "channels/http/api.hpp"
 #include "channels/http/server.hpp"
 #include "service/accounts.hpp"
+#include "service/backtest.hpp"
 #include "service/demo_data.hpp"
 #include "service/handover.hpp"
 #include "service/ingestor.hpp"
@@ -81,6 +83,46 @@ void setup_logging(const app::Config& config) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   if (config.log_json)
     spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%v"})");
+}
+
+// Reads household_id,date,kwh rows from a CSV file, gzip-compressed or not.
+void read_daily(const std::string& path, service::Backtest& backtest, std::size_t max_households) {
+  gzFile in = gzopen(path.c_str(), "rb");
+  if (!in) throw std::runtime_error("cannot read " + path);
+  char line[512];
+  std::size_t n = 0, bad = 0;
+  std::string current;
+  std::size_t households = 0;
+  while (gzgets(in, line, sizeof line)) {
+    ++n;
+    std::string_view row(line);
+    while (!row.empty() && (row.back() == '\n' || row.back() == '\r')) row.remove_suffix(1);
+    auto c1 = row.find(','), c2 = row.find(',', c1 + 1);
+    if (c1 == std::string_view::npos || c2 == std::string_view::npos) {
+      ++bad;
+      continue;
+    }
+    auto id = row.substr(0, c1);
+    auto day = domain::parse_date(row.substr(c1 + 1, c2 - c1 - 1));
+    if (!day) {
+      if (n > 1) ++bad;  // the header
+      continue;
+    }
+    if (id != current) {
+      if (++households > max_households) break;
+      current = std::string(id);
+    }
+    char* end = nullptr;
+    std::string kwh(row.substr(c2 + 1));
+    double v = std::strtod(kwh.c_str(), &end);
+    if (end == kwh.c_str()) {
+      ++bad;
+      continue;
+    }
+    backtest.add_row(id, *day, v);
+  }
+  gzclose(in);
+  if (bad) std::fprintf(stderr, "%zu malformed rows skipped\n", bad);
 }
 
 int serve(const Common& c, const std::string& listen_override) {
@@ -189,6 +231,29 @@ int main(int argc, char** argv) {
       ->required();
   token_cmd->require_subcommand(1);
 
+  auto* backtest_cmd = app.add_subcommand(
+      "backtest", "measure the estimators on real daily consumption (household_id,date,kwh)");
+  add_common(backtest_cmd, common);
+  std::string daily_file, backtest_method = "all";
+  service::BacktestOptions backtest_options;
+  std::size_t backtest_households = 1000000;
+  backtest_cmd->add_option("--daily", daily_file, "CSV (.gz) of household_id,date,kwh")
+      ->required()
+      ->check(CLI::ExistingFile);
+  backtest_cmd->add_option("--method", backtest_method, "regulatory, recent, seasonal or all")
+      ->check(CLI::IsMember({"regulatory", "recent", "seasonal", "all"}))
+      ->capture_default_str();
+  backtest_cmd->add_option("--seed", backtest_options.seed, "random seed")->capture_default_str();
+  backtest_cmd->add_option("--drop", backtest_options.drop_probability,
+                           "probability that a month's reading is not sent")
+      ->check(CLI::Range(0.0, 0.95))
+      ->capture_default_str();
+  backtest_cmd->add_option("--runs", backtest_options.run_probability,
+                           "probability that a month starts a run of 2-3 missed months")
+      ->check(CLI::Range(0.0, 0.5))
+      ->capture_default_str();
+  backtest_cmd->add_option("--households", backtest_households, "use at most this many");
+
   auto* config_cmd = app.add_subcommand(
       "config", "check the configuration; list every key, its variable, default and value");
   add_common(config_cmd, common);
@@ -268,6 +333,32 @@ int main(int argc, char** argv) {
       std::printf("%s\n", token.c_str());
       std::fprintf(stderr, "a %s token for %s; it is shown only now\n", token_role.c_str(),
                    token_name.c_str());
+      return 0;
+    }
+    if (*backtest_cmd) {
+      auto config =
+          app::load_config(common.config.empty() ? std::nullopt : std::optional(common.config));
+      backtest_options.window = config.rules.window;
+      backtest_options.default_rate = config.rules.default_rates.total;
+      service::Backtest backtest(backtest_options);
+      read_daily(daily_file, backtest, backtest_households);
+      std::printf("| estimator | households | closed months | estimated months | median APE %% | "
+                  "P90 APE %% | mean signed error %% | WAPE %% | months with Δ≠0 | median |Δ| kWh | "
+                  "P90 |Δ| kWh | mean Δ kWh |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      for (auto method : {domain::EstimationMethod::regulatory, domain::EstimationMethod::recent,
+                          domain::EstimationMethod::seasonal}) {
+        if (backtest_method != "all" && backtest_method != domain::method_name(method)) continue;
+        domain::EstimationRules rules = config.estimation;
+        rules.method = method;
+        auto r = backtest.run(rules);
+        std::printf("| %s | %lld | %lld | %lld | %.1f | %.1f | %+.1f | %.1f | %lld | %.0f | %.0f | %+.2f |\n",
+                    r.method.c_str(), static_cast<long long>(r.households),
+                    static_cast<long long>(r.closed_months),
+                    static_cast<long long>(r.estimated_months), r.median_ape, r.p90_ape,
+                    r.mean_signed, r.wape, static_cast<long long>(r.corrections),
+                    r.median_abs_delta, r.p90_abs_delta, r.mean_delta);
+        std::fflush(stdout);
+      }
       return 0;
     }
     if (*config_cmd) {

@@ -40,6 +40,14 @@ std::optional<std::int64_t> actual_volume(const Chain& chain, YearMonth m) {
   return end->value - start->value;
 }
 
+void SeasonalIndex::add(YearMonth m, std::vector<double> daily_rates) {
+  if (daily_rates.empty()) return;
+  auto mid = daily_rates.begin() + static_cast<std::ptrdiff_t>(daily_rates.size() / 2);
+  std::nth_element(daily_rates.begin(), mid, daily_rates.end());
+  level[m] = *mid;
+  samples[m] = static_cast<int>(daily_rates.size());
+}
+
 std::optional<double> SeasonalIndex::ratio(YearMonth target, Day basis_from, Day basis_to) const {
   // Population level a year before the target, over the population level of the basis interval
   // a year before it (weighted by days).

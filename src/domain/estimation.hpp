@@ -28,8 +28,11 @@ struct EstimationRules {
 // The population's average daily consumption per month, relative to any one month: used by the
 // `seasonal` estimator to scale a household's recent rate to the target month.
 struct SeasonalIndex {
-  std::map<YearMonth, double> level;  // mean daily kWh per chain with an actual/derived volume
+  std::map<YearMonth, double> level;  // the median household's daily kWh in the month
   std::map<YearMonth, int> samples;
+  // Sets a month's level from the daily rates of every household with an actual/derived volume.
+  // The median, not the mean: a few heavy users must not set the season for everyone.
+  void add(YearMonth m, std::vector<double> daily_rates);
   [[nodiscard]] std::optional<double> ratio(YearMonth target, Day basis_from, Day basis_to) const;
 };
 

@@ -97,8 +97,7 @@ std::optional<YearMonth> next_closable(store::Store& store, domain::Instant now,
 
 domain::SeasonalIndex seasonal_index(store::Store& store, YearMonth month,
                                      const ServiceConfig& config) {
-  std::map<YearMonth, double> sum;
-  std::map<YearMonth, int> n;
+  std::map<YearMonth, std::vector<double>> rates;
   YearMonth from = month.plus(-25);
   store.scan_points([&](store::PointHistory&& p) {
     auto chains = chains_of(p, config.rules);
@@ -114,16 +113,11 @@ domain::SeasonalIndex seasonal_index(store::Store& store, YearMonth month,
         }
         total += *v;
       }
-      if (!all) continue;
-      sum[m] += static_cast<double>(total) / m.days();
-      ++n[m];
+      if (all) rates[m].push_back(static_cast<double>(total) / m.days());
     }
   });
   domain::SeasonalIndex index;
-  for (const auto& [m, s] : sum) {
-    index.level[m] = s / n[m];
-    index.samples[m] = n[m];
-  }
+  for (auto& [m, r] : rates) index.add(m, std::move(r));
   return index;
 }
 

@@ -1,0 +1,157 @@
+#include "service/backtest.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+
+#include "domain/close.hpp"
+
+namespace md::service {
+
+using domain::Day;
+using domain::YearMonth;
+
+void Backtest::add_row(std::string_view household, Day day, double kwh) {
+  if (households_.empty() || households_.back().id != household) {
+    households_.push_back(Household{std::string(household), day, {}});
+  }
+  Household& h = households_.back();
+  int index = domain::days_between(h.first, day);
+  if (index < static_cast<int>(h.cumulative.size())) return;  // duplicate or out of order: skip
+  double before = h.cumulative.empty() ? 0.0 : h.cumulative.back();
+  // Days missing from the data count as no consumption, for the readings and the truth alike.
+  while (static_cast<int>(h.cumulative.size()) < index) h.cumulative.push_back(before);
+  h.cumulative.push_back(before + std::max(0.0, kwh));
+}
+
+double Backtest::Household::through(Day d) const {
+  int i = domain::days_between(first, d);
+  if (i < 0) return 0.0;
+  if (i >= static_cast<int>(cumulative.size())) return cumulative.back();
+  return cumulative[static_cast<size_t>(i)];
+}
+
+namespace {
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  double pos = p * static_cast<double>(v.size() - 1);
+  auto lo = static_cast<size_t>(std::floor(pos));
+  size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+// What a household's meter would have shown to the system: the installation reading and one
+// customer reading per month (taken on a random day of the window), some of them never sent.
+struct Plan {
+  YearMonth first_month{}, last_month{};  // months to close
+  domain::ChainPoint installation{};
+  std::map<YearMonth, domain::ChainPoint> readings;  // sent ones only
+  std::map<YearMonth, double> truth;                 // real consumption of each month
+};
+
+}  // namespace
+
+BacktestResult Backtest::run(domain::EstimationRules rules) const {
+  BacktestResult result;
+  result.method = std::string(domain::method_name(rules.method));
+  std::vector<Plan> plans;
+  YearMonth global_first{9999, 12}, global_last{0, 1};
+  for (const auto& h : households_) {
+    if (h.cumulative.size() < 120) continue;  // under four months: nothing to learn
+    std::mt19937_64 rng(options_.seed ^ std::hash<std::string>{}(h.id));
+    Plan p;
+    p.installation = domain::ChainPoint{h.first + date::days{1},
+                                        static_cast<std::int64_t>(std::floor(h.through(h.first))),
+                                        true};
+    p.first_month = YearMonth::of(h.first).next();
+    int skip_run = 0;
+    for (YearMonth m = p.first_month;; m = m.next()) {
+      domain::Window w = domain::window(m, options_.window);
+      if (w.last > h.last()) break;
+      p.last_month = m;
+      p.truth[m] = h.through(m.last_day()) - h.through(m.first_day() - date::days{1});
+      int span = domain::days_between(w.first, w.last) + 1;
+      Day taken = w.first + date::days{static_cast<int>(rng() % static_cast<unsigned>(span))};
+      double u = std::uniform_real_distribution<>(0, 1)(rng);
+      if (skip_run == 0 && std::uniform_real_distribution<>(0, 1)(rng) < options_.run_probability)
+        skip_run = 2 + static_cast<int>(rng() % 2);
+      bool dropped = skip_run > 0 || u < options_.drop_probability;
+      if (skip_run > 0) --skip_run;
+      if (!dropped)
+        p.readings[m] = domain::ChainPoint{
+            m.next().first_day(), static_cast<std::int64_t>(std::floor(h.through(taken))), false};
+    }
+    if (p.last_month < p.first_month) continue;
+    global_first = std::min(global_first, p.first_month);
+    global_last = std::max(global_last, p.last_month);
+    plans.push_back(std::move(p));
+  }
+  result.households = static_cast<std::int64_t>(plans.size());
+
+  auto chain_at = [&](const Plan& p, YearMonth closing) {
+    domain::Chain c;
+    c.default_rate = options_.default_rate;
+    c.points.push_back(p.installation);
+    for (const auto& [m, point] : p.readings) {
+      if (m > closing) break;
+      c.points.push_back(point);
+    }
+    c.normalize();
+    return c;
+  };
+
+  std::vector<std::optional<domain::PriorPosition>> prior(plans.size());
+  std::vector<double> ape, abs_delta;
+  double signed_sum = 0, abs_err = 0, actual_sum = 0, delta_sum = 0;
+  for (YearMonth m = global_first; m <= global_last; m = m.next()) {
+    domain::SeasonalIndex index;
+    if (rules.method == domain::EstimationMethod::seasonal) {
+      std::map<YearMonth, std::vector<double>> rates;
+      for (const auto& p : plans) {
+        if (m < p.first_month || m > p.last_month) continue;
+        domain::Chain c = chain_at(p, m);
+        for (YearMonth x = m.plus(-25); x < m; x = x.next()) {
+          if (auto v = domain::actual_volume(c, x)) rates[x].push_back(static_cast<double>(*v) / x.days());
+        }
+      }
+      for (auto& [x, r] : rates) index.add(x, r);
+    }
+    for (size_t i = 0; i < plans.size(); ++i) {
+      const Plan& p = plans[i];
+      if (m < p.first_month || m > p.last_month) continue;
+      domain::Chain c = chain_at(p, m);
+      domain::ChainClose r = domain::close_chain(c, m, prior[i], rules, &index);
+      if (!r.exists) continue;
+      prior[i] = domain::PriorPosition{r.position, r.estimated_run};
+      ++result.closed_months;
+      delta_sum += static_cast<double>(r.correction);
+      if (r.correction != 0) {
+        ++result.corrections;
+        abs_delta.push_back(std::abs(static_cast<double>(r.correction)));
+      }
+      if (r.end_kind != domain::ValueKind::estimated) continue;
+      double truth = p.truth.at(m);
+      if (truth < options_.min_true_kwh) continue;
+      ++result.estimated_months;
+      double err = static_cast<double>(r.volume) - truth;
+      ape.push_back(100.0 * std::abs(err) / truth);
+      signed_sum += 100.0 * err / truth;
+      abs_err += std::abs(err);
+      actual_sum += truth;
+    }
+  }
+  result.median_ape = percentile(ape, 0.5);
+  result.p90_ape = percentile(ape, 0.9);
+  result.mean_signed = ape.empty() ? 0 : signed_sum / static_cast<double>(ape.size());
+  result.wape = actual_sum > 0 ? 100.0 * abs_err / actual_sum : 0;
+  result.median_abs_delta = percentile(abs_delta, 0.5);
+  result.p90_abs_delta = percentile(abs_delta, 0.9);
+  result.mean_delta =
+      result.closed_months ? delta_sum / static_cast<double>(result.closed_months) : 0;
+  return result;
+}
+
+}  // namespace md::service

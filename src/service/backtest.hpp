@@ -1,0 +1,56 @@
+// Backtesting the estimators on real daily consumption (issue: period close, item 6): each
+// household becomes monthly customer readings on a random day of each window, some dropped, and
+// every month is closed as the system would; estimated volumes are compared with the truth.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "domain/estimation.hpp"
+
+namespace md::service {
+
+struct BacktestOptions {
+  std::uint64_t seed = 2026;
+  double drop_probability = 0.3;  // each month independently
+  double run_probability = 0.05;  // chance a month starts a run of 2–3 missed months
+  domain::WindowRules window;
+  double default_rate = 6.0;
+  double min_true_kwh = 10.0;  // months with less real consumption are left out of APE
+};
+
+struct BacktestResult {
+  std::string method;
+  std::int64_t households = 0, closed_months = 0, estimated_months = 0;
+  double median_ape = 0, p90_ape = 0, mean_signed = 0;  // percent
+  double wape = 0;                                      // Σ|err| / Σ actual, percent
+  std::int64_t corrections = 0;                         // months with Δ ≠ 0
+  double median_abs_delta = 0, p90_abs_delta = 0;       // kWh, over months with Δ ≠ 0
+  double mean_delta = 0;                                // kWh, over all closed months
+};
+
+class Backtest {
+ public:
+  explicit Backtest(BacktestOptions options) : options_(std::move(options)) {}
+  // Feeds one row of household_id,date,kwh (rows of a household together, dates ascending).
+  void add_row(std::string_view household, domain::Day day, double kwh);
+  [[nodiscard]] std::size_t households() const { return households_.size(); }
+  BacktestResult run(domain::EstimationRules rules) const;
+
+ private:
+  struct Household {
+    std::string id;
+    domain::Day first{};
+    std::vector<double> cumulative;  // kWh through the end of day first + i
+    [[nodiscard]] domain::Day last() const {
+      return first + date::days{static_cast<int>(cumulative.size()) - 1};
+    }
+    [[nodiscard]] double through(domain::Day d) const;  // counter at the end of day d
+  };
+  BacktestOptions options_;
+  std::vector<Household> households_;
+};
+
+}  // namespace md::service
