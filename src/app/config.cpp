@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -115,6 +116,51 @@ Key month_map_key(const char* name, const char* description,
              true};
 }
 
+// Effective-dated prices: "2024-06-01..2026-04-30=4.32,2026-05-01=4.80" (UAH/kWh incl. VAT), or a
+// TOML table {"2024-06-01..2026-04-30" = 4.32}.
+Key price_key(const char* name, const char* description,
+              std::vector<domain::DatedPrice> domain::PriceList::*field) {
+  return Key{name, description,
+             [=](Config& c, const std::string& text) {
+               std::vector<domain::DatedPrice> list;
+               std::string_view rest = text;
+               while (!rest.empty()) {
+                 auto comma = rest.find(',');
+                 std::string_view item = rest.substr(0, comma);
+                 auto eq = item.find('=');
+                 if (eq == std::string_view::npos) return false;
+                 std::string_view span = item.substr(0, eq);
+                 auto dots = span.find("..");
+                 domain::DatedPrice p;
+                 auto from = domain::parse_date(span.substr(0, dots));
+                 if (!from) return false;
+                 p.from = *from;
+                 if (dots != std::string_view::npos && dots + 2 < span.size()) {
+                   p.until = domain::parse_date(span.substr(dots + 2));
+                   if (!p.until || *p.until < p.from) return false;
+                 }
+                 double uah = 0;
+                 if (!parse_number(std::string(item.substr(eq + 1)), uah, 0, 1000)) return false;
+                 p.kop_per_kwh = std::llround(uah * 100);
+                 list.push_back(p);
+                 if (comma == std::string_view::npos) break;
+                 rest.remove_prefix(comma + 1);
+               }
+               c.prices.*field = std::move(list);
+               return true;
+             },
+             [=](const Config& c) {
+               std::string out;
+               for (const auto& p : c.prices.*field) {
+                 out += (out.empty() ? "" : ",") + domain::format_date(p.from) + ".." +
+                        (p.until ? domain::format_date(*p.until) : "") + "=" +
+                        domain::format_uah(p.kop_per_kwh);
+               }
+               return out;
+             },
+             true};
+}
+
 Key text_key(const char* name, const char* description, std::string Config::*field) {
   return Key{name, description,
              [=](Config& c, const std::string& t) {
@@ -180,6 +226,15 @@ const std::vector<Key>& keys() {
       month_map_key("estimation.k_outage",
                     "K_outage(M), NEURC 1603/2022 outage coefficient per month",
                     &domain::EstimationRules::k_outage),
+      price_key("prices.household", "household price, UAH/kWh incl. VAT, by dates (rules §10)",
+                &domain::PriceList::household),
+      price_key("prices.heating", "electric-heating price for the monthly block, by dates",
+                &domain::PriceList::heating),
+      Key{"prices.heating_block_kwh", "kWh a month at the electric-heating price (1 Oct – 30 Apr)",
+          [](Config& c, const std::string& t) {
+            return parse_number(t, c.prices.heating_block_kwh, 0, 1e6);
+          },
+          [](const Config& c) { return std::to_string(c.prices.heating_block_kwh); }},
       text_key("log.level", "trace, debug, info, warn, error", &Config::log_level),
       Key{"log.json", "true: one JSON object per log line",
           [](Config& c, const std::string& t) {
@@ -242,7 +297,9 @@ Config load_config(const std::optional<std::string>& file) {
                 text += (text.empty() ? "" : ",") + std::string(month.str()) + "=" + *v;
               }
               if (!map_key->set(c, text))
-                throw std::runtime_error(*file + ": " + name + " needs \"YYYY-MM\" = number");
+                throw std::runtime_error(*file + ": " + name +
+                                         " needs entries like \"YYYY-MM\" = number (coefficients)"
+                                         " or \"YYYY-MM-DD..YYYY-MM-DD\" = UAH (prices)");
               continue;
             }
             if (auto sub = node.as_table()) {

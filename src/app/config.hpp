@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/bill.hpp"
 #include "domain/estimation.hpp"
 #include "domain/validation.hpp"
 
@@ -13,6 +14,7 @@ namespace md::app {
 struct Config {
   domain::ValidationRules rules;
   domain::EstimationRules estimation;
+  domain::PriceList prices;
   int account_digits = 10;
 
   std::string listen = "127.0.0.1:8080";

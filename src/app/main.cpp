@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include <spdlog/spdlog.h>
-#include <CLI/CLI.hpp>
 #include <zlib.h>
+#include <CLI/CLI.hpp>
 
 #include "app/config.hpp"
 #include "channels/http/api.hpp"
@@ -54,8 +54,8 @@ Context open(const Common& c, bool migrate = true) {
   }
   ctx.store = store::open_store(c.db);
   if (migrate) ctx.store->migrate();
-  ctx.submissions = std::make_unique<service::Submissions>(
-      service::ServiceConfig{ctx.config.rules, ctx.config.account_digits, ctx.config.estimation});
+  ctx.submissions = std::make_unique<service::Submissions>(service::ServiceConfig{
+      ctx.config.rules, ctx.config.account_digits, ctx.config.estimation, ctx.config.prices});
   return ctx;
 }
 
@@ -211,9 +211,9 @@ int main(int argc, char** argv) {
   auto* export_cmd = app.add_subcommand("export", "the supplier hand-over of a closed month");
   add_common(export_cmd, common);
   std::string export_what, export_month, export_format = "csv", export_output;
-  export_cmd->add_option("WHAT", export_what, "volumes")
+  export_cmd->add_option("WHAT", export_what, "volumes or bills")
       ->required()
-      ->check(CLI::IsMember({"volumes"}));
+      ->check(CLI::IsMember({"volumes", "bills"}));
   export_cmd->add_option("MONTH", export_month, "YYYY-MM")->required();
   export_cmd->add_option("--format", export_format, "csv or json")
       ->check(CLI::IsMember({"csv", "json"}))
@@ -244,12 +244,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"regulatory", "recent", "seasonal", "all"}))
       ->capture_default_str();
   backtest_cmd->add_option("--seed", backtest_options.seed, "random seed")->capture_default_str();
-  backtest_cmd->add_option("--drop", backtest_options.drop_probability,
-                           "probability that a month's reading is not sent")
+  backtest_cmd
+      ->add_option("--drop", backtest_options.drop_probability,
+                   "probability that a month's reading is not sent")
       ->check(CLI::Range(0.0, 0.95))
       ->capture_default_str();
-  backtest_cmd->add_option("--runs", backtest_options.run_probability,
-                           "probability that a month starts a run of 2-3 missed months")
+  backtest_cmd
+      ->add_option("--runs", backtest_options.run_probability,
+                   "probability that a month starts a run of 2-3 missed months")
       ->check(CLI::Range(0.0, 0.5))
       ->capture_default_str();
   backtest_cmd->add_option("--households", backtest_households, "use at most this many");
@@ -315,8 +317,15 @@ int main(int argc, char** argv) {
       Context ctx = open(common);
       if (!ctx.store->period(*month)) throw std::runtime_error(month->str() + " is not closed");
       auto rows = ctx.store->volumes(*month);
-      std::string text =
-          export_format == "json" ? service::volumes_json(rows) + "\n" : service::volumes_csv(rows);
+      std::string text;
+      if (export_what == "bills") {
+        auto bills = service::bills_for(rows, ctx.submissions->config().prices);
+        text =
+            export_format == "json" ? service::bills_json(bills) + "\n" : service::bills_csv(bills);
+      } else {
+        text = export_format == "json" ? service::volumes_json(rows) + "\n"
+                                       : service::volumes_csv(rows);
+      }
       if (export_output.empty()) {
         std::fwrite(text.data(), 1, text.size(), stdout);
       } else {
@@ -342,21 +351,23 @@ int main(int argc, char** argv) {
       backtest_options.default_rate = config.rules.default_rates.total;
       service::Backtest backtest(backtest_options);
       read_daily(daily_file, backtest, backtest_households);
-      std::printf("| estimator | households | closed months | estimated months | median APE %% | "
-                  "P90 APE %% | mean signed error %% | WAPE %% | months with Δ≠0 | median |Δ| kWh | "
-                  "P90 |Δ| kWh | mean Δ kWh |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      std::printf(
+          "| estimator | households | closed months | estimated months | median APE %% | "
+          "P90 APE %% | mean signed error %% | WAPE %% | months with Δ≠0 | median |Δ| kWh | "
+          "P90 |Δ| kWh | mean Δ kWh |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
       for (auto method : {domain::EstimationMethod::regulatory, domain::EstimationMethod::recent,
                           domain::EstimationMethod::seasonal}) {
         if (backtest_method != "all" && backtest_method != domain::method_name(method)) continue;
         domain::EstimationRules rules = config.estimation;
         rules.method = method;
         auto r = backtest.run(rules);
-        std::printf("| %s | %lld | %lld | %lld | %.1f | %.1f | %+.1f | %.1f | %lld | %.0f | %.0f | %+.2f |\n",
-                    r.method.c_str(), static_cast<long long>(r.households),
-                    static_cast<long long>(r.closed_months),
-                    static_cast<long long>(r.estimated_months), r.median_ape, r.p90_ape,
-                    r.mean_signed, r.wape, static_cast<long long>(r.corrections),
-                    r.median_abs_delta, r.p90_abs_delta, r.mean_delta);
+        std::printf(
+            "| %s | %lld | %lld | %lld | %.1f | %.1f | %+.1f | %.1f | %lld | %.0f | %.0f | %+.2f "
+            "|\n",
+            r.method.c_str(), static_cast<long long>(r.households),
+            static_cast<long long>(r.closed_months), static_cast<long long>(r.estimated_months),
+            r.median_ape, r.p90_ape, r.mean_signed, r.wape, static_cast<long long>(r.corrections),
+            r.median_abs_delta, r.p90_abs_delta, r.mean_delta);
         std::fflush(stdout);
       }
       return 0;

@@ -63,9 +63,8 @@ BacktestResult Backtest::run(domain::EstimationRules rules) const {
     if (h.cumulative.size() < 120) continue;  // under four months: nothing to learn
     std::mt19937_64 rng(options_.seed ^ std::hash<std::string>{}(h.id));
     Plan p;
-    p.installation = domain::ChainPoint{h.first + date::days{1},
-                                        static_cast<std::int64_t>(std::floor(h.through(h.first))),
-                                        true};
+    p.installation = domain::ChainPoint{
+        h.first + date::days{1}, static_cast<std::int64_t>(std::floor(h.through(h.first))), true};
     p.first_month = YearMonth::of(h.first).next();
     int skip_run = 0;
     for (YearMonth m = p.first_month;; m = m.next()) {
@@ -114,7 +113,8 @@ BacktestResult Backtest::run(domain::EstimationRules rules) const {
         if (m < p.first_month || m > p.last_month) continue;
         domain::Chain c = chain_at(p, m);
         for (YearMonth x = m.plus(-25); x < m; x = x.next()) {
-          if (auto v = domain::actual_volume(c, x)) rates[x].push_back(static_cast<double>(*v) / x.days());
+          if (auto v = domain::actual_volume(c, x))
+            rates[x].push_back(static_cast<double>(*v) / x.days());
         }
       }
       for (auto& [x, r] : rates) index.add(x, r);

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "domain/meter.hpp"
@@ -51,6 +53,76 @@ std::string volumes_json(const std::vector<store::VolumeRow>& rows) {
              {"correction_kwh", v.correction}};
     row["estimate"] = v.estimate.empty() ? json(nullptr) : json::parse(v.estimate);
     out.push_back(std::move(row));
+  }
+  return out.dump();
+}
+
+std::vector<domain::Bill> bills_for(const std::vector<store::VolumeRow>& rows,
+                                    const domain::PriceList& prices) {
+  std::vector<domain::Bill> bills;
+  for (size_t i = 0; i < rows.size();) {
+    size_t j = i;
+    std::vector<domain::BillInput> chains;
+    for (; j < rows.size() && rows[j].account_number == rows[i].account_number; ++j) {
+      const auto& v = rows[j];
+      chains.push_back(domain::BillInput{v.eic,
+                                         domain::parse_zone(v.zone).value_or(domain::Zone::total),
+                                         v.zones, v.volume, v.correction, v.method});
+    }
+    bills.push_back(domain::make_bill(rows[i].period, rows[i].account_number,
+                                      rows[i].electric_heating, chains, prices));
+    i = j;
+  }
+  return bills;
+}
+
+namespace {
+std::string coefficient_text(int thousandths) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%d.%03d", thousandths / 1000, thousandths % 1000);
+  std::string s = buf;
+  while (s.back() == '0' && s[s.size() - 2] != '.') s.pop_back();
+  return s;
+}
+}  // namespace
+
+std::string bills_csv(const std::vector<domain::Bill>& bills) {
+  std::string out(kBillsCsvHeader);
+  out += '\n';
+  for (const auto& b : bills) {
+    for (const auto& l : b.lines) {
+      out += b.period.str() + ',' + b.account + ',' + l.eic + ',' +
+             std::string(domain::zone_name(l.zone)) + ',' + l.kind + ',' + std::to_string(l.kwh) +
+             ',' + std::to_string(l.heating_kwh) + ',' + domain::format_uah(l.price_kop) + ',' +
+             coefficient_text(l.coefficient) + ',' + domain::format_uah(l.amount_kop) + ',' +
+             l.method + '\n';
+    }
+    out += b.period.str() + ',' + b.account + ",,,total,,,,," + domain::format_uah(b.total_kop) +
+           ",\n";
+  }
+  return out;
+}
+
+std::string bills_json(const std::vector<domain::Bill>& bills) {
+  json out = json::array();
+  for (const auto& b : bills) {
+    json lines = json::array();
+    for (const auto& l : b.lines) {
+      lines.push_back(json{{"eic", l.eic},
+                           {"zone", domain::zone_name(l.zone)},
+                           {"line", l.kind},
+                           {"kwh", l.kwh},
+                           {"heating_kwh", l.heating_kwh},
+                           {"price_uah", domain::format_uah(l.price_kop)},
+                           {"coefficient", coefficient_text(l.coefficient)},
+                           {"amount_uah", domain::format_uah(l.amount_kop)},
+                           {"method", l.method}});
+    }
+    out.push_back(json{{"period", b.period.str()},
+                       {"account", b.account},
+                       {"electric_heating", b.electric_heating},
+                       {"lines", lines},
+                       {"total_uah", domain::format_uah(b.total_kop)}});
   }
   return out.dump();
 }

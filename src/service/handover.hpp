@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "domain/bill.hpp"
 #include "store/store.hpp"
 
 namespace md::service {
@@ -15,6 +16,14 @@ inline constexpr std::string_view kVolumesCsvHeader =
 // Values are shown as the meter shows them: modulo 10^digits.
 std::string volumes_csv(const std::vector<store::VolumeRow>& rows);
 std::string volumes_json(const std::vector<store::VolumeRow>& rows);
+
+// Bills per account from a closed month's volumes; throws domain::BillError without prices.
+std::vector<domain::Bill> bills_for(const std::vector<store::VolumeRow>& rows,
+                                    const domain::PriceList& prices);
+inline constexpr std::string_view kBillsCsvHeader =
+    "period,account,eic,zone,line,kwh,heating_kwh,price_uah,coefficient,amount_uah,method";
+std::string bills_csv(const std::vector<domain::Bill>& bills);
+std::string bills_json(const std::vector<domain::Bill>& bills);
 
 bool known_role(std::string_view role);
 // Creates a token for `role`; returns it (shown once: only its hash is stored).

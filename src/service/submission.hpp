@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dialog/messages.hpp"
+#include "domain/bill.hpp"
 #include "domain/estimation.hpp"
 #include "domain/validation.hpp"
 #include "service/receipt.hpp"
@@ -19,6 +20,7 @@ struct ServiceConfig {
   domain::ValidationRules rules;
   int account_digits = 10;  // account.digits
   domain::EstimationRules estimation;
+  domain::PriceList prices;
 };
 
 // Channels that may state an earlier reading date (an inspector's visit, a batch, the API).

@@ -142,6 +142,7 @@ struct VolumeRow {
   // Joined in when read back:
   std::string account_number, eic, serial;
   int digits = 5;
+  int zones = 1;
   bool electric_heating = false;
 };
 

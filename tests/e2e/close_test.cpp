@@ -118,6 +118,39 @@ TEST_F(CloseFlow, ThreeMonthsExportExactlyTheExpectedRows) {
   EXPECT_EQ(read_file(file), exported("2025-11"));
 }
 
+TEST_F(CloseFlow, BillsFromTheClosedVolumes) {
+  three_months();
+  // October at 4.32 UAH/kWh: A 102 kWh + a 21 kWh correction; B day 135 (+35), night 67 (+21) at
+  // half price. Each line rounded to kopiyky.
+  auto r = run_meterdesk({"export", "bills", "2025-10", "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "period,account,eic,zone,line,kwh,heating_kwh,price_uah,coefficient,amount_uah,method\n"
+            "2025-10,0000000001," +
+                eic +
+                ",total,volume,102,0,4.32,1.0,440.64,actual\n"
+                "2025-10,0000000001," +
+                eic +
+                ",total,correction,21,0,4.32,1.0,90.72,actual\n"
+                "2025-10,0000000001,,,total,,,,,531.36,\n"
+                "2025-10,0123456789,62Z000000000001B,day,volume,135,0,4.32,1.0,583.20,actual\n"
+                "2025-10,0123456789,62Z000000000001B,night,volume,67,0,4.32,0.5,144.72,actual\n"
+                "2025-10,0123456789,62Z000000000001B,day,correction,35,0,4.32,1.0,151.20,actual\n"
+                "2025-10,0123456789,62Z000000000001B,night,correction,21,0,4.32,0.5,45.36,actual\n"
+                "2025-10,0123456789,,,total,,,,,924.48,\n");
+  auto json = run_meterdesk({"export", "bills", "2025-11", "--format", "json", "--db", db});
+  auto bills = nlohmann::json::parse(json.out);
+  EXPECT_EQ(bills[0]["lines"][0]["method"], "estimated");  // the bill says what was estimated
+  EXPECT_EQ(bills[0]["total_uah"], "423.36");              // 98 × 4.32
+  // Without a price in force for the month: a clear error and no output.
+  auto missing = run_meterdesk({"export", "bills", "2025-10", "--db", db},
+                               {{"METERDESK_PRICES_HOUSEHOLD", "2026-01-01=5.00"}});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no household price is in force on 2025-10-01"), std::string::npos)
+      << missing.err;
+  EXPECT_EQ(missing.out, "");
+}
+
 TEST_F(CloseFlow, RefusalsWriteNothing) {
   readings("0000000001,S0000001,2025-08-31,customer,1600\n", "2025-10-05T10:00:00");
   auto open_window = run("close-period", "2025-09", "2025-10-03T23:59:59");

@@ -59,6 +59,7 @@ Response bad_request(dialog::Lang lang, const std::string& reason, std::string r
 constexpr const char* kReadingsRoute = "/api/v1/readings";
 constexpr const char* kHistoryRoute = "/api/v1/accounts/{account}/readings";
 constexpr const char* kVolumesRoute = "/api/v1/periods/{period}/volumes";
+constexpr const char* kBillsRoute = "/api/v1/periods/{period}/bills";
 
 std::map<std::string, std::string> params_of(const domain::Rejection& r) {
   auto p = r.params;
@@ -217,15 +218,17 @@ void Api::handle(Request&& req, Respond respond) {
       return respond(reading_history(req, account));
     }
     static constexpr std::string_view kPeriods = "/api/v1/periods/";
-    if (path.starts_with(kPeriods) && path.ends_with("/volumes")) {
+    for (std::string_view what : {"/volumes", "/bills"}) {
+      if (!path.starts_with(kPeriods) || !path.ends_with(what)) continue;
+      const char* route = what == "/volumes" ? kVolumesRoute : kBillsRoute;
       if (req.method != "GET") {
-        Response r = problem(405, "method_not_allowed", "use GET", kVolumesRoute);
+        Response r = problem(405, "method_not_allowed", "use GET", route);
         r.headers.emplace_back("Allow", "GET");
         return respond(std::move(r));
       }
       std::string_view month = std::string_view(path).substr(
-          kPeriods.size(), path.size() - kPeriods.size() - std::string_view("/volumes").size());
-      return respond(period_volumes(req, month));
+          kPeriods.size(), path.size() - kPeriods.size() - what.size());
+      return respond(period_export(req, month, what == "/bills"));
     }
     if (path == "/healthz") {
       bool ok = ctx_.store.healthy();
@@ -375,30 +378,36 @@ std::optional<Response> Api::authorize(const Request& req,
   return problem(403, "forbidden", "a " + token->role + " token may not do this", route);
 }
 
-Response Api::period_volumes(const Request& req, std::string_view month_text) {
+Response Api::period_export(const Request& req, std::string_view month_text, bool bills) {
+  const char* route = bills ? kBillsRoute : kVolumesRoute;
   std::string who;
-  if (auto denied = authorize(req, {"supplier", "admin"}, kVolumesRoute, who)) return *denied;
+  if (auto denied = authorize(req, {"supplier", "admin"}, route, who)) return *denied;
   auto month = domain::YearMonth::parse(month_text);
-  if (!month) return problem(400, "bad_request", "the period must be YYYY-MM", kVolumesRoute);
+  if (!month) return problem(400, "bad_request", "the period must be YYYY-MM", route);
   if (!ctx_.store.period(*month))
-    return problem(404, "period_not_closed", month->str() + " is not closed", kVolumesRoute);
+    return problem(404, "period_not_closed", month->str() + " is not closed", route);
   auto rows = ctx_.store.volumes(*month);
   bool csv = req.header("accept").find("text/csv") != std::string_view::npos;
+  Response r;
+  r.route = route;
+  if (bills) {
+    try {
+      auto list = service::bills_for(rows, ctx_.config.prices);
+      r.body = csv ? service::bills_csv(list) : service::bills_json(list);
+    } catch (const domain::BillError& e) {
+      return problem(422, "missing_price", e.what(), route);
+    }
+  } else {
+    r.body = csv ? service::volumes_csv(rows) : service::volumes_json(rows);
+  }
+  if (csv) r.content_type = "text/csv; charset=utf-8";
   {
     // Every download is audited: who took which month's data.
     auto tx = ctx_.store.begin_write();
-    tx->append_audit(store::AuditEntry{ctx_.clock.now(), who, "api", "export_volumes", who,
-                                       req.target, "downloaded " + month->str(),
-                                       csv ? "csv" : "json", std::nullopt});
+    tx->append_audit(store::AuditEntry{
+        ctx_.clock.now(), who, "api", bills ? "export_bills" : "export_volumes", who, req.target,
+        "downloaded " + month->str(), csv ? "csv" : "json", std::nullopt});
     tx->commit();
-  }
-  Response r;
-  r.route = kVolumesRoute;
-  if (csv) {
-    r.content_type = "text/csv; charset=utf-8";
-    r.body = service::volumes_csv(rows);
-  } else {
-    r.body = service::volumes_json(rows);
   }
   return r;
 }

@@ -32,7 +32,7 @@ class Api {
   void submit_reading(Request&& req, const Respond& respond);
   Response reading_history(const Request& req, std::string_view account);
   [[nodiscard]] bool valid_account_number(std::string_view number) const;
-  Response period_volumes(const Request& req, std::string_view month);
+  Response period_export(const Request& req, std::string_view month, bool bills);
   // nullopt when the bearer token has one of `roles` (and `who` names it); else the refusal.
   std::optional<Response> authorize(const Request& req,
                                     std::initializer_list<std::string_view> roles,

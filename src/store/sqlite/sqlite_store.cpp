@@ -675,7 +675,8 @@ std::vector<VolumeRow> SqliteStore::volumes(YearMonth m) {
   Query q(*r,
           "SELECT v.metering_point_id, v.meter_id, v.zone, v.zone_index, v.start_value,"
           " v.start_kind, v.end_value, v.end_kind, v.volume, v.correction, v.position, v.method,"
-          " v.estimated_run, v.estimate, a.number, p.eic, m.serial, m.digits, a.electric_heating"
+          " v.estimated_run, v.estimate, a.number, p.eic, m.serial, m.digits, a.electric_heating,"
+          " m.zones"
           " FROM period_volumes v JOIN metering_points p ON p.id = v.metering_point_id"
           " JOIN accounts a ON a.id = p.account_id JOIN meters m ON m.id = v.meter_id"
           " WHERE v.period = ? ORDER BY a.number, m.serial, v.zone_index");
@@ -703,6 +704,7 @@ std::vector<VolumeRow> SqliteStore::volumes(YearMonth m) {
     v.serial = q.text(16);
     v.digits = static_cast<int>(q.i64(17));
     v.electric_heating = q.i64(18) != 0;
+    v.zones = static_cast<int>(q.i64(19));
     out.push_back(std::move(v));
   }
   return out;
