@@ -235,6 +235,15 @@ const std::vector<Key>& keys() {
             return parse_number(t, c.prices.heating_block_kwh, 0, 1e6);
           },
           [](const Config& c) { return std::to_string(c.prices.heating_block_kwh); }},
+      Key{"close.automatic", "true: the server closes each month itself once its window has ended",
+          [](Config& c, const std::string& t) {
+            if (t != "true" && t != "false") return false;
+            c.close_automatic = t == "true";
+            return true;
+          },
+          [](const Config& c) { return std::string(c.close_automatic ? "true" : "false"); }},
+      number("close.check_interval", "seconds between the server's checks for a month to close",
+             &Config::close_check_interval_s, 1, 86400),
       text_key("log.level", "trace, debug, info, warn, error", &Config::log_level),
       Key{"log.json", "true: one JSON object per log line",
           [](Config& c, const std::string& t) {

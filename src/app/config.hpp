@@ -26,6 +26,9 @@ struct Config {
   int max_connections = 10000;
   int json_max_depth = 16;
 
+  bool close_automatic = true;
+  int close_check_interval_s = 300;
+
   std::size_t ingest_max_batch = 512;
   std::size_t ingest_max_queue = 50000;
 

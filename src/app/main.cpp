@@ -17,6 +17,7 @@
 #include "service/handover.hpp"
 #include "service/ingestor.hpp"
 #include "service/period_close.hpp"
+#include "service/scheduler.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -150,11 +151,17 @@ int serve(const Common& c, const std::string& listen_override) {
       [&api](http::Request&& r, http::Respond done) { api.handle(std::move(r), std::move(done)); },
       &metrics);
   std::uint16_t bound = server.listen();
+  std::unique_ptr<service::CloseScheduler> scheduler;
+  if (ctx.config.close_automatic)
+    scheduler = std::make_unique<service::CloseScheduler>(
+        *ctx.store, ctx.submissions->config(), ctx.clock,
+        std::chrono::seconds(ctx.config.close_check_interval_s));
   spdlog::info("meterdesk {} serving http://{}:{} (db {}, schema {}{})", "0.1.0", host, bound, c.db,
                ctx.store->schema_version(),
                ctx.clock.fixed() ? ", clock fixed at " + domain::format_kyiv(ctx.clock.now()) : "");
   std::fflush(stdout);
   server.run();
+  if (scheduler) scheduler->stop();
   spdlog::info("stopping: finishing queued submissions");
   ingestor.stop();
   spdlog::info("stopped");

@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <sqlite3.h>
+
+#include <functional>
+#include <thread>
+
 #include "support/support.hpp"
 
 using namespace md::test;
@@ -216,4 +221,77 @@ TEST_F(CloseFlow, SupplierApiWithTokens) {
                  {{"Authorization", "Bearer " + token}})
                 .status,
             400);
+}
+
+namespace {
+std::vector<std::string> column(const std::string& db, const std::string& sql) {
+  sqlite3* raw = nullptr;
+  sqlite3_open(db.c_str(), &raw);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(raw, sql.c_str(), -1, &stmt, nullptr);
+  std::vector<std::string> out;
+  while (stmt && sqlite3_step(stmt) == SQLITE_ROW)
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  sqlite3_finalize(stmt);
+  sqlite3_close(raw);
+  return out;
+}
+
+bool wait_for(const std::function<bool()>& condition) {
+  for (int i = 0; i < 200; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+}  // namespace
+
+TEST_F(CloseFlow, TheServerClosesEachMonthOnceAndCatchesUp) {
+  readings("0000000001,S0000001,2025-11-30,customer,1600\n", "2025-12-05T10:00:00");
+  const std::map<std::string, std::string> env{{"METERDESK_CLOSE_CHECK_INTERVAL", "1"}};
+  const std::string closes = "SELECT period FROM periods ORDER BY period";
+  const std::string audit = "SELECT result FROM audit WHERE action = 'close_period' ORDER BY id";
+  {
+    // Two servers on one database, both due to close November: it is closed once.
+    ServerProcess a(db, {"--now", "2025-12-05T10:00:00"}, env);
+    ServerProcess b(db, {"--now", "2025-12-05T10:00:00"}, env);
+    ASSERT_TRUE(wait_for([&] { return column(db, closes).size() == 1; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // both have checked again
+    a.kill(SIGKILL);
+    b.kill(SIGKILL);
+  }
+  EXPECT_EQ(column(db, closes), std::vector<std::string>{"2025-11"});
+  EXPECT_EQ(column(db, audit), std::vector<std::string>{"closed 2025-11"});
+  {
+    // After a restart two months later, December and January are closed, in order, once.
+    ServerProcess again(db, {"--now", "2026-02-05T10:00:00"}, env);
+    ASSERT_TRUE(wait_for([&] { return column(db, closes).size() == 3; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  }
+  EXPECT_EQ(column(db, closes), (std::vector<std::string>{"2025-11", "2025-12", "2026-01"}));
+  EXPECT_EQ(column(db, audit),
+            (std::vector<std::string>{"closed 2025-11", "closed 2025-12", "closed 2026-01"}));
+  // A read in November's window, so it is estimated since December; B never read, so it has been
+  // estimated since the first close and reaches three months in January: an inspection order.
+  auto runs = column(db,
+                     "SELECT m.serial || ':' || v.zone || ':' || v.estimated_run"
+                     " FROM period_volumes v JOIN meters m ON m.id = v.meter_id"
+                     " WHERE v.period = '2026-01' ORDER BY m.serial, v.zone_index");
+  EXPECT_EQ(runs,
+            (std::vector<std::string>{"A1234567:day:3", "A1234567:night:3", "S0000001:total:2"}));
+  auto orders = column(db,
+                       "SELECT o.period || ':' || m.serial FROM inspection_orders o"
+                       " JOIN meters m ON m.metering_point_id = o.metering_point_id");
+  EXPECT_EQ(orders, std::vector<std::string>{"2026-01:A1234567"});
+}
+
+TEST_F(CloseFlow, AutomaticCloseCanBeTurnedOff) {
+  readings("0000000001,S0000001,2025-11-30,customer,1600\n", "2025-12-05T10:00:00");
+  {
+    ServerProcess s(
+        db, {"--now", "2025-12-05T10:00:00"},
+        {{"METERDESK_CLOSE_AUTOMATIC", "false"}, {"METERDESK_CLOSE_CHECK_INTERVAL", "1"}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  }
+  EXPECT_TRUE(column(db, "SELECT period FROM periods").empty());
 }
