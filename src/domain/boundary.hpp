@@ -22,6 +22,9 @@ struct ChainPoint {
 struct Chain {
   std::vector<ChainPoint> points;
   double default_rate = 6.0;  // estimation.default_kwh_per_day for this zone (§7 step 3)
+  // Set when an exchange changed the zones: the chain ends at its last (exchange) reading, as of
+  // this day (rules.md §4).
+  std::optional<Day> ended;
 
   // Sorts and keeps one point per day (the last given).
   void normalize();

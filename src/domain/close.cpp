@@ -22,8 +22,8 @@ ChainClose close_chain(const Chain& chain, YearMonth m, const std::optional<Prio
   const Day end = m.next().first_day();
   const ChainPoint* first = chain.first();
   const ChainPoint* last = chain.last();
-  if (!first || first->day >= end) {
-    c.exists = false;  // installed after this month (or never read)
+  if (!first || first->day >= end || (chain.ended && *chain.ended <= start)) {
+    c.exists = false;  // installed after this month, ended before it, or never read
     return c;
   }
 
@@ -51,8 +51,11 @@ ChainClose close_chain(const Chain& chain, YearMonth m, const std::optional<Prio
   }
   c.previous_position = previous;
 
-  // R_end at B(M+1).
-  if (auto v = value_from_readings(chain, end); v && v->kind != ValueKind::installation) {
+  // R_end at B(M+1); a chain that ended during M ends at its final reading.
+  if (chain.ended && *chain.ended <= end) {
+    c.end_value = last->value;
+    c.end_kind = ValueKind::actual;
+  } else if (auto v = value_from_readings(chain, end); v && v->kind != ValueKind::installation) {
     c.end_value = v->value;
     c.end_kind = v->kind;
   } else if (v) {

@@ -12,21 +12,14 @@ namespace md::service {
 
 using json = nlohmann::ordered_json;
 
-namespace {
-std::int64_t shown(std::int64_t unwrapped, int digits) {
-  std::int64_t m = domain::register_modulus(digits);
-  return ((unwrapped % m) + m) % m;
-}
-}  // namespace
-
 std::string volumes_csv(const std::vector<store::VolumeRow>& rows) {
   std::string out(kVolumesCsvHeader);
   out += '\n';
   for (const auto& v : rows) {
     // No field can hold a comma or quote: account digits, EIC [0-9A-Z-], serial [A-Za-z0-9-/.].
     out += v.period.str() + ',' + v.account_number + ',' + v.eic + ',' + v.serial + ',' + v.zone +
-           ',' + std::to_string(shown(v.start_value, v.digits)) + ',' + v.start_kind + ',' +
-           std::to_string(shown(v.end_value, v.digits)) + ',' + v.end_kind + ',' +
+           ',' + std::to_string(v.start_shown) + ',' + v.start_kind + ',' +
+           std::to_string(v.end_shown) + ',' + v.end_kind + ',' +
            std::to_string(v.volume) + ',' + v.method + ',' + std::to_string(v.correction) + '\n';
   }
   return out;
@@ -42,11 +35,11 @@ std::string volumes_json(const std::vector<store::VolumeRow>& rows) {
              {"zone", v.zone},
              {"start",
               {{"date", domain::format_date(v.period.first_day())},
-               {"value", shown(v.start_value, v.digits)},
+               {"value", v.start_shown},
                {"kind", v.start_kind}}},
              {"end",
               {{"date", domain::format_date(v.period.next().first_day())},
-               {"value", shown(v.end_value, v.digits)},
+               {"value", v.end_shown},
                {"kind", v.end_kind}}},
              {"volume_kwh", v.volume},
              {"method", v.method},

@@ -1,6 +1,8 @@
 #include "service/period_close.hpp"
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -22,22 +24,67 @@ std::string CloseReport::summary_json() const {
 
 namespace {
 
-std::vector<domain::Chain> chains_of(const store::PointHistory& p,
-                                     const domain::ValidationRules& rules) {
-  auto zones = domain::zones_of(p.zones);
-  std::vector<domain::Chain> chains(zones.size());
-  for (size_t z = 0; z < zones.size(); ++z) {
-    chains[z].default_rate = rules.default_rates.of(zones[z], p.zones);
-    chains[z].points.reserve(p.readings.size());
+// One register chain of a metering point: a zone of one zone configuration. Meters exchanged
+// for meters with the same zones continue the chain; a change of zones ends it (rules.md §4).
+struct ChainSpec {
+  std::int64_t id = 0;  // the first meter of the configuration
+  int zone_index = 0;
+  int zones = 1;
+  domain::Chain chain;
+  std::vector<const store::PointHistory::Meter*> meters;
+
+  // The meter installed at day d (its installation reading counts as of the next day).
+  [[nodiscard]] const store::PointHistory::Meter& meter_at(domain::Day d) const {
+    const store::PointHistory::Meter* m = meters.front();
+    for (const auto* candidate : meters)
+      if (candidate->installed_on + date::days{1} <= d) m = candidate;
+    return *m;
   }
-  for (const auto& r : p.readings) {
-    domain::Day day = domain::kyiv_date(r.as_of);
-    bool installation = r.type.starts_with("exchange_");
-    for (size_t z = 0; z < zones.size() && z < r.unwrapped.size(); ++z)
-      chains[z].points.push_back(domain::ChainPoint{day, r.unwrapped[z], installation});
+  [[nodiscard]] std::int64_t shown(std::int64_t value, domain::Day d) const {
+    const auto& m = meter_at(d);
+    auto zi = static_cast<size_t>(zone_index);
+    std::int64_t offset = zi < m.counter_offsets.size() ? m.counter_offsets[zi] : 0;
+    std::int64_t mod = domain::register_modulus(m.digits);
+    return (((value - offset) % mod) + mod) % mod;
   }
-  for (auto& c : chains) c.normalize();
-  return chains;
+};
+
+std::vector<ChainSpec> chains_of(const store::PointHistory& p,
+                                 const domain::ValidationRules& rules) {
+  std::vector<ChainSpec> out;
+  size_t era_begin = 0;
+  for (size_t i = 0; i <= p.meters.size(); ++i) {
+    bool boundary = i == p.meters.size() || p.meters[i].zones != p.meters[era_begin].zones;
+    if (!boundary) continue;
+    const auto& first = p.meters[era_begin];
+    auto zones = domain::zones_of(first.zones);
+    std::vector<ChainSpec> era(zones.size());
+    std::map<std::int64_t, bool> in_era;
+    for (size_t k = era_begin; k < i; ++k) in_era[p.meters[k].id] = true;
+    for (size_t z = 0; z < zones.size(); ++z) {
+      era[z].id = first.id;
+      era[z].zone_index = static_cast<int>(z);
+      era[z].zones = first.zones;
+      era[z].chain.default_rate = rules.default_rates.of(zones[z], first.zones);
+      for (size_t k = era_begin; k < i; ++k) era[z].meters.push_back(&p.meters[k]);
+      const auto& last_meter = p.meters[i - 1];
+      if (i < p.meters.size() && last_meter.removed_on)
+        era[z].chain.ended = *last_meter.removed_on + date::days{1};
+    }
+    for (const auto& r : p.readings) {
+      if (!in_era.count(r.meter_id)) continue;
+      domain::Day day = domain::kyiv_date(r.as_of);
+      bool installation = r.type.starts_with("exchange_");
+      for (size_t z = 0; z < zones.size() && z < r.unwrapped.size(); ++z)
+        era[z].chain.points.push_back(domain::ChainPoint{day, r.unwrapped[z], installation});
+    }
+    for (auto& c : era) {
+      c.chain.normalize();
+      out.push_back(std::move(c));
+    }
+    era_begin = i;
+  }
+  return out;
 }
 
 std::string basis_kind(domain::RateBasis::Kind k) {
@@ -106,7 +153,8 @@ domain::SeasonalIndex seasonal_index(store::Store& store, YearMonth month,
       std::int64_t total = 0;
       bool all = !chains.empty();
       for (const auto& c : chains) {
-        auto v = domain::actual_volume(c, m);
+        if (c.chain.ended) continue;
+        auto v = domain::actual_volume(c.chain, m);
         if (!v) {
           all = false;
           break;
@@ -138,10 +186,10 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
     throw CloseRefused("periods close in order: close " + last->next().str() + " first (" +
                        last->str() + " is the last closed)");
 
-  std::map<std::pair<std::int64_t, std::string>, domain::PriorPosition> prior;
+  std::map<std::tuple<std::int64_t, std::int64_t, std::string>, domain::PriorPosition> prior;
   if (last) {
     for (const auto& v : store.volumes(*last))
-      prior[{v.point_id, v.zone}] = domain::PriorPosition{v.position, v.estimated_run};
+      prior[{v.point_id, v.chain, v.zone}] = domain::PriorPosition{v.position, v.estimated_run};
   }
   domain::SeasonalIndex index;
   const domain::SeasonalIndex* seasonal = nullptr;
@@ -152,27 +200,30 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
 
   std::vector<store::VolumeRow> rows;
   std::vector<std::int64_t> inspections;
+  const domain::Day start_day = month.first_day(), end_day = month.next().first_day();
   store.scan_points([&](store::PointHistory&& p) {
-    auto chains = chains_of(p, config.rules);
-    auto zones = domain::zones_of(p.zones);
     bool inspection = false;
-    for (size_t z = 0; z < chains.size(); ++z) {
-      std::string zone(domain::zone_name(zones[z]));
-      auto found = prior.find({p.point_id, zone});
+    for (const auto& spec : chains_of(p, config.rules)) {
+      const domain::Zone zone_id = domain::zones_of(spec.zones)[static_cast<size_t>(spec.zone_index)];
+      std::string zone(domain::zone_name(zone_id));
+      auto found = prior.find({p.point_id, spec.id, zone});
       std::optional<domain::PriorPosition> before;
       if (found != prior.end()) before = found->second;
-      domain::ChainClose c =
-          domain::close_chain(chains[z], month, before, config.estimation, seasonal);
+      domain::ChainClose c = domain::close_chain(spec.chain, month, before, config.estimation, seasonal);
       if (!c.exists) continue;
+      domain::Day end_at = spec.chain.ended && *spec.chain.ended <= end_day ? *spec.chain.ended : end_day;
       store::VolumeRow v;
       v.period = month;
       v.point_id = p.point_id;
-      v.meter_id = p.meter_id;
+      v.chain = spec.id;
+      v.meter_id = spec.meter_at(end_at).id;
       v.zone = zone;
-      v.zone_index = static_cast<int>(z);
+      v.zone_index = spec.zone_index;
       v.start_value = c.start_value;
+      v.start_shown = spec.shown(c.start_value, std::max(start_day, spec.chain.first()->day));
       v.start_kind = std::string(domain::kind_name(c.start_kind));
       v.end_value = c.end_value;
+      v.end_shown = spec.shown(c.end_value, end_at);
       v.end_kind = std::string(domain::kind_name(c.end_kind));
       v.volume = c.volume;
       v.correction = c.correction;

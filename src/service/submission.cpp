@@ -194,12 +194,18 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
   s.flags = receipt.flags;
   s.raw_input = req.raw_input;
   s.actor = req.actor;
-  for (const auto& reg : v.registers) {
+  for (size_t i = 0; i < v.registers.size(); ++i) {
+    const auto& reg = v.registers[i];
     std::string zone(domain::zone_name(reg.zone));
     receipt.readings.emplace_back(zone, reg.value);
     if (reg.advance) receipt.consumption.emplace_back(zone, *reg.advance);
     s.values.push_back(reg.value);
-    s.unwrapped.push_back(reg.unwrapped);
+    // A meter's first reading starts the counter where the metering point's counter stands: after
+    // an exchange with the same zones it continues the old meter's (rules.md §4).
+    std::int64_t offset = !in.previous && i < meter->counter_offsets.size()
+                              ? meter->counter_offsets[i]
+                              : 0;
+    s.unwrapped.push_back(reg.unwrapped + offset);
   }
 
   const auto superseded = as_of.period ? tx.accepted_in_window(meter->meter_id, *as_of.period)

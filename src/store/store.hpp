@@ -35,6 +35,14 @@ struct NewMeter {
   int zones = 1;
   int digits = 5;
   Day installed_on{};
+  std::vector<std::int64_t> counter_offsets;  // empty: none
+};
+
+struct NewExchange {
+  std::int64_t point_id = 0, old_meter_id = 0, new_meter_id = 0;
+  Day exchanged_on{};
+  std::vector<std::int64_t> offsets;
+  std::string actor;
 };
 
 // A meter together with where it is installed and whose it is.
@@ -49,6 +57,7 @@ struct MeterRow {
   int zones = 1;
   int digits = 5;
   Day installed_on{};
+  std::vector<std::int64_t> counter_offsets;  // empty: none
 };
 
 struct ReadingRow {
@@ -109,29 +118,38 @@ struct AuditRow : AuditEntry {
 struct PointHistory {
   std::int64_t point_id = 0;
   std::int64_t account_id = 0;
-  std::int64_t meter_id = 0;
-  std::string account_number, eic, serial;
-  int zones = 1;
-  int digits = 5;
+  std::string account_number, eic;
   bool electric_heating = false;
+  struct Meter {
+    std::int64_t id = 0;
+    std::string serial;
+    int zones = 1;
+    int digits = 5;
+    Day installed_on{};
+    std::optional<Day> removed_on;
+    std::vector<std::int64_t> counter_offsets;
+  };
+  std::vector<Meter> meters;  // in installation order; the last is the one installed now
   struct Reading {
+    std::int64_t meter_id = 0;
     Instant as_of{};
     std::string type;
     std::vector<std::int64_t> unwrapped;
   };
-  std::vector<Reading> readings;
+  std::vector<Reading> readings;  // by as-of instant
 };
 
 // A closed month of one register chain.
 struct VolumeRow {
   YearMonth period{};
   std::int64_t point_id = 0;
+  std::int64_t chain = 0;
   std::int64_t meter_id = 0;
   std::string zone;
   int zone_index = 0;
-  std::int64_t start_value = 0;
+  std::int64_t start_value = 0, start_shown = 0;
   std::string start_kind;
-  std::int64_t end_value = 0;
+  std::int64_t end_value = 0, end_shown = 0;
   std::string end_kind;
   std::int64_t volume = 0;
   std::int64_t correction = 0;
@@ -189,6 +207,9 @@ class WriteTx {
                                              std::string_view address) = 0;
   virtual std::int64_t insert_meter(std::int64_t point_id, const NewMeter& m) = 0;
   virtual bool eic_exists(std::string_view eic) = 0;
+  // The exchange act: the old meter is removed, the new one installed, both recorded.
+  virtual void remove_meter(std::int64_t meter_id, Day removed_on) = 0;
+  virtual void insert_exchange(const NewExchange& e, Instant at) = 0;
   virtual bool serial_installed(std::string_view serial) = 0;
 
   virtual void insert_volume(const VolumeRow& v) = 0;

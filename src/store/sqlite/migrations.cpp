@@ -122,18 +122,21 @@ CREATE TABLE periods (
   closed_at  INTEGER NOT NULL
 );
 )sql"},
-      {2, "period close: volumes, inspection orders, API tokens", R"sql(
+      {2, "period close: volumes, inspection orders, API tokens, meter exchange offsets", R"sql(
 -- One row per register chain and closed month (rules.md §8). Written once by the close, never
 -- changed: a closed month never changes.
 CREATE TABLE period_volumes (
   period             TEXT NOT NULL,
   metering_point_id  INTEGER NOT NULL REFERENCES metering_points(id),
-  meter_id           INTEGER NOT NULL REFERENCES meters(id),
+  chain              INTEGER NOT NULL,  -- the first meter of the zone configuration (see §4)
+  meter_id           INTEGER NOT NULL REFERENCES meters(id),  -- the meter at the month's end
   zone               TEXT NOT NULL,
   zone_index         INTEGER NOT NULL,
-  start_value        INTEGER NOT NULL,
+  start_value        INTEGER NOT NULL,  -- the continuous counter
+  start_shown        INTEGER NOT NULL,  -- as the meter installed then showed it
   start_kind         TEXT NOT NULL CHECK (start_kind IN ('actual', 'derived', 'estimated', 'installation')),
   end_value          INTEGER NOT NULL,
+  end_shown          INTEGER NOT NULL,
   end_kind           TEXT NOT NULL CHECK (end_kind IN ('actual', 'derived', 'estimated')),
   volume             INTEGER NOT NULL CHECK (volume >= 0),
   correction         INTEGER NOT NULL,
@@ -141,7 +144,7 @@ CREATE TABLE period_volumes (
   method             TEXT NOT NULL CHECK (method IN ('actual', 'derived', 'estimated')),
   estimated_run      INTEGER NOT NULL,
   estimate           TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY (period, metering_point_id, zone)
+  PRIMARY KEY (period, metering_point_id, chain, zone)
 );
 CREATE TRIGGER period_volumes_immutable BEFORE UPDATE ON period_volumes
 BEGIN SELECT RAISE(ABORT, 'a closed period never changes'); END;
@@ -175,6 +178,10 @@ CREATE TABLE api_tokens (
 
 ALTER TABLE accounts ADD COLUMN electric_heating INTEGER NOT NULL DEFAULT 0
   CHECK (electric_heating IN (0, 1));
+
+-- Per zone, what the metering point's counter is ahead of what this meter shows: after an
+-- exchange with the same zones the counter continues (rules.md §4). "" means all zero.
+ALTER TABLE meters ADD COLUMN counter_offsets TEXT NOT NULL DEFAULT '';
 )sql"},
   };
   return migrations;

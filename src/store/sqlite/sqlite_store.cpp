@@ -1,7 +1,9 @@
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <chrono>
+#include <algorithm>
 #include <cstring>
+#include <map>
 #include <thread>
 
 namespace md::store {
@@ -152,7 +154,19 @@ Day day_of(const std::string& s) {
 }
 
 constexpr const char* kMeterColumns =
-    "m.id, p.id, a.id, a.number, a.active, p.eic, m.serial, m.zones, m.digits, m.installed_on";
+    "m.id, p.id, a.id, a.number, a.active, p.eic, m.serial, m.zones, m.digits, m.installed_on,"
+    " m.counter_offsets";
+
+std::string offsets_text(const std::vector<std::int64_t>& v) {
+  std::string out;
+  for (auto x : v) out += (out.empty() ? "" : ",") + std::to_string(x);
+  return out;
+}
+std::vector<std::int64_t> offsets_of(const std::string& text) {
+  std::vector<std::int64_t> out;
+  for (const auto& part : split_flags(text)) out.push_back(std::stoll(part));
+  return out;
+}
 
 MeterRow meter_row(Query& q) {
   MeterRow r;
@@ -166,6 +180,7 @@ MeterRow meter_row(Query& q) {
   r.zones = static_cast<int>(q.i64(7));
   r.digits = static_cast<int>(q.i64(8));
   r.installed_on = day_of(q.text(9));
+  r.counter_offsets = offsets_of(q.text(10));
   return r;
 }
 
@@ -375,6 +390,21 @@ class SqliteWriteTx final : public WriteTx {
     return q.step();
   }
 
+  void remove_meter(std::int64_t meter_id, Day removed_on) override {
+    Query q(c_, "UPDATE meters SET removed_on = ? WHERE id = ? AND removed_on IS NULL");
+    q.bind(day_text(removed_on)).bind(meter_id);
+    q.run();
+    if (sqlite3_changes(c_.db()) != 1) throw StoreError("the meter is not installed");
+  }
+
+  void insert_exchange(const NewExchange& e, Instant at) override {
+    Query q(c_, "INSERT INTO meter_exchanges (metering_point_id, old_meter_id, new_meter_id,"
+                " exchanged_on, offsets, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    q.bind(e.point_id).bind(e.old_meter_id).bind(e.new_meter_id).bind(day_text(e.exchanged_on));
+    q.bind(offsets_text(e.offsets)).bind(secs(at)).bind(e.actor);
+    q.run();
+  }
+
   bool serial_installed(std::string_view serial) override {
     Query q(c_, "SELECT 1 FROM meters WHERE serial = ? AND removed_on IS NULL");
     q.bind(serial);
@@ -383,11 +413,13 @@ class SqliteWriteTx final : public WriteTx {
 
   void insert_volume(const VolumeRow& v) override {
     Query q(c_,
-            "INSERT INTO period_volumes (period, metering_point_id, meter_id, zone, zone_index,"
-            " start_value, start_kind, end_value, end_kind, volume, correction, position, method,"
-            " estimated_run, estimate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    q.bind(v.period.str()).bind(v.point_id).bind(v.meter_id).bind(v.zone).bind(v.zone_index);
-    q.bind(v.start_value).bind(v.start_kind).bind(v.end_value).bind(v.end_kind).bind(v.volume);
+            "INSERT INTO period_volumes (period, metering_point_id, chain, meter_id, zone,"
+            " zone_index, start_value, start_shown, start_kind, end_value, end_shown, end_kind,"
+            " volume, correction, position, method, estimated_run, estimate)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.bind(v.period.str()).bind(v.point_id).bind(v.chain).bind(v.meter_id).bind(v.zone);
+    q.bind(v.zone_index).bind(v.start_value).bind(v.start_shown).bind(v.start_kind);
+    q.bind(v.end_value).bind(v.end_shown).bind(v.end_kind).bind(v.volume);
     q.bind(v.correction).bind(v.position).bind(v.method).bind(v.estimated_run).bind(v.estimate);
     q.run();
   }
@@ -615,39 +647,67 @@ void SqliteStore::scan_points(const std::function<void(PointHistory&&)>& visit) 
   auto r = acquire_reader();
   (*r).exec("BEGIN");  // one snapshot for the whole scan
   try {
-    Query q(*r,
-            "SELECT p.id, a.id, m.id, a.number, p.eic, m.serial, m.zones, m.digits,"
-            " a.electric_heating, s.as_of, s.type, s.u1, s.u2, s.u3"
-            " FROM metering_points p JOIN accounts a ON a.id = p.account_id"
-            " JOIN meters m ON m.metering_point_id = p.id AND m.removed_on IS NULL"
-            " LEFT JOIN submissions s ON s.meter_id = m.id AND s.status = 'accepted'"
-            " ORDER BY p.id, s.as_of, s.id");
+    // Two cursors in metering-point order, merged: the meters of each point, and the accepted
+    // readings of those meters.
+    Query meters(*r,
+                 "SELECT p.id, a.id, a.number, p.eic, a.electric_heating, m.id, m.serial, m.zones,"
+                 " m.digits, m.installed_on, m.removed_on, m.counter_offsets"
+                 " FROM metering_points p JOIN accounts a ON a.id = p.account_id"
+                 " JOIN meters m ON m.metering_point_id = p.id ORDER BY p.id, m.installed_on, m.id");
+    Query readings(*r,
+                   "SELECT m.metering_point_id, s.meter_id, s.as_of, s.type, s.u1, s.u2, s.u3"
+                   " FROM meters m JOIN submissions s ON s.meter_id = m.id"
+                   " AND s.status = 'accepted' ORDER BY m.metering_point_id, m.id, s.as_of, s.id");
+    bool reading_ready = readings.step();
     PointHistory current;
     bool have = false;
-    while (q.step()) {
-      std::int64_t point = q.i64(0);
+    auto flush = [&] {
+      while (reading_ready && readings.i64(0) < current.point_id) reading_ready = readings.step();
+      std::map<std::int64_t, int> zones_of;
+      for (const auto& m : current.meters) zones_of[m.id] = m.zones;
+      while (reading_ready && readings.i64(0) == current.point_id) {
+        PointHistory::Reading reading;
+        reading.meter_id = readings.i64(1);
+        reading.as_of = instant(readings.i64(2));
+        reading.type = readings.text(3);
+        for (int z = 0; z < zones_of[reading.meter_id]; ++z)
+          reading.unwrapped.push_back(readings.i64(4 + z));
+        current.readings.push_back(std::move(reading));
+        reading_ready = readings.step();
+      }
+      // Across meters: by as-of instant, and at one instant the old meter's final reading first.
+      std::map<std::int64_t, size_t> order;
+      for (size_t i = 0; i < current.meters.size(); ++i) order[current.meters[i].id] = i;
+      std::stable_sort(current.readings.begin(), current.readings.end(),
+                       [&](const PointHistory::Reading& a, const PointHistory::Reading& b) {
+                         if (a.as_of != b.as_of) return a.as_of < b.as_of;
+                         return order[a.meter_id] < order[b.meter_id];
+                       });
+      visit(std::move(current));
+    };
+    while (meters.step()) {
+      std::int64_t point = meters.i64(0);
       if (!have || point != current.point_id) {
-        if (have) visit(std::move(current));
+        if (have) flush();
         current = PointHistory{};
         current.point_id = point;
-        current.account_id = q.i64(1);
-        current.meter_id = q.i64(2);
-        current.account_number = q.text(3);
-        current.eic = q.text(4);
-        current.serial = q.text(5);
-        current.zones = static_cast<int>(q.i64(6));
-        current.digits = static_cast<int>(q.i64(7));
-        current.electric_heating = q.i64(8) != 0;
+        current.account_id = meters.i64(1);
+        current.account_number = meters.text(2);
+        current.eic = meters.text(3);
+        current.electric_heating = meters.i64(4) != 0;
         have = true;
       }
-      if (q.is_null(9)) continue;
-      PointHistory::Reading reading;
-      reading.as_of = instant(q.i64(9));
-      reading.type = q.text(10);
-      for (int z = 0; z < current.zones; ++z) reading.unwrapped.push_back(q.i64(11 + z));
-      current.readings.push_back(std::move(reading));
+      PointHistory::Meter m;
+      m.id = meters.i64(5);
+      m.serial = meters.text(6);
+      m.zones = static_cast<int>(meters.i64(7));
+      m.digits = static_cast<int>(meters.i64(8));
+      m.installed_on = day_of(meters.text(9));
+      if (!meters.is_null(10)) m.removed_on = day_of(meters.text(10));
+      m.counter_offsets = offsets_of(meters.text(11));
+      current.meters.push_back(std::move(m));
     }
-    if (have) visit(std::move(current));
+    if (have) flush();
   } catch (...) {
     (*r).exec("ROLLBACK");
     throw;
@@ -676,10 +736,10 @@ std::vector<VolumeRow> SqliteStore::volumes(YearMonth m) {
           "SELECT v.metering_point_id, v.meter_id, v.zone, v.zone_index, v.start_value,"
           " v.start_kind, v.end_value, v.end_kind, v.volume, v.correction, v.position, v.method,"
           " v.estimated_run, v.estimate, a.number, p.eic, m.serial, m.digits, a.electric_heating,"
-          " m.zones"
+          " m.zones, v.chain, v.start_shown, v.end_shown"
           " FROM period_volumes v JOIN metering_points p ON p.id = v.metering_point_id"
           " JOIN accounts a ON a.id = p.account_id JOIN meters m ON m.id = v.meter_id"
-          " WHERE v.period = ? ORDER BY a.number, m.serial, v.zone_index");
+          " WHERE v.period = ? ORDER BY a.number, m.serial, v.chain, v.zone_index");
   q.bind(m.str());
   std::vector<VolumeRow> out;
   while (q.step()) {
@@ -705,6 +765,9 @@ std::vector<VolumeRow> SqliteStore::volumes(YearMonth m) {
     v.digits = static_cast<int>(q.i64(17));
     v.electric_heating = q.i64(18) != 0;
     v.zones = static_cast<int>(q.i64(19));
+    v.chain = q.i64(20);
+    v.start_shown = q.i64(21);
+    v.end_shown = q.i64(22);
     out.push_back(std::move(v));
   }
   return out;
