@@ -14,6 +14,7 @@
 #include "service/accounts.hpp"
 #include "service/backtest.hpp"
 #include "service/demo_data.hpp"
+#include "service/exchange.hpp"
 #include "service/handover.hpp"
 #include "service/ingestor.hpp"
 #include "service/period_close.hpp"
@@ -238,6 +239,25 @@ int main(int argc, char** argv) {
       ->required();
   token_cmd->require_subcommand(1);
 
+  auto* exchange_cmd = app.add_subcommand(
+      "exchange-meter", "enter a meter exchange act: old final and new initial readings, date");
+  add_common(exchange_cmd, common);
+  service::ExchangeRequest exchange;
+  std::string exchange_final, exchange_initial, exchange_date;
+  exchange_cmd->add_option("--account", exchange.account, "account number")->required();
+  exchange_cmd->add_option("--old-serial", exchange.old_serial, "the removed meter")->required();
+  exchange_cmd->add_option("--final", exchange_final, "its final reading, zones separated by /")
+      ->required();
+  exchange_cmd->add_option("--new-serial", exchange.new_serial, "the installed meter")->required();
+  exchange_cmd->add_option("--zones", exchange.zones, "zones of the new meter (1, 2 or 3)")
+      ->required();
+  exchange_cmd->add_option("--digits", exchange.digits, "integer digits of the new meter")
+      ->required();
+  exchange_cmd->add_option("--initial", exchange_initial, "its initial reading, zones by /")
+      ->required();
+  exchange_cmd->add_option("--date", exchange_date, "YYYY-MM-DD of the exchange act")->required();
+  exchange_cmd->add_option("--reason", exchange.reason, "why (kept in the audit)");
+
   auto* backtest_cmd = app.add_subcommand(
       "backtest", "measure the estimators on real daily consumption (household_id,date,kwh)");
   add_common(backtest_cmd, common);
@@ -349,6 +369,38 @@ int main(int argc, char** argv) {
       std::printf("%s\n", token.c_str());
       std::fprintf(stderr, "a %s token for %s; it is shown only now\n", token_role.c_str(),
                    token_name.c_str());
+      return 0;
+    }
+    if (*exchange_cmd) {
+      auto date = domain::parse_date(exchange_date);
+      if (!date) throw std::runtime_error("--date must be YYYY-MM-DD");
+      exchange.date = *date;
+      auto split = [](const std::string& text) {
+        std::vector<std::string> out;
+        std::string_view rest = text;
+        for (;;) {
+          auto slash = rest.find('/');
+          out.emplace_back(rest.substr(0, slash));
+          if (slash == std::string_view::npos) break;
+          rest.remove_prefix(slash + 1);
+        }
+        return out;
+      };
+      exchange.old_final = split(exchange_final);
+      exchange.new_initial = split(exchange_initial);
+      exchange.actor = "operator:cli";
+      Context ctx = open(common);
+      try {
+        auto r = service::exchange_meter(*ctx.store, *ctx.submissions, exchange, ctx.clock.now());
+        std::printf("exchanged %s for %s on %s: receipts %s (final) and %s (initial); %s\n",
+                    exchange.old_serial.c_str(), exchange.new_serial.c_str(), exchange_date.c_str(),
+                    r.final_receipt.c_str(), r.initial_receipt.c_str(),
+                    r.counter_continues ? "the counter continues"
+                                        : "the zones changed: new register chains begin");
+      } catch (const service::ExchangeRefused& e) {
+        std::fprintf(stderr, "meterdesk: not exchanged: %s\n", e.what());
+        return 1;
+      }
       return 0;
     }
     if (*backtest_cmd) {

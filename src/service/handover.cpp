@@ -19,8 +19,8 @@ std::string volumes_csv(const std::vector<store::VolumeRow>& rows) {
     // No field can hold a comma or quote: account digits, EIC [0-9A-Z-], serial [A-Za-z0-9-/.].
     out += v.period.str() + ',' + v.account_number + ',' + v.eic + ',' + v.serial + ',' + v.zone +
            ',' + std::to_string(v.start_shown) + ',' + v.start_kind + ',' +
-           std::to_string(v.end_shown) + ',' + v.end_kind + ',' +
-           std::to_string(v.volume) + ',' + v.method + ',' + std::to_string(v.correction) + '\n';
+           std::to_string(v.end_shown) + ',' + v.end_kind + ',' + std::to_string(v.volume) + ',' +
+           v.method + ',' + std::to_string(v.correction) + '\n';
   }
   return out;
 }

@@ -204,14 +204,17 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
   store.scan_points([&](store::PointHistory&& p) {
     bool inspection = false;
     for (const auto& spec : chains_of(p, config.rules)) {
-      const domain::Zone zone_id = domain::zones_of(spec.zones)[static_cast<size_t>(spec.zone_index)];
+      const domain::Zone zone_id =
+          domain::zones_of(spec.zones)[static_cast<size_t>(spec.zone_index)];
       std::string zone(domain::zone_name(zone_id));
       auto found = prior.find({p.point_id, spec.id, zone});
       std::optional<domain::PriorPosition> before;
       if (found != prior.end()) before = found->second;
-      domain::ChainClose c = domain::close_chain(spec.chain, month, before, config.estimation, seasonal);
+      domain::ChainClose c =
+          domain::close_chain(spec.chain, month, before, config.estimation, seasonal);
       if (!c.exists) continue;
-      domain::Day end_at = spec.chain.ended && *spec.chain.ended <= end_day ? *spec.chain.ended : end_day;
+      domain::Day end_at =
+          spec.chain.ended && *spec.chain.ended <= end_day ? *spec.chain.ended : end_day;
       store::VolumeRow v;
       v.period = month;
       v.point_id = p.point_id;

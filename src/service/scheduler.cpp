@@ -23,7 +23,9 @@ CloseScheduler::CloseScheduler(store::Store& store, const ServiceConfig& config,
   });
 }
 
-CloseScheduler::~CloseScheduler() { stop(); }
+CloseScheduler::~CloseScheduler() {
+  stop();
+}
 
 void CloseScheduler::stop() {
   {
@@ -45,8 +47,8 @@ int CloseScheduler::run_once() {
     if (!month) break;
     CloseReport r = close_period(store_, *month, clock_.now(), config_, "system:scheduler");
     if (r.already_closed) break;  // another process closed it: it will go on from there
-    spdlog::info("closed {}: {} chains, {} estimated, {} kWh, {} inspection orders",
-                 month->str(), r.chains, r.estimated, r.volume_kwh, r.inspections);
+    spdlog::info("closed {}: {} chains, {} estimated, {} kWh, {} inspection orders", month->str(),
+                 r.chains, r.estimated, r.volume_kwh, r.inspections);
     ++closed;
   }
   return closed;

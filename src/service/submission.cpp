@@ -202,9 +202,8 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
     s.values.push_back(reg.value);
     // A meter's first reading starts the counter where the metering point's counter stands: after
     // an exchange with the same zones it continues the old meter's (rules.md §4).
-    std::int64_t offset = !in.previous && i < meter->counter_offsets.size()
-                              ? meter->counter_offsets[i]
-                              : 0;
+    std::int64_t offset =
+        !in.previous && i < meter->counter_offsets.size() ? meter->counter_offsets[i] : 0;
     s.unwrapped.push_back(reg.unwrapped + offset);
   }
 

@@ -295,3 +295,69 @@ TEST_F(CloseFlow, AutomaticCloseCanBeTurnedOff) {
   }
   EXPECT_TRUE(column(db, "SELECT period FROM periods").empty());
 }
+
+TEST_F(CloseFlow, MeterExchangesMidMonth) {
+  readings(
+      "0000000001,S0000001,2025-10-31,customer,1800\n"
+      "0123456789,A1234567,2025-10-31,customer,12500/6200\n",
+      "2025-11-14T10:00:00");
+  auto exchange = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "exchange-meter");
+    for (const char* a : {"--db", "", "--now", "2025-11-25T10:00:00"}) args.emplace_back(a);
+    args[args.size() - 3] = db;
+    return run_meterdesk(args);
+  };
+  // Same zones: 1900 on the old meter, the new six-digit meter starts at 0; the counter goes on.
+  auto same = exchange({"--account", "0000000001", "--old-serial", "S0000001", "--final", "1900",
+                        "--new-serial", "N0000001", "--zones", "1", "--digits", "6", "--initial",
+                        "0", "--date", "2025-11-15", "--reason", "broken seal"});
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_NE(same.out.find("the counter continues"), std::string::npos);
+  // Other zones: a two-zone meter replaced by a one-zone meter starting at 50.
+  auto other = exchange({"--account", "0123456789", "--old-serial", "A1234567", "--final",
+                         "12600/6250", "--new-serial", "Z0000001", "--zones", "1", "--digits", "6",
+                         "--initial", "50", "--date", "2025-11-20"});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_NE(other.out.find("new register chains begin"), std::string::npos);
+  // A final reading below the last one is refused, and nothing changes.
+  auto bad = exchange({"--account", "0123456789", "--old-serial", "Z0000001", "--final", "40",
+                       "--new-serial", "Q1", "--zones", "1", "--digits", "6", "--initial", "0",
+                       "--date", "2025-11-21"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("lower_than_previous"), std::string::npos) << bad.err;
+  EXPECT_EQ(exchange({"--account", "0000000001", "--old-serial", "N0000001", "--final", "0",
+                      "--new-serial", "Q1", "--zones", "1", "--digits", "6", "--initial", "0",
+                      "--date", "2025-11-10"})
+                .exit_code,
+            1);  // before it was installed
+  EXPECT_EQ(exchange({"--account", "0000000001", "--old-serial", "S0000001", "--final", "2000",
+                      "--new-serial", "Q1", "--zones", "1", "--digits", "6", "--initial", "0",
+                      "--date", "2025-11-16"})
+                .exit_code,
+            1);  // S0000001 is no longer installed
+
+  readings(
+      "0000000001,N0000001,2025-11-30,customer,140\n"
+      "0123456789,Z0000001,2025-11-30,customer,120\n",
+      "2025-12-05T10:00:00");
+  close("2025-11", "2025-12-05T10:00:00");
+  // One chain across the exchange: (1900 − 1800) on the old meter + 140 on the new one = 240,
+  // shown as each meter showed it. The two-zone chains end at the final reading; the new chain
+  // starts at its installation reading.
+  EXPECT_EQ(exported("2025-11"),
+            header() + "2025-11,0000000001," + eic +
+                ",N0000001,total,1800,actual,140,actual,240,actual,0\n"
+                "2025-11,0123456789,62Z000000000001B,A1234567,day,12500,actual,12600,actual,100,"
+                "actual,0\n"
+                "2025-11,0123456789,62Z000000000001B,A1234567,night,6200,actual,6250,actual,50,"
+                "actual,0\n"
+                "2025-11,0123456789,62Z000000000001B,Z0000001,total,50,installation,120,actual,70,"
+                "actual,0\n");
+  // In December the ended chains are gone; the others go on (estimated: nobody read).
+  close("2025-12", "2026-01-05T10:00:00");
+  auto december = exported("2025-12");
+  EXPECT_EQ(december.find("A1234567"), std::string::npos) << december;
+  EXPECT_NE(december.find("0000000001," + eic + ",N0000001,total,140,actual,"), std::string::npos)
+      << december;
+  EXPECT_NE(december.find("Z0000001,total,120,actual,"), std::string::npos) << december;
+}

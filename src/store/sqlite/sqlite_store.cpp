@@ -1,7 +1,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -377,9 +377,10 @@ class SqliteWriteTx final : public WriteTx {
 
   std::int64_t insert_meter(std::int64_t point_id, const NewMeter& m) override {
     Query q(c_,
-            "INSERT INTO meters (metering_point_id, serial, zones, digits, installed_on)"
-            " VALUES (?, ?, ?, ?, ?)");
+            "INSERT INTO meters (metering_point_id, serial, zones, digits, installed_on,"
+            " counter_offsets) VALUES (?, ?, ?, ?, ?, ?)");
     q.bind(point_id).bind(m.serial).bind(m.zones).bind(m.digits).bind(day_text(m.installed_on));
+    q.bind(offsets_text(m.counter_offsets));
     q.run();
     return sqlite3_last_insert_rowid(c_.db());
   }
@@ -398,8 +399,9 @@ class SqliteWriteTx final : public WriteTx {
   }
 
   void insert_exchange(const NewExchange& e, Instant at) override {
-    Query q(c_, "INSERT INTO meter_exchanges (metering_point_id, old_meter_id, new_meter_id,"
-                " exchanged_on, offsets, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    Query q(c_,
+            "INSERT INTO meter_exchanges (metering_point_id, old_meter_id, new_meter_id,"
+            " exchanged_on, offsets, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)");
     q.bind(e.point_id).bind(e.old_meter_id).bind(e.new_meter_id).bind(day_text(e.exchanged_on));
     q.bind(offsets_text(e.offsets)).bind(secs(at)).bind(e.actor);
     q.run();
@@ -649,11 +651,12 @@ void SqliteStore::scan_points(const std::function<void(PointHistory&&)>& visit) 
   try {
     // Two cursors in metering-point order, merged: the meters of each point, and the accepted
     // readings of those meters.
-    Query meters(*r,
-                 "SELECT p.id, a.id, a.number, p.eic, a.electric_heating, m.id, m.serial, m.zones,"
-                 " m.digits, m.installed_on, m.removed_on, m.counter_offsets"
-                 " FROM metering_points p JOIN accounts a ON a.id = p.account_id"
-                 " JOIN meters m ON m.metering_point_id = p.id ORDER BY p.id, m.installed_on, m.id");
+    Query meters(
+        *r,
+        "SELECT p.id, a.id, a.number, p.eic, a.electric_heating, m.id, m.serial, m.zones,"
+        " m.digits, m.installed_on, m.removed_on, m.counter_offsets"
+        " FROM metering_points p JOIN accounts a ON a.id = p.account_id"
+        " JOIN meters m ON m.metering_point_id = p.id ORDER BY p.id, m.installed_on, m.id");
     Query readings(*r,
                    "SELECT m.metering_point_id, s.meter_id, s.as_of, s.type, s.u1, s.u2, s.u3"
                    " FROM meters m JOIN submissions s ON s.meter_id = m.id"
