@@ -223,8 +223,8 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"volumes", "bills"}));
   export_cmd->add_option("MONTH", export_month, "YYYY-MM")->required();
-  export_cmd->add_option("--format", export_format, "csv or json")
-      ->check(CLI::IsMember({"csv", "json"}))
+  export_cmd->add_option("--format", export_format, "csv, json or cim (IEC 61968-9 XML, volumes)")
+      ->check(CLI::IsMember({"csv", "json", "cim"}))
       ->capture_default_str();
   export_cmd->add_option("--output", export_output, "write here instead of standard output");
 
@@ -345,13 +345,16 @@ int main(int argc, char** argv) {
       if (!ctx.store->period(*month)) throw std::runtime_error(month->str() + " is not closed");
       auto rows = ctx.store->volumes(*month);
       std::string text;
+      if (export_what == "bills" && export_format == "cim")
+        throw std::runtime_error("bills are exported as csv or json");
       if (export_what == "bills") {
         auto bills = service::bills_for(rows, ctx.submissions->config().prices);
         text =
             export_format == "json" ? service::bills_json(bills) + "\n" : service::bills_csv(bills);
       } else {
-        text = export_format == "json" ? service::volumes_json(rows) + "\n"
-                                       : service::volumes_csv(rows);
+        text = export_format == "json"  ? service::volumes_json(rows) + "\n"
+               : export_format == "cim" ? service::volumes_cim(rows)
+                                        : service::volumes_csv(rows);
       }
       if (export_output.empty()) {
         std::fwrite(text.data(), 1, text.size(), stdout);

@@ -120,6 +120,102 @@ std::string bills_json(const std::vector<domain::Bill>& bills) {
   return out.dump();
 }
 
+namespace {
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// ReadingType codes (61968-9 Annex C): macroPeriod.aggregate.measuringPeriod.accumulation.
+// flowDirection.commodity.measurementKind.[4 × 0].tou.cpp.consumptionTier.phases.multiplier.unit.
+// currency. Forward active energy (1.1.12) in kWh (3.72); tou 0 for a single register, 1–3 by
+// zone order; bulkQuantity (1) for register values, monthly (13) deltaData (4) for volumes.
+std::string reading_type(bool volume, int tou) {
+  return std::string(volume ? "13.0.0.4" : "0.0.0.1") + ".1.1.12.0.0.0.0." + std::to_string(tou) +
+         ".0.0.0.3.72.0";
+}
+
+// ReadingQualityType 2.8.0: estimated by the metering data management system (Annex D).
+void quality(std::string& out, std::string_view kind, const std::string& comment) {
+  if (kind != "estimated" && kind != "derived") return;
+  out += "        <ReadingQualities><comment>" + xml_escape(comment) +
+         "</comment><ReadingQualityType ref=\"2.8.0\"/></ReadingQualities>\n";
+}
+
+void reading(std::string& out, const std::string& stamp, std::int64_t value, std::string_view kind,
+             const std::string& comment, const std::string& type, const std::string& period = {},
+             const char* source = nullptr) {
+  out += "      <Readings>\n";
+  if (source) out += std::string("        <source>") + source + "</source>\n";
+  out += "        <timeStamp>" + stamp + "</timeStamp>\n";
+  out += "        <value>" + std::to_string(value) + "</value>\n";
+  quality(out, kind, comment);
+  out += "        <ReadingType ref=\"" + type + "\"/>\n";
+  out += period;
+  out += "      </Readings>\n";
+}
+
+}  // namespace
+
+std::string volumes_cim(const std::vector<store::VolumeRow>& rows) {
+  std::string out =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<MeterReadings xmlns=\"http://iec.ch/TC57/2011/MeterReadings#\">\n";
+  for (size_t i = 0; i < rows.size();) {
+    size_t j = i;
+    while (j < rows.size() && rows[j].point_id == rows[i].point_id &&
+           rows[j].meter_id == rows[i].meter_id && rows[j].chain == rows[i].chain)
+      ++j;
+    const auto& first = rows[i];
+    std::string start = domain::format_utc(domain::boundary(first.period));
+    std::string end = domain::format_utc(domain::boundary(first.period.next()));
+    std::string period =
+        "        <timePeriod><end>" + end + "</end><start>" + start + "</start></timePeriod>\n";
+    out += "  <MeterReading>\n    <Meter><mRID>" + xml_escape(first.serial) + "</mRID></Meter>\n";
+    for (size_t k = i; k < j; ++k) {
+      const auto& v = rows[k];
+      int tou = v.zones == 1 ? 0 : v.zone_index + 1;
+      std::string explanation;
+      if (!v.estimate.empty())
+        explanation = json::parse(v.estimate)["explanation"]["en"].get<std::string>();
+      reading(out, start, v.start_shown, v.start_kind,
+              v.start_kind == "derived" ? "derived: linear between actual readings" : "estimated",
+              reading_type(false, tou));
+      reading(out, end, v.end_shown, v.end_kind,
+              v.end_kind == "derived" ? "derived: linear between actual readings" : explanation,
+              reading_type(false, tou));
+      reading(out, end, v.volume, v.method, explanation, reading_type(true, tou), period);
+      if (v.correction != 0)
+        reading(out, end, v.correction, "", "", reading_type(true, tou), period,
+                "correction of earlier estimates (rules 8)");
+    }
+    out += "    <UsagePoint><mRID>" + xml_escape(first.eic) + "</mRID></UsagePoint>\n";
+    out += "  </MeterReading>\n";
+    i = j;
+  }
+  out += "</MeterReadings>\n";
+  return out;
+}
+
 bool known_role(std::string_view role) {
   return role == "supplier" || role == "operator" || role == "supervisor" || role == "admin";
 }

@@ -25,6 +25,11 @@ inline constexpr std::string_view kBillsCsvHeader =
 std::string bills_csv(const std::vector<domain::Bill>& bills);
 std::string bills_json(const std::vector<domain::Bill>& bills);
 
+// IEC 61968-9 MeterReadings (namespace http://iec.ch/TC57/2011/MeterReadings#): per metering
+// point and meter, the register values at the month's start and end and the month's volume per
+// zone, with ReadingQualities on estimated and derived values and the correction.
+std::string volumes_cim(const std::vector<store::VolumeRow>& rows);
+
 bool known_role(std::string_view role);
 // Creates a token for `role`; returns it (shown once: only its hash is stored).
 std::string create_token(store::Store& store, const std::string& role, const std::string& name,

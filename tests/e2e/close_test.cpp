@@ -361,3 +361,35 @@ TEST_F(CloseFlow, MeterExchangesMidMonth) {
       << december;
   EXPECT_NE(december.find("Z0000001,total,120,actual,"), std::string::npos) << december;
 }
+
+TEST_F(CloseFlow, CimMeterReadingsExport) {
+  three_months();
+  auto r = run_meterdesk({"export", "volumes", "2025-09", "--format", "cim", "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string& xml = r.out;
+  EXPECT_EQ(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MeterReadings "
+                      "xmlns=\"http://iec.ch/TC57/2011/MeterReadings#\">",
+                      0),
+            0u);
+  auto count = [&](const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = xml.find(needle); at != std::string::npos; at = xml.find(needle, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("<MeterReading>"), 2u);  // one per metering point and meter
+  EXPECT_EQ(count("</MeterReading>"), 2u);
+  EXPECT_EQ(count("<Readings>"), 9u);  // start, end and volume for each of three registers
+  EXPECT_EQ(count("</Readings>"), 9u);
+  // September: every end is estimated and B's starts are derived: 3 + 3 + 2 qualities.
+  EXPECT_EQ(count("<ReadingQualityType ref=\"2.8.0\"/>"), 8u);
+  EXPECT_NE(xml.find("<UsagePoint><mRID>62Z000000000001B</mRID></UsagePoint>"), std::string::npos);
+  // Zone registers by time of use; B(Sep) and B(Oct) in UTC (Kyiv summer time, +03:00).
+  EXPECT_NE(xml.find("0.0.0.1.1.1.12.0.0.0.0.2.0.0.0.3.72.0"), std::string::npos);  // night
+  EXPECT_NE(xml.find("<timePeriod><end>2025-09-30T21:00:00Z</end><start>2025-08-31T21:00:00Z</"
+                     "start></timePeriod>"),
+            std::string::npos);
+  EXPECT_NE(xml.find("<value>1677</value>"), std::string::npos);
+  EXPECT_NE(xml.find("77 kWh = 2.58 kWh/day"), std::string::npos);
+  EXPECT_EQ(run_meterdesk({"export", "bills", "2025-09", "--format", "cim", "--db", db}).exit_code,
+            1);
+}
