@@ -136,8 +136,8 @@ int serve(const Common& c, const std::string& listen_override) {
   service::Ingestor ingestor(
       *ctx.store, *ctx.submissions, ctx.clock, &metrics,
       service::IngestOptions{ctx.config.ingest_max_batch, ctx.config.ingest_max_queue});
-  http::Api api(http::ApiContext{*ctx.store, ingestor, metrics, ctx.submissions->config(),
-                                 ctx.clock, ctx.config.json_max_depth});
+  http::Api api(http::ApiContext{*ctx.store, ingestor, *ctx.submissions, metrics,
+                                 ctx.submissions->config(), ctx.clock, ctx.config.json_max_depth});
   http::ServerOptions options;
   options.address = host;
   options.port = port;

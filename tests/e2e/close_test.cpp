@@ -393,3 +393,46 @@ TEST_F(CloseFlow, CimMeterReadingsExport) {
   EXPECT_EQ(run_meterdesk({"export", "bills", "2025-09", "--format", "cim", "--db", db}).exit_code,
             1);
 }
+
+TEST_F(CloseFlow, OperatorsEnterExchangesThroughTheApi) {
+  auto token = [&](const char* role) {
+    auto r = run_meterdesk({"token", "create", "--role", role, "--name", role, "--db", db});
+    return r.out.substr(0, r.out.find('\n'));
+  };
+  std::string op = token("operator"), supplier = token("supplier");
+  ServerProcess server(db, {"--now", "2025-11-25T10:00:00"},
+                       {{"METERDESK_CLOSE_AUTOMATIC", "false"}});
+  const std::string body =
+      R"({"account":"0123456789","old_serial":"A1234567","old_final":{"day":12600,"night":6250},)"
+      R"("new_serial":"Z0000009","zones":2,"digits":6,"new_initial":{"day":0,"night":0},)"
+      R"("date":"2025-11-20","reason":"meter failed"})";
+  auto post = [&](const std::string& b, const std::string& t) {
+    return http(server.port(), "POST", "/api/v1/meter-exchanges", b,
+                {{"Authorization", "Bearer " + t}});
+  };
+  EXPECT_EQ(http(server.port(), "POST", "/api/v1/meter-exchanges", body).status, 401);
+  EXPECT_EQ(post(body, supplier).status, 403);
+  EXPECT_EQ(post("{", op).status, 400);
+  EXPECT_EQ(post(R"({"account":"0123456789"})", op).status, 400);
+  auto lower = body;
+  lower.replace(lower.find("12600"), 5, "11000");
+  auto refused = post(lower, op);
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("lower_than_previous"), std::string::npos);
+  auto ok = post(body, op);
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  EXPECT_EQ(nlohmann::json::parse(ok.body)["counter_continues"], true);
+  // The new meter is the account's meter now; its readings continue the counter.
+  auto history =
+      http(server.port(), "GET", "/api/v1/accounts/0123456789/readings?meter_serial=Z0000009");
+  ASSERT_EQ(history.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(history.body)[0]["type"], "exchange_initial");
+  EXPECT_EQ(http(server.port(), "GET", "/api/v1/accounts/0123456789/readings?meter_serial=A1234567")
+                .status,
+            404);
+  auto reading = http(
+      server.port(), "POST", "/api/v1/readings",
+      R"({"account":"0123456789","meter_serial":"Z0000009","readings":{"day":30,"night":10}})");
+  EXPECT_EQ(reading.status, 201) << reading.body;
+  EXPECT_EQ(nlohmann::json::parse(reading.body)["consumption"]["day"], 30);
+}

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dialog/messages.hpp"
+#include "service/exchange.hpp"
 #include "service/handover.hpp"
 
 namespace md::http {
@@ -60,6 +61,7 @@ constexpr const char* kReadingsRoute = "/api/v1/readings";
 constexpr const char* kHistoryRoute = "/api/v1/accounts/{account}/readings";
 constexpr const char* kVolumesRoute = "/api/v1/periods/{period}/volumes";
 constexpr const char* kBillsRoute = "/api/v1/periods/{period}/bills";
+constexpr const char* kExchangeRoute = "/api/v1/meter-exchanges";
 
 std::map<std::string, std::string> params_of(const domain::Rejection& r) {
   auto p = r.params;
@@ -229,6 +231,14 @@ void Api::handle(Request&& req, Respond respond) {
       std::string_view month = std::string_view(path).substr(
           kPeriods.size(), path.size() - kPeriods.size() - what.size());
       return respond(period_export(req, month, what == "/bills"));
+    }
+    if (path == "/api/v1/meter-exchanges") {
+      if (req.method != "POST") {
+        Response r = problem(405, "method_not_allowed", "use POST", kExchangeRoute);
+        r.headers.emplace_back("Allow", "POST");
+        return respond(std::move(r));
+      }
+      return respond(meter_exchange(req));
     }
     if (path == "/healthz") {
       bool ok = ctx_.store.healthy();
@@ -410,6 +420,74 @@ Response Api::period_export(const Request& req, std::string_view month_text, boo
     tx->commit();
   }
   return r;
+}
+
+// An operator enters a meter exchange act:
+// {"account","old_serial","old_final":{zone:value},"new_serial","zones","digits",
+//  "new_initial":{zone:value},"date":"YYYY-MM-DD","reason"}
+Response Api::meter_exchange(const Request& req) {
+  std::string who;
+  if (auto denied = authorize(req, {"operator", "supervisor", "admin"}, kExchangeRoute, who))
+    return *denied;
+  if (!is_json_content_type(req.header("content-type")))
+    return problem(415, "unsupported_media_type", "send application/json", kExchangeRoute);
+  if (!json_depth_within(req.body, ctx_.json_max_depth))
+    return problem(400, "bad_request", "the JSON nests too deeply", kExchangeRoute);
+  json body = json::parse(req.body, nullptr, false);
+  auto bad = [](const std::string& why) {
+    return problem(400, "bad_request", why, kExchangeRoute);
+  };
+  if (body.is_discarded() || !body.is_object()) return bad("the body must be a JSON object");
+  service::ExchangeRequest x;
+  auto text = [&](const char* key, std::string& out) {
+    if (!body.contains(key) || !body[key].is_string()) return false;
+    out = body[key].get<std::string>();
+    return true;
+  };
+  std::string date;
+  if (!text("account", x.account) || !text("old_serial", x.old_serial) ||
+      !text("new_serial", x.new_serial) || !text("date", date))
+    return bad("account, old_serial, new_serial and date are required strings");
+  text("reason", x.reason);
+  if (!body.contains("zones") || !body["zones"].is_number_integer() || !body.contains("digits") ||
+      !body["digits"].is_number_integer())
+    return bad("zones and digits are required integers");
+  x.zones = body["zones"].get<int>();
+  x.digits = body["digits"].get<int>();
+  auto parsed = domain::parse_date(date);
+  if (!parsed) return bad("date must be YYYY-MM-DD");
+  x.date = *parsed;
+  // Values are given per zone name; the order is the meter's (day then night...).
+  auto values = [&](const char* key, int zones, std::vector<std::string>& out) {
+    if (!body.contains(key) || !body[key].is_object()) return false;
+    for (auto zone : domain::zones_of(zones)) {
+      auto it = body[key].find(std::string(domain::zone_name(zone)));
+      if (it == body[key].end() || (!it->is_number_integer() && !it->is_string())) return false;
+      out.push_back(it->is_string() ? it->get<std::string>()
+                                    : std::to_string(it->get<std::int64_t>()));
+    }
+    return static_cast<int>(body[key].size()) == zones;
+  };
+  if (!domain::valid_zone_count(x.zones)) return bad("zones must be 1, 2 or 3");
+  if (!values("new_initial", x.zones, x.new_initial))
+    return bad("new_initial needs a value for each zone of the new meter");
+  auto old = ctx_.store.find_meter(x.account, x.old_serial);
+  if (!old)
+    return problem(404, "not_found", "no such meter is installed for this account", kExchangeRoute);
+  if (!values("old_final", old->zones, x.old_final))
+    return bad("old_final needs a value for each zone of the old meter");
+  x.actor = who;
+  x.channel = "operator_console";
+  try {
+    auto r = service::exchange_meter(ctx_.store, ctx_.submissions, x, ctx_.clock.now());
+    json out{{"status", "exchanged"},
+             {"final_receipt", r.final_receipt},
+             {"initial_receipt", r.initial_receipt},
+             {"counter_continues", r.counter_continues}};
+    return json_response(201, out, kExchangeRoute);
+  } catch (const service::ExchangeRefused& e) {
+    return problem(422, "exchange_refused", e.what(), kExchangeRoute);
+  }
 }
 
 }  // namespace md::http

@@ -17,6 +17,7 @@ namespace md::http {
 struct ApiContext {
   store::Store& store;
   service::Ingestor& ingestor;
+  service::Submissions& submissions;  // for use cases with their own transaction (exchanges)
   obs::Metrics& metrics;
   const service::ServiceConfig& config;
   const service::Clock& clock;
@@ -33,6 +34,7 @@ class Api {
   Response reading_history(const Request& req, std::string_view account);
   [[nodiscard]] bool valid_account_number(std::string_view number) const;
   Response period_export(const Request& req, std::string_view month, bool bills);
+  Response meter_exchange(const Request& req);
   // nullopt when the bearer token has one of `roles` (and `who` names it); else the refusal.
   std::optional<Response> authorize(const Request& req,
                                     std::initializer_list<std::string_view> roles,
