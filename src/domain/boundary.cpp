@@ -20,16 +20,17 @@ std::string_view kind_name(ValueKind k) {
 }
 
 void Chain::normalize() {
-  std::stable_sort(points.begin(), points.end(),
-                   [](const ChainPoint& a, const ChainPoint& b) { return a.day < b.day; });
-  std::vector<ChainPoint> out;
-  for (const auto& p : points) {
-    if (!out.empty() && out.back().day == p.day)
-      out.back() = p;
-    else
-      out.push_back(p);
+  if (!std::is_sorted(points.begin(), points.end(),
+                      [](const ChainPoint& a, const ChainPoint& b) { return a.day < b.day; }))
+    std::stable_sort(points.begin(), points.end(),
+                     [](const ChainPoint& a, const ChainPoint& b) { return a.day < b.day; });
+  // One point per day, the last given; in place.
+  size_t kept = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    if (kept > 0 && points[kept - 1].day == points[i].day) points[kept - 1] = points[i];
+    else points[kept++] = points[i];
   }
-  points = std::move(out);
+  points.resize(kept);
 }
 
 const ChainPoint* Chain::first() const {

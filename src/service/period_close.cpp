@@ -1,8 +1,15 @@
 #include "service/period_close.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <tuple>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -59,8 +66,11 @@ std::vector<ChainSpec> chains_of(const store::PointHistory& p,
     const auto& first = p.meters[era_begin];
     auto zones = domain::zones_of(first.zones);
     std::vector<ChainSpec> era(zones.size());
-    std::map<std::int64_t, bool> in_era;
-    for (size_t k = era_begin; k < i; ++k) in_era[p.meters[k].id] = true;
+    auto in_era = [&](std::int64_t meter) {
+      for (size_t k = era_begin; k < i; ++k)
+        if (p.meters[k].id == meter) return true;
+      return false;
+    };
     for (size_t z = 0; z < zones.size(); ++z) {
       era[z].id = first.id;
       era[z].zone_index = static_cast<int>(z);
@@ -71,12 +81,12 @@ std::vector<ChainSpec> chains_of(const store::PointHistory& p,
       if (i < p.meters.size() && last_meter.removed_on)
         era[z].chain.ended = *last_meter.removed_on + date::days{1};
     }
+    for (auto& c : era) c.chain.points.reserve(p.readings.size());
     for (const auto& r : p.readings) {
-      if (!in_era.count(r.meter_id)) continue;
+      if (!in_era(r.meter_id)) continue;
       domain::Day day = domain::kyiv_date(r.as_of);
-      bool installation = r.type.starts_with("exchange_");
-      for (size_t z = 0; z < zones.size() && z < r.unwrapped.size(); ++z)
-        era[z].chain.points.push_back(domain::ChainPoint{day, r.unwrapped[z], installation});
+      for (size_t z = 0; z < zones.size(); ++z)
+        era[z].chain.points.push_back(domain::ChainPoint{day, r.unwrapped[z], r.installation});
     }
     for (auto& c : era) {
       c.chain.normalize();
@@ -125,6 +135,71 @@ std::string estimate_json(const domain::Estimate& e) {
                {{"uk", dialog::explain_estimate(dialog::Lang::uk, e)},
                 {"en", dialog::explain_estimate(dialog::Lang::en, e)}}}}
       .dump();
+}
+
+// Reads points on a second thread while this one closes them: SQLite stepping and the close's
+// arithmetic take about the same time, and the machine has two cores.
+void scan_pipelined(store::Store& store, const std::function<void(store::PointHistory&)>& visit) {
+  constexpr size_t kBatch = 256, kMaxQueued = 16;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<std::vector<store::PointHistory>> queue;
+  bool finished = false;
+  std::exception_ptr error;
+  std::thread reader([&] {
+    try {
+      std::vector<store::PointHistory> batch;
+      batch.reserve(kBatch);
+      auto push = [&] {
+        std::unique_lock lock(mutex);
+        cv.wait(lock, [&] { return queue.size() < kMaxQueued; });
+        queue.push_back(std::move(batch));
+        cv.notify_all();
+        batch = {};
+        batch.reserve(kBatch);
+      };
+      store.scan_points([&](store::PointHistory&& p) {
+        batch.push_back(std::move(p));
+        if (batch.size() == kBatch) push();
+      });
+      if (!batch.empty()) push();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard lock(mutex);
+    finished = true;
+    cv.notify_all();
+  });
+  try {
+    for (;;) {
+      std::vector<store::PointHistory> batch;
+      {
+        std::unique_lock lock(mutex);
+        cv.wait(lock, [&] { return !queue.empty() || finished; });
+        if (queue.empty()) break;
+        batch = std::move(queue.front());
+        queue.pop_front();
+        cv.notify_all();
+      }
+      for (auto& p : batch) visit(p);
+    }
+  } catch (...) {
+    // Let the reader finish (it may be waiting for room in the queue) before rethrowing.
+    {
+      std::lock_guard lock(mutex);
+      queue.clear();
+    }
+    for (bool done = false; !done;) {
+      std::unique_lock lock(mutex);
+      queue.clear();
+      cv.notify_all();
+      done = cv.wait_for(lock, std::chrono::milliseconds(10), [&] { return finished; });
+    }
+    reader.join();
+    throw;
+  }
+  reader.join();
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace
@@ -186,11 +261,29 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
     throw CloseRefused("periods close in order: close " + last->next().str() + " first (" +
                        last->str() + " is the last closed)");
 
-  std::map<std::tuple<std::int64_t, std::int64_t, std::string>, domain::PriorPosition> prior;
+  auto phase_started = std::chrono::steady_clock::now();
+  auto lap = [&phase_started](double& into) {
+    auto now_t = std::chrono::steady_clock::now();
+    into = std::chrono::duration<double>(now_t - phase_started).count();
+    phase_started = now_t;
+  };
+  struct Key {
+    std::int64_t point, chain;
+    int zone;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      return std::hash<std::int64_t>{}(k.point * 1000003 + k.chain * 7 + k.zone);
+    }
+  };
+  std::unordered_map<Key, domain::PriorPosition, KeyHash> prior;
   if (last) {
-    for (const auto& v : store.volumes(*last))
-      prior[{v.point_id, v.chain, v.zone}] = domain::PriorPosition{v.position, v.estimated_run};
+    store.positions(*last, [&](const store::Store::Position& p) {
+      prior[{p.point_id, p.chain, p.zone_index}] = domain::PriorPosition{p.position, p.estimated_run};
+    });
   }
+  lap(report.seconds_prior);
   domain::SeasonalIndex index;
   const domain::SeasonalIndex* seasonal = nullptr;
   if (config.estimation.method == domain::EstimationMethod::seasonal) {
@@ -201,13 +294,13 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
   std::vector<store::VolumeRow> rows;
   std::vector<std::int64_t> inspections;
   const domain::Day start_day = month.first_day(), end_day = month.next().first_day();
-  store.scan_points([&](store::PointHistory&& p) {
+  scan_pipelined(store, [&](store::PointHistory& p) {
     bool inspection = false;
     for (const auto& spec : chains_of(p, config.rules)) {
       const domain::Zone zone_id =
           domain::zones_of(spec.zones)[static_cast<size_t>(spec.zone_index)];
       std::string zone(domain::zone_name(zone_id));
-      auto found = prior.find({p.point_id, spec.id, zone});
+      auto found = prior.find({p.point_id, spec.id, spec.zone_index});
       std::optional<domain::PriorPosition> before;
       if (found != prior.end()) before = found->second;
       domain::ChainClose c =
@@ -246,6 +339,7 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
     if (inspection) inspections.push_back(p.point_id);
   });
   report.inspections = static_cast<int>(inspections.size());
+  lap(report.seconds_compute);
 
   auto tx = store.begin_write();
   // Another closer may have finished first (a second node, a second command): then this one
@@ -266,6 +360,7 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
   tx->append_audit(store::AuditEntry{now, actor, "operator_console", "close_period", "", "",
                                      "closed " + month.str(), report.summary_json(), std::nullopt});
   tx->commit();
+  lap(report.seconds_write);
   return report;
 }
 

@@ -21,6 +21,7 @@ struct CloseReport {
   bool already_closed = false;  // nothing was done: the month had been closed before
   int chains = 0, actual = 0, derived = 0, estimated = 0, inspections = 0;
   std::int64_t volume_kwh = 0, correction_kwh = 0;
+  double seconds_prior = 0, seconds_compute = 0, seconds_write = 0;  // where the time went
   [[nodiscard]] std::string summary_json() const;
 };
 

@@ -1,6 +1,7 @@
 // The one storage interface. Nothing above src/store writes SQL.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -130,11 +131,11 @@ struct PointHistory {
     std::vector<std::int64_t> counter_offsets;
   };
   std::vector<Meter> meters;  // in installation order; the last is the one installed now
-  struct Reading {
+  struct Reading {  // no heap: a million points with two years of history each pass through
     std::int64_t meter_id = 0;
     Instant as_of{};
-    std::string type;
-    std::vector<std::int64_t> unwrapped;
+    bool installation = false;                  // an installation or exchange reading
+    std::array<std::int64_t, 3> unwrapped{};  // zone order; as many as the meter has zones
   };
   std::vector<Reading> readings;  // by as-of instant
 };
@@ -249,6 +250,14 @@ class Store {
   virtual std::optional<PeriodRow> period(YearMonth m) = 0;
   // The closed month's rows sorted by account, meter serial and zone order.
   virtual std::vector<VolumeRow> volumes(YearMonth m) = 0;
+  // Where a closed month left each chain: what the next close starts from. No joins, no order.
+  struct Position {
+    std::int64_t point_id = 0, chain = 0;
+    int zone_index = 0;
+    std::int64_t position = 0;
+    int estimated_run = 0;
+  };
+  virtual void positions(YearMonth m, const std::function<void(const Position&)>& visit) = 0;
   virtual std::optional<TokenRow> find_token(std::string_view token_hash) = 0;
   virtual std::int64_t inspection_orders(YearMonth m) = 0;
   virtual std::int64_t review_backlog() = 0;

@@ -113,6 +113,11 @@ class Query {
 
   std::int64_t i64(int col) { return sqlite3_column_int64(stmt_, col); }
   bool is_null(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  // True when the text column starts with "exchange_" (without copying it).
+  bool is_exchange(int col) {
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p && std::strncmp(p, "exchange_", 9) == 0;
+  }
   std::string text(int col) {
     auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
@@ -666,26 +671,38 @@ void SqliteStore::scan_points(const std::function<void(PointHistory&&)>& visit) 
     bool have = false;
     auto flush = [&] {
       while (reading_ready && readings.i64(0) < current.point_id) reading_ready = readings.step();
-      std::map<std::int64_t, int> zones_of;
-      for (const auto& m : current.meters) zones_of[m.id] = m.zones;
+      auto zones_of = [&](std::int64_t meter) {
+        for (const auto& m : current.meters)
+          if (m.id == meter) return m.zones;
+        return 0;
+      };
+      auto order_of = [&](std::int64_t meter) {
+        for (size_t i = 0; i < current.meters.size(); ++i)
+          if (current.meters[i].id == meter) return i;
+        return current.meters.size();
+      };
+      bool sorted = true;
       while (reading_ready && readings.i64(0) == current.point_id) {
         PointHistory::Reading reading;
         reading.meter_id = readings.i64(1);
         reading.as_of = instant(readings.i64(2));
-        reading.type = readings.text(3);
-        for (int z = 0; z < zones_of[reading.meter_id]; ++z)
-          reading.unwrapped.push_back(readings.i64(4 + z));
-        current.readings.push_back(std::move(reading));
+        reading.installation = readings.is_exchange(3);
+        int zones = zones_of(reading.meter_id);
+        for (int z = 0; z < zones && z < 3; ++z)
+          reading.unwrapped[static_cast<size_t>(z)] = readings.i64(4 + z);
+        if (!current.readings.empty() && current.readings.back().as_of > reading.as_of)
+          sorted = false;
+        current.readings.push_back(reading);
         reading_ready = readings.step();
       }
-      // Across meters: by as-of instant, and at one instant the old meter's final reading first.
-      std::map<std::int64_t, size_t> order;
-      for (size_t i = 0; i < current.meters.size(); ++i) order[current.meters[i].id] = i;
-      std::stable_sort(current.readings.begin(), current.readings.end(),
-                       [&](const PointHistory::Reading& a, const PointHistory::Reading& b) {
-                         if (a.as_of != b.as_of) return a.as_of < b.as_of;
-                         return order[a.meter_id] < order[b.meter_id];
-                       });
+      // Across meters (after an exchange): by as-of instant, and at one instant the old meter's
+      // final reading first.
+      if (!sorted || current.meters.size() > 1)
+        std::stable_sort(current.readings.begin(), current.readings.end(),
+                         [&](const PointHistory::Reading& a, const PointHistory::Reading& b) {
+                           if (a.as_of != b.as_of) return a.as_of < b.as_of;
+                           return order_of(a.meter_id) < order_of(b.meter_id);
+                         });
       visit(std::move(current));
     };
     while (meters.step()) {
@@ -774,6 +791,16 @@ std::vector<VolumeRow> SqliteStore::volumes(YearMonth m) {
     out.push_back(std::move(v));
   }
   return out;
+}
+
+void SqliteStore::positions(YearMonth m, const std::function<void(const Position&)>& visit) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT metering_point_id, chain, zone_index, position, estimated_run"
+              " FROM period_volumes WHERE period = ?");
+  q.bind(m.str());
+  while (q.step())
+    visit(Position{q.i64(0), q.i64(1), static_cast<int>(q.i64(2)), q.i64(3),
+                   static_cast<int>(q.i64(4))});
 }
 
 std::optional<TokenRow> SqliteStore::find_token(std::string_view token_hash) {

@@ -1,0 +1,193 @@
+// bench/close: close one month for N metering points (default 1,000,000; half of them two-zone)
+// with 24 months of history on SQLite, and report time and peak memory per close.
+//
+//   bench/close/run.sh [--points N] [--db PATH]
+// The database is generated once (bulk SQL, indexes built afterwards) and kept for later runs.
+#include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "service/period_close.hpp"
+#include "store/store.hpp"
+
+using namespace md;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+void exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::fprintf(stderr, "%s: %s\n", sql, err);
+    std::exit(1);
+  }
+}
+
+void generate(const std::string& path, int points, domain::YearMonth first, domain::YearMonth last) {
+  store::open_store(path)->migrate();
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -1000000");
+  exec(db, "DROP INDEX submissions_meter; DROP INDEX submissions_period;");
+  exec(db, "BEGIN");
+  sqlite3_stmt *acc, *pt, *mt, *sub;
+  sqlite3_prepare_v2(db, "INSERT INTO accounts (id, number, holder, created_at) VALUES (?, ?, 'Bench', 0)", -1, &acc, nullptr);
+  sqlite3_prepare_v2(db, "INSERT INTO metering_points (id, account_id, eic) VALUES (?, ?, ?)", -1, &pt, nullptr);
+  sqlite3_prepare_v2(db, "INSERT INTO meters (id, metering_point_id, serial, zones, digits, installed_on) VALUES (?, ?, ?, ?, 6, ?)", -1, &mt, nullptr);
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO submissions (receipt, meter_id, account_id, channel, type, taken_on,"
+                     " as_of, period, received_at, status, v1, v2, u1, u2, raw_input, actor, receipt_json)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?, '', 'bench', '{}')",
+                     -1, &sub, nullptr);
+  std::mt19937_64 rng(42);
+  std::int64_t receipt = 0;
+  const domain::Day installed = first.first_day() + date::days{4};
+  const std::string installed_text = domain::format_date(installed);
+  auto t = Clock::now();
+  for (int i = 1; i <= points; ++i) {
+    char number[16], eic[20], serial[16], rid[16];
+    std::snprintf(number, sizeof number, "%010d", i);
+    std::snprintf(eic, sizeof eic, "62Z%012dX", i);  // the bench skips EIC validation
+    std::snprintf(serial, sizeof serial, "B%07d", i);
+    int zones = i % 2 ? 1 : 2;
+    sqlite3_bind_int(acc, 1, i);
+    sqlite3_bind_text(acc, 2, number, -1, SQLITE_TRANSIENT);
+    sqlite3_step(acc);
+    sqlite3_reset(acc);
+    sqlite3_bind_int(pt, 1, i);
+    sqlite3_bind_int(pt, 2, i);
+    sqlite3_bind_text(pt, 3, eic, -1, SQLITE_TRANSIENT);
+    sqlite3_step(pt);
+    sqlite3_reset(pt);
+    sqlite3_bind_int(mt, 1, i);
+    sqlite3_bind_int(mt, 2, i);
+    sqlite3_bind_text(mt, 3, serial, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(mt, 4, zones);
+    sqlite3_bind_text(mt, 5, installed_text.c_str(), -1, SQLITE_STATIC);
+    sqlite3_step(mt);
+    sqlite3_reset(mt);
+    double base = std::uniform_real_distribution<>(3, 15)(rng);
+    double counter[2] = {static_cast<double>(rng() % 500000), static_cast<double>(rng() % 300000)};
+    auto add = [&](domain::Day taken, domain::Instant as_of, const char* type,
+                   std::optional<domain::YearMonth> period) {
+      std::snprintf(rid, sizeof rid, "R-%04llX-%04llX", static_cast<unsigned long long>(receipt >> 16),
+                    static_cast<unsigned long long>(receipt & 0xffff));
+      ++receipt;
+      std::string taken_text = domain::format_date(taken);
+      sqlite3_bind_text(sub, 1, rid, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int(sub, 2, i);
+      sqlite3_bind_int(sub, 3, i);
+      sqlite3_bind_text(sub, 4, period ? "telegram" : "import", -1, SQLITE_STATIC);
+      sqlite3_bind_text(sub, 5, type, -1, SQLITE_STATIC);
+      sqlite3_bind_text(sub, 6, taken_text.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(sub, 7, as_of.time_since_epoch().count());
+      if (period) sqlite3_bind_text(sub, 8, period->str().c_str(), -1, SQLITE_TRANSIENT);
+      else sqlite3_bind_null(sub, 8);
+      sqlite3_bind_int64(sub, 9, as_of.time_since_epoch().count());
+      for (int z = 0; z < 2; ++z) {
+        if (z < zones) {
+          auto u = static_cast<std::int64_t>(counter[z]);
+          sqlite3_bind_int64(sub, 10 + z, u % 1000000);
+          sqlite3_bind_int64(sub, 12 + z, u);
+        } else {
+          sqlite3_bind_null(sub, 10 + z);
+          sqlite3_bind_null(sub, 12 + z);
+        }
+      }
+      if (sqlite3_step(sub) != SQLITE_DONE) {
+        std::fprintf(stderr, "insert: %s\n", sqlite3_errmsg(db));
+        std::exit(1);
+      }
+      sqlite3_reset(sub);
+    };
+    add(installed, domain::end_of_day(installed), "exchange_initial", std::nullopt);
+    for (domain::YearMonth m = first; m <= last; m = m.next()) {
+      double season = 1 + 0.4 * std::cos(2 * 3.14159265 * (static_cast<int>(m.month) - 1) / 12);
+      double used = base * season * m.days();
+      counter[0] += zones == 1 ? used : used * 0.64;
+      counter[1] += used * 0.36;
+      if (rng() % 10 == 0) continue;  // a tenth of the months have no reading
+      domain::Window w = domain::window(m, domain::WindowRules{});
+      add(w.first + date::days{static_cast<int>(rng() % 5)}, domain::boundary(m.next()), "customer", m);
+    }
+    if (i % 100000 == 0) {
+      std::fprintf(stderr, "  %d points, %lld readings, %.0f s\n", i, static_cast<long long>(receipt), since(t));
+    }
+  }
+  exec(db, "COMMIT");
+  std::fprintf(stderr, "  indexing...\n");
+  exec(db, "CREATE INDEX submissions_meter ON submissions(meter_id, status, as_of, id);"
+           "CREATE INDEX submissions_period ON submissions(period, meter_id); ANALYZE;");
+  for (auto* s : {acc, pt, mt, sub}) sqlite3_finalize(s);
+  exec(db, "PRAGMA journal_mode = WAL");
+  sqlite3_close(db);
+}
+
+// Runs one close in a child process: its own peak memory, not the generator's.
+void close_in_child(const std::string& path, domain::YearMonth month) {
+  std::fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    auto store = store::open_store(path);
+    service::ServiceConfig config;
+    auto now = domain::window_closes(month, config.rules.window) + std::chrono::hours(10);
+    auto t = Clock::now();
+    auto r = service::close_period(*store, month, now, config, "bench");
+    double total = since(t);
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    std::printf("%-8s %9d %8d %9d %9.1f %9.1f %9.1f %9.1f %10.0f\n", month.str().c_str(), r.chains,
+                r.estimated, r.inspections, r.seconds_prior, r.seconds_compute, r.seconds_write,
+                total, static_cast<double>(usage.ru_maxrss) / 1024);
+    std::fflush(stdout);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int points = 1000000;
+  std::string path;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--points") points = std::atoi(argv[i + 1]);
+    else if (a == "--db") path = argv[i + 1];
+  }
+  if (path.empty())
+    path = (std::filesystem::temp_directory_path() / ("meterdesk-close-" + std::to_string(points) + ".db")).string();
+  const domain::YearMonth last{2026, 9}, first = last.plus(-23);
+  if (!std::filesystem::exists(path)) {
+    std::fprintf(stderr, "generating %d points with 24 months of history into %s\n", points, path.c_str());
+    auto t = Clock::now();
+    generate(path + ".tmp", points, first, last);
+    std::filesystem::rename(path + ".tmp", path);
+    std::fprintf(stderr, "generated in %.0f s (%.1f GB)\n", since(t),
+                 static_cast<double>(std::filesystem::file_size(path)) / 1e9);
+  }
+  // Each run closes on a copy, so the generated history stays reusable.
+  std::string work = path + ".run";
+  std::filesystem::remove(work);
+  std::filesystem::remove(work + "-wal");
+  std::filesystem::copy_file(path, work);
+  std::printf("%-8s %9s %8s %9s %9s %9s %9s %9s %10s\n", "month", "chains", "estim.", "inspect.",
+              "prior s", "compute s", "write s", "total s", "peak MiB");
+  close_in_child(work, last.prev());  // the first close: no prior positions
+  close_in_child(work, last);         // a steady month: prior positions from the month before
+  std::filesystem::remove(work);
+  std::filesystem::remove(work + "-wal");
+  std::filesystem::remove(work + "-shm");
+  return 0;
+}
