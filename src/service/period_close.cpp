@@ -280,7 +280,8 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
   std::unordered_map<Key, domain::PriorPosition, KeyHash> prior;
   if (last) {
     store.positions(*last, [&](const store::Store::Position& p) {
-      prior[{p.point_id, p.chain, p.zone_index}] = domain::PriorPosition{p.position, p.estimated_run};
+      prior[{p.point_id, p.chain, p.zone_index}] =
+          domain::PriorPosition{p.position, p.estimated_run};
     });
   }
   lap(report.seconds_prior);
@@ -291,15 +292,22 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
     seasonal = &index;
   }
 
-  std::vector<store::VolumeRow> rows;
+  // A closed chain, compactly: a million metering points' worth is held until the write.
+  struct Closed {
+    std::int64_t point = 0, chain = 0, meter = 0;
+    std::int64_t start_value = 0, start_shown = 0, end_value = 0, end_shown = 0;
+    std::int64_t volume = 0, correction = 0, position = 0;
+    std::uint8_t zone_index = 0, zones = 1;
+    domain::ValueKind start_kind{}, end_kind{};
+    std::int32_t run = 0;
+    std::string estimate;  // JSON, only for estimated chains
+  };
+  std::vector<Closed> rows;
   std::vector<std::int64_t> inspections;
   const domain::Day start_day = month.first_day(), end_day = month.next().first_day();
   scan_pipelined(store, [&](store::PointHistory& p) {
     bool inspection = false;
     for (const auto& spec : chains_of(p, config.rules)) {
-      const domain::Zone zone_id =
-          domain::zones_of(spec.zones)[static_cast<size_t>(spec.zone_index)];
-      std::string zone(domain::zone_name(zone_id));
       auto found = prior.find({p.point_id, spec.id, spec.zone_index});
       std::optional<domain::PriorPosition> before;
       if (found != prior.end()) before = found->second;
@@ -308,24 +316,22 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
       if (!c.exists) continue;
       domain::Day end_at =
           spec.chain.ended && *spec.chain.ended <= end_day ? *spec.chain.ended : end_day;
-      store::VolumeRow v;
-      v.period = month;
-      v.point_id = p.point_id;
+      Closed v;
+      v.point = p.point_id;
       v.chain = spec.id;
-      v.meter_id = spec.meter_at(end_at).id;
-      v.zone = zone;
-      v.zone_index = spec.zone_index;
+      v.meter = spec.meter_at(end_at).id;
+      v.zone_index = static_cast<std::uint8_t>(spec.zone_index);
+      v.zones = static_cast<std::uint8_t>(spec.zones);
       v.start_value = c.start_value;
       v.start_shown = spec.shown(c.start_value, std::max(start_day, spec.chain.first()->day));
-      v.start_kind = std::string(domain::kind_name(c.start_kind));
+      v.start_kind = c.start_kind;
       v.end_value = c.end_value;
       v.end_shown = spec.shown(c.end_value, end_at);
-      v.end_kind = std::string(domain::kind_name(c.end_kind));
+      v.end_kind = c.end_kind;
       v.volume = c.volume;
       v.correction = c.correction;
       v.position = c.position;
-      v.method = std::string(c.method());
-      v.estimated_run = c.estimated_run;
+      v.run = c.estimated_run;
       if (c.estimate) v.estimate = estimate_json(*c.estimate);
       inspection = inspection || c.inspection_due;
       ++report.chains;
@@ -351,7 +357,30 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
     if (!report.already_closed) throw CloseRefused("another close ran at the same time; retry");
     return report;
   }
-  for (const auto& v : rows) tx->insert_volume(v);
+  store::VolumeRow row;
+  row.period = month;
+  for (const auto& v : rows) {
+    row.point_id = v.point;
+    row.chain = v.chain;
+    row.meter_id = v.meter;
+    row.zone_index = v.zone_index;
+    row.zone = domain::zone_name(domain::zones_of(v.zones)[v.zone_index]);
+    row.start_value = v.start_value;
+    row.start_shown = v.start_shown;
+    row.start_kind = domain::kind_name(v.start_kind);
+    row.end_value = v.end_value;
+    row.end_shown = v.end_shown;
+    row.end_kind = domain::kind_name(v.end_kind);
+    row.volume = v.volume;
+    row.correction = v.correction;
+    row.position = v.position;
+    row.method = v.end_kind == domain::ValueKind::estimated ? "estimated"
+                 : v.end_kind == domain::ValueKind::derived ? "derived"
+                                                            : "actual";
+    row.estimated_run = v.run;
+    row.estimate = v.estimate;
+    tx->insert_volume(row);
+  }
   for (auto point : inspections)
     tx->insert_inspection_order(
         point, month,

@@ -144,8 +144,9 @@ CREATE TABLE period_volumes (
   method             TEXT NOT NULL CHECK (method IN ('actual', 'derived', 'estimated')),
   estimated_run      INTEGER NOT NULL,
   estimate           TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY (period, metering_point_id, chain, zone)
-);
+  -- The close writes rows in this order: appends to one b-tree, no separate key index.
+  PRIMARY KEY (period, metering_point_id, chain, zone_index)
+) WITHOUT ROWID;
 CREATE TRIGGER period_volumes_immutable BEFORE UPDATE ON period_volumes
 BEGIN SELECT RAISE(ABORT, 'a closed period never changes'); END;
 CREATE TRIGGER period_volumes_no_delete BEFORE DELETE ON period_volumes
