@@ -436,3 +436,19 @@ TEST_F(CloseFlow, OperatorsEnterExchangesThroughTheApi) {
   EXPECT_EQ(reading.status, 201) << reading.body;
   EXPECT_EQ(nlohmann::json::parse(reading.body)["consumption"]["day"], 30);
 }
+
+TEST_F(CloseFlow, OnlyTheLatestReadingOfAWindowCounts) {
+  // A typo on 30 November, corrected on 2 December: the first is superseded and the close uses
+  // the correction.
+  readings(
+      "0000000001,S0000001,2025-11-30,customer,9999\n"
+      "0000000001,S0000001,2025-12-02,customer,1700\n",
+      "2025-12-05T10:00:00");
+  auto statuses = run_meterdesk({"export", "volumes", "2025-11", "--db", db});
+  EXPECT_NE(statuses.exit_code, 0);  // not closed yet
+  close("2025-11", "2025-12-05T10:00:00");
+  auto out = exported("2025-11");
+  EXPECT_NE(out.find("S0000001,total,"), std::string::npos) << out;
+  EXPECT_NE(out.find(",1700,actual,"), std::string::npos) << out;
+  EXPECT_EQ(out.find("9999"), std::string::npos) << out;
+}
