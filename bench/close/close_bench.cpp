@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "service/period_close.hpp"
 #include "store/store.hpp"
@@ -23,7 +24,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 void exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
@@ -33,22 +36,45 @@ void exec(sqlite3* db, const char* sql) {
   }
 }
 
-void generate(const std::string& path, int points, domain::YearMonth first, domain::YearMonth last) {
+void generate(const std::string& path, int points, domain::YearMonth first,
+              domain::YearMonth last) {
   store::open_store(path)->migrate();
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
   exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -1000000");
-  exec(db, "DROP INDEX submissions_meter; DROP INDEX submissions_period;");
+  // Load without the submissions indexes, then build them as the schema defines them.
+  std::vector<std::string> indexes;
+  {
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                       " AND tbl_name = 'submissions' AND sql IS NOT NULL",
+                       -1, &q, nullptr);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      indexes.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q, 1)));
+      exec(db,
+           ("DROP INDEX " + std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 0))))
+               .c_str());
+    }
+    sqlite3_finalize(q);
+  }
   exec(db, "BEGIN");
   sqlite3_stmt *acc, *pt, *mt, *sub;
-  sqlite3_prepare_v2(db, "INSERT INTO accounts (id, number, holder, created_at) VALUES (?, ?, 'Bench', 0)", -1, &acc, nullptr);
-  sqlite3_prepare_v2(db, "INSERT INTO metering_points (id, account_id, eic) VALUES (?, ?, ?)", -1, &pt, nullptr);
-  sqlite3_prepare_v2(db, "INSERT INTO meters (id, metering_point_id, serial, zones, digits, installed_on) VALUES (?, ?, ?, ?, 6, ?)", -1, &mt, nullptr);
+  sqlite3_prepare_v2(
+      db, "INSERT INTO accounts (id, number, holder, created_at) VALUES (?, ?, 'Bench', 0)", -1,
+      &acc, nullptr);
+  sqlite3_prepare_v2(db, "INSERT INTO metering_points (id, account_id, eic) VALUES (?, ?, ?)", -1,
+                     &pt, nullptr);
   sqlite3_prepare_v2(db,
-                     "INSERT INTO submissions (receipt, meter_id, account_id, channel, type, taken_on,"
-                     " as_of, period, received_at, status, v1, v2, u1, u2, raw_input, actor, receipt_json)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?, '', 'bench', '{}')",
-                     -1, &sub, nullptr);
+                     "INSERT INTO meters (id, metering_point_id, serial, zones, digits, "
+                     "installed_on) VALUES (?, ?, ?, ?, 6, ?)",
+                     -1, &mt, nullptr);
+  sqlite3_prepare_v2(
+      db,
+      "INSERT INTO submissions (receipt, meter_id, account_id, channel, type, taken_on,"
+      " as_of, period, received_at, status, v1, v2, u1, u2, raw_input, actor, receipt_json)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?, '', 'bench', '{}')",
+      -1, &sub, nullptr);
   std::mt19937_64 rng(42);
   std::int64_t receipt = 0;
   const domain::Day installed = first.first_day() + date::days{4};
@@ -80,7 +106,8 @@ void generate(const std::string& path, int points, domain::YearMonth first, doma
     double counter[2] = {static_cast<double>(rng() % 500000), static_cast<double>(rng() % 300000)};
     auto add = [&](domain::Day taken, domain::Instant as_of, const char* type,
                    std::optional<domain::YearMonth> period) {
-      std::snprintf(rid, sizeof rid, "R-%04llX-%04llX", static_cast<unsigned long long>(receipt >> 16),
+      std::snprintf(rid, sizeof rid, "R-%04llX-%04llX",
+                    static_cast<unsigned long long>(receipt >> 16),
                     static_cast<unsigned long long>(receipt & 0xffff));
       ++receipt;
       std::string taken_text = domain::format_date(taken);
@@ -91,8 +118,10 @@ void generate(const std::string& path, int points, domain::YearMonth first, doma
       sqlite3_bind_text(sub, 5, type, -1, SQLITE_STATIC);
       sqlite3_bind_text(sub, 6, taken_text.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(sub, 7, as_of.time_since_epoch().count());
-      if (period) sqlite3_bind_text(sub, 8, period->str().c_str(), -1, SQLITE_TRANSIENT);
-      else sqlite3_bind_null(sub, 8);
+      if (period)
+        sqlite3_bind_text(sub, 8, period->str().c_str(), -1, SQLITE_TRANSIENT);
+      else
+        sqlite3_bind_null(sub, 8);
       sqlite3_bind_int64(sub, 9, as_of.time_since_epoch().count());
       for (int z = 0; z < 2; ++z) {
         if (z < zones) {
@@ -118,16 +147,18 @@ void generate(const std::string& path, int points, domain::YearMonth first, doma
       counter[1] += used * 0.36;
       if (rng() % 10 == 0) continue;  // a tenth of the months have no reading
       domain::Window w = domain::window(m, domain::WindowRules{});
-      add(w.first + date::days{static_cast<int>(rng() % 5)}, domain::boundary(m.next()), "customer", m);
+      add(w.first + date::days{static_cast<int>(rng() % 5)}, domain::boundary(m.next()), "customer",
+          m);
     }
     if (i % 100000 == 0) {
-      std::fprintf(stderr, "  %d points, %lld readings, %.0f s\n", i, static_cast<long long>(receipt), since(t));
+      std::fprintf(stderr, "  %d points, %lld readings, %.0f s\n", i,
+                   static_cast<long long>(receipt), since(t));
     }
   }
   exec(db, "COMMIT");
   std::fprintf(stderr, "  indexing...\n");
-  exec(db, "CREATE INDEX submissions_meter ON submissions(meter_id, status, as_of, id);"
-           "CREATE INDEX submissions_period ON submissions(period, meter_id); ANALYZE;");
+  for (const auto& sql : indexes) exec(db, sql.c_str());
+  exec(db, "ANALYZE");
   for (auto* s : {acc, pt, mt, sub}) sqlite3_finalize(s);
   exec(db, "PRAGMA journal_mode = WAL");
   sqlite3_close(db);
@@ -163,14 +194,19 @@ int main(int argc, char** argv) {
   std::string path;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--points") points = std::atoi(argv[i + 1]);
-    else if (a == "--db") path = argv[i + 1];
+    if (a == "--points")
+      points = std::atoi(argv[i + 1]);
+    else if (a == "--db")
+      path = argv[i + 1];
   }
   if (path.empty())
-    path = (std::filesystem::temp_directory_path() / ("meterdesk-close-" + std::to_string(points) + ".db")).string();
+    path = (std::filesystem::temp_directory_path() /
+            ("meterdesk-close-" + std::to_string(points) + ".db"))
+               .string();
   const domain::YearMonth last{2026, 9}, first = last.plus(-23);
   if (!std::filesystem::exists(path)) {
-    std::fprintf(stderr, "generating %d points with 24 months of history into %s\n", points, path.c_str());
+    std::fprintf(stderr, "generating %d points with 24 months of history into %s\n", points,
+                 path.c_str());
     auto t = Clock::now();
     generate(path + ".tmp", points, first, last);
     std::filesystem::rename(path + ".tmp", path);

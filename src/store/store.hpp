@@ -214,6 +214,8 @@ class WriteTx {
   virtual bool serial_installed(std::string_view serial) = 0;
 
   virtual void insert_volume(const VolumeRow& v) = 0;
+  // Many at once (the close writes a million); same effect as insert_volume for each.
+  virtual void insert_volumes(const std::vector<VolumeRow>& rows) = 0;
   virtual void insert_period(YearMonth period, Instant closed_at, std::string_view summary) = 0;
   virtual void insert_inspection_order(std::int64_t point_id, YearMonth period,
                                        std::string_view reason, Instant at) = 0;

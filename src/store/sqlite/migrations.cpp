@@ -76,7 +76,8 @@ CREATE TABLE submissions (
   receipt_json     TEXT NOT NULL,
   UNIQUE (channel, idempotency_key)
 );
-CREATE INDEX submissions_meter ON submissions(meter_id, status, as_of, id);
+-- Covers the close's scan of every reading (type and counters included): one b-tree per row.
+CREATE INDEX submissions_meter ON submissions(meter_id, status, as_of, id, type, u1, u2, u3);
 CREATE INDEX submissions_period ON submissions(period, meter_id);
 
 CREATE TRIGGER submissions_no_delete BEFORE DELETE ON submissions

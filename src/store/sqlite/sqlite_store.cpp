@@ -89,6 +89,11 @@ class Query {
   }
   Query& bind(const std::string& v) { return bind(std::string_view(v)); }
   Query& bind(const char* v) { return bind(std::string_view(v)); }
+  // For text that outlives the statement's execution: no copy.
+  Query& bind_static(std::string_view v) {
+    check(sqlite3_bind_text(stmt_, ++index_, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
+    return *this;
+  }
   Query& bind_null() {
     check(sqlite3_bind_null(stmt_, ++index_));
     return *this;
@@ -429,6 +434,38 @@ class SqliteWriteTx final : public WriteTx {
     q.bind(v.end_value).bind(v.end_shown).bind(v.end_kind).bind(v.volume);
     q.bind(v.correction).bind(v.position).bind(v.method).bind(v.estimated_run).bind(v.estimate);
     q.run();
+  }
+
+  // Each statement execution has a fixed cost (program start, cursors for the table and the
+  // foreign-key parents) larger than the row itself: 64 rows per statement amortize it.
+  void insert_volumes(const std::vector<VolumeRow>& rows) override {
+    constexpr size_t kRows = 64;
+    static const std::string batch_sql = [] {
+      std::string sql =
+          "INSERT INTO period_volumes (period, metering_point_id, chain, meter_id, zone,"
+          " zone_index, start_value, start_shown, start_kind, end_value, end_shown, end_kind,"
+          " volume, correction, position, method, estimated_run, estimate) VALUES ";
+      for (size_t i = 0; i < kRows; ++i)
+        sql += std::string(i ? "," : "") + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      return sql;
+    }();
+    size_t i = 0;
+    for (; i + kRows <= rows.size(); i += kRows) {
+      Query q(c_, batch_sql.c_str());
+      std::vector<std::string> periods;  // alive until the statement has run
+      periods.reserve(kRows);
+      for (size_t k = i; k < i + kRows; ++k) {
+        const VolumeRow& v = rows[k];
+        periods.push_back(v.period.str());
+        q.bind_static(periods.back()).bind(v.point_id).bind(v.chain).bind(v.meter_id);
+        q.bind_static(v.zone).bind(v.zone_index).bind(v.start_value).bind(v.start_shown);
+        q.bind_static(v.start_kind).bind(v.end_value).bind(v.end_shown).bind_static(v.end_kind);
+        q.bind(v.volume).bind(v.correction).bind(v.position).bind_static(v.method);
+        q.bind(v.estimated_run).bind_static(v.estimate);
+      }
+      q.run();
+    }
+    for (; i < rows.size(); ++i) insert_volume(rows[i]);
   }
 
   void insert_period(YearMonth period, Instant closed_at, std::string_view summary) override {
@@ -795,8 +832,9 @@ std::vector<VolumeRow> SqliteStore::volumes(YearMonth m) {
 
 void SqliteStore::positions(YearMonth m, const std::function<void(const Position&)>& visit) {
   auto r = acquire_reader();
-  Query q(*r, "SELECT metering_point_id, chain, zone_index, position, estimated_run"
-              " FROM period_volumes WHERE period = ?");
+  Query q(*r,
+          "SELECT metering_point_id, chain, zone_index, position, estimated_run"
+          " FROM period_volumes WHERE period = ?");
   q.bind(m.str());
   while (q.step())
     visit(Position{q.i64(0), q.i64(1), static_cast<int>(q.i64(2)), q.i64(3),
