@@ -43,7 +43,7 @@ void generate(const std::string& path, int points, domain::YearMonth first,
   sqlite3_open(path.c_str(), &db);
   exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -1000000");
   // Load without the submissions indexes, then build them as the schema defines them.
-  std::vector<std::string> indexes;
+  std::vector<std::string> indexes, names;
   {
     sqlite3_stmt* q = nullptr;
     sqlite3_prepare_v2(db,
@@ -51,13 +51,12 @@ void generate(const std::string& path, int points, domain::YearMonth first,
                        " AND tbl_name = 'submissions' AND sql IS NOT NULL",
                        -1, &q, nullptr);
     while (sqlite3_step(q) == SQLITE_ROW) {
+      names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
       indexes.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q, 1)));
-      exec(db,
-           ("DROP INDEX " + std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 0))))
-               .c_str());
     }
     sqlite3_finalize(q);
   }
+  for (const auto& name : names) exec(db, ("DROP INDEX " + name).c_str());
   exec(db, "BEGIN");
   sqlite3_stmt *acc, *pt, *mt, *sub;
   sqlite3_prepare_v2(

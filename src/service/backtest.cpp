@@ -54,7 +54,7 @@ struct Plan {
 
 }  // namespace
 
-BacktestResult Backtest::run(domain::EstimationRules rules) const {
+BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
   BacktestResult result;
   result.method = std::string(domain::method_name(rules.method));
   std::vector<Plan> plans;

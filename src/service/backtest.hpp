@@ -33,11 +33,11 @@ struct BacktestResult {
 
 class Backtest {
  public:
-  explicit Backtest(BacktestOptions options) : options_(std::move(options)) {}
+  explicit Backtest(const BacktestOptions& options) : options_(options) {}
   // Feeds one row of household_id,date,kwh (rows of a household together, dates ascending).
   void add_row(std::string_view household, domain::Day day, double kwh);
   [[nodiscard]] std::size_t households() const { return households_.size(); }
-  BacktestResult run(domain::EstimationRules rules) const;
+  BacktestResult run(const domain::EstimationRules& rules) const;
 
  private:
   struct Household {

@@ -190,7 +190,9 @@ std::string volumes_cim(const std::vector<store::VolumeRow>& rows) {
     std::string end = domain::format_utc(domain::boundary(first.period.next()));
     std::string period =
         "        <timePeriod><end>" + end + "</end><start>" + start + "</start></timePeriod>\n";
-    out += "  <MeterReading>\n    <Meter><mRID>" + xml_escape(first.serial) + "</mRID></Meter>\n";
+    out.append("  <MeterReading>\n    <Meter><mRID>")
+        .append(xml_escape(first.serial))
+        .append("</mRID></Meter>\n");
     for (size_t k = i; k < j; ++k) {
       const auto& v = rows[k];
       int tou = v.zones == 1 ? 0 : v.zone_index + 1;
