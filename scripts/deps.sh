@@ -11,7 +11,7 @@ packages=(
   prometheus-cpp-dev libsqlite3-dev sqlite3 zlib1g-dev curl
 )
 case "$mode" in
-  test) packages+=(libgtest-dev libgmock-dev libbenchmark-dev) ;;
+  test) packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang-format) ;;
   bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev wrk) ;;
 esac
 

@@ -27,8 +27,10 @@ void Chain::normalize() {
   // One point per day, the last given; in place.
   size_t kept = 0;
   for (size_t i = 0; i < points.size(); ++i) {
-    if (kept > 0 && points[kept - 1].day == points[i].day) points[kept - 1] = points[i];
-    else points[kept++] = points[i];
+    if (kept > 0 && points[kept - 1].day == points[i].day)
+      points[kept - 1] = points[i];
+    else
+      points[kept++] = points[i];
   }
   points.resize(kept);
 }
