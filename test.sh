@@ -7,8 +7,9 @@ scripts/deps.sh test
 jobs=$(nproc)
 
 echo "== step 0: formatting (clang-format, .clang-format)"
-git ls-files -- 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' 2>/dev/null \
-  | xargs -r clang-format --dry-run --Werror
+sources=$(git ls-files -- 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' 2>/dev/null \
+  || find src tests bench -name '*.cpp' -o -name '*.hpp')
+echo "$sources" | xargs -r clang-format --dry-run --Werror
 
 echo "== step 1: release build, all tests"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETERDESK_WERROR=ON -DMETERDESK_TESTS=ON -DMETERDESK_BENCH=ON >/dev/null
