@@ -161,6 +161,22 @@ Key price_key(const char* name, const char* description,
              true};
 }
 
+// Zone price coefficients (rules §10), e.g. 0.5 for the night of a two-zone meter.
+Key coefficient_key(const char* name, int domain::PriceList::*field) {
+  return Key{name, "zone coefficient of the household price (rules §10)",
+             [=](Config& c, const std::string& t) {
+               double v = 0;
+               if (!parse_number(t, v, 0, 10)) return false;
+               c.prices.*field = static_cast<int>(std::lround(v * 1000));
+               return true;
+             },
+             [=](const Config& c) {
+               std::ostringstream s;
+               s << (c.prices.*field) / 1000.0;
+               return s.str();
+             }};
+}
+
 Key text_key(const char* name, const char* description, std::string Config::*field) {
   return Key{name, description,
              [=](Config& c, const std::string& t) {
@@ -230,6 +246,11 @@ const std::vector<Key>& keys() {
                 &domain::PriceList::household),
       price_key("prices.heating", "electric-heating price for the monthly block, by dates",
                 &domain::PriceList::heating),
+      coefficient_key("prices.coefficient.day", &domain::PriceList::day),
+      coefficient_key("prices.coefficient.night", &domain::PriceList::night2),
+      coefficient_key("prices.coefficient.peak", &domain::PriceList::peak),
+      coefficient_key("prices.coefficient.half_peak", &domain::PriceList::half_peak),
+      coefficient_key("prices.coefficient.night3", &domain::PriceList::night3),
       Key{"prices.heating_block_kwh", "kWh a month at the electric-heating price (1 Oct – 30 Apr)",
           [](Config& c, const std::string& t) {
             return parse_number(t, c.prices.heating_block_kwh, 0, 1e6);

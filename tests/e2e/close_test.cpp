@@ -147,6 +147,11 @@ TEST_F(CloseFlow, BillsFromTheClosedVolumes) {
   auto bills = nlohmann::json::parse(json.out);
   EXPECT_EQ(bills[0]["lines"][0]["method"], "estimated");  // the bill says what was estimated
   EXPECT_EQ(bills[0]["total_uah"], "423.36");              // 98 × 4.32
+  // Coefficients are configuration: a night at 0.6 instead of 0.5.
+  auto night = run_meterdesk({"export", "bills", "2025-10", "--db", db},
+                             {{"METERDESK_PRICES_COEFFICIENT_NIGHT", "0.6"}});
+  EXPECT_NE(night.out.find("night,volume,67,0,4.32,0.6,173.66,actual"), std::string::npos)
+      << night.out;
   // Without a price in force for the month: a clear error and no output.
   auto missing = run_meterdesk({"export", "bills", "2025-10", "--db", db},
                                {{"METERDESK_PRICES_HOUSEHOLD", "2026-01-01=5.00"}});
