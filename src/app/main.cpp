@@ -19,6 +19,7 @@
 #include "service/ingestor.hpp"
 #include "service/period_close.hpp"
 #include "service/scheduler.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -137,7 +138,8 @@ int serve(const Common& c, const std::string& listen_override) {
       *ctx.store, *ctx.submissions, ctx.clock, &metrics,
       service::IngestOptions{ctx.config.ingest_max_batch, ctx.config.ingest_max_queue});
   http::Api api(http::ApiContext{*ctx.store, ingestor, *ctx.submissions, metrics,
-                                 ctx.submissions->config(), ctx.clock, ctx.config.json_max_depth});
+                                 ctx.submissions->config(), ctx.clock, ctx.config.json_max_depth,
+                                 ctx.config.ingest_max_queue});
   http::ServerOptions options;
   options.address = host;
   options.port = port;
@@ -257,6 +259,17 @@ int main(int argc, char** argv) {
       ->required();
   exchange_cmd->add_option("--date", exchange_date, "YYYY-MM-DD of the exchange act")->required();
   exchange_cmd->add_option("--reason", exchange.reason, "why (kept in the audit)");
+
+  auto* backup_cmd = app.add_subcommand(
+      "backup", "copy the database to a new file, consistently, while the service runs");
+  add_common(backup_cmd, common);
+  std::string backup_output;
+  backup_cmd->add_option("--output", backup_output, "the new file")->required();
+  auto* restore_cmd = app.add_subcommand(
+      "restore", "make a database at --db from a backup (the service must be stopped)");
+  add_common(restore_cmd, common);
+  std::string restore_input;
+  restore_cmd->add_option("FILE", restore_input, "a file made by meterdesk backup")->required();
 
   auto* backtest_cmd = app.add_subcommand(
       "backtest", "measure the estimators on real daily consumption (household_id,date,kwh)");
@@ -404,6 +417,23 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "meterdesk: not exchanged: %s\n", e.what());
         return 1;
       }
+      return 0;
+    }
+    if (*backup_cmd) {
+      auto store = store::open_store(common.db);
+      store->backup_to(backup_output);
+      std::printf("backed up %s to %s (schema %d)\n", common.db.c_str(), backup_output.c_str(),
+                  store->schema_version());
+      return 0;
+    }
+    if (*restore_cmd) {
+      store::sqlite_restore(restore_input, common.db);
+      auto store = store::open_store(common.db);
+      int version = store->migrate();  // an older backup is brought up to this version
+      auto c = store->counts();
+      std::printf("restored %s into %s: schema %d, %lld accounts, %lld submissions\n",
+                  restore_input.c_str(), common.db.c_str(), version,
+                  static_cast<long long>(c.accounts), static_cast<long long>(c.submissions));
       return 0;
     }
     if (*backtest_cmd) {

@@ -264,6 +264,8 @@ class Store {
   virtual std::int64_t inspection_orders(YearMonth m) = 0;
   virtual std::int64_t review_backlog() = 0;
   virtual bool healthy() = 0;
+  // A consistent copy of the whole database, taken while others go on writing.
+  virtual void backup_to(const std::string& path) = 0;
 };
 
 // "path/to/file.db" or "sqlite:path" (PostgreSQL URLs arrive with the PostgreSQL issue).

@@ -247,6 +247,14 @@ void Api::handle(Request&& req, Respond respond) {
                                         {"ingest_queue", ctx_.ingestor.queue_depth()}},
                                    "/healthz"));
     }
+    if (path == "/readyz") {
+      // Ready to take traffic: the store answers and the writer's queue has room.
+      bool ready = ctx_.store.healthy() && ctx_.ingestor.queue_depth() < ctx_.ingest_max_queue / 2;
+      return respond(json_response(ready ? 200 : 503,
+                                   json{{"status", ready ? "ready" : "not_ready"},
+                                        {"ingest_queue", ctx_.ingestor.queue_depth()}},
+                                   "/readyz"));
+    }
     if (path == "/metrics") {
       ctx_.metrics.review_backlog(ctx_.store.review_backlog());
       Response r;

@@ -22,6 +22,7 @@ struct ApiContext {
   const service::ServiceConfig& config;
   const service::Clock& clock;
   int json_max_depth = 16;
+  std::size_t ingest_max_queue = 50000;
 };
 
 class Api {

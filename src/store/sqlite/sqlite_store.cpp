@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -855,6 +856,67 @@ std::int64_t SqliteStore::inspection_orders(YearMonth m) {
   q.bind(m.str());
   q.step();
   return q.i64(0);
+}
+
+namespace {
+// Copies all pages of `from` into `to` in one step: one read snapshot of the source (in WAL mode
+// writers go on meanwhile), so the copy is a consistent database.
+void copy_pages(sqlite3* from, sqlite3* to) {
+  sqlite3_backup* b = sqlite3_backup_init(to, "main", from, "main");
+  if (!b) throw StoreError(std::string("backup: ") + sqlite3_errmsg(to));
+  int rc = sqlite3_backup_step(b, -1);
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) throw StoreError(std::string("backup: ") + sqlite3_errstr(rc));
+}
+}  // namespace
+
+void SqliteStore::backup_to(const std::string& path) {
+  if (std::filesystem::exists(path)) throw StoreError(path + " exists: choose a new file");
+  auto r = acquire_reader();
+  SqliteConn target(path);
+  copy_pages((*r).db(), target.db());
+  target.exec("PRAGMA journal_mode = DELETE");  // a single self-contained file
+}
+
+void sqlite_restore(const std::string& backup, const std::string& target) {
+  if (!std::filesystem::exists(backup)) throw StoreError("no backup file " + backup);
+  if (std::filesystem::exists(target))
+    throw StoreError(target + " exists: restore into a new path (move the old database away)");
+  sqlite3* source = nullptr;
+  if (sqlite3_open_v2(backup.c_str(), &source, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(source);
+    throw StoreError("cannot open " + backup);
+  }
+  auto check = [&](const char* sql) {
+    sqlite3_stmt* q = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(source, sql, -1, &q, nullptr) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+      out = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    return out;
+  };
+  std::string integrity = check("PRAGMA integrity_check");
+  std::string version = check("SELECT max(version) FROM schema_migrations");
+  if (integrity != "ok" || version.empty()) {
+    sqlite3_close(source);
+    throw StoreError(backup + " is not a sound meterdesk database (" +
+                     (integrity.empty() ? std::string("unreadable") : integrity) + ")");
+  }
+  if (std::stoi(version) > static_cast<int>(sqlite_migrations().size())) {
+    sqlite3_close(source);
+    throw StoreError(backup + " has schema " + version + ", newer than this meterdesk knows");
+  }
+  try {
+    SqliteConn to(target);
+    copy_pages(source, to.db());
+    to.exec("PRAGMA journal_mode = WAL");
+  } catch (...) {
+    sqlite3_close(source);
+    std::filesystem::remove(target);
+    throw;
+  }
+  sqlite3_close(source);
 }
 
 bool SqliteStore::healthy() {

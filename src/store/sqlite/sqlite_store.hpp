@@ -25,6 +25,10 @@ struct Migration {
 };
 const std::vector<Migration>& sqlite_migrations();
 
+// Copies a SQLite database file (a backup) into `target`, which must not exist: checked first
+// (integrity, a schema this binary knows), then copied page by page and made durable.
+void sqlite_restore(const std::string& backup, const std::string& target);
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::string path);
@@ -48,6 +52,7 @@ class SqliteStore final : public Store {
   std::optional<TokenRow> find_token(std::string_view token_hash) override;
   std::int64_t inspection_orders(YearMonth m) override;
   bool healthy() override;
+  void backup_to(const std::string& path) override;
 
  private:
   class Reader;
