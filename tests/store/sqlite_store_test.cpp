@@ -219,3 +219,42 @@ TEST_F(StoreTest, ReadsWorkWhileAWriteIsOpen) {
   tx->commit();
   EXPECT_EQ(store->counts().submissions, 1);
 }
+
+// Every earlier schema, with data in it, upgrades to the latest and keeps the data.
+TEST(Migrations, UpgradeFromEveryEarlierVersion) {
+  const int latest = static_cast<int>(sqlite_migrations().size());
+  for (int from = 1; from < latest; ++from) {
+    test::TempDir dir;
+    std::string path = dir.file("old.db");
+    {
+      SqliteStore old(path);
+      ASSERT_EQ(old.migrate_to(from), from);
+      // Data as that version would have written it: only columns of migration 1.
+      EXPECT_EQ(
+          raw_exec(
+              path,
+              "INSERT INTO accounts (id, number, holder, created_at) VALUES (1, '0123456789', 'H', "
+              "0);"
+              "INSERT INTO metering_points (id, account_id, eic) VALUES (1, 1, '62Z000000000001B');"
+              "INSERT INTO meters (id, metering_point_id, serial, zones, digits, installed_on)"
+              " VALUES (1, 1, 'A1', 1, 5, '2025-01-10');"
+              "INSERT INTO submissions (receipt, meter_id, account_id, channel, type, taken_on, "
+              "as_of,"
+              " received_at, status, v1, u1, raw_input, actor, receipt_json)"
+              " VALUES ('R-2222-2222', 1, 1, 'import', 'exchange_initial', '2025-01-10', "
+              "1736546400,"
+              " 1736546400, 'accepted', 1000, 1000, '', 'import', '{}');"),
+          "")
+          << "from version " << from;
+    }
+    auto store = open_store(path);
+    EXPECT_EQ(store->migrate(), latest);
+    EXPECT_EQ(store->schema_version(), latest);
+    EXPECT_EQ(store->counts().submissions, 1);
+    auto meter = store->find_meter("0123456789", "A1");
+    ASSERT_TRUE(meter);
+    EXPECT_TRUE(meter->counter_offsets.empty());  // columns added later have their defaults
+    EXPECT_EQ(raw_value(path, "SELECT electric_heating FROM accounts"), "0");
+    EXPECT_EQ(raw_value(path, "SELECT count(*) FROM schema_migrations"), std::to_string(latest));
+  }
+}

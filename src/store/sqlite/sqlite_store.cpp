@@ -593,6 +593,10 @@ int SqliteStore::schema_version() {
 }
 
 int SqliteStore::migrate() {
+  return migrate_to(static_cast<int>(sqlite_migrations().size()));
+}
+
+int SqliteStore::migrate_to(int version) {
   int current = schema_version();
   std::lock_guard lock(write_mutex_);
   writer_->exec("BEGIN IMMEDIATE");
@@ -601,7 +605,7 @@ int SqliteStore::migrate() {
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
         " description TEXT NOT NULL, applied_at INTEGER NOT NULL)");
     for (const auto& m : sqlite_migrations()) {
-      if (m.version <= current) continue;
+      if (m.version <= current || m.version > version) continue;
       writer_->exec(m.sql);
       Query q(*writer_,
               "INSERT INTO schema_migrations (version, description, applied_at)"

@@ -35,6 +35,8 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   int migrate() override;
+  // Up to `version` only: for tests of upgrades from every earlier schema.
+  int migrate_to(int version);
   int schema_version() override;
   std::unique_ptr<WriteTx> begin_write() override;
 
