@@ -69,7 +69,7 @@ Key window_key(const char* name, const char* description, int domain::WindowRule
              [=](const Config& c) { return std::to_string(c.rules.window.*field); }};
 }
 
-Key rate_key(const char* name, double domain::DefaultRates::*field) {
+Key rate_key(const char* name, double domain::PerZone<double>::*field) {
   return Key{name, "class default daily consumption of the zone, kWh/day (rules §7 step 3)",
              [=](Config& c, const std::string& t) {
                return parse_number(t, c.rules.default_rates.*field, 0, 1000);
@@ -162,17 +162,17 @@ Key price_key(const char* name, const char* description,
 }
 
 // Zone price coefficients (rules §10), e.g. 0.5 for the night of a two-zone meter.
-Key coefficient_key(const char* name, int domain::PriceList::*field) {
+Key coefficient_key(const char* name, int domain::PerZone<int>::*field) {
   return Key{name, "zone coefficient of the household price (rules §10)",
              [=](Config& c, const std::string& t) {
                double v = 0;
                if (!parse_number(t, v, 0, 10)) return false;
-               c.prices.*field = static_cast<int>(std::lround(v * 1000));
+               c.prices.coefficients.*field = static_cast<int>(std::lround(v * 1000));
                return true;
              },
              [=](const Config& c) {
                std::ostringstream s;
-               s << (c.prices.*field) / 1000.0;
+               s << (c.prices.coefficients.*field) / 1000.0;
                return s.str();
              }};
 }
@@ -200,12 +200,12 @@ const std::vector<Key>& keys() {
            &domain::ValidationRules::high_factor, 1, 100),
       rule("high.min_kwh", "...and only when it exceeds expected by more than this many kWh",
            &domain::ValidationRules::high_min_kwh, 0, 100000),
-      rate_key("estimation.default_kwh_per_day.total", &domain::DefaultRates::total),
-      rate_key("estimation.default_kwh_per_day.day", &domain::DefaultRates::day),
-      rate_key("estimation.default_kwh_per_day.night", &domain::DefaultRates::night),
-      rate_key("estimation.default_kwh_per_day.peak", &domain::DefaultRates::peak),
-      rate_key("estimation.default_kwh_per_day.half_peak", &domain::DefaultRates::half_peak),
-      rate_key("estimation.default_kwh_per_day.night3", &domain::DefaultRates::night3),
+      rate_key("estimation.default_kwh_per_day.total", &domain::PerZone<double>::total),
+      rate_key("estimation.default_kwh_per_day.day", &domain::PerZone<double>::day),
+      rate_key("estimation.default_kwh_per_day.night", &domain::PerZone<double>::night),
+      rate_key("estimation.default_kwh_per_day.peak", &domain::PerZone<double>::peak),
+      rate_key("estimation.default_kwh_per_day.half_peak", &domain::PerZone<double>::half_peak),
+      rate_key("estimation.default_kwh_per_day.night3", &domain::PerZone<double>::night3),
       number("account.digits", "digits of an account number", &Config::account_digits, 6, 16),
       text_key("server.listen", "HOST:PORT to serve HTTP on", &Config::listen),
       number("server.threads", "HTTP threads (0: one per core)", &Config::threads, 0, 256),
@@ -246,11 +246,11 @@ const std::vector<Key>& keys() {
                 &domain::PriceList::household),
       price_key("prices.heating", "electric-heating price for the monthly block, by dates",
                 &domain::PriceList::heating),
-      coefficient_key("prices.coefficient.day", &domain::PriceList::day),
-      coefficient_key("prices.coefficient.night", &domain::PriceList::night2),
-      coefficient_key("prices.coefficient.peak", &domain::PriceList::peak),
-      coefficient_key("prices.coefficient.half_peak", &domain::PriceList::half_peak),
-      coefficient_key("prices.coefficient.night3", &domain::PriceList::night3),
+      coefficient_key("prices.coefficient.day", &domain::PerZone<int>::day),
+      coefficient_key("prices.coefficient.night", &domain::PerZone<int>::night),
+      coefficient_key("prices.coefficient.peak", &domain::PerZone<int>::peak),
+      coefficient_key("prices.coefficient.half_peak", &domain::PerZone<int>::half_peak),
+      coefficient_key("prices.coefficient.night3", &domain::PerZone<int>::night3),
       Key{"prices.heating_block_kwh", "kWh a month at the electric-heating price (1 Oct – 30 Apr)",
           [](Config& c, const std::string& t) {
             return parse_number(t, c.prices.heating_block_kwh, 0, 1e6);

@@ -21,22 +21,6 @@ std::optional<std::int64_t> PriceList::heating_on(Day d) const {
   return price_on(heating, d);
 }
 
-int PriceList::coefficient(Zone z, int zone_count) const {
-  switch (z) {
-    case Zone::total:
-      return total;
-    case Zone::day:
-      return day;
-    case Zone::night:
-      return zone_count == 3 ? night3 : night2;
-    case Zone::peak:
-      return peak;
-    case Zone::half_peak:
-      return half_peak;
-  }
-  return total;
-}
-
 bool PriceList::heating_season(YearMonth m) const {
   return heating_from_month <= heating_to_month
              ? m.month >= heating_from_month && m.month <= heating_to_month
@@ -67,7 +51,7 @@ Bill make_bill(YearMonth period, const std::string& account, bool electric_heati
   bill.account = account;
   bill.electric_heating = electric_heating;
   for (const auto& c : chains) {
-    int coefficient = prices.coefficient(c.zone, c.zone_count);
+    int coefficient = prices.coefficients.of(c.zone, c.zone_count);
     BillLine v{c.eic, c.zone, "volume", c.volume, 0, *base, coefficient, 0, c.method};
     if (block > 0) {
       // The block is shared across zones in proportion to their volumes (policy): zone z gets
@@ -84,7 +68,7 @@ Bill make_bill(YearMonth period, const std::string& account, bool electric_heati
   for (const auto& c : chains) {
     if (c.correction == 0) continue;
     // Corrections are priced at this month's base price (policy), without the heating block.
-    int coefficient = prices.coefficient(c.zone, c.zone_count);
+    int coefficient = prices.coefficients.of(c.zone, c.zone_count);
     bill.lines.push_back(BillLine{c.eic, c.zone, "correction", c.correction, 0, *base, coefficient,
                                   div_round(c.correction * *base * coefficient, 1000), c.method});
   }

@@ -25,11 +25,10 @@ struct PriceList {
   std::int64_t heating_block_kwh = 2000;
   unsigned heating_from_month = 10, heating_to_month = 4;  // 1 October – 30 April
   // Zone coefficients in thousandths: 2 zones day 1.0 / night 0.5; 3 zones 1.5 / 1.0 / 0.4.
-  int day = 1000, night2 = 500, peak = 1500, half_peak = 1000, night3 = 400, total = 1000;
+  PerZone<int> coefficients{1000, 1000, 500, 1500, 1000, 400};
 
   [[nodiscard]] std::optional<std::int64_t> household_on(Day d) const;
   [[nodiscard]] std::optional<std::int64_t> heating_on(Day d) const;
-  [[nodiscard]] int coefficient(Zone z, int zone_count) const;
   [[nodiscard]] bool heating_season(YearMonth m) const;
 };
 

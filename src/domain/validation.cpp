@@ -29,22 +29,6 @@ std::optional<Flag> parse_flag(std::string_view name) {
   return std::nullopt;
 }
 
-double DefaultRates::of(Zone z, int zone_count) const {
-  switch (z) {
-    case Zone::total:
-      return total;
-    case Zone::day:
-      return day;
-    case Zone::night:
-      return zone_count == 3 ? night3 : night;
-    case Zone::peak:
-      return peak;
-    case Zone::half_peak:
-      return half_peak;
-  }
-  return total;
-}
-
 bool Validation::has(Flag f) const {
   return std::find(flags.begin(), flags.end(), f) != flags.end();
 }

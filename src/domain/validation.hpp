@@ -18,9 +18,9 @@ enum class Flag { zero, high, rollover, off_cycle, photo };
 std::string_view flag_name(Flag f);
 std::optional<Flag> parse_flag(std::string_view name);
 
-struct DefaultRates {  // estimation.default_kwh_per_day (§7 step 3)
-  double total = 6.0, day = 4.0, night = 2.0, peak = 1.5, half_peak = 3.0, night3 = 1.5;
-  [[nodiscard]] double of(Zone z, int zone_count) const;
+// estimation.default_kwh_per_day (§7 step 3)
+struct DefaultRates : PerZone<double> {
+  DefaultRates() : PerZone<double>{6.0, 4.0, 2.0, 1.5, 3.0, 1.5} {}
 };
 
 struct ValidationRules {

@@ -71,6 +71,16 @@ std::string serialize_row(const std::vector<std::string>& fields) {
   return s;
 }
 
+// Parses the file and checks its header; false (with the reason in the report) if it is wrong.
+bool open_csv(std::string_view csv, std::string_view header, CsvTable& table,
+              ImportReport& report) {
+  table = parse_csv(csv);
+  report.errors = table.errors;
+  if (header_matches(table.header, header)) return true;
+  report.errors.push_back("line 1: the header must be exactly: " + std::string(header));
+  return false;
+}
+
 }  // namespace
 
 bool valid_serial(std::string_view serial) {
@@ -111,12 +121,8 @@ std::string normalize_phone(std::string_view phone) {
 ImportReport import_accounts(store::Store& store, Submissions& submissions, std::string_view csv,
                              domain::Instant now) {
   ImportReport report;
-  CsvTable table = parse_csv(csv);
-  report.errors = table.errors;
-  if (!header_matches(table.header, kAccountsHeader)) {
-    report.errors.push_back("line 1: the header must be exactly: " + std::string(kAccountsHeader));
-    return report;
-  }
+  CsvTable table;
+  if (!open_csv(csv, kAccountsHeader, table, report)) return report;
   const int account_digits = submissions.config().account_digits;
   const domain::Day today = domain::kyiv_date(now);
   auto tx = store.begin_write();
@@ -227,12 +233,8 @@ ImportReport import_accounts(store::Store& store, Submissions& submissions, std:
 ImportReport import_readings(store::Store& store, Submissions& submissions, std::string_view csv,
                              domain::Instant now) {
   ImportReport report;
-  CsvTable table = parse_csv(csv);
-  report.errors = table.errors;
-  if (!header_matches(table.header, kReadingsHeader)) {
-    report.errors.push_back("line 1: the header must be exactly: " + std::string(kReadingsHeader));
-    return report;
-  }
+  CsvTable table;
+  if (!open_csv(csv, kReadingsHeader, table, report)) return report;
   {
     auto tx = store.begin_write();
     for (const CsvRow& row : table.rows) {
