@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "channels/http/openapi.hpp"
 #include "dialog/messages.hpp"
 #include "service/exchange.hpp"
 #include "service/handover.hpp"
@@ -263,13 +264,20 @@ void Api::handle(Request&& req, Respond respond) {
       r.route = "/metrics";
       return respond(std::move(r));
     }
+    if (path == "/api/openapi.json") {
+      Response r;
+      r.body = std::string(openapi_document());
+      r.route = "/api/openapi.json";
+      return respond(std::move(r));
+    }
     if (path == "/") {
+      json endpoints = json::array();
+      for (const auto& r : routes())
+        endpoints.push_back(std::string(r.method) + " " + std::string(r.path));
       return respond(json_response(
           200,
-          json{{"service", "meterdesk"},
-               {"endpoints",
-                {"POST /api/v1/readings", "GET /api/v1/accounts/{account}/readings?meter_serial=",
-                 "GET /healthz", "GET /metrics"}}},
+          json{
+              {"service", "meterdesk"}, {"endpoints", endpoints}, {"openapi", "/api/openapi.json"}},
           "/"));
     }
     return respond(problem(404, "no_route", "no such endpoint", "other"));
@@ -496,6 +504,17 @@ Response Api::meter_exchange(const Request& req) {
   } catch (const service::ExchangeRefused& e) {
     return problem(422, "exchange_refused", e.what(), kExchangeRoute);
   }
+}
+
+const std::vector<Api::Route>& Api::routes() {
+  static const std::vector<Route> all = {
+      {"POST", kReadingsRoute},     {"GET", kHistoryRoute},
+      {"GET", kVolumesRoute},       {"GET", kBillsRoute},
+      {"POST", kExchangeRoute},     {"GET", "/healthz"},
+      {"GET", "/readyz"},           {"GET", "/metrics"},
+      {"GET", "/api/openapi.json"}, {"GET", "/"},
+  };
+  return all;
 }
 
 }  // namespace md::http

@@ -4,6 +4,8 @@
 
 #include <initializer_list>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "channels/http/server.hpp"
 #include "obs/metrics.hpp"
@@ -29,6 +31,13 @@ class Api {
  public:
   explicit Api(ApiContext ctx) : ctx_(ctx) {}
   void handle(Request&& req, Respond respond);
+
+  struct Route {
+    std::string_view method,
+        path;  // path as in the OpenAPI document: /api/v1/periods/{period}/bills
+  };
+  // Every route handle() serves; a test holds it against docs/openapi.json and the dispatcher.
+  static const std::vector<Route>& routes();
 
  private:
   void submit_reading(Request&& req, const Respond& respond);
