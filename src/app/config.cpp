@@ -81,26 +81,36 @@ Key rate_key(const char* name, double domain::PerZone<double>::*field) {
              }};
 }
 
+// Calls `entry(key, value)` for each "key=value" of a comma-separated list; false on a malformed
+// entry or when `entry` says so.
+bool for_each_entry(std::string_view text,
+                    const std::function<bool(std::string_view, std::string_view)>& entry) {
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos || !entry(item.substr(0, eq), item.substr(eq + 1)))
+      return false;
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return true;
+}
+
 // Per-month coefficients: "2025-11=1.05,2025-12=0.9" (env) or a TOML table {"2025-11" = 1.05}.
 Key month_map_key(const char* name, const char* description,
                   std::map<domain::YearMonth, double> domain::EstimationRules::*field) {
   return Key{name, description,
              [=](Config& c, const std::string& text) {
                std::map<domain::YearMonth, double> values;
-               std::string_view rest = text;
-               while (!rest.empty()) {
-                 auto comma = rest.find(',');
-                 std::string_view item = rest.substr(0, comma);
-                 auto eq = item.find('=');
-                 if (eq == std::string_view::npos) return false;
-                 auto month = domain::YearMonth::parse(item.substr(0, eq));
+               bool ok = for_each_entry(text, [&](std::string_view key, std::string_view value) {
+                 auto month = domain::YearMonth::parse(key);
                  double v = 0;
-                 if (!month || !parse_number(std::string(item.substr(eq + 1)), v, 0, 10))
-                   return false;
+                 if (!month || !parse_number(std::string(value), v, 0, 10)) return false;
                  values[*month] = v;
-                 if (comma == std::string_view::npos) break;
-                 rest.remove_prefix(comma + 1);
-               }
+                 return true;
+               });
+               if (!ok) return false;
                c.estimation.*field = std::move(values);
                return true;
              },
@@ -123,13 +133,7 @@ Key price_key(const char* name, const char* description,
   return Key{name, description,
              [=](Config& c, const std::string& text) {
                std::vector<domain::DatedPrice> list;
-               std::string_view rest = text;
-               while (!rest.empty()) {
-                 auto comma = rest.find(',');
-                 std::string_view item = rest.substr(0, comma);
-                 auto eq = item.find('=');
-                 if (eq == std::string_view::npos) return false;
-                 std::string_view span = item.substr(0, eq);
+               bool ok = for_each_entry(text, [&](std::string_view span, std::string_view value) {
                  auto dots = span.find("..");
                  domain::DatedPrice p;
                  auto from = domain::parse_date(span.substr(0, dots));
@@ -140,12 +144,12 @@ Key price_key(const char* name, const char* description,
                    if (!p.until || *p.until < p.from) return false;
                  }
                  double uah = 0;
-                 if (!parse_number(std::string(item.substr(eq + 1)), uah, 0, 1000)) return false;
+                 if (!parse_number(std::string(value), uah, 0, 1000)) return false;
                  p.kop_per_kwh = std::llround(uah * 100);
                  list.push_back(p);
-                 if (comma == std::string_view::npos) break;
-                 rest.remove_prefix(comma + 1);
-               }
+                 return true;
+               });
+               if (!ok) return false;
                c.prices.*field = std::move(list);
                return true;
              },

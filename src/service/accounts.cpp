@@ -8,6 +8,7 @@
 #include "domain/eic.hpp"
 #include "domain/reading_value.hpp"
 #include "service/csv.hpp"
+#include "service/digest.hpp"
 
 namespace md::service {
 namespace {
@@ -54,12 +55,7 @@ std::string describe(const SubmitOutcome& o) {
 }
 
 std::string key_of(std::string_view text) {
-  unsigned char hash[16];
-  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(text.data()),
-                     text.size(), nullptr, 0);
-  char hex[33];
-  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
-  return std::string("import:") + hex;
+  return "import:" + digest_hex(text);
 }
 
 std::string serialize_row(const std::vector<std::string>& fields) {

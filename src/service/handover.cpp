@@ -1,5 +1,7 @@
 #include "service/handover.hpp"
 
+#include "service/digest.hpp"
+
 #include <sodium.h>
 
 #include <cstdio>
@@ -223,12 +225,7 @@ bool known_role(std::string_view role) {
 }
 
 std::string token_hash(std::string_view token) {
-  unsigned char hash[32];
-  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(token.data()),
-                     token.size(), nullptr, 0);
-  char hex[65];
-  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
-  return hex;
+  return digest_hex(token);
 }
 
 std::string create_token(store::Store& store, const std::string& role, const std::string& name,
