@@ -107,6 +107,7 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
   audit.action = "submit";
   audit.identity = identity_of(req);
   audit.raw_input = req.raw_input;
+  audit.request_id = req.request_id;
 
   SubmitOutcome out;
   if (!req.idempotency_key.empty()) {

@@ -38,7 +38,8 @@ struct SubmitRequest {
   std::string type = "customer";
   bool confirmed = false;
   std::string actor = "customer";
-  std::string raw_input;  // what arrived, verbatim, for the audit
+  std::string raw_input;   // what arrived, verbatim, for the audit
+  std::string request_id;  // the channel's request id, kept with the audit record
   dialog::Lang lang = dialog::Lang::uk;
 };
 

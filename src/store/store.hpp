@@ -108,6 +108,7 @@ struct AuditEntry {
   std::string result;  // "accepted", "rejected:lower_than_previous", "replayed"...
   std::string reason;  // why (operators' decisions)
   std::optional<std::int64_t> submission_id;
+  std::string request_id;  // the channel's request, for following it through logs
 };
 
 struct AuditRow : AuditEntry {

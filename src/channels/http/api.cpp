@@ -320,6 +320,7 @@ void Api::submit_reading(Request&& req, const Respond& respond) {
                                kReadingsRoute));
   sub.idempotency_key = std::string(key);
   sub.raw_input = std::move(req.body);
+  sub.request_id = req.request_id;
 
   auto shared = std::make_shared<Respond>(respond);
   bool queued = ctx_.ingestor.submit_async(std::move(sub), [shared, lang](const SubmitOutcome& o) {

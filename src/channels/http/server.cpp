@@ -9,9 +9,12 @@
 #include <atomic>
 #include <charconv>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <thread>
 #include <unordered_set>
+
+#include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -29,6 +32,22 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
+
+namespace {
+// A client's id is kept if it is short and plain (it goes into logs and the audit); otherwise,
+// or without one, a new random one is made.
+std::string request_id_for(std::string_view given) {
+  bool sane = !given.empty() && given.size() <= 64;
+  for (char c : given)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      sane = false;
+  if (sane) return std::string(given);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char id[17];
+  std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(rng()));
+  return id;
+}
+}  // namespace
 
 std::string_view Request::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
@@ -239,17 +258,21 @@ struct Server::Impl {
       }
       req.body = std::move(msg.body());
       req.remote = remote;
+      req.request_id = request_id_for(req.header("x-request-id"));
       bool keep_alive = msg.keep_alive();
       unsigned version = msg.version();
       std::string method = req.method;
+      std::string request_id = req.request_id;
       Response res = co_await async_handle(std::move(req), asio::use_awaitable);
+      res.headers.emplace_back("X-Request-Id", request_id);
       if (stopping) keep_alive = false;
       co_await write(stream, res, version, keep_alive, ec);
-      if (metrics) {
-        double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        metrics->http_request(res.route, method, res.status, seconds);
-      }
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      if (metrics) metrics->http_request(res.route, method, res.status, seconds);
+      // The route template, never the target: paths and queries can hold account numbers.
+      spdlog::debug("request {} {} {} {} {:.1f}ms", request_id, method, res.route, res.status,
+                    seconds * 1000);
       if (ec || !keep_alive) break;
     }
     beast::error_code ignored;

@@ -24,7 +24,8 @@ struct Request {
   std::string query;                                         // raw query string without '?'
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
-  std::string remote;  // client address
+  std::string remote;      // client address
+  std::string request_id;  // X-Request-Id if the client sent a sane one, else a new one
   [[nodiscard]] std::string_view header(std::string_view name) const;
   [[nodiscard]] std::string query_param(std::string_view name) const;  // decoded, "" if absent
 };

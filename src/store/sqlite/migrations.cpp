@@ -185,6 +185,11 @@ ALTER TABLE accounts ADD COLUMN electric_heating INTEGER NOT NULL DEFAULT 0
 -- exchange with the same zones the counter continues (rules.md §4). "" means all zero.
 ALTER TABLE meters ADD COLUMN counter_offsets TEXT NOT NULL DEFAULT '';
 )sql"},
+      {3, "request ids in the audit", R"sql(
+-- The id of the request an action came with (X-Request-Id): it follows a submission from the
+-- channel into the store and the logs.
+ALTER TABLE audit ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return migrations;
 }

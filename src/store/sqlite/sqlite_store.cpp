@@ -237,7 +237,7 @@ std::optional<MeterRow> find_meter_on(SqliteConn& c, std::string_view account,
 std::int64_t audit_on(SqliteConn& c, const AuditEntry& e) {
   Query q(c,
           "INSERT INTO audit (at, actor, channel, action, identity, raw_input, result, reason,"
-          " submission_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+          " submission_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(secs(e.at))
       .bind(e.actor)
       .bind(e.channel)
@@ -246,7 +246,8 @@ std::int64_t audit_on(SqliteConn& c, const AuditEntry& e) {
       .bind(e.raw_input)
       .bind(e.result)
       .bind(e.reason)
-      .bind(e.submission_id);
+      .bind(e.submission_id)
+      .bind(e.request_id);
   q.run();
   return sqlite3_last_insert_rowid(c.db());
 }
@@ -656,7 +657,7 @@ std::vector<AuditRow> SqliteStore::audit_tail(int limit) {
   auto r = acquire_reader();
   Query q(*r,
           "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
-          " submission_id FROM audit ORDER BY id DESC LIMIT ?");
+          " submission_id, request_id FROM audit ORDER BY id DESC LIMIT ?");
   q.bind(limit);
   std::vector<AuditRow> out;
   while (q.step()) {
@@ -671,6 +672,7 @@ std::vector<AuditRow> SqliteStore::audit_tail(int limit) {
     a.result = q.text(7);
     a.reason = q.text(8);
     if (!q.is_null(9)) a.submission_id = q.i64(9);
+    a.request_id = q.text(10);
     out.push_back(std::move(a));
   }
   return out;
