@@ -31,22 +31,6 @@ std::optional<Zone> parse_zone(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view obis(Zone z, int zone_count) {
-  switch (z) {
-    case Zone::total:
-      return "1.8.0";
-    case Zone::day:
-      return "1.8.1";
-    case Zone::peak:
-      return "1.8.1";
-    case Zone::half_peak:
-      return "1.8.2";
-    case Zone::night:
-      return zone_count == 3 ? "1.8.3" : "1.8.2";
-  }
-  return "1.8.0";
-}
-
 std::span<const Zone> zones_of(int zone_count) {
   switch (zone_count) {
     case 2:
@@ -69,14 +53,6 @@ std::int64_t register_modulus(int digits) {
   std::int64_t m = 1;
   for (int i = 0; i < digits; ++i) m *= 10;
   return m;
-}
-
-std::int64_t wrapped_advance(std::int64_t prev, std::int64_t value, int digits) {
-  return value >= prev ? value - prev : register_modulus(digits) - prev + value;
-}
-
-std::int64_t displayed(std::int64_t unwrapped, int digits) {
-  return unwrapped % register_modulus(digits);
 }
 
 }  // namespace md::domain

@@ -16,7 +16,6 @@ enum class Zone { total, day, night, peak, half_peak };
 
 std::string_view zone_name(Zone z);
 std::optional<Zone> parse_zone(std::string_view name);
-std::string_view obis(Zone z, int zone_count);
 // The registers of a meter with 1, 2 or 3 zones, in the order prompts ask for them.
 std::span<const Zone> zones_of(int zone_count);
 bool valid_zone_count(int zone_count);
@@ -52,9 +51,5 @@ struct MeterSpec {
 
 // 10^digits: the value at which a register wraps to 0.
 std::int64_t register_modulus(int digits);
-// Advance from prev to value of an N-digit register that may have wrapped once.
-std::int64_t wrapped_advance(std::int64_t prev, std::int64_t value, int digits);
-// The meter shows the unwrapped counter modulo 10^digits.
-std::int64_t displayed(std::int64_t unwrapped, int digits);
 
 }  // namespace md::domain

@@ -23,12 +23,6 @@ std::string_view flag_name(Flag f) {
   return "zero";
 }
 
-std::optional<Flag> parse_flag(std::string_view name) {
-  for (Flag f : {Flag::zero, Flag::high, Flag::rollover, Flag::off_cycle, Flag::photo})
-    if (flag_name(f) == name) return f;
-  return std::nullopt;
-}
-
 bool Validation::has(Flag f) const {
   return std::find(flags.begin(), flags.end(), f) != flags.end();
 }

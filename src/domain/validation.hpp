@@ -16,7 +16,6 @@ namespace md::domain {
 
 enum class Flag { zero, high, rollover, off_cycle, photo };
 std::string_view flag_name(Flag f);
-std::optional<Flag> parse_flag(std::string_view name);
 
 // estimation.default_kwh_per_day (§7 step 3)
 struct DefaultRates : PerZone<double> {

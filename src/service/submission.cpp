@@ -16,20 +16,6 @@ bool channel_may_backdate(std::string_view channel) {
   return channel == "api" || channel == "operator_console" || channel == "import";
 }
 
-bool known_channel(std::string_view c) {
-  for (std::string_view k :
-       {"telegram", "viber", "ivr", "web_form", "cabinet", "api", "operator_console", "import"})
-    if (c == k) return true;
-  return false;
-}
-
-bool known_reading_type(std::string_view t) {
-  for (std::string_view k :
-       {"customer", "inspector", "operator", "exchange_final", "exchange_initial"})
-    if (t == k) return true;
-  return false;
-}
-
 std::string_view status_name(SubmitOutcome::Status s) {
   switch (s) {
     case SubmitOutcome::Status::accepted:
@@ -128,8 +114,6 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
     tx.append_audit(audit);
     return out;
   }
-  out.meter_serial = meter->serial;
-  out.zones = meter->zones;
   if (!meter->account_active) {
     out.status = SubmitOutcome::Status::rejected;
     out.rejection = domain::Rejection{"account_inactive", std::nullopt, {}, std::nullopt};

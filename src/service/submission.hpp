@@ -25,8 +25,6 @@ struct ServiceConfig {
 
 // Channels that may state an earlier reading date (an inspector's visit, a batch, the API).
 bool channel_may_backdate(std::string_view channel);
-bool known_channel(std::string_view channel);
-bool known_reading_type(std::string_view type);
 
 struct SubmitRequest {
   std::string channel;  // telegram, viber, ivr, web_form, cabinet, api, operator_console, import
@@ -50,8 +48,6 @@ struct SubmitOutcome {
   std::string receipt_id;                      // accepted
   std::optional<domain::Rejection> rejection;  // rejected, not_found
   domain::Validation validation;               // needs_confirmation (and rejected): the details
-  std::string meter_serial;
-  int zones = 0;
 };
 std::string_view status_name(SubmitOutcome::Status s);
 

@@ -212,7 +212,6 @@ class WriteTx {
   // The exchange act: the old meter is removed, the new one installed, both recorded.
   virtual void remove_meter(std::int64_t meter_id, Day removed_on) = 0;
   virtual void insert_exchange(const NewExchange& e, Instant at) = 0;
-  virtual bool serial_installed(std::string_view serial) = 0;
 
   virtual void insert_volume(const VolumeRow& v) = 0;
   // Many at once (the close writes a million); same effect as insert_volume for each.

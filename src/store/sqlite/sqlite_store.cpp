@@ -419,12 +419,6 @@ class SqliteWriteTx final : public WriteTx {
     q.run();
   }
 
-  bool serial_installed(std::string_view serial) override {
-    Query q(c_, "SELECT 1 FROM meters WHERE serial = ? AND removed_on IS NULL");
-    q.bind(serial);
-    return q.step();
-  }
-
   void insert_volume(const VolumeRow& v) override {
     Query q(c_,
             "INSERT INTO period_volumes (period, metering_point_id, chain, meter_id, zone,"
