@@ -391,19 +391,8 @@ int main(int argc, char** argv) {
       auto date = domain::parse_date(exchange_date);
       if (!date) throw std::runtime_error("--date must be YYYY-MM-DD");
       exchange.date = *date;
-      auto split = [](const std::string& text) {
-        std::vector<std::string> out;
-        std::string_view rest = text;
-        for (;;) {
-          auto slash = rest.find('/');
-          out.emplace_back(rest.substr(0, slash));
-          if (slash == std::string_view::npos) break;
-          rest.remove_prefix(slash + 1);
-        }
-        return out;
-      };
-      exchange.old_final = split(exchange_final);
-      exchange.new_initial = split(exchange_initial);
+      exchange.old_final = service::split_values(exchange_final);
+      exchange.new_initial = service::split_values(exchange_initial);
       exchange.actor = "operator:cli";
       Context ctx = open(common);
       try {

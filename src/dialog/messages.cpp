@@ -15,6 +15,8 @@ struct Entry {
 constexpr Entry kCatalogue[] = {
     {"not_found", "Не знайдено рахунок з таким номером лічильника. Перевірте обидва номери.",
      "No account with this meter number was found. Please check both numbers."},
+    {"account_format", "Номер особового рахунку має містити {digits} цифр.",
+     "The account number must be {digits} digits."},
     {"account_inactive", "Цей особовий рахунок закрито. Зверніться до кол-центру.",
      "This account is closed. Please contact the call centre."},
     {"unknown_zone", "Лічильник не має зони «{zone}».", "The meter has no zone \"{zone}\"."},

@@ -17,17 +17,6 @@ std::string at_line(int line, const std::string& what) {
   return "line " + std::to_string(line) + ": " + what;
 }
 
-std::vector<std::string> split_values(std::string_view text) {
-  std::vector<std::string> out;
-  for (;;) {
-    auto slash = text.find('/');
-    out.emplace_back(text.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    text.remove_prefix(slash + 1);
-  }
-  return out;
-}
-
 bool header_matches(const std::vector<std::string>& header, std::string_view expected) {
   std::string joined;
   for (size_t i = 0; i < header.size(); ++i) {
@@ -78,6 +67,17 @@ bool open_csv(std::string_view csv, std::string_view header, CsvTable& table,
 }
 
 }  // namespace
+
+std::vector<std::string> split_values(std::string_view text) {
+  std::vector<std::string> out;
+  for (;;) {
+    auto slash = text.find('/');
+    out.emplace_back(text.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    text.remove_prefix(slash + 1);
+  }
+  return out;
+}
 
 bool valid_serial(std::string_view serial) {
   if (serial.empty() || serial.size() > 32) return false;

@@ -27,6 +27,8 @@ ImportReport import_accounts(store::Store& store, Submissions& submissions, std:
 ImportReport import_readings(store::Store& store, Submissions& submissions, std::string_view csv,
                              domain::Instant now);
 
+// "12000/6000" → {"12000", "6000"}: register values in zone order.
+std::vector<std::string> split_values(std::string_view text);
 bool valid_serial(std::string_view serial);
 bool valid_account_number(std::string_view number, int digits);
 // Digits with an optional leading '+', 10 to 15 of them; blanks, dashes and brackets dropped.

@@ -10,6 +10,13 @@ std::string mask_account(std::string_view account) {
   return out;
 }
 
+CountsAs counts_as(const std::optional<domain::YearMonth>& period, std::string_view type,
+                   domain::Day taken_on) {
+  if (period) return {"period_end", "period", period->str()};
+  if (type.starts_with("exchange_")) return {"installation", "date", domain::format_date(taken_on)};
+  return {"off_cycle", "date", domain::format_date(taken_on)};
+}
+
 std::string receipt_to_json(const Receipt& r) {
   nlohmann::ordered_json j;
   j["receipt"] = r.id;
@@ -29,13 +36,8 @@ std::string receipt_to_json(const Receipt& r) {
     for (const auto& [zone, v] : r.consumption) c[zone] = v;
     j["consumption"] = c;
   }
-  if (r.period) {
-    j["counts_as"] = {{"kind", "period_end"}, {"period", r.period->str()}};
-  } else if (r.type == "exchange_initial" || r.type == "exchange_final") {
-    j["counts_as"] = {{"kind", "installation"}, {"date", domain::format_date(r.taken_on)}};
-  } else {
-    j["counts_as"] = {{"kind", "off_cycle"}, {"date", domain::format_date(r.taken_on)}};
-  }
+  CountsAs c = counts_as(r.period, r.type, r.taken_on);
+  j["counts_as"] = {{"kind", c.kind}, {c.key, c.value}};
   j["correction_deadline"] = domain::format_date(r.correction_deadline);
   j["flags"] = r.flags;
   j["notes"] = r.notes;

@@ -27,6 +27,14 @@ struct Receipt {
 };
 
 std::string mask_account(std::string_view account);
+
+// What a reading counts as (rules §3), as shown to customers: {"kind":"period_end",
+// "period":"2026-11"}, {"kind":"off_cycle","date":...} or {"kind":"installation","date":...}.
+struct CountsAs {
+  std::string kind, key, value;
+};
+CountsAs counts_as(const std::optional<domain::YearMonth>& period, std::string_view type,
+                   domain::Day taken_on);
 // The receipt as the JSON the API answers with (and stores, so a replay answers the same).
 std::string receipt_to_json(const Receipt& r);
 

@@ -6,6 +6,7 @@
 
 #include "channels/http/openapi.hpp"
 #include "dialog/messages.hpp"
+#include "service/accounts.hpp"
 #include "service/exchange.hpp"
 #include "service/handover.hpp"
 
@@ -302,16 +303,14 @@ void Api::submit_reading(Request&& req, const Respond& respond) {
   sub.actor = "customer";
   sub.lang = lang;
   if (auto err = decode(body, sub)) return respond(bad_request(lang, *err, kReadingsRoute));
-  if (!valid_account_number(sub.account)) {
+  if (!service::valid_account_number(sub.account, ctx_.config.account_digits)) {
     return respond(json_response(
         422,
-        json{{"status", "rejected"},
-             {"code", "account_format"},
-             {"message", lang == dialog::Lang::en
-                             ? "The account number must be " +
-                                   std::to_string(ctx_.config.account_digits) + " digits."
-                             : "Номер особового рахунку має містити " +
-                                   std::to_string(ctx_.config.account_digits) + " цифр."}},
+        json{
+            {"status", "rejected"},
+            {"code", "account_format"},
+            {"message", dialog::message(lang, "account_format",
+                                        {{"digits", std::to_string(ctx_.config.account_digits)}})}},
         kReadingsRoute));
   }
   auto key = req.header("idempotency-key");
@@ -333,13 +332,6 @@ void Api::submit_reading(Request&& req, const Respond& respond) {
   }
 }
 
-bool Api::valid_account_number(std::string_view number) const {
-  if (static_cast<int>(number.size()) != ctx_.config.account_digits) return false;
-  for (char c : number)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
-
 Response Api::reading_history(const Request& req, std::string_view account) {
   const dialog::Lang lang = dialog::lang_from_accept_language(req.header("accept-language"));
   std::string serial = req.query_param("meter_serial");
@@ -350,8 +342,9 @@ Response Api::reading_history(const Request& req, std::string_view account) {
     if (limit < 1 || limit > 1000)
       return bad_request(lang, "limit must be 1 to 1000", kHistoryRoute);
   }
-  auto meter =
-      valid_account_number(account) ? ctx_.store.find_meter(account, serial) : std::nullopt;
+  auto meter = service::valid_account_number(account, ctx_.config.account_digits)
+                   ? ctx_.store.find_meter(account, serial)
+                   : std::nullopt;
   if (!meter) return problem(404, "not_found", dialog::message(lang, "not_found"), kHistoryRoute);
   json items = json::array();
   for (const auto& row : ctx_.store.history(meter->meter_id, limit)) {
@@ -367,12 +360,8 @@ Response Api::reading_history(const Request& req, std::string_view account) {
               {"status", row.status},
               {"readings", readings},
               {"flags", row.flags}};
-    if (row.period)
-      item["counts_as"] = {{"kind", "period_end"}, {"period", row.period->str()}};
-    else if (row.type.starts_with("exchange_"))
-      item["counts_as"] = {{"kind", "installation"}, {"date", domain::format_date(row.taken_on)}};
-    else
-      item["counts_as"] = {{"kind", "off_cycle"}, {"date", domain::format_date(row.taken_on)}};
+    service::CountsAs c = service::counts_as(row.period, row.type, row.taken_on);
+    item["counts_as"] = {{"kind", c.kind}, {c.key, c.value}};
     items.push_back(std::move(item));
   }
   return json_response(200, items, kHistoryRoute);

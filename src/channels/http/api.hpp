@@ -42,7 +42,6 @@ class Api {
  private:
   void submit_reading(Request&& req, const Respond& respond);
   Response reading_history(const Request& req, std::string_view account);
-  [[nodiscard]] bool valid_account_number(std::string_view number) const;
   Response period_export(const Request& req, std::string_view month, bool bills);
   Response meter_exchange(const Request& req);
   // nullopt when the bearer token has one of `roles` (and `who` names it); else the refusal.
