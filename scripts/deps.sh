@@ -8,12 +8,15 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates tzdata
   libboost-dev libboost-system-dev nlohmann-json3-dev libhowardhinnant-date-dev
   libsodium-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  prometheus-cpp-dev libsqlite3-dev sqlite3 zlib1g-dev curl
+  prometheus-cpp-dev libsqlite3-dev sqlite3 zlib1g-dev curl libkainjow-mustache-dev
 )
 case "$mode" in
-  test) packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang-format) ;;
+  test) packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang-format chromium) ;;
   bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev wrk) ;;
 esac
+
+# The browser tests need Node.js with npm; a machine that has them (e.g. from NodeSource) keeps them.
+if [[ "$mode" == test ]] && ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

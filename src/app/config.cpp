@@ -269,6 +269,23 @@ const std::vector<Key>& keys() {
           [](const Config& c) { return std::string(c.close_automatic ? "true" : "false"); }},
       number("close.check_interval", "seconds between the server's checks for a month to close",
              &Config::close_check_interval_s, 1, 86400),
+      Key{"web.secure_cookies", "true: cookies only over HTTPS (set it behind a TLS proxy)",
+          [](Config& c, const std::string& t) {
+            if (t != "true" && t != "false") return false;
+            c.web_secure_cookies = t == "true";
+            return true;
+          },
+          [](const Config& c) { return std::string(c.web_secure_cookies ? "true" : "false"); }},
+      number("web.photo_max_bytes", "largest meter photo accepted, bytes",
+             &Config::web_photo_max_bytes, 1024, 64.0 * 1024 * 1024),
+      number("web.account_attempts_per_hour", "form posts per account per hour (policy: 10)",
+             &Config::web_account_attempts_per_hour, 1, 100000),
+      number("web.address_attempts_per_hour", "form posts and sign-ins per client address per hour",
+             &Config::web_address_attempts_per_hour, 1, 1000000),
+      number("web.customer_session_hours", "how long a personal-account sign-in lasts",
+             &Config::web_customer_session_hours, 1, 24 * 365),
+      number("web.staff_session_hours", "how long a console sign-in lasts",
+             &Config::web_staff_session_hours, 1, 24 * 31),
       text_key("log.level", "trace, debug, info, warn, error", &Config::log_level),
       Key{"log.json", "true: one JSON object per log line",
           [](Config& c, const std::string& t) {

@@ -32,6 +32,13 @@ struct Config {
   std::size_t ingest_max_batch = 512;
   std::size_t ingest_max_queue = 50000;
 
+  bool web_secure_cookies = false;
+  std::size_t web_photo_max_bytes = std::size_t{5} << 20;
+  int web_account_attempts_per_hour = 10;
+  int web_address_attempts_per_hour = 120;
+  int web_customer_session_hours = 24 * 14;
+  int web_staff_session_hours = 12;
+
   std::string log_level = "info";
   bool log_json = false;
 };

@@ -11,12 +11,14 @@
 #include "app/config.hpp"
 #include "channels/http/api.hpp"
 #include "channels/http/server.hpp"
+#include "channels/http/web.hpp"
 #include "service/accounts.hpp"
 #include "service/backtest.hpp"
 #include "service/demo_data.hpp"
 #include "service/exchange.hpp"
 #include "service/handover.hpp"
 #include "service/ingestor.hpp"
+#include "service/people.hpp"
 #include "service/period_close.hpp"
 #include "service/scheduler.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -140,7 +142,18 @@ int serve(const Common& c, const std::string& listen_override) {
   http::Api api(http::ApiContext{*ctx.store, ingestor, *ctx.submissions, metrics,
                                  ctx.submissions->config(), ctx.clock, ctx.config.json_max_depth,
                                  ctx.config.ingest_max_queue});
+  http::WebOptions web_options;
+  web_options.secure_cookies = ctx.config.web_secure_cookies;
+  web_options.photo_max_bytes = ctx.config.web_photo_max_bytes;
+  web_options.account_attempts_per_hour = ctx.config.web_account_attempts_per_hour;
+  web_options.address_attempts_per_hour = ctx.config.web_address_attempts_per_hour;
+  web_options.customer_session = std::chrono::hours(ctx.config.web_customer_session_hours);
+  web_options.staff_session = std::chrono::hours(ctx.config.web_staff_session_hours);
+  http::Web web(http::WebContext{*ctx.store, ingestor, ctx.submissions->config(), ctx.clock,
+                                 metrics, web_options});
   http::ServerOptions options;
+  options.upload_limit = ctx.config.web_photo_max_bytes + 64 * 1024;
+  options.takes_uploads = &http::Web::takes_uploads;
   options.address = host;
   options.port = port;
   options.threads = ctx.config.threads;
@@ -151,7 +164,10 @@ int serve(const Common& c, const std::string& listen_override) {
   options.max_connections = ctx.config.max_connections;
   http::Server server(
       options,
-      [&api](http::Request&& r, http::Respond done) { api.handle(std::move(r), std::move(done)); },
+      [&api, &web](http::Request&& r, http::Respond done) {
+        if (http::Web::serves(r)) return web.handle(std::move(r), std::move(done));
+        api.handle(std::move(r), std::move(done));
+      },
       &metrics);
   std::uint16_t bound = server.listen();
   std::unique_ptr<service::CloseScheduler> scheduler;
@@ -240,6 +256,17 @@ int main(int argc, char** argv) {
   token_create->add_option("--name", token_name, "who holds it, e.g. the supplier's name")
       ->required();
   token_cmd->require_subcommand(1);
+
+  auto* user_cmd = app.add_subcommand("user", "staff users of the operators' console");
+  auto* user_add = user_cmd->add_subcommand(
+      "add", "add a staff user; the password is read from standard input (one line)");
+  add_common(user_add, common);
+  std::string user_login, user_role;
+  user_add->add_option("--login", user_login, "the login, e.g. ivanenko")->required();
+  user_add->add_option("--role", user_role, "operator, supervisor or admin")
+      ->required()
+      ->check(CLI::IsMember({"operator", "supervisor", "admin"}));
+  user_cmd->require_subcommand(1);
 
   auto* exchange_cmd = app.add_subcommand(
       "exchange-meter", "enter a meter exchange act: old final and new initial readings, date");
@@ -385,6 +412,15 @@ int main(int argc, char** argv) {
       std::printf("%s\n", token.c_str());
       std::fprintf(stderr, "a %s token for %s; it is shown only now\n", token_role.c_str(),
                    token_name.c_str());
+      return 0;
+    }
+    if (*user_cmd) {
+      Context ctx = open(common);
+      std::string password;
+      std::getline(std::cin, password);
+      if (!password.empty() && password.back() == '\r') password.pop_back();
+      service::add_staff_user(*ctx.store, user_login, user_role, password, ctx.clock.now());
+      std::fprintf(stderr, "added %s as %s\n", user_login.c_str(), user_role.c_str());
       return 0;
     }
     if (*exchange_cmd) {

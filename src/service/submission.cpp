@@ -215,6 +215,7 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
     tx.change_status(old, "superseded", why);
   }
   if (v.has(domain::Flag::high)) tx.add_review_item(id, "high", now);
+  if (req.photo) tx.insert_photo(id, *req.photo, now);
 
   audit.result = "accepted";
   audit.submission_id = id;

@@ -61,6 +61,13 @@ struct MeterRow {
   std::vector<std::int64_t> counter_offsets;  // empty: none
 };
 
+struct AccountRow {
+  std::int64_t id = 0;
+  std::string number, holder, phone, email, address;
+  bool active = true;
+  bool electric_heating = false;
+};
+
 struct ReadingRow {
   std::int64_t id = 0;
   std::string receipt;
@@ -77,6 +84,54 @@ struct ReadingRow {
   std::vector<std::string> flags;
   std::vector<std::int64_t> values;     // as shown, zone order
   std::vector<std::int64_t> unwrapped;  // continuous counter, zone order
+  // Filled by account_readings(): the operators' review of a flagged reading.
+  std::string review;  // "", "pending", "accepted", "rejected"
+  std::string review_reason;
+  bool has_photo = false;
+};
+
+// A person who signs in: a customer (login = account number) or staff (operator, supervisor,
+// admin). Only an argon2id hash of the password is kept.
+struct UserRow {
+  std::int64_t id = 0;
+  std::string login, role;
+  std::optional<std::int64_t> account_id;
+  std::string email, phone, password_hash;
+  bool reminders = true;
+  int failed_signins = 0;
+  std::optional<Instant> locked_until;
+};
+
+struct NewUser {
+  std::string login, role;
+  std::optional<std::int64_t> account_id;
+  std::string email, phone, password_hash;
+};
+
+struct SessionRow {
+  std::int64_t user_id = 0;
+  std::string csrf;
+  Instant expires_at{};
+};
+
+struct Photo {
+  std::string content_type;
+  std::string bytes;
+};
+
+// A flagged reading in the operators' queue, with what they need to decide it.
+struct ReviewRow {
+  ReadingRow reading;
+  std::string account_number, reason;
+  Instant created_at{};
+  std::vector<std::int64_t> previous;  // the accepted reading before it, zone order ("" if none)
+};
+
+// Submissions received per hour and channel: the console's charts.
+struct ChannelHour {
+  Instant hour{};
+  std::string channel;
+  std::int64_t count = 0;
 };
 
 struct NewSubmission {
@@ -222,6 +277,21 @@ class WriteTx {
   virtual void insert_token(std::string_view token_hash, std::string_view role,
                             std::string_view name, Instant at) = 0;
 
+  // The meter photo sent with a submission (web form, cabinet, messengers).
+  virtual void insert_photo(std::int64_t submission_id, const Photo& photo, Instant at) = 0;
+  // Throws ConflictError("login") or ConflictError("email").
+  virtual std::int64_t insert_user(const NewUser& u, Instant at) = 0;
+  virtual void set_signin_state(std::int64_t user_id, int failed_signins,
+                                std::optional<Instant> locked_until) = 0;
+  virtual void set_password(std::int64_t user_id, std::string_view password_hash) = 0;
+  virtual void set_reminders(std::int64_t user_id, bool on) = 0;
+  virtual void insert_session(std::string_view token_hash, const SessionRow& s, Instant at) = 0;
+  virtual void delete_session(std::string_view token_hash) = 0;
+  virtual void delete_sessions_of(std::int64_t user_id) = 0;
+  // Records an operator's decision; false when the item is not waiting (decided or unknown).
+  virtual bool decide_review(std::int64_t submission_id, std::string_view decision,
+                             std::string_view actor, std::string_view reason, Instant at) = 0;
+
   // Nested scopes inside the transaction: one per submission in a group commit.
   virtual void savepoint() = 0;
   virtual void release() = 0;
@@ -264,6 +334,29 @@ class Store {
   virtual std::int64_t inspection_orders(YearMonth m) = 0;
   virtual std::int64_t review_backlog() = 0;
   virtual bool healthy() = 0;
+
+  // The web: accounts, people and sessions.
+  virtual std::optional<AccountRow> account(std::string_view number) = 0;
+  virtual std::optional<AccountRow> account_by_id(std::int64_t id) = 0;
+  // By account number, EIC, meter serial, phone (exact or prefix) or an address fragment.
+  virtual std::vector<AccountRow> search_accounts(std::string_view query, int limit) = 0;
+  virtual std::vector<MeterRow> account_meters(std::int64_t account_id) = 0;  // installed now
+  // Every reading of the account's meters from every channel, newest first.
+  virtual std::vector<ReadingRow> account_readings(std::int64_t account_id, int limit) = 0;
+  // Closed months of the account, oldest first.
+  virtual std::vector<VolumeRow> account_volumes(std::int64_t account_id) = 0;
+  // Audit records about the account (its submissions and attempts naming it), newest first.
+  virtual std::vector<AuditRow> account_audit(std::int64_t account_id, int limit) = 0;
+  // By login or e-mail (case-insensitive for e-mail).
+  virtual std::optional<UserRow> find_user(std::string_view login_or_email) = 0;
+  virtual std::optional<UserRow> user_by_id(std::int64_t id) = 0;
+  virtual std::vector<UserRow> staff_users() = 0;
+  virtual std::optional<SessionRow> find_session(std::string_view token_hash) = 0;
+  virtual std::optional<Photo> photo(std::int64_t submission_id) = 0;
+  // The receipt as it was given (rules.md §11), for the printable receipt page.
+  virtual std::optional<std::string> receipt_json(std::string_view receipt) = 0;
+  virtual std::vector<ReviewRow> review_queue(int limit) = 0;
+  virtual std::vector<ChannelHour> channel_hours(Instant from, Instant to) = 0;
   // A consistent copy of the whole database, taken while others go on writing.
   virtual void backup_to(const std::string& path) = 0;
 };

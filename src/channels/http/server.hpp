@@ -48,6 +48,9 @@ struct ServerOptions {
   int threads = 0;            // 0: one per core
   std::size_t body_limit = std::size_t{64} * 1024;
   std::size_t header_limit = std::size_t{8} * 1024;
+  // Requests whose target `takes_uploads` accepts may carry up to `upload_limit` (a meter photo).
+  std::size_t upload_limit = std::size_t{6} << 20;
+  std::function<bool(std::string_view target)> takes_uploads;
   std::chrono::seconds request_timeout{15};  // to receive one whole request, headers and body
   std::chrono::seconds idle_timeout{60};     // keep-alive between requests
   int max_connections = 10000;

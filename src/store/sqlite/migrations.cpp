@@ -190,6 +190,54 @@ ALTER TABLE meters ADD COLUMN counter_offsets TEXT NOT NULL DEFAULT '';
 -- channel into the store and the logs.
 ALTER TABLE audit ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 )sql"},
+      {4, "web: people, sessions, meter photos, review decisions", R"sql(
+-- Customers (login = account number) and staff; only argon2id hashes of passwords.
+CREATE TABLE users (
+  id              INTEGER PRIMARY KEY,
+  login           TEXT NOT NULL UNIQUE,
+  role            TEXT NOT NULL CHECK (role IN ('customer', 'operator', 'supervisor', 'admin')),
+  account_id      INTEGER UNIQUE REFERENCES accounts(id),
+  email           TEXT UNIQUE COLLATE NOCASE,
+  phone           TEXT NOT NULL DEFAULT '',
+  password_hash   TEXT NOT NULL,
+  reminders       INTEGER NOT NULL DEFAULT 1 CHECK (reminders IN (0, 1)),
+  failed_signins  INTEGER NOT NULL DEFAULT 0,
+  locked_until    INTEGER,
+  created_at      INTEGER NOT NULL,
+  CHECK ((role = 'customer') = (account_id IS NOT NULL))
+);
+-- Only a hash of the session token is kept: a copy of the database signs nobody in.
+CREATE TABLE sessions (
+  token_hash  TEXT PRIMARY KEY,
+  user_id     INTEGER NOT NULL REFERENCES users(id),
+  csrf        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE TABLE submission_photos (
+  submission_id  INTEGER PRIMARY KEY REFERENCES submissions(id),
+  content_type   TEXT NOT NULL CHECK (content_type IN ('image/jpeg', 'image/png')),
+  bytes          BLOB NOT NULL,
+  created_at     INTEGER NOT NULL
+);
+CREATE TRIGGER submission_photos_no_update BEFORE UPDATE ON submission_photos
+BEGIN SELECT RAISE(ABORT, 'photos are append-only'); END;
+CREATE TRIGGER submission_photos_no_delete BEFORE DELETE ON submission_photos
+BEGIN SELECT RAISE(ABORT, 'photos are append-only'); END;
+-- An operator's decision on a flagged reading; once made it stays.
+ALTER TABLE review_items ADD COLUMN decision TEXT CHECK (decision IN ('accepted', 'rejected'));
+ALTER TABLE review_items ADD COLUMN decided_by TEXT;
+ALTER TABLE review_items ADD COLUMN decided_at INTEGER;
+ALTER TABLE review_items ADD COLUMN decision_reason TEXT NOT NULL DEFAULT '';
+CREATE INDEX review_items_pending ON review_items(created_at) WHERE decision IS NULL;
+CREATE TRIGGER review_items_decided_once BEFORE UPDATE OF decision ON review_items
+WHEN OLD.decision IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'a review decision is final'); END;
+CREATE INDEX submissions_account ON submissions(account_id, id);
+CREATE INDEX submissions_received ON submissions(received_at);
+CREATE INDEX audit_identity ON audit(identity);
+)sql"},
   };
   return migrations;
 }

@@ -95,6 +95,11 @@ class Query {
     check(sqlite3_bind_text(stmt_, ++index_, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
     return *this;
   }
+  Query& bind_blob(std::string_view v) {
+    check(
+        sqlite3_bind_blob(stmt_, ++index_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
   Query& bind_null() {
     check(sqlite3_bind_null(stmt_, ++index_));
     return *this;
@@ -141,6 +146,9 @@ class Query {
       if (msg.find("idempotency_key") != std::string::npos) throw ConflictError("idempotency");
       if (msg.find("eic") != std::string::npos) throw ConflictError("eic");
       if (msg.find("accounts.number") != std::string::npos) throw ConflictError("account");
+      if (msg.find("users.login") != std::string::npos) throw ConflictError("login");
+      if (msg.find("users.email") != std::string::npos) throw ConflictError("email");
+      if (msg.find("users.account_id") != std::string::npos) throw ConflictError("login");
       throw ConflictError(msg);
     }
     throw StoreError(msg);
@@ -486,6 +494,75 @@ class SqliteWriteTx final : public WriteTx {
     q.run();
   }
 
+  void insert_photo(std::int64_t submission_id, const Photo& photo, Instant at) override {
+    Query q(c_,
+            "INSERT INTO submission_photos (submission_id, content_type, bytes, created_at)"
+            " VALUES (?, ?, ?, ?)");
+    q.bind(submission_id).bind(photo.content_type).bind_blob(photo.bytes).bind(secs(at));
+    q.run();
+  }
+
+  std::int64_t insert_user(const NewUser& u, Instant at) override {
+    Query q(c_,
+            "INSERT INTO users (login, role, account_id, email, phone, password_hash, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)");
+    q.bind(u.login).bind(u.role).bind(u.account_id);
+    if (u.email.empty())
+      q.bind_null();
+    else
+      q.bind(u.email);
+    q.bind(u.phone).bind(u.password_hash).bind(secs(at));
+    q.run();
+    return sqlite3_last_insert_rowid(c_.db());
+  }
+
+  void set_signin_state(std::int64_t user_id, int failed,
+                        std::optional<Instant> locked_until) override {
+    Query q(c_, "UPDATE users SET failed_signins = ?, locked_until = ? WHERE id = ?");
+    q.bind(failed);
+    if (locked_until)
+      q.bind(secs(*locked_until));
+    else
+      q.bind_null();
+    q.bind(user_id).run();
+  }
+
+  void set_password(std::int64_t user_id, std::string_view hash) override {
+    Query q(c_, "UPDATE users SET password_hash = ? WHERE id = ?");
+    q.bind(hash).bind(user_id).run();
+  }
+
+  void set_reminders(std::int64_t user_id, bool on) override {
+    Query q(c_, "UPDATE users SET reminders = ? WHERE id = ?");
+    q.bind(on ? 1 : 0).bind(user_id).run();
+  }
+
+  void insert_session(std::string_view token_hash, const SessionRow& s, Instant at) override {
+    Query q(c_,
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)");
+    q.bind(token_hash).bind(s.user_id).bind(s.csrf).bind(secs(at)).bind(secs(s.expires_at)).run();
+  }
+
+  void delete_session(std::string_view token_hash) override {
+    Query q(c_, "DELETE FROM sessions WHERE token_hash = ?");
+    q.bind(token_hash).run();
+  }
+
+  void delete_sessions_of(std::int64_t user_id) override {
+    Query q(c_, "DELETE FROM sessions WHERE user_id = ?");
+    q.bind(user_id).run();
+  }
+
+  bool decide_review(std::int64_t submission_id, std::string_view decision, std::string_view actor,
+                     std::string_view reason, Instant at) override {
+    Query q(c_,
+            "UPDATE review_items SET decision = ?, decided_by = ?, decision_reason = ?,"
+            " decided_at = ? WHERE submission_id = ? AND decision IS NULL");
+    q.bind(decision).bind(actor).bind(reason).bind(secs(at)).bind(submission_id).run();
+    return sqlite3_changes(c_.db()) == 1;
+  }
+
   void savepoint() override { c_.run("SAVEPOINT item"); }
   void release() override { c_.run("RELEASE item"); }
   void rollback_to() override {
@@ -683,7 +760,7 @@ Counts SqliteStore::counts() {
 
 std::int64_t SqliteStore::review_backlog() {
   auto r = acquire_reader();
-  Query q(*r, "SELECT count(*) FROM review_items");
+  Query q(*r, "SELECT count(*) FROM review_items WHERE decision IS NULL");
   q.step();
   return q.i64(0);
 }
@@ -927,6 +1004,294 @@ bool SqliteStore::healthy() {
   } catch (const std::exception&) {
     return false;
   }
+}
+
+namespace {
+
+constexpr const char* kAccountColumns =
+    "a.id, a.number, a.holder, a.phone, a.email, a.address, a.active, a.electric_heating";
+
+AccountRow account_row(Query& q) {
+  return AccountRow{q.i64(0),  q.text(1), q.text(2),     q.text(3),
+                    q.text(4), q.text(5), q.i64(6) != 0, q.i64(7) != 0};
+}
+
+constexpr const char* kUserColumns =
+    "id, login, role, account_id, email, phone, password_hash, reminders, failed_signins,"
+    " locked_until";
+
+UserRow user_row(Query& q) {
+  UserRow u;
+  u.id = q.i64(0);
+  u.login = q.text(1);
+  u.role = q.text(2);
+  if (!q.is_null(3)) u.account_id = q.i64(3);
+  u.email = q.text(4);
+  u.phone = q.text(5);
+  u.password_hash = q.text(6);
+  u.reminders = q.i64(7) != 0;
+  u.failed_signins = static_cast<int>(q.i64(8));
+  if (!q.is_null(9)) u.locked_until = instant(q.i64(9));
+  return u;
+}
+
+AuditRow audit_row(Query& q) {
+  AuditRow a;
+  a.id = q.i64(0);
+  a.at = instant(q.i64(1));
+  a.actor = q.text(2);
+  a.channel = q.text(3);
+  a.action = q.text(4);
+  a.identity = q.text(5);
+  a.raw_input = q.text(6);
+  a.result = q.text(7);
+  a.reason = q.text(8);
+  if (!q.is_null(9)) a.submission_id = q.i64(9);
+  a.request_id = q.text(10);
+  return a;
+}
+
+// LIKE with the user's text taken literally.
+std::string like_escaped(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<AccountRow> SqliteStore::account(std::string_view number) {
+  auto r = acquire_reader();
+  static const std::string sql =
+      std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.number = ?";
+  Query q(*r, sql.c_str());
+  q.bind(number);
+  if (!q.step()) return std::nullopt;
+  return account_row(q);
+}
+
+std::optional<AccountRow> SqliteStore::account_by_id(std::int64_t id) {
+  auto r = acquire_reader();
+  static const std::string sql =
+      std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.id = ?";
+  Query q(*r, sql.c_str());
+  q.bind(id);
+  if (!q.step()) return std::nullopt;
+  return account_row(q);
+}
+
+std::vector<AccountRow> SqliteStore::search_accounts(std::string_view query, int limit) {
+  auto r = acquire_reader();
+  // Exact and prefix matches use the indexes; the address fragment is a scan, bounded by LIMIT.
+  static const std::string sql =
+      std::string("SELECT DISTINCT ") + kAccountColumns +
+      " FROM accounts a LEFT JOIN metering_points p ON p.account_id = a.id"
+      " LEFT JOIN meters m ON m.metering_point_id = p.id"
+      " WHERE a.number = ?1 OR p.eic = upper(?1) OR m.serial = ?1 OR (?1 <> '' AND a.phone = ?1)"
+      " OR (length(?1) >= 3 AND (a.number LIKE ?2 ESCAPE '\\' OR a.phone LIKE ?2 ESCAPE '\\'))"
+      " OR (length(?1) >= 3 AND (p.address LIKE ?3 ESCAPE '\\' OR a.address LIKE ?3 ESCAPE '\\'))"
+      " ORDER BY a.number LIMIT ?4";
+  Query q(*r, sql.c_str());
+  std::string escaped = like_escaped(query);
+  q.bind(query).bind(escaped + "%").bind("%" + escaped + "%").bind(limit);
+  std::vector<AccountRow> out;
+  while (q.step()) out.push_back(account_row(q));
+  return out;
+}
+
+std::vector<MeterRow> SqliteStore::account_meters(std::int64_t account_id) {
+  auto r = acquire_reader();
+  static const std::string sql =
+      std::string("SELECT ") + kMeterColumns +
+      " FROM meters m JOIN metering_points p ON p.id = m.metering_point_id"
+      " JOIN accounts a ON a.id = p.account_id"
+      " WHERE a.id = ? AND m.removed_on IS NULL ORDER BY p.id, m.id";
+  Query q(*r, sql.c_str());
+  q.bind(account_id);
+  std::vector<MeterRow> out;
+  while (q.step()) out.push_back(meter_row(q));
+  return out;
+}
+
+std::vector<ReadingRow> SqliteStore::account_readings(std::int64_t account_id, int limit) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT " READING_COLUMNS
+              ", CASE WHEN ri.submission_id IS NULL THEN ''"
+              " WHEN ri.decision IS NULL THEN 'pending' ELSE ri.decision END,"
+              " coalesce(ri.decision_reason, ''), ph.submission_id IS NOT NULL"
+              " FROM submissions s JOIN meters m ON m.id = s.meter_id"
+              " LEFT JOIN review_items ri ON ri.submission_id = s.id"
+              " LEFT JOIN submission_photos ph ON ph.submission_id = s.id"
+              " WHERE s.account_id = ? ORDER BY s.id DESC LIMIT ?");
+  q.bind(account_id).bind(limit);
+  std::vector<ReadingRow> out;
+  while (q.step()) {
+    auto row = reading_row(q);
+    row.review = q.text(19);
+    row.review_reason = q.text(20);
+    row.has_photo = q.i64(21) != 0;
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::vector<VolumeRow> SqliteStore::account_volumes(std::int64_t account_id) {
+  auto r = acquire_reader();
+  Query q(*r,
+          "SELECT v.period, v.metering_point_id, v.meter_id, v.zone, v.zone_index,"
+          " v.start_value, v.start_kind, v.end_value, v.end_kind, v.volume, v.correction,"
+          " v.method, v.estimate, p.eic, m.serial, m.digits, m.zones, v.start_shown, v.end_shown,"
+          " v.chain, a.number, a.electric_heating"
+          " FROM period_volumes v JOIN metering_points p ON p.id = v.metering_point_id"
+          " JOIN accounts a ON a.id = p.account_id JOIN meters m ON m.id = v.meter_id"
+          " WHERE p.account_id = ? ORDER BY v.period, p.id, v.chain, v.zone_index");
+  q.bind(account_id);
+  std::vector<VolumeRow> out;
+  while (q.step()) {
+    VolumeRow v;
+    v.period = YearMonth::parse(q.text(0)).value_or(YearMonth{});
+    v.point_id = q.i64(1);
+    v.meter_id = q.i64(2);
+    v.zone = q.text(3);
+    v.zone_index = static_cast<int>(q.i64(4));
+    v.start_value = q.i64(5);
+    v.start_kind = q.text(6);
+    v.end_value = q.i64(7);
+    v.end_kind = q.text(8);
+    v.volume = q.i64(9);
+    v.correction = q.i64(10);
+    v.method = q.text(11);
+    v.estimate = q.text(12);
+    v.eic = q.text(13);
+    v.serial = q.text(14);
+    v.digits = static_cast<int>(q.i64(15));
+    v.zones = static_cast<int>(q.i64(16));
+    v.start_shown = q.i64(17);
+    v.end_shown = q.i64(18);
+    v.chain = q.i64(19);
+    v.account_number = q.text(20);
+    v.electric_heating = q.i64(21) != 0;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::vector<AuditRow> SqliteStore::account_audit(std::int64_t account_id, int limit) {
+  auto r = acquire_reader();
+  // Attempts name the account in `identity` ("account=N" or "account=N serial=S": the range below
+  // takes both, through the index); stored ones link the submission.
+  Query q(
+      *r,
+      "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
+      " submission_id, request_id FROM audit WHERE id IN ("
+      "  SELECT au.id FROM audit au JOIN submissions s ON s.id = au.submission_id"
+      "  WHERE s.account_id = ?1"
+      "  UNION SELECT au.id FROM audit au, accounts a"
+      "  WHERE a.id = ?1 AND au.submission_id IS NULL"
+      "  AND au.identity >= 'account=' || a.number AND au.identity < 'account=' || a.number || '!')"
+      " ORDER BY id DESC LIMIT ?2");
+  q.bind(account_id).bind(limit);
+  std::vector<AuditRow> out;
+  while (q.step()) out.push_back(audit_row(q));
+  return out;
+}
+
+std::optional<UserRow> SqliteStore::find_user(std::string_view login_or_email) {
+  auto r = acquire_reader();
+  static const std::string sql = std::string("SELECT ") + kUserColumns +
+                                 " FROM users WHERE login = ?1 OR email = ?1 ORDER BY id LIMIT 1";
+  Query q(*r, sql.c_str());
+  q.bind(login_or_email);
+  if (!q.step()) return std::nullopt;
+  return user_row(q);
+}
+
+std::optional<UserRow> SqliteStore::user_by_id(std::int64_t id) {
+  auto r = acquire_reader();
+  static const std::string sql = std::string("SELECT ") + kUserColumns + " FROM users WHERE id = ?";
+  Query q(*r, sql.c_str());
+  q.bind(id);
+  if (!q.step()) return std::nullopt;
+  return user_row(q);
+}
+
+std::vector<UserRow> SqliteStore::staff_users() {
+  auto r = acquire_reader();
+  static const std::string sql =
+      std::string("SELECT ") + kUserColumns + " FROM users WHERE role <> 'customer' ORDER BY login";
+  Query q(*r, sql.c_str());
+  std::vector<UserRow> out;
+  while (q.step()) out.push_back(user_row(q));
+  return out;
+}
+
+std::optional<SessionRow> SqliteStore::find_session(std::string_view token_hash) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT user_id, csrf, expires_at FROM sessions WHERE token_hash = ?");
+  q.bind(token_hash);
+  if (!q.step()) return std::nullopt;
+  return SessionRow{q.i64(0), q.text(1), instant(q.i64(2))};
+}
+
+std::optional<Photo> SqliteStore::photo(std::int64_t submission_id) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT content_type, bytes FROM submission_photos WHERE submission_id = ?");
+  q.bind(submission_id);
+  if (!q.step()) return std::nullopt;
+  return Photo{q.text(0), q.text(1)};
+}
+
+std::optional<std::string> SqliteStore::receipt_json(std::string_view receipt) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT receipt_json FROM submissions WHERE receipt = ?");
+  q.bind(receipt);
+  if (!q.step()) return std::nullopt;
+  return q.text(0);
+}
+
+std::vector<ReviewRow> SqliteStore::review_queue(int limit) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT " READING_COLUMNS
+              ", a.number, ri.reason, ri.created_at, ph.submission_id IS NOT NULL"
+              " FROM review_items ri JOIN submissions s ON s.id = ri.submission_id"
+              " JOIN meters m ON m.id = s.meter_id JOIN accounts a ON a.id = s.account_id"
+              " LEFT JOIN submission_photos ph ON ph.submission_id = s.id"
+              " WHERE ri.decision IS NULL ORDER BY ri.created_at, ri.id LIMIT ?");
+  q.bind(limit);
+  std::vector<ReviewRow> out;
+  while (q.step()) {
+    ReviewRow row;
+    row.reading = reading_row(q);
+    row.account_number = q.text(19);
+    row.reason = q.text(20);
+    row.created_at = instant(q.i64(21));
+    row.reading.has_photo = q.i64(22) != 0;
+    row.reading.review = "pending";
+    out.push_back(std::move(row));
+  }
+  for (auto& row : out) {
+    Query prev(*r, "SELECT " READING_COLUMNS
+                   " FROM submissions s JOIN meters m ON m.id = s.meter_id"
+                   " WHERE s.meter_id = ? AND s.status = 'accepted' AND s.as_of < ?"
+                   " ORDER BY s.as_of DESC, s.id DESC LIMIT 1");
+    prev.bind(row.reading.meter_id).bind(secs(row.reading.as_of));
+    if (prev.step()) row.previous = reading_row(prev).values;
+  }
+  return out;
+}
+
+std::vector<ChannelHour> SqliteStore::channel_hours(Instant from, Instant to) {
+  auto r = acquire_reader();
+  Query q(*r,
+          "SELECT received_at / 3600 * 3600, channel, count(*) FROM submissions"
+          " WHERE received_at >= ? AND received_at < ? GROUP BY 1, 2 ORDER BY 1, 2");
+  q.bind(secs(from)).bind(secs(to));
+  std::vector<ChannelHour> out;
+  while (q.step()) out.push_back(ChannelHour{instant(q.i64(0)), q.text(1), q.i64(2)});
+  return out;
 }
 
 }  // namespace md::store

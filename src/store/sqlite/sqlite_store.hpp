@@ -54,6 +54,22 @@ class SqliteStore final : public Store {
   std::optional<TokenRow> find_token(std::string_view token_hash) override;
   std::int64_t inspection_orders(YearMonth m) override;
   bool healthy() override;
+
+  std::optional<AccountRow> account(std::string_view number) override;
+  std::optional<AccountRow> account_by_id(std::int64_t id) override;
+  std::vector<AccountRow> search_accounts(std::string_view query, int limit) override;
+  std::vector<MeterRow> account_meters(std::int64_t account_id) override;
+  std::vector<ReadingRow> account_readings(std::int64_t account_id, int limit) override;
+  std::vector<VolumeRow> account_volumes(std::int64_t account_id) override;
+  std::vector<AuditRow> account_audit(std::int64_t account_id, int limit) override;
+  std::optional<UserRow> find_user(std::string_view login_or_email) override;
+  std::optional<UserRow> user_by_id(std::int64_t id) override;
+  std::vector<UserRow> staff_users() override;
+  std::optional<SessionRow> find_session(std::string_view token_hash) override;
+  std::optional<Photo> photo(std::int64_t submission_id) override;
+  std::optional<std::string> receipt_json(std::string_view receipt) override;
+  std::vector<ReviewRow> review_queue(int limit) override;
+  std::vector<ChannelHour> channel_hours(Instant from, Instant to) override;
   void backup_to(const std::string& path) override;
 
  private:

@@ -1,0 +1,404 @@
+// The customer's personal account: sign-up, sign-in, overview, submit, history, volumes with
+// their explanations, bills, a download of all one's data, reminders, password change.
+#include <nlohmann/json.hpp>
+
+#include "channels/http/web/web_internal.hpp"
+#include "service/handover.hpp"
+
+namespace md::http::web {
+namespace {
+
+using dialog::Lang;
+using json = nlohmann::ordered_json;
+
+constexpr const char* kCookie = "md_session";
+
+std::string kind_label(Lang lang, const std::string& kind) {
+  if (lang == Lang::en) return kind;
+  if (kind == "actual") return "фактичний";
+  if (kind == "estimated") return "розрахунковий";
+  if (kind == "derived") return "похідний";
+  if (kind == "installation") return "встановлення";
+  return kind;
+}
+
+std::string status_label(Lang lang, const std::string& s) {
+  if (lang == Lang::en) return s == "rejected_by_operator" ? "rejected by operator" : s;
+  if (s == "accepted") return "прийнято";
+  if (s == "superseded") return "замінено новішим";
+  if (s == "rejected_by_operator") return "відхилено оператором";
+  return s;
+}
+
+std::string review_label(Lang lang, const std::string& r) {
+  if (lang == Lang::en) return r == "pending" ? "awaiting review" : "review: " + r;
+  if (r == "pending") return "на перевірці";
+  if (r == "accepted") return "перевірено: прийнято";
+  if (r == "rejected") return "перевірено: відхилено";
+  return r;
+}
+
+Data reading_values(Lang lang, const store::ReadingRow& r) {
+  Data values(Data::type::list);
+  auto zones = domain::zones_of(r.zones);
+  for (std::size_t i = 0; i < zones.size() && i < r.values.size(); ++i) {
+    Data v;
+    v.set("label", dialog::zone_label(lang, domain::zone_name(zones[i])));
+    v.set("value", format_number(r.values[i], lang));
+    values.push_back(v);
+  }
+  return values;
+}
+
+std::string explanation(Lang lang, const std::string& estimate) {
+  if (estimate.empty()) return {};
+  auto j = json::parse(estimate, nullptr, false);
+  if (!j.is_object() || !j.contains("explanation")) return {};
+  return j["explanation"].value(std::string(dialog::lang_code(lang)), "");
+}
+
+}  // namespace
+
+// Reading rows for the history tables (cabinet and console).
+Data history_rows(Lang lang, const std::vector<store::ReadingRow>& readings, bool staff) {
+  Data rows(Data::type::list);
+  for (const auto& r : readings) {
+    Data row;
+    row.set("received", format_time(r.received_at));
+    row.set("receipt", r.receipt);
+    row.set("serial", r.meter_serial);
+    row.set("type", r.type);
+    row.set("values", reading_values(lang, r));
+    row.set("channel", r.channel);
+    row.set("status", status_label(lang, r.status));
+    if (!r.flags.empty()) row.set("flags", store::join_flags(r.flags));
+    if (!r.review.empty()) {
+      row.set("review", review_label(lang, r.review));
+      row.set("review_class", r.review);
+    }
+    if (!r.review_reason.empty()) row.set("review_reason", r.review_reason);
+    if (staff && r.has_photo) row.set("photo", "/operator/photos/" + std::to_string(r.id));
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+Data volume_rows(Lang lang, const std::vector<store::VolumeRow>& volumes) {
+  Data rows(Data::type::list);
+  for (const auto& v : volumes) {
+    Data row;
+    row.set("period", dialog::month_name(lang, v.period));
+    row.set("serial", v.serial);
+    row.set("zone", dialog::zone_label(lang, v.zone));
+    row.set("start", format_number(v.start_shown, lang));
+    row.set("start_kind", v.start_kind);
+    row.set("start_kind_label", kind_label(lang, v.start_kind));
+    row.set("end", format_number(v.end_shown, lang));
+    row.set("end_kind", v.end_kind);
+    row.set("end_kind_label", kind_label(lang, v.end_kind));
+    row.set("volume", format_number(v.volume, lang));
+    row.set("correction", v.correction == 0 ? "" : format_number(v.correction, lang));
+    row.set("method", v.method);
+    row.set("method_label", kind_label(lang, v.method));
+    if (auto e = explanation(lang, v.estimate); !e.empty()) row.set("explanation", e);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+void Site::account_page(const PagePtr& page, const Respond& respond) {
+  Page& p = *page;
+  const std::string& path = p.req.path;
+  const bool post = p.req.method == "POST";
+  const auto now = ctx.clock.now();
+  std::optional<Form> form;
+  if (post) {
+    std::string error;
+    form = parse_form(p.req, error);
+    if (!form) return respond(message(p, 400, "400", error, "alert"));
+  }
+  if (auto s = service::resume_session(ctx.store, cookie(p.req, kCookie), now);
+      s && s->user.role == "customer") {
+    p.who = std::move(*s);
+    p.csrf = p.who->session.csrf;
+  }
+  if (post && !csrf_ok(p, *form)) return respond(forbidden_csrf(p));
+
+  if (path == "/account/sign-in") {
+    if (p.who) return respond(redirect(p, "/account"));
+    Data d;
+    d.set("action", "/account/sign-in");
+    d.set("login_label", text(p.lang, "login_customer"));
+    d.set("signup_href", "/account/sign-up");
+    if (!post) return respond(html(p, text(p.lang, "sign_in"), "signin", d));
+    std::string login = form->get("login").substr(0, 254);
+    d.set("login", login);
+    if (!signin_per_address.allow("ip:" + p.req.remote, now)) {
+      d.set("error", p.lang == Lang::en ? "Too many sign-in attempts from here: try again later."
+                                        : "Забагато спроб входу: спробуйте пізніше.");
+      return respond(html(p, text(p.lang, "sign_in"), "signin", d, 429));
+    }
+    auto result = service::sign_in(ctx.store, login, form->get("password").substr(0, 1024), false,
+                                   now, p.req.request_id);
+    if (result.status == service::SignIn::Status::ok) {
+      // A new session on every sign-in: a token planted before cannot be carried over.
+      if (auto old = cookie(p.req, kCookie); !old.empty()) service::close_session(ctx.store, old);
+      auto s = service::open_session(ctx.store, result.user->id, ctx.options.customer_session, now);
+      set_cookie(p, kCookie, s.token, "/account", ctx.options.customer_session);
+      return respond(redirect(p, "/account"));
+    }
+    std::string err = p.lang == Lang::en ? "Wrong account, e-mail or password."
+                                         : "Невірний рахунок, e-mail або пароль.";
+    if (result.retry_after)
+      err += (p.lang == Lang::en ? " Try again after " : " Спробуйте знову після ") +
+             format_time(*result.retry_after) + ".";
+    d.set("error", err);
+    return respond(html(p, text(p.lang, "sign_in"), "signin", d,
+                        result.status == service::SignIn::Status::locked ? 429 : 401));
+  }
+  if (path == "/account/sign-up") {
+    if (p.who) return respond(redirect(p, "/account"));
+    Data d;
+    if (!post) return respond(html(p, text(p.lang, "sign_up"), "signup", d));
+    service::SignUp su{form->get("account").substr(0, 32),    form->get("serial").substr(0, 32),
+                       form->get("password").substr(0, 1024), form->get("email").substr(0, 254),
+                       form->get("phone").substr(0, 32),      p.req.request_id};
+    d.set("account", su.account);
+    d.set("serial", su.meter_serial);
+    d.set("email", su.email);
+    d.set("phone", su.phone);
+    if (!per_address.allow("ip:" + p.req.remote, now) ||
+        !per_account.allow("acct:" + su.account, now)) {
+      d.set("error", p.lang == Lang::en ? "Too many attempts: please try later."
+                                        : "Забагато спроб: спробуйте пізніше.");
+      return respond(html(p, text(p.lang, "sign_up"), "signup", d, 429));
+    }
+    std::int64_t user_id = 0;
+    auto result = service::sign_up(ctx.store, su, now, &user_id);
+    if (result == service::SignUpResult::created) {
+      auto s = service::open_session(ctx.store, user_id, ctx.options.customer_session, now);
+      set_cookie(p, kCookie, s.token, "/account", ctx.options.customer_session);
+      return respond(redirect(p, "/account"));
+    }
+    const bool en = p.lang == Lang::en;
+    std::string err;
+    switch (result) {
+      case service::SignUpResult::weak_password:
+        err = en ? "The password must be at least 10 characters."
+                 : "Пароль має містити щонайменше 10 символів.";
+        break;
+      case service::SignUpResult::bad_email:
+        err =
+            en ? "The e-mail address does not look right." : "Адреса e-mail виглядає неправильно.";
+        break;
+      case service::SignUpResult::email_taken:
+      case service::SignUpResult::already_registered:
+        err = en ? "This account or e-mail already has a personal account: please sign in."
+                 : "Для цього рахунку або e-mail кабінет уже є: увійдіть.";
+        break;
+      default:
+        err = dialog::message(p.lang, "not_found");
+    }
+    d.set("error", err);
+    return respond(html(p, text(p.lang, "sign_up"), "signup", d, 422));
+  }
+  if (!p.who) return respond(redirect(p, "/account/sign-in"));
+  const auto& user = p.who->user;
+  const std::int64_t account_id = *user.account_id;
+
+  if (path == "/account/sign-out" && post) {
+    service::close_session(ctx.store, cookie(p.req, kCookie));
+    set_cookie(p, kCookie, "", "/account", std::chrono::seconds(0));
+    return respond(redirect(p, "/account/sign-in"));
+  }
+  if (path == "/account/reminders" && post) {
+    service::set_reminders(ctx.store, user, form->get("on") == "1", now);
+    return respond(redirect(p, "/account"));
+  }
+  if (path == "/account/password") {
+    Data d;
+    d.set("action", "/account/password");
+    if (post) {
+      auto r = service::change_password(ctx.store, user, form->get("old").substr(0, 1024),
+                                        form->get("new").substr(0, 1024), now, p.req.request_id);
+      if (r == service::PasswordChange::changed) {
+        auto s = service::open_session(ctx.store, user.id, ctx.options.customer_session, now);
+        set_cookie(p, kCookie, s.token, "/account", ctx.options.customer_session);
+        return respond(redirect(p, "/account"));
+      }
+      d.set("error",
+            r == service::PasswordChange::wrong_password
+                ? (p.lang == Lang::en ? "The current password is wrong."
+                                      : "Поточний пароль невірний.")
+                : (p.lang == Lang::en ? "The new password must be at least 10 characters."
+                                      : "Новий пароль має містити щонайменше 10 символів."));
+      return respond(html(p, text(p.lang, "change_password"), "password", d, 422));
+    }
+    return respond(html(p, text(p.lang, "change_password"), "password", d));
+  }
+  if (path == "/account/submit") {
+    ReadingForm f;
+    f.cabinet = true;
+    f.account = user.login;
+    if (!post) {
+      f.key = service::random_token();
+      f.serial = p.req.query_param("serial");
+      return respond(reading_form(p, f, 200));
+    }
+    f.serial = form->get("serial");
+    f.key = form->get("key").size() == 64 ? form->get("key") : service::random_token();
+    f.tries = std::clamp(std::atoi(form->get("tries").c_str()), 0, 99);
+    f.step2 = true;
+    return post_reading(page, *form, std::move(f), "cabinet", respond);
+  }
+  if (path == "/account/history") {
+    Data d;
+    d.set("rows", history_rows(p.lang, ctx.store.account_readings(account_id, 200), false));
+    return respond(html(p, text(p.lang, "history"), "history", d));
+  }
+  if (path == "/account/volumes") {
+    auto volumes = ctx.store.account_volumes(account_id);
+    std::vector<Bar> bars;
+    for (const auto& v : volumes) {
+      std::string label = v.period.str().substr(2);
+      if (bars.empty() || bars.back().label != label) bars.push_back(Bar{label, 0, "actual"});
+      bars.back().value += v.volume;
+      if (v.method == "estimated") bars.back().kind = "estimated";
+    }
+    Data d;
+    d.set("chart", bar_chart(bars, text(p.lang, "chart_title")));
+    d.set("rows", volume_rows(p.lang, volumes));
+    return respond(html(p, text(p.lang, "volumes"), "volumes", d));
+  }
+  if (path == "/account/bills") {
+    auto volumes = ctx.store.account_volumes(account_id);
+    Data d;
+    Data bills(Data::type::list);
+    for (std::size_t i = 0; i < volumes.size();) {
+      std::size_t j = i;
+      while (j < volumes.size() && volumes[j].period == volumes[i].period) ++j;
+      std::vector<store::VolumeRow> month(volumes.begin() + static_cast<std::ptrdiff_t>(i),
+                                          volumes.begin() + static_cast<std::ptrdiff_t>(j));
+      i = j;
+      try {
+        for (const auto& bill : service::bills_for(month, ctx.config.prices)) {
+          Data b;
+          b.set("period", dialog::month_name(p.lang, bill.period));
+          Data lines(Data::type::list);
+          for (const auto& l : bill.lines) {
+            Data line;
+            line.set("zone", dialog::zone_label(p.lang, domain::zone_name(l.zone)));
+            line.set("kind",
+                     l.kind == "correction" ? text(p.lang, "correction") : text(p.lang, "volume"));
+            line.set("kwh", format_number(l.kwh, p.lang));
+            line.set("price", domain::format_uah(l.price_kop));
+            line.set("amount", domain::format_uah(l.amount_kop));
+            lines.push_back(line);
+          }
+          b.set("lines", lines);
+          b.set("total", domain::format_uah(bill.total_kop));
+          bills.push_back(b);
+        }
+      } catch (const domain::BillError& e) {
+        d.set("bill_error", e.what());
+      }
+    }
+    d.set("bills", bills);
+    return respond(html(p, text(p.lang, "bills"), "bills", d));
+  }
+  if (path == "/account/data.json" || path == "/account/data.csv") {
+    auto account = ctx.store.account_by_id(account_id);
+    auto readings = ctx.store.account_readings(account_id, 100000);
+    auto volumes = ctx.store.account_volumes(account_id);
+    Response r;
+    r.route = "/account/data";
+    if (path.ends_with(".json")) {
+      json j;
+      j["account"] = {{"number", account->number},
+                      {"holder", account->holder},
+                      {"address", account->address},
+                      {"phone", account->phone},
+                      {"email", account->email}};
+      j["cabinet"] = {{"email", user.email}, {"phone", user.phone}, {"reminders", user.reminders}};
+      json rs = json::array();
+      for (const auto& x : readings)
+        rs.push_back({{"receipt", x.receipt},
+                      {"meter_serial", x.meter_serial},
+                      {"taken_on", domain::format_date(x.taken_on)},
+                      {"received_at", domain::format_kyiv(x.received_at)},
+                      {"channel", x.channel},
+                      {"type", x.type},
+                      {"status", x.status},
+                      {"flags", x.flags},
+                      {"values", x.values},
+                      {"review", x.review},
+                      {"review_reason", x.review_reason}});
+      j["readings"] = rs;
+      j["volumes"] = json::parse(service::volumes_json(volumes));
+      r.body = j.dump(2, ' ', false, json::error_handler_t::replace);
+      r.content_type = "application/json";
+      r.headers.emplace_back("Content-Disposition",
+                             "attachment; filename=\"meterdesk-" + account->number + ".json\"");
+    } else {
+      std::string out =
+          "receipt,meter_serial,taken_on,received_at,channel,type,status,flags,value1,value2,"
+          "value3\n";
+      for (const auto& x : readings) {
+        out += x.receipt + "," + x.meter_serial + "," + domain::format_date(x.taken_on) + "," +
+               domain::format_kyiv(x.received_at) + "," + x.channel + "," + x.type + "," +
+               x.status + "," + store::join_flags(x.flags);
+        for (std::size_t i = 0; i < 3; ++i)
+          out += "," + (i < x.values.size() ? std::to_string(x.values[i]) : std::string());
+        out += "\n";
+      }
+      out += "\n" + service::volumes_csv(volumes);
+      r.body = std::move(out);
+      r.content_type = "text/csv; charset=utf-8";
+      r.headers.emplace_back("Content-Disposition",
+                             "attachment; filename=\"meterdesk-" + account->number + ".csv\"");
+    }
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return respond(std::move(r));
+  }
+  if (path == "/account" || path == "/account/") {
+    auto account = ctx.store.account_by_id(account_id);
+    auto meters = ctx.store.account_meters(account_id);
+    const domain::Day today = domain::kyiv_date(now);
+    auto open = domain::window_containing(today, ctx.config.rules.window);
+    Data d;
+    d.set("holder", account->holder);
+    d.set("account", account->number);
+    d.set("reminders", user.reminders);
+    Data list(Data::type::list);
+    for (const auto& m : meters) {
+      Data item;
+      item.set("serial", m.serial);
+      item.set("eic", m.eic);
+      item.set("address", account->address);
+      auto history = ctx.store.history(m.meter_id, 20);
+      for (const auto& r : history) {
+        if (r.status != "accepted") continue;
+        Data last;
+        last.set("date", format_day(r.taken_on));
+        last.set("channel", r.channel);
+        last.set("values", reading_values(p.lang, r));
+        item.set("last", last);
+        if (open && r.period == *open)
+          item.set("this_month", p.lang == Lang::en ? "This month's reading is in."
+                                                    : "Показник за цей місяць отримано.");
+        break;
+      }
+      if (open && !item.get("this_month"))
+        item.set("missing", p.lang == Lang::en ? "This month's reading has not arrived yet."
+                                               : "Показник за цей місяць ще не надійшов.");
+      list.push_back(item);
+    }
+    d.set("meters", list);
+    return respond(html(p, text(p.lang, "overview"), "overview", d));
+  }
+  return respond(message(p, 404, "404",
+                         p.lang == Lang::en ? "There is no such page." : "Такої сторінки немає.",
+                         "alert"));
+}
+
+}  // namespace md::http::web

@@ -1,0 +1,388 @@
+// The operators' console: search, the account view with every reading and its audit, inspector
+// readings, the review queue, period close, users. Every action is audited with who and why.
+#include <nlohmann/json.hpp>
+
+#include "channels/http/web/web_internal.hpp"
+#include "service/period_close.hpp"
+#include "service/review.hpp"
+
+namespace md::http::web {
+namespace {
+
+using dialog::Lang;
+constexpr const char* kCookie = "md_staff";
+
+int rank(const std::string& role) {
+  return role == "admin" ? 3 : role == "supervisor" ? 2 : role == "operator" ? 1 : 0;
+}
+
+std::string words(Lang lang, const char* uk, const char* en) {
+  return lang == Lang::en ? en : uk;
+}
+
+}  // namespace
+
+void Site::operator_page(const PagePtr& page, const Respond& respond) {
+  Page& p = *page;
+  const std::string& path = p.req.path;
+  const bool post = p.req.method == "POST";
+  const auto now = ctx.clock.now();
+  std::optional<Form> form;
+  if (post) {
+    std::string error;
+    form = parse_form(p.req, error);
+    if (!form) return respond(message(p, 400, "400", error, "alert"));
+  }
+  if (auto s = service::resume_session(ctx.store, cookie(p.req, kCookie), now);
+      s && s->user.role != "customer") {
+    p.who = std::move(*s);
+    p.csrf = p.who->session.csrf;
+  }
+  if (post && !csrf_ok(p, *form)) return respond(forbidden_csrf(p));
+
+  if (path == "/operator/sign-in") {
+    if (p.who) return respond(redirect(p, "/operator"));
+    Data d;
+    d.set("action", "/operator/sign-in");
+    d.set("login_label", text(p.lang, "login_staff"));
+    if (!post) return respond(html(p, text(p.lang, "console"), "signin", d));
+    std::string login = form->get("login").substr(0, 64);
+    d.set("login", login);
+    if (!signin_per_address.allow("ip:" + p.req.remote, now)) {
+      d.set("error", words(p.lang, "Забагато спроб входу: спробуйте пізніше.",
+                           "Too many sign-in attempts from here: try again later."));
+      return respond(html(p, text(p.lang, "console"), "signin", d, 429));
+    }
+    auto result = service::sign_in(ctx.store, login, form->get("password").substr(0, 1024), true,
+                                   now, p.req.request_id);
+    if (result.status == service::SignIn::Status::ok) {
+      if (auto old = cookie(p.req, kCookie); !old.empty()) service::close_session(ctx.store, old);
+      auto s = service::open_session(ctx.store, result.user->id, ctx.options.staff_session, now);
+      set_cookie(p, kCookie, s.token, "/operator", ctx.options.staff_session);
+      return respond(redirect(p, "/operator"));
+    }
+    std::string err = words(p.lang, "Невірний логін або пароль.", "Wrong login or password.");
+    if (result.retry_after)
+      err += words(p.lang, " Спробуйте знову після ", " Try again after ") +
+             format_time(*result.retry_after) + ".";
+    d.set("error", err);
+    return respond(html(p, text(p.lang, "console"), "signin", d,
+                        result.status == service::SignIn::Status::locked ? 429 : 401));
+  }
+  if (!p.who) return respond(redirect(p, "/operator/sign-in"));
+  const auto& user = p.who->user;
+  const std::string actor = service::actor_of(user);
+  auto refuse = [&] {
+    return message(
+        p, 403, "403",
+        words(p.lang, "Ваша роль не дозволяє цієї дії.", "Your role does not allow this."),
+        "alert");
+  };
+
+  if (path == "/operator/sign-out" && post) {
+    service::close_session(ctx.store, cookie(p.req, kCookie));
+    set_cookie(p, kCookie, "", "/operator", std::chrono::seconds(0));
+    return respond(redirect(p, "/operator/sign-in"));
+  }
+  if (path == "/operator" || path == "/operator/" || path == "/operator/search") {
+    Data d;
+    std::string q = p.req.query_param("q").substr(0, 100);
+    d.set("q", q);
+    if (!q.empty()) {
+      d.set("searched", true);
+      Data results(Data::type::list);
+      for (const auto& a : ctx.store.search_accounts(q, 50)) {
+        Data r;
+        r.set("number", a.number);
+        r.set("holder", a.holder);
+        r.set("address", a.address);
+        r.set("phone", a.phone);
+        results.push_back(r);
+      }
+      d.set("results", results);
+    } else {
+      // The current (or last) window, per day and channel.
+      const auto& rules = ctx.config.rules.window;
+      domain::Day today = domain::kyiv_date(now);
+      auto m =
+          domain::window_containing(today, rules).value_or(domain::YearMonth::of(today).prev());
+      auto w = domain::window(m, rules);
+      auto hours =
+          ctx.store.channel_hours(domain::start_of_day(w.first), domain::end_of_day(w.last));
+      std::vector<std::string> channels;
+      for (const auto& h : hours)
+        if (std::find(channels.begin(), channels.end(), h.channel) == channels.end())
+          channels.push_back(h.channel);
+      std::sort(channels.begin(), channels.end());
+      Data stats;
+      Data days(Data::type::list);
+      Data channel_list(Data::type::list);
+      for (const auto& c : channels) channel_list.push_back(Data(c));
+      std::vector<Bar> bars;
+      for (domain::Day day = w.first; day <= w.last; day += date::days(1)) {
+        Data row;
+        row.set("day", format_day(day));
+        Data counts(Data::type::list);
+        std::int64_t total = 0;
+        for (const auto& c : channels) {
+          std::int64_t n = 0;
+          for (const auto& h : hours)
+            if (h.channel == c && domain::kyiv_date(h.hour) == day) n += h.count;
+          counts.push_back(Data(format_number(n, p.lang)));
+          total += n;
+        }
+        row.set("counts", counts);
+        days.push_back(row);
+        bars.push_back(Bar{format_day(day).substr(0, 5), total, "actual"});
+      }
+      stats.set("channels", channel_list);
+      stats.set("days", days);
+      stats.set("chart", bar_chart(bars, words(p.lang, "Показники за днями вікна",
+                                               "Readings per day of the window")));
+      stats.set("backlog", format_number(ctx.store.review_backlog(), p.lang));
+      if (auto last = ctx.store.last_closed_period()) {
+        if (auto period = ctx.store.period(*last)) {
+          auto s = nlohmann::json::parse(period->summary, nullptr, false);
+          if (s.is_object() && s.value("chains", 0) > 0) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.1f%%",
+                          100.0 * s.value("estimated", 0) / s.value("chains", 1));
+            stats.set("estimated_share", std::string(buf));
+          }
+        }
+      }
+      d.set("stats", stats);
+    }
+    return respond(html(p, text(p.lang, "console"), "op_home", d));
+  }
+  if (path.starts_with("/operator/accounts/")) {
+    std::string_view rest = std::string_view(path).substr(19);
+    std::string number(rest.substr(0, rest.find('/')));
+    auto account = ctx.store.account(number);
+    if (!account)
+      return respond(message(p, 404, "404", dialog::message(p.lang, "not_found"), "alert"));
+    auto render_account = [this, &p, account](int status, const std::string& error,
+                                              const std::string& confirm) {
+      Data d;
+      d.set("account", account->number);
+      d.set("holder", account->holder);
+      d.set("phone", account->phone);
+      d.set("email", account->email);
+      d.set("active", account->active);
+      d.set("form_key", service::random_token());
+      d.set("today", domain::format_date(domain::kyiv_date(ctx.clock.now())));
+      if (!error.empty()) d.set("entry_error", error);
+      if (!confirm.empty()) d.set("entry_confirm", confirm);
+      Data meters(Data::type::list);
+      for (const auto& m : ctx.store.account_meters(account->id)) {
+        Data item;
+        item.set("serial", m.serial);
+        item.set("eic", m.eic);
+        item.set("digits", std::to_string(m.digits));
+        item.set("installed", format_day(m.installed_on));
+        std::string zones;
+        for (auto z : domain::zones_of(m.zones))
+          zones += (zones.empty() ? "" : " / ") + dialog::zone_label(p.lang, domain::zone_name(z));
+        item.set("zones_label", zones);
+        meters.push_back(item);
+      }
+      d.set("meters", meters);
+      d.set("readings", history_rows(p.lang, ctx.store.account_readings(account->id, 200), true));
+      d.set("volumes", volume_rows(p.lang, ctx.store.account_volumes(account->id)));
+      Data audit(Data::type::list);
+      for (const auto& a : ctx.store.account_audit(account->id, 200)) {
+        Data row;
+        row.set("at", format_time(a.at));
+        row.set("actor", a.actor);
+        row.set("channel", a.channel);
+        row.set("action", a.action);
+        row.set("result", a.result);
+        row.set("reason", a.reason);
+        audit.push_back(row);
+      }
+      d.set("audit", audit);
+      return html(p, account->number, "op_account", d, status);
+    };
+    if (rest.ends_with("/readings") && post) {
+      std::string reason = form->get("reason").substr(0, 500);
+      if (reason.find_first_not_of(" \t") == std::string::npos)
+        return respond(
+            render_account(422, words(p.lang, "Вкажіть підставу.", "Give the reason."), ""));
+      service::SubmitRequest req;
+      req.channel = "operator_console";
+      req.type = form->get("type") == "operator" ? "operator" : "inspector";
+      req.actor = actor;
+      req.account = account->number;
+      req.meter_serial = form->get("serial").substr(0, 32);
+      req.taken_on = domain::parse_date(form->get("taken_on"));
+      req.confirmed = form->get("confirm") == "1";
+      req.idempotency_key = form->get("key").substr(0, 64);
+      req.lang = p.lang;
+      req.request_id = p.req.request_id;
+      req.raw_input = "values=" + form->get("values").substr(0, 200) + " reason=" + reason;
+      auto meter = ctx.store.find_meter(req.account, req.meter_serial);
+      if (!meter) return respond(render_account(422, dialog::message(p.lang, "not_found"), ""));
+      std::string values = form->get("values").substr(0, 200);
+      auto zones = domain::zones_of(meter->zones);
+      std::size_t i = 0, pos = 0;
+      while (pos < values.size()) {
+        auto end = values.find_first_of(" ,;", pos);
+        std::string v =
+            values.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        pos = end == std::string::npos ? values.size() : end + 1;
+        if (v.empty()) continue;
+        std::string zone = i < zones.size() ? std::string(domain::zone_name(zones[i]))
+                                            : "extra" + std::to_string(i);
+        req.values.emplace_back(zone, v);
+        ++i;
+      }
+      auto shared_render = std::make_shared<decltype(render_account)>(render_account);
+      bool queued = ctx.ingestor.submit_async(
+          std::move(req),
+          [this, page, respond, shared_render, number](const service::SubmitOutcome& o) {
+            Page& pg = *page;
+            using S = service::SubmitOutcome::Status;
+            if (o.status == S::accepted || o.status == S::replayed)
+              return respond(redirect(pg, "/operator/accounts/" + number));
+            if (o.status == S::needs_confirmation)
+              return respond((*shared_render)(409, "", dialog::message(pg.lang, "high")));
+            if (o.status == S::rejected || o.status == S::not_found) {
+              auto params = o.rejection->params;
+              if (o.rejection->zone)
+                params["zone"] = std::string(domain::zone_name(*o.rejection->zone));
+              return respond(
+                  (*shared_render)(422, dialog::message(pg.lang, o.rejection->code, params), ""));
+            }
+            respond(message(pg, 503, "503", dialog::message(pg.lang, "unavailable"), "alert"));
+          });
+      if (!queued)
+        return respond(message(p, 503, "503", dialog::message(p.lang, "unavailable"), "alert"));
+      return;
+    }
+    return respond(render_account(200, "", ""));
+  }
+  if (path == "/operator/review" || path.starts_with("/operator/review/")) {
+    std::string error;
+    if (post) {
+      std::int64_t id = std::atoll(path.substr(17).c_str());
+      std::string decision = form->get("decision");
+      auto result = service::decide_review(
+          ctx.store, id,
+          decision == "reject" ? service::ReviewDecision::reject : service::ReviewDecision::accept,
+          actor, form->get("reason").substr(0, 500), now, p.req.request_id);
+      if (result == service::ReviewResult::decided) return respond(redirect(p, "/operator/review"));
+      error = result == service::ReviewResult::reason_required
+                  ? words(p.lang, "Щоб відхилити показник, вкажіть причину: її побачить споживач.",
+                          "To reject a reading, give the reason: the customer will see it.")
+                  : words(p.lang, "Цей показник уже перевірено.",
+                          "This reading has already been decided.");
+    }
+    Data d;
+    if (!error.empty()) d.set("error", error);
+    Data items(Data::type::list);
+    for (const auto& r : ctx.store.review_queue(100)) {
+      Data item;
+      item.set("id", std::to_string(r.reading.id));
+      item.set("account", r.account_number);
+      item.set("serial", r.reading.meter_serial);
+      item.set("received", format_time(r.reading.received_at));
+      item.set("reason", r.reason == "high" ? words(p.lang, "Високе споживання", "High consumption")
+                                            : r.reason);
+      Data values(Data::type::list);
+      auto zones = domain::zones_of(r.reading.zones);
+      for (std::size_t i = 0; i < zones.size() && i < r.reading.values.size(); ++i) {
+        Data v;
+        v.set("label", dialog::zone_label(p.lang, domain::zone_name(zones[i])));
+        v.set("value", format_number(r.reading.values[i], p.lang));
+        if (i < r.previous.size()) v.set("previous", format_number(r.previous[i], p.lang));
+        values.push_back(v);
+      }
+      item.set("values", values);
+      if (r.reading.has_photo)
+        item.set("photo", "/operator/photos/" + std::to_string(r.reading.id));
+      items.push_back(item);
+    }
+    d.set("items", items);
+    return respond(html(p, text(p.lang, "review"), "op_review", d, error.empty() ? 200 : 422));
+  }
+  if (path.starts_with("/operator/photos/")) {
+    auto photo = ctx.store.photo(std::atoll(path.substr(17).c_str()));
+    if (!photo) return respond(message(p, 404, "404", "-", "alert"));
+    Response r;
+    r.content_type = photo->content_type;
+    r.body = std::move(photo->bytes);
+    r.route = "/operator/photos";
+    r.headers.emplace_back("Cache-Control", "private, no-store");
+    return respond(std::move(r));
+  }
+  if (path == "/operator/periods" || path == "/operator/periods/close") {
+    Data d;
+    std::string error;
+    auto next = service::next_closable(ctx.store, now, ctx.config.rules.window);
+    if (path == "/operator/periods/close" && post) {
+      if (rank(user.role) < 2) return respond(refuse());
+      auto month = domain::YearMonth::parse(form->get("period"));
+      std::string reason = form->get("reason").substr(0, 500);
+      if (!month || !next || *month != *next ||
+          reason.find_first_not_of(' ') == std::string::npos) {
+        error = words(p.lang, "Цей місяць зараз не можна закрити, або не вказано підставу.",
+                      "This month cannot be closed now, or no reason was given.");
+      } else {
+        try {
+          service::close_period(ctx.store, *month, now, ctx.config, actor + " (" + reason + ")");
+          return respond(redirect(p, "/operator/periods"));
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+      }
+    }
+    if (!error.empty()) d.set("error", error);
+    Data periods(Data::type::list);
+    if (auto last = ctx.store.last_closed_period()) {
+      domain::YearMonth m = *last;
+      for (int i = 0; i < 12; ++i, m = m.prev()) {
+        auto row = ctx.store.period(m);
+        if (!row) break;
+        Data item;
+        item.set("period", m.str());
+        item.set("closed_at", format_time(row->closed_at));
+        item.set("summary", row->summary);
+        periods.push_back(item);
+      }
+    }
+    d.set("periods", periods);
+    if (next) d.set("next", next->str());
+    d.set("can_close", rank(user.role) >= 2);
+    return respond(html(p, text(p.lang, "periods"), "op_periods", d, error.empty() ? 200 : 422));
+  }
+  if (path == "/operator/users") {
+    if (rank(user.role) < 3) return respond(refuse());
+    Data d;
+    int status = 200;
+    if (post) {
+      try {
+        service::add_staff_user(ctx.store, form->get("login"), form->get("role"),
+                                form->get("password"), now, actor);
+        return respond(redirect(p, "/operator/users"));
+      } catch (const std::exception& e) {
+        d.set("error", std::string(e.what()) == "login"
+                           ? words(p.lang, "Такий логін уже є.", "This login is taken.")
+                           : std::string(e.what()));
+        status = 422;
+      }
+    }
+    Data users(Data::type::list);
+    for (const auto& u : ctx.store.staff_users()) {
+      Data item;
+      item.set("login", u.login);
+      item.set("role", u.role);
+      users.push_back(item);
+    }
+    d.set("users", users);
+    return respond(html(p, text(p.lang, "users"), "op_users", d, status));
+  }
+  return respond(message(
+      p, 404, "404", words(p.lang, "Такої сторінки немає.", "There is no such page."), "alert"));
+}
+
+}  // namespace md::http::web

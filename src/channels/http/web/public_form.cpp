@@ -1,0 +1,381 @@
+// The public reading form (no sign-in), the zones lookup for its script, and the receipt page.
+// The cabinet's submit page uses the same form and the same post_reading path.
+#include <nlohmann/json.hpp>
+
+#include "channels/http/web/web_internal.hpp"
+#include "service/accounts.hpp"
+
+namespace md::http::web {
+namespace {
+
+using dialog::Lang;
+using json = nlohmann::json;
+using service::SubmitOutcome;
+
+std::string trimmed(std::string s) {
+  const char* ws = " \t\r\n";
+  s.erase(0, s.find_first_not_of(ws));
+  s.erase(s.find_last_not_of(ws) + 1);
+  return s;
+}
+
+std::string fill(std::string text, std::string_view name, const std::string& value) {
+  std::string key = "{" + std::string(name) + "}";
+  if (auto at = text.find(key); at != std::string::npos) text.replace(at, key.size(), value);
+  return text;
+}
+
+// The latest accepted reading of a meter, if any.
+std::optional<store::ReadingRow> last_accepted(store::Store& store, std::int64_t meter_id) {
+  for (auto& r : store.history(meter_id, 20))
+    if (r.status == "accepted") return std::move(r);
+  return std::nullopt;
+}
+
+bool is_image(const Form::File& f) {
+  const std::string& b = f.bytes;
+  if (b.size() >= 3 && static_cast<unsigned char>(b[0]) == 0xFF &&
+      static_cast<unsigned char>(b[1]) == 0xD8 && static_cast<unsigned char>(b[2]) == 0xFF)
+    return true;
+  return b.size() >= 8 && b.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0;
+}
+
+std::string image_type(const Form::File& f) {
+  return static_cast<unsigned char>(f.bytes[0]) == 0xFF ? "image/jpeg" : "image/png";
+}
+
+Response too_many(Site& site, Page& p, domain::Instant retry) {
+  Response r = site.message(
+      p, 429, p.lang == Lang::en ? "Too many attempts" : "Забагато спроб",
+      p.lang == Lang::en ? "There have been too many attempts. Please try again after " +
+                               format_time(retry) + ", or call the call centre on 0 800 300 015."
+                         : "Забагато спроб. Спробуйте знову після " + format_time(retry) +
+                               " або зателефонуйте в кол-центр 0 800 300 015.",
+      "alert");
+  auto wait = std::chrono::duration_cast<std::chrono::seconds>(retry - site.ctx.clock.now());
+  r.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, wait.count())));
+  return r;
+}
+
+}  // namespace
+
+Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
+  Data d;
+  d.set("action", f.cabinet ? "/account/submit" : "/submit");
+  d.set("form_key", f.key);
+  d.set("tries", std::to_string(f.tries));
+  d.set("account", f.account);
+  d.set("serial", f.serial);
+  d.set("account_hint", dialog::message(p.lang, "account_format",
+                                        {{"digits", std::to_string(ctx.config.account_digits)}}));
+  d.set("cabinet", f.cabinet);
+  d.set("other_channels", f.other_channels);
+  if (!f.error.empty()) d.set("error", f.error);
+  Data t = texts(p.lang);
+  d.set("t", t);
+  std::string photo_hint =
+      fill(text(p.lang, "photo_hint"), "max", format_bytes(ctx.options.photo_max_bytes, p.lang));
+
+  std::optional<store::MeterRow> meter;
+  if (f.cabinet && p.who && p.who->user.account_id) {
+    auto meters = ctx.store.account_meters(*p.who->user.account_id);
+    Data list(Data::type::list);
+    for (const auto& m : meters) {
+      Data item;
+      item.set("serial", m.serial);
+      item.set("address", m.eic);
+      item.set("selected", m.serial == f.serial);
+      list.push_back(item);
+      if (m.serial == f.serial || (!meter && f.serial.empty())) meter = m;
+    }
+    d.set("meters", list);
+    d.set("several_meters", meters.size() > 1);
+  } else if (f.step2) {
+    meter = ctx.store.find_meter(f.account, f.serial);
+  }
+  if (meter && (f.step2 || f.cabinet)) {
+    d.set("step2", true);
+    auto last = last_accepted(ctx.store, meter->meter_id);
+    d.set("has_last", last.has_value());
+    Data zones(Data::type::list);
+    auto names = domain::zones_of(meter->zones);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      std::string name(domain::zone_name(names[i]));
+      Data z;
+      z.set("name", name);
+      z.set("label", dialog::zone_label(p.lang, name));
+      for (const auto& [k, v] : f.values)
+        if (k == name) z.set("value", v);
+      if (auto e = f.zone_errors.find(name); e != f.zone_errors.end())
+        z.set("zone_error", e->second);
+      if (last && i < last->values.size()) {
+        z.set("last", format_number(last->values[i], p.lang));
+        z.set("last_date", format_day(last->taken_on));
+      }
+      zones.push_back(z);
+    }
+    d.set("zones", zones);
+  }
+  std::string next_label = text(p.lang, meter || f.step2 ? "send" : "next");
+  d.set("next_step", meter ? "2" : "1");
+  if (f.confirm) {
+    d.set("confirm", true);
+    d.set("confirm_message", dialog::message(p.lang, "high"));
+    Data consumption(Data::type::list);
+    for (const auto& reg : f.confirm->validation.registers) {
+      std::string zone(domain::zone_name(reg.zone));
+      Data c;
+      c.set("label", dialog::zone_label(p.lang, zone));
+      c.set("kwh", reg.advance ? format_number(*reg.advance, p.lang) : "—");
+      if (reg.expected)
+        c.set("expected", format_number(static_cast<std::int64_t>(*reg.expected), p.lang));
+      if (reg.suggestion)
+        c.set("suggestion",
+              dialog::message(p.lang, "suggestion", {{"value", std::to_string(*reg.suggestion)}}));
+      consumption.push_back(c);
+    }
+    d.set("consumption", consumption);
+    next_label = text(p.lang, "send_confirmed");
+  }
+  d.set("submit_label", next_label);
+  // The photo hint has a number in it; the layout's copy of `t` is the plain one.
+  t.set("photo_hint", photo_hint);
+  d.set("t", t);
+  return html(p, text(p.lang, "submit_reading"), "submit", d, status, "/submit");
+}
+
+void Site::submit_page(const PagePtr& page, const Respond& respond) {
+  Page& p = *page;
+  ReadingForm f;
+  if (p.req.method == "GET" || p.req.method == "HEAD") {
+    f.key = service::random_token();
+    return respond(reading_form(p, f, 200));
+  }
+  if (p.req.method != "POST") {
+    Response r = message(p, 405, "405", "GET, POST", "alert");
+    r.headers.emplace_back("Allow", "GET, POST");
+    return respond(std::move(r));
+  }
+  std::string error;
+  auto form = parse_form(p.req, error);
+  if (!form) return respond(message(p, 400, "400", error, "alert"));
+  if (!csrf_ok(p, *form)) return respond(forbidden_csrf(p));
+  f.account = trimmed(form->get("account"));
+  f.serial = trimmed(form->get("serial"));
+  f.key = form->get("key").size() == 64 ? form->get("key") : service::random_token();
+  f.tries = std::clamp(std::atoi(form->get("tries").c_str()), 0, 99);
+  const auto now = ctx.clock.now();
+  if (!per_address.allow("ip:" + p.req.remote, now))
+    return respond(too_many(*this, p, per_address.retry_at("ip:" + p.req.remote, now)));
+  if (!service::valid_account_number(f.account, ctx.config.account_digits) || f.serial.empty() ||
+      f.serial.size() > 32) {
+    f.error = dialog::message(p.lang, "account_format",
+                              {{"digits", std::to_string(ctx.config.account_digits)}});
+    if (f.serial.empty()) f.error += " " + text(p.lang, "meter_serial") + "?";
+    return respond(reading_form(p, f, 422));
+  }
+  if (!per_account.allow("acct:" + f.account, now))
+    return respond(too_many(*this, p, per_account.retry_at("acct:" + f.account, now)));
+  auto meter = ctx.store.find_meter(f.account, f.serial);
+  if (!meter || !meter->account_active) {
+    // The same answer whichever of the two was wrong: the form must not confirm accounts.
+    f.error = dialog::message(p.lang, "not_found");
+    return respond(reading_form(p, f, 422));
+  }
+  f.step2 = true;
+  bool has_values = form->get("same") == "1";
+  for (const auto& [k, v] : form->fields)
+    if (k.starts_with("zone.")) has_values = true;
+  if (!has_values) return respond(reading_form(p, f, 200));
+  post_reading(page, *form, std::move(f), "web_form", respond);
+}
+
+void Site::post_reading(const PagePtr& page, const Form& form, ReadingForm f, std::string channel,
+                        const Respond& respond) {
+  Page& p = *page;
+  auto meter = ctx.store.find_meter(f.account, f.serial);
+  if (!meter) {
+    f.error = dialog::message(p.lang, "not_found");
+    f.step2 = false;
+    return respond(reading_form(p, f, 422));
+  }
+  service::SubmitRequest req;
+  req.channel = std::move(channel);
+  req.account = f.account;
+  req.meter_serial = f.serial;
+  req.lang = p.lang;
+  req.request_id = p.req.request_id;
+  req.confirmed = form.get("confirm") == "1";
+  req.idempotency_key = f.key;
+  if (p.who) req.actor = service::actor_of(p.who->user);
+  auto zones = domain::zones_of(meter->zones);
+  if (form.get("same") == "1") {
+    auto last = last_accepted(ctx.store, meter->meter_id);
+    for (std::size_t i = 0; last && i < zones.size() && i < last->values.size(); ++i)
+      req.values.emplace_back(std::string(domain::zone_name(zones[i])),
+                              std::to_string(last->values[i]));
+  } else {
+    for (auto z : zones) {
+      std::string name(domain::zone_name(z));
+      req.values.emplace_back(name, form.get("zone." + name).substr(0, 64));
+    }
+  }
+  f.values = req.values;
+  if (const auto* photo = form.file("photo"); photo && !photo->bytes.empty()) {
+    if (photo->bytes.size() > ctx.options.photo_max_bytes || !is_image(*photo)) {
+      f.error = p.lang == Lang::en ? "The photo must be a JPEG or PNG picture of at most " +
+                                         format_bytes(ctx.options.photo_max_bytes, p.lang) + "."
+                                   : "Фото має бути зображенням JPEG або PNG до " +
+                                         format_bytes(ctx.options.photo_max_bytes, p.lang) + ".";
+      return respond(reading_form(p, f, 422));
+    }
+    req.photo = store::Photo{image_type(*photo), photo->bytes};
+  }
+  json raw = json::object();
+  for (const auto& [k, v] : form.fields)
+    if (k != "csrf" && k != "key") raw[k] = v;
+  if (req.photo) raw["photo_bytes"] = req.photo->bytes.size();
+  req.raw_input = raw.dump(-1, ' ', false, json::error_handler_t::replace);
+
+  const Lang lang = p.lang;
+  bool queued = ctx.ingestor.submit_async(
+      std::move(req), [this, page, f, respond, lang](const SubmitOutcome& o) mutable {
+        Page& pg = *page;
+        try {
+          switch (o.status) {
+            case SubmitOutcome::Status::accepted:
+            case SubmitOutcome::Status::replayed: {
+              std::string id = o.receipt_id;
+              if (id.empty()) id = json::parse(o.receipt_json, nullptr, false).value("receipt", "");
+              return respond(redirect(pg, "/receipt/" + id));
+            }
+            case SubmitOutcome::Status::needs_confirmation:
+              f.confirm = &o;
+              return respond(reading_form(pg, f, 409));
+            case SubmitOutcome::Status::rejected: {
+              const auto& rej = *o.rejection;
+              auto params = rej.params;
+              if (rej.zone) params["zone"] = std::string(domain::zone_name(*rej.zone));
+              std::string msg = dialog::message(lang, rej.code, params);
+              if (rej.suggestion)
+                msg += " " + dialog::message(lang, "suggestion",
+                                             {{"value", std::to_string(*rej.suggestion)}});
+              // A zone's error stands beside its field; others above the form.
+              if (rej.zone)
+                f.zone_errors[std::string(domain::zone_name(*rej.zone))] = msg;
+              else
+                f.error = msg;
+              f.tries += 1;
+              f.other_channels = f.tries >= 3;
+              return respond(reading_form(pg, f, 422));
+            }
+            case SubmitOutcome::Status::not_found:
+              f.error = dialog::message(lang, "not_found");
+              f.step2 = false;
+              return respond(reading_form(pg, f, 422));
+            case SubmitOutcome::Status::unavailable:
+              break;
+          }
+          Response r = message(pg, 503, "503", dialog::message(lang, "unavailable"), "alert");
+          r.headers.emplace_back("Retry-After", "5");
+          respond(std::move(r));
+        } catch (const std::exception&) {
+          respond(message(pg, 500, "500", dialog::message(lang, "unavailable"), "alert"));
+        }
+      });
+  if (!queued) {
+    Response r = message(p, 503, "503", dialog::message(p.lang, "unavailable"), "alert");
+    r.headers.emplace_back("Retry-After", "5");
+    respond(std::move(r));
+  }
+}
+
+Response Site::zones_json(Page& p) {
+  auto answer = [](int status, const json& body) {
+    Response r;
+    r.status = status;
+    r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    r.route = "/submit/zones";
+    return r;
+  };
+  if (p.req.method != "POST") return answer(405, {{"error", "use POST"}});
+  std::string error;
+  auto form = parse_form(p.req, error);
+  if (!form) return answer(400, {{"error", error}});
+  if (!csrf_ok(p, *form)) return answer(403, {{"error", "csrf"}});
+  const auto now = ctx.clock.now();
+  std::string account = trimmed(form->get("account")), serial = trimmed(form->get("serial"));
+  if (!per_address.allow("ip:" + p.req.remote, now) ||
+      (service::valid_account_number(account, ctx.config.account_digits) &&
+       !per_account.allow("acct:" + account, now)))
+    return answer(429, {{"error", p.lang == Lang::en ? "Too many attempts: please try later."
+                                                     : "Забагато спроб: спробуйте пізніше."}});
+  if (!service::valid_account_number(account, ctx.config.account_digits))
+    return answer(
+        422, {{"error", dialog::message(p.lang, "account_format",
+                                        {{"digits", std::to_string(ctx.config.account_digits)}})}});
+  auto meter = ctx.store.find_meter(account, serial);
+  if (!meter || !meter->account_active)
+    return answer(422, {{"error", dialog::message(p.lang, "not_found")}});
+  json zones = json::array();
+  std::string last_text;
+  auto last = last_accepted(ctx.store, meter->meter_id);
+  auto names = domain::zones_of(meter->zones);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::string name(domain::zone_name(names[i]));
+    zones.push_back({{"name", name}, {"label", dialog::zone_label(p.lang, name)}});
+    if (last && i < last->values.size())
+      last_text +=
+          dialog::zone_label(p.lang, name) + " " + format_number(last->values[i], p.lang) + " ";
+  }
+  json body{{"zones", zones}, {"submit_label", text(p.lang, "send")}};
+  if (last)
+    body["last"] =
+        text(p.lang, "last_reading") + " (" + format_day(last->taken_on) + "): " + last_text;
+  return answer(200, body);
+}
+
+Response Site::receipt_page(Page& p, std::string_view id) {
+  auto stored = id.size() <= 32 ? ctx.store.receipt_json(id) : std::nullopt;
+  if (!stored)
+    return message(p, 404, "404",
+                   p.lang == Lang::en ? "There is no receipt with this number."
+                                      : "Квитанції з таким номером немає.",
+                   "alert");
+  json r = json::parse(*stored, nullptr, false);
+  Data d;
+  d.set("receipt", r.value("receipt", ""));
+  d.set("serial", r.value("meter_serial", ""));
+  Data values(Data::type::list);
+  if (r.contains("readings") && r["readings"].is_object())
+    for (const auto& [zone, v] : r["readings"].items()) {
+      Data item;
+      item.set("label", dialog::zone_label(p.lang, zone));
+      item.set("value",
+               v.is_number_integer() ? format_number(v.get<std::int64_t>(), p.lang) : v.dump());
+      values.push_back(item);
+    }
+  d.set("values", values);
+  if (auto day = domain::parse_date(r.value("taken_on", ""))) d.set("taken_on", format_day(*day));
+  const auto& counts = r["counts_as"];
+  if (counts.contains("period")) {
+    if (auto m = domain::YearMonth::parse(counts["period"].get<std::string>()))
+      d.set("counts_for", dialog::month_name(p.lang, *m));
+  } else if (auto day = domain::parse_date(counts.value("date", ""))) {
+    d.set("counts_for", format_day(*day));
+  }
+  if (auto at = domain::parse_instant(r.value("received_at", "")))
+    d.set("received", format_time(*at));
+  d.set("channel", r.value("channel", ""));
+  std::string flags;
+  if (r.contains("flags") && r["flags"].is_array())
+    for (const auto& fl : r["flags"])
+      if (fl.is_string()) flags += (flags.empty() ? "" : ", ") + fl.get<std::string>();
+  if (!flags.empty()) d.set("flags", flags);
+  d.set("again_href", p.req.header("referer").find("/account") != std::string_view::npos
+                          ? "/account/submit"
+                          : "/submit");
+  return html(p, text(p.lang, "accepted"), "receipt", d, 200, "/receipt/{id}");
+}
+
+}  // namespace md::http::web

@@ -1,0 +1,126 @@
+// Inside the web channel: the per-request page state, forms, cookies, formatting and rendering
+// shared by the public form, the personal account and the console.
+#pragma once
+
+#include <kainjow/mustache.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "channels/http/web.hpp"
+#include "dialog/explain.hpp"
+#include "dialog/messages.hpp"
+#include "service/people.hpp"
+#include "service/rate_limit.hpp"
+
+namespace md::http::web {
+
+using Data = kainjow::mustache::data;
+using List = kainjow::mustache::data;  // construct with Data::type::list
+
+Data texts(dialog::Lang lang);
+std::string text(dialog::Lang lang, std::string_view key);
+// The compiled-in files of assets/ (templates, CSS, JS); empty when there is no such file.
+std::string_view asset(std::string_view name);
+// Renders assets/<name>.html with `data`; throws std::runtime_error on a template error.
+std::string render(std::string_view name, const Data& data);
+
+struct Form {
+  struct File {
+    std::string name, filename, content_type, bytes;
+  };
+  std::map<std::string, std::string, std::less<>> fields;
+  std::vector<File> files;
+  [[nodiscard]] std::string get(std::string_view key) const;
+  [[nodiscard]] const File* file(std::string_view name) const;
+};
+// application/x-www-form-urlencoded or multipart/form-data; nullopt (and why) when malformed.
+std::optional<Form> parse_form(const Request& req, std::string& error);
+Form parse_urlencoded(std::string_view body);
+std::optional<Form> parse_multipart(std::string_view body, std::string_view boundary,
+                                    std::string& error);
+
+std::string cookie(const Request& req, std::string_view name);
+bool same_token(std::string_view a, std::string_view b);  // constant time
+
+// "12 345" (uk, with a no-break space) or "12,345" (en).
+std::string format_number(std::int64_t n, dialog::Lang lang);
+std::string format_day(domain::Day d);       // 30.11.2026
+std::string format_time(domain::Instant t);  // 30.11.2026 14:05 (Kyiv)
+std::string format_bytes(std::size_t n, dialog::Lang lang);
+
+struct Bar {
+  std::string label;
+  std::int64_t value = 0;
+  std::string kind;  // actual, derived, estimated: the colour
+};
+std::string bar_chart(const std::vector<Bar>& bars, std::string_view title);
+
+// Table rows shared by the cabinet and the console.
+Data history_rows(dialog::Lang lang, const std::vector<store::ReadingRow>& readings, bool staff);
+Data volume_rows(dialog::Lang lang, const std::vector<store::VolumeRow>& volumes);
+
+// What a request carries through the page code.
+struct Page {
+  Request req;
+  dialog::Lang lang = dialog::Lang::uk;
+  std::vector<std::string> set_cookies;
+  std::optional<service::SignedIn> who;
+  std::string csrf;  // what this page's forms carry
+  std::string area;  // "public", "account", "operator"
+};
+
+// Shared: an answer may be given later, from the writer thread, after a submission commits.
+using PagePtr = std::shared_ptr<Page>;
+
+struct Site {
+  WebContext ctx;
+  service::RateLimiter per_account;
+  service::RateLimiter per_address;
+  service::RateLimiter signin_per_address;
+
+  explicit Site(WebContext c);
+  void handle(Request&& req, const Respond& respond);
+
+  // Layout around a rendered content template.
+  Response html(Page& p, const std::string& title, std::string_view tmpl, Data data,
+                int status = 200, const std::string& route = "web");
+  Response message(Page& p, int status, const std::string& title, const std::string& text,
+                   const std::string& kind = "notice");
+  Response redirect(Page& p, const std::string& location);
+  Response forbidden_csrf(Page& p);
+  bool csrf_ok(const Page& p, const Form& f) const;
+  void set_cookie(Page& p, std::string_view name, std::string_view value, std::string_view path,
+                  std::optional<std::chrono::seconds> max_age) const;
+  std::string window_text(dialog::Lang lang) const;
+  Data base_data(Page& p);
+
+  // Public form and receipt (public_form.cpp).
+  void submit_page(const PagePtr& p, const Respond& respond);
+  Response zones_json(Page& p);
+  Response receipt_page(Page& p, std::string_view receipt);
+  // The reading form for one meter (public form and the cabinet's submit page).
+  struct ReadingForm {
+    std::string account, serial, key, error;
+    int tries = 0;
+    bool step2 = false, cabinet = false, other_channels = false;
+    std::vector<std::pair<std::string, std::string>> values;  // zone → as typed
+    std::map<std::string, std::string> zone_errors;
+    const service::SubmitOutcome* confirm = nullptr;
+  };
+  Response reading_form(Page& p, const ReadingForm& f, int status);
+  // Decodes, checks and queues a reading form post; answers through `respond`.
+  void post_reading(const PagePtr& p, const Form& form, ReadingForm f, std::string channel,
+                    const Respond& respond);
+
+  // Personal account (cabinet.cpp).
+  void account_page(const PagePtr& p, const Respond& respond);
+  // Operators' console (console.cpp).
+  void operator_page(const PagePtr& p, const Respond& respond);
+};
+
+}  // namespace md::http::web

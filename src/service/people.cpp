@@ -1,0 +1,227 @@
+#include "service/people.hpp"
+
+#include <sodium.h>
+
+#include <stdexcept>
+
+#include "service/accounts.hpp"
+#include "service/digest.hpp"
+
+namespace md::service {
+namespace {
+
+void ensure_sodium() {
+  static const bool ready = sodium_init() >= 0;
+  if (!ready) throw std::runtime_error("libsodium failed to initialise");
+}
+
+bool acceptable_password(std::string_view pw) {
+  return pw.size() >= kMinPassword && pw.size() <= kMaxPassword;
+}
+
+bool plausible_email(std::string_view e) {
+  auto at = e.find('@');
+  if (e.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 >= e.size()) return false;
+  if (e.find('.', at) == std::string_view::npos) return false;
+  for (char c : e)
+    if (static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == '"') return false;
+  return true;
+}
+
+store::AuditEntry audit_entry(std::string actor, std::string action, std::string identity,
+                              std::string result, domain::Instant now,
+                              std::string_view request_id) {
+  store::AuditEntry e;
+  e.at = now;
+  e.actor = std::move(actor);
+  e.channel = "web";
+  e.action = std::move(action);
+  e.identity = std::move(identity);
+  e.result = std::move(result);
+  e.request_id = std::string(request_id);
+  return e;
+}
+
+std::string identity_of(const store::UserRow& u) {
+  return u.role == "customer" ? "account=" + u.login : "staff=" + u.login;
+}
+
+}  // namespace
+
+std::string random_token() {
+  ensure_sodium();
+  unsigned char bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[sizeof bytes * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return hex;
+}
+
+std::string hash_password(std::string_view password) {
+  ensure_sodium();
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    throw std::runtime_error("out of memory hashing a password");
+  return out;
+}
+
+bool verify_password(const std::string& hash, std::string_view password) {
+  ensure_sodium();
+  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+bool known_staff_role(std::string_view role) {
+  return role == "operator" || role == "supervisor" || role == "admin";
+}
+
+std::string actor_of(const store::UserRow& user) {
+  return user.role + ":" + user.login;
+}
+
+SignUpResult sign_up(store::Store& store, const SignUp& req, domain::Instant now,
+                     std::int64_t* user_id) {
+  if (!acceptable_password(req.password)) return SignUpResult::weak_password;
+  if (!req.email.empty() && !plausible_email(req.email)) return SignUpResult::bad_email;
+  auto meter = store.find_meter(req.account, req.meter_serial);
+  if (!meter || !meter->account_active) return SignUpResult::not_found;
+  std::string hash = hash_password(req.password);  // before taking the writer: it is slow
+  auto tx = store.begin_write();
+  store::NewUser u{req.account, "customer", meter->account_id, req.email, req.phone, hash};
+  try {
+    std::int64_t id = tx->insert_user(u, now);
+    if (user_id) *user_id = id;
+  } catch (const store::ConflictError& e) {
+    return std::string_view(e.what()) == "email" ? SignUpResult::email_taken
+                                                 : SignUpResult::already_registered;
+  }
+  tx->append_audit(
+      audit_entry("customer", "sign_up", "account=" + req.account, "created", now, req.request_id));
+  tx->commit();
+  return SignUpResult::created;
+}
+
+std::int64_t add_staff_user(store::Store& store, const std::string& login, const std::string& role,
+                            const std::string& password, domain::Instant now,
+                            const std::string& actor) {
+  if (!known_staff_role(role))
+    throw std::invalid_argument("the role must be operator, supervisor or admin");
+  if (login.empty() || login.size() > 64 || login.find_first_of(" \t@/") != std::string::npos ||
+      valid_account_number(login, static_cast<int>(login.size())))
+    throw std::invalid_argument(
+        "a staff login is 1-64 characters without spaces, @ or /, "
+        "and not all digits (those are account numbers)");
+  if (!acceptable_password(password))
+    throw std::invalid_argument("the password must be 10 to 256 characters");
+  std::string hash = hash_password(password);
+  auto tx = store.begin_write();
+  std::int64_t id = tx->insert_user(store::NewUser{login, role, std::nullopt, "", "", hash}, now);
+  auto e = audit_entry(actor, "user_add", "staff=" + login, "created", now, "");
+  e.channel = actor.ends_with(":cli") ? "cli" : "operator_console";
+  e.reason = "role " + role;
+  tx->append_audit(e);
+  tx->commit();
+  return id;
+}
+
+std::optional<std::chrono::seconds> signin_delay(int failed) {
+  if (failed >= 5) return std::chrono::minutes(15);
+  if (failed == 4) return std::chrono::seconds(30);
+  if (failed == 3) return std::chrono::seconds(5);
+  return std::nullopt;
+}
+
+SignIn sign_in(store::Store& store, std::string_view login, std::string_view password, bool staff,
+               domain::Instant now, std::string_view request_id) {
+  // A fixed hash to verify against when the login is unknown, so timing does not tell.
+  static const std::string dummy = hash_password("meterdesk-no-such-user");
+  SignIn out;
+  auto user = login.empty() ? std::nullopt : store.find_user(login);
+  if (user && (user->role != "customer") != staff) user.reset();
+  if (!user) {
+    verify_password(dummy, password);
+    out.status = SignIn::Status::wrong;
+    return out;
+  }
+  if (user->locked_until && *user->locked_until > now) {
+    out.status = SignIn::Status::locked;
+    out.retry_after = user->locked_until;
+    auto tx = store.begin_write();
+    tx->append_audit(
+        audit_entry(actor_of(*user), "sign_in", identity_of(*user), "locked", now, request_id));
+    tx->commit();
+    return out;
+  }
+  bool ok = verify_password(user->password_hash, password);
+  auto tx = store.begin_write();
+  if (ok) {
+    tx->set_signin_state(user->id, 0, std::nullopt);
+    out.status = SignIn::Status::ok;
+    out.user = user;
+  } else {
+    int failed = user->failed_signins + 1;
+    auto delay = signin_delay(failed);
+    std::optional<domain::Instant> until;
+    if (delay) until = now + *delay;
+    tx->set_signin_state(user->id, failed, until);
+    out.status = failed >= 5 ? SignIn::Status::locked : SignIn::Status::wrong;
+    out.retry_after = until;
+  }
+  tx->append_audit(audit_entry(actor_of(*user), "sign_in", identity_of(*user),
+                               ok                                     ? "ok"
+                               : out.status == SignIn::Status::locked ? "failed:locked"
+                                                                      : "failed",
+                               now, request_id));
+  tx->commit();
+  return out;
+}
+
+Session open_session(store::Store& store, std::int64_t user_id, std::chrono::seconds ttl,
+                     domain::Instant now) {
+  Session s{random_token(), random_token(), now + ttl};
+  auto tx = store.begin_write();
+  tx->insert_session(digest_hex(s.token), store::SessionRow{user_id, s.csrf, s.expires_at}, now);
+  tx->commit();
+  return s;
+}
+
+void close_session(store::Store& store, std::string_view token) {
+  auto tx = store.begin_write();
+  tx->delete_session(digest_hex(token));
+  tx->commit();
+}
+
+std::optional<SignedIn> resume_session(store::Store& store, std::string_view token,
+                                       domain::Instant now) {
+  if (token.size() != 64) return std::nullopt;
+  auto session = store.find_session(digest_hex(token));
+  if (!session || session->expires_at <= now) return std::nullopt;
+  auto user = store.user_by_id(session->user_id);
+  if (!user) return std::nullopt;
+  return SignedIn{std::move(*user), std::move(*session)};
+}
+
+PasswordChange change_password(store::Store& store, const store::UserRow& user,
+                               std::string_view old_password, std::string_view new_password,
+                               domain::Instant now, std::string_view request_id) {
+  if (!verify_password(user.password_hash, old_password)) return PasswordChange::wrong_password;
+  if (!acceptable_password(new_password)) return PasswordChange::weak_password;
+  std::string hash = hash_password(new_password);
+  auto tx = store.begin_write();
+  tx->set_password(user.id, hash);
+  tx->delete_sessions_of(user.id);
+  tx->append_audit(audit_entry(actor_of(user), "password_change", identity_of(user), "changed", now,
+                               request_id));
+  tx->commit();
+  return PasswordChange::changed;
+}
+
+void set_reminders(store::Store& store, const store::UserRow& user, bool on, domain::Instant now) {
+  auto tx = store.begin_write();
+  tx->set_reminders(user.id, on);
+  tx->append_audit(
+      audit_entry(actor_of(user), "reminders", identity_of(user), on ? "on" : "off", now, ""));
+  tx->commit();
+}
+
+}  // namespace md::service

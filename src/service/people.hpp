@@ -1,0 +1,82 @@
+// People who sign in: customers in their personal account and staff in the operators' console.
+// Passwords are argon2id (libsodium); sessions are random tokens of which only a hash is stored.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "store/store.hpp"
+
+namespace md::service {
+
+inline constexpr std::size_t kMinPassword = 10;
+inline constexpr std::size_t kMaxPassword = 256;
+
+std::string hash_password(std::string_view password);
+bool verify_password(const std::string& hash, std::string_view password);
+bool known_staff_role(std::string_view role);  // operator, supervisor, admin
+// "operator:ivanenko" or "customer:0123456789": who did it, for the audit.
+std::string actor_of(const store::UserRow& user);
+
+struct SignUp {
+  std::string account, meter_serial, password, email, phone;
+  std::string request_id;
+};
+enum class SignUpResult {
+  created,
+  not_found,
+  already_registered,
+  email_taken,
+  weak_password,
+  bad_email
+};
+// Proves the account by its meter serial, as the public form does; one cabinet per account.
+SignUpResult sign_up(store::Store& store, const SignUp& req, domain::Instant now,
+                     std::int64_t* user_id = nullptr);
+
+// Throws std::invalid_argument on an unknown role or a weak password, ConflictError when taken.
+std::int64_t add_staff_user(store::Store& store, const std::string& login, const std::string& role,
+                            const std::string& password, domain::Instant now,
+                            const std::string& actor = "admin:cli");
+
+// Failed sign-ins slow the next try down and then lock the login for a while (rules of thumb of
+// OWASP's authentication guidance): 3 failures wait 5 s, 4 wait 30 s, 5 or more lock 15 min.
+std::optional<std::chrono::seconds> signin_delay(int failed_signins);
+
+struct SignIn {
+  enum class Status { ok, wrong, locked } status = Status::wrong;
+  std::optional<store::UserRow> user;          // ok
+  std::optional<domain::Instant> retry_after;  // wrong (when delayed), locked
+};
+// `staff`: only staff may sign in to the console, only customers to the cabinet.
+SignIn sign_in(store::Store& store, std::string_view login, std::string_view password, bool staff,
+               domain::Instant now, std::string_view request_id);
+
+struct Session {
+  std::string token;  // for the cookie; never stored
+  std::string csrf;   // for forms
+  domain::Instant expires_at{};
+};
+Session open_session(store::Store& store, std::int64_t user_id, std::chrono::seconds ttl,
+                     domain::Instant now);
+void close_session(store::Store& store, std::string_view token);
+struct SignedIn {
+  store::UserRow user;
+  store::SessionRow session;
+};
+std::optional<SignedIn> resume_session(store::Store& store, std::string_view token,
+                                       domain::Instant now);
+
+enum class PasswordChange { changed, wrong_password, weak_password };
+// Signs every session of the person out (the caller opens a fresh one).
+PasswordChange change_password(store::Store& store, const store::UserRow& user,
+                               std::string_view old_password, std::string_view new_password,
+                               domain::Instant now, std::string_view request_id);
+
+void set_reminders(store::Store& store, const store::UserRow& user, bool on, domain::Instant now);
+
+std::string random_token();  // 32 random bytes, hex
+
+}  // namespace md::service
