@@ -83,7 +83,8 @@ std::string meterdesk_binary() {
 
 namespace {
 pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-            const std::string& out_path, const std::string& err_path) {
+            const std::string& out_path, const std::string& err_path,
+            const std::string& in_path = "/dev/null") {
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -91,6 +92,8 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(out, 1);
     dup2(err, 2);
+    int in = ::open(in_path.c_str(), O_RDONLY);
+    dup2(in, 0);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> argv;
     std::string binary = meterdesk_binary();
@@ -112,9 +115,10 @@ int exit_code_of(int status) {
 }  // namespace
 
 RunResult run_meterdesk(const std::vector<std::string>& args,
-                        const std::map<std::string, std::string>& env) {
+                        const std::map<std::string, std::string>& env, const std::string& input) {
   TempDir dir;
-  pid_t pid = spawn(args, env, dir.file("out"), dir.file("err"));
+  write_file(dir.file("in"), input);
+  pid_t pid = spawn(args, env, dir.file("out"), dir.file("err"), dir.file("in"));
   int status = 0;
   waitpid(pid, &status, 0);
   return RunResult{exit_code_of(status), read_file(dir.file("out")), read_file(dir.file("err"))};
@@ -220,7 +224,9 @@ std::optional<HttpResponse> HttpClient::read_response() {
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::string value = line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-    r.headers[name] = value;
+    // Repeated headers (Set-Cookie) are kept, one per line.
+    auto [it, fresh] = r.headers.emplace(name, value);
+    if (!fresh) it->second += "\n" + value;
   }
   size_t length = r.headers.count("content-length")
                       ? static_cast<size_t>(std::stoull(r.headers["content-length"]))

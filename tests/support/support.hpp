@@ -38,7 +38,8 @@ struct RunResult {
 };
 // Runs build/meterdesk with arguments and extra environment; waits for it.
 RunResult run_meterdesk(const std::vector<std::string>& args,
-                        const std::map<std::string, std::string>& env = {});
+                        const std::map<std::string, std::string>& env = {},
+                        const std::string& input = {});  // standard input
 std::string meterdesk_binary();
 
 // A `meterdesk serve` on an ephemeral loopback port.

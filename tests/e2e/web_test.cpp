@@ -1,0 +1,540 @@
+// The web channel over loopback against the real server: the public form, the personal account
+// and the operators' console, driven like a browser without JavaScript (forms, cookies, CSRF).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <regex>
+#include <sstream>
+
+#include "support/support.hpp"
+
+using namespace md::test;
+
+namespace {
+
+constexpr const char* kNow = "2026-11-30T10:00:00+02:00";
+
+// A cookie jar and form posting, as a browser without JavaScript does it.
+class Browser {
+ public:
+  explicit Browser(std::uint16_t port, std::string lang = "uk")
+      : port_(port), lang_(std::move(lang)) {}
+
+  HttpResponse get(const std::string& target) { return send("GET", target, "", ""); }
+  HttpResponse post(const std::string& target,
+                    const std::vector<std::pair<std::string, std::string>>& fields,
+                    bool with_csrf = true) {
+    std::string body;
+    auto add = [&](const std::string& k, const std::string& v) {
+      body += (body.empty() ? "" : "&") + encode(k) + "=" + encode(v);
+    };
+    if (with_csrf) add("csrf", csrf_);
+    for (const auto& [k, v] : fields) add(k, v);
+    return send("POST", target, body, "application/x-www-form-urlencoded");
+  }
+  struct File {
+    std::string name, filename, type, bytes;
+  };
+  HttpResponse post_multipart(const std::string& target,
+                              const std::vector<std::pair<std::string, std::string>>& fields,
+                              const std::vector<File>& files = {}) {
+    const std::string b = "----meterdeskTestBoundary7MA4YWxk";
+    std::string body;
+    auto all = fields;
+    all.insert(all.begin(), {"csrf", csrf_});
+    for (const auto& [k, v] : all)
+      body +=
+          "--" + b + "\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n" + v + "\r\n";
+    for (const auto& f : files)
+      body += "--" + b + "\r\nContent-Disposition: form-data; name=\"" + f.name +
+              "\"; filename=\"" + f.filename + "\"\r\nContent-Type: " + f.type + "\r\n\r\n" +
+              f.bytes + "\r\n";
+    body += "--" + b + "--\r\n";
+    return send("POST", target, body, "multipart/form-data; boundary=" + b);
+  }
+  [[nodiscard]] std::string cookie(const std::string& name) const {
+    auto it = jar_.find(name);
+    return it == jar_.end() ? "" : it->second;
+  }
+  void set_cookie(const std::string& name, const std::string& value) { jar_[name] = value; }
+  [[nodiscard]] const std::string& csrf() const { return csrf_; }
+  std::string last_set_cookie;
+
+ private:
+  static std::string encode(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+        out += static_cast<char>(c);
+      } else {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", c);
+        out += buf;
+      }
+    }
+    return out;
+  }
+  HttpResponse send(const std::string& method, const std::string& target, const std::string& body,
+                    const std::string& type) {
+    std::map<std::string, std::string> h{{"Accept", "text/html"}, {"Accept-Language", lang_}};
+    if (!type.empty()) h["Content-Type"] = type;
+    std::string cookies;
+    for (const auto& [k, v] : jar_) cookies += (cookies.empty() ? "" : "; ") + k + "=" + v;
+    if (!cookies.empty()) h["Cookie"] = cookies;
+    auto r = http(port_, method, target, body, h);
+    last_set_cookie.clear();
+    if (auto it = r.headers.find("set-cookie"); it != r.headers.end()) {
+      last_set_cookie = it->second;
+      std::istringstream lines(it->second);
+      for (std::string line; std::getline(lines, line);) {
+        auto eq = line.find('='), semi = line.find(';');
+        std::string name = line.substr(0, eq), value = line.substr(eq + 1, semi - eq - 1);
+        if (value.empty() || line.find("Max-Age=0") != std::string::npos)
+          jar_.erase(name);
+        else
+          jar_[name] = value;
+      }
+    }
+    std::smatch m;
+    static const std::regex csrf_field(R"re(name="csrf" value="([0-9a-f]{64})")re");
+    if (std::regex_search(r.body, m, csrf_field)) csrf_ = m[1];
+    return r;
+  }
+  std::uint16_t port_;
+  std::string lang_;
+  std::map<std::string, std::string> jar_;
+  std::string csrf_;
+};
+
+std::string form_key(const HttpResponse& r) {
+  std::smatch m;
+  static const std::regex key(R"re(name="key" value="([0-9a-f]{64})")re");
+  return std::regex_search(r.body, m, key) ? std::string(m[1]) : std::string();
+}
+
+std::string sql_text(const std::string& db, const std::string& query) {
+  sqlite3* h = nullptr;
+  sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* st = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(h, query.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    auto p = sqlite3_column_text(st, 0);
+    out = p ? reinterpret_cast<const char*>(p) : "";
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return out;
+}
+
+const std::string kPng = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(200, '\x01');
+
+class WebTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    db_ = dir_->file("web.db");
+    write_file(dir_->file("accounts.csv"), accounts_csv(30));
+    auto r = run_meterdesk({"import-accounts", dir_->file("accounts.csv"), "--db", db_, "--now",
+                            "2026-01-10T12:00:00"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (auto [login, role] : {std::pair{"olena", "operator"}, std::pair{"petro", "supervisor"}}) {
+      auto u = run_meterdesk({"user", "add", "--db", db_, "--login", login, "--role", role}, {},
+                             "correct horse battery\n");
+      ASSERT_EQ(u.exit_code, 0) << u.err;
+    }
+    server_ = new ServerProcess(db_, {"--now", kNow},
+                                {{"METERDESK_WEB_ADDRESS_ATTEMPTS_PER_HOUR", "100000"},
+                                 {"METERDESK_WEB_PHOTO_MAX_BYTES", "4096"}});
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+  }
+  static std::uint16_t port() { return server_->port(); }
+  static std::int64_t count(const std::string& query) { return std::stoll(sql_text(db_, query)); }
+
+  // Fills the public form for `account` and `serial` through both steps.
+  static HttpResponse submit(Browser& b, const std::string& account, const std::string& serial,
+                             const std::vector<std::pair<std::string, std::string>>& zones,
+                             const std::vector<Browser::File>& files = {}, bool confirm = false) {
+    auto page = b.get("/submit");
+    EXPECT_EQ(page.status, 200);
+    auto step2 =
+        b.post("/submit", {{"key", form_key(page)}, {"account", account}, {"serial", serial}});
+    EXPECT_EQ(step2.status, 200) << step2.body;
+    std::vector<std::pair<std::string, std::string>> fields{
+        {"key", form_key(step2)}, {"account", account}, {"serial", serial}, {"step", "2"}};
+    for (const auto& [zone, value] : zones) fields.emplace_back("zone." + zone, value);
+    if (confirm) fields.emplace_back("confirm", "1");
+    return b.post_multipart("/submit", fields, files);
+  }
+
+  static TempDir* dir_;
+  static std::string db_;
+  static ServerProcess* server_;
+};
+TempDir* WebTest::dir_ = nullptr;
+std::string WebTest::db_;
+ServerProcess* WebTest::server_ = nullptr;
+
+TEST_F(WebTest, PublicFormTakesAReadingInTwoStepsAndGivesAPrintableReceipt) {
+  Browser b(port());
+  auto page = b.get("/submit");
+  EXPECT_NE(page.body.find("name=\"account\""), std::string::npos);
+  EXPECT_NE(page.body.find("29.11–03.12.2026"), std::string::npos) << "the window is shown";
+  EXPECT_LT(page.body.size(), 30u * 1024);
+  auto step2 = b.post("/submit",
+                      {{"key", form_key(page)}, {"account", "0123456789"}, {"serial", "A1234567"}});
+  ASSERT_EQ(step2.status, 200);
+  EXPECT_NE(step2.body.find("name=\"zone.day\""), std::string::npos);
+  EXPECT_NE(step2.body.find("name=\"zone.night\""), std::string::npos);
+
+  auto done = b.post_multipart("/submit", {{"key", form_key(step2)},
+                                           {"account", "0123456789"},
+                                           {"serial", "A1234567"},
+                                           {"zone.day", "14000"},
+                                           {"zone.night", "7000"}});
+  ASSERT_EQ(done.status, 303) << done.body;
+  std::string location = done.headers["location"];
+  ASSERT_TRUE(location.starts_with("/receipt/R-")) << location;
+  std::string receipt = location.substr(9);
+  auto shown = b.get(location);
+  ASSERT_EQ(shown.status, 200);
+  EXPECT_NE(shown.body.find(receipt), std::string::npos);
+  EXPECT_NE(shown.body.find("14\u00a0000"), std::string::npos) << "numbers in Ukrainian format";
+  EXPECT_LT(shown.body.size(), 30u * 1024);
+  EXPECT_EQ(sql_text(db_, "SELECT channel FROM submissions WHERE receipt = '" + receipt + "'"),
+            "web_form");
+
+  // Sent again (a refresh of the last step): the same receipt, nothing stored twice.
+  auto again = b.post_multipart("/submit", {{"key", form_key(step2)},
+                                            {"account", "0123456789"},
+                                            {"serial", "A1234567"},
+                                            {"zone.day", "14000"},
+                                            {"zone.night", "7000"}});
+  EXPECT_EQ(again.status, 303);
+  EXPECT_EQ(again.headers["location"], location);
+  EXPECT_EQ(count("SELECT count(*) FROM submissions WHERE channel = 'web_form' AND receipt = '" +
+                  receipt + "'"),
+            1);
+}
+
+TEST_F(WebTest, RejectedReadingSaysWhyBesideTheFieldAndAfterThreeTriesOffersOtherChannels) {
+  Browser b(port(), "en");
+  auto r = submit(b, "0000000002", "S0000002", {{"total", "900"}});
+  ASSERT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("lower than your last reading"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("aria-invalid=\"true\""), std::string::npos);
+  std::string key = form_key(r);
+  for (int i = 0; i < 2; ++i)
+    r = b.post_multipart("/submit", {{"key", key},
+                                     {"tries", std::to_string(i + 1)},
+                                     {"account", "0000000002"},
+                                     {"serial", "S0000002"},
+                                     {"zone.total", "900"}});
+  EXPECT_NE(r.body.find("call centre"), std::string::npos);
+  EXPECT_EQ(count("SELECT count(*) FROM submissions WHERE account_id = (SELECT id FROM accounts "
+                  "WHERE number = '0000000002') AND channel = 'web_form'"),
+            0);
+}
+
+TEST_F(WebTest, WrongAccountAndWrongSerialGetTheSameAnswer) {
+  Browser b(port());
+  b.get("/submit");
+  auto wrong_serial = b.post("/submit", {{"account", "0000000003"}, {"serial", "S9999999"}});
+  auto wrong_account = b.post("/submit", {{"account", "0999999999"}, {"serial", "S0000003"}});
+  EXPECT_EQ(wrong_serial.status, 422);
+  EXPECT_EQ(wrong_account.status, 422);
+  std::regex alert(R"(<p class="alert"[^>]*>([^<]*)</p>)");
+  std::smatch a, c;
+  ASSERT_TRUE(std::regex_search(wrong_serial.body, a, alert));
+  ASSERT_TRUE(std::regex_search(wrong_account.body, c, alert));
+  EXPECT_EQ(a[1], c[1]);
+}
+
+TEST_F(WebTest, FormsWithoutOrWithAForgedCsrfTokenAreRefusedAndStoreNothing) {
+  Browser b(port());
+  auto page = b.get("/submit");
+  auto before = count("SELECT count(*) FROM submissions");
+  auto missing =
+      b.post("/submit", {{"account", "0000000004"}, {"serial", "S0000004"}, {"zone.total", "1100"}},
+             false);
+  EXPECT_EQ(missing.status, 403);
+  auto forged = b.post("/submit",
+                       {{"csrf", std::string(64, 'a')},
+                        {"account", "0000000004"},
+                        {"serial", "S0000004"},
+                        {"zone.total", "1100"}},
+                       false);
+  EXPECT_EQ(forged.status, 403);
+  // A token from another browser's cookie does not pass either.
+  Browser other(port());
+  other.get("/submit");
+  auto foreign = b.post("/submit",
+                        {{"csrf", other.csrf()},
+                         {"account", "0000000004"},
+                         {"serial", "S0000004"},
+                         {"zone.total", "1100"}},
+                        false);
+  EXPECT_EQ(foreign.status, 403);
+  EXPECT_EQ(count("SELECT count(*) FROM submissions"), before);
+}
+
+TEST_F(WebTest, TenAttemptsPerAccountPerHourThenAClearRefusal) {
+  Browser b(port());
+  b.get("/submit");
+  int refused_at = 0;
+  for (int i = 1; i <= 12 && !refused_at; ++i) {
+    auto r = b.post("/submit", {{"account", "0000000005"}, {"serial", "WRONG"}});
+    if (r.status == 429) {
+      refused_at = i;
+      EXPECT_FALSE(r.headers["retry-after"].empty());
+      EXPECT_NE(r.body.find("Забагато спроб"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(refused_at, 11);
+  // Another account from the same address is not affected.
+  EXPECT_EQ(b.post("/submit", {{"account", "0000000006"}, {"serial", "S0000006"}}).status, 200);
+}
+
+TEST_F(WebTest, HighReadingAsksToConfirmAndKeepsThePhotoWithTheSubmission) {
+  Browser b(port(), "en");
+  auto r = submit(b, "0000000007", "S0000007", {{"total", "30000"}});
+  ASSERT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(r.body.find("name=\"confirm\""), std::string::npos);
+  EXPECT_NE(r.body.find("29,000"), std::string::npos) << "the consumption it implies";
+  auto done = b.post_multipart("/submit",
+                               {{"key", form_key(r)},
+                                {"account", "0000000007"},
+                                {"serial", "S0000007"},
+                                {"zone.total", "30000"},
+                                {"confirm", "1"}},
+                               {{"photo", "meter.png", "image/png", kPng}});
+  ASSERT_EQ(done.status, 303) << done.body;
+  std::string receipt = done.headers["location"].substr(9);
+  EXPECT_EQ(sql_text(db_,
+                     "SELECT p.content_type FROM submission_photos p JOIN submissions s ON s.id = "
+                     "p.submission_id WHERE s.receipt = '" +
+                         receipt + "'"),
+            "image/png");
+  EXPECT_EQ(sql_text(db_,
+                     "SELECT length(p.bytes) FROM submission_photos p JOIN submissions s ON s.id = "
+                     "p.submission_id WHERE s.receipt = '" +
+                         receipt + "'"),
+            std::to_string(kPng.size()));
+  EXPECT_EQ(sql_text(db_,
+                     "SELECT r.reason FROM review_items r JOIN submissions s ON s.id = "
+                     "r.submission_id WHERE s.receipt = '" +
+                         receipt + "'"),
+            "high");
+}
+
+TEST_F(WebTest, NonImagesAndOversizedPhotosAreRefusedAndNothingIsStored) {
+  Browser b(port(), "en");
+  auto before = count("SELECT count(*) FROM submissions");
+  auto text = submit(b, "0000000008", "S0000008", {{"total", "1100"}},
+                     {{"photo", "x.png", "image/png", "<?php echo 1; ?>"}});
+  EXPECT_EQ(text.status, 422);
+  EXPECT_NE(text.body.find("JPEG or PNG"), std::string::npos);
+  auto big = submit(b, "0000000008", "S0000008", {{"total", "1100"}},
+                    {{"photo", "big.png", "image/png", kPng + std::string(5000, 'x')}});
+  EXPECT_EQ(big.status, 422);
+  EXPECT_EQ(count("SELECT count(*) FROM submissions"), before);
+  // Beyond the upload limit the server refuses the body itself.
+  auto huge = b.post_multipart("/submit", {{"account", "0000000008"}},
+                               {{"photo", "h.png", "image/png", std::string(200 * 1024, 'x')}});
+  EXPECT_EQ(huge.status, 413);
+}
+
+TEST_F(WebTest, MarkupInEveryFieldIsEscaped) {
+  Browser b(port());
+  b.get("/submit");
+  const std::string evil = "<script>alert(1)</script>\"'";
+  auto r = b.post("/submit", {{"account", evil}, {"serial", evil}});
+  EXPECT_EQ(r.body.find("<script>alert"), std::string::npos);
+  EXPECT_NE(r.body.find("&lt;script&gt;"), std::string::npos);
+  auto s = b.post("/account/sign-in", {{"login", evil}, {"password", "x"}});
+  EXPECT_EQ(s.body.find("<script>alert"), std::string::npos);
+  auto q = b.get("/receipt/%3Cscript%3E");
+  EXPECT_EQ(q.status, 404);
+  EXPECT_EQ(q.body.find("<script>"), std::string::npos);
+}
+
+TEST_F(WebTest, LanguageComesFromTheSwitchThenTheCookieThenTheBrowser) {
+  Browser b(port(), "en");
+  EXPECT_NE(b.get("/submit").body.find("Submit a reading"), std::string::npos);
+  auto uk = b.get("/submit?lang=uk");
+  EXPECT_NE(uk.body.find("Передати показники"), std::string::npos);
+  EXPECT_EQ(b.cookie("md_lang"), "uk");
+  EXPECT_NE(b.get("/submit").body.find("Передати показники"), std::string::npos) << "remembered";
+  EXPECT_NE(b.get("/submit").body.find("lang=en"), std::string::npos) << "the switch links back";
+}
+
+TEST_F(WebTest, SignUpSignInLockoutAndSessions) {
+  Browser b(port(), "en");
+  EXPECT_EQ(b.get("/account").status, 303) << "signed out: to the sign-in page";
+  b.get("/account/sign-up");
+  auto wrong =
+      b.post("/account/sign-up",
+             {{"account", "0000000009"}, {"serial", "S9999999"}, {"password", "long enough pw"}});
+  EXPECT_EQ(wrong.status, 422);
+  auto weak = b.post("/account/sign-up",
+                     {{"account", "0000000009"}, {"serial", "S0000009"}, {"password", "short"}});
+  EXPECT_EQ(weak.status, 422);
+  auto ok = b.post("/account/sign-up", {{"account", "0000000009"},
+                                        {"serial", "S0000009"},
+                                        {"password", "long enough pw"},
+                                        {"email", "mariia@example.org"}});
+  ASSERT_EQ(ok.status, 303) << ok.body;
+  EXPECT_NE(b.last_set_cookie.find("md_session="), std::string::npos);
+  EXPECT_NE(b.last_set_cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(b.last_set_cookie.find("SameSite=Lax"), std::string::npos);
+  EXPECT_NE(b.last_set_cookie.find("Path=/account"), std::string::npos);
+  EXPECT_EQ(sql_text(db_,
+                     "SELECT count(*) FROM users WHERE login = '0000000009' AND password_hash LIKE "
+                     "'$argon2id$%'"),
+            "1");
+  auto overview = b.get("/account");
+  ASSERT_EQ(overview.status, 200);
+  EXPECT_NE(overview.body.find("S0000009"), std::string::npos);
+  EXPECT_NE(overview.body.find("has not arrived"), std::string::npos);
+  EXPECT_EQ(b.post("/account/sign-out", {}).status, 303);
+  EXPECT_EQ(b.get("/account").status, 303) << "signed out";
+
+  // A planted session token is never accepted.
+  Browser planted(port());
+  planted.set_cookie("md_session", std::string(64, 'b'));
+  EXPECT_EQ(planted.get("/account").status, 303);
+
+  // Wrong passwords: a delay from the third, a lock from the fifth; the right one then waits too.
+  b.get("/account/sign-in");
+  std::vector<int> statuses;
+  for (int i = 0; i < 5; ++i)
+    statuses.push_back(b.post("/account/sign-in",
+                              {{"login", "mariia@example.org"}, {"password", "wrong password"}})
+                           .status);
+  EXPECT_EQ(statuses, (std::vector<int>{401, 401, 401, 429, 429}));
+  auto locked =
+      b.post("/account/sign-in", {{"login", "0000000009"}, {"password", "long enough pw"}});
+  EXPECT_EQ(locked.status, 429);
+  EXPECT_NE(locked.body.find("Try again after"), std::string::npos);
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action = 'sign_in' AND identity = "
+                  "'account=0000000009' AND result = 'failed'"),
+            3);
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action = 'sign_in' AND identity = "
+                  "'account=0000000009' AND result = 'locked'"),
+            3);
+}
+
+TEST_F(WebTest, OperatorRejectsAFlaggedReadingAndTheCustomerSeesWhy) {
+  // The customer, signed in, sends a high reading and confirms it.
+  Browser customer(port(), "en");
+  customer.get("/account/sign-up");
+  ASSERT_EQ(customer
+                .post("/account/sign-up", {{"account", "0000000010"},
+                                           {"serial", "S0000010"},
+                                           {"password", "another long pw"}})
+                .status,
+            303);
+  auto form = customer.get("/account/submit");
+  ASSERT_EQ(form.status, 200);
+  auto high = customer.post_multipart(
+      "/account/submit",
+      {{"key", form_key(form)}, {"serial", "S0000010"}, {"zone.total", "40000"}, {"confirm", "1"}});
+  ASSERT_EQ(high.status, 303) << high.body;
+  std::string receipt = high.headers["location"].substr(9);
+  std::string id = sql_text(db_, "SELECT id FROM submissions WHERE receipt = '" + receipt + "'");
+  EXPECT_EQ(sql_text(db_, "SELECT channel FROM submissions WHERE id = " + id), "cabinet");
+
+  Browser op(port(), "en");
+  EXPECT_EQ(op.get("/operator").status, 303);
+  op.get("/operator/sign-in");
+  ASSERT_EQ(
+      op.post("/operator/sign-in", {{"login", "olena"}, {"password", "correct horse battery"}})
+          .status,
+      303);
+  auto queue = op.get("/operator/review");
+  ASSERT_EQ(queue.status, 200);
+  EXPECT_NE(queue.body.find("0000000010"), std::string::npos);
+  EXPECT_EQ(op.post("/operator/review/" + id, {{"decision", "reject"}, {"reason", " "}}).status,
+            422);
+  EXPECT_EQ(
+      op.post("/operator/review/" + id, {{"decision", "reject"}, {"reason", "photo shows 14000"}})
+          .status,
+      303);
+  EXPECT_EQ(op.post("/operator/review/" + id, {{"decision", "accept"}, {"reason", ""}}).status, 422)
+      << "final";
+  EXPECT_EQ(sql_text(db_, "SELECT status FROM submissions WHERE id = " + id),
+            "rejected_by_operator");
+  EXPECT_EQ(
+      sql_text(
+          db_,
+          "SELECT actor || '|' || reason FROM audit WHERE action = 'review' AND submission_id = " +
+              id),
+      "operator:olena|photo shows 14000");
+
+  auto history = customer.get("/account/history");
+  EXPECT_NE(history.body.find("rejected by operator"), std::string::npos);
+  EXPECT_NE(history.body.find("photo shows 14000"), std::string::npos);
+
+  // The account view shows it all, with the audit trail.
+  auto view = op.get("/operator/accounts/0000000010");
+  ASSERT_EQ(view.status, 200);
+  EXPECT_NE(view.body.find(receipt), std::string::npos);
+  EXPECT_NE(view.body.find("operator:olena"), std::string::npos);
+  // Search by serial and by account.
+  EXPECT_NE(op.get("/operator/search?q=S0000010").body.find("/operator/accounts/0000000010"),
+            std::string::npos);
+}
+
+TEST_F(WebTest, RolesLimitWhatStaffMayDo) {
+  Browser op(port());
+  op.get("/operator/sign-in");
+  ASSERT_EQ(
+      op.post("/operator/sign-in", {{"login", "olena"}, {"password", "correct horse battery"}})
+          .status,
+      303);
+  EXPECT_EQ(op.get("/operator/users").status, 403);
+  EXPECT_EQ(op.post("/operator/periods/close", {{"period", "2026-10"}, {"reason", "x"}}).status,
+            403);
+  // Customers cannot sign in to the console, nor staff to the cabinet.
+  Browser c(port());
+  c.get("/account/sign-in");
+  EXPECT_EQ(c.post("/account/sign-in", {{"login", "olena"}, {"password", "correct horse battery"}})
+                .status,
+            401);
+  // A console cookie is not a cabinet session.
+  c.set_cookie("md_session", op.cookie("md_staff"));
+  EXPECT_EQ(c.get("/account").status, 303);
+}
+
+TEST_F(WebTest, InspectorReadingEnteredInTheConsoleIsAuditedWithWhoAndWhy) {
+  Browser op(port());
+  op.get("/operator/sign-in");
+  ASSERT_EQ(
+      op.post("/operator/sign-in", {{"login", "petro"}, {"password", "correct horse battery"}})
+          .status,
+      303);
+  auto view = op.get("/operator/accounts/0000000011");
+  ASSERT_EQ(view.status, 200);
+  auto r = op.post("/operator/accounts/0000000011/readings", {{"key", form_key(view)},
+                                                              {"serial", "S0000011"},
+                                                              {"taken_on", "2026-11-20"},
+                                                              {"values", "1500"},
+                                                              {"type", "inspector"},
+                                                              {"reason", "order 17/11 visit"}});
+  ASSERT_EQ(r.status, 303) << r.body;
+  EXPECT_EQ(sql_text(db_,
+                     "SELECT type || '|' || taken_on || '|' || actor FROM submissions WHERE "
+                     "channel = 'operator_console' AND account_id = (SELECT id FROM accounts WHERE "
+                     "number = '0000000011')"),
+            "inspector|2026-11-20|supervisor:petro");
+  EXPECT_NE(sql_text(db_,
+                     "SELECT raw_input FROM audit WHERE channel = 'operator_console' AND action = "
+                     "'submit' ORDER BY id DESC LIMIT 1")
+                .find("order 17/11 visit"),
+            std::string::npos);
+}
+
+}  // namespace
