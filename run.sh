@@ -13,6 +13,8 @@ port=${PORT:-8080}
 mkdir -p "$(dirname "$db")"
 if [[ ! -f "$db" ]]; then
   build/meterdesk demo-data --accounts "${DEMO_ACCOUNTS:-2000}" --db "$db" | tee demo/accounts.txt
+  # A demo console user; a real installation creates its own with `meterdesk user add`.
+  echo 'demo-password' | build/meterdesk user add --db "$db" --login demo --role admin
 fi
 line=$(grep -m1 '2 zones' demo/accounts.txt 2>/dev/null || true)
 account=$(awk '{print $2}' <<<"$line")
@@ -24,6 +26,10 @@ try=${try:-'{"day":1,"night":1}'}
 cat <<EOT
 
 meterdesk is starting on http://127.0.0.1:$port  (Ctrl-C stops it)
+
+  Web form:  http://127.0.0.1:$port/submit   (account $account, meter $serial)
+  Cabinet:   http://127.0.0.1:$port/account  (sign up with the same two numbers)
+  Console:   http://127.0.0.1:$port/operator (login demo, password demo-password)
 
   Health:   curl http://127.0.0.1:$port/healthz
   Metrics:  curl http://127.0.0.1:$port/metrics

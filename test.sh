@@ -16,6 +16,9 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETERDESK_WERROR=ON -D
 cmake --build build
 ctest --test-dir build --output-on-failure -j "$jobs"
 
+echo "== step 1b: browser tests (Debian chromium, playwright-core from npm)"
+(cd tests/browser && npm ci --no-audit --no-fund --silent && METERDESK_BINARY="$PWD/../../build/meterdesk" npm test --silent)
+
 if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo "== step 2: AddressSanitizer + UndefinedBehaviorSanitizer build, all tests"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMETERDESK_SANITIZE=ON \

@@ -1,0 +1,255 @@
+// Browser tests of the web pages in Debian's Chromium, against the real `meterdesk serve` on
+// loopback with demo data: the public form with and without JavaScript, the `high`
+// confirmation, a rejected reading, sign-up/sign-in/lockout, CSRF, an operator's review decision
+// seen by the customer, the language switch. Screenshots go to $SCREENSHOTS (docs/screenshots
+// when refreshed by hand: `SCREENSHOTS=../../docs/screenshots npm test`).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const binary = process.env.METERDESK_BINARY ?? path.resolve('../../build/meterdesk');
+const shots = process.env.SCREENSHOTS ?? '';
+const now = '2026-11-29T10:00:00+02:00';
+const dir = mkdtempSync(path.join(tmpdir(), 'meterdesk-browser-'));
+const db = path.join(dir, 'web.db');
+let server, base, browser;
+const accounts = [];  // {account, serial, zones, readings} from demo-data's suggestions
+
+function run(args, input) {
+  const r = spawnSync(binary, args, { input, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout + r.stderr;
+}
+
+before(async () => {
+  const out = run(['demo-data', '--db', db, '--accounts', '60', '--now', now]);
+  for (const m of out.matchAll(/account (\d+)\s+meter (\S+)\s+\((\d) zones?\)\s+try: (\{.*\})/g))
+    accounts.push({ account: m[1], serial: m[2], zones: Number(m[3]), readings: JSON.parse(m[4]) });
+  assert.ok(accounts.length >= 3, out);
+  run(['user', 'add', '--db', db, '--login', 'olena', '--role', 'operator'], 'correct horse battery\n');
+  server = spawn(binary, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--now', now], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  base = await new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error('server did not start: ' + text)), 30000);
+    const look = (chunk) => {
+      text += chunk;
+      const m = text.match(/serving (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    };
+    server.stdout.on('data', look);
+    server.stderr.on('data', look);
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+           '--disable-component-update', '--no-first-run'],
+  });
+  if (shots) mkdirSync(shots, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function page({ javaScript = true, lang = 'uk-UA' } = {}) {
+  const context = await browser.newContext({ javaScriptEnabled: javaScript, locale: lang,
+                                             viewport: { width: 420, height: 860 } });
+  return context.newPage();
+}
+
+async function shot(p, name) {
+  if (shots) await p.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
+}
+
+function byZones(n) {
+  const a = accounts.find((x) => x.zones === n);
+  assert.ok(a, `a demo account with ${n} zones`);
+  accounts.splice(accounts.indexOf(a), 1);  // each test uses its own account
+  return a;
+}
+
+async function fillZones(p, readings) {
+  for (const [zone, value] of Object.entries(readings)) await p.fill(`[name="zone.${zone}"]`, String(value));
+}
+
+test('public form with JavaScript: zones appear inline, then the receipt', async () => {
+  const a = byZones(2);
+  const p = await page();
+  await p.goto(base + '/submit');
+  await shot(p, 'submit');
+  await p.fill('#account', a.account);
+  await p.fill('#serial', a.serial);
+  await p.press('#serial', 'Tab');
+  await p.waitForSelector('[name="zone.day"]');
+  assert.equal(await p.url(), base + '/submit', 'still the first page: no second step');
+  await fillZones(p, a.readings);
+  await shot(p, 'submit-zones');
+  await p.click('button[name=step]');
+  await p.waitForURL(/\/receipt\/R-/);
+  const id = await p.textContent('.receipt .id');
+  assert.match(id, /^R-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  await shot(p, 'receipt');
+  await p.context().close();
+});
+
+test('public form without JavaScript: two steps, then the receipt', async () => {
+  const a = byZones(1);
+  const p = await page({ javaScript: false });
+  await p.goto(base + '/submit');
+  await p.fill('#account', a.account);
+  await p.fill('#serial', a.serial);
+  await p.click('button[name=step]');
+  await p.waitForSelector('[name="zone.total"]');
+  await fillZones(p, a.readings);
+  await p.click('button[name=step]');
+  await p.waitForURL(/\/receipt\/R-/);
+  assert.ok((await p.textContent('main')).includes(a.serial));
+  await p.context().close();
+});
+
+test('a high reading asks to confirm; confirmed, it is accepted', async () => {
+  const a = byZones(1);
+  const p = await page({ lang: 'en-GB' });
+  await p.goto(base + '/submit');
+  await p.fill('#account', a.account);
+  await p.fill('#serial', a.serial);
+  await p.press('#serial', 'Tab');
+  await p.waitForSelector('[name="zone.total"]');
+  await p.fill('[name="zone.total"]', String(a.readings.total + 3000));
+  await p.click('button[name=step]');
+  await p.waitForSelector('input[name=confirm]');
+  assert.match(await p.textContent('.confirm'), /much higher than usual/);
+  await shot(p, 'confirm-high');
+  await p.check('input[name=confirm]');
+  await p.click('button[name=step]');
+  await p.waitForURL(/\/receipt\/R-/);
+  await p.context().close();
+});
+
+test('a rejected reading says why beside the field', async () => {
+  const a = byZones(1);
+  const p = await page({ lang: 'en-GB' });
+  await p.goto(base + '/submit');
+  await p.fill('#account', a.account);
+  await p.fill('#serial', a.serial);
+  await p.press('#serial', 'Tab');
+  await p.waitForSelector('[name="zone.total"]');
+  await p.fill('[name="zone.total"]', '1');
+  await p.click('button[name=step]');
+  await p.waitForSelector('#err-total');
+  assert.match(await p.textContent('#err-total'), /lower than your last reading/);
+  assert.equal(await p.getAttribute('[name="zone.total"]', 'aria-invalid'), 'true');
+  await shot(p, 'rejected');
+  await p.context().close();
+});
+
+test('a form whose CSRF token was tampered with is refused', async () => {
+  const a = { account: '0100000001', serial: 'X1' };  // refused before it is looked up
+  const p = await page({ javaScript: false });
+  await p.goto(base + '/submit');
+  await p.fill('#account', a.account);
+  await p.fill('#serial', a.serial);
+  // Another site's form would not know the token: replace it.
+  const cdp = await p.context().newCDPSession(p);
+  await cdp.send('Runtime.evaluate', { expression: "document.querySelector('[name=csrf]').value = 'f'.repeat(64)" });
+  const [response] = await Promise.all([p.waitForNavigation(), p.click('button[name=step]')]);
+  assert.equal(response.status(), 403);
+  await p.context().close();
+});
+
+test('sign-up, sign-out, sign-in, and the lock after wrong passwords', async () => {
+  const a = byZones(2);
+  const p = await page({ lang: 'en-GB' });
+  await p.goto(base + '/account/sign-up');
+  await p.fill('#account', a.account);
+  await p.fill('#serial', a.serial);
+  await p.fill('#password', 'my long password');
+  await p.fill('#email', `c${a.account}@example.org`);
+  await p.click('main button[type=submit]');
+  await p.waitForURL(base + '/account');
+  assert.ok((await p.textContent('main')).includes(a.serial));
+  const cookies = await p.context().cookies();
+  const session = cookies.find((c) => c.name === 'md_session');
+  assert.ok(session.httpOnly);
+  assert.equal(session.sameSite, 'Lax');
+  await shot(p, 'account-overview');
+  await p.goto(base + '/account/volumes');
+  await shot(p, 'account-volumes');
+  await p.click('header button');  // sign out
+  await p.waitForURL(/\/account\/sign-in/);
+  for (let i = 0; i < 5; ++i) {
+    await p.fill('#login', a.account);
+    await p.fill('#password', 'not my password');
+    await p.click('main button[type=submit]');
+    await p.waitForSelector('.alert');
+  }
+  await p.fill('#login', a.account);
+  await p.fill('#password', 'my long password');
+  await p.click('main button[type=submit]');
+  await p.waitForSelector('.alert');
+  assert.match(await p.textContent('.alert'), /Try again after/);
+  await p.context().close();
+});
+
+test('an operator rejects a flagged reading and the customer sees the decision', async () => {
+  const a = byZones(3);
+  const customer = await page({ lang: 'en-GB' });
+  await customer.goto(base + '/account/sign-up');
+  await customer.fill('#account', a.account);
+  await customer.fill('#serial', a.serial);
+  await customer.fill('#password', 'customer password');
+  await customer.click('main button[type=submit]');
+  await customer.waitForURL(base + '/account');
+  await customer.goto(base + '/account/submit');
+  const [first, value] = Object.entries(a.readings)[0];
+  await fillZones(customer, { ...a.readings, [first]: value + 3000 });
+  await customer.click('button[name=step]');
+  await customer.waitForSelector('input[name=confirm]');
+  await customer.check('input[name=confirm]');
+  await customer.click('button[name=step]');
+  await customer.waitForURL(/\/receipt\/R-/);
+
+  const op = await page({ lang: 'en-GB' });
+  await op.goto(base + '/operator');
+  await op.fill('#login', 'olena');
+  await op.fill('#password', 'correct horse battery');
+  await op.click('main button[type=submit]');
+  await op.waitForURL(base + '/operator');
+  await shot(op, 'console');
+  await op.goto(base + '/operator/review');
+  const item = op.locator('section.review', { hasText: a.account });
+  await shot(op, 'review-queue');
+  await item.locator('input[name=reason]').fill('The photo shows a lower reading');
+  await item.locator('button[value=reject]').click();
+  await op.waitForURL(base + '/operator/review');
+  await op.goto(base + '/operator/accounts/' + a.account);
+  await shot(op, 'console-account');
+  assert.ok((await op.textContent('main')).includes('operator:olena'));
+
+  await customer.goto(base + '/account/history');
+  const text = await customer.textContent('main');
+  assert.match(text, /rejected by operator/);
+  assert.match(text, /The photo shows a lower reading/);
+  await op.context().close();
+  await customer.context().close();
+});
+
+test('the language switch changes the page and is remembered', async () => {
+  const p = await page({ lang: 'uk-UA' });
+  await p.goto(base + '/submit');
+  assert.equal(await p.textContent('h1'), 'Передати показники');
+  await p.click('a.lang');
+  assert.equal(await p.textContent('h1'), 'Submit a reading');
+  await p.goto(base + '/submit');
+  assert.equal(await p.textContent('h1'), 'Submit a reading');
+  assert.equal(await p.getAttribute('html', 'lang'), 'en');
+  await p.context().close();
+});
