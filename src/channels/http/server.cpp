@@ -221,7 +221,9 @@ struct Server::Impl {
                                         asio::redirect_error(asio::use_awaitable, ec));
       set_idle(fd, false);
       first = false;
-      if (!ec && options.takes_uploads && options.takes_uploads(std::string_view(parser.get().target().data(), parser.get().target().size())))
+      if (!ec && options.takes_uploads &&
+          options.takes_uploads(
+              std::string_view(parser.get().target().data(), parser.get().target().size())))
         parser.body_limit(std::max(options.upload_limit, options.body_limit));
       if (!ec && !parser.is_done()) {
         stream.expires_after(options.request_timeout);
