@@ -724,6 +724,26 @@ std::optional<ReadingRow> SqliteStore::find_by_receipt(std::string_view receipt)
   return reading_row(q);
 }
 
+namespace {
+
+AuditRow audit_row(Query& q) {
+  AuditRow a;
+  a.id = q.i64(0);
+  a.at = instant(q.i64(1));
+  a.actor = q.text(2);
+  a.channel = q.text(3);
+  a.action = q.text(4);
+  a.identity = q.text(5);
+  a.raw_input = q.text(6);
+  a.result = q.text(7);
+  a.reason = q.text(8);
+  if (!q.is_null(9)) a.submission_id = q.i64(9);
+  a.request_id = q.text(10);
+  return a;
+}
+
+}  // namespace
+
 std::vector<AuditRow> SqliteStore::audit_tail(int limit) {
   auto r = acquire_reader();
   Query q(*r,
@@ -731,21 +751,7 @@ std::vector<AuditRow> SqliteStore::audit_tail(int limit) {
           " submission_id, request_id FROM audit ORDER BY id DESC LIMIT ?");
   q.bind(limit);
   std::vector<AuditRow> out;
-  while (q.step()) {
-    AuditRow a;
-    a.id = q.i64(0);
-    a.at = instant(q.i64(1));
-    a.actor = q.text(2);
-    a.channel = q.text(3);
-    a.action = q.text(4);
-    a.identity = q.text(5);
-    a.raw_input = q.text(6);
-    a.result = q.text(7);
-    a.reason = q.text(8);
-    if (!q.is_null(9)) a.submission_id = q.i64(9);
-    a.request_id = q.text(10);
-    out.push_back(std::move(a));
-  }
+  while (q.step()) out.push_back(audit_row(q));
   return out;
 }
 
@@ -865,46 +871,54 @@ std::optional<PeriodRow> SqliteStore::period(YearMonth m) {
   return PeriodRow{m, instant(q.i64(0)), q.text(1)};
 }
 
+namespace {
+
+#define VOLUME_COLUMNS                                                                       \
+  "v.metering_point_id, v.meter_id, v.zone, v.zone_index, v.start_value, v.start_kind,"      \
+  " v.end_value, v.end_kind, v.volume, v.correction, v.position, v.method, v.estimated_run," \
+  " v.estimate, a.number, p.eic, m.serial, m.digits, a.electric_heating, m.zones, v.chain,"  \
+  " v.start_shown, v.end_shown, v.period"                                                    \
+  " FROM period_volumes v JOIN metering_points p ON p.id = v.metering_point_id"              \
+  " JOIN accounts a ON a.id = p.account_id JOIN meters m ON m.id = v.meter_id"
+
+VolumeRow volume_row(Query& q) {
+  VolumeRow v;
+  v.point_id = q.i64(0);
+  v.meter_id = q.i64(1);
+  v.zone = q.text(2);
+  v.zone_index = static_cast<int>(q.i64(3));
+  v.start_value = q.i64(4);
+  v.start_kind = q.text(5);
+  v.end_value = q.i64(6);
+  v.end_kind = q.text(7);
+  v.volume = q.i64(8);
+  v.correction = q.i64(9);
+  v.position = q.i64(10);
+  v.method = q.text(11);
+  v.estimated_run = static_cast<int>(q.i64(12));
+  v.estimate = q.text(13);
+  v.account_number = q.text(14);
+  v.eic = q.text(15);
+  v.serial = q.text(16);
+  v.digits = static_cast<int>(q.i64(17));
+  v.electric_heating = q.i64(18) != 0;
+  v.zones = static_cast<int>(q.i64(19));
+  v.chain = q.i64(20);
+  v.start_shown = q.i64(21);
+  v.end_shown = q.i64(22);
+  v.period = YearMonth::parse(q.text(23)).value_or(YearMonth{});
+  return v;
+}
+
+}  // namespace
+
 std::vector<VolumeRow> SqliteStore::volumes(YearMonth m) {
   auto r = acquire_reader();
-  Query q(*r,
-          "SELECT v.metering_point_id, v.meter_id, v.zone, v.zone_index, v.start_value,"
-          " v.start_kind, v.end_value, v.end_kind, v.volume, v.correction, v.position, v.method,"
-          " v.estimated_run, v.estimate, a.number, p.eic, m.serial, m.digits, a.electric_heating,"
-          " m.zones, v.chain, v.start_shown, v.end_shown"
-          " FROM period_volumes v JOIN metering_points p ON p.id = v.metering_point_id"
-          " JOIN accounts a ON a.id = p.account_id JOIN meters m ON m.id = v.meter_id"
-          " WHERE v.period = ? ORDER BY a.number, m.serial, v.chain, v.zone_index");
+  Query q(*r, "SELECT " VOLUME_COLUMNS
+              " WHERE v.period = ? ORDER BY a.number, m.serial, v.chain, v.zone_index");
   q.bind(m.str());
   std::vector<VolumeRow> out;
-  while (q.step()) {
-    VolumeRow v;
-    v.period = m;
-    v.point_id = q.i64(0);
-    v.meter_id = q.i64(1);
-    v.zone = q.text(2);
-    v.zone_index = static_cast<int>(q.i64(3));
-    v.start_value = q.i64(4);
-    v.start_kind = q.text(5);
-    v.end_value = q.i64(6);
-    v.end_kind = q.text(7);
-    v.volume = q.i64(8);
-    v.correction = q.i64(9);
-    v.position = q.i64(10);
-    v.method = q.text(11);
-    v.estimated_run = static_cast<int>(q.i64(12));
-    v.estimate = q.text(13);
-    v.account_number = q.text(14);
-    v.eic = q.text(15);
-    v.serial = q.text(16);
-    v.digits = static_cast<int>(q.i64(17));
-    v.electric_heating = q.i64(18) != 0;
-    v.zones = static_cast<int>(q.i64(19));
-    v.chain = q.i64(20);
-    v.start_shown = q.i64(21);
-    v.end_shown = q.i64(22);
-    out.push_back(std::move(v));
-  }
+  while (q.step()) out.push_back(volume_row(q));
   return out;
 }
 
@@ -1035,22 +1049,6 @@ UserRow user_row(Query& q) {
   return u;
 }
 
-AuditRow audit_row(Query& q) {
-  AuditRow a;
-  a.id = q.i64(0);
-  a.at = instant(q.i64(1));
-  a.actor = q.text(2);
-  a.channel = q.text(3);
-  a.action = q.text(4);
-  a.identity = q.text(5);
-  a.raw_input = q.text(6);
-  a.result = q.text(7);
-  a.reason = q.text(8);
-  if (!q.is_null(9)) a.submission_id = q.i64(9);
-  a.request_id = q.text(10);
-  return a;
-}
-
 // LIKE with the user's text taken literally.
 std::string like_escaped(std::string_view text) {
   std::string out;
@@ -1140,42 +1138,11 @@ std::vector<ReadingRow> SqliteStore::account_readings(std::int64_t account_id, i
 
 std::vector<VolumeRow> SqliteStore::account_volumes(std::int64_t account_id) {
   auto r = acquire_reader();
-  Query q(*r,
-          "SELECT v.period, v.metering_point_id, v.meter_id, v.zone, v.zone_index,"
-          " v.start_value, v.start_kind, v.end_value, v.end_kind, v.volume, v.correction,"
-          " v.method, v.estimate, p.eic, m.serial, m.digits, m.zones, v.start_shown, v.end_shown,"
-          " v.chain, a.number, a.electric_heating"
-          " FROM period_volumes v JOIN metering_points p ON p.id = v.metering_point_id"
-          " JOIN accounts a ON a.id = p.account_id JOIN meters m ON m.id = v.meter_id"
-          " WHERE p.account_id = ? ORDER BY v.period, p.id, v.chain, v.zone_index");
+  Query q(*r, "SELECT " VOLUME_COLUMNS
+              " WHERE p.account_id = ? ORDER BY v.period, p.id, v.chain, v.zone_index");
   q.bind(account_id);
   std::vector<VolumeRow> out;
-  while (q.step()) {
-    VolumeRow v;
-    v.period = YearMonth::parse(q.text(0)).value_or(YearMonth{});
-    v.point_id = q.i64(1);
-    v.meter_id = q.i64(2);
-    v.zone = q.text(3);
-    v.zone_index = static_cast<int>(q.i64(4));
-    v.start_value = q.i64(5);
-    v.start_kind = q.text(6);
-    v.end_value = q.i64(7);
-    v.end_kind = q.text(8);
-    v.volume = q.i64(9);
-    v.correction = q.i64(10);
-    v.method = q.text(11);
-    v.estimate = q.text(12);
-    v.eic = q.text(13);
-    v.serial = q.text(14);
-    v.digits = static_cast<int>(q.i64(15));
-    v.zones = static_cast<int>(q.i64(16));
-    v.start_shown = q.i64(17);
-    v.end_shown = q.i64(18);
-    v.chain = q.i64(19);
-    v.account_number = q.text(20);
-    v.electric_heating = q.i64(21) != 0;
-    out.push_back(std::move(v));
-  }
+  while (q.step()) out.push_back(volume_row(q));
   return out;
 }
 

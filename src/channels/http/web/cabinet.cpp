@@ -106,56 +106,69 @@ Data volume_rows(Lang lang, const std::vector<store::VolumeRow>& volumes) {
   return rows;
 }
 
+std::optional<Response> Site::open_area(Page& p, bool staff, std::optional<Form>& form) {
+  if (p.req.method == "POST") {
+    std::string error;
+    form = parse_form(p.req, error);
+    if (!form) return message(p, 400, "400", error, "alert");
+  }
+  auto s = service::resume_session(ctx.store, cookie(p.req, staff ? "md_staff" : kCookie),
+                                   ctx.clock.now());
+  if (s && (s->user.role != "customer") == staff) {
+    p.who = std::move(*s);
+    p.csrf = p.who->session.csrf;
+  }
+  if (form && !csrf_ok(p, *form)) return forbidden_csrf(p);
+  return std::nullopt;
+}
+
+Response Site::sign_in(Page& p, const std::optional<Form>& form, bool staff) {
+  const std::string home = staff ? "/operator" : "/account";
+  if (p.who) return redirect(p, home);
+  const std::string title = text(p.lang, staff ? "console" : "sign_in");
+  Data d;
+  d.set("action", home + "/sign-in");
+  d.set("login_label", text(p.lang, staff ? "login_staff" : "login_customer"));
+  if (!staff) d.set("signup_href", "/account/sign-up");
+  if (!form) return html(p, title, "signin", d);
+  const auto now = ctx.clock.now();
+  std::string login = form->get("login").substr(0, 254);
+  d.set("login", login);
+  if (!signin_per_address.allow("ip:" + p.req.remote, now)) {
+    d.set("error", p.lang == Lang::en ? "Too many sign-in attempts from here: try again later."
+                                      : "Забагато спроб входу: спробуйте пізніше.");
+    return html(p, title, "signin", d, 429);
+  }
+  auto result = service::sign_in(ctx.store, login, form->get("password").substr(0, 1024), staff,
+                                 now, p.req.request_id);
+  if (result.status == service::SignIn::Status::ok) {
+    // A new session on every sign-in: a token planted before cannot be carried over.
+    const char* name = staff ? "md_staff" : kCookie;
+    if (auto old = cookie(p.req, name); !old.empty()) service::close_session(ctx.store, old);
+    auto ttl = staff ? ctx.options.staff_session : ctx.options.customer_session;
+    auto s = service::open_session(ctx.store, result.user->id, ttl, now);
+    set_cookie(p, name, s.token, home, ttl);
+    return redirect(p, home);
+  }
+  std::string err =
+      staff ? (p.lang == Lang::en ? "Wrong login or password." : "Невірний логін або пароль.")
+            : (p.lang == Lang::en ? "Wrong account, e-mail or password."
+                                  : "Невірний рахунок, e-mail або пароль.");
+  if (result.retry_after)
+    err += (p.lang == Lang::en ? " Try again after " : " Спробуйте знову після ") +
+           format_time(*result.retry_after) + ".";
+  d.set("error", err);
+  return html(p, title, "signin", d, result.status == service::SignIn::Status::locked ? 429 : 401);
+}
+
 void Site::account_page(const PagePtr& page, const Respond& respond) {
   Page& p = *page;
   const std::string& path = p.req.path;
   const bool post = p.req.method == "POST";
   const auto now = ctx.clock.now();
   std::optional<Form> form;
-  if (post) {
-    std::string error;
-    form = parse_form(p.req, error);
-    if (!form) return respond(message(p, 400, "400", error, "alert"));
-  }
-  if (auto s = service::resume_session(ctx.store, cookie(p.req, kCookie), now);
-      s && s->user.role == "customer") {
-    p.who = std::move(*s);
-    p.csrf = p.who->session.csrf;
-  }
-  if (post && !csrf_ok(p, *form)) return respond(forbidden_csrf(p));
-
-  if (path == "/account/sign-in") {
-    if (p.who) return respond(redirect(p, "/account"));
-    Data d;
-    d.set("action", "/account/sign-in");
-    d.set("login_label", text(p.lang, "login_customer"));
-    d.set("signup_href", "/account/sign-up");
-    if (!post) return respond(html(p, text(p.lang, "sign_in"), "signin", d));
-    std::string login = form->get("login").substr(0, 254);
-    d.set("login", login);
-    if (!signin_per_address.allow("ip:" + p.req.remote, now)) {
-      d.set("error", p.lang == Lang::en ? "Too many sign-in attempts from here: try again later."
-                                        : "Забагато спроб входу: спробуйте пізніше.");
-      return respond(html(p, text(p.lang, "sign_in"), "signin", d, 429));
-    }
-    auto result = service::sign_in(ctx.store, login, form->get("password").substr(0, 1024), false,
-                                   now, p.req.request_id);
-    if (result.status == service::SignIn::Status::ok) {
-      // A new session on every sign-in: a token planted before cannot be carried over.
-      if (auto old = cookie(p.req, kCookie); !old.empty()) service::close_session(ctx.store, old);
-      auto s = service::open_session(ctx.store, result.user->id, ctx.options.customer_session, now);
-      set_cookie(p, kCookie, s.token, "/account", ctx.options.customer_session);
-      return respond(redirect(p, "/account"));
-    }
-    std::string err = p.lang == Lang::en ? "Wrong account, e-mail or password."
-                                         : "Невірний рахунок, e-mail або пароль.";
-    if (result.retry_after)
-      err += (p.lang == Lang::en ? " Try again after " : " Спробуйте знову після ") +
-             format_time(*result.retry_after) + ".";
-    d.set("error", err);
-    return respond(html(p, text(p.lang, "sign_in"), "signin", d,
-                        result.status == service::SignIn::Status::locked ? 429 : 401));
-  }
+  if (auto refused = open_area(p, false, form)) return respond(std::move(*refused));
+  if (path == "/account/sign-in") return respond(sign_in(p, form, false));
   if (path == "/account/sign-up") {
     if (p.who) return respond(redirect(p, "/account"));
     Data d;

@@ -28,47 +28,8 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
   const bool post = p.req.method == "POST";
   const auto now = ctx.clock.now();
   std::optional<Form> form;
-  if (post) {
-    std::string error;
-    form = parse_form(p.req, error);
-    if (!form) return respond(message(p, 400, "400", error, "alert"));
-  }
-  if (auto s = service::resume_session(ctx.store, cookie(p.req, kCookie), now);
-      s && s->user.role != "customer") {
-    p.who = std::move(*s);
-    p.csrf = p.who->session.csrf;
-  }
-  if (post && !csrf_ok(p, *form)) return respond(forbidden_csrf(p));
-
-  if (path == "/operator/sign-in") {
-    if (p.who) return respond(redirect(p, "/operator"));
-    Data d;
-    d.set("action", "/operator/sign-in");
-    d.set("login_label", text(p.lang, "login_staff"));
-    if (!post) return respond(html(p, text(p.lang, "console"), "signin", d));
-    std::string login = form->get("login").substr(0, 64);
-    d.set("login", login);
-    if (!signin_per_address.allow("ip:" + p.req.remote, now)) {
-      d.set("error", words(p.lang, "Забагато спроб входу: спробуйте пізніше.",
-                           "Too many sign-in attempts from here: try again later."));
-      return respond(html(p, text(p.lang, "console"), "signin", d, 429));
-    }
-    auto result = service::sign_in(ctx.store, login, form->get("password").substr(0, 1024), true,
-                                   now, p.req.request_id);
-    if (result.status == service::SignIn::Status::ok) {
-      if (auto old = cookie(p.req, kCookie); !old.empty()) service::close_session(ctx.store, old);
-      auto s = service::open_session(ctx.store, result.user->id, ctx.options.staff_session, now);
-      set_cookie(p, kCookie, s.token, "/operator", ctx.options.staff_session);
-      return respond(redirect(p, "/operator"));
-    }
-    std::string err = words(p.lang, "Невірний логін або пароль.", "Wrong login or password.");
-    if (result.retry_after)
-      err += words(p.lang, " Спробуйте знову після ", " Try again after ") +
-             format_time(*result.retry_after) + ".";
-    d.set("error", err);
-    return respond(html(p, text(p.lang, "console"), "signin", d,
-                        result.status == service::SignIn::Status::locked ? 429 : 401));
-  }
+  if (auto refused = open_area(p, true, form)) return respond(std::move(*refused));
+  if (path == "/operator/sign-in") return respond(sign_in(p, form, true));
   if (!p.who) return respond(redirect(p, "/operator/sign-in"));
   const auto& user = p.who->user;
   const std::string actor = service::actor_of(user);

@@ -117,6 +117,12 @@ struct Site {
   void post_reading(const PagePtr& p, const Form& form, ReadingForm f, std::string channel,
                     const Respond& respond);
 
+  // The start of every cabinet and console request: decodes a POST's form, resumes the area's
+  // session (customers in the cabinet, staff in the console) and checks the CSRF token.
+  std::optional<Response> open_area(Page& p, bool staff, std::optional<Form>& form);
+  // The sign-in page of either area.
+  Response sign_in(Page& p, const std::optional<Form>& form, bool staff);
+
   // Personal account (cabinet.cpp).
   void account_page(const PagePtr& p, const Respond& respond);
   // Operators' console (console.cpp).
