@@ -20,6 +20,7 @@
 #include "service/ingestor.hpp"
 #include "service/people.hpp"
 #include "service/period_close.hpp"
+#include "service/prices.hpp"
 #include "service/scheduler.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
@@ -149,8 +150,8 @@ int serve(const Common& c, const std::string& listen_override) {
   web_options.address_attempts_per_hour = ctx.config.web_address_attempts_per_hour;
   web_options.customer_session = std::chrono::hours(ctx.config.web_customer_session_hours);
   web_options.staff_session = std::chrono::hours(ctx.config.web_staff_session_hours);
-  http::Web web(http::WebContext{*ctx.store, ingestor, ctx.submissions->config(), ctx.clock,
-                                 metrics, web_options});
+  http::Web web(http::WebContext{*ctx.store, ingestor, *ctx.submissions, ctx.submissions->config(),
+                                 ctx.clock, metrics, web_options});
   http::ServerOptions options;
   options.upload_limit = ctx.config.web_photo_max_bytes + 64 * 1024;
   options.takes_uploads = &http::Web::takes_uploads;
@@ -388,7 +389,8 @@ int main(int argc, char** argv) {
       if (export_what == "bills" && export_format == "cim")
         throw std::runtime_error("bills are exported as csv or json");
       if (export_what == "bills") {
-        auto bills = service::bills_for(rows, ctx.submissions->config().prices);
+        auto bills = service::bills_for(
+            rows, service::effective_prices(*ctx.store, ctx.submissions->config().prices));
         text =
             export_format == "json" ? service::bills_json(bills) + "\n" : service::bills_csv(bills);
       } else {

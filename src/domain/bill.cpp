@@ -21,6 +21,54 @@ std::optional<std::int64_t> PriceList::heating_on(Day d) const {
   return price_on(heating, d);
 }
 
+namespace {
+constexpr std::pair<std::string_view, int PerZone<int>::*> kCoefficientItems[] = {
+    {"coefficient.total", &PerZone<int>::total},
+    {"coefficient.day", &PerZone<int>::day},
+    {"coefficient.night", &PerZone<int>::night},
+    {"coefficient.peak", &PerZone<int>::peak},
+    {"coefficient.half_peak", &PerZone<int>::half_peak},
+    {"coefficient.night3", &PerZone<int>::night3}};
+}  // namespace
+
+bool is_coefficient(std::string_view item) {
+  for (const auto& [name, member] : kCoefficientItems)
+    if (name == item) return true;
+  return false;
+}
+
+bool known_price_item(std::string_view item) {
+  return item == "household" || item == "heating" || is_coefficient(item);
+}
+
+PerZone<int> PriceList::coefficients_on(Day d) const {
+  PerZone<int> out = coefficients;
+  for (const auto& c : coefficient_changes) {
+    if (c.from > d) continue;
+    for (const auto& [name, member] : kCoefficientItems)
+      if (name == c.item) out.*member = static_cast<int>(c.value);
+  }
+  return out;
+}
+
+PriceList with_changes(PriceList base, const std::vector<PriceChange>& changes) {
+  for (const auto& c : changes) {
+    if (is_coefficient(c.item)) {
+      base.coefficient_changes.push_back(c);
+      continue;
+    }
+    auto* list = c.item == "household" ? &base.household
+                 : c.item == "heating" ? &base.heating
+                                       : nullptr;
+    if (!list) continue;
+    std::erase_if(*list, [&](const DatedPrice& p) { return p.from >= c.from; });
+    for (auto& p : *list)
+      if (!p.until || *p.until >= c.from) p.until = c.from - date::days(1);
+    list->push_back(DatedPrice{c.from, std::nullopt, c.value});
+  }
+  return base;
+}
+
 bool PriceList::heating_season(YearMonth m) const {
   return heating_from_month <= heating_to_month
              ? m.month >= heating_from_month && m.month <= heating_to_month
@@ -46,12 +94,13 @@ Bill make_bill(YearMonth period, const std::string& account, bool electric_heati
     block = std::min(total_volume, prices.heating_block_kwh);
   }
 
+  const PerZone<int> coefficients = prices.coefficients_on(first);
   Bill bill;
   bill.period = period;
   bill.account = account;
   bill.electric_heating = electric_heating;
   for (const auto& c : chains) {
-    int coefficient = prices.coefficients.of(c.zone, c.zone_count);
+    int coefficient = coefficients.of(c.zone, c.zone_count);
     BillLine v{c.eic, c.zone, "volume", c.volume, 0, *base, coefficient, 0, c.method};
     if (block > 0) {
       // The block is shared across zones in proportion to their volumes (policy): zone z gets
@@ -68,7 +117,7 @@ Bill make_bill(YearMonth period, const std::string& account, bool electric_heati
   for (const auto& c : chains) {
     if (c.correction == 0) continue;
     // Corrections are priced at this month's base price (policy), without the heating block.
-    int coefficient = prices.coefficients.of(c.zone, c.zone_count);
+    int coefficient = coefficients.of(c.zone, c.zone_count);
     bill.lines.push_back(BillLine{c.eic, c.zone, "correction", c.correction, 0, *base, coefficient,
                                   div_round(c.correction * *base * coefficient, 1000), c.method});
   }

@@ -19,6 +19,15 @@ struct DatedPrice {
   std::int64_t kop_per_kwh = 0;  // incl. VAT
 };
 
+// A supervisor's change, stored and audited: from day `from`, `item` costs `value`.
+struct PriceChange {
+  Day from{};
+  std::string item;  // household, heating, coefficient.<total|day|night|peak|half_peak|night3>
+  std::int64_t value = 0;  // kopiyky per kWh incl. VAT; thousandths for coefficients
+};
+bool known_price_item(std::string_view item);
+bool is_coefficient(std::string_view item);
+
 struct PriceList {
   std::vector<DatedPrice> household{{*parse_date("2024-06-01"), parse_date("2026-04-30"), 432}};
   std::vector<DatedPrice> heating{{*parse_date("2024-06-01"), parse_date("2026-04-30"), 264}};
@@ -26,11 +35,18 @@ struct PriceList {
   unsigned heating_from_month = 10, heating_to_month = 4;  // 1 October – 30 April
   // Zone coefficients in thousandths: 2 zones day 1.0 / night 0.5; 3 zones 1.5 / 1.0 / 0.4.
   PerZone<int> coefficients{1000, 1000, 500, 1500, 1000, 400};
+  std::vector<PriceChange> coefficient_changes;  // on top of `coefficients`, in order
+
+  [[nodiscard]] PerZone<int> coefficients_on(Day d) const;
 
   [[nodiscard]] std::optional<std::int64_t> household_on(Day d) const;
   [[nodiscard]] std::optional<std::int64_t> heating_on(Day d) const;
   [[nodiscard]] bool heating_season(YearMonth m) const;
 };
+
+// The list with the changes applied in order. A price change from D replaces every price of its
+// kind from D on; a coefficient change holds from D until a later one.
+PriceList with_changes(PriceList base, const std::vector<PriceChange>& changes);
 
 struct BillInput {  // one register chain of the account in the month
   std::string eic;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/bill.hpp"
 #include "domain/calendar.hpp"
 
 namespace md::store {
@@ -125,6 +126,19 @@ struct ReviewRow {
   std::string account_number, reason;
   Instant created_at{};
   std::vector<std::int64_t> previous;  // the accepted reading before it, zone order ("" if none)
+};
+
+struct PriceChangeRow {
+  domain::PriceChange change;
+  std::string actor, reason;
+  Instant created_at{};
+};
+
+struct InspectionOrderRow {
+  YearMonth period{};
+  std::string account_number, eic, address, reason;
+  Instant created_at{};
+  std::optional<Instant> inspected_at;  // the first inspector reading since the order, if any
 };
 
 // Submissions received per hour and channel: the console's charts.
@@ -292,6 +306,9 @@ class WriteTx {
   virtual bool decide_review(std::int64_t submission_id, std::string_view decision,
                              std::string_view actor, std::string_view reason, Instant at) = 0;
 
+  virtual void insert_price_change(const domain::PriceChange& c, std::string_view actor,
+                                   std::string_view reason, Instant at) = 0;
+
   // Nested scopes inside the transaction: one per submission in a group commit.
   virtual void savepoint() = 0;
   virtual void release() = 0;
@@ -357,6 +374,8 @@ class Store {
   virtual std::optional<std::string> receipt_json(std::string_view receipt) = 0;
   virtual std::vector<ReviewRow> review_queue(int limit) = 0;
   virtual std::vector<ChannelHour> channel_hours(Instant from, Instant to) = 0;
+  virtual std::vector<InspectionOrderRow> inspection_order_list(YearMonth m, int limit) = 0;
+  virtual std::vector<PriceChangeRow> price_changes() = 0;  // in the order they were made
   // A consistent copy of the whole database, taken while others go on writing.
   virtual void backup_to(const std::string& path) = 0;
 };

@@ -97,3 +97,31 @@ TEST(Bill, FormatUah) {
   EXPECT_EQ(format_uah(-5), "-0.05");
   EXPECT_EQ(format_uah(1234567), "12345.67");
 }
+
+TEST(PriceChanges, APriceChangeReplacesEveryPriceOfItsKindFromItsDayOn) {
+  PriceList base;
+  base.household = {{*parse_date("2024-06-01"), std::nullopt, 432},
+                    {*parse_date("2027-06-01"), std::nullopt, 500}};  // a planned one, replaced
+  PriceList p = with_changes(base, {{*parse_date("2027-01-01"), "household", 480}});
+  EXPECT_EQ(p.household_on(*parse_date("2026-12-31")), 432);
+  EXPECT_EQ(p.household_on(*parse_date("2027-01-01")), 480);
+  EXPECT_EQ(p.household_on(*parse_date("2027-07-01")), 480);
+  EXPECT_EQ(p.heating_on(*parse_date("2025-01-01")), base.heating_on(*parse_date("2025-01-01")));
+  Bill before = make_bill(ym("2026-12"), "a", false, {chain(Zone::total, 1, 100)}, p);
+  Bill after = make_bill(ym("2027-01"), "a", false, {chain(Zone::total, 1, 100)}, p);
+  EXPECT_EQ(before.total_kop, 43200);
+  EXPECT_EQ(after.total_kop, 48000);
+}
+
+TEST(PriceChanges, ACoefficientChangeHoldsFromItsDayForBillsOfLaterMonths) {
+  PriceList p = with_changes(PriceList{}, {{*parse_date("2025-12-01"), "coefficient.night", 400}});
+  EXPECT_EQ(p.coefficients_on(*parse_date("2025-11-30")).night, 500);
+  EXPECT_EQ(p.coefficients_on(*parse_date("2025-12-01")).night, 400);
+  EXPECT_EQ(p.coefficients_on(*parse_date("2025-12-01")).night3, 400) << "the default, unchanged";
+  Bill nov = make_bill(ym("2025-11"), "a", false, {chain(Zone::night, 2, 100)}, p);
+  Bill dec = make_bill(ym("2025-12"), "a", false, {chain(Zone::night, 2, 100)}, p);
+  EXPECT_EQ(nov.lines[0].amount_kop, 21600);  // 100 × 4.32 × 0.5
+  EXPECT_EQ(dec.lines[0].amount_kop, 17280);  // 100 × 4.32 × 0.4
+  EXPECT_TRUE(known_price_item("coefficient.half_peak"));
+  EXPECT_FALSE(known_price_item("coefficient.evening"));
+}

@@ -538,3 +538,105 @@ TEST_F(WebTest, InspectorReadingEnteredInTheConsoleIsAuditedWithWhoAndWhy) {
 }
 
 }  // namespace
+
+namespace {
+
+Browser staff(std::uint16_t port, const std::string& login) {
+  Browser b(port, "en");
+  b.get("/operator/sign-in");
+  auto r = b.post("/operator/sign-in", {{"login", login}, {"password", "correct horse battery"}});
+  EXPECT_EQ(r.status, 303);
+  return b;
+}
+
+TEST_F(WebTest, SupervisorChangesAPriceFromADayAndOnlySupervisorsMay) {
+  Browser op = staff(port(), "olena");
+  op.get("/operator/prices");
+  EXPECT_EQ(op.post("/operator/prices", {{"item", "household"},
+                                         {"from", "2026-12-01"},
+                                         {"value", "5.00"},
+                                         {"reason", "NEURC 1234"}})
+                .status,
+            403);
+  Browser sup = staff(port(), "petro");
+  sup.get("/operator/prices");
+  EXPECT_EQ(
+      sup.post("/operator/prices",
+               {{"item", "household"}, {"from", "2026-12-01"}, {"value", "5.00"}, {"reason", " "}})
+          .status,
+      422);
+  EXPECT_EQ(sup.post("/operator/prices", {{"item", "household"},
+                                          {"from", "2026-12-01"},
+                                          {"value", "five"},
+                                          {"reason", "NEURC 1234"}})
+                .status,
+            422);
+  EXPECT_EQ(sup.post("/operator/prices", {{"item", "coefficient.evening"},
+                                          {"from", "2026-12-01"},
+                                          {"value", "0.5"},
+                                          {"reason", "NEURC 1234"}})
+                .status,
+            422);
+  EXPECT_EQ(sup.post("/operator/prices", {{"item", "household"},
+                                          {"from", "2026-12-01"},
+                                          {"value", "5.00"},
+                                          {"reason", "NEURC 1234"}})
+                .status,
+            303);
+  EXPECT_EQ(sql_text(db_,
+                     "SELECT item || '|' || valid_from || '|' || value || '|' || actor FROM "
+                     "price_changes"),
+            "household|2026-12-01|500|supervisor:petro");
+  EXPECT_EQ(sql_text(db_, "SELECT reason FROM audit WHERE action = 'price_change'"), "NEURC 1234");
+  auto page = sup.get("/operator/prices");
+  EXPECT_NE(page.body.find("30.11.2026"), std::string::npos) << "the old price ends the day before";
+  EXPECT_NE(page.body.find("5.00"), std::string::npos);
+}
+
+TEST_F(WebTest, MeterExchangeEnteredInTheConsole) {
+  Browser op = staff(port(), "olena");
+  auto view = op.get("/operator/accounts/0000000012");
+  ASSERT_EQ(view.status, 200);
+  EXPECT_EQ(sql_text(db_,
+                     "SELECT actor FROM audit WHERE action = 'view_account' AND identity = "
+                     "'account=0000000012'"),
+            "operator:olena")
+      << "looking at personal data is audited";
+  auto missing_reason =
+      op.post("/operator/accounts/0000000012/exchange", {{"old_serial", "S0000012"},
+                                                         {"final", "1300"},
+                                                         {"new_serial", "N0000012"},
+                                                         {"zones", "1"},
+                                                         {"digits", "6"},
+                                                         {"initial", "5"},
+                                                         {"date", "2026-11-20"},
+                                                         {"reason", ""}});
+  EXPECT_EQ(missing_reason.status, 422);
+  auto lower = op.post("/operator/accounts/0000000012/exchange", {{"old_serial", "S0000012"},
+                                                                  {"final", "900"},
+                                                                  {"new_serial", "N0000012"},
+                                                                  {"zones", "1"},
+                                                                  {"digits", "6"},
+                                                                  {"initial", "5"},
+                                                                  {"date", "2026-11-20"},
+                                                                  {"reason", "act 42"}});
+  EXPECT_EQ(lower.status, 422) << "a final reading below the last one is refused";
+  auto ok = op.post("/operator/accounts/0000000012/exchange", {{"old_serial", "S0000012"},
+                                                               {"final", "1300"},
+                                                               {"new_serial", "N0000012"},
+                                                               {"zones", "1"},
+                                                               {"digits", "6"},
+                                                               {"initial", "5"},
+                                                               {"date", "2026-11-20"},
+                                                               {"reason", "act 42"}});
+  ASSERT_EQ(ok.status, 303) << ok.body;
+  EXPECT_EQ(sql_text(db_, "SELECT removed_on FROM meters WHERE serial = 'S0000012'"), "2026-11-20");
+  EXPECT_EQ(sql_text(db_,
+                     "SELECT actor || '|' || reason FROM audit WHERE action = "
+                     "'meter_exchange' AND identity = 'account=0000000012'"),
+            "operator:olena|act 42");
+  EXPECT_NE(op.get("/operator/accounts/0000000012").body.find("N0000012"), std::string::npos);
+  EXPECT_EQ(op.get("/operator/inspections").status, 200);
+}
+
+}  // namespace

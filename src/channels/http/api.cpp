@@ -9,6 +9,7 @@
 #include "service/accounts.hpp"
 #include "service/exchange.hpp"
 #include "service/handover.hpp"
+#include "service/prices.hpp"
 
 namespace md::http {
 
@@ -408,7 +409,8 @@ Response Api::period_export(const Request& req, std::string_view month_text, boo
   r.route = route;
   if (bills) {
     try {
-      auto list = service::bills_for(rows, ctx_.config.prices);
+      auto list =
+          service::bills_for(rows, service::effective_prices(ctx_.store, ctx_.config.prices));
       r.body = csv ? service::bills_csv(list) : service::bills_json(list);
     } catch (const domain::BillError& e) {
       return problem(422, "missing_price", e.what(), route);

@@ -29,6 +29,7 @@ struct WebOptions {
 struct WebContext {
   store::Store& store;
   service::Ingestor& ingestor;
+  service::Submissions& submissions;  // for use cases with their own transaction (exchanges)
   const service::ServiceConfig& config;
   const service::Clock& clock;
   obs::Metrics& metrics;

@@ -238,6 +238,23 @@ CREATE INDEX submissions_account ON submissions(account_id, id);
 CREATE INDEX submissions_received ON submissions(received_at);
 CREATE INDEX audit_identity ON audit(identity);
 )sql"},
+      {5, "price and coefficient changes", R"sql(
+-- Supervisors' changes to prices and zone coefficients (rules.md §10), on top of the configured
+-- ones. Append-only: a mistake is corrected by a later change.
+CREATE TABLE price_changes (
+  id          INTEGER PRIMARY KEY,
+  item        TEXT NOT NULL,
+  valid_from  TEXT NOT NULL,
+  value       INTEGER NOT NULL CHECK (value >= 0),
+  actor       TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+);
+CREATE TRIGGER price_changes_no_update BEFORE UPDATE ON price_changes
+BEGIN SELECT RAISE(ABORT, 'price changes are append-only'); END;
+CREATE TRIGGER price_changes_no_delete BEFORE DELETE ON price_changes
+BEGIN SELECT RAISE(ABORT, 'price changes are append-only'); END;
+)sql"},
   };
   return migrations;
 }

@@ -563,6 +563,15 @@ class SqliteWriteTx final : public WriteTx {
     return sqlite3_changes(c_.db()) == 1;
   }
 
+  void insert_price_change(const domain::PriceChange& c, std::string_view actor,
+                           std::string_view reason, Instant at) override {
+    Query q(c_,
+            "INSERT INTO price_changes (item, valid_from, value, actor, reason, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)");
+    q.bind(c.item).bind(day_text(c.from)).bind(c.value).bind(actor).bind(reason).bind(secs(at));
+    q.run();
+  }
+
   void savepoint() override { c_.run("SAVEPOINT item"); }
   void release() override { c_.run("RELEASE item"); }
   void rollback_to() override {
@@ -1258,6 +1267,43 @@ std::vector<ChannelHour> SqliteStore::channel_hours(Instant from, Instant to) {
   q.bind(secs(from)).bind(secs(to));
   std::vector<ChannelHour> out;
   while (q.step()) out.push_back(ChannelHour{instant(q.i64(0)), q.text(1), q.i64(2)});
+  return out;
+}
+
+std::vector<InspectionOrderRow> SqliteStore::inspection_order_list(YearMonth m, int limit) {
+  auto r = acquire_reader();
+  Query q(*r,
+          "SELECT o.period, a.number, p.eic, p.address, o.reason, o.created_at,"
+          " (SELECT min(s.received_at) FROM submissions s JOIN meters m ON m.id = s.meter_id"
+          "  WHERE m.metering_point_id = p.id AND s.type = 'inspector'"
+          "  AND s.received_at >= o.created_at)"
+          " FROM inspection_orders o JOIN metering_points p ON p.id = o.metering_point_id"
+          " JOIN accounts a ON a.id = p.account_id WHERE o.period = ? ORDER BY a.number LIMIT ?");
+  q.bind(m.str()).bind(limit);
+  std::vector<InspectionOrderRow> out;
+  while (q.step()) {
+    InspectionOrderRow row{YearMonth::parse(q.text(0)).value_or(YearMonth{}),
+                           q.text(1),
+                           q.text(2),
+                           q.text(3),
+                           q.text(4),
+                           instant(q.i64(5)),
+                           std::nullopt};
+    if (!q.is_null(6)) row.inspected_at = instant(q.i64(6));
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::vector<PriceChangeRow> SqliteStore::price_changes() {
+  auto r = acquire_reader();
+  Query q(*r,
+          "SELECT item, valid_from, value, actor, reason, created_at FROM price_changes"
+          " ORDER BY id");
+  std::vector<PriceChangeRow> out;
+  while (q.step())
+    out.push_back(PriceChangeRow{domain::PriceChange{day_of(q.text(1)), q.text(0), q.i64(2)},
+                                 q.text(3), q.text(4), instant(q.i64(5))});
   return out;
 }
 

@@ -70,6 +70,8 @@ class SqliteStore final : public Store {
   std::optional<std::string> receipt_json(std::string_view receipt) override;
   std::vector<ReviewRow> review_queue(int limit) override;
   std::vector<ChannelHour> channel_hours(Instant from, Instant to) override;
+  std::vector<InspectionOrderRow> inspection_order_list(YearMonth m, int limit) override;
+  std::vector<PriceChangeRow> price_changes() override;
   void backup_to(const std::string& path) override;
 
  private:

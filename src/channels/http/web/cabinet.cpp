@@ -4,6 +4,7 @@
 
 #include "channels/http/web/web_internal.hpp"
 #include "service/handover.hpp"
+#include "service/prices.hpp"
 
 namespace md::http::web {
 namespace {
@@ -285,6 +286,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
   }
   if (path == "/account/bills") {
     auto volumes = ctx.store.account_volumes(account_id);
+    const auto prices = service::effective_prices(ctx.store, ctx.config.prices);
     Data d;
     Data bills(Data::type::list);
     for (std::size_t i = 0; i < volumes.size();) {
@@ -294,7 +296,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
                                           volumes.begin() + static_cast<std::ptrdiff_t>(j));
       i = j;
       try {
-        for (const auto& bill : service::bills_for(month, ctx.config.prices)) {
+        for (const auto& bill : service::bills_for(month, prices)) {
           Data b;
           b.set("period", dialog::month_name(p.lang, bill.period));
           Data lines(Data::type::list);

@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include "channels/http/web/web_internal.hpp"
+#include "service/exchange.hpp"
 #include "service/period_close.hpp"
+#include "service/prices.hpp"
 #include "service/review.hpp"
 
 namespace md::http::web {
@@ -18,6 +20,19 @@ int rank(const std::string& role) {
 
 std::string words(Lang lang, const char* uk, const char* en) {
   return lang == Lang::en ? en : uk;
+}
+
+// Register values as typed by staff: "12600 6250", "12600/6250" or "12600, 6250".
+std::vector<std::string> values_of(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find_first_of(" ,;/", pos);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > pos) out.emplace_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -84,22 +99,25 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
         Data row;
         row.set("day", format_day(day));
         Data counts(Data::type::list);
-        std::int64_t total = 0;
+        Bar bar{format_day(day).substr(0, 5), 0, "actual", {}};
         for (const auto& c : channels) {
           std::int64_t n = 0;
           for (const auto& h : hours)
             if (h.channel == c && domain::kyiv_date(h.hour) == day) n += h.count;
           counts.push_back(Data(format_number(n, p.lang)));
-          total += n;
+          bar.parts.push_back(n);
+          bar.value += n;
         }
         row.set("counts", counts);
         days.push_back(row);
-        bars.push_back(Bar{format_day(day).substr(0, 5), total, "actual"});
+        bars.push_back(std::move(bar));
       }
       stats.set("channels", channel_list);
       stats.set("days", days);
-      stats.set("chart", bar_chart(bars, words(p.lang, "Показники за днями вікна",
-                                               "Readings per day of the window")));
+      stats.set("chart", bar_chart(bars,
+                                   words(p.lang, "Показники за днями вікна і каналами",
+                                         "Readings per day of the window and channel"),
+                                   channels));
       stats.set("backlog", format_number(ctx.store.review_backlog(), p.lang));
       if (auto last = ctx.store.last_closed_period()) {
         if (auto period = ctx.store.period(*last)) {
@@ -123,8 +141,10 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     if (!account)
       return respond(message(p, 404, "404", dialog::message(p.lang, "not_found"), "alert"));
     auto render_account = [this, &p, account](int status, const std::string& error,
-                                              const std::string& confirm) {
+                                              const std::string& confirm,
+                                              const std::string& exchange_error = "") {
       Data d;
+      if (!exchange_error.empty()) d.set("exchange_error", exchange_error);
       d.set("account", account->number);
       d.set("holder", account->holder);
       d.set("phone", account->phone);
@@ -183,20 +203,12 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       req.raw_input = "values=" + form->get("values").substr(0, 200) + " reason=" + reason;
       auto meter = ctx.store.find_meter(req.account, req.meter_serial);
       if (!meter) return respond(render_account(422, dialog::message(p.lang, "not_found"), ""));
-      std::string values = form->get("values").substr(0, 200);
       auto zones = domain::zones_of(meter->zones);
-      std::size_t i = 0, pos = 0;
-      while (pos < values.size()) {
-        auto end = values.find_first_of(" ,;", pos);
-        std::string v =
-            values.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-        pos = end == std::string::npos ? values.size() : end + 1;
-        if (v.empty()) continue;
-        std::string zone = i < zones.size() ? std::string(domain::zone_name(zones[i]))
-                                            : "extra" + std::to_string(i);
-        req.values.emplace_back(zone, v);
-        ++i;
-      }
+      auto values = values_of(form->get("values").substr(0, 200));
+      for (std::size_t i = 0; i < values.size(); ++i)
+        req.values.emplace_back(i < zones.size() ? std::string(domain::zone_name(zones[i]))
+                                                 : "extra" + std::to_string(i),
+                                values[i]);
       auto shared_render = std::make_shared<decltype(render_account)>(render_account);
       bool queued = ctx.ingestor.submit_async(
           std::move(req),
@@ -219,6 +231,50 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       if (!queued)
         return respond(message(p, 503, "503", dialog::message(p.lang, "unavailable"), "alert"));
       return;
+    }
+    if (rest.ends_with("/exchange") && post) {
+      service::ExchangeRequest ex;
+      ex.account = account->number;
+      ex.old_serial = form->get("old_serial").substr(0, 32);
+      ex.new_serial = form->get("new_serial").substr(0, 32);
+      ex.old_final = values_of(form->get("final").substr(0, 200));
+      ex.new_initial = values_of(form->get("initial").substr(0, 200));
+      ex.zones = std::clamp(std::atoi(form->get("zones").c_str()), 0, 9);
+      ex.digits = std::clamp(std::atoi(form->get("digits").c_str()), 0, 99);
+      ex.actor = actor;
+      ex.channel = "operator_console";
+      ex.reason = form->get("reason").substr(0, 500);
+      auto date = domain::parse_date(form->get("date"));
+      std::string error;
+      if (!date)
+        error = words(p.lang, "Вкажіть дату заміни.", "Give the exchange date.");
+      else if (ex.reason.find_first_not_of(" \t") == std::string::npos)
+        error =
+            words(p.lang, "Вкажіть підставу (номер акта).", "Give the reason (the act's number).");
+      if (error.empty()) {
+        ex.date = *date;
+        try {
+          service::exchange_meter(ctx.store, ctx.submissions, ex, now);
+          return respond(redirect(p, "/operator/accounts/" + number));
+        } catch (const service::ExchangeRefused& e) {
+          error = e.what();
+        }
+      }
+      return respond(render_account(422, "", "", error));
+    }
+    {
+      // Who looked at whose personal data is part of the audit too.
+      store::AuditEntry e;
+      e.at = now;
+      e.actor = actor;
+      e.channel = "operator_console";
+      e.action = "view_account";
+      e.identity = "account=" + account->number;
+      e.result = "ok";
+      e.request_id = p.req.request_id;
+      auto tx = ctx.store.begin_write();
+      tx->append_audit(e);
+      tx->commit();
     }
     return respond(render_account(200, "", ""));
   }
@@ -276,6 +332,27 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     r.headers.emplace_back("Cache-Control", "private, no-store");
     return respond(std::move(r));
   }
+  if (path == "/operator/inspections") {
+    auto month = domain::YearMonth::parse(p.req.query_param("period"));
+    if (!month) month = ctx.store.last_closed_period();
+    Data d;
+    Data orders(Data::type::list);
+    if (month) {
+      d.set("period", month->str());
+      for (const auto& o : ctx.store.inspection_order_list(*month, 1000)) {
+        Data row;
+        row.set("account", o.account_number);
+        row.set("eic", o.eic);
+        row.set("address", o.address);
+        row.set("reason", o.reason);
+        row.set("created", format_time(o.created_at));
+        if (o.inspected_at) row.set("inspected", format_time(*o.inspected_at));
+        orders.push_back(row);
+      }
+    }
+    d.set("orders", orders);
+    return respond(html(p, text(p.lang, "inspections"), "op_inspections", d));
+  }
   if (path == "/operator/periods" || path == "/operator/periods/close") {
     Data d;
     std::string error;
@@ -315,6 +392,94 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     if (next) d.set("next", next->str());
     d.set("can_close", rank(user.role) >= 2);
     return respond(html(p, text(p.lang, "periods"), "op_periods", d, error.empty() ? 200 : 422));
+  }
+  if (path == "/operator/prices") {
+    Data d;
+    int status = 200;
+    if (post) {
+      if (rank(user.role) < 2) return respond(refuse());
+      auto result = service::change_price(
+          ctx.store, form->get("item"), form->get("from"), form->get("value").substr(0, 20), actor,
+          form->get("reason").substr(0, 500), now, p.req.request_id);
+      if (result == service::PriceChangeResult::changed)
+        return respond(redirect(p, "/operator/prices"));
+      status = 422;
+      d.set("error",
+            result == service::PriceChangeResult::bad_date
+                ? words(p.lang, "Дата має бути не раніше за перший день ще не закритого місяця.",
+                        "The date must be no earlier than the first day of a month still open.")
+            : result == service::PriceChangeResult::reason_required
+                ? words(p.lang, "Вкажіть підставу (постанову, наказ).",
+                        "Give the reason (the regulator's decision).")
+                : words(p.lang, "Невідома позиція або неправильне значення.",
+                        "Unknown item or a wrong value."));
+    }
+    const auto prices = service::effective_prices(ctx.store, ctx.config.prices);
+    Data list(Data::type::list);
+    for (auto [name, entries] :
+         {std::pair{"household", &prices.household}, std::pair{"heating", &prices.heating}}) {
+      for (const auto& e : *entries) {
+        Data row;
+        row.set("item", name);
+        row.set("from", format_day(e.from));
+        row.set("until", e.until ? format_day(*e.until) : "—");
+        row.set("value", domain::format_uah(e.kop_per_kwh));
+        list.push_back(row);
+      }
+    }
+    d.set("prices", list);
+    const auto c = prices.coefficients_on(domain::kyiv_date(now));
+    auto thousandths = [](int v) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%d.%03d", v / 1000, v % 1000);
+      return std::string(buf);
+    };
+    Data names(Data::type::list), rows(Data::type::list);
+    for (const char* n : {"1", "2", "3"}) names.push_back(Data(std::string(n)));
+    Data r1, r2, r3;
+    r1.set("label", words(p.lang, "одна зона · день / пік", "one zone · day / peak"));
+    Data v1(Data::type::list), v2(Data::type::list), v3(Data::type::list);
+    v1.push_back(Data(thousandths(c.total)));
+    v1.push_back(Data(thousandths(c.day)));
+    v1.push_back(Data(thousandths(c.peak)));
+    v2.push_back(Data(std::string("—")));
+    v2.push_back(Data(thousandths(c.night)));
+    v2.push_back(Data(thousandths(c.half_peak)));
+    v3.push_back(Data(std::string("—")));
+    v3.push_back(Data(std::string("—")));
+    v3.push_back(Data(thousandths(c.night3)));
+    r1.set("values", v1);
+    r2.set("label", words(p.lang, "ніч / напівпік", "night / half-peak"));
+    r2.set("values", v2);
+    r3.set("label", words(p.lang, "ніч (3 зони)", "night (3 zones)"));
+    r3.set("values", v3);
+    rows.push_back(r1);
+    rows.push_back(r2);
+    rows.push_back(r3);
+    d.set("coefficient_names", names);
+    d.set("coefficient_rows", rows);
+    Data changes(Data::type::list);
+    for (const auto& ch : ctx.store.price_changes()) {
+      Data row;
+      row.set("at", format_time(ch.created_at));
+      row.set("actor", ch.actor);
+      row.set("item", ch.change.item);
+      row.set("from", format_day(ch.change.from));
+      row.set("value", domain::is_coefficient(ch.change.item)
+                           ? thousandths(static_cast<int>(ch.change.value))
+                           : domain::format_uah(ch.change.value));
+      row.set("reason", ch.reason);
+      changes.push_back(row);
+    }
+    d.set("changes", changes);
+    d.set("can_change", rank(user.role) >= 2);
+    Data items(Data::type::list);
+    for (const char* i :
+         {"household", "heating", "coefficient.total", "coefficient.day", "coefficient.night",
+          "coefficient.peak", "coefficient.half_peak", "coefficient.night3"})
+      items.push_back(Data(std::string(i)));
+    d.set("items", items);
+    return respond(html(p, text(p.lang, "prices"), "op_prices", d, status));
   }
   if (path == "/operator/users") {
     if (rank(user.role) < 3) return respond(refuse());

@@ -170,7 +170,9 @@ Response Site::html(Page& p, const std::string& title, std::string_view tmpl, Da
     if (p.who) {
       link("/operator", "console");
       link("/operator/review", "review");
+      link("/operator/inspections", "inspections");
       link("/operator/periods", "periods");
+      link("/operator/prices", "prices");
       if (p.who->user.role == "admin") link("/operator/users", "users");
       layout.set("signed_in", true);
       layout.set("sign_out", "/operator/sign-out");

@@ -55,10 +55,12 @@ std::string format_bytes(std::size_t n, dialog::Lang lang);
 
 struct Bar {
   std::string label;
-  std::int64_t value = 0;
-  std::string kind;  // actual, derived, estimated: the colour
+  std::int64_t value = 0;           // the whole bar
+  std::string kind;                 // actual, derived, estimated: the colour of a plain bar
+  std::vector<std::int64_t> parts;  // stacked: one per legend entry
 };
-std::string bar_chart(const std::vector<Bar>& bars, std::string_view title);
+std::string bar_chart(const std::vector<Bar>& bars, std::string_view title,
+                      const std::vector<std::string>& legend = {});
 
 // Table rows shared by the cabinet and the console.
 Data history_rows(dialog::Lang lang, const std::vector<store::ReadingRow>& readings, bool staff);
