@@ -255,7 +255,8 @@ domain::SeasonalIndex seasonal_index(store::Store& store, YearMonth month,
 }
 
 CloseReport close_period(store::Store& store, YearMonth month, domain::Instant now,
-                         const ServiceConfig& config, const std::string& actor) {
+                         const ServiceConfig& config, const std::string& actor,
+                         const std::string& channel, const std::string& why) {
   CloseReport report;
   report.period = month;
   const domain::Instant closes = domain::window_closes(month, config.rules.window);
@@ -403,8 +404,9 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
         point, month,
         std::to_string(config.estimation.max_consecutive) + " consecutive estimated months", now);
   tx->insert_period(month, now, report.summary_json());
-  tx->append_audit(store::AuditEntry{now, actor, "operator_console", "close_period", "", "",
-                                     "closed " + month.str(), report.summary_json(), std::nullopt});
+  tx->append_audit(store::AuditEntry{now, actor, channel, "close_period", "period=" + month.str(),
+                                     report.summary_json(), "closed " + month.str(), why,
+                                     std::nullopt});
   tx->commit();
   lap(report.seconds_write);
   return report;

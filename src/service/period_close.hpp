@@ -30,8 +30,10 @@ struct CloseReport {
 std::optional<domain::YearMonth> next_closable(store::Store& store, domain::Instant now,
                                                const domain::WindowRules& window);
 
+// Audited with who (`actor`), through which `channel`, and why.
 CloseReport close_period(store::Store& store, domain::YearMonth month, domain::Instant now,
-                         const ServiceConfig& config, const std::string& actor);
+                         const ServiceConfig& config, const std::string& actor,
+                         const std::string& channel = "cli", const std::string& why = "");
 
 // The population seasonal index over the months before `month` (for the `seasonal` estimator).
 domain::SeasonalIndex seasonal_index(store::Store& store, domain::YearMonth month,

@@ -45,7 +45,8 @@ int CloseScheduler::run_once() {
     }
     auto month = next_closable(store_, clock_.now(), config_.rules.window);
     if (!month) break;
-    CloseReport r = close_period(store_, *month, clock_.now(), config_, "system:scheduler");
+    CloseReport r = close_period(store_, *month, clock_.now(), config_, "system:scheduler",
+                                 "scheduler", "its window has ended");
     if (r.already_closed) break;  // another process closed it: it will go on from there
     spdlog::info("closed {}: {} chains, {} estimated, {} kWh, {} inspection orders", month->str(),
                  r.chains, r.estimated, r.volume_kwh, r.inspections);

@@ -367,7 +367,8 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
                       "This month cannot be closed now, or no reason was given.");
       } else {
         try {
-          service::close_period(ctx.store, *month, now, ctx.config, actor + " (" + reason + ")");
+          service::close_period(ctx.store, *month, now, ctx.config, actor, "operator_console",
+                                reason);
           return respond(redirect(p, "/operator/periods"));
         } catch (const std::exception& e) {
           error = e.what();
