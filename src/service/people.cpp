@@ -224,4 +224,21 @@ void set_reminders(store::Store& store, const store::UserRow& user, bool on, dom
   tx->commit();
 }
 
+ContactChange set_contact(store::Store& store, const store::UserRow& user, const std::string& email,
+                          const std::string& phone, domain::Instant now) {
+  if (!email.empty() && !plausible_email(email)) return ContactChange::bad_email;
+  if (phone.size() > 32 || phone.find_first_not_of("+0123456789 ()-") != std::string::npos)
+    return ContactChange::bad_email;
+  auto tx = store.begin_write();
+  try {
+    tx->set_contact(user.id, email, phone);
+  } catch (const store::ConflictError&) {
+    return ContactChange::email_taken;
+  }
+  tx->append_audit(
+      audit_entry(actor_of(user), "contact_change", identity_of(user), "changed", now, ""));
+  tx->commit();
+  return ContactChange::changed;
+}
+
 }  // namespace md::service

@@ -76,6 +76,9 @@ PasswordChange change_password(store::Store& store, const store::UserRow& user,
                                domain::Instant now, std::string_view request_id);
 
 void set_reminders(store::Store& store, const store::UserRow& user, bool on, domain::Instant now);
+enum class ContactChange { changed, bad_email, email_taken };
+ContactChange set_contact(store::Store& store, const store::UserRow& user, const std::string& email,
+                          const std::string& phone, domain::Instant now);
 
 std::string random_token();  // 32 random bytes, hex
 

@@ -299,6 +299,9 @@ class WriteTx {
                                 std::optional<Instant> locked_until) = 0;
   virtual void set_password(std::int64_t user_id, std::string_view password_hash) = 0;
   virtual void set_reminders(std::int64_t user_id, bool on) = 0;
+  // Throws ConflictError("email") when another person has the e-mail.
+  virtual void set_contact(std::int64_t user_id, std::string_view email,
+                           std::string_view phone) = 0;
   virtual void insert_session(std::string_view token_hash, const SessionRow& s, Instant at) = 0;
   virtual void delete_session(std::string_view token_hash) = 0;
   virtual void delete_sessions_of(std::int64_t user_id) = 0;

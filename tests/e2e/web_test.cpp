@@ -640,3 +640,37 @@ TEST_F(WebTest, MeterExchangeEnteredInTheConsole) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(WebTest, CustomerChangesContactDetailsButNotToSomeoneElsesEmail) {
+  Browser a(port(), "en"), b(port(), "en");
+  a.get("/account/sign-up");
+  ASSERT_EQ(a.post("/account/sign-up", {{"account", "0000000013"},
+                                        {"serial", "S0000013"},
+                                        {"password", "first long pw"},
+                                        {"email", "a13@example.org"}})
+                .status,
+            303);
+  b.get("/account/sign-up");
+  ASSERT_EQ(
+      b.post("/account/sign-up",
+             {{"account", "0000000014"}, {"serial", "S0000014"}, {"password", "second long pw"}})
+          .status,
+      303);
+  b.get("/account");
+  EXPECT_EQ(b.post("/account/contact", {{"email", "A13@example.org"}, {"phone", ""}}).status, 422)
+      << "e-mails are compared without case";
+  EXPECT_EQ(b.post("/account/contact", {{"email", "not an email"}, {"phone", ""}}).status, 422);
+  EXPECT_EQ(
+      b.post("/account/contact", {{"email", "b14@example.org"}, {"phone", "+380 67 123 4567"}})
+          .status,
+      303);
+  EXPECT_EQ(sql_text(db_, "SELECT email || '|' || phone FROM users WHERE login = '0000000014'"),
+            "b14@example.org|+380 67 123 4567");
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action = 'contact_change' AND identity = "
+                  "'account=0000000014'"),
+            1);
+}
+
+}  // namespace

@@ -537,6 +537,15 @@ class SqliteWriteTx final : public WriteTx {
     q.bind(on ? 1 : 0).bind(user_id).run();
   }
 
+  void set_contact(std::int64_t user_id, std::string_view email, std::string_view phone) override {
+    Query q(c_, "UPDATE users SET email = ?, phone = ? WHERE id = ?");
+    if (email.empty())
+      q.bind_null();
+    else
+      q.bind(email);
+    q.bind(phone).bind(user_id).run();
+  }
+
   void insert_session(std::string_view token_hash, const SessionRow& s, Instant at) override {
     Query q(c_,
             "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at)"

@@ -219,6 +219,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
   if (!p.who) return respond(redirect(p, "/account/sign-in"));
   const auto& user = p.who->user;
   const std::int64_t account_id = *user.account_id;
+  std::string contact_error;
 
   if (path == "/account/sign-out" && post) {
     service::close_session(ctx.store, cookie(p.req, kCookie));
@@ -228,6 +229,16 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
   if (path == "/account/reminders" && post) {
     service::set_reminders(ctx.store, user, form->get("on") == "1", now);
     return respond(redirect(p, "/account"));
+  }
+  if (path == "/account/contact" && post) {
+    auto r = service::set_contact(ctx.store, user, form->get("email").substr(0, 254),
+                                  form->get("phone").substr(0, 32), now);
+    if (r == service::ContactChange::changed) return respond(redirect(p, "/account"));
+    contact_error = r == service::ContactChange::email_taken
+                        ? (p.lang == Lang::en ? "Another personal account uses this e-mail."
+                                              : "Цей e-mail уже використовує інший кабінет.")
+                        : (p.lang == Lang::en ? "The e-mail or phone does not look right."
+                                              : "E-mail або телефон виглядає неправильно.");
   }
   if (path == "/account/password") {
     Data d;
@@ -375,7 +386,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
     r.headers.emplace_back("Cache-Control", "no-store");
     return respond(std::move(r));
   }
-  if (path == "/account" || path == "/account/") {
+  if (path == "/account" || path == "/account/" || path == "/account/contact") {
     auto account = ctx.store.account_by_id(account_id);
     auto meters = ctx.store.account_meters(account_id);
     const domain::Day today = domain::kyiv_date(now);
@@ -384,6 +395,9 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
     d.set("holder", account->holder);
     d.set("account", account->number);
     d.set("reminders", user.reminders);
+    d.set("email", user.email);
+    d.set("phone", user.phone);
+    if (!contact_error.empty()) d.set("contact_error", contact_error);
     Data list(Data::type::list);
     for (const auto& m : meters) {
       Data item;
@@ -409,7 +423,8 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
       list.push_back(item);
     }
     d.set("meters", list);
-    return respond(html(p, text(p.lang, "overview"), "overview", d));
+    return respond(
+        html(p, text(p.lang, "overview"), "overview", d, contact_error.empty() ? 200 : 422));
   }
   return respond(message(p, 404, "404",
                          p.lang == Lang::en ? "There is no such page." : "Такої сторінки немає.",
