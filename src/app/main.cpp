@@ -228,6 +228,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   std::uint64_t seed = 2026;
   demo_cmd->add_option("--seed", seed, "random seed")->capture_default_str();
+  int demo_examples = 6;
+  demo_cmd->add_option("--examples", demo_examples, "accounts to suggest a reading for")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
 
   auto* close_cmd = app.add_subcommand(
       "close-period", "close a month: volumes, estimates and corrections (after its window)");
@@ -353,7 +357,7 @@ int main(int argc, char** argv) {
     if (*demo_cmd) {
       Context ctx = open(common);
       auto s = service::generate_demo_data(*ctx.store, *ctx.submissions, demo_accounts,
-                                           ctx.clock.now(), seed);
+                                           ctx.clock.now(), seed, demo_examples);
       std::printf("created %d accounts with %d readings\n", s.accounts, s.readings);
       for (const auto& e : s.examples)
         std::printf("  account %s  meter %s  (%d zone%s)  try: %s\n", e.account.c_str(),

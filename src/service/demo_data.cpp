@@ -32,7 +32,7 @@ std::string eic_for(int index) {
 }  // namespace
 
 DemoSummary generate_demo_data(store::Store& store, Submissions& submissions, int accounts,
-                               domain::Instant now, std::uint64_t seed) {
+                               domain::Instant now, std::uint64_t seed, int examples) {
   if (store.counts().accounts > 0) throw std::runtime_error("the database already has accounts");
   std::mt19937_64 rng(seed);
   auto uniform = [&](double a, double b) { return std::uniform_real_distribution<>(a, b)(rng); };
@@ -131,7 +131,7 @@ DemoSummary generate_demo_data(store::Store& store, Submissions& submissions, in
       submit(day, kChannels[pick(8)], "customer", 8 + pick(14));
       last = day;
     }
-    if (static_cast<int>(summary.examples.size()) < 6 &&
+    if (static_cast<int>(summary.examples.size()) < examples &&
         (summary.examples.empty() || summary.examples.back().zones != zones)) {
       std::string next = "{";
       for (size_t z = 0; z < zone_list.size(); ++z) {

@@ -22,7 +22,8 @@ struct DemoSummary {
 };
 
 // Deterministic for a given seed and `now`. Refuses to run on a store that has accounts.
+// `examples`: how many accounts to suggest readings for (alternating zone counts).
 DemoSummary generate_demo_data(store::Store& store, Submissions& submissions, int accounts,
-                               domain::Instant now, std::uint64_t seed = 2026);
+                               domain::Instant now, std::uint64_t seed = 2026, int examples = 6);
 
 }  // namespace md::service

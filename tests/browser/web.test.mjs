@@ -26,7 +26,7 @@ function run(args, input) {
 }
 
 before(async () => {
-  const out = run(['demo-data', '--db', db, '--accounts', '60', '--now', now]);
+  const out = run(['demo-data', '--db', db, '--accounts', '60', '--examples', '30', '--now', now]);
   for (const m of out.matchAll(/account (\d+)\s+meter (\S+)\s+\((\d) zones?\)\s+try: (\{.*\})/g))
     accounts.push({ account: m[1], serial: m[2], zones: Number(m[3]), readings: JSON.parse(m[4]) });
   assert.ok(accounts.length >= 3, out);
@@ -251,5 +251,79 @@ test('the language switch changes the page and is remembered', async () => {
   await p.goto(base + '/submit');
   assert.equal(await p.textContent('h1'), 'Submit a reading');
   assert.equal(await p.getAttribute('html', 'lang'), 'en');
+  await p.context().close();
+});
+
+// axe-core's WCAG 2.1 A/AA rules on the main pages (the checker is injected past the pages'
+// Content-Security-Policy, which rightly forbids inline scripts).
+async function violations(p) {
+  await p.addScriptTag({ path: path.resolve('node_modules/axe-core/axe.min.js') });
+  const result = await p.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+test('the main pages pass axe-core WCAG 2.1 AA checks', async () => {
+  const context = await browser.newContext({ bypassCSP: true, locale: 'uk-UA' });
+  const p = await context.newPage();
+  const a = byZones(2);
+  const pages = [];
+  await p.goto(base + '/submit');
+  pages.push(['/submit', await violations(p)]);
+  await p.fill('#account', a.account);
+  await p.fill('#serial', a.serial);
+  await p.press('#serial', 'Tab');
+  await p.waitForSelector('[name="zone.day"]');
+  pages.push(['/submit with zones', await violations(p)]);
+  await fillZones(p, { day: 1, night: 1 });
+  await p.click('button[name=step]');
+  await p.waitForSelector('.alert, .error');
+  pages.push(['/submit rejected', await violations(p)]);
+  await p.goto(base + '/account/sign-up');
+  pages.push(['/account/sign-up', await violations(p)]);
+  await p.fill('#account', a.account);
+  await p.fill('#serial', a.serial);
+  await p.fill('#password', 'a long password');
+  await p.click('main button[type=submit]');
+  await p.waitForURL(base + '/account');
+  for (const page of ['/account', '/account/history', '/account/volumes', '/account/bills']) {
+    await p.goto(base + page);
+    pages.push([page, await violations(p)]);
+  }
+  await p.goto(base + '/operator/sign-in');
+  await p.fill('#login', 'olena');
+  await p.fill('#password', 'correct horse battery');
+  await p.click('main button[type=submit]');
+  await p.waitForURL(base + '/operator');
+  for (const page of ['/operator', '/operator/review', '/operator/accounts/' + a.account,
+                      '/operator/periods', '/operator/prices', '/operator/inspections']) {
+    await p.goto(base + page);
+    pages.push([page, await violations(p)]);
+  }
+  const failing = pages.filter(([, v]) => v.length > 0);
+  assert.deepEqual(failing, []);
+  await context.close();
+});
+
+test('the form can be filled and sent with the keyboard alone', async () => {
+  const a = byZones(1);
+  const p = await page({ lang: 'en-GB' });
+  await p.goto(base + '/submit');
+  await p.keyboard.press('Tab');
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), 'Skip to content');
+  // Through the header links to the first field.
+  for (let i = 0; i < 10 && (await p.evaluate(() => document.activeElement.id)) !== 'account'; ++i)
+    await p.keyboard.press('Tab');
+  assert.equal(await p.evaluate(() => document.activeElement.id), 'account');
+  await p.keyboard.type(a.account);
+  await p.keyboard.press('Tab');
+  await p.keyboard.type(a.serial);
+  await p.keyboard.press('Tab');  // the zones appear and take the focus
+  await p.waitForSelector('[name="zone.total"]');
+  await p.waitForFunction(() => document.activeElement.name === 'zone.total');
+  await p.keyboard.type(String(a.readings.total));
+  await p.keyboard.press('Enter');
+  await p.waitForURL(/\/receipt\/R-/);
   await p.context().close();
 });
