@@ -59,9 +59,10 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function page({ javaScript = true, lang = 'uk-UA' } = {}) {
-  const context = await browser.newContext({ javaScriptEnabled: javaScript, locale: lang,
-                                             viewport: { width: 420, height: 860 } });
+// Customers' pages at a cheap phone's width; the console at an office screen's.
+async function page({ javaScript = true, lang = 'uk-UA', desktop = false } = {}) {
+  const viewport = desktop ? { width: 1280, height: 900 } : { width: 420, height: 860 };
+  const context = await browser.newContext({ javaScriptEnabled: javaScript, locale: lang, viewport });
   return context.newPage();
 }
 
@@ -217,7 +218,7 @@ test('an operator rejects a flagged reading and the customer sees the decision',
   await customer.click('button[name=step]');
   await customer.waitForURL(/\/receipt\/R-/);
 
-  const op = await page({ lang: 'en-GB' });
+  const op = await page({ lang: 'en-GB', desktop: true });
   await op.goto(base + '/operator');
   await op.fill('#login', 'olena');
   await op.fill('#password', 'correct horse battery');

@@ -48,7 +48,7 @@ std::string bar_chart(const std::vector<Bar>& bars, std::string_view title,
   for (std::size_t i = 0; i < bars.size(); ++i) {
     const auto& b = bars[i];
     const int x = left + static_cast<int>(slot * static_cast<double>(i) + slot * 0.15);
-    const int w = std::max(2, static_cast<int>(slot * 0.7));
+    const int w = std::clamp(static_cast<int>(slot * 0.7), 2, 48);
     if (b.parts.empty()) {
       svg += rect(x, axis - scaled(b.value), w, scaled(b.value), colour(b, 0),
                   b.label + ": " + std::to_string(b.value));

@@ -311,7 +311,10 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
         Data v;
         v.set("label", dialog::zone_label(p.lang, domain::zone_name(zones[i])));
         v.set("value", format_number(r.reading.values[i], p.lang));
-        if (i < r.previous.size()) v.set("previous", format_number(r.previous[i], p.lang));
+        if (i < r.previous.size()) {
+          v.set("previous", format_number(r.previous[i], p.lang));
+          v.set("consumption", format_number(r.reading.values[i] - r.previous[i], p.lang));
+        }
         values.push_back(v);
       }
       item.set("values", values);

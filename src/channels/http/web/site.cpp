@@ -167,6 +167,7 @@ Response Site::html(Page& p, const std::string& title, std::string_view tmpl, Da
   };
   if (p.area == "operator") {
     layout.set("home", "/operator");
+    layout.set("wide", true);
     if (p.who) {
       link("/operator", "console");
       link("/operator/review", "review");
