@@ -125,7 +125,8 @@ struct ReviewRow {
   ReadingRow reading;
   std::string account_number, reason;
   Instant created_at{};
-  std::vector<std::int64_t> previous;  // the accepted reading before it, zone order ("" if none)
+  std::vector<std::int64_t> previous;  // the accepted reading before it, zone order (empty: none)
+  std::vector<std::int64_t> previous_unwrapped;  // the same on the continuous counter
 };
 
 struct PriceChangeRow {

@@ -1263,7 +1263,11 @@ std::vector<ReviewRow> SqliteStore::review_queue(int limit) {
                    " WHERE s.meter_id = ? AND s.status = 'accepted' AND s.as_of < ?"
                    " ORDER BY s.as_of DESC, s.id DESC LIMIT 1");
     prev.bind(row.reading.meter_id).bind(secs(row.reading.as_of));
-    if (prev.step()) row.previous = reading_row(prev).values;
+    if (prev.step()) {
+      auto before = reading_row(prev);
+      row.previous = std::move(before.values);
+      row.previous_unwrapped = std::move(before.unwrapped);
+    }
   }
   return out;
 }

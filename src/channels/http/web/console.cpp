@@ -313,7 +313,9 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
         v.set("value", format_number(r.reading.values[i], p.lang));
         if (i < r.previous.size()) {
           v.set("previous", format_number(r.previous[i], p.lang));
-          v.set("consumption", format_number(r.reading.values[i] - r.previous[i], p.lang));
+          // On the continuous counter, so a rollover past 99999 still reads right.
+          v.set("consumption",
+                format_number(r.reading.unwrapped[i] - r.previous_unwrapped[i], p.lang));
         }
         values.push_back(v);
       }
