@@ -674,3 +674,50 @@ TEST_F(WebTest, CustomerChangesContactDetailsButNotToSomeoneElsesEmail) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(WebTest, StaffSeeThePhotoCustomersSeeTheDecisionAndMarkupStaysText) {
+  Browser customer(port(), "en");
+  customer.get("/account/sign-up");
+  ASSERT_EQ(customer
+                .post("/account/sign-up", {{"account", "0000000015"},
+                                           {"serial", "S0000015"},
+                                           {"password", "fifteen long pw"}})
+                .status,
+            303);
+  auto form = customer.get("/account/submit");
+  auto sent = customer.post_multipart(
+      "/account/submit",
+      {{"key", form_key(form)}, {"serial", "S0000015"}, {"zone.total", "35000"}, {"confirm", "1"}},
+      {{"photo", "m.png", "image/png", kPng}});
+  ASSERT_EQ(sent.status, 303) << sent.body;
+  std::string id = sql_text(db_, "SELECT id FROM submissions WHERE receipt = '" +
+                                     sent.headers["location"].substr(9) + "'");
+  EXPECT_EQ(customer.get("/operator/photos/" + id).status, 303) << "customers are not staff";
+
+  Browser op = staff(port(), "olena");
+  auto photo = op.get("/operator/photos/" + id);
+  EXPECT_EQ(photo.status, 200);
+  EXPECT_EQ(photo.headers["content-type"], "image/png");
+  EXPECT_EQ(photo.body, kPng);
+  op.get("/operator/review");
+  const std::string markup = "<img src=x onerror=alert(1)>";
+  ASSERT_EQ(op.post("/operator/review/" + id, {{"decision", "reject"}, {"reason", markup}}).status,
+            303);
+  auto history = customer.get("/account/history");
+  EXPECT_EQ(history.body.find("<img src=x"), std::string::npos);
+  EXPECT_NE(history.body.find("&lt;img src=x"), std::string::npos);
+  EXPECT_EQ(op.get("/operator/accounts/0000000015").body.find("<img src=x"), std::string::npos);
+}
+
+TEST_F(WebTest, CookiesAreSecureBehindATlsProxy) {
+  auto r = http(port(), "GET", "/submit", "", {{"X-Forwarded-Proto", "https"}});
+  EXPECT_NE(r.headers["set-cookie"].find("; Secure"), std::string::npos);
+  auto plain = http(port(), "GET", "/submit");
+  EXPECT_EQ(plain.headers["set-cookie"].find("; Secure"), std::string::npos);
+  EXPECT_NE(plain.headers["content-security-policy"].find("script-src 'self'"), std::string::npos);
+  EXPECT_EQ(plain.headers["x-frame-options"], "DENY");
+}
+
+}  // namespace
