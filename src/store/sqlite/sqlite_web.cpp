@@ -1,0 +1,290 @@
+// The SQLite store's reads for the web pages: accounts, people, sessions, reviews, statistics.
+#include "store/sqlite/sqlite_internal.hpp"
+
+namespace md::store {
+
+using namespace detail;
+
+namespace {
+
+constexpr const char* kAccountColumns =
+    "a.id, a.number, a.holder, a.phone, a.email, a.address, a.active, a.electric_heating";
+
+AccountRow account_row(Query& q) {
+  return AccountRow{q.i64(0),  q.text(1), q.text(2),     q.text(3),
+                    q.text(4), q.text(5), q.i64(6) != 0, q.i64(7) != 0};
+}
+
+constexpr const char* kUserColumns =
+    "id, login, role, account_id, email, phone, password_hash, reminders, failed_signins,"
+    " locked_until";
+
+UserRow user_row(Query& q) {
+  UserRow u;
+  u.id = q.i64(0);
+  u.login = q.text(1);
+  u.role = q.text(2);
+  if (!q.is_null(3)) u.account_id = q.i64(3);
+  u.email = q.text(4);
+  u.phone = q.text(5);
+  u.password_hash = q.text(6);
+  u.reminders = q.i64(7) != 0;
+  u.failed_signins = static_cast<int>(q.i64(8));
+  if (!q.is_null(9)) u.locked_until = instant(q.i64(9));
+  return u;
+}
+
+// LIKE with the user's text taken literally.
+std::string like_escaped(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<AccountRow> SqliteStore::account(std::string_view number) {
+  auto r = acquire_reader();
+  static const std::string sql =
+      std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.number = ?";
+  Query q(*r, sql.c_str());
+  q.bind(number);
+  if (!q.step()) return std::nullopt;
+  return account_row(q);
+}
+
+std::optional<AccountRow> SqliteStore::account_by_id(std::int64_t id) {
+  auto r = acquire_reader();
+  static const std::string sql =
+      std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.id = ?";
+  Query q(*r, sql.c_str());
+  q.bind(id);
+  if (!q.step()) return std::nullopt;
+  return account_row(q);
+}
+
+std::vector<AccountRow> SqliteStore::search_accounts(std::string_view query, int limit) {
+  auto r = acquire_reader();
+  // Exact and prefix matches use the indexes; the address fragment is a scan, bounded by LIMIT.
+  static const std::string sql =
+      std::string("SELECT DISTINCT ") + kAccountColumns +
+      " FROM accounts a LEFT JOIN metering_points p ON p.account_id = a.id"
+      " LEFT JOIN meters m ON m.metering_point_id = p.id"
+      " WHERE a.number = ?1 OR p.eic = upper(?1) OR m.serial = ?1 OR (?1 <> '' AND a.phone = ?1)"
+      " OR (length(?1) >= 3 AND (a.number LIKE ?2 ESCAPE '\\' OR a.phone LIKE ?2 ESCAPE '\\'))"
+      " OR (length(?1) >= 3 AND (p.address LIKE ?3 ESCAPE '\\' OR a.address LIKE ?3 ESCAPE '\\'))"
+      " ORDER BY a.number LIMIT ?4";
+  Query q(*r, sql.c_str());
+  std::string escaped = like_escaped(query);
+  q.bind(query).bind(escaped + "%").bind("%" + escaped + "%").bind(limit);
+  std::vector<AccountRow> out;
+  while (q.step()) out.push_back(account_row(q));
+  return out;
+}
+
+std::vector<MeterRow> SqliteStore::account_meters(std::int64_t account_id) {
+  auto r = acquire_reader();
+  static const std::string sql =
+      std::string("SELECT ") + kMeterColumns +
+      " FROM meters m JOIN metering_points p ON p.id = m.metering_point_id"
+      " JOIN accounts a ON a.id = p.account_id"
+      " WHERE a.id = ? AND m.removed_on IS NULL ORDER BY p.id, m.id";
+  Query q(*r, sql.c_str());
+  q.bind(account_id);
+  std::vector<MeterRow> out;
+  while (q.step()) out.push_back(meter_row(q));
+  return out;
+}
+
+std::vector<ReadingRow> SqliteStore::account_readings(std::int64_t account_id, int limit) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT " READING_COLUMNS
+              ", CASE WHEN ri.submission_id IS NULL THEN ''"
+              " WHEN ri.decision IS NULL THEN 'pending' ELSE ri.decision END,"
+              " coalesce(ri.decision_reason, ''), ph.submission_id IS NOT NULL"
+              " FROM submissions s JOIN meters m ON m.id = s.meter_id"
+              " LEFT JOIN review_items ri ON ri.submission_id = s.id"
+              " LEFT JOIN submission_photos ph ON ph.submission_id = s.id"
+              " WHERE s.account_id = ? ORDER BY s.id DESC LIMIT ?");
+  q.bind(account_id).bind(limit);
+  std::vector<ReadingRow> out;
+  while (q.step()) {
+    auto row = reading_row(q);
+    row.review = q.text(19);
+    row.review_reason = q.text(20);
+    row.has_photo = q.i64(21) != 0;
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::vector<VolumeRow> SqliteStore::account_volumes(std::int64_t account_id) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT " VOLUME_COLUMNS
+              " WHERE p.account_id = ? ORDER BY v.period, p.id, v.chain, v.zone_index");
+  q.bind(account_id);
+  std::vector<VolumeRow> out;
+  while (q.step()) out.push_back(volume_row(q));
+  return out;
+}
+
+std::vector<AuditRow> SqliteStore::account_audit(std::int64_t account_id, int limit) {
+  auto r = acquire_reader();
+  // Attempts name the account in `identity` ("account=N" or "account=N serial=S": the range below
+  // takes both, through the index); stored ones link the submission.
+  Query q(
+      *r,
+      "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
+      " submission_id, request_id FROM audit WHERE id IN ("
+      "  SELECT au.id FROM audit au JOIN submissions s ON s.id = au.submission_id"
+      "  WHERE s.account_id = ?1"
+      "  UNION SELECT au.id FROM audit au, accounts a"
+      "  WHERE a.id = ?1 AND au.submission_id IS NULL"
+      "  AND au.identity >= 'account=' || a.number AND au.identity < 'account=' || a.number || '!')"
+      " ORDER BY id DESC LIMIT ?2");
+  q.bind(account_id).bind(limit);
+  std::vector<AuditRow> out;
+  while (q.step()) out.push_back(audit_row(q));
+  return out;
+}
+
+std::optional<UserRow> SqliteStore::find_user(std::string_view login_or_email) {
+  auto r = acquire_reader();
+  static const std::string sql = std::string("SELECT ") + kUserColumns +
+                                 " FROM users WHERE login = ?1 OR email = ?1 ORDER BY id LIMIT 1";
+  Query q(*r, sql.c_str());
+  q.bind(login_or_email);
+  if (!q.step()) return std::nullopt;
+  return user_row(q);
+}
+
+std::optional<UserRow> SqliteStore::user_by_id(std::int64_t id) {
+  auto r = acquire_reader();
+  static const std::string sql = std::string("SELECT ") + kUserColumns + " FROM users WHERE id = ?";
+  Query q(*r, sql.c_str());
+  q.bind(id);
+  if (!q.step()) return std::nullopt;
+  return user_row(q);
+}
+
+std::vector<UserRow> SqliteStore::staff_users() {
+  auto r = acquire_reader();
+  static const std::string sql =
+      std::string("SELECT ") + kUserColumns + " FROM users WHERE role <> 'customer' ORDER BY login";
+  Query q(*r, sql.c_str());
+  std::vector<UserRow> out;
+  while (q.step()) out.push_back(user_row(q));
+  return out;
+}
+
+std::optional<SessionRow> SqliteStore::find_session(std::string_view token_hash) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT user_id, csrf, expires_at FROM sessions WHERE token_hash = ?");
+  q.bind(token_hash);
+  if (!q.step()) return std::nullopt;
+  return SessionRow{q.i64(0), q.text(1), instant(q.i64(2))};
+}
+
+std::optional<Photo> SqliteStore::photo(std::int64_t submission_id) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT content_type, bytes FROM submission_photos WHERE submission_id = ?");
+  q.bind(submission_id);
+  if (!q.step()) return std::nullopt;
+  return Photo{q.text(0), q.text(1)};
+}
+
+std::optional<std::string> SqliteStore::receipt_json(std::string_view receipt) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT receipt_json FROM submissions WHERE receipt = ?");
+  q.bind(receipt);
+  if (!q.step()) return std::nullopt;
+  return q.text(0);
+}
+
+std::vector<ReviewRow> SqliteStore::review_queue(int limit) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT " READING_COLUMNS
+              ", a.number, ri.reason, ri.created_at, ph.submission_id IS NOT NULL"
+              " FROM review_items ri JOIN submissions s ON s.id = ri.submission_id"
+              " JOIN meters m ON m.id = s.meter_id JOIN accounts a ON a.id = s.account_id"
+              " LEFT JOIN submission_photos ph ON ph.submission_id = s.id"
+              " WHERE ri.decision IS NULL ORDER BY ri.created_at, ri.id LIMIT ?");
+  q.bind(limit);
+  std::vector<ReviewRow> out;
+  while (q.step()) {
+    ReviewRow row;
+    row.reading = reading_row(q);
+    row.account_number = q.text(19);
+    row.reason = q.text(20);
+    row.created_at = instant(q.i64(21));
+    row.reading.has_photo = q.i64(22) != 0;
+    row.reading.review = "pending";
+    out.push_back(std::move(row));
+  }
+  for (auto& row : out) {
+    Query prev(*r, "SELECT " READING_COLUMNS
+                   " FROM submissions s JOIN meters m ON m.id = s.meter_id"
+                   " WHERE s.meter_id = ? AND s.status = 'accepted' AND s.as_of < ?"
+                   " ORDER BY s.as_of DESC, s.id DESC LIMIT 1");
+    prev.bind(row.reading.meter_id).bind(secs(row.reading.as_of));
+    if (prev.step()) {
+      auto before = reading_row(prev);
+      row.previous = std::move(before.values);
+      row.previous_unwrapped = std::move(before.unwrapped);
+    }
+  }
+  return out;
+}
+
+std::vector<ChannelHour> SqliteStore::channel_hours(Instant from, Instant to) {
+  auto r = acquire_reader();
+  Query q(*r,
+          "SELECT received_at / 3600 * 3600, channel, count(*) FROM submissions"
+          " WHERE received_at >= ? AND received_at < ? GROUP BY 1, 2 ORDER BY 1, 2");
+  q.bind(secs(from)).bind(secs(to));
+  std::vector<ChannelHour> out;
+  while (q.step()) out.push_back(ChannelHour{instant(q.i64(0)), q.text(1), q.i64(2)});
+  return out;
+}
+
+std::vector<InspectionOrderRow> SqliteStore::inspection_order_list(YearMonth m, int limit) {
+  auto r = acquire_reader();
+  Query q(*r,
+          "SELECT o.period, a.number, p.eic, p.address, o.reason, o.created_at,"
+          " (SELECT min(s.received_at) FROM submissions s JOIN meters m ON m.id = s.meter_id"
+          "  WHERE m.metering_point_id = p.id AND s.type = 'inspector'"
+          "  AND s.received_at >= o.created_at)"
+          " FROM inspection_orders o JOIN metering_points p ON p.id = o.metering_point_id"
+          " JOIN accounts a ON a.id = p.account_id WHERE o.period = ? ORDER BY a.number LIMIT ?");
+  q.bind(m.str()).bind(limit);
+  std::vector<InspectionOrderRow> out;
+  while (q.step()) {
+    InspectionOrderRow row{YearMonth::parse(q.text(0)).value_or(YearMonth{}),
+                           q.text(1),
+                           q.text(2),
+                           q.text(3),
+                           q.text(4),
+                           instant(q.i64(5)),
+                           std::nullopt};
+    if (!q.is_null(6)) row.inspected_at = instant(q.i64(6));
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::vector<PriceChangeRow> SqliteStore::price_changes() {
+  auto r = acquire_reader();
+  Query q(*r,
+          "SELECT item, valid_from, value, actor, reason, created_at FROM price_changes"
+          " ORDER BY id");
+  std::vector<PriceChangeRow> out;
+  while (q.step())
+    out.push_back(PriceChangeRow{domain::PriceChange{day_of(q.text(1)), q.text(0), q.i64(2)},
+                                 q.text(3), q.text(4), instant(q.i64(5))});
+  return out;
+}
+
+}  // namespace md::store
