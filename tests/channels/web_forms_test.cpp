@@ -1,0 +1,100 @@
+// Decoding of form posts (URL-encoded and multipart) and the attempt limiter, without a server.
+#include <gtest/gtest.h>
+
+#include "channels/http/web/web_internal.hpp"
+#include "service/prices.hpp"
+#include "service/rate_limit.hpp"
+
+using namespace md;
+using http::web::Form;
+
+namespace {
+
+std::string part(const std::string& b, const std::string& name, const std::string& value) {
+  return "--" + b + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value +
+         "\r\n";
+}
+
+}  // namespace
+
+TEST(WebForms, UrlEncodedFieldsDecodePlusAndPercentAndTheFirstOfRepeatedKeysWins) {
+  Form f = http::web::parse_urlencoded("a=1+2&b=%D0%B4%D0%B5%D0%BD%D1%8C&a=3&empty=&flag");
+  EXPECT_EQ(f.get("a"), "1 2");
+  EXPECT_EQ(f.get("b"), "день");
+  EXPECT_EQ(f.get("empty"), "");
+  EXPECT_TRUE(f.fields.count("flag"));
+  EXPECT_EQ(f.get("missing"), "");
+}
+
+TEST(WebForms, MultipartKeepsFieldsAndFileBytesExactly) {
+  const std::string b = "XyZ";
+  const std::string bytes("\x89PNG\r\n\x1a\n\r\n--Xy\0end", 18);
+  std::string body = part(b, "account", "0123456789") + "--" + b +
+                     "\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"m.png\"\r\n"
+                     "Content-Type: image/PNG\r\n\r\n" +
+                     bytes + "\r\n--" + b + "--\r\n";
+  std::string error;
+  auto f = http::web::parse_multipart(body, b, error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(f->get("account"), "0123456789");
+  ASSERT_NE(f->file("photo"), nullptr);
+  EXPECT_EQ(f->file("photo")->bytes, bytes);
+  EXPECT_EQ(f->file("photo")->content_type, "image/png");
+  EXPECT_EQ(f->file("photo")->filename, "m.png");
+}
+
+TEST(WebForms, MalformedMultipartIsRefusedWithAReason) {
+  std::string error;
+  EXPECT_FALSE(http::web::parse_multipart(part("b", "a", "1"), "b", error)) << "no closing line";
+  EXPECT_FALSE(error.empty());
+  EXPECT_FALSE(
+      http::web::parse_multipart("--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--", "b", error))
+      << "a part without a name";
+  EXPECT_FALSE(http::web::parse_multipart("garbage", "b", error));
+  EXPECT_FALSE(http::web::parse_multipart(part("b", "a", "1") + "--b--", "", error));
+  std::string many;
+  for (int i = 0; i < 100; ++i) many += part("b", "f" + std::to_string(i), "v");
+  EXPECT_FALSE(http::web::parse_multipart(many + "--b--\r\n", "b", error)) << "too many fields";
+}
+
+TEST(WebForms, AnEmptyFileFieldIsNoFile) {
+  std::string body =
+      "--b\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"\"\r\n"
+      "Content-Type: application/octet-stream\r\n\r\n\r\n--b--\r\n";
+  std::string error;
+  auto f = http::web::parse_multipart(body, "b", error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(f->file("photo"), nullptr);
+}
+
+TEST(RateLimiter, TenAnHourThenRefusedUntilTheWindowSlidesOn) {
+  service::RateLimiter limiter(10, std::chrono::hours(1));
+  const domain::Instant t0{std::chrono::seconds(1'800'000'000)};  // on an hour boundary
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(limiter.allow("acct:1", t0)) << i;
+  EXPECT_FALSE(limiter.allow("acct:1", t0));
+  EXPECT_TRUE(limiter.allow("acct:2", t0)) << "keys are independent";
+  EXPECT_GT(limiter.retry_at("acct:1", t0), t0);
+  EXPECT_FALSE(limiter.allow("acct:1", t0 + std::chrono::minutes(30)));
+  EXPECT_TRUE(limiter.allow("acct:1", t0 + std::chrono::minutes(70))) << "the old ones fade out";
+  EXPECT_TRUE(limiter.allow("acct:1", t0 + std::chrono::hours(3)));
+}
+
+TEST(RateLimiter, MemoryIsBoundedAndIdleKeysAreForgotten) {
+  service::RateLimiter limiter(5, std::chrono::minutes(1), 100);
+  const domain::Instant t0{std::chrono::seconds(1'800'000'000)};
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(limiter.allow("k" + std::to_string(i), t0));
+  EXPECT_FALSE(limiter.allow("new", t0)) << "the table is full of busy keys";
+  EXPECT_TRUE(limiter.allow("new", t0 + std::chrono::minutes(3))) << "idle ones were dropped";
+}
+
+TEST(Prices, FixedPointValuesAsPeopleWriteThem) {
+  EXPECT_EQ(service::parse_fixed("4.32", 2), 432);
+  EXPECT_EQ(service::parse_fixed("4,3", 2), 430);
+  EXPECT_EQ(service::parse_fixed("4", 2), 400);
+  EXPECT_EQ(service::parse_fixed("0.5", 3), 500);
+  EXPECT_FALSE(service::parse_fixed("4.321", 2));
+  EXPECT_FALSE(service::parse_fixed("", 2));
+  EXPECT_FALSE(service::parse_fixed("1.2.3", 2));
+  EXPECT_FALSE(service::parse_fixed("-1", 2));
+  EXPECT_FALSE(service::parse_fixed("1e3", 2));
+}
