@@ -203,6 +203,9 @@ TEST_F(WebTest, PublicFormTakesAReadingInTwoStepsAndGivesAPrintableReceipt) {
   ASSERT_EQ(shown.status, 200);
   EXPECT_NE(shown.body.find(receipt), std::string::npos);
   EXPECT_NE(shown.body.find("14\u00a0000"), std::string::npos) << "numbers in Ukrainian format";
+  EXPECT_NE(shown.body.find("******6789"), std::string::npos) << "the account, masked";
+  EXPECT_NE(shown.body.find("2\u00a0000"), std::string::npos) << "the day zone's consumption";
+  EXPECT_NE(shown.body.find("03.12.2026"), std::string::npos) << "correctable until";
   EXPECT_LT(shown.body.size(), 30u * 1024);
   EXPECT_EQ(sql_text(db_, "SELECT channel FROM submissions WHERE receipt = '" + receipt + "'"),
             "web_form");

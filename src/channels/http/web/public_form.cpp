@@ -356,6 +356,19 @@ Response Site::receipt_page(Page& p, std::string_view id) {
       values.push_back(item);
     }
   d.set("values", values);
+  d.set("account", r.value("account", ""));
+  Data consumption(Data::type::list);
+  if (r.contains("consumption") && r["consumption"].is_object())
+    for (const auto& [zone, v] : r["consumption"].items()) {
+      if (!v.is_number_integer()) continue;
+      Data item;
+      item.set("label", dialog::zone_label(p.lang, zone));
+      item.set("kwh", format_number(v.get<std::int64_t>(), p.lang));
+      consumption.push_back(item);
+    }
+  d.set("consumption", consumption);
+  if (auto day = domain::parse_date(r.value("correction_deadline", "")))
+    d.set("deadline", format_day(*day));
   if (auto day = domain::parse_date(r.value("taken_on", ""))) d.set("taken_on", format_day(*day));
   const auto& counts = r["counts_as"];
   if (counts.contains("period")) {

@@ -161,6 +161,8 @@ constexpr Text kText[] = {
      "No inspections were ordered for this month."},
     {"prices", "Ціни й коефіцієнти", "Prices and coefficients"},
     {"contact", "Контакти", "Contact details"},
+    {"consumption", "Споживання", "Consumption"},
+    {"correct_until", "Можна виправити до", "Can be corrected until"},
     {"phone_hint", "для нагадувань і входу в ботах Telegram і Viber",
      "for reminders and for signing in to the Telegram and Viber bots"},
     {"prices_now", "Чинні ціни, грн/кВт·год з ПДВ", "Prices in force, UAH/kWh incl. VAT"},
