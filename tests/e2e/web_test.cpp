@@ -724,3 +724,77 @@ TEST_F(WebTest, CookiesAreSecureBehindATlsProxy) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(WebTest, SupervisorClosesAMonthAndTheCustomerSeesVolumesAndBill) {
+  // Its own database and server, without the automatic close.
+  TempDir dir;
+  const std::string db = dir.file("close.db");
+  write_file(dir.file("accounts.csv"), accounts_csv(3));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
+                           "2026-01-10T12:00:00"})
+                .exit_code,
+            0);
+  for (auto [login, role] : {std::pair{"olena", "operator"}, std::pair{"petro", "supervisor"}})
+    ASSERT_EQ(run_meterdesk({"user", "add", "--db", db, "--login", login, "--role", role}, {},
+                            "correct horse battery\n")
+                  .exit_code,
+              0);
+  ServerProcess server(db, {"--now", kNow}, {{"METERDESK_CLOSE_AUTOMATIC", "false"}});
+
+  Browser op = staff(server.port(), "olena");
+  op.get("/operator/periods");
+  EXPECT_EQ(
+      op.post("/operator/periods/close", {{"period", "2026-10"}, {"reason", "monthly"}}).status,
+      403)
+      << "operators may not close";
+  Browser sup = staff(server.port(), "petro");
+  auto periods = sup.get("/operator/periods");
+  ASSERT_EQ(periods.status, 200);
+  EXPECT_NE(periods.body.find("<strong>2026-10</strong>"), std::string::npos)
+      << "the next month to close";
+  EXPECT_EQ(
+      sup.post("/operator/periods/close", {{"period", "2026-09"}, {"reason", "monthly"}}).status,
+      422)
+      << "only the next closable month";
+  // The configured household price ends in April 2026: the regulator's next one is entered.
+  sup.get("/operator/prices");
+  ASSERT_EQ(sup.post("/operator/prices", {{"item", "household"},
+                                          {"from", "2026-05-01"},
+                                          {"value", "4.32"},
+                                          {"reason", "NEURC 2026/5"}})
+                .status,
+            303);
+  auto closed =
+      sup.post("/operator/periods/close", {{"period", "2026-10"}, {"reason", "monthly close"}});
+  ASSERT_EQ(closed.status, 303) << closed.body;
+  EXPECT_EQ(sql_text(db,
+                     "SELECT actor || '|' || channel || '|' || reason FROM audit WHERE action "
+                     "= 'close_period'"),
+            "supervisor:petro|operator_console|monthly close");
+
+  Browser customer(server.port(), "en");
+  customer.get("/account/sign-up");
+  ASSERT_EQ(customer
+                .post("/account/sign-up", {{"account", "0000000003"},
+                                           {"serial", "S0000003"},
+                                           {"password", "sixteen long pw"}})
+                .status,
+            303);
+  auto volumes = customer.get("/account/volumes");
+  EXPECT_NE(volumes.body.find("October 2026"), std::string::npos);
+  EXPECT_NE(volumes.body.find("estimated"), std::string::npos) << "no reading: an estimate";
+  EXPECT_NE(volumes.body.find("<svg class=\"chart\""), std::string::npos);
+  EXPECT_NE(volumes.body.find("kWh/day"), std::string::npos) << "the estimate explained";
+  auto bills = customer.get("/account/bills");
+  EXPECT_NE(bills.body.find("<h2>October 2026</h2>"), std::string::npos) << bills.body;
+  EXPECT_EQ(bills.body.find("prices.household"), std::string::npos);
+  auto data = customer.get("/account/data.json");
+  EXPECT_EQ(data.headers["content-type"], "application/json");
+  EXPECT_NE(data.body.find("\"2026-10\""), std::string::npos);
+  auto csv = customer.get("/account/data.csv");
+  EXPECT_TRUE(csv.body.starts_with("receipt,meter_serial,"));
+}
+
+}  // namespace

@@ -1,5 +1,6 @@
 // The customer's personal account: sign-up, sign-in, overview, submit, history, volumes with
 // their explanations, bills, a download of all one's data, reminders, password change.
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "channels/http/web/web_internal.hpp"
@@ -326,7 +327,11 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
           bills.push_back(b);
         }
       } catch (const domain::BillError& e) {
-        d.set("bill_error", e.what());
+        // The customer needs to know the bill is pending, not which price list lacks an entry.
+        spdlog::warn("no bill for a closed month: {}", e.what());
+        d.set("bill_error", (p.lang == Lang::en ? "The bill for " : "Рахунок за ") +
+                                dialog::month_name(p.lang, month.front().period) +
+                                (p.lang == Lang::en ? " is not ready yet." : " ще не готовий."));
       }
     }
     d.set("bills", bills);
