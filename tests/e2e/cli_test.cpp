@@ -16,7 +16,8 @@ TEST(Cli, HelpOnEveryCommand) {
                                        {"demo-data"},
                                        {"close-period"},
                                        {"export"},
-                                       {"token", "create"}}) {
+                                       {"token", "create"},
+                                       {"user", "add"}}) {
     cmd.push_back("--help");
     auto r = run_meterdesk(cmd);
     EXPECT_EQ(r.exit_code, 0) << cmd[0];
@@ -155,4 +156,37 @@ TEST(Cli, EveryConfigurationKeyIsDocumented) {
     ++n;
   }
   EXPECT_GT(n, 20);
+}
+
+TEST(Cli, RefusesToStartHalfWayWithAClearMessage) {
+  TempDir dir;
+  const std::string db = dir.file("x.db");
+  ASSERT_EQ(run_meterdesk({"migrate", "--db", db}).exit_code, 0);
+  // A port already taken.
+  ServerProcess first(db);
+  auto taken =
+      run_meterdesk({"serve", "--db", db, "--listen", "127.0.0.1:" + std::to_string(first.port())});
+  EXPECT_EQ(taken.exit_code, 1);
+  EXPECT_NE(taken.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
+            std::string::npos)
+      << taken.err;
+  // A database written by a newer meterdesk.
+  const std::string newer = dir.file("newer.db");
+  ASSERT_EQ(run_meterdesk({"migrate", "--db", newer}).exit_code, 0);
+  ASSERT_EQ(std::system(("sqlite3 " + newer +
+                         " \"INSERT INTO schema_migrations VALUES (999, 'from the future', 0)\"")
+                            .c_str()),
+            0);
+  auto future = run_meterdesk({"serve", "--db", newer, "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(future.exit_code, 1);
+  EXPECT_NE(future.err.find("schema version 999, newer than this meterdesk"), std::string::npos)
+      << future.err;
+  // A configuration file that is not TOML, and one that is missing.
+  write_file(dir.file("broken.toml"), "[window\nlast_day=");
+  auto broken = run_meterdesk({"serve", "--db", db, "--config", dir.file("broken.toml")});
+  EXPECT_NE(broken.exit_code, 0);
+  EXPECT_NE(broken.err.find("broken.toml"), std::string::npos) << broken.err;
+  auto missing = run_meterdesk({"serve", "--db", db, "--config", dir.file("none.toml")});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("none.toml"), std::string::npos) << missing.err;
 }

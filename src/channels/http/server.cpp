@@ -315,11 +315,18 @@ Server::~Server() = default;
 
 std::uint16_t Server::listen() {
   auto& a = impl_->acceptor;
-  tcp::endpoint ep{asio::ip::make_address(impl_->options.address), impl_->options.port};
-  a.open(ep.protocol());
-  a.set_option(asio::socket_base::reuse_address(true));
-  a.bind(ep);
-  a.listen(asio::socket_base::max_listen_connections);
+  const std::string where =
+      impl_->options.address + ":" + std::to_string(impl_->options.port);
+  try {
+    tcp::endpoint ep{asio::ip::make_address(impl_->options.address), impl_->options.port};
+    a.open(ep.protocol());
+    a.set_option(asio::socket_base::reuse_address(true));
+    a.bind(ep);
+    a.listen(asio::socket_base::max_listen_connections);
+  } catch (const boost::system::system_error& e) {
+    throw std::runtime_error("cannot listen on " + where + ": " + e.code().message() +
+                             " (server.listen or --listen)");
+  }
   return a.local_endpoint().port();
 }
 

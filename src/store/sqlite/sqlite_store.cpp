@@ -459,6 +459,11 @@ int SqliteStore::migrate() {
 
 int SqliteStore::migrate_to(int version) {
   int current = schema_version();
+  const int known = static_cast<int>(sqlite_migrations().size());
+  if (current > known)
+    throw StoreError(path_ + " has schema version " + std::to_string(current) +
+                     ", newer than this meterdesk knows (" + std::to_string(known) +
+                     "): run the newer meterdesk, or restore a backup made by this one");
   std::lock_guard lock(write_mutex_);
   writer_->exec("BEGIN IMMEDIATE");
   try {
