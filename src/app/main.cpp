@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/config.hpp"
+#include "app/notify.hpp"
 #include "channels/http/api.hpp"
 #include "channels/http/server.hpp"
 #include "channels/http/web.hpp"
@@ -180,7 +181,9 @@ int serve(const Common& c, const std::string& listen_override) {
                ctx.store->schema_version(),
                ctx.clock.fixed() ? ", clock fixed at " + domain::format_kyiv(ctx.clock.now()) : "");
   std::fflush(stdout);
+  app::notify_systemd("READY=1");
   server.run();
+  app::notify_systemd("STOPPING=1");
   if (scheduler) scheduler->stop();
   spdlog::info("stopping: finishing queued submissions");
   ingestor.stop();

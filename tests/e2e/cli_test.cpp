@@ -2,6 +2,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <sstream>
 
 #include "support/support.hpp"
@@ -189,4 +195,30 @@ TEST(Cli, RefusesToStartHalfWayWithAClearMessage) {
   auto missing = run_meterdesk({"serve", "--db", db, "--config", dir.file("none.toml")});
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.err.find("none.toml"), std::string::npos) << missing.err;
+}
+
+TEST(Lifecycle, TellsSystemdWhenReadyAndWhenStopping) {
+  TempDir dir;
+  const std::string db = dir.file("x.db");
+  ASSERT_EQ(run_meterdesk({"migrate", "--db", db}).exit_code, 0);
+  const std::string path = dir.file("notify.sock");
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  auto receive = [fd] {
+    char buf[64] = {};
+    auto n = ::recv(fd, buf, sizeof buf - 1, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  };
+  ServerProcess server(db, {}, {{"NOTIFY_SOCKET", path}});
+  EXPECT_EQ(receive(), "READY=1");
+  EXPECT_EQ(http(server.port(), "GET", "/healthz").status, 200) << "ready means serving";
+  server.kill(SIGTERM);
+  EXPECT_EQ(receive(), "STOPPING=1");
+  EXPECT_EQ(server.wait(), 0);
+  ::close(fd);
 }
