@@ -19,6 +19,9 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 echo "== step 1b: browser tests (Debian chromium, playwright-core from npm)"
 (cd tests/browser && npm ci --no-audit --no-fund --silent && METERDESK_BINARY="$PWD/../../build/meterdesk" npm test --silent)
 
+echo "== step 1c: the Debian package (cpack, lintian, a scratch-root run as the unit would)"
+tests/package/run.sh build
+
 if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo "== step 2: AddressSanitizer + UndefinedBehaviorSanitizer build, all tests"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMETERDESK_SANITIZE=ON \
