@@ -176,7 +176,7 @@ int serve(const Common& c, const std::string& listen_override) {
   if (ctx.config.close_automatic)
     scheduler = std::make_unique<service::CloseScheduler>(
         *ctx.store, ctx.submissions->config(), ctx.clock,
-        std::chrono::seconds(ctx.config.close_check_interval_s));
+        std::chrono::seconds(ctx.config.close_check_interval_s), &metrics);
   spdlog::info("meterdesk {} serving http://{}:{} (db {}, schema {}{})", "0.1.0", host, bound, c.db,
                ctx.store->schema_version(),
                ctx.clock.fixed() ? ", clock fixed at " + domain::format_kyiv(ctx.clock.now()) : "");

@@ -42,6 +42,27 @@ struct Metrics::Impl {
           .Help("Connections closed at once because the connection limit was reached")
           .Register(*registry);
 
+  prometheus::Family<prometheus::Counter>& close_runs =
+      prometheus::BuildCounter()
+          .Name("meterdesk_close_runs_total")
+          .Help("Period close runs by trigger and result")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& close_duration =
+      prometheus::BuildHistogram()
+          .Name("meterdesk_close_duration_seconds")
+          .Help("How long a period close took")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& signins =
+      prometheus::BuildCounter()
+          .Name("meterdesk_web_signins_total")
+          .Help("Sign-in attempts on the web by area and result")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& limited =
+      prometheus::BuildCounter()
+          .Name("meterdesk_web_limited_total")
+          .Help("Web attempts refused by a rate limit, by limit")
+          .Register(*registry);
+  prometheus::Histogram::BucketBoundaries close_buckets{1, 5, 15, 30, 60, 120, 300, 600, 1800};
   prometheus::Histogram::BucketBoundaries latency_buckets{
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
   prometheus::Histogram::BucketBoundaries size_buckets{1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
@@ -87,6 +108,17 @@ void Metrics::rejected_connection() {
 }
 void Metrics::review_backlog(std::int64_t n) {
   impl_->backlog.Set(static_cast<double>(n));
+}
+void Metrics::close_run(std::string_view trigger, std::string_view result, double seconds) {
+  impl_->close_runs.Add({{"trigger", std::string(trigger)}, {"result", std::string(result)}})
+      .Increment();
+  if (result == "closed") impl_->close_duration.Add({}, impl_->close_buckets).Observe(seconds);
+}
+void Metrics::signin(std::string_view area, std::string_view result) {
+  impl_->signins.Add({{"area", std::string(area)}, {"result", std::string(result)}}).Increment();
+}
+void Metrics::limited(std::string_view limit) {
+  impl_->limited.Add({{"limit", std::string(limit)}}).Increment();
 }
 
 std::string Metrics::render() {

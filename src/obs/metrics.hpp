@@ -24,6 +24,10 @@ class Metrics {
   void connections(std::int64_t open);
   void rejected_connection();
   void review_backlog(std::int64_t n);
+  // trigger: scheduler, console, cli; result: closed, already_closed, refused, failed.
+  void close_run(std::string_view trigger, std::string_view result, double seconds);
+  void signin(std::string_view area, std::string_view result);  // area: account, operator
+  void limited(std::string_view limit);  // an attempt refused by a rate limit
   std::string render();
 
  private:

@@ -7,8 +7,8 @@
 namespace md::service {
 
 CloseScheduler::CloseScheduler(store::Store& store, const ServiceConfig& config, const Clock& clock,
-                               std::chrono::seconds interval)
-    : store_(store), config_(config), clock_(clock), interval_(interval) {
+                               std::chrono::seconds interval, obs::Metrics* metrics)
+    : store_(store), config_(config), clock_(clock), interval_(interval), metrics_(metrics) {
   thread_ = std::thread([this] {
     std::unique_lock lock(mutex_);
     do {
@@ -45,8 +45,13 @@ int CloseScheduler::run_once() {
     }
     auto month = next_closable(store_, clock_.now(), config_.rules.window);
     if (!month) break;
+    const auto started = std::chrono::steady_clock::now();
     CloseReport r = close_period(store_, *month, clock_.now(), config_, "system:scheduler",
                                  "scheduler", "its window has ended");
+    if (metrics_)
+      metrics_->close_run(
+          "scheduler", r.already_closed ? "already_closed" : "closed",
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (r.already_closed) break;  // another process closed it: it will go on from there
     spdlog::info("closed {}: {} chains, {} estimated, {} kWh, {} inspection orders", month->str(),
                  r.chains, r.estimated, r.volume_kwh, r.inspections);

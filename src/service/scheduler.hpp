@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "obs/metrics.hpp"
 #include "service/clock.hpp"
 #include "service/submission.hpp"
 #include "store/store.hpp"
@@ -17,7 +18,7 @@ namespace md::service {
 class CloseScheduler {
  public:
   CloseScheduler(store::Store& store, const ServiceConfig& config, const Clock& clock,
-                 std::chrono::seconds interval);
+                 std::chrono::seconds interval, obs::Metrics* metrics = nullptr);
   ~CloseScheduler();
   CloseScheduler(const CloseScheduler&) = delete;
   CloseScheduler& operator=(const CloseScheduler&) = delete;
@@ -31,6 +32,7 @@ class CloseScheduler {
   const ServiceConfig& config_;
   const Clock& clock_;
   std::chrono::seconds interval_;
+  obs::Metrics* metrics_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -137,12 +137,17 @@ Response Site::sign_in(Page& p, const std::optional<Form>& form, bool staff) {
   std::string login = form->get("login").substr(0, 254);
   d.set("login", login);
   if (!signin_per_address.allow("ip:" + p.req.remote, now)) {
+    ctx.metrics.limited("signin_per_address");
     d.set("error", p.lang == Lang::en ? "Too many sign-in attempts from here: try again later."
                                       : "Забагато спроб входу: спробуйте пізніше.");
     return html(p, title, "signin", d, 429);
   }
   auto result = service::sign_in(ctx.store, login, form->get("password").substr(0, 1024), staff,
                                  now, p.req.request_id);
+  ctx.metrics.signin(staff ? "operator" : "account",
+                     result.status == service::SignIn::Status::ok       ? "ok"
+                     : result.status == service::SignIn::Status::locked ? "locked"
+                                                                        : "wrong");
   if (result.status == service::SignIn::Status::ok) {
     // A new session on every sign-in: a token planted before cannot be carried over.
     const char* name = staff ? "md_staff" : kCookie;

@@ -371,11 +371,21 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
         error = words(p.lang, "Цей місяць зараз не можна закрити, або не вказано підставу.",
                       "This month cannot be closed now, or no reason was given.");
       } else {
+        const auto started = std::chrono::steady_clock::now();
+        auto seconds = [&] {
+          return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        };
         try {
-          service::close_period(ctx.store, *month, now, ctx.config, actor, "operator_console",
-                                reason);
+          auto r = service::close_period(ctx.store, *month, now, ctx.config, actor,
+                                         "operator_console", reason);
+          ctx.metrics.close_run("console", r.already_closed ? "already_closed" : "closed",
+                                seconds());
           return respond(redirect(p, "/operator/periods"));
+        } catch (const service::CloseRefused& e) {
+          ctx.metrics.close_run("console", "refused", seconds());
+          error = e.what();
         } catch (const std::exception& e) {
+          ctx.metrics.close_run("console", "failed", seconds());
           error = e.what();
         }
       }

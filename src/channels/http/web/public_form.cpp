@@ -44,7 +44,8 @@ std::string image_type(const Form::File& f) {
   return static_cast<unsigned char>(f.bytes[0]) == 0xFF ? "image/jpeg" : "image/png";
 }
 
-Response too_many(Site& site, Page& p, domain::Instant retry) {
+Response too_many(Site& site, Page& p, domain::Instant retry, std::string_view limit) {
+  site.ctx.metrics.limited(limit);
   Response r = site.message(
       p, 429, p.lang == Lang::en ? "Too many attempts" : "Забагато спроб",
       p.lang == Lang::en ? "There have been too many attempts. Please try again after " +
@@ -166,7 +167,8 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
   f.tries = std::clamp(std::atoi(form->get("tries").c_str()), 0, 99);
   const auto now = ctx.clock.now();
   if (!per_address.allow("ip:" + p.req.remote, now))
-    return respond(too_many(*this, p, per_address.retry_at("ip:" + p.req.remote, now)));
+    return respond(
+        too_many(*this, p, per_address.retry_at("ip:" + p.req.remote, now), "per_address"));
   if (!service::valid_account_number(f.account, ctx.config.account_digits) || f.serial.empty() ||
       f.serial.size() > 32) {
     f.error = dialog::message(p.lang, "account_format",
@@ -175,7 +177,8 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
     return respond(reading_form(p, f, 422));
   }
   if (!per_account.allow("acct:" + f.account, now))
-    return respond(too_many(*this, p, per_account.retry_at("acct:" + f.account, now)));
+    return respond(
+        too_many(*this, p, per_account.retry_at("acct:" + f.account, now), "per_account"));
   auto meter = ctx.store.find_meter(f.account, f.serial);
   if (!meter || !meter->account_active) {
     // The same answer whichever of the two was wrong: the form must not confirm accounts.
