@@ -17,11 +17,17 @@
 #include <stdexcept>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #ifndef METERDESK_BINARY
 #error "METERDESK_BINARY must name the built meterdesk binary"
 #endif
 
 namespace md::test {
+
+void record(const std::string& method, const std::string& target,
+            const std::map<std::string, std::string>& headers, const std::string& body,
+            const HttpResponse& response);
 
 TempDir::TempDir() {
   std::random_device rd;
@@ -252,7 +258,35 @@ std::optional<HttpResponse> HttpClient::request(const std::string& method,
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   if (!send_raw(req)) return std::nullopt;
-  return read_response();
+  auto response = read_response();
+  if (response) record(method, target, headers, body, *response);
+  return response;
+}
+
+// With METERDESK_HTTP_RECORD=FILE every exchange is appended to FILE as a JSON line, for
+// tests/api/validate.mjs to hold against docs/openapi.json.
+void record(const std::string& method, const std::string& target,
+            const std::map<std::string, std::string>& headers, const std::string& body,
+            const HttpResponse& response) {
+  const char* path = std::getenv("METERDESK_HTTP_RECORD");
+  if (!path || !*path || body.size() > (1 << 20) || response.body.size() > (1 << 20)) return;
+  nlohmann::json line;
+  line["method"] = method;
+  line["target"] = target;
+  auto type = headers.find("Content-Type");
+  line["request_type"] = type == headers.end() ? (body.empty() ? "" : "application/json")
+                                               : type->second;
+  line["request_body"] = body;
+  line["status"] = response.status;
+  auto rtype = response.headers.find("content-type");
+  line["response_type"] = rtype == response.headers.end() ? "" : rtype->second;
+  line["response_body"] = response.body;
+  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  // One write with O_APPEND per line: test processes running side by side do not interleave.
+  int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd < 0) return;
+  [[maybe_unused]] auto n = ::write(fd, text.data(), text.size());
+  ::close(fd);
 }
 
 bool HttpClient::closed_within(std::chrono::milliseconds timeout) {
