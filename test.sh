@@ -14,17 +14,17 @@ echo "$sources" | xargs -r clang-format --dry-run --Werror
 echo "== step 1: release build, all tests"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETERDESK_WERROR=ON -DMETERDESK_TESTS=ON -DMETERDESK_BENCH=ON >/dev/null
 cmake --build build
-# The HTTP exchanges of the tests are recorded and then held against docs/openapi.json (step 1d).
+# The HTTP exchanges of the tests are recorded and then held against docs/openapi.json (step 1c).
 rm -f build/http-record.jsonl
 METERDESK_HTTP_RECORD="$PWD/build/http-record.jsonl" ctest --test-dir build --output-on-failure -j "$jobs"
 
 echo "== step 1b: browser tests (Debian chromium, playwright-core from npm)"
 (cd tests/browser && npm ci --no-audit --no-fund --silent && METERDESK_BINARY="$PWD/../../build/meterdesk" npm test --silent)
 
-echo "== step 1d: the recorded API traffic against the OpenAPI document (ajv, from npm)"
+echo "== step 1c: the recorded API traffic against the OpenAPI document (ajv, from npm)"
 (cd tests/api && npm ci --no-audit --no-fund --silent && node validate.mjs ../../docs/openapi.json ../../build/http-record.jsonl)
 
-echo "== step 1c: the Debian package (cpack, lintian, a scratch-root run as the unit would)"
+echo "== step 1d: the Debian package (cpack, lintian, a scratch-root run as the unit would)"
 tests/package/run.sh build
 
 if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then

@@ -390,21 +390,14 @@ int main(int argc, char** argv) {
       auto month = domain::YearMonth::parse(export_month);
       if (!month) throw std::runtime_error("MONTH must be YYYY-MM, e.g. 2025-11");
       Context ctx = open(common);
-      if (!ctx.store->period(*month)) throw std::runtime_error(month->str() + " is not closed");
-      auto rows = ctx.store->volumes(*month);
-      std::string text;
-      if (export_what == "bills" && export_format == "cim")
-        throw std::runtime_error("bills are exported as csv or json");
-      if (export_what == "bills") {
-        auto bills = service::bills_for(
-            rows, service::effective_prices(*ctx.store, ctx.submissions->config().prices));
-        text =
-            export_format == "json" ? service::bills_json(bills) + "\n" : service::bills_csv(bills);
-      } else {
-        text = export_format == "json"  ? service::volumes_json(rows) + "\n"
-               : export_format == "cim" ? service::volumes_cim(rows)
-                                        : service::volumes_csv(rows);
-      }
+      std::string text = service::export_period(
+          *ctx.store, ctx.submissions->config().prices, *month,
+          export_what == "bills" ? service::ExportWhat::bills : service::ExportWhat::volumes,
+          export_format == "json"  ? service::ExportFormat::json
+          : export_format == "cim" ? service::ExportFormat::cim
+                                   : service::ExportFormat::csv,
+          "operator:cli", "cli", export_output.empty() ? "stdout" : export_output, ctx.clock.now());
+      if (export_format == "json") text += "\n";
       if (export_output.empty()) {
         std::fwrite(text.data(), 1, text.size(), stdout);
       } else {

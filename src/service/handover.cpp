@@ -1,5 +1,7 @@
 #include "service/handover.hpp"
 
+#include "service/prices.hpp"
+
 #include "service/digest.hpp"
 
 #include <sodium.h>
@@ -250,6 +252,40 @@ std::optional<store::TokenRow> authenticate(store::Store& store, std::string_vie
   auto row = store.find_token(token_hash(token));
   if (!row || row->revoked) return std::nullopt;
   return row;
+}
+
+std::string export_period(store::Store& store, const domain::PriceList& configured_prices,
+                          domain::YearMonth month, ExportWhat what, ExportFormat format,
+                          const std::string& actor, const std::string& channel,
+                          const std::string& request, domain::Instant now) {
+  if (!store.period(month))
+    throw ExportError(ExportError::Kind::not_closed, month.str() + " is not closed");
+  const bool bills = what == ExportWhat::bills;
+  if (bills && format == ExportFormat::cim)
+    throw ExportError(ExportError::Kind::unsupported, "bills are exported as csv or json");
+  auto rows = store.volumes(month);
+  std::string text;
+  if (bills) {
+    try {
+      auto list = bills_for(rows, effective_prices(store, configured_prices));
+      text = format == ExportFormat::json ? bills_json(list) : bills_csv(list);
+    } catch (const domain::BillError& e) {
+      throw ExportError(ExportError::Kind::missing_price, e.what());
+    }
+  } else {
+    text = format == ExportFormat::json  ? volumes_json(rows)
+           : format == ExportFormat::cim ? volumes_cim(rows)
+                                         : volumes_csv(rows);
+  }
+  const char* format_name = format == ExportFormat::json  ? "json"
+                            : format == ExportFormat::cim ? "cim"
+                                                          : "csv";
+  auto tx = store.begin_write();
+  tx->append_audit(store::AuditEntry{now, actor, channel, bills ? "export_bills" : "export_volumes",
+                                     actor, request, "downloaded " + month.str(), format_name,
+                                     std::nullopt});
+  tx->commit();
+  return text;
 }
 
 }  // namespace md::service

@@ -30,6 +30,19 @@ std::string bills_json(const std::vector<domain::Bill>& bills);
 // zone, with ReadingQualities on estimated and derived values and the correction.
 std::string volumes_cim(const std::vector<store::VolumeRow>& rows);
 
+enum class ExportWhat { volumes, bills };
+enum class ExportFormat { csv, json, cim };
+struct ExportError : std::runtime_error {
+  enum class Kind { not_closed, missing_price, unsupported } kind;
+  ExportError(Kind k, const std::string& what) : std::runtime_error(what), kind(k) {}
+};
+// The hand-over of a closed month in one format, audited: who took which month's data, how and
+// through which channel. Throws ExportError.
+std::string export_period(store::Store& store, const domain::PriceList& configured_prices,
+                          domain::YearMonth month, ExportWhat what, ExportFormat format,
+                          const std::string& actor, const std::string& channel,
+                          const std::string& request, domain::Instant now);
+
 bool known_role(std::string_view role);
 // Creates a token for `role`; returns it (shown once: only its hash is stored).
 std::string create_token(store::Store& store, const std::string& role, const std::string& name,

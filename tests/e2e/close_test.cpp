@@ -457,3 +457,19 @@ TEST_F(CloseFlow, OnlyTheLatestReadingOfAWindowCounts) {
   EXPECT_NE(out.find(",1700,actual,"), std::string::npos) << out;
   EXPECT_EQ(out.find("9999"), std::string::npos) << out;
 }
+
+TEST_F(CloseFlow, EveryExportIsAuditedWhicheverWayItLeaves) {
+  three_months();
+  auto file = dir.file("hand-over.xml");
+  ASSERT_EQ(run_meterdesk(
+                {"export", "volumes", "2025-11", "--format", "cim", "--output", file, "--db", db})
+                .exit_code,
+            0);
+  EXPECT_EQ(column(db,
+                   "SELECT actor || '|' || channel || '|' || raw_input || '|' || reason FROM "
+                   "audit WHERE action = 'export_volumes'"),
+            std::vector<std::string>{"operator:cli|cli|" + file + "|cim"});
+  auto refused = run_meterdesk({"export", "bills", "2025-11", "--format", "cim", "--db", db});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("csv or json"), std::string::npos);
+}

@@ -274,8 +274,8 @@ void record(const std::string& method, const std::string& target,
   line["method"] = method;
   line["target"] = target;
   auto type = headers.find("Content-Type");
-  line["request_type"] = type == headers.end() ? (body.empty() ? "" : "application/json")
-                                               : type->second;
+  line["request_type"] =
+      type == headers.end() ? (body.empty() ? "" : "application/json") : type->second;
   line["request_body"] = body;
   line["status"] = response.status;
   auto rtype = response.headers.find("content-type");

@@ -401,32 +401,21 @@ Response Api::period_export(const Request& req, std::string_view month_text, boo
   if (auto denied = authorize(req, {"supplier", "admin"}, route, who)) return *denied;
   auto month = domain::YearMonth::parse(month_text);
   if (!month) return problem(400, "bad_request", "the period must be YYYY-MM", route);
-  if (!ctx_.store.period(*month))
-    return problem(404, "period_not_closed", month->str() + " is not closed", route);
-  auto rows = ctx_.store.volumes(*month);
-  bool csv = req.header("accept").find("text/csv") != std::string_view::npos;
+  const bool csv = req.header("accept").find("text/csv") != std::string_view::npos;
   Response r;
   r.route = route;
-  if (bills) {
-    try {
-      auto list =
-          service::bills_for(rows, service::effective_prices(ctx_.store, ctx_.config.prices));
-      r.body = csv ? service::bills_csv(list) : service::bills_json(list);
-    } catch (const domain::BillError& e) {
-      return problem(422, "missing_price", e.what(), route);
-    }
-  } else {
-    r.body = csv ? service::volumes_csv(rows) : service::volumes_json(rows);
+  try {
+    r.body =
+        service::export_period(ctx_.store, ctx_.config.prices, *month,
+                               bills ? service::ExportWhat::bills : service::ExportWhat::volumes,
+                               csv ? service::ExportFormat::csv : service::ExportFormat::json, who,
+                               "api", req.target, ctx_.clock.now());
+  } catch (const service::ExportError& e) {
+    if (e.kind == service::ExportError::Kind::not_closed)
+      return problem(404, "period_not_closed", e.what(), route);
+    return problem(422, "missing_price", e.what(), route);
   }
   if (csv) r.content_type = "text/csv; charset=utf-8";
-  {
-    // Every download is audited: who took which month's data.
-    auto tx = ctx_.store.begin_write();
-    tx->append_audit(store::AuditEntry{
-        ctx_.clock.now(), who, "api", bills ? "export_bills" : "export_volumes", who, req.target,
-        "downloaded " + month->str(), csv ? "csv" : "json", std::nullopt});
-    tx->commit();
-  }
   return r;
 }
 

@@ -315,8 +315,7 @@ Server::~Server() = default;
 
 std::uint16_t Server::listen() {
   auto& a = impl_->acceptor;
-  const std::string where =
-      impl_->options.address + ":" + std::to_string(impl_->options.port);
+  const std::string where = impl_->options.address + ":" + std::to_string(impl_->options.port);
   try {
     tcp::endpoint ep{asio::ip::make_address(impl_->options.address), impl_->options.port};
     a.open(ep.protocol());
