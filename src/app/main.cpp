@@ -4,6 +4,7 @@
 #include <iostream>
 #include <sstream>
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 #include <zlib.h>
 #include <CLI/CLI.hpp>
@@ -86,10 +87,39 @@ int report(const service::ImportReport& r, const char* what) {
   return 1;
 }
 
+// The message as a JSON string's contents: quotes, backslashes and control characters escaped,
+// so every line of a JSON log parses whatever a message holds (a path, an exception's text).
+class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        dest.push_back('\\');
+        dest.push_back(c);
+      } else if (u < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", u);
+        dest.append(buf, buf + 6);
+      } else {
+        dest.push_back(c);
+      }
+    }
+  }
+  [[nodiscard]] std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonEscapedMessage>();
+  }
+};
+
 void setup_logging(const app::Config& config) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
-  if (config.log_json)
-    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%v"})");
+  if (config.log_json) {
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<JsonEscapedMessage>('*').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%*"})");
+    spdlog::set_formatter(std::move(formatter));
+  }
 }
 
 // Reads household_id,date,kwh rows from a CSV file, gzip-compressed or not.

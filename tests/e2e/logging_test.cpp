@@ -12,7 +12,8 @@ using namespace md::test;
 
 TEST(Logging, RequestIdsFromChannelToStoreAndLogs) {
   TempDir dir;
-  auto db = dir.file("l.db");
+  // A path with a quote and a backslash: the JSON log must escape what messages hold.
+  auto db = dir.file("l\"q\\.db");
   write_file(dir.file("a.csv"), accounts_csv(1));
   ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"})
                 .exit_code,
@@ -62,6 +63,7 @@ TEST(Logging, RequestIdsFromChannelToStoreAndLogs) {
     if (line.find("trace-42") != std::string::npos) traced = true;
   }
   EXPECT_GT(json_lines, 3);
+  EXPECT_NE(log.find("l\\\"q\\\\.db"), std::string::npos) << "the path, escaped: " << log;
   EXPECT_TRUE(traced) << log;
   EXPECT_EQ(log.find("0000000001"), std::string::npos) << log;
   EXPECT_EQ(log.find("S0000001"), std::string::npos) << log;
