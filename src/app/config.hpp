@@ -18,6 +18,7 @@ struct Config {
   int account_digits = 10;
 
   std::string listen = "127.0.0.1:8080";
+  std::string trusted_proxies;  // comma-separated addresses
   int threads = 0;
   std::size_t body_limit = std::size_t{64} * 1024;
   std::size_t header_limit = std::size_t{8} * 1024;

@@ -187,6 +187,14 @@ int serve(const Common& c, const std::string& listen_override) {
   options.upload_limit = ctx.config.web_photo_max_bytes + 64 * 1024;
   options.takes_uploads = &http::Web::takes_uploads;
   options.address = host;
+  {
+    std::istringstream proxies(ctx.config.trusted_proxies);
+    for (std::string proxy; std::getline(proxies, proxy, ',');) {
+      proxy.erase(0, proxy.find_first_not_of(' '));
+      proxy.erase(proxy.find_last_not_of(' ') + 1);
+      if (!proxy.empty()) options.trusted_proxies.push_back(proxy);
+    }
+  }
   options.port = port;
   options.threads = ctx.config.threads;
   options.body_limit = ctx.config.body_limit;

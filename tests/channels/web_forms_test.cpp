@@ -98,3 +98,15 @@ TEST(Prices, FixedPointValuesAsPeopleWriteThem) {
   EXPECT_FALSE(service::parse_fixed("-1", 2));
   EXPECT_FALSE(service::parse_fixed("1e3", 2));
 }
+
+TEST(ClientAddress, OnlyATrustedProxyMayNameTheClient) {
+  const std::vector<std::string> proxies{"127.0.0.1"};
+  EXPECT_EQ(http::client_address("127.0.0.1", "203.0.113.7", proxies), "203.0.113.7");
+  EXPECT_EQ(http::client_address("127.0.0.1", "10.0.0.1, 203.0.113.7", proxies), "203.0.113.7")
+      << "the hop the proxy saw, not what the client claimed before it";
+  EXPECT_EQ(http::client_address("198.51.100.2", "203.0.113.7", proxies), "198.51.100.2")
+      << "anyone else's header is ignored";
+  EXPECT_EQ(http::client_address("127.0.0.1", "", proxies), "127.0.0.1");
+  EXPECT_EQ(http::client_address("127.0.0.1", "<script>", proxies), "127.0.0.1");
+  EXPECT_EQ(http::client_address("127.0.0.1", "2001:db8::1", proxies), "2001:db8::1");
+}

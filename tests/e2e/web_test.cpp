@@ -798,3 +798,42 @@ TEST_F(WebTest, SupervisorClosesAMonthAndTheCustomerSeesVolumesAndBill) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(WebBehindAProxy, PerAddressLimitsCountTheForwardedClientOnlyFromATrustedProxy) {
+  TempDir dir;
+  const std::string db = dir.file("p.db");
+  ASSERT_EQ(run_meterdesk({"migrate", "--db", db}).exit_code, 0);
+  auto attempts = [](std::uint16_t port, const std::string& client) {
+    Browser b(port);
+    b.get("/submit");
+    std::vector<int> statuses;
+    for (int i = 0; i < 3; ++i) {
+      auto r = http(port, "POST", "/submit",
+                    "csrf=" + b.csrf() + "&account=0000000001&serial=S" + std::to_string(i),
+                    {{"Content-Type", "application/x-www-form-urlencoded"},
+                     {"Cookie", "md_csrf=" + b.csrf()},
+                     {"X-Forwarded-For", client}});
+      statuses.push_back(r.status);
+    }
+    return statuses;
+  };
+  {
+    ServerProcess behind(db, {"--now", kNow},
+                         {{"METERDESK_WEB_ADDRESS_ATTEMPTS_PER_HOUR", "2"},
+                          {"METERDESK_WEB_ACCOUNT_ATTEMPTS_PER_HOUR", "100"},
+                          {"METERDESK_SERVER_TRUSTED_PROXIES", "127.0.0.1"}});
+    EXPECT_EQ(attempts(behind.port(), "203.0.113.1"), (std::vector<int>{422, 422, 429}));
+    EXPECT_EQ(attempts(behind.port(), "203.0.113.2"), (std::vector<int>{422, 422, 429}))
+        << "another client has its own budget";
+  }
+  ServerProcess direct(db, {"--now", kNow},
+                       {{"METERDESK_WEB_ADDRESS_ATTEMPTS_PER_HOUR", "2"},
+                        {"METERDESK_WEB_ACCOUNT_ATTEMPTS_PER_HOUR", "100"}});
+  EXPECT_EQ(attempts(direct.port(), "203.0.113.3"), (std::vector<int>{422, 422, 429}));
+  EXPECT_EQ(attempts(direct.port(), "203.0.113.4"), (std::vector<int>{429, 429, 429}))
+      << "without a trusted proxy, a forged header buys no new budget";
+}
+
+}  // namespace

@@ -1,4 +1,5 @@
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <algorithm>
 #include <utility>
 
 #include "channels/http/server.hpp"
@@ -261,7 +262,10 @@ struct Server::Impl {
         req.headers.emplace_back(std::move(name), std::string(field.value()));
       }
       req.body = std::move(msg.body());
-      req.remote = remote;
+      req.remote =
+          options.trusted_proxies.empty()
+              ? remote
+              : client_address(remote, req.header("x-forwarded-for"), options.trusted_proxies);
       req.request_id = request_id_for(req.header("x-request-id"));
       bool keep_alive = msg.keep_alive();
       unsigned version = msg.version();
@@ -312,6 +316,23 @@ Server::Server(ServerOptions options, Handler handler, obs::Metrics* metrics)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), metrics)) {}
 
 Server::~Server() = default;
+
+std::string client_address(const std::string& peer, std::string_view forwarded_for,
+                           const std::vector<std::string>& trusted_proxies) {
+  if (forwarded_for.empty() ||
+      std::find(trusted_proxies.begin(), trusted_proxies.end(), peer) == trusted_proxies.end())
+    return peer;
+  // The proxy appends the address it saw last; earlier entries are the client's own claims.
+  auto comma = forwarded_for.rfind(',');
+  std::string_view last =
+      comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1);
+  while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
+  while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
+  if (last.empty() || last.size() > 45 ||
+      last.find_first_not_of("0123456789abcdefABCDEF.:") != std::string_view::npos)
+    return peer;
+  return std::string(last);
+}
 
 std::uint16_t Server::listen() {
   auto& a = impl_->acceptor;

@@ -55,6 +55,9 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};     // keep-alive between requests
   int max_connections = 10000;
   bool handle_signals = true;  // SIGINT/SIGTERM stop the server gracefully
+  // Peers (a TLS proxy, a balancer) whose X-Forwarded-For names the real client; from anyone
+  // else the header is ignored, so a client cannot pick the address its limits count against.
+  std::vector<std::string> trusted_proxies;
 };
 
 class Server {
@@ -78,5 +81,8 @@ class Server {
 std::string percent_decode(std::string_view s, bool plus_is_space);
 // Splits "host:port"; throws std::invalid_argument on nonsense.
 std::pair<std::string, std::uint16_t> split_host_port(std::string_view listen);
+// The client's address: `peer`, or the last X-Forwarded-For hop when `peer` is a trusted proxy.
+std::string client_address(const std::string& peer, std::string_view forwarded_for,
+                           const std::vector<std::string>& trusted_proxies);
 
 }  // namespace md::http
