@@ -301,6 +301,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"supplier", "operator", "supervisor", "admin"}));
   token_create->add_option("--name", token_name, "who holds it, e.g. the supplier's name")
       ->required();
+  auto* token_list = token_cmd->add_subcommand("list", "list tokens (never the secrets)");
+  add_common(token_list, common);
+  auto* token_revoke = token_cmd->add_subcommand("revoke", "revoke a token at once");
+  add_common(token_revoke, common);
+  std::int64_t token_id = 0;
+  token_revoke->add_option("ID", token_id, "the id shown by token list")->required();
   token_cmd->require_subcommand(1);
 
   auto* user_cmd = app.add_subcommand("user", "staff users of the operators' console");
@@ -443,6 +449,20 @@ int main(int argc, char** argv) {
         out << text;
         if (!out) throw std::runtime_error("cannot write " + export_output);
       }
+      return 0;
+    }
+    if (*token_list) {
+      Context ctx = open(common);
+      for (const auto& t : ctx.store->tokens())
+        std::printf("%lld\t%s\t%s\t%s\n", static_cast<long long>(t.id), t.role.c_str(),
+                    t.name.c_str(), t.revoked ? "revoked" : "active");
+      return 0;
+    }
+    if (*token_revoke) {
+      Context ctx = open(common);
+      if (!service::revoke_token(*ctx.store, token_id, "admin:cli", ctx.clock.now()))
+        throw std::runtime_error("no active token " + std::to_string(token_id));
+      std::fprintf(stderr, "token %lld revoked\n", static_cast<long long>(token_id));
       return 0;
     }
     if (*token_cmd) {

@@ -247,6 +247,17 @@ std::string create_token(store::Store& store, const std::string& role, const std
   return token;
 }
 
+bool revoke_token(store::Store& store, std::int64_t id, const std::string& actor,
+                  domain::Instant now) {
+  auto tx = store.begin_write();
+  if (!tx->revoke_token(id, now)) return false;
+  tx->append_audit(store::AuditEntry{now, actor, "cli", "token_revoke",
+                                     "token=" + std::to_string(id), "", "revoked", "",
+                                     std::nullopt});
+  tx->commit();
+  return true;
+}
+
 std::optional<store::TokenRow> authenticate(store::Store& store, std::string_view token) {
   if (!token.starts_with("mdk_") || token.size() != 68) return std::nullopt;
   auto row = store.find_token(token_hash(token));

@@ -48,6 +48,9 @@ bool known_role(std::string_view role);
 std::string create_token(store::Store& store, const std::string& role, const std::string& name,
                          domain::Instant now);
 std::optional<store::TokenRow> authenticate(store::Store& store, std::string_view token);
+// Revokes token `id` at once (audited); false when there is none or it was revoked before.
+bool revoke_token(store::Store& store, std::int64_t id, const std::string& actor,
+                  domain::Instant now);
 std::string token_hash(std::string_view token);
 
 }  // namespace md::service

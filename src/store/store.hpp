@@ -289,6 +289,8 @@ class WriteTx {
   virtual void insert_period(YearMonth period, Instant closed_at, std::string_view summary) = 0;
   virtual void insert_inspection_order(std::int64_t point_id, YearMonth period,
                                        std::string_view reason, Instant at) = 0;
+  // False when there is no such token or it was revoked before.
+  virtual bool revoke_token(std::int64_t id, Instant at) = 0;
   virtual void insert_token(std::string_view token_hash, std::string_view role,
                             std::string_view name, Instant at) = 0;
 
@@ -352,6 +354,7 @@ class Store {
   };
   virtual void positions(YearMonth m, const std::function<void(const Position&)>& visit) = 0;
   virtual std::optional<TokenRow> find_token(std::string_view token_hash) = 0;
+  virtual std::vector<TokenRow> tokens() = 0;
   virtual std::int64_t inspection_orders(YearMonth m) = 0;
   virtual std::int64_t review_backlog() = 0;
   virtual bool healthy() = 0;

@@ -473,3 +473,25 @@ TEST_F(CloseFlow, EveryExportIsAuditedWhicheverWayItLeaves) {
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.err.find("csv or json"), std::string::npos);
 }
+
+TEST_F(CloseFlow, ARevokedTokenStopsWorkingAtOnce) {
+  three_months();
+  auto created =
+      run_meterdesk({"token", "create", "--role", "supplier", "--name", "YASNO", "--db", db});
+  std::string token = created.out.substr(0, created.out.find('\n'));
+  auto listed = run_meterdesk({"token", "list", "--db", db});
+  ASSERT_EQ(listed.exit_code, 0);
+  EXPECT_NE(listed.out.find("supplier\tYASNO\tactive"), std::string::npos) << listed.out;
+  EXPECT_EQ(listed.out.find(token), std::string::npos) << "the secret is never shown again";
+  std::string id = listed.out.substr(0, listed.out.find('\t'));
+  ServerProcess server(db, {"--now", "2025-12-05T10:00:00"});
+  const std::string path = "/api/v1/periods/2025-11/volumes";
+  EXPECT_EQ(http(server.port(), "GET", path, "", {{"Authorization", "Bearer " + token}}).status,
+            200);
+  ASSERT_EQ(run_meterdesk({"token", "revoke", id, "--db", db}).exit_code, 0);
+  EXPECT_EQ(http(server.port(), "GET", path, "", {{"Authorization", "Bearer " + token}}).status,
+            401);
+  EXPECT_NE(run_meterdesk({"token", "revoke", id, "--db", db}).exit_code, 0) << "already revoked";
+  EXPECT_EQ(column(db, "SELECT actor || '|' || identity FROM audit WHERE action = 'token_revoke'"),
+            std::vector<std::string>{"admin:cli|token=" + id});
+}

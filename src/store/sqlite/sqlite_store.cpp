@@ -366,6 +366,12 @@ class SqliteWriteTx final : public WriteTx {
     q.run();
   }
 
+  bool revoke_token(std::int64_t id, Instant at) override {
+    Query q(c_, "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
+    q.bind(secs(at)).bind(id).run();
+    return sqlite3_changes(c_.db()) == 1;
+  }
+
   void savepoint() override { c_.run("SAVEPOINT item"); }
   void release() override { c_.run("RELEASE item"); }
   void rollback_to() override {
@@ -672,6 +678,14 @@ std::optional<TokenRow> SqliteStore::find_token(std::string_view token_hash) {
   q.bind(token_hash);
   if (!q.step()) return std::nullopt;
   return TokenRow{q.i64(0), q.text(1), q.text(2), !q.is_null(3)};
+}
+
+std::vector<TokenRow> SqliteStore::tokens() {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT id, role, name, revoked_at FROM api_tokens ORDER BY id");
+  std::vector<TokenRow> out;
+  while (q.step()) out.push_back(TokenRow{q.i64(0), q.text(1), q.text(2), !q.is_null(3)});
+  return out;
 }
 
 std::int64_t SqliteStore::inspection_orders(YearMonth m) {

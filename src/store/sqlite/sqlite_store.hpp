@@ -52,6 +52,7 @@ class SqliteStore final : public Store {
   std::vector<VolumeRow> volumes(YearMonth m) override;
   void positions(YearMonth m, const std::function<void(const Position&)>& visit) override;
   std::optional<TokenRow> find_token(std::string_view token_hash) override;
+  std::vector<TokenRow> tokens() override;
   std::int64_t inspection_orders(YearMonth m) override;
   bool healthy() override;
 
