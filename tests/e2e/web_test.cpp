@@ -837,3 +837,31 @@ TEST(WebBehindAProxy, PerAddressLimitsCountTheForwardedClientOnlyFromATrustedPro
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(WebTest, StaffChangeTheirPasswordAndOtherSessionsEnd) {
+  Browser first = staff(port(), "petro");
+  Browser second = staff(port(), "petro");
+  ASSERT_EQ(second.get("/operator").status, 200);
+  first.get("/operator/password");
+  EXPECT_EQ(first.post("/operator/password", {{"old", "wrong one"}, {"new", "a new long password"}})
+                .status,
+            422);
+  ASSERT_EQ(first
+                .post("/operator/password",
+                      {{"old", "correct horse battery"}, {"new", "a new long password"}})
+                .status,
+            303);
+  EXPECT_EQ(first.get("/operator").status, 200) << "this browser has a fresh session";
+  EXPECT_EQ(second.get("/operator").status, 303) << "the other one is signed out";
+  // Put it back for the other tests of the suite.
+  first.get("/operator/password");
+  ASSERT_EQ(first
+                .post("/operator/password",
+                      {{"old", "a new long password"}, {"new", "correct horse battery"}})
+                .status,
+            303);
+}
+
+}  // namespace

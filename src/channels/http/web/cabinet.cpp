@@ -168,6 +168,29 @@ Response Site::sign_in(Page& p, const std::optional<Form>& form, bool staff) {
   return html(p, title, "signin", d, result.status == service::SignIn::Status::locked ? 429 : 401);
 }
 
+Response Site::password_page(Page& p, const std::optional<Form>& form, bool staff) {
+  const std::string home = staff ? "/operator" : "/account";
+  Data d;
+  d.set("action", home + "/password");
+  if (!form) return html(p, text(p.lang, "change_password"), "password", d);
+  const auto now = ctx.clock.now();
+  auto r = service::change_password(ctx.store, p.who->user, form->get("old").substr(0, 1024),
+                                    form->get("new").substr(0, 1024), now, p.req.request_id);
+  if (r == service::PasswordChange::changed) {
+    // Every session was signed out; this browser gets a fresh one.
+    auto ttl = staff ? ctx.options.staff_session : ctx.options.customer_session;
+    auto s = service::open_session(ctx.store, p.who->user.id, ttl, now);
+    set_cookie(p, staff ? "md_staff" : kCookie, s.token, home, ttl);
+    return redirect(p, home);
+  }
+  d.set("error",
+        r == service::PasswordChange::wrong_password
+            ? (p.lang == Lang::en ? "The current password is wrong." : "Поточний пароль невірний.")
+            : (p.lang == Lang::en ? "The new password must be at least 10 characters."
+                                  : "Новий пароль має містити щонайменше 10 символів."));
+  return html(p, text(p.lang, "change_password"), "password", d, 422);
+}
+
 void Site::account_page(const PagePtr& page, const Respond& respond) {
   Page& p = *page;
   const std::string& path = p.req.path;
@@ -246,27 +269,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
                         : (p.lang == Lang::en ? "The e-mail or phone does not look right."
                                               : "E-mail або телефон виглядає неправильно.");
   }
-  if (path == "/account/password") {
-    Data d;
-    d.set("action", "/account/password");
-    if (post) {
-      auto r = service::change_password(ctx.store, user, form->get("old").substr(0, 1024),
-                                        form->get("new").substr(0, 1024), now, p.req.request_id);
-      if (r == service::PasswordChange::changed) {
-        auto s = service::open_session(ctx.store, user.id, ctx.options.customer_session, now);
-        set_cookie(p, kCookie, s.token, "/account", ctx.options.customer_session);
-        return respond(redirect(p, "/account"));
-      }
-      d.set("error",
-            r == service::PasswordChange::wrong_password
-                ? (p.lang == Lang::en ? "The current password is wrong."
-                                      : "Поточний пароль невірний.")
-                : (p.lang == Lang::en ? "The new password must be at least 10 characters."
-                                      : "Новий пароль має містити щонайменше 10 символів."));
-      return respond(html(p, text(p.lang, "change_password"), "password", d, 422));
-    }
-    return respond(html(p, text(p.lang, "change_password"), "password", d));
-  }
+  if (path == "/account/password") return respond(password_page(p, form, false));
   if (path == "/account/submit") {
     ReadingForm f;
     f.cabinet = true;

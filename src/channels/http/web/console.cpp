@@ -337,6 +337,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     r.headers.emplace_back("Cache-Control", "private, no-store");
     return respond(std::move(r));
   }
+  if (path == "/operator/password") return respond(password_page(p, form, true));
   if (path == "/operator/inspections") {
     auto month = domain::YearMonth::parse(p.req.query_param("period"));
     if (!month) month = ctx.store.last_closed_period();

@@ -175,6 +175,7 @@ Response Site::html(Page& p, const std::string& title, std::string_view tmpl, Da
       link("/operator/periods", "periods");
       link("/operator/prices", "prices");
       if (p.who->user.role == "admin") link("/operator/users", "users");
+      link("/operator/password", "change_password");
       layout.set("signed_in", true);
       layout.set("sign_out", "/operator/sign-out");
     }

@@ -124,6 +124,8 @@ struct Site {
   std::optional<Response> open_area(Page& p, bool staff, std::optional<Form>& form);
   // The sign-in page of either area.
   Response sign_in(Page& p, const std::optional<Form>& form, bool staff);
+  // The password change page of either area (the signed-in person's own password).
+  Response password_page(Page& p, const std::optional<Form>& form, bool staff);
 
   // Personal account (cabinet.cpp).
   void account_page(const PagePtr& p, const Respond& respond);
