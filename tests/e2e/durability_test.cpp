@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -126,4 +128,71 @@ TEST(Lifecycle, SigtermFinishesCleanly) {
   server.kill(SIGTERM);
   EXPECT_EQ(server.wait(), 0);
   EXPECT_NE(server.log().find("stopped"), std::string::npos) << server.log();
+}
+
+// A full disk: readings are refused with 503 and retry advice, nothing is acknowledged that is not
+// stored, the server stays up, and it takes readings again by itself once there is room.
+TEST(Durability, AFullDiskRefusesReadingsThenRecoversWithoutHelp) {
+  TempDir dir;
+  const std::string mount = dir.file("small");
+  std::filesystem::create_directory(mount);
+  if (std::system(("mount -t tmpfs -o size=4m tmpfs " + mount + " 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "mounting a small tmpfs needs root (CI runs as root)";
+  struct Unmount {
+    std::string path;
+    ~Unmount() { [[maybe_unused]] int rc = std::system(("umount -l " + path).c_str()); }
+  } unmount{mount};
+  const std::string db = mount + "/full.db";
+  write_file(dir.file("accounts.csv"), accounts_csv(50));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
+                           "2026-01-10T12:00:00"})
+                .exit_code,
+            0);
+  ServerProcess server(db, {"--now", "2026-11-30T10:00:00+02:00"},
+                       {{"METERDESK_CLOSE_AUTOMATIC", "false"}});
+  auto submit = [&](int account, int value) {
+    char number[16], serial[16];
+    std::snprintf(number, sizeof number, "%010d", account);
+    std::snprintf(serial, sizeof serial, "S%07d", account);
+    return http(server.port(), "POST", "/api/v1/readings",
+                std::string(R"({"account":")") + number + R"(","meter_serial":")" + serial +
+                    R"(","readings":{"total":)" + std::to_string(value) + "}}",
+                {{"Content-Type", "application/json"}});
+  };
+  ASSERT_EQ(submit(1, 1100).status, 201);
+  // Fill the disk to the last byte.
+  const std::string filler = mount + "/filler";
+  [[maybe_unused]] int rc =
+      std::system(("dd if=/dev/zero of=" + filler + " bs=64k 2>/dev/null; sync").c_str());
+  int refused = 0, accepted = 0;
+  std::vector<std::string> receipts;
+  for (int i = 2; i <= 40; ++i) {
+    auto r = submit(i, 1100 + i);
+    if (r.status == 503) {
+      ++refused;
+      EXPECT_FALSE(r.headers["retry-after"].empty());
+    } else if (r.status == 201) {
+      ++accepted;
+      receipts.push_back(nlohmann::json::parse(r.body)["receipt"]);
+    } else {
+      ADD_FAILURE() << r.status << " " << r.body;
+    }
+  }
+  EXPECT_GT(refused, 0) << "the disk was full";
+  EXPECT_EQ(http(server.port(), "GET", "/metrics").status, 200) << "the server stays up";
+  std::filesystem::remove(filler);
+  auto after = submit(45, 1200);
+  EXPECT_EQ(after.status, 201) << after.body;
+  receipts.push_back(nlohmann::json::parse(after.body)["receipt"]);
+  server.kill(SIGTERM);
+  server.wait();
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  for (const auto& receipt : receipts)
+    EXPECT_EQ(count(raw, "SELECT count(*) FROM submissions WHERE receipt = ?", receipt), 1)
+        << "acknowledged, so stored: " << receipt;
+  EXPECT_EQ(count(raw, "SELECT count(*) FROM submissions WHERE channel = ?", "api"),
+            static_cast<std::int64_t>(receipts.size()) + 1)
+      << "and nothing stored that was refused";
+  sqlite3_close(raw);
 }
