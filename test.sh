@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds meterdesk and runs every test: a Release build with warnings as errors, then the same
-# tests under AddressSanitizer + UndefinedBehaviorSanitizer. SKIP_SANITIZERS=1 skips the second.
+# Builds meterdesk and runs every test: formatting; a Release build with warnings as errors and
+# its tests; the browser tests (Chromium); the API traffic against the OpenAPI document; the Debian
+# package; then the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer
+# (SKIP_SANITIZERS=1 skips that last step).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh test
