@@ -1,0 +1,154 @@
+// Who may do what, endpoint by endpoint and role by role: every console page and action with
+// every kind of visitor, every token-protected API route with every kind of token.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "support/browser.hpp"
+#include "support/support.hpp"
+
+using namespace md::test;
+
+namespace {
+
+constexpr const char* kNow = "2026-11-30T10:00:00+02:00";
+
+struct Fixture {
+  TempDir dir;
+  std::string db = dir.file("roles.db");
+  std::map<std::string, std::string> tokens;  // role → bearer token
+  std::unique_ptr<ServerProcess> server;
+
+  Fixture() {
+    write_file(dir.file("a.csv"), accounts_csv(3));
+    EXPECT_EQ(run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now",
+                             "2026-01-10T12:00:00"})
+                  .exit_code,
+              0);
+    for (const char* role : {"operator", "supervisor", "admin"}) {
+      EXPECT_EQ(run_meterdesk({"user", "add", "--db", db, "--login", std::string("u-") + role,
+                               "--role", role},
+                              {}, "correct horse battery\n")
+                    .exit_code,
+                0);
+    }
+    for (const char* role : {"supplier", "operator", "supervisor", "admin"}) {
+      auto r = run_meterdesk({"token", "create", "--role", role, "--name", role, "--db", db});
+      tokens[role] = r.out.substr(0, r.out.find('\n'));
+    }
+    server = std::make_unique<ServerProcess>(db, std::vector<std::string>{"--now", kNow});
+  }
+};
+
+// Signs `who` in and returns the browser: anonymous, customer, operator, supervisor or admin.
+Browser visitor(std::uint16_t port, const std::string& who) {
+  Browser b(port, "en");
+  if (who == "customer") {
+    b.get("/account/sign-up");
+    b.post("/account/sign-up",
+           {{"account", "0000000001"}, {"serial", "S0000001"}, {"password", "customer password"}});
+  } else if (who != "anonymous") {
+    b.get("/operator/sign-in");
+    EXPECT_EQ(
+        b.post("/operator/sign-in", {{"login", "u-" + who}, {"password", "correct horse battery"}})
+            .status,
+        303);
+  }
+  b.get("/submit");  // a page with a form: the browser holds a CSRF token for its posts
+  if (who != "anonymous" && who != "customer") b.get("/operator/prices");
+  return b;
+}
+
+bool refused(const HttpResponse& r) {
+  if (r.status == 401 || r.status == 403) return true;
+  auto location = r.headers.find("location");
+  return r.status == 303 && location != r.headers.end() &&
+         location->second.find("sign-in") != std::string::npos;
+}
+
+}  // namespace
+
+TEST(Roles, EveryConsoleEndpointWithEveryKindOfVisitor) {
+  Fixture f;
+  struct Case {
+    std::string method, path;
+    std::vector<std::pair<std::string, std::string>> fields;
+    int least;  // 1 operator, 2 supervisor, 3 admin
+  };
+  const std::vector<Case> cases = {
+      {"GET", "/operator", {}, 1},
+      {"GET", "/operator/search?q=0000000001", {}, 1},
+      {"GET", "/operator/review", {}, 1},
+      {"POST", "/operator/review/999", {{"decision", "accept"}, {"reason", "x"}}, 1},
+      {"GET", "/operator/accounts/0000000002", {}, 1},
+      {"POST",
+       "/operator/accounts/0000000002/readings",
+       {{"serial", "S0000002"}, {"taken_on", "2026-11-20"}, {"values", "1500"}, {"reason", "r"}},
+       1},
+      {"POST",
+       "/operator/accounts/0000000003/exchange",
+       {{"old_serial", "S0000003"},
+        {"final", "1300"},
+        {"new_serial", "N3"},
+        {"zones", "1"},
+        {"digits", "6"},
+        {"initial", "1"},
+        {"date", "2026-11-20"},
+        {"reason", "act"}},
+       1},
+      {"GET", "/operator/photos/1", {}, 1},
+      {"GET", "/operator/inspections", {}, 1},
+      {"GET", "/operator/periods", {}, 1},
+      {"POST", "/operator/periods/close", {{"period", "2026-11"}, {"reason", "r"}}, 2},
+      {"GET", "/operator/prices", {}, 1},
+      {"POST",
+       "/operator/prices",
+       {{"item", "heating"}, {"from", "2027-01-01"}, {"value", "2.64"}, {"reason", "r"}},
+       2},
+      {"GET", "/operator/users", {}, 3},
+      {"POST",
+       "/operator/users",
+       {{"login", "new-one"}, {"role", "operator"}, {"password", "x"}},
+       3},
+      {"GET", "/operator/password", {}, 1},
+  };
+  const std::map<std::string, int> rank = {
+      {"anonymous", 0}, {"customer", 0}, {"operator", 1}, {"supervisor", 2}, {"admin", 3}};
+  for (const auto& [who, level] : rank) {
+    Browser b = visitor(f.server->port(), who);
+    for (const auto& c : cases) {
+      auto r = c.method == "GET" ? b.get(c.path) : b.post(c.path, c.fields);
+      EXPECT_EQ(refused(r), level < c.least)
+          << who << " " << c.method << " " << c.path << " → " << r.status;
+    }
+  }
+}
+
+TEST(Roles, EveryTokenProtectedApiRouteWithEveryKindOfToken) {
+  Fixture f;
+  struct Case {
+    std::string method, path, body;
+    std::set<std::string> allowed;
+  };
+  const std::string exchange =
+      R"({"account":"0000000001","old_serial":"S0000001","old_final":{"total":1300},)"
+      R"("new_serial":"Z1","zones":1,"digits":6,"new_initial":{"total":1},"date":"2026-11-20",)"
+      R"("reason":"act 1"})";
+  const std::vector<Case> cases = {
+      {"GET", "/api/v1/periods/2026-10/volumes", "", {"supplier", "admin"}},
+      {"GET", "/api/v1/periods/2026-10/bills", "", {"supplier", "admin"}},
+      {"POST", "/api/v1/meter-exchanges", exchange, {"operator", "supervisor", "admin"}},
+  };
+  std::map<std::string, std::string> bearers = f.tokens;
+  bearers["none"] = "";
+  bearers["forged"] = "mdk_" + std::string(64, '0');
+  for (const auto& c : cases) {
+    for (const auto& [role, token] : bearers) {
+      std::map<std::string, std::string> headers{{"Content-Type", "application/json"}};
+      if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+      auto r = http(f.server->port(), c.method, c.path, c.body, headers);
+      EXPECT_EQ(refused(r), !c.allowed.count(role))
+          << role << " " << c.method << " " << c.path << " → " << r.status << " " << r.body;
+    }
+  }
+}
