@@ -279,6 +279,8 @@ int main(int argc, char** argv) {
   add_common(close_cmd, common);
   std::string close_month;
   close_cmd->add_option("MONTH", close_month, "YYYY-MM")->required();
+  std::string close_reason = "closed by hand from the command line";
+  close_cmd->add_option("--reason", close_reason, "why, for the audit")->capture_default_str();
 
   auto* export_cmd = app.add_subcommand("export", "the supplier hand-over of a closed month");
   add_common(export_cmd, common);
@@ -417,7 +419,7 @@ int main(int argc, char** argv) {
       if (!month) throw std::runtime_error("MONTH must be YYYY-MM, e.g. 2025-11");
       Context ctx = open(common);
       auto r = service::close_period(*ctx.store, *month, ctx.clock.now(), ctx.submissions->config(),
-                                     "operator:cli");
+                                     "operator:cli", "cli", close_reason);
       if (r.already_closed) {
         std::printf("%s was closed before; nothing changed\n", month->str().c_str());
         return 0;

@@ -241,7 +241,7 @@ std::string create_token(store::Store& store, const std::string& role, const std
   std::string token = "mdk_" + std::string(hex);
   auto tx = store.begin_write();
   tx->insert_token(token_hash(token), role, name, now);
-  tx->append_audit(store::AuditEntry{now, "admin", "operator_console", "token_create", name, "",
+  tx->append_audit(store::AuditEntry{now, "admin:cli", "cli", "token_create", name, "",
                                      "created " + role + " token", "", std::nullopt});
   tx->commit();
   return token;

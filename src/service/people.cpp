@@ -191,6 +191,15 @@ void close_session(store::Store& store, std::string_view token) {
   tx->commit();
 }
 
+void sign_out(store::Store& store, std::string_view token, const store::UserRow& user,
+              domain::Instant now, std::string_view request_id) {
+  auto tx = store.begin_write();
+  tx->delete_session(digest_hex(token));
+  tx->append_audit(
+      audit_entry(actor_of(user), "sign_out", identity_of(user), "ok", now, request_id));
+  tx->commit();
+}
+
 std::optional<SignedIn> resume_session(store::Store& store, std::string_view token,
                                        domain::Instant now) {
   if (token.size() != 64) return std::nullopt;

@@ -62,6 +62,9 @@ struct Session {
 Session open_session(store::Store& store, std::int64_t user_id, std::chrono::seconds ttl,
                      domain::Instant now);
 void close_session(store::Store& store, std::string_view token);
+// Signing out: the session ends and the audit says who left.
+void sign_out(store::Store& store, std::string_view token, const store::UserRow& user,
+              domain::Instant now, std::string_view request_id);
 struct SignedIn {
   store::UserRow user;
   store::SessionRow session;

@@ -251,7 +251,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
   std::string contact_error;
 
   if (path == "/account/sign-out" && post) {
-    service::close_session(ctx.store, cookie(p.req, kCookie));
+    service::sign_out(ctx.store, cookie(p.req, kCookie), p.who->user, now, p.req.request_id);
     set_cookie(p, kCookie, "", "/account", std::chrono::seconds(0));
     return respond(redirect(p, "/account/sign-in"));
   }

@@ -56,7 +56,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
   };
 
   if (path == "/operator/sign-out" && post) {
-    service::close_session(ctx.store, cookie(p.req, kCookie));
+    service::sign_out(ctx.store, cookie(p.req, kCookie), p.who->user, now, p.req.request_id);
     set_cookie(p, kCookie, "", "/operator", std::chrono::seconds(0));
     return respond(redirect(p, "/operator/sign-in"));
   }

@@ -1,0 +1,222 @@
+// Audit completeness: every kind of action, done the way people do it (command line, API, public
+// form, personal account, console), leaves an audit record saying who, when, what and — where a
+// person decided something — why.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <set>
+
+#include "support/browser.hpp"
+#include "support/support.hpp"
+
+using namespace md::test;
+
+namespace {
+
+std::vector<std::map<std::string, std::string>> rows(const std::string& db, const std::string& q) {
+  sqlite3* h = nullptr;
+  sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* st = nullptr;
+  std::vector<std::map<std::string, std::string>> out;
+  sqlite3_prepare_v2(h, q.c_str(), -1, &st, nullptr);
+  while (st && sqlite3_step(st) == SQLITE_ROW) {
+    std::map<std::string, std::string> row;
+    for (int i = 0; i < sqlite3_column_count(st); ++i) {
+      auto t = sqlite3_column_text(st, i);
+      row[sqlite3_column_name(st, i)] = t ? reinterpret_cast<const char*>(t) : "";
+    }
+    out.push_back(std::move(row));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return out;
+}
+
+}  // namespace
+
+TEST(Audit, EveryKindOfActionLeavesWhoWhenWhatAndWhy) {
+  TempDir dir;
+  const std::string db = dir.file("audit.db");
+  const std::string now = "2026-11-30T10:00:00+02:00";
+  // The command line: imports, staff, tokens.
+  write_file(dir.file("a.csv"), accounts_csv(5));
+  ASSERT_EQ(run_meterdesk(
+                {"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2026-01-10T12:00:00"})
+                .exit_code,
+            0);
+  write_file(
+      dir.file("r.csv"),
+      "account,meter_serial,taken_on,type,values\n0000000005,S0000005,2026-09-30,customer,1200\n");
+  ASSERT_EQ(run_meterdesk({"import-readings", dir.file("r.csv"), "--db", db, "--now",
+                           "2026-10-01T10:00:00+03:00"})
+                .exit_code,
+            0);
+  ASSERT_EQ(run_meterdesk({"user", "add", "--db", db, "--login", "olena", "--role", "admin"}, {},
+                          "correct horse battery\n")
+                .exit_code,
+            0);
+  auto token =
+      run_meterdesk({"token", "create", "--role", "supplier", "--name", "YASNO", "--db", db});
+  const std::string bearer = "Bearer " + token.out.substr(0, token.out.find('\n'));
+  ASSERT_EQ(run_meterdesk({"close-period", "2026-10", "--db", db, "--now", now, "--reason",
+                           "the October close"})
+                .exit_code,
+            0);
+  ASSERT_EQ(
+      run_meterdesk({"export", "volumes", "2026-10", "--db", db, "--output", dir.file("v.csv")})
+          .exit_code,
+      0);
+  {
+    ServerProcess server(db, {"--now", now}, {{"METERDESK_CLOSE_AUTOMATIC", "false"}});
+    const auto port = server.port();
+    // The API: accepted, replayed, rejected, superseded; a supplier's download.
+    const std::string reading =
+        R"({"account":"0000000001","meter_serial":"S0000001","readings":{"total":1100}})";
+    ASSERT_EQ(http(port, "POST", "/api/v1/readings", reading, {{"Idempotency-Key", "k1"}}).status,
+              201);
+    ASSERT_EQ(http(port, "POST", "/api/v1/readings", reading, {{"Idempotency-Key", "k1"}}).status,
+              201);
+    ASSERT_EQ(
+        http(port, "POST", "/api/v1/readings",
+             R"({"account":"0000000001","meter_serial":"S0000001","readings":{"total":1150}})")
+            .status,
+        201);
+    ASSERT_EQ(http(port, "POST", "/api/v1/readings",
+                   R"({"account":"0000000001","meter_serial":"S0000001","readings":{"total":10}})")
+                  .status,
+              422);
+    ASSERT_EQ(
+        http(port, "GET", "/api/v1/periods/2026-10/bills", "", {{"Authorization", bearer}}).status,
+        422)
+        << "the configured prices end in April 2026: no bill, so no download to audit";
+    ASSERT_EQ(http(port, "GET", "/api/v1/periods/2026-10/volumes", "", {{"Authorization", bearer}})
+                  .status,
+              200);
+    // The personal account.
+    Browser customer(port, "en");
+    customer.get("/account/sign-up");
+    ASSERT_EQ(customer
+                  .post("/account/sign-up", {{"account", "0000000002"},
+                                             {"serial", "S0000002"},
+                                             {"password", "customer password"}})
+                  .status,
+              303);
+    customer.get("/account");
+    customer.post("/account/contact", {{"email", "c2@example.org"}, {"phone", ""}});
+    customer.post("/account/reminders", {{"on", "0"}});
+    auto form = customer.get("/account/submit");
+    std::smatch m;
+    std::regex key("name=\"key\" value=\"([0-9a-f]{64})\"");
+    ASSERT_TRUE(std::regex_search(form.body, m, key));
+    ASSERT_EQ(
+        customer
+            .post_multipart(
+                "/account/submit",
+                {{"key", m[1]}, {"serial", "S0000002"}, {"zone.total", "30000"}, {"confirm", "1"}})
+            .status,
+        303);
+    customer.get("/account/password");
+    customer.post("/account/password", {{"old", "customer password"}, {"new", "a newer password"}});
+    customer.post("/account/sign-out", {});
+    customer.get("/account/sign-in");
+    customer.post("/account/sign-in", {{"login", "0000000002"}, {"password", "wrong"}});
+    // The console.
+    Browser staff(port, "en");
+    staff.get("/operator/sign-in");
+    ASSERT_EQ(
+        staff.post("/operator/sign-in", {{"login", "olena"}, {"password", "correct horse battery"}})
+            .status,
+        303);
+    staff.get("/operator/review");
+    auto id = rows(db, "SELECT submission_id AS id FROM review_items")[0]["id"];
+    ASSERT_EQ(staff
+                  .post("/operator/review/" + id,
+                        {{"decision", "reject"}, {"reason", "photo shows 3000"}})
+                  .status,
+              303);
+    auto view = staff.get("/operator/accounts/0000000003");
+    ASSERT_TRUE(std::regex_search(view.body, m, key));
+    ASSERT_EQ(staff
+                  .post("/operator/accounts/0000000003/readings", {{"key", m[1]},
+                                                                   {"serial", "S0000003"},
+                                                                   {"taken_on", "2026-11-20"},
+                                                                   {"values", "1500"},
+                                                                   {"type", "inspector"},
+                                                                   {"reason", "visit 17/11"}})
+                  .status,
+              303);
+    ASSERT_EQ(staff
+                  .post("/operator/accounts/0000000004/exchange", {{"old_serial", "S0000004"},
+                                                                   {"final", "1300"},
+                                                                   {"new_serial", "N4"},
+                                                                   {"zones", "1"},
+                                                                   {"digits", "6"},
+                                                                   {"initial", "1"},
+                                                                   {"date", "2026-11-20"},
+                                                                   {"reason", "act 42"}})
+                  .status,
+              303);
+    staff.get("/operator/prices");
+    ASSERT_EQ(staff
+                  .post("/operator/prices", {{"item", "household"},
+                                             {"from", "2026-11-01"},
+                                             {"value", "4.32"},
+                                             {"reason", "NEURC 5/2026"}})
+                  .status,
+              303);
+    staff.get("/operator/users");
+    ASSERT_EQ(
+        staff
+            .post("/operator/users",
+                  {{"login", "petro"}, {"role", "operator"}, {"password", "another long one"}})
+            .status,
+        303);
+    staff.post("/operator/sign-out", {});
+  }
+  auto revoke_list = run_meterdesk({"token", "list", "--db", db});
+  ASSERT_EQ(run_meterdesk({"token", "revoke", revoke_list.out.substr(0, revoke_list.out.find('\t')),
+                           "--db", db})
+                .exit_code,
+            0);
+
+  // Every kind, with who and when; and why where a person decided.
+  const std::map<std::string, bool> kinds = {
+      {"import_accounts", false}, {"import_readings", false}, {"user_add", true},
+      {"token_create", false},    {"token_revoke", false},    {"close_period", true},
+      {"export_volumes", false},  {"submit", false},          {"status_change", true},
+      {"sign_up", false},         {"sign_in", false},         {"sign_out", false},
+      {"contact_change", false},  {"reminders", false},       {"password_change", false},
+      {"review", true},           {"view_account", false},    {"meter_exchange", true},
+      {"price_change", true},
+  };
+  auto audit = rows(db, "SELECT action, actor, channel, at, result, reason FROM audit");
+  std::set<std::string> seen;
+  for (const auto& r : audit) {
+    seen.insert(r.at("action"));
+    EXPECT_FALSE(r.at("actor").empty()) << r.at("action");
+    EXPECT_FALSE(r.at("channel").empty()) << r.at("action");
+    EXPECT_GT(std::stoll(r.at("at")), 1'700'000'000) << r.at("action");
+    EXPECT_FALSE(r.at("result").empty()) << r.at("action");
+  }
+  for (const auto& [kind, needs_why] : kinds) {
+    EXPECT_TRUE(seen.count(kind)) << kind << " left no audit record";
+    if (!needs_why) continue;
+    bool why = false;
+    for (const auto& r : audit)
+      if (r.at("action") == kind && !r.at("reason").empty()) why = true;
+    EXPECT_TRUE(why) << kind << " has no reason";
+  }
+  // The inspector's reason is kept with the reading's audit, and the actors name people.
+  EXPECT_FALSE(rows(db,
+                    "SELECT 1 FROM audit WHERE action = 'submit' AND actor = 'admin:olena'"
+                    " AND raw_input LIKE '%visit 17/11%'")
+                   .empty());
+  EXPECT_FALSE(rows(db,
+                    "SELECT 1 FROM audit WHERE action = 'review' AND actor = 'admin:olena'"
+                    " AND reason = 'photo shows 3000'")
+                   .empty());
+  EXPECT_FALSE(rows(db,
+                    "SELECT 1 FROM audit WHERE action = 'close_period' AND actor = "
+                    "'operator:cli' AND reason = 'the October close'")
+                   .empty());
+}
