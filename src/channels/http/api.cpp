@@ -16,30 +16,6 @@ namespace md::http {
 using json = nlohmann::ordered_json;
 using service::SubmitOutcome;
 
-bool json_depth_within(std::string_view body, int max_depth) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : body) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"')
-      in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 namespace {
 
 Response json_response(int status, const json& body, std::string route) {
@@ -135,53 +111,6 @@ Response outcome_response(const SubmitOutcome& o, dialog::Lang lang) {
   Response r = problem(503, "unavailable", dialog::message(lang, "unavailable"), kReadingsRoute);
   r.headers.emplace_back("Retry-After", "1");
   return r;
-}
-
-std::string value_text(const json& v) {
-  if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
-  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
-  char buf[512];
-  std::snprintf(buf, sizeof buf, "%.6f", v.get<double>());
-  return buf;
-}
-
-// Decodes the body into a request, or says what is wrong with it.
-std::optional<std::string> decode(const json& body, service::SubmitRequest& req) {
-  if (!body.is_object()) return "the body must be a JSON object";
-  for (const auto& [key, value] : body.items()) {
-    if (key == "account") {
-      if (!value.is_string()) return "account must be a string of digits";
-      req.account = value.get<std::string>();
-    } else if (key == "meter_serial") {
-      if (!value.is_string()) return "meter_serial must be a string";
-      req.meter_serial = value.get<std::string>();
-    } else if (key == "readings") {
-      if (!value.is_object()) return "readings must be an object of zone: value";
-      for (const auto& [zone, v] : value.items()) {
-        if (zone.size() > 32) return "unknown zone name";
-        if (v.is_number())
-          req.values.emplace_back(zone, value_text(v));
-        else if (v.is_string() && v.get<std::string>().size() <= 64)
-          req.values.emplace_back(zone, v.get<std::string>());
-        else
-          return "readings." + zone + " must be a number";
-      }
-    } else if (key == "confirm") {
-      if (!value.is_boolean()) return "confirm must be true or false";
-      req.confirmed = value.get<bool>();
-    } else if (key == "taken_on") {
-      if (!value.is_string()) return "taken_on must be a date YYYY-MM-DD";
-      auto d = domain::parse_date(value.get<std::string>());
-      if (!d) return "taken_on must be a date YYYY-MM-DD";
-      req.taken_on = d;
-    } else {
-      return "unknown field " + json(key).dump(-1, ' ', false, json::error_handler_t::replace);
-    }
-  }
-  if (!body.contains("account")) return "account is required";
-  if (!body.contains("meter_serial")) return "meter_serial is required";
-  if (!body.contains("readings")) return "readings is required";
-  return std::nullopt;
 }
 
 bool valid_idempotency_key(std::string_view key) {
@@ -293,17 +222,12 @@ void Api::submit_reading(Request&& req, const Respond& respond) {
   if (!is_json_content_type(req.header("content-type"))) {
     return respond(problem(415, "unsupported_media_type", "send application/json", kReadingsRoute));
   }
-  if (!json_depth_within(req.body, ctx_.json_max_depth))
-    return respond(bad_request(lang, "the JSON nests too deeply", kReadingsRoute));
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded())
-    return respond(bad_request(lang, "the body is not valid JSON in UTF-8", kReadingsRoute));
-
   service::SubmitRequest sub;
   sub.channel = "api";
   sub.actor = "customer";
   sub.lang = lang;
-  if (auto err = decode(body, sub)) return respond(bad_request(lang, *err, kReadingsRoute));
+  if (auto err = decode_reading_request(req.body, ctx_.json_max_depth, sub))
+    return respond(bad_request(lang, *err, kReadingsRoute));
   if (!service::valid_account_number(sub.account, ctx_.config.account_digits)) {
     return respond(json_response(
         422,

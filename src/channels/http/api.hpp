@@ -51,6 +51,10 @@ class Api {
   ApiContext ctx_;
 };
 
+// Decodes a JSON reading into `out`, or says what is wrong with it (for a 400).
+std::optional<std::string> decode_reading_request(std::string_view body, int max_depth,
+                                                  service::SubmitRequest& out);
+
 // True when no array/object nests deeper than `max_depth` (checked before parsing).
 bool json_depth_within(std::string_view body, int max_depth);
 
