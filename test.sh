@@ -2,7 +2,7 @@
 # Builds meterdesk and runs every test: formatting; a Release build with warnings as errors and
 # its tests; the browser tests (Chromium); the API traffic against the OpenAPI document; the Debian
 # package; then the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer
-# (SKIP_SANITIZERS=1 skips that last step).
+# (SKIP_SANITIZERS=1 skips it); then each libFuzzer target for 20 s (SKIP_FUZZ=1 skips that).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh test
@@ -36,5 +36,9 @@ if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
   cmake --build build-asan
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs"
+fi
+if [[ "${SKIP_FUZZ:-0}" != 1 ]]; then
+  echo "== step 3: libFuzzer targets from their committed corpora, 20 s each (clang, ASan + UBSan)"
+  fuzz/run.sh
 fi
 echo "== all tests passed"

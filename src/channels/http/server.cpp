@@ -50,27 +50,6 @@ std::string request_id_for(std::string_view given) {
 }
 }  // namespace
 
-std::string_view Request::header(std::string_view name) const {
-  for (const auto& [k, v] : headers)
-    if (k == name) return v;
-  return {};
-}
-
-std::string Request::query_param(std::string_view name) const {
-  std::string_view q = query;
-  while (!q.empty()) {
-    auto amp = q.find('&');
-    std::string_view pair = q.substr(0, amp);
-    auto eq = pair.find('=');
-    if (percent_decode(pair.substr(0, eq), true) == name)
-      return eq == std::string_view::npos ? std::string()
-                                          : percent_decode(pair.substr(eq + 1), true);
-    if (amp == std::string_view::npos) break;
-    q.remove_prefix(amp + 1);
-  }
-  return {};
-}
-
 std::pair<std::string, std::uint16_t> split_host_port(std::string_view listen) {
   auto colon = listen.rfind(':');
   if (colon == std::string_view::npos) throw std::invalid_argument("listen must be HOST:PORT");

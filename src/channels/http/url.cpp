@@ -1,4 +1,5 @@
-// Percent-decoding of paths, queries and form fields (no Boost: the fuzz targets use it).
+// Percent-decoding of paths, queries and form fields, and the request's header and query
+// lookups (no Boost: the fuzz targets use them).
 #include "channels/http/server.hpp"
 
 namespace md::http {
@@ -23,6 +24,27 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
     }
   }
   return out;
+}
+
+std::string_view Request::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (k == name) return v;
+  return {};
+}
+
+std::string Request::query_param(std::string_view name) const {
+  std::string_view q = query;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    auto eq = pair.find('=');
+    if (percent_decode(pair.substr(0, eq), true) == name)
+      return eq == std::string_view::npos ? std::string()
+                                          : percent_decode(pair.substr(eq + 1), true);
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return {};
 }
 
 }  // namespace md::http
