@@ -49,6 +49,7 @@ class ServerProcess {
                 const std::map<std::string, std::string>& env = {});
   ~ServerProcess();
   [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
   void kill(int signal = SIGKILL);
   int wait();  // exit status, or 128+signal
   [[nodiscard]] std::string log() const;
