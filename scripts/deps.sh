@@ -11,7 +11,7 @@ packages=(
   prometheus-cpp-dev libsqlite3-dev sqlite3 zlib1g-dev curl libkainjow-mustache-dev
 )
 case "$mode" in
-  test) packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang-format chromium lintian dpkg-dev clang-14 libclang-rt-14-dev wrk) ;;
+  test) packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang-format chromium lintian dpkg-dev clang-14 libclang-rt-14-dev wrk sqlmap) ;;
   bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev wrk) ;;
 esac
 
