@@ -26,7 +26,7 @@ long rss_kib(pid_t pid) {
 }  // namespace
 
 TEST(Overload, ExcessIsRefusedQuicklyHealthStaysUpAndItRecovers) {
-  if (std::system("command -v wrk >/dev/null") != 0) GTEST_SKIP() << "wrk is not installed";
+  ASSERT_EQ(std::system("command -v wrk >/dev/null"), 0) << "wrk: scripts/deps.sh test installs it";
   TempDir dir;
   const std::string db = dir.file("over.db");
   constexpr int kAccounts = 2000;
