@@ -22,19 +22,6 @@ const std::vector<std::string> kPayloads = {
     "\\'; DELETE FROM audit; --",
 };
 
-std::string sql_value(const std::string& db, const std::string& query) {
-  sqlite3* h = nullptr;
-  sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* st = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(h, query.c_str(), -1, &st, nullptr) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-    out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  return out;
-}
-
 std::string url(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {

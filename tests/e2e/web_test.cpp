@@ -21,21 +21,6 @@ std::string form_key(const HttpResponse& r) {
   return std::regex_search(r.body, m, key) ? std::string(m[1]) : std::string();
 }
 
-std::string sql_text(const std::string& db, const std::string& query) {
-  sqlite3* h = nullptr;
-  sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* st = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(h, query.c_str(), -1, &st, nullptr) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW) {
-    auto p = sqlite3_column_text(st, 0);
-    out = p ? reinterpret_cast<const char*>(p) : "";
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  return out;
-}
-
 const std::string kPng = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(200, '\x01');
 
 class WebTest : public ::testing::Test {
@@ -61,7 +46,7 @@ class WebTest : public ::testing::Test {
     delete dir_;
   }
   static std::uint16_t port() { return server_->port(); }
-  static std::int64_t count(const std::string& query) { return std::stoll(sql_text(db_, query)); }
+  static std::int64_t count(const std::string& query) { return std::stoll(sql_value(db_, query)); }
 
   // Fills the public form for `account` and `serial` through both steps.
   static HttpResponse submit(Browser& b, const std::string& account, const std::string& serial,
@@ -116,7 +101,7 @@ TEST_F(WebTest, PublicFormTakesAReadingInTwoStepsAndGivesAPrintableReceipt) {
   EXPECT_NE(shown.body.find("2\u00a0000"), std::string::npos) << "the day zone's consumption";
   EXPECT_NE(shown.body.find("03.12.2026"), std::string::npos) << "correctable until";
   EXPECT_LT(shown.body.size(), 30u * 1024);
-  EXPECT_EQ(sql_text(db_, "SELECT channel FROM submissions WHERE receipt = '" + receipt + "'"),
+  EXPECT_EQ(sql_value(db_, "SELECT channel FROM submissions WHERE receipt = '" + receipt + "'"),
             "web_form");
 
   // Sent again (a refresh of the last step): the same receipt, nothing stored twice.
@@ -225,20 +210,21 @@ TEST_F(WebTest, HighReadingAsksToConfirmAndKeepsThePhotoWithTheSubmission) {
                                {{"photo", "meter.png", "image/png", kPng}});
   ASSERT_EQ(done.status, 303) << done.body;
   std::string receipt = done.headers["location"].substr(9);
-  EXPECT_EQ(sql_text(db_,
-                     "SELECT p.content_type FROM submission_photos p JOIN submissions s ON s.id = "
-                     "p.submission_id WHERE s.receipt = '" +
-                         receipt + "'"),
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT p.content_type FROM submission_photos p JOIN submissions s ON s.id = "
+                      "p.submission_id WHERE s.receipt = '" +
+                          receipt + "'"),
             "image/png");
-  EXPECT_EQ(sql_text(db_,
-                     "SELECT length(p.bytes) FROM submission_photos p JOIN submissions s ON s.id = "
-                     "p.submission_id WHERE s.receipt = '" +
-                         receipt + "'"),
-            std::to_string(kPng.size()));
-  EXPECT_EQ(sql_text(db_,
-                     "SELECT r.reason FROM review_items r JOIN submissions s ON s.id = "
-                     "r.submission_id WHERE s.receipt = '" +
-                         receipt + "'"),
+  EXPECT_EQ(
+      sql_value(db_,
+                "SELECT length(p.bytes) FROM submission_photos p JOIN submissions s ON s.id = "
+                "p.submission_id WHERE s.receipt = '" +
+                    receipt + "'"),
+      std::to_string(kPng.size()));
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT r.reason FROM review_items r JOIN submissions s ON s.id = "
+                      "r.submission_id WHERE s.receipt = '" +
+                          receipt + "'"),
             "high");
 }
 
@@ -303,10 +289,11 @@ TEST_F(WebTest, SignUpSignInLockoutAndSessions) {
   EXPECT_NE(b.last_set_cookie.find("HttpOnly"), std::string::npos);
   EXPECT_NE(b.last_set_cookie.find("SameSite=Lax"), std::string::npos);
   EXPECT_NE(b.last_set_cookie.find("Path=/account"), std::string::npos);
-  EXPECT_EQ(sql_text(db_,
-                     "SELECT count(*) FROM users WHERE login = '0000000009' AND password_hash LIKE "
-                     "'$argon2id$%'"),
-            "1");
+  EXPECT_EQ(
+      sql_value(db_,
+                "SELECT count(*) FROM users WHERE login = '0000000009' AND password_hash LIKE "
+                "'$argon2id$%'"),
+      "1");
   auto overview = b.get("/account");
   ASSERT_EQ(overview.status, 200);
   EXPECT_NE(overview.body.find("S0000009"), std::string::npos);
@@ -356,8 +343,8 @@ TEST_F(WebTest, OperatorRejectsAFlaggedReadingAndTheCustomerSeesWhy) {
       {{"key", form_key(form)}, {"serial", "S0000010"}, {"zone.total", "40000"}, {"confirm", "1"}});
   ASSERT_EQ(high.status, 303) << high.body;
   std::string receipt = high.headers["location"].substr(9);
-  std::string id = sql_text(db_, "SELECT id FROM submissions WHERE receipt = '" + receipt + "'");
-  EXPECT_EQ(sql_text(db_, "SELECT channel FROM submissions WHERE id = " + id), "cabinet");
+  std::string id = sql_value(db_, "SELECT id FROM submissions WHERE receipt = '" + receipt + "'");
+  EXPECT_EQ(sql_value(db_, "SELECT channel FROM submissions WHERE id = " + id), "cabinet");
 
   Browser op(port(), "en");
   EXPECT_EQ(op.get("/operator").status, 303);
@@ -377,10 +364,10 @@ TEST_F(WebTest, OperatorRejectsAFlaggedReadingAndTheCustomerSeesWhy) {
       303);
   EXPECT_EQ(op.post("/operator/review/" + id, {{"decision", "accept"}, {"reason", ""}}).status, 422)
       << "final";
-  EXPECT_EQ(sql_text(db_, "SELECT status FROM submissions WHERE id = " + id),
+  EXPECT_EQ(sql_value(db_, "SELECT status FROM submissions WHERE id = " + id),
             "rejected_by_operator");
   EXPECT_EQ(
-      sql_text(
+      sql_value(
           db_,
           "SELECT actor || '|' || reason FROM audit WHERE action = 'review' AND submission_id = " +
               id),
@@ -437,14 +424,15 @@ TEST_F(WebTest, InspectorReadingEnteredInTheConsoleIsAuditedWithWhoAndWhy) {
                                                               {"type", "inspector"},
                                                               {"reason", "order 17/11 visit"}});
   ASSERT_EQ(r.status, 303) << r.body;
-  EXPECT_EQ(sql_text(db_,
-                     "SELECT type || '|' || taken_on || '|' || actor FROM submissions WHERE "
-                     "channel = 'operator_console' AND account_id = (SELECT id FROM accounts WHERE "
-                     "number = '0000000011')"),
-            "inspector|2026-11-20|supervisor:petro");
-  EXPECT_NE(sql_text(db_,
-                     "SELECT raw_input FROM audit WHERE channel = 'operator_console' AND action = "
-                     "'submit' ORDER BY id DESC LIMIT 1")
+  EXPECT_EQ(
+      sql_value(db_,
+                "SELECT type || '|' || taken_on || '|' || actor FROM submissions WHERE "
+                "channel = 'operator_console' AND account_id = (SELECT id FROM accounts WHERE "
+                "number = '0000000011')"),
+      "inspector|2026-11-20|supervisor:petro");
+  EXPECT_NE(sql_value(db_,
+                      "SELECT raw_input FROM audit WHERE channel = 'operator_console' AND action = "
+                      "'submit' ORDER BY id DESC LIMIT 1")
                 .find("order 17/11 visit"),
             std::string::npos);
 }
@@ -495,11 +483,11 @@ TEST_F(WebTest, SupervisorChangesAPriceFromADayAndOnlySupervisorsMay) {
                                           {"reason", "NEURC 1234"}})
                 .status,
             303);
-  EXPECT_EQ(sql_text(db_,
-                     "SELECT item || '|' || valid_from || '|' || value || '|' || actor FROM "
-                     "price_changes"),
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT item || '|' || valid_from || '|' || value || '|' || actor FROM "
+                      "price_changes"),
             "household|2026-12-01|500|supervisor:petro");
-  EXPECT_EQ(sql_text(db_, "SELECT reason FROM audit WHERE action = 'price_change'"), "NEURC 1234");
+  EXPECT_EQ(sql_value(db_, "SELECT reason FROM audit WHERE action = 'price_change'"), "NEURC 1234");
   auto page = sup.get("/operator/prices");
   EXPECT_NE(page.body.find("30.11.2026"), std::string::npos) << "the old price ends the day before";
   EXPECT_NE(page.body.find("5.00"), std::string::npos);
@@ -509,9 +497,9 @@ TEST_F(WebTest, MeterExchangeEnteredInTheConsole) {
   Browser op = staff(port(), "olena");
   auto view = op.get("/operator/accounts/0000000012");
   ASSERT_EQ(view.status, 200);
-  EXPECT_EQ(sql_text(db_,
-                     "SELECT actor FROM audit WHERE action = 'view_account' AND identity = "
-                     "'account=0000000012'"),
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT actor FROM audit WHERE action = 'view_account' AND identity = "
+                      "'account=0000000012'"),
             "operator:olena")
       << "looking at personal data is audited";
   auto missing_reason =
@@ -542,10 +530,11 @@ TEST_F(WebTest, MeterExchangeEnteredInTheConsole) {
                                                                {"date", "2026-11-20"},
                                                                {"reason", "act 42"}});
   ASSERT_EQ(ok.status, 303) << ok.body;
-  EXPECT_EQ(sql_text(db_, "SELECT removed_on FROM meters WHERE serial = 'S0000012'"), "2026-11-20");
-  EXPECT_EQ(sql_text(db_,
-                     "SELECT actor || '|' || reason FROM audit WHERE action = "
-                     "'meter_exchange' AND identity = 'account=0000000012'"),
+  EXPECT_EQ(sql_value(db_, "SELECT removed_on FROM meters WHERE serial = 'S0000012'"),
+            "2026-11-20");
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT actor || '|' || reason FROM audit WHERE action = "
+                      "'meter_exchange' AND identity = 'account=0000000012'"),
             "operator:olena|act 42");
   EXPECT_NE(op.get("/operator/accounts/0000000012").body.find("N0000012"), std::string::npos);
   EXPECT_EQ(op.get("/operator/inspections").status, 200);
@@ -578,7 +567,7 @@ TEST_F(WebTest, CustomerChangesContactDetailsButNotToSomeoneElsesEmail) {
       b.post("/account/contact", {{"email", "b14@example.org"}, {"phone", "+380 67 123 4567"}})
           .status,
       303);
-  EXPECT_EQ(sql_text(db_, "SELECT email || '|' || phone FROM users WHERE login = '0000000014'"),
+  EXPECT_EQ(sql_value(db_, "SELECT email || '|' || phone FROM users WHERE login = '0000000014'"),
             "b14@example.org|+380 67 123 4567");
   EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action = 'contact_change' AND identity = "
                   "'account=0000000014'"),
@@ -604,8 +593,8 @@ TEST_F(WebTest, StaffSeeThePhotoCustomersSeeTheDecisionAndMarkupStaysText) {
       {{"key", form_key(form)}, {"serial", "S0000015"}, {"zone.total", "35000"}, {"confirm", "1"}},
       {{"photo", "m.png", "image/png", kPng}});
   ASSERT_EQ(sent.status, 303) << sent.body;
-  std::string id = sql_text(db_, "SELECT id FROM submissions WHERE receipt = '" +
-                                     sent.headers["location"].substr(9) + "'");
+  std::string id = sql_value(db_, "SELECT id FROM submissions WHERE receipt = '" +
+                                      sent.headers["location"].substr(9) + "'");
   EXPECT_EQ(customer.get("/operator/photos/" + id).status, 303) << "customers are not staff";
 
   Browser op = staff(port(), "olena");
@@ -678,9 +667,9 @@ TEST_F(WebTest, SupervisorClosesAMonthAndTheCustomerSeesVolumesAndBill) {
   auto closed =
       sup.post("/operator/periods/close", {{"period", "2026-10"}, {"reason", "monthly close"}});
   ASSERT_EQ(closed.status, 303) << closed.body;
-  EXPECT_EQ(sql_text(db,
-                     "SELECT actor || '|' || channel || '|' || reason FROM audit WHERE action "
-                     "= 'close_period'"),
+  EXPECT_EQ(sql_value(db,
+                      "SELECT actor || '|' || channel || '|' || reason FROM audit WHERE action "
+                      "= 'close_period'"),
             "supervisor:petro|operator_console|monthly close");
 
   Browser customer(server.port(), "en");

@@ -50,24 +50,6 @@ class Db {
   sqlite3* db_ = nullptr;
 };
 
-// A process of ours, killed when it goes out of scope.
-pid_t start(const std::vector<std::string>& args) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv;
-    std::string binary = meterdesk_binary();
-    argv.push_back(binary.data());
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stdout);
-    freopen("/dev/null", "w", stderr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 int kill_or_reap(pid_t pid) {
   ::kill(pid, SIGKILL);
   int status = 0;
@@ -161,8 +143,8 @@ TEST(Crash, SigkillDuringAPeriodCloseLeavesItWholeOrNotAtAll) {
       Db check(db);
       if (check.number("SELECT count(*) FROM periods WHERE period = '2026-10'") == 1) break;
     }
-    pid_t pid =
-        start({"close-period", "2026-10", "--db", db, "--now", "2026-11-25T10:00:00+02:00"});
+    pid_t pid = start_meterdesk(
+        {"close-period", "2026-10", "--db", db, "--now", "2026-11-25T10:00:00+02:00"});
     std::this_thread::sleep_for(
         std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 400)(random)));
     kill_or_reap(pid);
@@ -201,8 +183,8 @@ TEST(Crash, SigkillDuringAnImportImportsAllOrNothing) {
   std::mt19937 random(11);
   int cut = 0;
   for (int round = 0; round < std::max(5, rounds() / 3); ++round) {
-    pid_t pid =
-        start({"import-accounts", dir.file("big.csv"), "--db", db, "--now", "2026-01-10T12:00:00"});
+    pid_t pid = start_meterdesk(
+        {"import-accounts", dir.file("big.csv"), "--db", db, "--now", "2026-01-10T12:00:00"});
     std::this_thread::sleep_for(
         std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 300)(random)));
     int status = kill_or_reap(pid);

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
 #ifndef METERDESK_BINARY
@@ -119,6 +120,23 @@ int exit_code_of(int status) {
   return -1;
 }
 }  // namespace
+
+pid_t start_meterdesk(const std::vector<std::string>& args) {
+  return spawn(args, {}, "/dev/null", "/dev/null");
+}
+
+std::string sql_value(const std::string& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* st = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+    out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return out;
+}
 
 RunResult run_meterdesk(const std::vector<std::string>& args,
                         const std::map<std::string, std::string>& env, const std::string& input) {

@@ -41,6 +41,10 @@ RunResult run_meterdesk(const std::vector<std::string>& args,
                         const std::map<std::string, std::string>& env = {},
                         const std::string& input = {});  // standard input
 std::string meterdesk_binary();
+// Starts build/meterdesk in the background, its output discarded; the caller waits for it.
+pid_t start_meterdesk(const std::vector<std::string>& args);
+// The first column of the first row of `sql` on the database file, read-only; "" if none.
+std::string sql_value(const std::string& db, const std::string& sql);
 
 // A `meterdesk serve` on an ephemeral loopback port.
 class ServerProcess {
