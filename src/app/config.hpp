@@ -40,6 +40,19 @@ struct Config {
   int web_customer_session_hours = 24 * 14;
   int web_staff_session_hours = 12;
 
+  // Messengers: a bot whose token is empty is off (its webhook answers 404).
+  std::string telegram_bot_token;
+  std::string telegram_secret_token;
+  std::string telegram_api_base = "https://api.telegram.org";
+  int telegram_per_second = 30;
+  int telegram_per_chat_interval_ms = 1000;
+  std::string viber_auth_token;
+  std::string viber_api_base = "https://chatapi.viber.com/pa";
+  std::string viber_bot_name = "meterdesk";
+  int viber_per_user_hour = 100;
+  int outbox_max_attempts = 12;
+  int outbox_drain_seconds = 5;
+
   std::string log_level = "info";
   bool log_json = false;
 };

@@ -14,12 +14,17 @@
 #include "channels/http/api.hpp"
 #include "channels/http/server.hpp"
 #include "channels/http/web.hpp"
+#include "channels/http/webhooks.hpp"
+#include "channels/telegram/telegram.hpp"
+#include "channels/viber/viber.hpp"
 #include "service/accounts.hpp"
 #include "service/backtest.hpp"
 #include "service/demo_data.hpp"
 #include "service/exchange.hpp"
 #include "service/handover.hpp"
 #include "service/ingestor.hpp"
+#include "service/messenger.hpp"
+#include "service/outbox.hpp"
 #include "service/people.hpp"
 #include "service/period_close.hpp"
 #include "service/prices.hpp"
@@ -181,8 +186,46 @@ int serve(const Common& c, const std::string& listen_override) {
   web_options.address_attempts_per_hour = ctx.config.web_address_attempts_per_hour;
   web_options.customer_session = std::chrono::hours(ctx.config.web_customer_session_hours);
   web_options.staff_session = std::chrono::hours(ctx.config.web_staff_session_hours);
+  // Messengers: each bot is on when its token is configured.
+  service::Messenger messenger(*ctx.store, ingestor, *ctx.submissions, ctx.clock, &metrics);
+  service::OutboxWorker outbox(*ctx.store, ctx.clock, service::curl_transport(), &metrics,
+                               service::OutboxOptions{ctx.config.outbox_max_attempts});
+  const auto& cfg = ctx.config;
+  if (!cfg.telegram_bot_token.empty()) {
+    if (cfg.telegram_secret_token.empty())
+      throw std::runtime_error(
+          "telegram.secret_token must be set when telegram.bot_token is (the webhook checks it)");
+    messenger.add_channel("telegram", &telegram::render);
+    outbox.add(service::telegram_platform(
+        cfg.telegram_api_base, cfg.telegram_bot_token, cfg.telegram_per_second,
+        std::chrono::milliseconds(cfg.telegram_per_chat_interval_ms)));
+  }
+  if (!cfg.viber_auth_token.empty()) {
+    viber::RenderOptions viber_render{cfg.viber_bot_name};
+    messenger.add_channel("viber", [viber_render](const service::Inbound*, std::string_view chat,
+                                                  const dialog::Step& step) {
+      return viber::render(viber_render, chat, step);
+    });
+    outbox.add(
+        service::viber_platform(cfg.viber_api_base, cfg.viber_auth_token, cfg.viber_per_user_hour));
+  }
+  messenger.on_enqueued([&outbox] { outbox.wake(); });
+  outbox.on_tick(
+      [&messenger, &ctx, last_prune = std::chrono::steady_clock::time_point{}]() mutable {
+        messenger.queue_notices(ctx.clock.now());
+        if (std::chrono::steady_clock::now() - last_prune > std::chrono::hours{1}) {
+          // Platforms redeliver for a day at most; a week of update ids is plenty.
+          auto tx = ctx.store->begin_write();
+          tx->prune_updates(ctx.clock.now() - std::chrono::hours{24 * 7});
+          tx->commit();
+          last_prune = std::chrono::steady_clock::now();
+        }
+      });
+  // Webhook bodies are held to server.body_limit like every other request.
+  const http::TelegramWebhook telegram_hook{cfg.telegram_secret_token};
+  const http::ViberWebhook viber_hook{cfg.viber_auth_token, cfg.viber_bot_name};
   http::Web web(http::WebContext{*ctx.store, ingestor, *ctx.submissions, ctx.submissions->config(),
-                                 ctx.clock, metrics, web_options});
+                                 ctx.clock, metrics, web_options, &messenger});
   http::ServerOptions options;
   options.upload_limit = ctx.config.web_photo_max_bytes + 64 * 1024;
   options.takes_uploads = &http::Web::takes_uploads;
@@ -204,12 +247,17 @@ int serve(const Common& c, const std::string& listen_override) {
   options.max_connections = ctx.config.max_connections;
   http::Server server(
       options,
-      [&api, &web](http::Request&& r, http::Respond done) {
+      [&](http::Request&& r, http::Respond done) {
         if (http::Web::serves(r)) return web.handle(std::move(r), std::move(done));
+        if (r.path == "/webhooks/telegram" && messenger.has_channel("telegram"))
+          return http::telegram_webhook(messenger, telegram_hook, std::move(r), done, &metrics);
+        if (r.path == "/webhooks/viber" && messenger.has_channel("viber"))
+          return http::viber_webhook(messenger, viber_hook, std::move(r), done, &metrics);
         api.handle(std::move(r), std::move(done));
       },
       &metrics);
   std::uint16_t bound = server.listen();
+  outbox.start();
   std::unique_ptr<service::CloseScheduler> scheduler;
   if (ctx.config.close_automatic)
     scheduler = std::make_unique<service::CloseScheduler>(
@@ -225,6 +273,8 @@ int serve(const Common& c, const std::string& listen_override) {
   if (scheduler) scheduler->stop();
   spdlog::info("stopping: finishing queued submissions");
   ingestor.stop();
+  spdlog::info("stopping: sending due messages for up to {} s", cfg.outbox_drain_seconds);
+  outbox.stop(std::chrono::seconds(cfg.outbox_drain_seconds));
   spdlog::info("stopped");
   return 0;
 }

@@ -74,4 +74,24 @@ std::string explain_estimate(Lang lang, const domain::Estimate& e) {
   return out;
 }
 
+std::string window_text(Lang lang, domain::Day today, const domain::WindowRules& rules) {
+  auto open = domain::window_containing(today, rules);
+  domain::YearMonth m = open ? *open : domain::YearMonth::of(today);
+  auto w = domain::window(m, rules);
+  if (!open && today > w.last) {
+    m = m.next();
+    w = domain::window(m, rules);
+  }
+  std::string last = domain::format_date_dmy(w.last);
+  std::string range = domain::format_date_dmy(w.first).substr(0, 5) + "–" + last;
+  std::string month = month_name(lang, m);
+  if (lang == Lang::en)
+    return open ? "Readings for " + month + " are being taken now: " + range +
+                      ". Last day: " + last + "."
+                : "Readings for " + month + " will be taken " + range + ".";
+  return open ? "Зараз приймаються показники за " + month + ": " + range +
+                    ". Останній день: " + last + "."
+              : "Показники за " + month + " приймаються " + range + ".";
+}
+
 }  // namespace md::dialog

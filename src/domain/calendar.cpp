@@ -102,6 +102,11 @@ Instant end_of_day(Day d) {
   return start_of_day(d + date::days{1});
 }
 
+Instant kyiv_time(Day d, std::chrono::minutes time_of_day) {
+  return date::floor<std::chrono::seconds>(kyiv()->to_sys(
+      date::local_seconds{d.time_since_epoch()} + time_of_day, date::choose::earliest));
+}
+
 Day kyiv_date(Instant t) {
   auto local = kyiv()->to_local(t);
   return date::floor<date::days>(local);

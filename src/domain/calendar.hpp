@@ -56,6 +56,8 @@ Instant boundary(YearMonth m);
 Instant start_of_day(Day d);
 Instant end_of_day(Day d);  // 00:00 of d+1
 Day kyiv_date(Instant t);
+// The instant a Kyiv wall clock shows `time_of_day` on d (the earlier one when it shows it twice).
+Instant kyiv_time(Day d, std::chrono::minutes time_of_day);
 int days_between(Day from, Day to);  // calendar days; DST never changes it
 
 // What a reading taken on a day counts as (§3).

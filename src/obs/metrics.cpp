@@ -62,6 +62,21 @@ struct Metrics::Impl {
           .Name("meterdesk_web_limited_total")
           .Help("Web attempts refused by a rate limit, by limit")
           .Register(*registry);
+  prometheus::Family<prometheus::Counter>& bot_updates =
+      prometheus::BuildCounter()
+          .Name("meterdesk_bot_updates_total")
+          .Help("Messenger webhook updates by channel and result")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& outbox_sends =
+      prometheus::BuildCounter()
+          .Name("meterdesk_outbox_sends_total")
+          .Help("Outbox deliveries to messenger platforms by channel and result")
+          .Register(*registry);
+  prometheus::Gauge& outbox_waiting = prometheus::BuildGauge()
+                                          .Name("meterdesk_outbox_pending")
+                                          .Help("Messages waiting in the outbox")
+                                          .Register(*registry)
+                                          .Add({});
   prometheus::Histogram::BucketBoundaries close_buckets{1, 5, 15, 30, 60, 120, 300, 600, 1800};
   prometheus::Histogram::BucketBoundaries latency_buckets{
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
@@ -119,6 +134,20 @@ void Metrics::signin(std::string_view area, std::string_view result) {
 }
 void Metrics::limited(std::string_view limit) {
   impl_->limited.Add({{"limit", std::string(limit)}}).Increment();
+}
+
+void Metrics::bot_update(std::string_view channel, std::string_view result) {
+  impl_->bot_updates.Add({{"channel", std::string(channel)}, {"result", std::string(result)}})
+      .Increment();
+}
+
+void Metrics::outbox_send(std::string_view channel, std::string_view result) {
+  impl_->outbox_sends.Add({{"channel", std::string(channel)}, {"result", std::string(result)}})
+      .Increment();
+}
+
+void Metrics::outbox_pending(std::int64_t n) {
+  impl_->outbox_waiting.Set(static_cast<double>(n));
 }
 
 std::string Metrics::render() {

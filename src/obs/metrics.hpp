@@ -28,6 +28,11 @@ class Metrics {
   void close_run(std::string_view trigger, std::string_view result, double seconds);
   void signin(std::string_view area, std::string_view result);  // area: account, operator
   void limited(std::string_view limit);  // an attempt refused by a rate limit
+  // Messengers: updates by channel and result (processed, duplicate, ignored, refused, failed);
+  // outbox sends by channel and result (sent, retried, failed); messages waiting.
+  void bot_update(std::string_view channel, std::string_view result);
+  void outbox_send(std::string_view channel, std::string_view result);
+  void outbox_pending(std::int64_t n);
   std::string render();
 
  private:

@@ -30,6 +30,16 @@ bool Ingestor::submit_async(SubmitRequest req, Done done) {
   return true;
 }
 
+bool Ingestor::run_async(Task task) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= options_.max_queue) return false;
+    queue_.push_back(Item{{}, {}, std::move(task)});
+  }
+  cv_.notify_one();
+  return true;
+}
+
 SubmitOutcome Ingestor::submit(SubmitRequest req) {
   auto promise = std::make_shared<std::promise<SubmitOutcome>>();
   auto future = promise->get_future();
@@ -73,6 +83,7 @@ void Ingestor::run() {
 
 void Ingestor::write_batch(std::vector<Item>& batch) {
   std::vector<SubmitOutcome> outcomes(batch.size());
+  std::vector<char> task_ok(batch.size(), 0);
   auto started = std::chrono::steady_clock::now();
   bool committed = false;
   try {
@@ -80,11 +91,17 @@ void Ingestor::write_batch(std::vector<Item>& batch) {
     for (size_t i = 0; i < batch.size(); ++i) {
       tx->savepoint();
       try {
-        outcomes[i] = submissions_.process(*tx, batch[i].req, clock_.now());
+        if (batch[i].task.work) {
+          batch[i].task.work(*tx, clock_.now());
+          task_ok[i] = 1;
+        } else {
+          outcomes[i] = submissions_.process(*tx, batch[i].req, clock_.now());
+        }
         tx->release();
       } catch (const std::exception& e) {
         // Store errors name no customer data, so they can be logged as they are.
-        spdlog::error("submission on channel {} failed: {}", batch[i].req.channel, e.what());
+        spdlog::error("{} on channel {} failed: {}", batch[i].task.work ? "task" : "submission",
+                      batch[i].req.channel, e.what());
         tx->rollback_to();  // this submission fails alone; the rest of the batch goes on
         outcomes[i] = SubmitOutcome{};
       }
@@ -100,6 +117,10 @@ void Ingestor::write_batch(std::vector<Item>& batch) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (metrics_) metrics_->ingest_batch(batch.size(), seconds);
   for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].task.work) {
+      if (batch[i].task.done) batch[i].task.done(committed && task_ok[i]);
+      continue;
+    }
     // Nothing is acknowledged unless its transaction is durable.
     SubmitOutcome out = committed ? std::move(outcomes[i]) : SubmitOutcome{};
     if (metrics_) metrics_->submission(batch[i].req.channel, status_name(out.status));

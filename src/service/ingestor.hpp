@@ -33,6 +33,14 @@ class Ingestor {
   // Queues a submission; `done` runs on the writer thread after the commit. False when the queue
   // is full or the ingestor is stopping (then `done` is never called).
   bool submit_async(SubmitRequest req, Done done);
+  // Any other write that must share the one writer (the messengers' steps): `work` runs inside
+  // the batch's transaction in a savepoint of its own; `done(true)` after the commit, `done(false)`
+  // when it threw or the batch failed. False when the queue is full or stopping.
+  struct Task {
+    std::function<void(store::WriteTx&, domain::Instant now)> work;
+    std::function<void(bool committed)> done;
+  };
+  bool run_async(Task task);
   // Blocking form for command-line tools.
   SubmitOutcome submit(SubmitRequest req);
   // Finishes what is queued, then stops the writer.
@@ -43,6 +51,7 @@ class Ingestor {
   struct Item {
     SubmitRequest req;
     Done done;
+    Task task;  // set instead of req/done
   };
   void run();
   void write_batch(std::vector<Item>& batch);

@@ -4,7 +4,7 @@ namespace md::service {
 
 ReviewResult decide_review(store::Store& store, std::int64_t submission_id, ReviewDecision decision,
                            const std::string& actor, const std::string& reason, domain::Instant now,
-                           std::string_view request_id) {
+                           std::string_view request_id, const DecisionNotice& notice) {
   if (decision == ReviewDecision::reject &&
       reason.find_first_not_of(" \t\r\n") == std::string::npos)
     return ReviewResult::reason_required;
@@ -31,6 +31,9 @@ ReviewResult decide_review(store::Store& store, std::int64_t submission_id, Revi
       tx->append_audit(e);
     }
   }
+  if (notice)
+    if (auto owner = store.submission_owner(submission_id))
+      notice(*tx, owner->first, owner->second, accept, reason);
   tx->commit();
   return ReviewResult::decided;
 }

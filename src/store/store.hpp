@@ -248,6 +248,35 @@ struct TokenRow {
   bool revoked = false;
 };
 
+// A messenger conversation (a Telegram chat, a Viber user) and the accounts linked to it.
+struct ChatRow {
+  std::string channel, chat_id;
+  std::string lang = "uk";
+  std::string state = "{}";  // the dialog's state, JSON
+  bool reminders = true;
+  bool subscribed = true;
+  std::string phone;  // the verified phone the person shared, normalised
+};
+
+// One message to a platform: an API method and its JSON body.
+struct OutboxMessage {
+  std::string channel, chat_id, method, body;
+  Instant not_before{};
+};
+struct OutboxRow : OutboxMessage {
+  std::int64_t id = 0;
+  int attempts = 0;
+};
+
+// A chat linked to an account, for reminders and notices.
+struct ChatLink {
+  std::string channel, chat_id, lang;
+  std::string account_number;
+  std::int64_t account_id = 0;
+  bool reminders = true;
+  bool has_reading = false;  // reminder_targets: the account sent a reading in the window
+};
+
 // A write transaction. One at a time per store; destroyed without commit() it rolls back.
 class WriteTx {
  public:
@@ -314,6 +343,27 @@ class WriteTx {
 
   virtual void insert_price_change(const domain::PriceChange& c, std::string_view actor,
                                    std::string_view reason, Instant at) = 0;
+
+  // Messengers. False when the platform's update was already processed.
+  virtual bool record_update(std::string_view channel, std::string_view key, Instant at) = 0;
+  virtual std::optional<ChatRow> chat(std::string_view channel, std::string_view chat_id) = 0;
+  virtual void save_chat(const ChatRow& c, Instant at) = 0;  // insert or update
+  virtual std::vector<std::string> chat_accounts(std::string_view channel,
+                                                 std::string_view chat_id) = 0;
+  virtual void link_account(std::string_view channel, std::string_view chat_id,
+                            std::int64_t account_id, Instant at) = 0;
+  virtual void unlink_account(std::string_view channel, std::string_view chat_id,
+                              std::int64_t account_id) = 0;
+  virtual std::int64_t enqueue(const OutboxMessage& m, Instant at) = 0;
+  // False when the run was claimed before: reminders and notices go out once.
+  virtual bool claim_run(std::string_view kind, std::string_view key, std::int64_t messages,
+                         Instant at) = 0;
+  virtual void outbox_sent(std::int64_t id, Instant at) = 0;
+  virtual void outbox_retry(std::int64_t id, int attempts, Instant not_before,
+                            std::string_view error) = 0;
+  virtual void outbox_failed(std::int64_t id, int attempts, std::string_view error, Instant at) = 0;
+  // Forgets processed update ids received before `before`; returns how many.
+  virtual std::int64_t prune_updates(Instant before) = 0;
 
   // Nested scopes inside the transaction: one per submission in a group commit.
   virtual void savepoint() = 0;
@@ -383,6 +433,21 @@ class Store {
   virtual std::vector<ChannelHour> channel_hours(Instant from, Instant to) = 0;
   virtual std::vector<InspectionOrderRow> inspection_order_list(YearMonth m, int limit) = 0;
   virtual std::vector<PriceChangeRow> price_changes() = 0;  // in the order they were made
+  // Messengers.
+  virtual std::vector<AccountRow> accounts_by_phone(std::string_view phone) = 0;
+  virtual std::vector<OutboxRow> outbox_due(Instant now, int limit) = 0;  // oldest first
+  virtual std::int64_t outbox_pending() = 0;
+  virtual std::vector<ChatLink> chats_of_account(std::int64_t account_id) = 0;
+  // Every subscribed chat with reminders on, per linked account, with whether the account has an
+  // accepted reading counting for `period`.
+  virtual std::vector<ChatLink> reminder_targets(YearMonth period) = 0;
+  // Chats of accounts that had a volume of `period` estimated.
+  virtual std::vector<ChatLink> estimated_targets(YearMonth period) = 0;
+  virtual bool run_claimed(std::string_view kind, std::string_view key) = 0;
+  // The account and receipt of a submission.
+  virtual std::optional<std::pair<std::int64_t, std::string>> submission_owner(
+      std::int64_t submission_id) = 0;
+
   // A consistent copy of the whole database, taken while others go on writing.
   virtual void backup_to(const std::string& path) = 0;
 };

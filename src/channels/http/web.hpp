@@ -12,6 +12,10 @@
 #include "service/submission.hpp"
 #include "store/store.hpp"
 
+namespace md::service {
+class Messenger;
+}
+
 namespace md::http {
 namespace web {
 struct Site;
@@ -34,6 +38,7 @@ struct WebContext {
   const service::Clock& clock;
   obs::Metrics& metrics;
   WebOptions options;
+  service::Messenger* messenger = nullptr;  // tells customers in messengers of decisions
 };
 
 class Web {

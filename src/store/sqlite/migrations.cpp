@@ -255,6 +255,65 @@ BEGIN SELECT RAISE(ABORT, 'price changes are append-only'); END;
 CREATE TRIGGER price_changes_no_delete BEFORE DELETE ON price_changes
 BEGIN SELECT RAISE(ABORT, 'price changes are append-only'); END;
 )sql"},
+      {6, "messengers: chats, linked accounts, processed updates, the outbox, reminder runs", R"sql(
+-- One row per messenger conversation (Telegram chat, Viber user): the dialog's state survives a
+-- restart because it lives here, written in the same transaction as what the step did.
+CREATE TABLE chats (
+  channel     TEXT NOT NULL CHECK (channel IN ('telegram', 'viber')),
+  chat_id     TEXT NOT NULL,
+  lang        TEXT NOT NULL DEFAULT 'uk',
+  state       TEXT NOT NULL DEFAULT '{}',
+  reminders   INTEGER NOT NULL DEFAULT 1 CHECK (reminders IN (0, 1)),
+  subscribed  INTEGER NOT NULL DEFAULT 1 CHECK (subscribed IN (0, 1)),
+  phone       TEXT NOT NULL DEFAULT '',
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  PRIMARY KEY (channel, chat_id)
+);
+CREATE TABLE chat_accounts (
+  channel     TEXT NOT NULL,
+  chat_id     TEXT NOT NULL,
+  account_id  INTEGER NOT NULL REFERENCES accounts(id),
+  linked_at   INTEGER NOT NULL,
+  PRIMARY KEY (channel, chat_id, account_id),
+  FOREIGN KEY (channel, chat_id) REFERENCES chats(channel, chat_id)
+);
+CREATE INDEX chat_accounts_account ON chat_accounts(account_id);
+-- Platforms redeliver; an update is processed once. Rows older than a week are pruned.
+CREATE TABLE bot_updates (
+  channel      TEXT NOT NULL,
+  update_key   TEXT NOT NULL,
+  received_at  INTEGER NOT NULL,
+  PRIMARY KEY (channel, update_key)
+) WITHOUT ROWID;
+CREATE INDEX bot_updates_received ON bot_updates(received_at);
+-- Every message to a platform: written with what caused it, sent by the outbox worker.
+CREATE TABLE outbox (
+  id          INTEGER PRIMARY KEY,
+  channel     TEXT NOT NULL,
+  chat_id     TEXT NOT NULL,
+  method      TEXT NOT NULL,
+  body        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  not_before  INTEGER NOT NULL,
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+  sent_at     INTEGER,
+  last_error  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_pending ON outbox(not_before, id) WHERE status = 'pending';
+-- A reminder round or notice batch happens once: its key is claimed in the transaction that
+-- queues its messages.
+CREATE TABLE notice_runs (
+  kind        TEXT NOT NULL,
+  run_key     TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  messages    INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (kind, run_key)
+);
+-- Phones are stored normalised; a shared contact matches on the subscriber number's last 9 digits.
+CREATE INDEX accounts_phone_tail ON accounts(substr(phone, -9)) WHERE phone <> '';
+)sql"},
   };
   return migrations;
 }

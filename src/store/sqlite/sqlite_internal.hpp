@@ -163,6 +163,32 @@ class Query {
   int index_ = 0;
 };
 
+}  // namespace detail
+
+// The messenger tables' writes (sqlite_bots.cpp), on the writer's connection.
+namespace bots {
+bool record_update(SqliteConn& c, std::string_view channel, std::string_view key, Instant at);
+std::optional<ChatRow> chat(SqliteConn& c, std::string_view channel, std::string_view chat_id);
+void save_chat(SqliteConn& c, const ChatRow& r, Instant at);
+std::vector<std::string> chat_accounts(SqliteConn& c, std::string_view channel,
+                                       std::string_view chat_id);
+void link_account(SqliteConn& c, std::string_view channel, std::string_view chat_id,
+                  std::int64_t account_id, Instant at);
+void unlink_account(SqliteConn& c, std::string_view channel, std::string_view chat_id,
+                    std::int64_t account_id);
+std::int64_t enqueue(SqliteConn& c, const OutboxMessage& m, Instant at);
+bool claim_run(SqliteConn& c, std::string_view kind, std::string_view key, std::int64_t messages,
+               Instant at);
+void outbox_sent(SqliteConn& c, std::int64_t id, Instant at);
+void outbox_retry(SqliteConn& c, std::int64_t id, int attempts, Instant not_before,
+                  std::string_view error);
+void outbox_failed(SqliteConn& c, std::int64_t id, int attempts, std::string_view error,
+                   Instant at);
+std::int64_t prune_updates(SqliteConn& c, Instant before);
+}  // namespace bots
+
+namespace detail {
+
 inline std::int64_t secs(Instant t) {
   return t.time_since_epoch().count();
 }

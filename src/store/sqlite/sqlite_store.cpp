@@ -372,6 +372,42 @@ class SqliteWriteTx final : public WriteTx {
     return sqlite3_changes(c_.db()) == 1;
   }
 
+  bool record_update(std::string_view channel, std::string_view key, Instant at) override {
+    return bots::record_update(c_, channel, key, at);
+  }
+  std::optional<ChatRow> chat(std::string_view channel, std::string_view chat_id) override {
+    return bots::chat(c_, channel, chat_id);
+  }
+  void save_chat(const ChatRow& r, Instant at) override { bots::save_chat(c_, r, at); }
+  std::vector<std::string> chat_accounts(std::string_view channel,
+                                         std::string_view chat_id) override {
+    return bots::chat_accounts(c_, channel, chat_id);
+  }
+  void link_account(std::string_view channel, std::string_view chat_id, std::int64_t account_id,
+                    Instant at) override {
+    bots::link_account(c_, channel, chat_id, account_id, at);
+  }
+  void unlink_account(std::string_view channel, std::string_view chat_id,
+                      std::int64_t account_id) override {
+    bots::unlink_account(c_, channel, chat_id, account_id);
+  }
+  std::int64_t enqueue(const OutboxMessage& m, Instant at) override {
+    return bots::enqueue(c_, m, at);
+  }
+  bool claim_run(std::string_view kind, std::string_view key, std::int64_t messages,
+                 Instant at) override {
+    return bots::claim_run(c_, kind, key, messages, at);
+  }
+  void outbox_sent(std::int64_t id, Instant at) override { bots::outbox_sent(c_, id, at); }
+  void outbox_retry(std::int64_t id, int attempts, Instant not_before,
+                    std::string_view error) override {
+    bots::outbox_retry(c_, id, attempts, not_before, error);
+  }
+  void outbox_failed(std::int64_t id, int attempts, std::string_view error, Instant at) override {
+    bots::outbox_failed(c_, id, attempts, error, at);
+  }
+  std::int64_t prune_updates(Instant before) override { return bots::prune_updates(c_, before); }
+
   void savepoint() override { c_.run("SAVEPOINT item"); }
   void release() override { c_.run("RELEASE item"); }
   void rollback_to() override {

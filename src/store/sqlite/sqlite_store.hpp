@@ -73,6 +73,15 @@ class SqliteStore final : public Store {
   std::vector<ChannelHour> channel_hours(Instant from, Instant to) override;
   std::vector<InspectionOrderRow> inspection_order_list(YearMonth m, int limit) override;
   std::vector<PriceChangeRow> price_changes() override;
+  std::vector<AccountRow> accounts_by_phone(std::string_view phone) override;
+  std::vector<OutboxRow> outbox_due(Instant now, int limit) override;
+  std::int64_t outbox_pending() override;
+  std::vector<ChatLink> chats_of_account(std::int64_t account_id) override;
+  std::vector<ChatLink> reminder_targets(YearMonth period) override;
+  std::vector<ChatLink> estimated_targets(YearMonth period) override;
+  bool run_claimed(std::string_view kind, std::string_view key) override;
+  std::optional<std::pair<std::int64_t, std::string>> submission_owner(
+      std::int64_t submission_id) override;
   void backup_to(const std::string& path) override;
 
  private:

@@ -4,6 +4,7 @@
 
 #include "channels/http/web/web_internal.hpp"
 #include "service/exchange.hpp"
+#include "service/messenger.hpp"
 #include "service/period_close.hpp"
 #include "service/prices.hpp"
 #include "service/review.hpp"
@@ -286,7 +287,14 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       auto result = service::decide_review(
           ctx.store, id,
           decision == "reject" ? service::ReviewDecision::reject : service::ReviewDecision::accept,
-          actor, form->get("reason").substr(0, 500), now, p.req.request_id);
+          actor, form->get("reason").substr(0, 500), now, p.req.request_id,
+          [this, now](store::WriteTx& tx, std::int64_t account_id, std::string_view receipt,
+                      bool accepted, const std::string& reason) {
+            if (ctx.messenger)
+              ctx.messenger->notify_account(
+                  tx, account_id, accepted ? "notice.review_accepted" : "notice.review_rejected",
+                  {{"receipt", std::string(receipt)}, {"reason", reason}}, now);
+          });
       if (result == service::ReviewResult::decided) return respond(redirect(p, "/operator/review"));
       error = result == service::ReviewResult::reason_required
                   ? words(p.lang, "Щоб відхилити показник, вкажіть причину: її побачить споживач.",

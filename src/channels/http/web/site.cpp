@@ -111,24 +111,7 @@ bool Site::csrf_ok(const Page& p, const Form& f) const {
 }
 
 std::string Site::window_text(Lang lang) const {
-  const auto& rules = ctx.config.rules.window;
-  domain::Day today = domain::kyiv_date(ctx.clock.now());
-  auto open = domain::window_containing(today, rules);
-  domain::YearMonth m = open ? *open : domain::YearMonth::of(today);
-  auto w = domain::window(m, rules);
-  if (!open && today > w.last) {
-    m = m.next();
-    w = domain::window(m, rules);
-  }
-  std::string range = format_day(w.first).substr(0, 5) + "–" + format_day(w.last);
-  std::string month = dialog::month_name(lang, m);
-  if (lang == Lang::en)
-    return open ? "Readings for " + month + " are being taken now: " + range +
-                      ". Last day: " + format_day(w.last) + "."
-                : "Readings for " + month + " will be taken " + range + ".";
-  return open ? "Зараз приймаються показники за " + month + ": " + range +
-                    ". Останній день: " + format_day(w.last) + "."
-              : "Показники за " + month + " приймаються " + range + ".";
+  return dialog::window_text(lang, domain::kyiv_date(ctx.clock.now()), ctx.config.rules.window);
 }
 
 Data Site::base_data(Page& p) {

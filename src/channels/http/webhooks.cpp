@@ -1,0 +1,105 @@
+#include "channels/http/webhooks.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "channels/telegram/telegram.hpp"
+#include "channels/viber/viber.hpp"
+
+namespace md::http {
+
+using json = nlohmann::json;
+
+void telegram_webhook(service::Messenger& messenger, const TelegramWebhook& options, Request&& req,
+                      const Respond& respond, obs::Metrics* metrics) {
+  auto answer = [&](int status, std::string body) {
+    Response r;
+    r.status = status;
+    r.body = std::move(body);
+    r.route = "/webhooks/telegram";
+    return r;
+  };
+  if (req.method != "POST") {
+    auto r = answer(405, R"({"error":"use POST"})");
+    r.headers.emplace_back("Allow", "POST");
+    return respond(std::move(r));
+  }
+  if (!telegram::same_secret(req.header("x-telegram-bot-api-secret-token"), options.secret_token)) {
+    if (metrics) metrics->bot_update("telegram", "refused");
+    return respond(answer(401, R"({"error":"wrong or missing secret token"})"));
+  }
+  using PK = telegram::Parsed::Kind;
+  telegram::Parsed p = telegram::parse_update(req.body);
+  if (p.kind == PK::malformed) {
+    if (metrics) metrics->bot_update("telegram", "malformed");
+    return respond(answer(400, json{{"error", "not a Bot API Update: " + p.why}}.dump()));
+  }
+  if (p.kind == PK::ignored) {
+    if (metrics) metrics->bot_update("telegram", "ignored");
+    return respond(answer(200, "{}"));
+  }
+  bool queued = messenger.handle_async(std::move(p.in), [respond, answer](auto result) {
+    using R = service::Messenger::Result;
+    if (result == R::processed || result == R::duplicate) return respond(answer(200, "{}"));
+    auto r = answer(503, R"({"error":"not stored; deliver it again"})");
+    r.headers.emplace_back("Retry-After", "5");
+    respond(std::move(r));
+  });
+  if (!queued) {
+    auto r = answer(503, R"({"error":"busy; deliver it again"})");
+    r.headers.emplace_back("Retry-After", "5");
+    respond(std::move(r));
+  }
+}
+
+void viber_webhook(service::Messenger& messenger, const ViberWebhook& options, Request&& req,
+                   const Respond& respond, obs::Metrics* metrics) {
+  auto answer = [](int status, std::string body) {
+    Response r;
+    r.status = status;
+    r.body = std::move(body);
+    r.route = "/webhooks/viber";
+    return r;
+  };
+  if (req.method != "POST") {
+    auto r = answer(405, R"({"error":"use POST"})");
+    r.headers.emplace_back("Allow", "POST");
+    return respond(std::move(r));
+  }
+  if (!viber::signature_ok(req.body, options.auth_token, req.header("x-viber-content-signature"))) {
+    if (metrics) metrics->bot_update("viber", "refused");
+    return respond(answer(401, R"({"error":"wrong or missing X-Viber-Content-Signature"})"));
+  }
+  using PK = viber::Parsed::Kind;
+  viber::Parsed p = viber::parse_callback(req.body);
+  if (p.kind == PK::malformed) {
+    if (metrics) metrics->bot_update("viber", "malformed");
+    return respond(answer(400, json{{"error", "not a Viber callback: " + p.why}}.dump()));
+  }
+  if (p.kind == PK::ignored) {
+    if (metrics) metrics->bot_update("viber", "ignored");
+    return respond(answer(200, "{}"));
+  }
+  if (p.kind == PK::welcome) {
+    if (metrics) metrics->bot_update("viber", "welcome");
+    dialog::Lang lang = dialog::parse_lang(p.in.lang_hint);
+    dialog::Reply reply;
+    reply.text = dialog::message(lang, "bot.welcome") + " " + dialog::message(lang, "bot.help");
+    json body = viber::message_body(viber::RenderOptions{options.bot_name}, p.in.chat_id, reply);
+    body.erase("receiver");
+    return respond(answer(200, body.dump(-1, ' ', false, json::error_handler_t::replace)));
+  }
+  bool queued = messenger.handle_async(std::move(p.in), [respond, answer](auto result) {
+    using R = service::Messenger::Result;
+    if (result == R::processed || result == R::duplicate) return respond(answer(200, "{}"));
+    auto r = answer(503, R"({"error":"not stored; deliver it again"})");
+    r.headers.emplace_back("Retry-After", "5");
+    respond(std::move(r));
+  });
+  if (!queued) {
+    auto r = answer(503, R"({"error":"busy; deliver it again"})");
+    r.headers.emplace_back("Retry-After", "5");
+    respond(std::move(r));
+  }
+}
+
+}  // namespace md::http

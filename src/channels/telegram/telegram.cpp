@@ -1,0 +1,219 @@
+#include "channels/telegram/telegram.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+namespace md::telegram {
+namespace {
+
+using json = nlohmann::json;
+using Kind = dialog::Event::Kind;
+
+constexpr std::size_t kMaxText = 4096;  // Bot API: 1–4096 characters after entity parsing
+
+// A chat or user id as text; ids are 64-bit (supergroups -100…).
+std::string id_text(const json& v) {
+  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+  if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
+  return {};
+}
+
+const json* member(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+std::string text_of(const json& j, const char* key) {
+  const json* v = member(j, key);
+  return v && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+// Cuts UTF-8 text to at most `max` bytes without splitting a character.
+std::string cut_utf8(std::string s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  s.resize(n);
+  return s;
+}
+
+void read_message(const json& msg, const json* from, service::Inbound& in) {
+  if (const json* text = member(msg, "text"); text && text->is_string()) {
+    std::string t = text->get<std::string>();
+    if (t.starts_with('/')) {
+      // "/submit", "/submit@meterdesk_bot", "/start payload"
+      std::string name = t.substr(1, t.find_first_of(" @\n") - 1);
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      in.event.kind = Kind::command;
+      in.event.text = name.substr(0, 64);
+    } else {
+      in.event.kind = Kind::text;
+      in.event.text = std::move(t);
+    }
+    return;
+  }
+  if (const json* contact = member(msg, "contact"); contact && contact->is_object()) {
+    in.event.kind = Kind::contact;
+    in.event.phone = text_of(*contact, "phone_number");
+    // A contact card anyone could forward; only the button's own contact carries the sender's id.
+    const json* owner = member(*contact, "user_id");
+    const json* sender = from ? member(*from, "id") : nullptr;
+    in.event.own_contact =
+        owner && sender && !id_text(*owner).empty() && id_text(*owner) == id_text(*sender);
+    return;
+  }
+  if (const json* photo = member(msg, "photo"); photo && photo->is_array() && !photo->empty()) {
+    in.event.kind = Kind::photo;
+    in.event.photo = "telegram:" + text_of(photo->back(), "file_id");  // the largest size
+    return;
+  }
+  in.event.kind = Kind::unsupported;  // stickers, voice notes, documents, locations, dice...
+}
+
+}  // namespace
+
+Parsed parse_update(std::string_view body) {
+  Parsed out;
+  json u = json::parse(body, nullptr, false);
+  if (!u.is_object()) {
+    out.why = "not a JSON object";
+    return out;
+  }
+  const json* id = member(u, "update_id");
+  if (!id || !(id->is_number_integer() || id->is_number_unsigned())) {
+    out.why = "no update_id";
+    return out;
+  }
+  service::Inbound& in = out.in;
+  in.channel = "telegram";
+  in.update_key = id_text(*id);
+  out.kind = Parsed::Kind::ignored;
+
+  const json* msg = member(u, "message");
+  bool edited = false;
+  if (!msg) {
+    msg = member(u, "edited_message");
+    edited = msg != nullptr;
+  }
+  if (msg && msg->is_object()) {
+    const json* chat = member(*msg, "chat");
+    if (!chat || text_of(*chat, "type") != "private") {
+      out.why = "not a private chat";
+      return out;
+    }
+    in.chat_id = id_text(chat->is_object() ? chat->value("id", json()) : json());
+    if (in.chat_id.empty()) {
+      out.kind = Parsed::Kind::malformed;
+      out.why = "chat without id";
+      return out;
+    }
+    const json* from = member(*msg, "from");
+    if (from) in.lang_hint = text_of(*from, "language_code");
+    if (edited) {
+      in.event.kind = Kind::unsupported;  // an edit cannot change what was already taken
+    } else {
+      read_message(*msg, from, in);
+    }
+    out.kind = Parsed::Kind::ok;
+    return out;
+  }
+  if (const json* cb = member(u, "callback_query"); cb && cb->is_object()) {
+    in.callback_id = text_of(*cb, "id");
+    const json* from = member(*cb, "from");
+    std::string user = from ? id_text(from->value("id", json())) : std::string();
+    // The chat of the message with the button; in a private chat it is the user's id.
+    const json* message = member(*cb, "message");
+    const json* chat = message ? member(*message, "chat") : nullptr;
+    if (chat && text_of(*chat, "type") != "" && text_of(*chat, "type") != "private") {
+      out.why = "button in a group chat";
+      return out;
+    }
+    in.chat_id = chat ? id_text(chat->value("id", json())) : user;
+    if (in.chat_id.empty() || in.callback_id.empty()) {
+      out.kind = Parsed::Kind::malformed;
+      out.why = "callback_query without id or chat";
+      return out;
+    }
+    if (from) in.lang_hint = text_of(*from, "language_code");
+    in.event.kind = Kind::button;
+    in.event.text = text_of(*cb, "data").substr(0, 64);
+    out.kind = Parsed::Kind::ok;
+    return out;
+  }
+  if (const json* member_update = member(u, "my_chat_member");
+      member_update && member_update->is_object()) {
+    const json* chat = member(*member_update, "chat");
+    const json* now = member(*member_update, "new_chat_member");
+    if (chat && text_of(*chat, "type") == "private" && now && text_of(*now, "status") == "kicked") {
+      in.chat_id = id_text(chat->value("id", json()));
+      if (!in.chat_id.empty()) {
+        in.action = service::Inbound::Action::unsubscribe;  // blocked the bot: no more reminders
+        out.kind = Parsed::Kind::ok;
+        return out;
+      }
+    }
+    out.why = "my_chat_member";
+    return out;
+  }
+  out.why = "update kind not used";
+  return out;
+}
+
+std::vector<store::OutboxMessage> render(const service::Inbound* in, std::string_view chat_id,
+                                         const dialog::Step& step) {
+  std::vector<store::OutboxMessage> out;
+  auto add = [&](const char* method, const json& body) {
+    store::OutboxMessage m;
+    m.channel = "telegram";
+    m.chat_id = std::string(chat_id);
+    m.method = method;
+    m.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    out.push_back(std::move(m));
+  };
+  if (in && !in->callback_id.empty()) {
+    json answer{{"callback_query_id", in->callback_id}};
+    if (!step.toast.empty()) answer["text"] = cut_utf8(step.toast, 200);
+    add("answerCallbackQuery", answer);
+  }
+  json chat;
+  try {
+    chat = std::stoll(std::string(chat_id));
+  } catch (const std::exception&) {
+    chat = std::string(chat_id);
+  }
+  const bool after_contact = in && in->event.kind == Kind::contact;
+  for (const auto& reply : step.replies) {
+    if (reply.text.empty()) continue;
+    json body{{"chat_id", chat}, {"text", cut_utf8(reply.text, kMaxText)}};
+    if (!reply.buttons.empty()) {
+      json rows = json::array();
+      for (const auto& b : reply.buttons)
+        rows.push_back(json::array(
+            {{{"text", cut_utf8(b.label, 200)}, {"callback_data", cut_utf8(b.data, 64)}}}));
+      body["reply_markup"] = {{"inline_keyboard", rows}};
+    } else if (reply.ask_contact) {
+      body["reply_markup"] = {
+          {"keyboard", json::array({json::array(
+                           {{{"text", reply.contact_label}, {"request_contact", true}}})})},
+          {"resize_keyboard", true},
+          {"one_time_keyboard", true}};
+    } else if (after_contact) {
+      body["reply_markup"] = {{"remove_keyboard", true}};
+    }
+    add("sendMessage", body);
+  }
+  return out;
+}
+
+bool same_secret(std::string_view given, std::string_view expected) {
+  if (given.size() != expected.size() || expected.empty()) return false;
+  return CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+}
+
+}  // namespace md::telegram

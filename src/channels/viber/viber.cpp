@@ -1,0 +1,228 @@
+#include "channels/viber/viber.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <nlohmann/json.hpp>
+
+namespace md::viber {
+namespace {
+
+using json = nlohmann::json;
+using Kind = dialog::Event::Kind;
+
+constexpr std::size_t kMaxText = 7000;  // Viber's text message limit
+
+const json* member(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+std::string text_of(const json& j, const char* key) {
+  const json* v = member(j, key);
+  return v && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+// Exact decimal text of a 64-bit token; the string form some libraries send is accepted too.
+std::string token_text(const json* v) {
+  if (!v) return {};
+  if (v->is_number_unsigned()) return std::to_string(v->get<std::uint64_t>());
+  if (v->is_number_integer()) return std::to_string(v->get<std::int64_t>());
+  if (v->is_string()) {
+    std::string s = v->get<std::string>();
+    if (!s.empty() && s.size() <= 20 && s.find_first_not_of("0123456789") == std::string::npos)
+      return s;
+  }
+  return {};
+}
+
+std::string cut_utf8(std::string s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  s.resize(n);
+  return s;
+}
+
+// "12|submit" or "7|pick|0123456789": what our keyboard buttons send back as the message text.
+bool is_button_data(std::string_view t) {
+  auto bar = t.find('|');
+  if (bar == 0 || bar == std::string_view::npos || bar > 9) return false;
+  return t.substr(0, bar).find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+}  // namespace
+
+std::string signature(std::string_view body, std::string_view auth_token) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), auth_token.data(), static_cast<int>(auth_token.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[mac[i] >> 4];
+    out += hex[mac[i] & 15];
+  }
+  return out;
+}
+
+bool signature_ok(std::string_view body, std::string_view auth_token, std::string_view given) {
+  if (auth_token.empty() || given.size() != 64) return false;
+  std::string expected = signature(body, auth_token);
+  std::string lower(given);
+  for (auto& c : lower)
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  return CRYPTO_memcmp(lower.data(), expected.data(), expected.size()) == 0;
+}
+
+Parsed parse_callback(std::string_view body) {
+  Parsed out;
+  json j = json::parse(body, nullptr, false);
+  if (!j.is_object()) {
+    out.why = "not a JSON object";
+    return out;
+  }
+  out.event = text_of(j, "event");
+  if (out.event.empty()) {
+    out.why = "no event";
+    return out;
+  }
+  service::Inbound& in = out.in;
+  in.channel = "viber";
+  in.update_key = token_text(member(j, "message_token"));
+  out.kind = Parsed::Kind::ignored;
+  const std::string& event = out.event;
+  if (event == "webhook" || event == "delivered" || event == "seen" || event == "failed" ||
+      event == "client_status") {
+    out.why = event;
+    return out;
+  }
+  if (event == "conversation_started") {
+    const json* user = member(j, "user");
+    in.chat_id = user ? text_of(*user, "id") : "";
+    if (in.chat_id.empty()) {
+      out.kind = Parsed::Kind::malformed;
+      out.why = "conversation_started without user.id";
+      return out;
+    }
+    in.lang_hint = text_of(*user, "language");
+    out.kind = Parsed::Kind::welcome;
+    return out;
+  }
+  if (event == "subscribed") {
+    const json* user = member(j, "user");
+    in.chat_id = user ? text_of(*user, "id") : "";
+    if (in.chat_id.empty()) {
+      out.kind = Parsed::Kind::malformed;
+      out.why = "subscribed without user.id";
+      return out;
+    }
+    in.lang_hint = text_of(*user, "language");
+    in.action = service::Inbound::Action::subscribe;
+    out.kind = Parsed::Kind::ok;
+    return out;
+  }
+  if (event == "unsubscribed") {
+    in.chat_id = text_of(j, "user_id");
+    if (in.chat_id.empty()) {
+      out.kind = Parsed::Kind::malformed;
+      out.why = "unsubscribed without user_id";
+      return out;
+    }
+    in.action = service::Inbound::Action::unsubscribe;
+    out.kind = Parsed::Kind::ok;
+    return out;
+  }
+  if (event != "message") {
+    out.why = "event not used";
+    return out;
+  }
+  const json* sender = member(j, "sender");
+  const json* message = member(j, "message");
+  in.chat_id = sender ? text_of(*sender, "id") : "";
+  if (in.chat_id.empty() || !message || !message->is_object()) {
+    out.kind = Parsed::Kind::malformed;
+    out.why = "message without sender.id or message";
+    return out;
+  }
+  if (in.update_key.empty()) {
+    out.kind = Parsed::Kind::malformed;
+    out.why = "message without message_token";
+    return out;
+  }
+  in.lang_hint = text_of(*sender, "language");
+  std::string type = text_of(*message, "type");
+  if (type == "text") {
+    std::string t = text_of(*message, "text");
+    if (is_button_data(t)) {
+      in.event.kind = Kind::button;
+      in.event.text = t.substr(0, 64);
+    } else if (t.starts_with('/')) {
+      in.event.kind = Kind::command;
+      in.event.text = t.substr(1, std::min<std::size_t>(t.find_first_of(" \n") - 1, 64));
+    } else {
+      in.event.kind = Kind::text;
+      in.event.text = std::move(t);
+    }
+  } else if (type == "contact") {
+    in.event.kind = Kind::contact;
+    const json* contact = member(*message, "contact");
+    in.event.phone = contact ? text_of(*contact, "phone_number") : "";
+    // Viber sends the user's own number for our share-phone button, as a contact message.
+    in.event.own_contact = !in.event.phone.empty();
+  } else if (type == "picture") {
+    in.event.kind = Kind::photo;
+    in.event.photo = "viber:" + text_of(*message, "media");
+  } else {
+    in.event.kind = Kind::unsupported;
+  }
+  out.kind = Parsed::Kind::ok;
+  return out;
+}
+
+json message_body(const RenderOptions& options, std::string_view chat_id,
+                  const dialog::Reply& reply) {
+  json body{{"receiver", chat_id},
+            {"min_api_version", 3},  // share-phone buttons
+            {"sender", {{"name", cut_utf8(options.bot_name, 28)}}},
+            {"type", "text"},
+            {"text", cut_utf8(reply.text, kMaxText)}};
+  json buttons = json::array();
+  for (const auto& b : reply.buttons)
+    buttons.push_back({{"ActionType", "reply"},
+                       {"ActionBody", b.data},
+                       {"Text", cut_utf8(b.label, 250)},
+                       {"Columns", 6},
+                       {"Rows", 1}});
+  if (reply.ask_contact)
+    buttons.push_back({{"ActionType", "share-phone"},
+                       {"ActionBody", "phone"},
+                       {"Text", reply.contact_label},
+                       {"Columns", 6},
+                       {"Rows", 1}});
+  if (!buttons.empty())
+    body["keyboard"] = {{"Type", "keyboard"}, {"DefaultHeight", false}, {"Buttons", buttons}};
+  return body;
+}
+
+std::vector<store::OutboxMessage> render(const RenderOptions& options, std::string_view chat_id,
+                                         const dialog::Step& step) {
+  std::vector<store::OutboxMessage> out;
+  for (const auto& reply : step.replies) {
+    if (reply.text.empty()) continue;
+    store::OutboxMessage m;
+    m.channel = "viber";
+    m.chat_id = std::string(chat_id);
+    m.method = "send_message";
+    m.body =
+        message_body(options, chat_id, reply).dump(-1, ' ', false, json::error_handler_t::replace);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace md::viber

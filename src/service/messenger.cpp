@@ -1,0 +1,272 @@
+#include "service/messenger.hpp"
+
+#include <future>
+
+#include <spdlog/spdlog.h>
+
+#include "dialog/explain.hpp"
+#include "service/receipt.hpp"
+
+namespace md::service {
+namespace {
+
+using dialog::Lang;
+
+// The conversation's view of the system, inside the step's write transaction.
+class TxBackend final : public dialog::Backend {
+ public:
+  TxBackend(store::WriteTx& tx, store::Store& store, Submissions& submissions, const Inbound& in,
+            domain::Instant now)
+      : tx_(tx), store_(store), submissions_(submissions), in_(in), now_(now) {}
+
+  std::vector<std::string> linked() override { return tx_.chat_accounts(in_.channel, in_.chat_id); }
+  void link(std::string_view account) override {
+    if (auto id = tx_.find_account(account)) tx_.link_account(in_.channel, in_.chat_id, *id, now_);
+  }
+  void unlink(std::string_view account) override {
+    if (auto id = tx_.find_account(account)) tx_.unlink_account(in_.channel, in_.chat_id, *id);
+  }
+  std::vector<std::string> accounts_by_phone(std::string_view phone) override {
+    std::vector<std::string> out;
+    for (const auto& a : store_.accounts_by_phone(phone)) out.push_back(a.number);
+    return out;
+  }
+  std::optional<dialog::MeterInfo> meter(std::string_view account,
+                                         std::string_view serial) override {
+    if (serial.empty() || serial.size() > 32) return std::nullopt;
+    auto m = tx_.find_meter(account, serial);
+    if (!m || !m->account_active) return std::nullopt;
+    return dialog::MeterInfo{m->account_number, m->serial, m->zones};
+  }
+  std::vector<dialog::MeterInfo> meters(std::string_view account) override {
+    std::vector<dialog::MeterInfo> out;
+    auto a = store_.account(account);
+    if (!a || !a->active) return out;
+    for (const auto& m : store_.account_meters(a->id))
+      out.push_back(dialog::MeterInfo{a->number, m.serial, m.zones});
+    return out;
+  }
+  std::optional<dialog::LastReading> last_reading(std::string_view account,
+                                                  std::string_view serial) override {
+    auto m = tx_.find_meter(account, serial);
+    if (!m) return std::nullopt;
+    auto rows = tx_.latest_accepted(m->meter_id, 1, std::nullopt);
+    if (rows.empty() || rows.front().meter_id != m->meter_id) return std::nullopt;
+    return dialog::LastReading{rows.front().taken_on, rows.front().values};
+  }
+  std::vector<dialog::HistoryLine> history(std::string_view account, int limit) override {
+    std::vector<dialog::HistoryLine> out;
+    auto a = store_.account(account);
+    if (!a) return out;
+    for (const auto& r : store_.account_readings(a->id, limit))
+      out.push_back(dialog::HistoryLine{r.receipt, r.meter_serial, r.channel, r.status, r.taken_on,
+                                        r.zones, r.values});
+    return out;
+  }
+  SubmitOutcome submit(const SubmitRequest& req, bool dry_run) override {
+    tx_.savepoint();
+    SubmitOutcome out;
+    try {
+      out = submissions_.process(tx_, req, now_);
+    } catch (...) {
+      tx_.rollback_to();
+      throw;
+    }
+    if (!dry_run) {
+      tx_.release();
+      return out;
+    }
+    tx_.rollback_to();
+    // A rejected value is an attempt the audit keeps; running it again stores only that record.
+    if (out.status == SubmitOutcome::Status::rejected) return submissions_.process(tx_, req, now_);
+    return out;
+  }
+  domain::Instant now() override { return now_; }
+  const domain::WindowRules& window_rules() override { return submissions_.config().rules.window; }
+  int account_digits() override { return submissions_.config().account_digits; }
+
+ private:
+  store::WriteTx& tx_;
+  store::Store& store_;
+  Submissions& submissions_;
+  const Inbound& in_;
+  domain::Instant now_;
+};
+
+}  // namespace
+
+Messenger::Messenger(store::Store& store, Ingestor& ingestor, Submissions& submissions,
+                     const Clock& clock, obs::Metrics* metrics)
+    : store_(store),
+      ingestor_(ingestor),
+      submissions_(submissions),
+      clock_(clock),
+      metrics_(metrics) {}
+
+void Messenger::add_channel(std::string channel, Render render) {
+  renderers_[std::move(channel)] = std::move(render);
+}
+
+bool Messenger::has_channel(std::string_view channel) const {
+  return renderers_.find(channel) != renderers_.end();
+}
+
+void Messenger::step(store::WriteTx& tx, const Inbound& in, domain::Instant now, bool& duplicate) {
+  if (!in.update_key.empty() && !tx.record_update(in.channel, in.update_key, now)) {
+    duplicate = true;
+    return;
+  }
+  auto render = renderers_.find(in.channel);
+  if (render == renderers_.end()) throw std::logic_error("no renderer for " + in.channel);
+  auto chat = tx.chat(in.channel, in.chat_id);
+  bool fresh = !chat;
+  if (fresh) {
+    chat = store::ChatRow{};
+    chat->channel = in.channel;
+    chat->chat_id = in.chat_id;
+    chat->lang = std::string(dialog::lang_code(dialog::parse_lang(in.lang_hint)));
+  }
+  dialog::Conversation conv({in.channel, in.chat_id}, chat->state, dialog::parse_lang(chat->lang),
+                            chat->reminders);
+  TxBackend backend(tx, store_, submissions_, in, now);
+  dialog::Step step;
+  switch (in.action) {
+    case Inbound::Action::unsubscribe:
+      chat->subscribed = false;
+      tx.save_chat(*chat, now);
+      return;
+    case Inbound::Action::subscribe:
+      chat->subscribed = true;
+      step =
+          conv.handle(dialog::Event{dialog::Event::Kind::command, "start", {}, false, {}}, backend);
+      break;
+    case Inbound::Action::dialog:
+      chat->subscribed = true;  // whoever writes wants answers, also after blocking the bot once
+      step = conv.handle(in.event, backend);
+      break;
+  }
+  chat->state = conv.state_json();
+  chat->lang = std::string(dialog::lang_code(conv.lang));
+  chat->reminders = conv.reminders;
+  if (!conv.phone.empty()) chat->phone = conv.phone;
+  tx.save_chat(*chat, now);
+  for (const auto& m : render->second(&in, in.chat_id, step)) tx.enqueue(m, now);
+}
+
+bool Messenger::handle_async(Inbound in, std::function<void(Result)> done) {
+  auto shared = std::make_shared<Inbound>(std::move(in));
+  auto duplicate = std::make_shared<bool>(false);
+  Ingestor::Task task;
+  task.work = [this, shared, duplicate](store::WriteTx& tx, domain::Instant now) {
+    step(tx, *shared, now, *duplicate);
+  };
+  task.done = [this, shared, duplicate, done = std::move(done)](bool committed) {
+    Result r = !committed ? Result::failed : *duplicate ? Result::duplicate : Result::processed;
+    if (metrics_)
+      metrics_->bot_update(shared->channel, r == Result::processed   ? "processed"
+                                            : r == Result::duplicate ? "duplicate"
+                                                                     : "failed");
+    if (r == Result::processed && wake_) wake_();
+    done(r);
+  };
+  return ingestor_.run_async(std::move(task));
+}
+
+Messenger::Result Messenger::handle(Inbound in) {
+  auto promise = std::make_shared<std::promise<Result>>();
+  auto future = promise->get_future();
+  if (!handle_async(std::move(in), [promise](Result r) { promise->set_value(r); }))
+    return Result::busy;
+  return future.get();
+}
+
+int Messenger::notify_account(store::WriteTx& tx, std::int64_t account_id, std::string_view key,
+                              const std::map<std::string, std::string>& params,
+                              domain::Instant now) {
+  int queued = 0;
+  for (const auto& link : store_.chats_of_account(account_id)) {
+    auto render = renderers_.find(link.channel);
+    if (render == renderers_.end()) continue;
+    auto p = params;
+    p["account"] = mask_account(link.account_number);
+    dialog::Step step;
+    dialog::Reply reply;
+    reply.text = dialog::message(dialog::parse_lang(link.lang), key, p);
+    step.replies.push_back(std::move(reply));
+    for (const auto& m : render->second(nullptr, link.chat_id, step)) {
+      tx.enqueue(m, now);
+      ++queued;
+    }
+  }
+  return queued;
+}
+
+int Messenger::queue_run(std::string_view kind, std::string_view key,
+                         const std::vector<store::ChatLink>& targets, std::string_view message_key,
+                         const std::map<std::string, std::string>& params, domain::Instant now) {
+  auto tx = store_.begin_write();
+  int queued = 0;
+  for (const auto& link : targets) {
+    auto render = renderers_.find(link.channel);
+    if (render == renderers_.end()) continue;
+    Lang lang = dialog::parse_lang(link.lang);
+    auto p = params;
+    p["account"] = mask_account(link.account_number);
+    if (p.count("window"))
+      p["window"] =
+          dialog::window_text(lang, domain::kyiv_date(now), submissions_.config().rules.window);
+    if (p.count("month"))
+      if (auto m = domain::YearMonth::parse(p["month"])) p["month"] = dialog::month_name(lang, *m);
+    dialog::Step step;
+    dialog::Reply reply;
+    reply.text = dialog::message(lang, message_key, p);
+    step.replies.push_back(std::move(reply));
+    for (const auto& m : render->second(nullptr, link.chat_id, step)) {
+      tx->enqueue(m, now);
+      ++queued;
+    }
+  }
+  // Claimed in the same transaction as the messages: the run happens once, wholly or not at all.
+  if (!tx->claim_run(kind, key, queued, now)) return 0;
+  tx->commit();
+  if (queued && wake_) wake_();
+  spdlog::info("queued {} {} notices for {}", queued, kind, key);
+  return queued;
+}
+
+int Messenger::queue_notices(domain::Instant now) {
+  const auto& rules = submissions_.config().rules.window;
+  int queued = 0;
+  domain::Day today = domain::kyiv_date(now);
+  if (auto m = domain::window_containing(today, rules)) {
+    auto w = domain::window(*m, rules);
+    auto closes = domain::window_closes(*m, rules);
+    auto opening = domain::kyiv_time(w.first, std::chrono::hours{10});
+    auto day2 = domain::kyiv_time(m->next().first_day() + date::days{1}, std::chrono::hours{10});
+    if (now >= opening && now < day2 && !store_.run_claimed("window_open", m->str())) {
+      std::vector<store::ChatLink> targets;
+      for (auto& t : store_.reminder_targets(*m))
+        if (!t.has_reading) targets.push_back(std::move(t));
+      queued +=
+          queue_run("window_open", m->str(), targets, "notice.window_open", {{"window", ""}}, now);
+    }
+    if (now >= day2 && now < closes && !store_.run_claimed("window_day2", m->str())) {
+      std::vector<store::ChatLink> targets;
+      for (auto& t : store_.reminder_targets(*m))
+        if (!t.has_reading) targets.push_back(std::move(t));
+      queued +=
+          queue_run("window_day2", m->str(), targets, "notice.window_day2", {{"window", ""}}, now);
+    }
+  }
+  if (auto closed = store_.last_closed_period()) {
+    auto period = store_.period(*closed);
+    // Only a recent close: a first start on an old database does not announce old months.
+    if (period && now - period->closed_at < std::chrono::hours{24 * 7} &&
+        !store_.run_claimed("estimated", closed->str()))
+      queued += queue_run("estimated", closed->str(), store_.estimated_targets(*closed),
+                          "notice.estimated", {{"month", closed->str()}}, now);
+  }
+  return queued;
+}
+
+}  // namespace md::service

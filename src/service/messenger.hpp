@@ -1,0 +1,78 @@
+// The messengers' use case (Telegram, Viber): one platform update in, one transaction out. The
+// transaction records the update (so a redelivery does nothing), runs the conversation step (with
+// the submission it may make), saves the conversation and queues the replies in the outbox. The
+// platform is answered only after it commits: a crash before that makes the platform redeliver.
+// Also here: the reminders and notices, queued once per run.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dialog/conversation.hpp"
+#include "obs/metrics.hpp"
+#include "service/clock.hpp"
+#include "service/ingestor.hpp"
+#include "store/store.hpp"
+
+namespace md::service {
+
+// One platform update, parsed by its channel.
+struct Inbound {
+  enum class Action { dialog, subscribe, unsubscribe };
+  std::string channel;     // telegram, viber
+  std::string update_key;  // the platform's id of the update, for dedupe; empty: none
+  std::string chat_id;
+  Action action = Action::dialog;
+  dialog::Event event;
+  std::string lang_hint;    // the person's app language, for a new conversation
+  std::string callback_id;  // a button press to answer (Telegram)
+};
+
+// How a channel turns replies into platform API calls. `in` is null for notices.
+using Render = std::function<std::vector<store::OutboxMessage>(
+    const Inbound* in, std::string_view chat_id, const dialog::Step& step)>;
+
+class Messenger {
+ public:
+  Messenger(store::Store& store, Ingestor& ingestor, Submissions& submissions, const Clock& clock,
+            obs::Metrics* metrics);
+
+  void add_channel(std::string channel, Render render);
+  [[nodiscard]] bool has_channel(std::string_view channel) const;
+
+  enum class Result { processed, duplicate, failed, busy };
+  // `done` runs after the commit (on the writer thread). False: the writer's queue is full.
+  bool handle_async(Inbound in, std::function<void(Result)> done);
+  Result handle(Inbound in);  // blocking form, for tools and tests
+
+  // Runs inside a write transaction: queues `reply` to every chat linked to the account.
+  // Used for the operators' decisions.
+  int notify_account(store::WriteTx& tx, std::int64_t account_id, std::string_view key,
+                     const std::map<std::string, std::string>& params, domain::Instant now);
+
+  // Queues what is due at `now` and was not queued before: the window-opening reminder (10:00
+  // Kyiv on the window's first day), the day-2 reminder to those who sent nothing, the notice of
+  // estimated volumes after a close. Returns the number of messages queued.
+  int queue_notices(domain::Instant now);
+
+  // Called after something was queued (the outbox worker wakes up).
+  void on_enqueued(std::function<void()> wake) { wake_ = std::move(wake); }
+
+ private:
+  void step(store::WriteTx& tx, const Inbound& in, domain::Instant now, bool& duplicate);
+  int queue_run(std::string_view kind, std::string_view key,
+                const std::vector<store::ChatLink>& targets, std::string_view message_key,
+                const std::map<std::string, std::string>& params, domain::Instant now);
+
+  store::Store& store_;
+  Ingestor& ingestor_;
+  Submissions& submissions_;
+  const Clock& clock_;
+  obs::Metrics* metrics_;
+  std::map<std::string, Render, std::less<>> renderers_;
+  std::function<void()> wake_;
+};
+
+}  // namespace md::service

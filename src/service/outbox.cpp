@@ -1,0 +1,333 @@
+#include "service/outbox.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+namespace md::service {
+namespace {
+
+using json = nlohmann::json;
+using steady = std::chrono::steady_clock;
+
+std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+// One connection per thread, kept alive between requests.
+struct Curl {
+  CURL* handle = nullptr;
+  Curl() {
+    static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+    (void)initialised;
+    handle = curl_easy_init();
+  }
+  ~Curl() { curl_easy_cleanup(handle); }
+  Curl(const Curl&) = delete;
+  Curl& operator=(const Curl&) = delete;
+};
+
+}  // namespace
+
+HttpPost curl_transport() {
+  return
+      [](const std::string& url, const std::vector<std::string>& headers, const std::string& body) {
+        thread_local Curl curl;
+        HttpAnswer answer;
+        if (!curl.handle) {
+          answer.error = "libcurl did not initialise";
+          return answer;
+        }
+        CURL* h = curl.handle;
+        curl_easy_reset(h);
+        curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
+        for (const auto& hd : headers) list = curl_slist_append(list, hd.c_str());
+        curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer.body);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 20000L);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        CURLcode rc = curl_easy_perform(h);
+        curl_slist_free_all(list);
+        if (rc != CURLE_OK) {
+          answer.error = curl_easy_strerror(rc);
+          answer.status = 0;
+          return answer;
+        }
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &answer.status);
+        return answer;
+      };
+}
+
+Platform telegram_platform(std::string api_base, const std::string& token, double per_second,
+                           std::chrono::milliseconds per_chat_interval) {
+  Platform p;
+  p.channel = "telegram";
+  while (!api_base.empty() && api_base.back() == '/') api_base.pop_back();
+  p.url = [base = api_base + "/bot" + token + "/"](const store::OutboxRow& row) {
+    return base + row.method;
+  };
+  p.per_second = per_second;
+  p.per_chat_interval = per_chat_interval;
+  p.paced = [](std::string_view method) { return method != "answerCallbackQuery"; };
+  p.judge = [](const HttpAnswer& a) {
+    Verdict v;
+    json body = json::parse(a.body, nullptr, false);
+    std::string description =
+        body.is_object() ? body.value("description", std::string()) : std::string();
+    if (a.status == 200 && body.is_object() && body.value("ok", false)) {
+      v.kind = Verdict::Kind::sent;
+      return v;
+    }
+    v.error = a.status ? std::to_string(a.status) + " " + description : a.error;
+    if (a.status == 429) {
+      std::int64_t after = 1;
+      if (body.is_object() && body.contains("parameters") && body["parameters"].is_object())
+        after = body["parameters"].value("retry_after", std::int64_t{1});
+      v.retry_after = std::chrono::seconds{std::clamp<std::int64_t>(after, 1, 3600)};
+      v.whole_channel = true;
+      return v;
+    }
+    if (a.status == 401 || a.status == 404) {  // our token is wrong: wait for a fixed one
+      v.retry_after = std::chrono::seconds{60};
+      v.whole_channel = true;
+      return v;
+    }
+    // The chat blocked the bot, was deleted, or the request is wrong: trying again cannot help.
+    if (a.status == 400 || a.status == 403) v.kind = Verdict::Kind::failed;
+    return v;
+  };
+  return p;
+}
+
+Platform viber_platform(std::string api_base, const std::string& token, int per_user_hour) {
+  Platform p;
+  p.channel = "viber";
+  while (!api_base.empty() && api_base.back() == '/') api_base.pop_back();
+  p.url = [base = api_base + "/"](const store::OutboxRow& row) { return base + row.method; };
+  p.headers = {"X-Viber-Auth-Token: " + token};
+  p.per_second = 50;
+  p.per_chat_interval = std::chrono::milliseconds{0};
+  p.per_chat_hour = per_user_hour;
+  p.paced = [](std::string_view) { return true; };
+  p.judge = [](const HttpAnswer& a) {
+    Verdict v;
+    json body = json::parse(a.body, nullptr, false);
+    if (a.status != 200 || !body.is_object()) {
+      v.error = a.status ? "HTTP " + std::to_string(a.status) : a.error;
+      return v;
+    }
+    int status = body.value("status", -1);
+    v.error = std::to_string(status) + " " + body.value("status_message", std::string());
+    switch (status) {
+      case 0:
+        v.kind = Verdict::Kind::sent;
+        break;
+      case 2:   // invalid auth token
+      case 10:  // webhook not set
+      case 12:  // too many requests
+        v.retry_after = std::chrono::seconds{60};
+        v.whole_channel = true;
+        break;
+      case 3:   // bad data
+      case 4:   // missing data
+      case 5:   // receiver not registered
+      case 6:   // receiver not subscribed
+      case 7:   // account blocked
+      case 11:  // no suitable device
+        v.kind = Verdict::Kind::failed;
+        break;
+      default:
+        break;
+    }
+    return v;
+  };
+  return p;
+}
+
+OutboxWorker::OutboxWorker(store::Store& store, const Clock& clock, HttpPost post,
+                           obs::Metrics* metrics, OutboxOptions options)
+    : store_(store), clock_(clock), post_(std::move(post)), metrics_(metrics), options_(options) {}
+
+OutboxWorker::~OutboxWorker() {
+  stop();
+}
+
+void OutboxWorker::add(Platform p) {
+  std::string name = p.channel;
+  Channel ch;
+  ch.tokens = std::max(1.0, p.per_second);
+  ch.platform = std::move(p);
+  channels_.insert_or_assign(std::move(name), std::move(ch));
+}
+
+void OutboxWorker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void OutboxWorker::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
+void OutboxWorker::stop(std::chrono::seconds drain) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) drain_until_ = steady::now() + drain;
+    stopping_ = true;
+    woken_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+int OutboxWorker::run_once() {
+  int delivered = 0;
+  pass(delivered);
+  return delivered;
+}
+
+void OutboxWorker::run() {
+  auto next_tick = steady::now();
+  for (;;) {
+    if (tick_ && steady::now() >= next_tick) {
+      try {
+        tick_();
+      } catch (const std::exception& e) {
+        spdlog::error("outbox tick failed: {}", e.what());
+      }
+      next_tick = steady::now() + options_.tick;
+    }
+    int delivered = 0;
+    steady::time_point next;
+    try {
+      next = pass(delivered);
+    } catch (const std::exception& e) {
+      spdlog::error("outbox pass failed: {}", e.what());
+      next = steady::now() + std::chrono::seconds{1};
+    }
+    std::unique_lock lock(mutex_);
+    if (stopping_ && (steady::now() >= drain_until_ || delivered == 0)) return;
+    if (delivered > 0 && next <= steady::now()) continue;
+    cv_.wait_until(lock, std::min(next, next_tick), [this] { return woken_; });
+    woken_ = false;
+    if (stopping_ && steady::now() >= drain_until_) return;
+  }
+}
+
+steady::time_point OutboxWorker::pass(int& delivered) {
+  auto now = steady::now();
+  auto next = now + std::chrono::seconds{1};
+  auto rows = store_.outbox_due(clock_.now(), 200);
+  if (metrics_) metrics_->outbox_pending(store_.outbox_pending());
+  std::vector<std::string> blocked;  // chats with an earlier message not sent in this pass
+  for (const auto& row : rows) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ && steady::now() >= drain_until_) break;
+    }
+    std::string key = row.channel + "\n" + row.chat_id;
+    if (std::find(blocked.begin(), blocked.end(), key) != blocked.end()) continue;
+    auto it = channels_.find(row.channel);
+    if (it == channels_.end()) continue;  // that bot is off: its messages wait
+    Channel& ch = it->second;
+    now = steady::now();
+    // The bot's overall rate: a token bucket of one second's worth.
+    double elapsed = std::chrono::duration<double>(now - ch.refilled).count();
+    ch.tokens = std::min(std::max(1.0, ch.platform.per_second),
+                         ch.tokens + elapsed * ch.platform.per_second);
+    ch.refilled = now;
+    steady::time_point ready = ch.paused_until;
+    if (ch.tokens < 1)
+      ready = std::max(
+          ready, now + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(
+                           (1 - ch.tokens) / ch.platform.per_second)));
+    bool paced = !ch.platform.paced || ch.platform.paced(row.method);
+    Pace& pace = ch.chats[row.chat_id];
+    if (paced) {
+      ready = std::max(ready, pace.next);
+      std::erase_if(pace.hour, [&](auto t) { return now - t >= std::chrono::hours{1}; });
+      if (ch.platform.per_chat_hour > 0 &&
+          static_cast<int>(pace.hour.size()) >= ch.platform.per_chat_hour)
+        ready = std::max(ready, pace.hour.front() + std::chrono::hours{1});
+    }
+    if (ready > now) {
+      blocked.push_back(key);
+      next = std::min(next, ready);
+      continue;
+    }
+    ch.tokens -= 1;
+    if (paced) {
+      pace.next = now + ch.platform.per_chat_interval;
+      if (ch.platform.per_chat_hour > 0) pace.hour.push_back(now);
+    }
+    bool chat_blocked = false;
+    deliver(ch, row, chat_blocked);
+    if (chat_blocked) {
+      blocked.push_back(key);
+    } else {
+      ++delivered;
+    }
+  }
+  if (rows.size() == 200 && delivered > 0) next = steady::now();
+  // Forget chats that have nothing pending soon, so the map stays small.
+  for (auto& [name, ch] : channels_)
+    std::erase_if(ch.chats, [&](const auto& kv) {
+      return kv.second.next < steady::now() && kv.second.hour.empty();
+    });
+  return next;
+}
+
+void OutboxWorker::deliver(Channel& ch, const store::OutboxRow& row, bool& chat_blocked) {
+  HttpAnswer answer = post_(ch.platform.url(row), ch.platform.headers, row.body);
+  Verdict v = ch.platform.judge(answer);
+  const auto now = clock_.now();
+  int attempts = row.attempts + 1;
+  if (v.kind == Verdict::Kind::retry && attempts >= options_.max_attempts)
+    v.kind = Verdict::Kind::failed;
+  auto tx = store_.begin_write();
+  switch (v.kind) {
+    case Verdict::Kind::sent:
+      tx->outbox_sent(row.id, now);
+      break;
+    case Verdict::Kind::failed:
+      tx->outbox_failed(row.id, attempts, v.error, now);
+      spdlog::warn("outbox: {} message {} given up after {} attempts: {}", row.channel, row.id,
+                   attempts, v.error);
+      break;
+    case Verdict::Kind::retry: {
+      auto backoff =
+          v.retry_after.count() > 0
+              ? v.retry_after
+              : std::min(options_.max_backoff,
+                         std::chrono::seconds{std::int64_t{1} << std::min(attempts, 20)});
+      tx->outbox_retry(row.id, attempts, now + backoff, v.error);
+      if (v.whole_channel) ch.paused_until = steady::now() + backoff;
+      chat_blocked = true;
+      spdlog::info("outbox: {} message {} retried in {} s: {}", row.channel, row.id,
+                   backoff.count(), v.error);
+      break;
+    }
+  }
+  tx->commit();
+  if (v.kind == Verdict::Kind::failed) chat_blocked = false;  // later messages may still go
+  if (metrics_)
+    metrics_->outbox_send(row.channel, v.kind == Verdict::Kind::sent     ? "sent"
+                                       : v.kind == Verdict::Kind::failed ? "failed"
+                                                                         : "retried");
+}
+
+}  // namespace md::service

@@ -1,0 +1,112 @@
+// The outbox worker: sends the queued platform messages in order per chat, within each platform's
+// limits, retrying with backoff. A message is marked sent right after the platform's answer, in
+// its own commit: a restart resends nothing that was marked; only a kill during the one request in
+// flight can repeat that one message (platforms have no idempotency keys).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "obs/metrics.hpp"
+#include "service/clock.hpp"
+#include "store/store.hpp"
+
+namespace md::service {
+
+// An HTTP POST; libcurl in production (curl_transport), replaceable in unit tests of the worker.
+struct HttpAnswer {
+  long status = 0;  // 0: no answer (connection failed, timed out)
+  std::string body;
+  std::string error;
+};
+using HttpPost = std::function<HttpAnswer(
+    const std::string& url, const std::vector<std::string>& headers, const std::string& body)>;
+HttpPost curl_transport();
+
+// What became of one delivery.
+struct Verdict {
+  enum class Kind { sent, retry, failed };
+  Kind kind = Kind::retry;
+  std::chrono::seconds retry_after{0};  // the platform said when (0: our backoff)
+  bool whole_channel = false;           // the limit is the bot's, not the chat's
+  std::string error;
+};
+
+// How to reach one platform.
+struct Platform {
+  std::string channel;
+  std::function<std::string(const store::OutboxRow&)> url;
+  std::vector<std::string> headers;
+  std::function<Verdict(const HttpAnswer&)> judge;
+  double per_second = 30;                              // the bot's overall rate
+  std::chrono::milliseconds per_chat_interval{1000};   // between two paced messages to one chat
+  int per_chat_hour = 0;                               // paced messages per chat per hour (0: any)
+  std::function<bool(std::string_view method)> paced;  // counts against the per-chat limits
+};
+
+Platform telegram_platform(std::string api_base, const std::string& token, double per_second,
+                           std::chrono::milliseconds per_chat_interval);
+Platform viber_platform(std::string api_base, const std::string& token, int per_user_hour);
+
+struct OutboxOptions {
+  int max_attempts = 12;
+  std::chrono::seconds max_backoff{600};
+  std::chrono::seconds tick{30};  // how often `on_tick` (reminders, pruning) runs
+};
+
+class OutboxWorker {
+ public:
+  OutboxWorker(store::Store& store, const Clock& clock, HttpPost post, obs::Metrics* metrics,
+               OutboxOptions options = {});
+  ~OutboxWorker();
+  OutboxWorker(const OutboxWorker&) = delete;
+  OutboxWorker& operator=(const OutboxWorker&) = delete;
+
+  void add(Platform p);
+  void on_tick(std::function<void()> tick) { tick_ = std::move(tick); }
+  void start();
+  void wake();
+  // Keeps sending what is due for at most `drain`, then stops; what is left stays queued.
+  void stop(std::chrono::seconds drain = std::chrono::seconds{0});
+  // One pass over what is due: returns how many were delivered. For tests and the CLI.
+  int run_once();
+
+ private:
+  struct Pace {
+    std::chrono::steady_clock::time_point next{};
+    std::vector<std::chrono::steady_clock::time_point> hour;  // paced sends in the last hour
+  };
+  struct Channel {
+    Platform platform;
+    double tokens = 1;
+    std::chrono::steady_clock::time_point refilled{}, paused_until{};
+    std::map<std::string, Pace> chats;
+  };
+  void run();
+  // Sends what can be sent now; returns the earliest time something else may be sent.
+  std::chrono::steady_clock::time_point pass(int& delivered);
+  void deliver(Channel& ch, const store::OutboxRow& row, bool& chat_blocked);
+
+  store::Store& store_;
+  const Clock& clock_;
+  HttpPost post_;
+  obs::Metrics* metrics_;
+  OutboxOptions options_;
+  std::map<std::string, Channel, std::less<>> channels_;
+  std::function<void()> tick_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool woken_ = false;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point drain_until_{};
+  std::thread thread_;
+};
+
+}  // namespace md::service
