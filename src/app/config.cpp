@@ -321,6 +321,12 @@ const std::vector<Key>& keys() {
   return all;
 }
 
+// Secrets are never printed: only whether they are set.
+std::string shown(const std::string& name, std::string value) {
+  if (name.ends_with("_token") && !value.empty()) return "(set)";
+  return value;
+}
+
 std::string env_name(const std::string& name) {
   std::string out = "METERDESK_";
   for (char c : name)
@@ -406,8 +412,8 @@ std::vector<ConfigKey> config_keys(const Config& effective) {
   std::vector<ConfigKey> out;
   Config defaults;
   for (const auto& k : keys())
-    out.push_back(
-        ConfigKey{k.name, env_name(k.name), k.description, k.get(defaults), k.get(effective)});
+    out.push_back(ConfigKey{k.name, env_name(k.name), k.description, k.get(defaults),
+                            shown(k.name, k.get(effective))});
   return out;
 }
 

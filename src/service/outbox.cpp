@@ -155,9 +155,9 @@ Platform viber_platform(std::string api_base, const std::string& token, int per_
   return p;
 }
 
-OutboxWorker::OutboxWorker(store::Store& store, const Clock& clock, HttpPost post,
-                           obs::Metrics* metrics, OutboxOptions options)
-    : store_(store), clock_(clock), post_(std::move(post)), metrics_(metrics), options_(options) {}
+OutboxWorker::OutboxWorker(store::Store& store, HttpPost post, obs::Metrics* metrics,
+                           OutboxOptions options)
+    : store_(store), post_(std::move(post)), metrics_(metrics), options_(options) {}
 
 OutboxWorker::~OutboxWorker() {
   stop();

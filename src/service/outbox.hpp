@@ -63,7 +63,8 @@ struct OutboxOptions {
 
 class OutboxWorker {
  public:
-  OutboxWorker(store::Store& store, const Clock& clock, HttpPost post, obs::Metrics* metrics,
+  // Runs on wall-clock time, whatever the business clock says: retries and limits are real waits.
+  OutboxWorker(store::Store& store, HttpPost post, obs::Metrics* metrics,
                OutboxOptions options = {});
   ~OutboxWorker();
   OutboxWorker(const OutboxWorker&) = delete;
@@ -95,7 +96,7 @@ class OutboxWorker {
   void deliver(Channel& ch, const store::OutboxRow& row, bool& chat_blocked);
 
   store::Store& store_;
-  const Clock& clock_;
+  Clock clock_;  // real time
   HttpPost post_;
   obs::Metrics* metrics_;
   OutboxOptions options_;

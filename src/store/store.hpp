@@ -258,7 +258,8 @@ struct ChatRow {
   std::string phone;  // the verified phone the person shared, normalised
 };
 
-// One message to a platform: an API method and its JSON body.
+// One message to a platform: an API method and its JSON body. `not_before` is wall-clock time
+// (the outbox runs on real time even when the business clock is fixed); the epoch: at once.
 struct OutboxMessage {
   std::string channel, chat_id, method, body;
   Instant not_before{};

@@ -331,4 +331,119 @@ HttpResponse http(std::uint16_t port, const std::string& method, const std::stri
   return *r;
 }
 
+FakePlatform::FakePlatform(std::function<Answer(const Call&)> answer) : answer_(std::move(answer)) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listen_fd_, 64) != 0)
+    throw std::runtime_error("fake platform: cannot listen");
+  socklen_t len = sizeof addr;
+  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  acceptor_ = std::thread([this] {
+    while (!stopping_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) continue;
+      std::lock_guard lock(mutex_);
+      fds_.push_back(fd);
+      workers_.emplace_back([this, fd] { serve(fd); });
+    }
+  });
+}
+
+FakePlatform::~FakePlatform() {
+  stopping_ = true;
+  if (acceptor_.joinable()) acceptor_.join();
+  {
+    std::lock_guard lock(mutex_);
+    for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+  }
+  for (auto& w : workers_) w.join();
+  for (int fd : fds_) ::close(fd);
+  ::close(listen_fd_);
+}
+
+void FakePlatform::set_answer(std::function<Answer(const Call&)> answer) {
+  std::lock_guard lock(mutex_);
+  answer_ = std::move(answer);
+}
+
+std::vector<FakePlatform::Call> FakePlatform::calls() {
+  std::lock_guard lock(mutex_);
+  return calls_;
+}
+
+std::vector<FakePlatform::Call> FakePlatform::wait_for(std::size_t n,
+                                                       std::chrono::seconds timeout) {
+  std::unique_lock lock(mutex_);
+  cv_.wait_for(lock, timeout, [&] { return calls_.size() >= n; });
+  return calls_;
+}
+
+void FakePlatform::serve(int fd) {
+  std::string buffer;
+  char chunk[65536];
+  while (!stopping_) {
+    auto head_end = buffer.find("\r\n\r\n");
+    if (head_end == std::string::npos) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+      if (n <= 0) return;
+      buffer.append(chunk, static_cast<std::size_t>(n));
+      continue;
+    }
+    Call call;
+    std::istringstream head(buffer.substr(0, head_end));
+    std::string line;
+    std::getline(head, line);
+    std::istringstream first(line);
+    first >> call.method >> call.path;
+    std::size_t length = 0;
+    while (std::getline(head, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      auto colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      std::string name = line.substr(0, colon);
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      if (name == "content-length") length = std::stoul(value);
+      call.headers[name] = value;
+    }
+    while (buffer.size() < head_end + 4 + length) {
+      ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+      if (n <= 0) return;
+      buffer.append(chunk, static_cast<std::size_t>(n));
+    }
+    call.body = buffer.substr(head_end + 4, length);
+    buffer.erase(0, head_end + 4 + length);
+    Answer a;
+    {
+      std::unique_lock lock(mutex_);
+      auto answer = answer_;
+      lock.unlock();
+      if (answer) {
+        a = answer(call);
+      } else {
+        a.body = R"({"ok":true,"result":true})";
+      }
+      lock.lock();
+      calls_.push_back(std::move(call));
+    }
+    cv_.notify_all();
+    std::string response = "HTTP/1.1 " + std::to_string(a.status) + " X\r\nContent-Type: " +
+                           "application/json\r\nContent-Length: " + std::to_string(a.body.size()) +
+                           "\r\n\r\n" + a.body;
+    ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
+  }
+}
+
 }  // namespace md::test

@@ -4,12 +4,17 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace md::test {
@@ -93,5 +98,44 @@ class HttpClient {
 HttpResponse http(std::uint16_t port, const std::string& method, const std::string& target,
                   const std::string& body = {},
                   const std::map<std::string, std::string>& headers = {});
+
+// A messenger platform's API on loopback (Telegram Bot API or Viber REST API as our outbox sees
+// them): records every request and answers what `answer` says. Keep-alive like the real ones.
+class FakePlatform {
+ public:
+  struct Call {
+    std::string method, path, body;
+    std::map<std::string, std::string> headers;  // lower-case names
+  };
+  struct Answer {
+    int status = 200;
+    std::string body;
+  };
+  // Telegram's {"ok":true,...} by default.
+  explicit FakePlatform(std::function<Answer(const Call&)> answer = {});
+  ~FakePlatform();
+  FakePlatform(const FakePlatform&) = delete;
+  FakePlatform& operator=(const FakePlatform&) = delete;
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::vector<Call> calls();
+  // Waits until at least `n` calls arrived (or the timeout); returns them.
+  std::vector<Call> wait_for(std::size_t n,
+                             std::chrono::seconds timeout = std::chrono::seconds(20));
+  void set_answer(std::function<Answer(const Call&)> answer);
+
+ private:
+  void serve(int fd);
+  std::uint16_t port_ = 0;
+  int listen_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Call> calls_;
+  std::function<Answer(const Call&)> answer_;
+  std::thread acceptor_;
+  std::vector<std::thread> workers_;
+  std::vector<int> fds_;
+};
 
 }  // namespace md::test

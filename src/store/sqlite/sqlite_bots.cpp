@@ -77,7 +77,7 @@ std::int64_t enqueue(SqliteConn& c, const OutboxMessage& m, Instant at) {
           "INSERT INTO outbox (channel, chat_id, method, body, created_at, not_before)"
           " VALUES (?, ?, ?, ?, ?, ?)");
   q.bind(m.channel).bind(m.chat_id).bind(m.method).bind(m.body).bind(secs(at));
-  q.bind(secs(std::max(m.not_before, at))).run();
+  q.bind(secs(m.not_before)).run();
   return sqlite3_last_insert_rowid(c.db());
 }
 

@@ -1,0 +1,370 @@
+// The Telegram and Viber bots against the real server over loopback: signed and unsigned
+// webhooks, whole conversations answered through the outbox to a platform peer on loopback,
+// redeliveries, restarts, flood limits (429) and the drain at SIGTERM.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "channels/viber/viber.hpp"
+#include "support/support.hpp"
+
+using namespace md::test;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kNow = "2026-11-30T10:00:00+02:00";
+constexpr const char* kToken = "123456:ABC-meterdesk-test";
+constexpr const char* kSecret = "s3cret-Token_with-64-chars-allowed";
+constexpr const char* kViberToken = "44dafb7e0f40021e-61a47a1e6778d187-f2c5a676a07050b3";
+
+// Every Telegram call of these tests, for the schema check of tests/bots
+// (METERDESK_TELEGRAM_RECORD).
+void record(const std::vector<FakePlatform::Call>& calls) {
+  const char* path = std::getenv("METERDESK_TELEGRAM_RECORD");
+  if (!path) return;
+  std::ofstream out(path, std::ios::app);
+  for (const auto& c : calls) {
+    if (c.path.find("/bot") != 0) continue;
+    json line{{"method", c.path.substr(c.path.rfind('/') + 1)},
+              {"body", json::parse(c.body, nullptr, false)}};
+    out << line.dump() << "\n";
+  }
+}
+
+class BotsTest : public ::testing::Test {
+ protected:
+  TempDir dir;
+  std::string db = dir.file("bots.db");
+  FakePlatform telegram;
+  FakePlatform viber{[](const FakePlatform::Call&) {
+    return FakePlatform::Answer{200, R"({"status":0,"status_message":"ok","message_token":1})"};
+  }};
+  std::unique_ptr<ServerProcess> server;
+  std::int64_t update_id = 1000;
+
+  void SetUp() override {
+    write_file(dir.file("accounts.csv"), accounts_csv(3));
+    auto r = run_meterdesk(
+        {"import-accounts", dir.file("accounts.csv"), "--db", db, "--now", "2026-01-10T12:00:00"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  void TearDown() override {
+    server.reset();
+    record(telegram.calls());
+  }
+
+  std::map<std::string, std::string> env(int per_chat_ms = 0) {
+    return {{"METERDESK_TELEGRAM_BOT_TOKEN", kToken},
+            {"METERDESK_TELEGRAM_SECRET_TOKEN", kSecret},
+            {"METERDESK_TELEGRAM_API_BASE", telegram.base()},
+            {"METERDESK_TELEGRAM_PER_CHAT_INTERVAL_MS", std::to_string(per_chat_ms)},
+            {"METERDESK_VIBER_AUTH_TOKEN", kViberToken},
+            {"METERDESK_VIBER_API_BASE", viber.base() + "/pa"}};
+  }
+  void start(int per_chat_ms = 0) {
+    server = std::make_unique<ServerProcess>(db, std::vector<std::string>{"--now", kNow},
+                                             env(per_chat_ms));
+  }
+
+  HttpResponse post_update(const json& update, const std::string& secret = kSecret) {
+    std::map<std::string, std::string> headers{{"Content-Type", "application/json"}};
+    if (!secret.empty()) headers["X-Telegram-Bot-Api-Secret-Token"] = secret;
+    return http(server->port(), "POST", "/webhooks/telegram", update.dump(), headers);
+  }
+  json message(const std::string& text, std::int64_t chat = 42) {
+    return {{"update_id", ++update_id},
+            {"message",
+             {{"message_id", update_id},
+              {"date", 1764489600},
+              {"chat", {{"id", chat}, {"type", "private"}, {"first_name", "Olena"}}},
+              {"from",
+               {{"id", chat}, {"is_bot", false}, {"first_name", "Olena"}, {"language_code", "uk"}}},
+              {"text", text}}}};
+  }
+  json press(const std::string& data, std::int64_t chat = 42) {
+    return {{"update_id", ++update_id},
+            {"callback_query",
+             {{"id", "cq" + std::to_string(update_id)},
+              {"from", {{"id", chat}, {"is_bot", false}, {"first_name", "Olena"}}},
+              {"chat_instance", "-1"},
+              {"message",
+               {{"message_id", 1},
+                {"date", 1764489600},
+                {"chat", {{"id", chat}, {"type", "private"}}},
+                {"text", "…"}}},
+              {"data", data}}}};
+  }
+  // The callback_data of the latest button sent to `chat` whose data contains `action`.
+  std::string button(const std::string& action, std::int64_t chat = 42) {
+    std::string data;
+    for (const auto& c : telegram.calls()) {
+      json b = json::parse(c.body, nullptr, false);
+      if (!b.is_object() || b.value("chat_id", json()) != json(chat) ||
+          !b.contains("reply_markup") || !b["reply_markup"].contains("inline_keyboard"))
+        continue;
+      for (const auto& row : b["reply_markup"]["inline_keyboard"])
+        for (const auto& k : row)
+          if (k["callback_data"].get<std::string>().find("|" + action) != std::string::npos)
+            data = k["callback_data"];
+    }
+    return data;
+  }
+  std::vector<std::string> texts(std::int64_t chat = 42) {
+    std::vector<std::string> out;
+    for (const auto& c : telegram.calls()) {
+      json b = json::parse(c.body, nullptr, false);
+      if (c.path.ends_with("/sendMessage") && b.value("chat_id", json()) == json(chat))
+        out.push_back(b["text"]);
+    }
+    return out;
+  }
+  // Waits for the outbox to have delivered everything queued so far.
+  void settle() {
+    for (int i = 0; i < 400; ++i) {
+      if (sql_value(db, "SELECT count(*) FROM outbox WHERE status = 'pending'") == "0") return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ADD_FAILURE() << "the outbox did not empty";
+  }
+  std::string q(const std::string& sql) { return sql_value(db, sql); }
+};
+
+TEST_F(BotsTest, BotsWithoutATokenAreOff) {
+  server = std::make_unique<ServerProcess>(db, std::vector<std::string>{"--now", kNow});
+  EXPECT_EQ(http(server->port(), "POST", "/webhooks/telegram", "{}").status, 404);
+  EXPECT_EQ(http(server->port(), "POST", "/webhooks/viber", "{}").status, 404);
+}
+
+TEST_F(BotsTest, ABotTokenWithoutTheWebhookSecretRefusesToStart) {
+  auto r = run_meterdesk({"serve", "--db", db, "--listen", "127.0.0.1:0"},
+                         {{"METERDESK_TELEGRAM_BOT_TOKEN", kToken}});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("telegram.secret_token"), std::string::npos) << r.err;
+}
+
+TEST_F(BotsTest, ForgedTelegramUpdatesAreRefusedAndChangeNothing) {
+  start();
+  EXPECT_EQ(post_update(message("/start"), "").status, 401);
+  EXPECT_EQ(post_update(message("/start"), "wrong").status, 401);
+  EXPECT_EQ(post_update(message("/start"), std::string(kSecret) + "x").status, 401);
+  EXPECT_EQ(q("SELECT count(*) FROM bot_updates"), "0");
+  EXPECT_EQ(q("SELECT count(*) FROM outbox"), "0");
+  // Malformed, unknown and foreign things: a clear answer, never a 5xx.
+  auto bad = http(server->port(), "POST", "/webhooks/telegram", "{not json",
+                  {{"X-Telegram-Bot-Api-Secret-Token", kSecret}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(post_update(json{{"update_id", 5}, {"new_update_kind", {{"x", 1}}}}).status, 200);
+  EXPECT_EQ(http(server->port(), "GET", "/webhooks/telegram").status, 405);
+  EXPECT_EQ(q("SELECT count(*) FROM outbox"), "0");
+}
+
+TEST_F(BotsTest, TelegramConversationFromStartToTheReceiptWithARestartInTheMiddle) {
+  start();
+  ASSERT_EQ(post_update(message("/start")).status, 200);
+  ASSERT_EQ(post_update(message("0123456789")).status, 200);
+  ASSERT_EQ(post_update(message("A1234567")).status, 200);
+  ASSERT_EQ(post_update(message("12120")).status, 200);
+  settle();
+  // A restart in the middle: the conversation continues where it was.
+  server->kill(SIGTERM);
+  server->wait();
+  start();
+  ASSERT_EQ(post_update(message("6060")).status, 200);
+  settle();
+  std::string send = button("send");
+  ASSERT_FALSE(send.empty());
+  ASSERT_EQ(post_update(press(send)).status, 200);
+  settle();
+  auto all = texts();
+  ASSERT_GE(all.size(), 2U);
+  // The receipt, then the menu.
+  EXPECT_NE(all[all.size() - 2].find("Показник прийнято"), std::string::npos) << all.back();
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'telegram'"), "12120/6060");
+  // Every call went to this bot's token, and button presses were answered.
+  bool answered = false;
+  for (const auto& c : telegram.calls()) {
+    EXPECT_EQ(c.path.rfind(std::string("/bot") + kToken + "/", 0), 0U) << c.path;
+    answered |= c.path.ends_with("/answerCallbackQuery");
+  }
+  EXPECT_TRUE(answered);
+}
+
+TEST_F(BotsTest, ARedeliveredUpdateGetsOneAnswer) {
+  start();
+  json start_update = message("/start");
+  ASSERT_EQ(post_update(start_update).status, 200);
+  settle();
+  auto before = telegram.calls().size();
+  ASSERT_EQ(post_update(start_update).status, 200);  // Telegram delivers it again
+  settle();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(telegram.calls().size(), before);
+  EXPECT_EQ(q("SELECT count(*) FROM bot_updates"), "1");
+}
+
+TEST_F(BotsTest, OutOfOrderAndForeignButtonsAreAnsweredButChangeNothing) {
+  start();
+  ASSERT_EQ(post_update(message("/start")).status, 200);
+  ASSERT_EQ(post_update(message("0123456789")).status, 200);
+  ASSERT_EQ(post_update(message("A1234567")).status, 200);
+  ASSERT_EQ(post_update(message("12120")).status, 200);
+  ASSERT_EQ(post_update(message("6060")).status, 200);
+  settle();
+  std::string send = button("send");
+  ASSERT_FALSE(send.empty());
+  ASSERT_EQ(post_update(press("1|send")).status, 200);  // a button of an old message
+  ASSERT_EQ(post_update(press("zzz")).status, 200);     // nothing we ever sent
+  ASSERT_EQ(post_update(press(send, 43)).status, 200);  // another chat's button
+  settle();
+  EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'telegram'"), "0");
+  ASSERT_EQ(post_update(press(button("send"))).status, 200);
+  settle();
+  EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'telegram'"), "1");
+}
+
+TEST_F(BotsTest, TheOutboxSlowsDownOn429AndCatchesUpInOrder) {
+  std::mutex m;
+  std::vector<std::string> refused;  // bodies answered 429
+  telegram.set_answer([&](const FakePlatform::Call& c) {
+    std::lock_guard lock(m);
+    // The first three sendMessage calls get Telegram's flood answer.
+    if (c.path.ends_with("/sendMessage") && refused.size() < 3) {
+      refused.push_back(c.body);
+      return FakePlatform::Answer{
+          429, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1",)"
+               R"("parameters":{"retry_after":1}})"};
+    }
+    return FakePlatform::Answer{200, R"({"ok":true,"result":true})"};
+  });
+  start(50);
+  for (std::int64_t chat : {51, 52, 53, 54})
+    ASSERT_EQ(post_update(message("/start", chat)).status, 200);
+  for (std::int64_t chat : {51, 52, 53, 54})
+    ASSERT_EQ(post_update(message("0123456789", chat)).status, 200);
+  settle();
+  ASSERT_EQ(refused.size(), 3U);
+  // Every message arrived exactly once after its refusals, each chat's in the order queued.
+  std::map<std::int64_t, std::vector<std::string>> delivered;
+  std::map<std::string, int> refusals;
+  for (const auto& b : refused) ++refusals[b];
+  for (const auto& c : telegram.calls()) {
+    if (!c.path.ends_with("/sendMessage")) continue;
+    if (refusals[c.body] > 0) {
+      --refusals[c.body];
+      continue;
+    }
+    json b = json::parse(c.body);
+    delivered[b["chat_id"].get<std::int64_t>()].push_back(b["text"]);
+  }
+  for (std::int64_t chat : {51, 52, 53, 54}) {
+    auto& t = delivered[chat];
+    ASSERT_EQ(t.size(), 3U) << chat;
+    EXPECT_NE(t[0].find("Вітаємо"), std::string::npos) << chat;
+    EXPECT_NE(t[1].find("номер особового рахунку"), std::string::npos) << chat;
+    EXPECT_NE(t[2].find("заводський номер"), std::string::npos) << chat;
+  }
+  EXPECT_EQ(q("SELECT count(*) FROM outbox WHERE status = 'sent'"), "12");
+  EXPECT_EQ(q("SELECT sum(attempts) FROM outbox"), "15");
+}
+
+TEST_F(BotsTest, NothingQueuedIsLostOrSentTwiceAcrossARestart) {
+  telegram.set_answer([](const FakePlatform::Call&) {
+    return FakePlatform::Answer{502, "bad gateway"};  // the platform is down
+  });
+  start();
+  for (std::int64_t chat = 60; chat < 70; ++chat)
+    ASSERT_EQ(post_update(message("/start", chat)).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto queued = q("SELECT count(*) FROM outbox");
+  ASSERT_EQ(queued, "20");
+  EXPECT_EQ(q("SELECT count(*) FROM outbox WHERE status = 'sent'"), "0");
+  server->kill(SIGTERM);
+  EXPECT_EQ(server->wait(), 0);
+  auto refused_calls = telegram.calls().size();
+  telegram.set_answer({});
+  start();
+  telegram.wait_for(refused_calls + 20);
+  settle();
+  std::map<std::string, int> seen;
+  auto calls = telegram.calls();
+  for (std::size_t i = refused_calls; i < calls.size(); ++i) ++seen[calls[i].body];
+  EXPECT_EQ(seen.size(), 20U);
+  for (const auto& [body, n] : seen) EXPECT_EQ(n, 1) << body;
+  EXPECT_EQ(q("SELECT count(*) FROM outbox WHERE status = 'sent'"), "20");
+}
+
+TEST_F(BotsTest, ViberSignaturesAndAWholeConversation) {
+  start();
+  auto post = [&](const json& body, bool sign = true) {
+    std::string raw = body.dump();
+    std::map<std::string, std::string> h{{"Content-Type", "application/json"}};
+    if (sign) h["X-Viber-Content-Signature"] = md::viber::signature(raw, kViberToken);
+    return http(server->port(), "POST", "/webhooks/viber", raw, h);
+  };
+  json webhook{{"event", "webhook"},
+               {"timestamp", 4977069964384421269LL},
+               {"message_token", 1478683725125LL}};
+  EXPECT_EQ(post(webhook, false).status, 401);
+  auto forged = http(server->port(), "POST", "/webhooks/viber", webhook.dump(),
+                     {{"X-Viber-Content-Signature", std::string(64, 'a')}});
+  EXPECT_EQ(forged.status, 401);
+  EXPECT_EQ(post(webhook).status, 200);
+
+  json started{{"event", "conversation_started"},
+               {"timestamp", 1457764197627LL},
+               {"message_token", 4912661846655238145ULL},
+               {"type", "open"},
+               {"user", {{"id", "01234567890A="}, {"name", "Olena"}, {"language", "uk"}}},
+               {"subscribed", false}};
+  auto welcome = post(started);
+  ASSERT_EQ(welcome.status, 200);
+  EXPECT_NE(json::parse(welcome.body)["text"].get<std::string>().find("Вітаємо"),
+            std::string::npos);
+
+  std::uint64_t token = 5000000000000000001ULL;  // above 2^53
+  auto say = [&](const std::string& text) {
+    json m{{"event", "message"},
+           {"timestamp", 1457764197627LL},
+           {"message_token", ++token},
+           {"sender", {{"id", "01234567890A="}, {"name", "Olena"}, {"language", "uk"}}},
+           {"message", {{"type", "text"}, {"text", text}}}};
+    return post(m).status;
+  };
+  ASSERT_EQ(say("/start"), 200);
+  ASSERT_EQ(say("0123456789"), 200);
+  ASSERT_EQ(say("A1234567"), 200);
+  ASSERT_EQ(say("12120"), 200);
+  ASSERT_EQ(say("6060"), 200);
+  settle();
+  std::string send;
+  for (const auto& c : viber.calls()) {
+    EXPECT_EQ(c.path, "/pa/send_message");
+    EXPECT_EQ(c.headers.at("x-viber-auth-token"), kViberToken);
+    json b = json::parse(c.body);
+    EXPECT_EQ(b["receiver"], "01234567890A=");
+    if (b.contains("keyboard"))
+      for (const auto& k : b["keyboard"]["Buttons"])
+        if (k["ActionBody"].get<std::string>().ends_with("|send")) send = k["ActionBody"];
+  }
+  ASSERT_FALSE(send.empty());
+  ASSERT_EQ(say(send), 200);  // a keyboard button comes back as a text message
+  settle();
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'viber'"), "12120/6060");
+  EXPECT_EQ(q("SELECT update_key FROM bot_updates WHERE channel = 'viber' ORDER BY received_at "
+              "DESC, update_key DESC"),
+            std::to_string(token));
+  // unsubscribed: no more reminders to this user.
+  ASSERT_EQ(post(json{{"event", "unsubscribed"},
+                      {"timestamp", 1},
+                      {"user_id", "01234567890A="},
+                      {"message_token", ++token}})
+                .status,
+            200);
+  EXPECT_EQ(q("SELECT subscribed FROM chats WHERE channel = 'viber'"), "0");
+}
+
+}  // namespace

@@ -1,0 +1,353 @@
+// The messengers' use case over a real SQLite store: whole conversations rendered as Telegram
+// calls into the outbox, redeliveries, restarts mid-conversation, the three-tries rule, reminders
+// and notices.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "channels/telegram/telegram.hpp"
+#include "service/accounts.hpp"
+#include "service/messenger.hpp"
+#include "service/review.hpp"
+#include "support/support.hpp"
+
+namespace md {
+namespace {
+
+using json = nlohmann::json;
+using Kind = dialog::Event::Kind;
+using Result = service::Messenger::Result;
+
+domain::Instant at(const char* s) {
+  return *domain::parse_instant(s);
+}
+
+struct MessengerTest : ::testing::Test {
+  test::TempDir dir;
+  service::Submissions submissions{service::ServiceConfig{}};
+  std::optional<service::Clock> clock;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<service::Ingestor> ingestor;
+  std::unique_ptr<service::Messenger> messenger;
+  std::int64_t update = 100;
+  std::int64_t seen_outbox = 0;  // outbox rows already looked at
+
+  void SetUp() override {
+    open("2025-11-30T10:00:00");
+    auto report = service::import_accounts(*store, submissions, test::accounts_csv(3),
+                                           at("2025-01-10T12:00:00"));
+    ASSERT_TRUE(report.ok());
+  }
+
+  // Opens (or reopens, as after a restart) the store and the services at a moment.
+  void open(const char* now) {
+    messenger.reset();
+    if (ingestor) ingestor->stop();
+    ingestor.reset();
+    store.reset();
+    clock.emplace(at(now));
+    store = store::open_store(dir.file("bots.db"));
+    store->migrate();
+    ingestor = std::make_unique<service::Ingestor>(*store, submissions, *clock, nullptr);
+    messenger =
+        std::make_unique<service::Messenger>(*store, *ingestor, submissions, *clock, nullptr);
+    messenger->add_channel("telegram", &telegram::render);
+  }
+
+  Result send(Kind kind, const std::string& text, const std::string& chat = "501",
+              std::optional<std::int64_t> id = std::nullopt) {
+    service::Inbound in;
+    in.channel = "telegram";
+    in.update_key = std::to_string(id ? *id : ++update);
+    in.chat_id = chat;
+    in.event.kind = kind;
+    in.event.text = text;
+    if (kind == Kind::button) in.callback_id = "cb" + in.update_key;
+    if (kind == Kind::photo) in.event.photo = text;
+    return messenger->handle(std::move(in));
+  }
+  Result say(const std::string& text, const std::string& chat = "501") {
+    return send(Kind::text, text, chat);
+  }
+  Result command(const std::string& name, const std::string& chat = "501") {
+    return send(Kind::command, name, chat);
+  }
+
+  // The sendMessage bodies queued since the last look.
+  std::vector<json> fresh() {
+    std::vector<json> out;
+    for (const auto& row : store->outbox_due(at("2100-01-01T00:00:00"), 10000)) {
+      if (row.id <= seen_outbox) continue;
+      seen_outbox = row.id;
+      if (row.method == "sendMessage") out.push_back(json::parse(row.body));
+    }
+    return out;
+  }
+  std::string transcript() {
+    std::string all;
+    for (const auto& m : fresh()) all += m["text"].get<std::string>() + "\n";
+    return all;
+  }
+  // Presses the button of the latest message whose data contains `action`.
+  Result press(const std::string& action, const std::string& chat = "501") {
+    std::string data;
+    for (const auto& row : store->outbox_due(at("2100-01-01T00:00:00"), 10000)) {
+      if (row.method != "sendMessage" || row.chat_id != chat) continue;
+      json m = json::parse(row.body);
+      if (!m.contains("reply_markup") || !m["reply_markup"].contains("inline_keyboard")) continue;
+      for (const auto& r : m["reply_markup"]["inline_keyboard"])
+        for (const auto& b : r)
+          if (b["callback_data"].get<std::string>().find("|" + action) != std::string::npos)
+            data = b["callback_data"];
+    }
+    EXPECT_FALSE(data.empty()) << "no button " << action;
+    return send(Kind::button, data, chat);
+  }
+  std::string count(const std::string& sql) { return test::sql_value(dir.file("bots.db"), sql); }
+
+  void link_by_account(const std::string& chat = "501") {
+    ASSERT_EQ(command("start", chat), Result::processed);
+    ASSERT_EQ(say("0123456789", chat), Result::processed);
+    ASSERT_EQ(say("A1234567", chat), Result::processed);
+  }
+};
+
+TEST_F(MessengerTest, FromStartToTheReceipt) {
+  ASSERT_EQ(command("start"), Result::processed);
+  std::string t = transcript();
+  EXPECT_NE(t.find("номер особового рахунку"), std::string::npos) << t;
+  ASSERT_EQ(say("0123456789"), Result::processed);
+  EXPECT_NE(transcript().find("заводський номер"), std::string::npos);
+  ASSERT_EQ(say("A1234567"), Result::processed);
+  t = transcript();
+  EXPECT_NE(t.find("******6789"), std::string::npos) << t;
+  EXPECT_NE(t.find("12000"), std::string::npos) << "the last reading is shown: " << t;
+  EXPECT_NE(t.find("Зараз приймаються показники"), std::string::npos) << "the window: " << t;
+  ASSERT_EQ(say("12120"), Result::processed);
+  EXPECT_NE(transcript().find("ніч"), std::string::npos);
+  ASSERT_EQ(say("6060"), Result::processed);
+  t = transcript();
+  EXPECT_NE(t.find("Перевірте: день 12120, ніч 6060"), std::string::npos) << t;
+  EXPECT_EQ(count("SELECT count(*) FROM submissions WHERE channel = 'telegram'"), "0")
+      << "nothing is stored before the last confirmation";
+  ASSERT_EQ(press("send"), Result::processed);
+  t = transcript();
+  EXPECT_NE(t.find("Показник прийнято"), std::string::npos) << t;
+  EXPECT_NE(t.find("Виправити можна до"), std::string::npos) << t;
+  EXPECT_EQ(count("SELECT count(*) FROM submissions WHERE channel = 'telegram'"), "1");
+  EXPECT_EQ(count("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'telegram'"),
+            "12120/6060");
+  // Every press is answered (answerCallbackQuery) through the outbox too.
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE method = 'answerCallbackQuery'"), "1");
+}
+
+TEST_F(MessengerTest, ARedeliveredUpdateIsProcessedOnce) {
+  link_by_account();
+  transcript();
+  ASSERT_EQ(send(Kind::text, "12120", "501", 9000), Result::processed);
+  auto first = fresh();
+  ASSERT_EQ(send(Kind::text, "12120", "501", 9000), Result::duplicate);
+  EXPECT_TRUE(fresh().empty()) << "no second answer";
+  ASSERT_EQ(say("6060"), Result::processed);
+  EXPECT_NE(transcript().find("Перевірте"), std::string::npos);
+}
+
+TEST_F(MessengerTest, ARestartMidConversationLosesNothing) {
+  link_by_account();
+  ASSERT_EQ(say("12130"), Result::processed);
+  open("2025-11-30T10:05:00");  // a new process on the same database
+  ASSERT_EQ(say("6070"), Result::processed);
+  EXPECT_NE(transcript().find("Перевірте: день 12130, ніч 6070"), std::string::npos);
+  ASSERT_EQ(press("send"), Result::processed);
+  EXPECT_EQ(count("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'telegram'"),
+            "12130/6070");
+}
+
+TEST_F(MessengerTest, SharedOwnPhoneFindsTheAccounts) {
+  service::Inbound in;
+  in.channel = "telegram";
+  in.update_key = "1";
+  in.chat_id = "777";
+  in.event.kind = Kind::contact;
+  in.event.phone = "380671234567";
+  in.event.own_contact = true;
+  ASSERT_EQ(messenger->handle(in), Result::processed);
+  std::string t = transcript();
+  EXPECT_NE(t.find("Оберіть свій"), std::string::npos) << t;
+  ASSERT_EQ(press("pick", "777"), Result::processed);
+  EXPECT_EQ(count("SELECT count(*) FROM chat_accounts WHERE chat_id = '777'"), "1");
+  EXPECT_NE(transcript().find("день"), std::string::npos) << "straight to the reading";
+  EXPECT_EQ(count("SELECT phone FROM chats WHERE chat_id = '777'"), "380671234567");
+}
+
+TEST_F(MessengerTest, SomeoneElsesContactCardLinksNothing) {
+  service::Inbound in;
+  in.channel = "telegram";
+  in.update_key = "2";
+  in.chat_id = "778";
+  in.event.kind = Kind::contact;
+  in.event.phone = "+380671234567";
+  in.event.own_contact = false;
+  ASSERT_EQ(messenger->handle(in), Result::processed);
+  EXPECT_NE(transcript().find("лише власним номером"), std::string::npos);
+  EXPECT_EQ(count("SELECT count(*) FROM chat_accounts"), "0");
+}
+
+TEST_F(MessengerTest, AnOldButtonIsOutOfDateAndChangesNothing) {
+  link_by_account();
+  ASSERT_EQ(say("12120"), Result::processed);
+  ASSERT_EQ(say("6060"), Result::processed);
+  // The "cancel" button of the first zone prompt is older than the confirmation.
+  std::string old_cancel;
+  for (const auto& row : store->outbox_due(at("2100-01-01T00:00:00"), 1000)) {
+    json m = json::parse(row.body);
+    if (!m.contains("reply_markup") || !m["reply_markup"].contains("inline_keyboard")) continue;
+    for (const auto& r : m["reply_markup"]["inline_keyboard"])
+      if (r[0]["callback_data"].get<std::string>().ends_with("|cancel") && old_cancel.empty())
+        old_cancel = r[0]["callback_data"];
+  }
+  ASSERT_FALSE(old_cancel.empty());
+  fresh();
+  ASSERT_EQ(send(Kind::button, old_cancel), Result::processed);
+  EXPECT_NE(count("SELECT body FROM outbox WHERE method = 'answerCallbackQuery' ORDER BY id DESC"),
+            "");
+  EXPECT_NE(count("SELECT body FROM outbox WHERE method = 'answerCallbackQuery' ORDER BY id DESC")
+                .find("неактуальна"),
+            std::string::npos);
+  EXPECT_NE(transcript().find("Перевірте"), std::string::npos) << "the current prompt again";
+  ASSERT_EQ(press("send"), Result::processed);
+  EXPECT_EQ(count("SELECT count(*) FROM submissions WHERE channel = 'telegram'"), "1");
+}
+
+TEST_F(MessengerTest, TextWhereAButtonIsExpectedAndAPhotoWhereANumberIs) {
+  link_by_account();
+  ASSERT_EQ(say("12120"), Result::processed);
+  ASSERT_EQ(say("6060"), Result::processed);
+  transcript();
+  ASSERT_EQ(say("так"), Result::processed);
+  EXPECT_NE(transcript().find("скористайтеся кнопками"), std::string::npos);
+  ASSERT_EQ(press("reenter"), Result::processed);
+  transcript();
+  ASSERT_EQ(send(Kind::photo, "telegram:file"), Result::processed);
+  EXPECT_NE(transcript().find("Надішліть показник цифрами"), std::string::npos);
+  ASSERT_EQ(send(Kind::unsupported, ""), Result::processed);
+  EXPECT_NE(transcript().find("лише текст і кнопки"), std::string::npos);
+  ASSERT_EQ(say(std::string(5000, '1')), Result::processed);
+  EXPECT_NE(transcript().find("задовге"), std::string::npos);
+}
+
+TEST_F(MessengerTest, ThreeRejectedTriesOfferTheOtherChannels) {
+  link_by_account();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(say("100"), Result::processed);  // lower than the last reading
+    ASSERT_EQ(say("6060"), Result::processed);
+  }
+  std::string t = transcript();
+  EXPECT_NE(t.find("менший за ваш останній показник"), std::string::npos) << t;
+  EXPECT_NE(t.find("0 800 300 015"), std::string::npos) << t;
+  EXPECT_EQ(count("SELECT count(*) FROM submissions WHERE channel = 'telegram'"), "0");
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE channel = 'telegram' AND result LIKE "
+                  "'rejected:%'"),
+            "3")
+      << "every rejected try is audited";
+}
+
+TEST_F(MessengerTest, ThreeWrongIdentificationsLockForAWhile) {
+  ASSERT_EQ(command("start"), Result::processed);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(say("0123456789"), Result::processed);
+    ASSERT_EQ(say("WRONG"), Result::processed);
+  }
+  EXPECT_NE(transcript().find("0 800 300 015"), std::string::npos);
+  ASSERT_EQ(say("0123456789"), Result::processed);
+  EXPECT_NE(transcript().find("Спробуйте знову після"), std::string::npos);
+  open("2025-11-30T10:20:00");
+  ASSERT_EQ(say("0123456789"), Result::processed);
+  ASSERT_EQ(say("A1234567"), Result::processed);
+  EXPECT_EQ(count("SELECT count(*) FROM chat_accounts"), "1") << "the lock expires";
+}
+
+TEST_F(MessengerTest, AHighReadingIsConfirmedWithAPhotoAndQueuedForReview) {
+  link_by_account();
+  ASSERT_EQ(say("19000"), Result::processed);
+  ASSERT_EQ(say("6100"), Result::processed);
+  std::string t = transcript();
+  ASSERT_NE(t.find("значно більше"), std::string::npos) << t;
+  ASSERT_EQ(send(Kind::photo, "telegram:AgACAgIAAx"), Result::processed);
+  EXPECT_NE(transcript().find("Фото додано"), std::string::npos);
+  ASSERT_EQ(press("confirm"), Result::processed);
+  ASSERT_EQ(press("send"), Result::processed);
+  EXPECT_NE(transcript().find("Показник прийнято"), std::string::npos);
+  EXPECT_EQ(count("SELECT flags FROM submissions WHERE channel = 'telegram'"), "high");
+  EXPECT_EQ(count("SELECT count(*) FROM review_items"), "1");
+  EXPECT_NE(count("SELECT raw_input FROM submissions WHERE channel = 'telegram'")
+                .find("telegram:AgACAgIAAx"),
+            std::string::npos);
+
+  // The operator's decision reaches the chat.
+  auto id = std::stoll(count("SELECT id FROM submissions WHERE channel = 'telegram'"));
+  auto result = service::decide_review(
+      *store, id, service::ReviewDecision::reject, "operator:test", "the photo shows 16000",
+      clock->now(), "req",
+      [this](store::WriteTx& tx, std::int64_t account_id, std::string_view receipt, bool accepted,
+             const std::string& reason) {
+        messenger->notify_account(
+            tx, account_id, accepted ? "notice.review_accepted" : "notice.review_rejected",
+            {{"receipt", std::string(receipt)}, {"reason", reason}}, clock->now());
+      });
+  ASSERT_EQ(result, service::ReviewResult::decided);
+  t = transcript();
+  EXPECT_NE(t.find("відхилено оператором: the photo shows 16000"), std::string::npos) << t;
+}
+
+TEST_F(MessengerTest, LanguageRemindersAccountsAndHistory) {
+  link_by_account();
+  ASSERT_EQ(command("language"), Result::processed);
+  ASSERT_EQ(press("lang"), Result::processed);  // the last "lang" button: English
+  EXPECT_NE(transcript().find("The language is now English"), std::string::npos);
+  ASSERT_EQ(command("reminders"), Result::processed);
+  ASSERT_EQ(press("rem"), Result::processed);
+  EXPECT_NE(transcript().find("Reminders are off"), std::string::npos);
+  EXPECT_EQ(count("SELECT reminders || lang FROM chats WHERE chat_id = '501'"), "0en");
+  ASSERT_EQ(command("history"), Result::processed);
+  EXPECT_NE(transcript().find("12000"), std::string::npos) << "the installation reading";
+  ASSERT_EQ(command("accounts"), Result::processed);
+  ASSERT_EQ(press("unlink"), Result::processed);
+  EXPECT_NE(transcript().find("unlinked"), std::string::npos);
+  EXPECT_EQ(count("SELECT count(*) FROM chat_accounts"), "0");
+  ASSERT_EQ(command("help"), Result::processed);
+  EXPECT_NE(transcript().find("/submit"), std::string::npos);
+}
+
+TEST_F(MessengerTest, RemindersGoOutOncePerWindowAndOnlyToThoseWhoSentNothing) {
+  link_by_account("601");
+  ASSERT_EQ(command("start", "602"), Result::processed);
+  ASSERT_EQ(say("0000000001", "602"), Result::processed);
+  ASSERT_EQ(say("S0000001", "602"), Result::processed);
+  ASSERT_EQ(command("start", "603"), Result::processed);  // reminders off
+  ASSERT_EQ(say("0000000002", "603"), Result::processed);
+  ASSERT_EQ(say("S0000002", "603"), Result::processed);
+  ASSERT_EQ(command("reminders", "603"), Result::processed);
+  ASSERT_EQ(press("rem", "603"), Result::processed);
+  transcript();
+
+  // Before 10:00 on the window's first day (29.11.2025): nothing.
+  EXPECT_EQ(messenger->queue_notices(at("2025-11-29T07:59:00Z")), 0);
+  EXPECT_EQ(messenger->queue_notices(at("2025-11-29T08:00:00Z")), 2);
+  EXPECT_EQ(messenger->queue_notices(at("2025-11-29T09:00:00Z")), 0) << "once";
+  std::string t = transcript();
+  EXPECT_NE(t.find("Нагадування"), std::string::npos) << t;
+
+  // 601 sends its reading; on day 2 of December only 602 is reminded.
+  ASSERT_EQ(command("submit", "601"), Result::processed);
+  ASSERT_EQ(say("12120", "601"), Result::processed);
+  ASSERT_EQ(say("6060", "601"), Result::processed);
+  ASSERT_EQ(press("send", "601"), Result::processed);
+  transcript();
+  EXPECT_EQ(messenger->queue_notices(at("2025-12-02T08:00:00Z")), 1);
+  EXPECT_EQ(count("SELECT chat_id FROM outbox ORDER BY id DESC"), "602");
+  EXPECT_EQ(messenger->queue_notices(at("2025-12-02T12:00:00Z")), 0);
+}
+
+}  // namespace
+}  // namespace md
