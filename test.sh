@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds meterdesk and runs every test: formatting; a Release build with warnings as errors and
-# its tests; the browser tests (Chromium); the API traffic against the OpenAPI document; the Debian
-# package; then the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer
+# its tests; the browser tests (Chromium); the API traffic against the OpenAPI document; the bots'
+# Telegram conformance; the Debian package; then the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 # (SKIP_SANITIZERS=1 skips it); then each libFuzzer target for 20 s (SKIP_FUZZ=1 skips that).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,8 +17,10 @@ echo "== step 1: release build, all tests"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETERDESK_WERROR=ON -DMETERDESK_TESTS=ON -DMETERDESK_BENCH=ON >/dev/null
 cmake --build build
 # The HTTP exchanges of the tests are recorded and then held against docs/openapi.json (step 1c).
-rm -f build/http-record.jsonl
-METERDESK_HTTP_RECORD="$PWD/build/http-record.jsonl" ctest --test-dir build --output-on-failure -j "$jobs"
+rm -f build/http-record.jsonl build/telegram-record.jsonl
+METERDESK_HTTP_RECORD="$PWD/build/http-record.jsonl" \
+  METERDESK_TELEGRAM_RECORD="$PWD/build/telegram-record.jsonl" \
+  ctest --test-dir build --output-on-failure -j "$jobs"
 
 echo "== step 1b: browser tests (Debian chromium, playwright-core from npm)"
 (cd tests/browser && npm ci --no-audit --no-fund --silent && METERDESK_BINARY="$PWD/../../build/meterdesk" npm test --silent)
@@ -26,7 +28,11 @@ echo "== step 1b: browser tests (Debian chromium, playwright-core from npm)"
 echo "== step 1c: the recorded API traffic against the OpenAPI document (ajv, from npm)"
 (cd tests/api && npm ci --no-audit --no-fund --silent && node validate.mjs ../../docs/openapi.json ../../build/http-record.jsonl)
 
-echo "== step 1d: the Debian package (cpack, lintian, a scratch-root run as the unit would)"
+echo "== step 1d: Telegram conformance (schemas from @grammyjs/types; telegram-test-api as the peer)"
+(cd tests/bots && npm ci --no-audit --no-fund --silent && node validate.mjs ../../build/telegram-record.jsonl \
+  && METERDESK_BINARY="$PWD/../../build/meterdesk" npm test --silent)
+
+echo "== step 1e: the Debian package (cpack, lintian, a scratch-root run as the unit would)"
 tests/package/run.sh build
 
 if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
