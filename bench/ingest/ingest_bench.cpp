@@ -19,7 +19,7 @@
 #include <string>
 #include <thread>
 
-#include "domain/eic.hpp"
+#include "bench/common/bench.hpp"
 #include "service/ingestor.hpp"
 #include "service/submission.hpp"
 #include "store/store.hpp"
@@ -33,45 +33,6 @@ int accounts = 20000, duration = 10, connections = 64;
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::string account_of(int i) {
-  char b[16];
-  std::snprintf(b, sizeof b, "%010d", i + 1);
-  return b;
-}
-std::string serial_of(int i) {
-  char b[16];
-  std::snprintf(b, sizeof b, "S%07d", i + 1);
-  return b;
-}
-
-void prepare(const std::string& path) {
-  auto store = store::open_store(path);
-  store->migrate();
-  service::Submissions subs{service::ServiceConfig{}};
-  auto now = *domain::parse_instant("2025-01-10T12:00:00");
-  auto tx = store->begin_write();
-  for (int i = 0; i < accounts; ++i) {
-    auto a = tx->insert_account(store::NewAccount{account_of(i), "Bench", "", "", ""}, now);
-    char eic[16];
-    std::string code;
-    for (int bump = 0; code.empty(); ++bump) {
-      std::snprintf(eic, sizeof eic, "62Z%012d", i * 10 + bump);
-      if (auto c = domain::eic_check_char(eic)) code = std::string(eic) + *c;
-    }
-    auto p = tx->insert_metering_point(a, code, "");
-    tx->insert_meter(p, store::NewMeter{serial_of(i), 1, 5, *domain::parse_date("2025-01-10")});
-    service::SubmitRequest r;
-    r.channel = "import";
-    r.type = "exchange_initial";
-    r.account = account_of(i);
-    r.meter_serial = serial_of(i);
-    r.taken_on = domain::parse_date("2025-01-10");
-    r.values = {{"total", "1000"}};
-    subs.process(*tx, r, now);
-  }
-  tx->commit();
 }
 
 // The storage ceiling: the same submission rows, no validation, 512 per transaction.
@@ -145,8 +106,8 @@ double service_rate(const std::string& path, int rows) {
     service::SubmitRequest r;
     r.channel = "api";
     r.idempotency_key = "svc-" + std::to_string(n);
-    r.account = account_of(n % accounts);
-    r.meter_serial = serial_of(n % accounts);
+    r.account = bench::account_of(n % accounts);
+    r.meter_serial = bench::serial_of(n % accounts);
     r.values = {{"total", std::to_string(2000 + n / accounts)}};
     r.raw_input = "{}";
     while (!ingestor.submit_async(r, [&](service::SubmitOutcome o) {
@@ -160,44 +121,6 @@ double service_rate(const std::string& path, int rows) {
   double rate = rows / seconds_since(start);
   ingestor.stop();
   return rate;
-}
-
-struct WrkResult {
-  double rps = 0;
-  long requests = 0, non2xx = 0, errors = 0;
-  long p50 = 0, p99 = 0, max = 0;
-};
-
-WrkResult run_wrk(int port, const std::string& path, const std::string& script) {
-  std::ostringstream cmd;
-  cmd << "BENCH_ACCOUNTS=" << accounts << " wrk -t1 -c" << connections << " -d" << duration
-      << "s --timeout 10s -s " << script << " http://127.0.0.1:" << port << path << " 2>&1";
-  FILE* p = popen(cmd.str().c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  pclose(p);
-  WrkResult r;
-  std::smatch m;
-  if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))")))
-    r.rps = std::stod(m[1]);
-  if (std::regex_search(out, m, std::regex(R"(([0-9]+) requests in)")))
-    r.requests = std::stol(m[1]);
-  if (std::regex_search(out, m, std::regex(R"(Non-2xx or 3xx responses: ([0-9]+))")))
-    r.non2xx = std::stol(m[1]);
-  if (std::regex_search(
-          out, m,
-          std::regex(
-              R"(Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+))")))
-    r.errors = std::stol(m[1]) + std::stol(m[2]) + std::stol(m[3]) + std::stol(m[4]);
-  if (std::regex_search(out, m,
-                        std::regex(R"(latency_us p50=([0-9]+) p99=([0-9]+) max=([0-9]+))"))) {
-    r.p50 = std::stol(m[1]);
-    r.p99 = std::stol(m[2]);
-    r.max = std::stol(m[3]);
-  }
-  if (r.rps == 0) std::fprintf(stderr, "wrk said:\n%s\n", out.c_str());
-  return r;
 }
 
 }  // namespace
@@ -219,7 +142,7 @@ int main(int argc, char** argv) {
   std::string base = (dir / "base.db").string();
 
   auto t = Clock::now();
-  prepare(base);
+  bench::prepare_accounts(base, accounts);
   std::printf("prepared %d accounts in %.1f s\n", accounts, seconds_since(t));
   auto copy = [&](const std::string& name) {
     std::string path = (dir / name).string();
@@ -236,31 +159,18 @@ int main(int argc, char** argv) {
   if (std::getenv("BENCH_SKIP_HTTP")) return 0;
   std::string db = copy("http.db");
   std::string log = (dir / "serve.log").string();
-  std::fflush(stdout);
-  pid_t pid = fork();
-  if (pid == 0) {
-    freopen(log.c_str(), "w", stdout);
-    execl(METERDESK_BINARY, METERDESK_BINARY, "serve", "--db", db.c_str(), "--listen",
-          "127.0.0.1:0", "--now", "2025-11-12T10:00:00", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int port = 0;
-  for (int i = 0; i < 300 && !port; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    std::ifstream in(log);
-    std::string text((std::istreambuf_iterator<char>(in)), {});
-    auto at = text.find("serving http://127.0.0.1:");
-    if (at != std::string::npos) port = std::atoi(text.c_str() + at + 25);
-  }
+  auto server = bench::start_server(db, log, "2025-11-12T10:00:00");
+  int port = server.port;
   if (!port) {
     std::fprintf(stderr, "server did not start\n");
     return 1;
   }
   std::string here = std::filesystem::path(METERDESK_WRK_SCRIPT).parent_path().string();
-  WrkResult health = run_wrk(port, "/healthz", here + "/healthz.lua");
-  WrkResult ingest = run_wrk(port, "/api/v1/readings", METERDESK_WRK_SCRIPT);
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
+  const std::string env = "BENCH_ACCOUNTS=" + std::to_string(accounts);
+  auto health = bench::run_wrk(port, "/healthz", here + "/healthz.lua", env, connections, duration);
+  auto ingest =
+      bench::run_wrk(port, "/api/v1/readings", METERDESK_WRK_SCRIPT, env, connections, duration);
+  bench::stop_server(server);
 
   auto store = store::open_store(db);
   auto counts = store->counts();
