@@ -32,7 +32,7 @@ double service_rate(const std::string& path, int updates) {
   service::Clock clock{*domain::parse_instant("2026-11-30T10:00:00")};
   service::Ingestor ingestor(*store, subs, clock, nullptr,
                              service::IngestOptions{512, static_cast<std::size_t>(updates) + 1});
-  service::Messenger messenger(*store, ingestor, subs, clock, nullptr);
+  service::Messenger messenger(*store, ingestor, subs, nullptr);
   messenger.add_channel("telegram", &telegram::render);
   std::atomic<int> done{0}, failed{0};
   auto start = Clock::now();

@@ -187,7 +187,7 @@ int serve(const Common& c, const std::string& listen_override) {
   web_options.customer_session = std::chrono::hours(ctx.config.web_customer_session_hours);
   web_options.staff_session = std::chrono::hours(ctx.config.web_staff_session_hours);
   // Messengers: each bot is on when its token is configured.
-  service::Messenger messenger(*ctx.store, ingestor, *ctx.submissions, ctx.clock, &metrics);
+  service::Messenger messenger(*ctx.store, ingestor, *ctx.submissions, &metrics);
   service::OutboxWorker outbox(*ctx.store, service::curl_transport(), &metrics,
                                service::OutboxOptions{ctx.config.outbox_max_attempts});
   const auto& cfg = ctx.config;

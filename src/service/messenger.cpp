@@ -96,12 +96,8 @@ class TxBackend final : public dialog::Backend {
 }  // namespace
 
 Messenger::Messenger(store::Store& store, Ingestor& ingestor, Submissions& submissions,
-                     const Clock& clock, obs::Metrics* metrics)
-    : store_(store),
-      ingestor_(ingestor),
-      submissions_(submissions),
-      clock_(clock),
-      metrics_(metrics) {}
+                     obs::Metrics* metrics)
+    : store_(store), ingestor_(ingestor), submissions_(submissions), metrics_(metrics) {}
 
 void Messenger::add_channel(std::string channel, Render render) {
   renderers_[std::move(channel)] = std::move(render);

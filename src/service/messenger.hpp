@@ -12,7 +12,6 @@
 
 #include "dialog/conversation.hpp"
 #include "obs/metrics.hpp"
-#include "service/clock.hpp"
 #include "service/ingestor.hpp"
 #include "store/store.hpp"
 
@@ -36,7 +35,7 @@ using Render = std::function<std::vector<store::OutboxMessage>(
 
 class Messenger {
  public:
-  Messenger(store::Store& store, Ingestor& ingestor, Submissions& submissions, const Clock& clock,
+  Messenger(store::Store& store, Ingestor& ingestor, Submissions& submissions,
             obs::Metrics* metrics);
 
   void add_channel(std::string channel, Render render);
@@ -69,7 +68,6 @@ class Messenger {
   store::Store& store_;
   Ingestor& ingestor_;
   Submissions& submissions_;
-  const Clock& clock_;
   obs::Metrics* metrics_;
   std::map<std::string, Render, std::less<>> renderers_;
   std::function<void()> wake_;

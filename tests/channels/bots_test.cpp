@@ -136,6 +136,30 @@ TEST(TelegramParse, EditedMessagesStickersAndMalformedBodies) {
     EXPECT_EQ(telegram::parse_update(bad).kind, telegram::Parsed::Kind::malformed) << bad;
 }
 
+TEST(TelegramParse, FieldsOfTheWrongTypeAreRefusedNotACrash) {
+  // Found by fuzz/telegram_update: "from" as a string threw out of the parser.
+  for (
+      const char* body :
+      {R"({"update_id":2,"callback_query":{"id":"6667","from":"thedata"}})",
+       R"({"update_id":2,"callback_query":{"id":"6667","from":{"id":1},"message":{"chat":7}}})",
+       R"({"update_id":2,"message":{"chat":{"id":"x","type":"private"},"text":"1"}})",
+       R"({"update_id":2,"message":{"chat":{"id":1,"type":"private"},"from":[],"contact":{"user_id":{}}}})",
+       R"({"update_id":2,"message":{"chat":{"id":1,"type":"private"},"photo":[1,2]}})",
+       R"({"update_id":2,"my_chat_member":{"chat":{"type":"private","id":[]},"new_chat_member":{"status":"kicked"}}})"}) {
+    telegram::Parsed p;
+    EXPECT_NO_THROW(p = telegram::parse_update(body)) << body;
+    // Nothing wrongly typed becomes a trusted contact, a picture or a chat.
+    EXPECT_FALSE(p.in.event.own_contact) << body;
+    EXPECT_NE(p.in.event.kind, Kind::photo) << body;
+    if (p.kind == telegram::Parsed::Kind::ok) {
+      EXPECT_FALSE(p.in.chat_id.empty()) << body;
+    }
+  }
+  EXPECT_EQ(
+      telegram::parse_update(R"({"update_id":2,"callback_query":{"id":"6667","from":"x"}})").kind,
+      telegram::Parsed::Kind::malformed);
+}
+
 TEST(TelegramParse, LargeIdsStayExact) {
   auto p =
       telegram::parse_update(R"({"update_id":9007199254740993,"message":{"message_id":1,"date":1,)"

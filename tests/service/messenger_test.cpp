@@ -49,8 +49,7 @@ struct MessengerTest : ::testing::Test {
     store = store::open_store(dir.file("bots.db"));
     store->migrate();
     ingestor = std::make_unique<service::Ingestor>(*store, submissions, *clock, nullptr);
-    messenger =
-        std::make_unique<service::Messenger>(*store, *ingestor, submissions, *clock, nullptr);
+    messenger = std::make_unique<service::Messenger>(*store, *ingestor, submissions, nullptr);
     messenger->add_channel("telegram", &telegram::render);
   }
 

@@ -28,6 +28,12 @@ const json* member(const json& j, const char* key) {
   return it == j.end() ? nullptr : &*it;
 }
 
+// The "id" of an object that may be missing or not an object at all.
+std::string id_of(const json* object) {
+  const json* id = object ? member(*object, "id") : nullptr;
+  return id ? id_text(*id) : std::string();
+}
+
 std::string text_of(const json& j, const char* key) {
   const json* v = member(j, key);
   return v && v->is_string() ? v->get<std::string>() : std::string();
@@ -63,15 +69,17 @@ void read_message(const json& msg, const json* from, service::Inbound& in) {
     in.event.phone = text_of(*contact, "phone_number");
     // A contact card anyone could forward; only the button's own contact carries the sender's id.
     const json* owner = member(*contact, "user_id");
-    const json* sender = from ? member(*from, "id") : nullptr;
-    in.event.own_contact =
-        owner && sender && !id_text(*owner).empty() && id_text(*owner) == id_text(*sender);
+    std::string sender = id_of(from);
+    in.event.own_contact = owner && !sender.empty() && id_text(*owner) == sender;
     return;
   }
   if (const json* photo = member(msg, "photo"); photo && photo->is_array() && !photo->empty()) {
-    in.event.kind = Kind::photo;
-    in.event.photo = "telegram:" + text_of(photo->back(), "file_id");  // the largest size
-    return;
+    std::string file = text_of(photo->back(), "file_id");  // the largest size
+    if (!file.empty()) {
+      in.event.kind = Kind::photo;
+      in.event.photo = "telegram:" + file;
+      return;
+    }
   }
   in.event.kind = Kind::unsupported;  // stickers, voice notes, documents, locations, dice...
 }
@@ -107,7 +115,7 @@ Parsed parse_update(std::string_view body) {
       out.why = "not a private chat";
       return out;
     }
-    in.chat_id = id_text(chat->is_object() ? chat->value("id", json()) : json());
+    in.chat_id = id_of(chat);
     if (in.chat_id.empty()) {
       out.kind = Parsed::Kind::malformed;
       out.why = "chat without id";
@@ -126,7 +134,7 @@ Parsed parse_update(std::string_view body) {
   if (const json* cb = member(u, "callback_query"); cb && cb->is_object()) {
     in.callback_id = text_of(*cb, "id");
     const json* from = member(*cb, "from");
-    std::string user = from ? id_text(from->value("id", json())) : std::string();
+    std::string user = id_of(from);
     // The chat of the message with the button; in a private chat it is the user's id.
     const json* message = member(*cb, "message");
     const json* chat = message ? member(*message, "chat") : nullptr;
@@ -134,7 +142,7 @@ Parsed parse_update(std::string_view body) {
       out.why = "button in a group chat";
       return out;
     }
-    in.chat_id = chat ? id_text(chat->value("id", json())) : user;
+    in.chat_id = chat ? id_of(chat) : user;
     if (in.chat_id.empty() || in.callback_id.empty()) {
       out.kind = Parsed::Kind::malformed;
       out.why = "callback_query without id or chat";
@@ -151,7 +159,7 @@ Parsed parse_update(std::string_view body) {
     const json* chat = member(*member_update, "chat");
     const json* now = member(*member_update, "new_chat_member");
     if (chat && text_of(*chat, "type") == "private" && now && text_of(*now, "status") == "kicked") {
-      in.chat_id = id_text(chat->value("id", json()));
+      in.chat_id = id_of(chat);
       if (!in.chat_id.empty()) {
         in.action = service::Inbound::Action::unsubscribe;  // blocked the bot: no more reminders
         out.kind = Parsed::Kind::ok;
