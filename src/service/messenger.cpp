@@ -21,10 +21,28 @@ class TxBackend final : public dialog::Backend {
 
   std::vector<std::string> linked() override { return tx_.chat_accounts(in_.channel, in_.chat_id); }
   void link(std::string_view account) override {
-    if (auto id = tx_.find_account(account)) tx_.link_account(in_.channel, in_.chat_id, *id, now_);
+    if (auto id = tx_.find_account(account)) {
+      tx_.link_account(in_.channel, in_.chat_id, *id, now_);
+      audit("link_account", account, "linked");
+    }
   }
   void unlink(std::string_view account) override {
-    if (auto id = tx_.find_account(account)) tx_.unlink_account(in_.channel, in_.chat_id, *id);
+    if (auto id = tx_.find_account(account)) {
+      tx_.unlink_account(in_.channel, in_.chat_id, *id);
+      audit("unlink_account", account, "unlinked");
+    }
+  }
+  // Who reached which account from which chat: the audit keeps it (never the logs).
+  void audit(std::string_view action, std::string_view account, std::string_view result) {
+    store::AuditEntry e;
+    e.at = now_;
+    e.actor = "customer";
+    e.channel = in_.channel;
+    e.action = std::string(action);
+    e.identity = "account=" + std::string(account) + " chat=" + in_.chat_id;
+    e.result = std::string(result);
+    e.request_id = in_.update_key;
+    tx_.append_audit(e);
   }
   std::vector<std::string> accounts_by_phone(std::string_view phone) override {
     std::vector<std::string> out;
@@ -141,6 +159,9 @@ void Messenger::step(store::WriteTx& tx, const Inbound& in, domain::Instant now,
       step = conv.handle(in.event, backend);
       break;
   }
+  if (conv.reminders != chat->reminders)
+    for (const auto& account : tx.chat_accounts(in.channel, in.chat_id))
+      backend.audit("reminders", account, conv.reminders ? "on" : "off");
   chat->state = conv.state_json();
   chat->lang = std::string(dialog::lang_code(conv.lang));
   chat->reminders = conv.reminders;
@@ -224,6 +245,14 @@ int Messenger::queue_run(std::string_view kind, std::string_view key,
   }
   // Claimed in the same transaction as the messages: the run happens once, wholly or not at all.
   if (!tx->claim_run(kind, key, queued, now)) return 0;
+  store::AuditEntry e;
+  e.at = now;
+  e.actor = "system";
+  e.channel = "outbox";
+  e.action = "notices";
+  e.identity = std::string(kind) + " " + std::string(key);
+  e.result = "queued:" + std::to_string(queued);
+  tx->append_audit(e);
   tx->commit();
   if (queued && wake_) wake_();
   spdlog::info("queued {} {} notices for {}", queued, kind, key);

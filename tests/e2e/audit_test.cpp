@@ -67,8 +67,45 @@ TEST(Audit, EveryKindOfActionLeavesWhoWhenWhatAndWhy) {
           .exit_code,
       0);
   {
-    ServerProcess server(db, {"--now", now}, {{"METERDESK_CLOSE_AUTOMATIC", "false"}});
+    FakePlatform telegram;
+    ServerProcess server(db, {"--now", now},
+                         {{"METERDESK_CLOSE_AUTOMATIC", "false"},
+                          {"METERDESK_TELEGRAM_BOT_TOKEN", "1:audit"},
+                          {"METERDESK_TELEGRAM_SECRET_TOKEN", "audit-secret"},
+                          {"METERDESK_TELEGRAM_API_BASE", telegram.base()},
+                          {"METERDESK_TELEGRAM_PER_CHAT_INTERVAL_MS", "0"}});
     const auto port = server.port();
+    // The Telegram bot: a chat links an account, switches reminders off, unlinks it.
+    int update = 0;
+    auto tg = [&](const std::string& field, const std::string& value) {
+      std::string body = "{\"update_id\":" + std::to_string(++update) + ",";
+      if (field == "text")
+        body += R"("message":{"message_id":1,"date":1,"chat":{"id":77,"type":"private"},"text":")" +
+                value + "\"}}";
+      else
+        body +=
+            R"("callback_query":{"id":"c)" + std::to_string(update) +
+            R"(","from":{"id":77,"is_bot":false,"first_name":"A"},"chat_instance":"1","data":")" +
+            value + "\"}}";
+      return http(port, "POST", "/webhooks/telegram", body,
+                  {{"X-Telegram-Bot-Api-Secret-Token", "audit-secret"}})
+          .status;
+    };
+    auto button = [&](const std::string& action) {
+      // The latest button with that action, as the bot sent it.
+      std::string body = sql_value(db, "SELECT body FROM outbox WHERE body LIKE '%|" + action +
+                                           "%' ORDER BY id DESC LIMIT 1");
+      auto at = body.find("|" + action);
+      auto start = body.rfind('"', at) + 1;
+      return body.substr(start, body.find('"', at) - start);
+    };
+    ASSERT_EQ(tg("text", "/start"), 200);
+    ASSERT_EQ(tg("text", "0000000002"), 200);
+    ASSERT_EQ(tg("text", "S0000002"), 200);
+    ASSERT_EQ(tg("text", "/reminders"), 200);
+    ASSERT_EQ(tg("callback", button("rem")), 200);
+    ASSERT_EQ(tg("text", "/accounts"), 200);
+    ASSERT_EQ(tg("callback", button("unlink")), 200);
     // The API: accepted, replayed, rejected, superseded; a supplier's download.
     const std::string reading =
         R"({"account":"0000000001","meter_serial":"S0000001","readings":{"total":1100}})";
@@ -187,7 +224,8 @@ TEST(Audit, EveryKindOfActionLeavesWhoWhenWhatAndWhy) {
       {"sign_up", false},         {"sign_in", false},         {"sign_out", false},
       {"contact_change", false},  {"reminders", false},       {"password_change", false},
       {"review", true},           {"view_account", false},    {"meter_exchange", true},
-      {"price_change", true},
+      {"price_change", true},     {"link_account", false},    {"unlink_account", false},
+      {"notices", false},
   };
   auto audit = rows(db, "SELECT action, actor, channel, at, result, reason FROM audit");
   std::set<std::string> seen;
