@@ -39,8 +39,18 @@ TEST(Observability, EveryMetricTheDashboardQueriesIsExported) {
                            "2026-01-10T12:00:00"})
                 .exit_code,
             0);
+  FakePlatform telegram;
   ServerProcess server(db, {"--now", "2026-11-30T10:00:00+02:00"},
-                       {{"METERDESK_WEB_ADDRESS_ATTEMPTS_PER_HOUR", "1"}});
+                       {{"METERDESK_WEB_ADDRESS_ATTEMPTS_PER_HOUR", "1"},
+                        {"METERDESK_TELEGRAM_BOT_TOKEN", "1:m"},
+                        {"METERDESK_TELEGRAM_SECRET_TOKEN", "m-secret"},
+                        {"METERDESK_TELEGRAM_API_BASE", telegram.base()}});
+  http(server.port(), "POST", "/webhooks/telegram",
+       R"({"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":5,"type":"private"},)"
+       R"("text":"/start"}})",
+       {{"X-Telegram-Bot-Api-Secret-Token", "m-secret"}});
+  telegram.wait_for(2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the sends are counted after
   http(server.port(), "POST", "/api/v1/readings",
        R"({"account":"0000000001","meter_serial":"S0000001","readings":{"total":1100}})",
        {{"Content-Type", "application/json"}});
