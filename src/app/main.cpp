@@ -188,8 +188,10 @@ int serve(const Common& c, const std::string& listen_override) {
   web_options.staff_session = std::chrono::hours(ctx.config.web_staff_session_hours);
   // Messengers: each bot is on when its token is configured.
   service::Messenger messenger(*ctx.store, ingestor, *ctx.submissions, &metrics);
-  service::OutboxWorker outbox(*ctx.store, service::curl_transport(), &metrics,
-                               service::OutboxOptions{ctx.config.outbox_max_attempts});
+  service::OutboxOptions outbox_options;
+  outbox_options.max_attempts = ctx.config.outbox_max_attempts;
+  outbox_options.photo_max_bytes = ctx.config.web_photo_max_bytes;
+  service::OutboxWorker outbox(*ctx.store, service::curl_transport(), &metrics, outbox_options);
   const auto& cfg = ctx.config;
   if (!cfg.telegram_bot_token.empty()) {
     if (cfg.telegram_secret_token.empty())

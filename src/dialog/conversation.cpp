@@ -606,6 +606,7 @@ Step Conversation::store(Backend& b) {
       s_.values.clear();
       s_.zone_index = 0;
       s_.high_confirmed = false;
+      step.photo = std::move(s_.photo);
       s_.photo.clear();
       s_.tries = 0;
       step.receipt = o.receipt_id;

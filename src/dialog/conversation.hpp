@@ -42,7 +42,8 @@ struct Event {
 struct Step {
   std::vector<Reply> replies;
   std::string toast;    // a short answer to a button press
-  std::string receipt;  // set when a reading was stored
+  std::string receipt;  // set when a reading was stored...
+  std::string photo;    // ...with this picture (the platform's reference), to be fetched
 };
 
 struct MeterInfo {

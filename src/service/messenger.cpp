@@ -3,6 +3,7 @@
 #include <future>
 
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "dialog/explain.hpp"
 #include "service/receipt.hpp"
@@ -168,6 +169,15 @@ void Messenger::step(store::WriteTx& tx, const Inbound& in, domain::Instant now,
   if (!conv.phone.empty()) chat->phone = conv.phone;
   tx.save_chat(*chat, now);
   for (const auto& m : render->second(&in, in.chat_id, step)) tx.enqueue(m, now);
+  if (!step.receipt.empty() && !step.photo.empty()) {
+    // The picture itself is fetched by the outbox worker and stored with the reading.
+    store::OutboxMessage fetch;
+    fetch.channel = in.channel;
+    fetch.chat_id = in.chat_id;
+    fetch.method = std::string(kFetchPhoto);
+    fetch.body = nlohmann::json{{"photo", step.photo}, {"receipt", step.receipt}}.dump();
+    tx.enqueue(fetch, now);
+  }
 }
 
 bool Messenger::handle_async(Inbound in, std::function<void(Result)> done) {

@@ -29,6 +29,10 @@ struct Inbound {
   std::string callback_id;  // a button press to answer (Telegram)
 };
 
+// The outbox method that fetches a reading's photo from the platform and stores it with the
+// reading (body: {"photo": reference, "receipt": id}).
+inline constexpr std::string_view kFetchPhoto = "fetch_photo";
+
 // How a channel turns replies into platform API calls. `in` is null for notices.
 using Render = std::function<std::vector<store::OutboxMessage>(
     const Inbound* in, std::string_view chat_id, const dialog::Step& step)>;

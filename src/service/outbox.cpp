@@ -6,7 +6,9 @@
 #include <cmath>
 
 #include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
+#include "service/messenger.hpp"
 
 namespace md::service {
 namespace {
@@ -34,39 +36,44 @@ struct Curl {
 
 }  // namespace
 
-HttpPost curl_transport() {
-  return
-      [](const std::string& url, const std::vector<std::string>& headers, const std::string& body) {
-        thread_local Curl curl;
-        HttpAnswer answer;
-        if (!curl.handle) {
-          answer.error = "libcurl did not initialise";
-          return answer;
-        }
-        CURL* h = curl.handle;
-        curl_easy_reset(h);
-        curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
-        for (const auto& hd : headers) list = curl_slist_append(list, hd.c_str());
-        curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer.body);
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 20000L);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-        CURLcode rc = curl_easy_perform(h);
-        curl_slist_free_all(list);
-        if (rc != CURLE_OK) {
-          answer.error = curl_easy_strerror(rc);
-          answer.status = 0;
-          return answer;
-        }
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &answer.status);
-        return answer;
-      };
+HttpCall curl_transport(std::size_t max_download) {
+  return [max_download](std::string_view method, const std::string& url,
+                        const std::vector<std::string>& headers, const std::string& body) {
+    thread_local Curl curl;
+    HttpAnswer answer;
+    if (!curl.handle) {
+      answer.error = "libcurl did not initialise";
+      return answer;
+    }
+    CURL* h = curl.handle;
+    curl_easy_reset(h);
+    curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
+    for (const auto& hd : headers) list = curl_slist_append(list, hd.c_str());
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+    if (method == "GET") {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+      curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_download));
+    } else {
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    }
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer.body);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 20000L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    CURLcode rc = curl_easy_perform(h);
+    curl_slist_free_all(list);
+    if (rc != CURLE_OK) {
+      answer.error = curl_easy_strerror(rc);
+      answer.status = 0;
+      return answer;
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &answer.status);
+    return answer;
+  };
 }
 
 Platform telegram_platform(std::string api_base, const std::string& token, double per_second,
@@ -80,6 +87,34 @@ Platform telegram_platform(std::string api_base, const std::string& token, doubl
   p.per_second = per_second;
   p.per_chat_interval = per_chat_interval;
   p.paced = [](std::string_view method) { return method != "answerCallbackQuery"; };
+  p.fetch = [api = api_base + "/bot" + token + "/", files = api_base + "/file/bot" + token + "/"](
+                std::string_view ref, const HttpCall& http, std::string& bytes) {
+    Verdict v;
+    std::string file_id(ref.substr(ref.find(':') + 1));
+    HttpAnswer info = http("POST", api + "getFile", {}, json{{"file_id", file_id}}.dump());
+    json body = json::parse(info.body, nullptr, false);
+    if (info.status != 200 || !body.is_object() || !body.value("ok", false) ||
+        !body.contains("result") || !body["result"].is_object()) {
+      v.error = "getFile: " + (info.status ? std::to_string(info.status) : info.error);
+      if (info.status == 400) v.kind = Verdict::Kind::failed;  // too big, or gone
+      return v;
+    }
+    std::string path = body["result"].value("file_path", std::string());
+    if (path.empty() || path.find("..") != std::string::npos) {
+      v.kind = Verdict::Kind::failed;
+      v.error = "getFile: no file_path";
+      return v;
+    }
+    HttpAnswer file = http("GET", files + path, {}, {});
+    if (file.status != 200) {
+      v.error = "download: " + (file.status ? std::to_string(file.status) : file.error);
+      if (file.status == 404) v.kind = Verdict::Kind::failed;
+      return v;
+    }
+    bytes = std::move(file.body);
+    v.kind = Verdict::Kind::sent;
+    return v;
+  };
   p.judge = [](const HttpAnswer& a) {
     Verdict v;
     json body = json::parse(a.body, nullptr, false);
@@ -119,7 +154,25 @@ Platform viber_platform(std::string api_base, const std::string& token, int per_
   p.per_second = 50;
   p.per_chat_interval = std::chrono::milliseconds{0};
   p.per_chat_hour = per_user_hour;
-  p.paced = [](std::string_view) { return true; };
+  p.paced = [](std::string_view method) { return method == "send_message"; };
+  p.fetch = [](std::string_view ref, const HttpCall& http, std::string& bytes) {
+    Verdict v;
+    std::string url(ref.substr(ref.find(':') + 1));
+    if (!url.starts_with("https://") && !url.starts_with("http://")) {
+      v.kind = Verdict::Kind::failed;
+      v.error = "not a URL";
+      return v;
+    }
+    HttpAnswer file = http("GET", url, {}, {});
+    if (file.status != 200) {
+      v.error = "download: " + (file.status ? std::to_string(file.status) : file.error);
+      if (file.status >= 400 && file.status < 500) v.kind = Verdict::Kind::failed;
+      return v;
+    }
+    bytes = std::move(file.body);
+    v.kind = Verdict::Kind::sent;
+    return v;
+  };
   p.judge = [](const HttpAnswer& a) {
     Verdict v;
     json body = json::parse(a.body, nullptr, false);
@@ -155,9 +208,9 @@ Platform viber_platform(std::string api_base, const std::string& token, int per_
   return p;
 }
 
-OutboxWorker::OutboxWorker(store::Store& store, HttpPost post, obs::Metrics* metrics,
+OutboxWorker::OutboxWorker(store::Store& store, HttpCall http, obs::Metrics* metrics,
                            OutboxOptions options)
-    : store_(store), post_(std::move(post)), metrics_(metrics), options_(options) {}
+    : store_(store), http_(std::move(http)), metrics_(metrics), options_(options) {}
 
 OutboxWorker::~OutboxWorker() {
   stop();
@@ -291,9 +344,41 @@ steady::time_point OutboxWorker::pass(int& delivered) {
   return next;
 }
 
+Verdict OutboxWorker::fetch_photo(Channel& ch, const store::OutboxRow& row) {
+  json job = json::parse(row.body, nullptr, false);
+  Verdict v;
+  v.kind = Verdict::Kind::failed;
+  if (!job.is_object() || !ch.platform.fetch) return v;
+  std::string bytes;
+  v = ch.platform.fetch(job.value("photo", std::string()), http_, bytes);
+  if (v.kind != Verdict::Kind::sent) return v;
+  // Only what the web form would take: a JPEG or PNG within the size limit.
+  const bool jpeg = bytes.size() >= 3 && bytes.compare(0, 3, "\xFF\xD8\xFF") == 0;
+  const bool png = bytes.size() >= 8 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0;
+  auto reading = store_.find_by_receipt(job.value("receipt", std::string()));
+  if ((!jpeg && !png) || bytes.size() > options_.photo_max_bytes || !reading) {
+    v.kind = Verdict::Kind::failed;
+    v.error = !reading ? "no such reading" : "not a JPEG or PNG within the size limit";
+    return v;
+  }
+  auto tx = store_.begin_write();
+  try {
+    tx->insert_photo(reading->id, store::Photo{jpeg ? "image/jpeg" : "image/png", bytes},
+                     clock_.now());
+    tx->commit();
+  } catch (const store::ConflictError&) {  // fetched before: the first one stays
+  }
+  return v;
+}
+
 void OutboxWorker::deliver(Channel& ch, const store::OutboxRow& row, bool& chat_blocked) {
-  HttpAnswer answer = post_(ch.platform.url(row), ch.platform.headers, row.body);
-  Verdict v = ch.platform.judge(answer);
+  Verdict v;
+  if (row.method == kFetchPhoto) {
+    v = fetch_photo(ch, row);
+  } else {
+    HttpAnswer answer = http_("POST", ch.platform.url(row), ch.platform.headers, row.body);
+    v = ch.platform.judge(answer);
+  }
   const auto now = clock_.now();
   int attempts = row.attempts + 1;
   if (v.kind == Verdict::Kind::retry && attempts >= options_.max_attempts)

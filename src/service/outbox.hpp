@@ -20,15 +20,16 @@
 
 namespace md::service {
 
-// An HTTP POST; libcurl in production (curl_transport), replaceable in unit tests of the worker.
+// An HTTP request (POST with a JSON body, or GET); libcurl in production (curl_transport).
 struct HttpAnswer {
-  long status = 0;  // 0: no answer (connection failed, timed out)
+  long status = 0;  // 0: no answer (connection failed, timed out, too large)
   std::string body;
   std::string error;
 };
-using HttpPost = std::function<HttpAnswer(
-    const std::string& url, const std::vector<std::string>& headers, const std::string& body)>;
-HttpPost curl_transport();
+using HttpCall =
+    std::function<HttpAnswer(std::string_view method, const std::string& url,
+                             const std::vector<std::string>& headers, const std::string& body)>;
+HttpCall curl_transport(std::size_t max_download = std::size_t{20} << 20);
 
 // What became of one delivery.
 struct Verdict {
@@ -49,6 +50,8 @@ struct Platform {
   std::chrono::milliseconds per_chat_interval{1000};   // between two paced messages to one chat
   int per_chat_hour = 0;                               // paced messages per chat per hour (0: any)
   std::function<bool(std::string_view method)> paced;  // counts against the per-chat limits
+  // Downloads the picture behind a reference ("telegram:<file_id>", "viber:<url>") into `bytes`.
+  std::function<Verdict(std::string_view ref, const HttpCall& http, std::string& bytes)> fetch;
 };
 
 Platform telegram_platform(std::string api_base, const std::string& token, double per_second,
@@ -57,6 +60,7 @@ Platform viber_platform(std::string api_base, const std::string& token, int per_
 
 struct OutboxOptions {
   int max_attempts = 12;
+  std::size_t photo_max_bytes = std::size_t{5} << 20;  // a fetched photo larger is not kept
   std::chrono::seconds max_backoff{600};
   std::chrono::seconds tick{30};  // how often `on_tick` (reminders, pruning) runs
 };
@@ -64,7 +68,7 @@ struct OutboxOptions {
 class OutboxWorker {
  public:
   // Runs on wall-clock time, whatever the business clock says: retries and limits are real waits.
-  OutboxWorker(store::Store& store, HttpPost post, obs::Metrics* metrics,
+  OutboxWorker(store::Store& store, HttpCall http, obs::Metrics* metrics,
                OutboxOptions options = {});
   ~OutboxWorker();
   OutboxWorker(const OutboxWorker&) = delete;
@@ -94,10 +98,12 @@ class OutboxWorker {
   // Sends what can be sent now; returns the earliest time something else may be sent.
   std::chrono::steady_clock::time_point pass(int& delivered);
   void deliver(Channel& ch, const store::OutboxRow& row, bool& chat_blocked);
+  // A fetch_photo row: download the picture and store it with its reading.
+  Verdict fetch_photo(Channel& ch, const store::OutboxRow& row);
 
   store::Store& store_;
   Clock clock_;  // real time
-  HttpPost post_;
+  HttpCall http_;
   obs::Metrics* metrics_;
   OutboxOptions options_;
   std::map<std::string, Channel, std::less<>> channels_;

@@ -17,7 +17,7 @@ if (!record) {
 
 const program = TJS.programFromConfig(resolve(here, "tsconfig.json"));
 const settings = { required: true, noExtraProps: true, strictNullChecks: true, ignoreErrors: false };
-const types = { sendMessage: "SendMessage", answerCallbackQuery: "AnswerCallbackQuery" };
+const types = { sendMessage: "SendMessage", answerCallbackQuery: "AnswerCallbackQuery", getFile: "GetFile" };
 const ajv = new Ajv({ strict: false, allErrors: true });
 const validators = {};
 for (const [method, type] of Object.entries(types)) {

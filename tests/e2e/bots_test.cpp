@@ -193,6 +193,43 @@ TEST_F(BotsTest, TelegramConversationFromStartToTheReceiptWithARestartInTheMiddl
   EXPECT_TRUE(answered);
 }
 
+TEST_F(BotsTest, APhotoSentWithAHighReadingIsFetchedAndStoredWithIt) {
+  const std::string jpeg = std::string("\xFF\xD8\xFF\xE0", 4) + std::string(3000, '\x42');
+  telegram.set_answer([&](const FakePlatform::Call& c) {
+    if (c.path.ends_with("/getFile"))
+      return FakePlatform::Answer{
+          200, R"({"ok":true,"result":{"file_id":"AgAD-big","file_unique_id":"u","file_size":3004,)"
+               R"("file_path":"photos/file_7.jpg"}})"};
+    if (c.method == "GET" && c.path == std::string("/file/bot") + kToken + "/photos/file_7.jpg")
+      return FakePlatform::Answer{200, jpeg};
+    return FakePlatform::Answer{200, R"({"ok":true,"result":true})"};
+  });
+  start();
+  for (const char* text : {"/start", "0123456789", "A1234567", "19000", "6100"})
+    ASSERT_EQ(post_update(message(text)).status, 200);
+  settle();
+  ASSERT_NE(texts().back().find("значно більше"), std::string::npos) << texts().back();
+  json photo = message("");
+  photo["message"].erase("text");
+  photo["message"]["photo"] = json::array(
+      {{{"file_id", "AgAD-small"}, {"file_unique_id", "s"}, {"width", 90}, {"height", 90}},
+       {{"file_id", "AgAD-big"}, {"file_unique_id", "b"}, {"width", 1280}, {"height", 960}}});
+  ASSERT_EQ(post_update(photo).status, 200);
+  settle();
+  ASSERT_EQ(post_update(press(button("confirm"))).status, 200);
+  settle();
+  ASSERT_EQ(post_update(press(button("send"))).status, 200);
+  settle();
+  EXPECT_EQ(q("SELECT content_type || ' ' || length(bytes) FROM submission_photos"),
+            "image/jpeg 3004");
+  EXPECT_EQ(q("SELECT count(*) FROM review_items"), "1");
+  bool asked_for_the_big_one = false;
+  for (const auto& c : telegram.calls())
+    if (c.path.ends_with("/getFile"))
+      asked_for_the_big_one = json::parse(c.body)["file_id"] == "AgAD-big";
+  EXPECT_TRUE(asked_for_the_big_one);
+}
+
 TEST_F(BotsTest, ARedeliveredUpdateGetsOneAnswer) {
   start();
   json start_update = message("/start");
