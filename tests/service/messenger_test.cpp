@@ -8,6 +8,7 @@
 #include "channels/telegram/telegram.hpp"
 #include "service/accounts.hpp"
 #include "service/messenger.hpp"
+#include "service/period_close.hpp"
 #include "service/review.hpp"
 #include "support/support.hpp"
 
@@ -346,6 +347,25 @@ TEST_F(MessengerTest, RemindersGoOutOncePerWindowAndOnlyToThoseWhoSentNothing) {
   EXPECT_EQ(messenger->queue_notices(at("2025-12-02T08:00:00Z")), 1);
   EXPECT_EQ(count("SELECT chat_id FROM outbox ORDER BY id DESC"), "602");
   EXPECT_EQ(messenger->queue_notices(at("2025-12-02T12:00:00Z")), 0);
+}
+
+TEST_F(MessengerTest, AfterACloseTheEstimatedAccountsAreToldOnce) {
+  link_by_account("701");  // 0123456789: no reading for November 2025
+  ASSERT_EQ(command("start", "702"), Result::processed);
+  ASSERT_EQ(say("0000000001", "702"), Result::processed);
+  ASSERT_EQ(say("S0000001", "702"), Result::processed);
+  ASSERT_EQ(say("1100", "702"), Result::processed);  // 0000000001 sends its reading
+  ASSERT_EQ(press("send", "702"), Result::processed);
+  transcript();
+  const auto after = at("2025-12-04T10:00:00Z");
+  auto report = service::close_period(*store, {2025, 11}, after, submissions.config(), "test");
+  ASSERT_GT(report.estimated, 0);
+  EXPECT_EQ(messenger->queue_notices(after), 1);
+  std::string t = transcript();
+  EXPECT_NE(t.find("обсяг визначено за середнім"), std::string::npos) << t;
+  EXPECT_EQ(count("SELECT chat_id FROM outbox ORDER BY id DESC"), "701");
+  EXPECT_EQ(messenger->queue_notices(after + std::chrono::hours{1}), 0) << "once";
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action = 'notices'"), "1");
 }
 
 }  // namespace
