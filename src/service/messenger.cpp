@@ -180,12 +180,42 @@ void Messenger::step(store::WriteTx& tx, const Inbound& in, domain::Instant now,
   }
 }
 
+void Messenger::apologise(store::WriteTx& tx, const Inbound& in, domain::Instant now,
+                          bool& duplicate) {
+  if (!in.update_key.empty() && !tx.record_update(in.channel, in.update_key, now)) {
+    duplicate = true;
+    return;
+  }
+  auto render = renderers_.find(in.channel);
+  if (render == renderers_.end()) return;
+  auto chat = tx.chat(in.channel, in.chat_id);
+  dialog::Step step;
+  dialog::Reply reply;
+  reply.text = dialog::message(dialog::parse_lang(chat ? chat->lang : in.lang_hint), "unavailable");
+  step.replies.push_back(std::move(reply));
+  for (const auto& m : render->second(&in, in.chat_id, step)) tx.enqueue(m, now);
+}
+
 bool Messenger::handle_async(Inbound in, std::function<void(Result)> done) {
   auto shared = std::make_shared<Inbound>(std::move(in));
   auto duplicate = std::make_shared<bool>(false);
   Ingestor::Task task;
   task.work = [this, shared, duplicate](store::WriteTx& tx, domain::Instant now) {
-    step(tx, *shared, now, *duplicate);
+    tx.savepoint();
+    try {
+      step(tx, *shared, now, *duplicate);
+      tx.release();
+    } catch (const store::StoreError&) {
+      tx.rollback_to();
+      throw;  // the store: the platform delivers it again later
+    } catch (const std::exception& e) {
+      tx.rollback_to();
+      // A bug on one update must not make the platform redeliver it for ever: it is recorded as
+      // handled, and the person gets an apology.
+      spdlog::error("{} update {} could not be handled: {}", shared->channel, shared->update_key,
+                    e.what());
+      apologise(tx, *shared, now, *duplicate);
+    }
   };
   task.done = [this, shared, duplicate, done = std::move(done)](bool committed) {
     Result r = !committed ? Result::failed : *duplicate ? Result::duplicate : Result::processed;

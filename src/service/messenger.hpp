@@ -65,6 +65,7 @@ class Messenger {
 
  private:
   void step(store::WriteTx& tx, const Inbound& in, domain::Instant now, bool& duplicate);
+  void apologise(store::WriteTx& tx, const Inbound& in, domain::Instant now, bool& duplicate);
   int queue_run(std::string_view kind, std::string_view key,
                 const std::vector<store::ChatLink>& targets, std::string_view message_key,
                 const std::map<std::string, std::string>& params, domain::Instant now);

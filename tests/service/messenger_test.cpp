@@ -349,6 +349,22 @@ TEST_F(MessengerTest, RemindersGoOutOncePerWindowAndOnlyToThoseWhoSentNothing) {
   EXPECT_EQ(messenger->queue_notices(at("2025-12-02T12:00:00Z")), 0);
 }
 
+TEST_F(MessengerTest, AnUpdateThatHitsABugIsAnsweredWithAnApologyNotRedeliveredForEver) {
+  // A renderer that fails on the welcome: a stand-in for any bug in a conversation step.
+  messenger->add_channel(
+      "telegram", [](const service::Inbound* in, std::string_view chat, const dialog::Step& step) {
+        for (const auto& r : step.replies)
+          if (r.text.find("Вітаємо") != std::string::npos) throw std::logic_error("a bug");
+        return telegram::render(in, chat, step);
+      });
+  ASSERT_EQ(send(Kind::command, "start", "801", 5000), Result::processed);
+  EXPECT_NE(transcript().find("тимчасово перевантажений"), std::string::npos);
+  EXPECT_EQ(send(Kind::command, "start", "801", 5000), Result::duplicate);
+  EXPECT_EQ(count("SELECT count(*) FROM chats"), "0") << "the failed step left nothing half-done";
+  ASSERT_EQ(say("0123456789", "801"), Result::processed);  // the conversation goes on
+  EXPECT_NE(transcript().find("заводський номер"), std::string::npos);
+}
+
 TEST_F(MessengerTest, AfterACloseTheEstimatedAccountsAreToldOnce) {
   link_by_account("701");  // 0123456789: no reading for November 2025
   ASSERT_EQ(command("start", "702"), Result::processed);
