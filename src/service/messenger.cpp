@@ -229,6 +229,31 @@ bool Messenger::handle_async(Inbound in, std::function<void(Result)> done) {
   return ingestor_.run_async(std::move(task));
 }
 
+bool Messenger::run_async(std::string channel, std::string conversation,
+                          std::function<void(dialog::Backend&)> work,
+                          std::function<void(bool)> done) {
+  auto in = std::make_shared<Inbound>();
+  in->channel = std::move(channel);
+  in->chat_id = std::move(conversation);
+  Ingestor::Task task;
+  task.work = [this, in, work = std::move(work)](store::WriteTx& tx, domain::Instant now) {
+    TxBackend backend(tx, store_, submissions_, *in, now);
+    work(backend);
+  };
+  task.done = std::move(done);
+  return ingestor_.run_async(std::move(task));
+}
+
+bool Messenger::run(std::string channel, std::string conversation,
+                    const std::function<void(dialog::Backend&)>& work) {
+  auto promise = std::make_shared<std::promise<bool>>();
+  auto future = promise->get_future();
+  if (!run_async(std::move(channel), std::move(conversation), work,
+                 [promise](bool ok) { promise->set_value(ok); }))
+    return false;
+  return future.get();
+}
+
 Messenger::Result Messenger::handle(Inbound in) {
   auto promise = std::make_shared<std::promise<Result>>();
   auto future = promise->get_future();

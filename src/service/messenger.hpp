@@ -50,6 +50,14 @@ class Messenger {
   bool handle_async(Inbound in, std::function<void(Result)> done);
   Result handle(Inbound in);  // blocking form, for tools and tests
 
+  // Runs `work` with the conversation backend inside the writer's transaction (the phone line's
+  // steps, whose state lives in the call): lookups and submissions commit with it; `done(true)`
+  // after the commit. False: the writer's queue is full.
+  bool run_async(std::string channel, std::string conversation,
+                 std::function<void(dialog::Backend&)> work, std::function<void(bool)> done);
+  bool run(std::string channel, std::string conversation,
+           const std::function<void(dialog::Backend&)>& work);  // blocking
+
   // Runs inside a write transaction: queues `reply` to every chat linked to the account.
   // Used for the operators' decisions.
   int notify_account(store::WriteTx& tx, std::int64_t account_id, std::string_view key,

@@ -1,0 +1,81 @@
+// The phone IVR's digit flow (channels.md "Phone IVR"), on the same Backend as the messengers'
+// conversation: the menu key, the caller's number or account + `#` and the last four digits of
+// the meter's serial + `#`, each zone + `#` read back and confirmed with 1, the flags read out,
+// the receipt read twice. It hears DTMF digits and time-outs and answers with the prompts to
+// play (names of recorded files: "ivr.menu", "digit.7", "letter.K") and what to do after them.
+// A call's state lives only as long as the call: a hang-up mid-way stores nothing.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dialog/conversation.hpp"
+
+namespace md::dialog {
+
+struct CallSettings {
+  char menu_key = '2';   // 0: no menu, the call starts at the identification
+  std::string transfer;  // the operator's SIP address after three failures ("" : none)
+};
+
+struct CallStep {
+  std::vector<std::string> play;  // prompts, in order; a digit pressed meanwhile stops them
+  enum class Then { listen, hang_up, transfer };
+  Then then = Then::listen;
+  std::string receipt;  // set when a reading was stored
+};
+
+class PhoneCall {
+ public:
+  PhoneCall(std::string call_id, std::string caller, CallSettings settings);
+
+  CallStep start(Backend& b);
+  CallStep digit(char d, Backend& b);  // 0-9, *, #
+  CallStep timeout(Backend& b);        // no digit for ivr.timeout seconds
+
+  Lang lang = Lang::uk;
+
+  enum class Stage {
+    menu,
+    caller_choice,
+    account,
+    serial,
+    zone,
+    zone_check,
+    flag_check,
+    done,
+  };
+  [[nodiscard]] Stage stage() const { return stage_; }
+
+ private:
+  CallStep ask(Stage stage, CallStep step = {});
+  CallStep fail(Backend& b, std::vector<std::string> why, Stage again);
+  CallStep entered(Backend& b);
+  CallStep validate(Backend& b);
+  CallStep store(Backend& b);
+  service::SubmitRequest request() const;
+  void say_number(CallStep& step, std::string_view digits) const;
+  std::string zone() const;
+
+  std::string call_id_, caller_;
+  CallSettings settings_;
+  Stage stage_ = Stage::menu;
+  std::string buffer_;   // digits typed since the last prompt
+  std::string offered_;  // the caller's account found by their number
+  std::string account_, serial_;
+  int zones_ = 1;
+  std::size_t zone_index_ = 0;
+  std::vector<std::string> values_;
+  bool flag_confirmed_ = false;
+  int failures_ = 0;
+  int timeouts_ = 0;
+};
+
+// Every prompt name the flow may play, with its text in each language (the build renders them
+// with espeak-ng; recorded files with the same names replace them).
+struct PromptText {
+  std::string name, uk, en;
+};
+std::vector<PromptText> phone_prompts();
+
+}  // namespace md::dialog

@@ -1,0 +1,188 @@
+// The IVR's digit flow on a real SQLite store through the messenger service's backend: exactly the
+// digit sequences of channels.md, and the bad ones.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "dialog/phone_call.hpp"
+#include "domain/receipt_id.hpp"
+#include "service/accounts.hpp"
+#include "service/messenger.hpp"
+#include "support/support.hpp"
+
+namespace md {
+namespace {
+
+using dialog::CallStep;
+using dialog::PhoneCall;
+
+domain::Instant at(const char* s) {
+  return *domain::parse_instant(s);
+}
+
+std::string joined(const std::vector<std::string>& prompts) {
+  std::string out;
+  for (const auto& p : prompts) out += (out.empty() ? "" : " ") + p;
+  return out;
+}
+
+struct PhoneTest : ::testing::Test {
+  test::TempDir dir;
+  service::Submissions submissions{service::ServiceConfig{}};
+  service::Clock clock{at("2025-11-30T10:00:00")};
+  std::unique_ptr<store::Store> store = store::open_store(dir.file("ivr.db"));
+  std::unique_ptr<service::Ingestor> ingestor;
+  std::unique_ptr<service::Messenger> messenger;
+
+  void SetUp() override {
+    store->migrate();
+    ASSERT_TRUE(service::import_accounts(*store, submissions, test::accounts_csv(3),
+                                         at("2025-01-10T12:00:00"))
+                    .ok());
+    ingestor = std::make_unique<service::Ingestor>(*store, submissions, clock, nullptr);
+    messenger = std::make_unique<service::Messenger>(*store, *ingestor, submissions, nullptr);
+  }
+  void TearDown() override { ingestor->stop(); }
+
+  // Presses the keys one by one (as DTMF arrives); returns everything played, space-separated.
+  std::string keys(PhoneCall& call, const std::string& digits, CallStep* last = nullptr) {
+    std::string played;
+    for (char d : digits) {
+      CallStep step;
+      EXPECT_TRUE(
+          messenger->run("ivr", "call", [&](dialog::Backend& b) { step = call.digit(d, b); }));
+      if (!step.play.empty()) played += (played.empty() ? "" : " | ") + joined(step.play);
+      if (last) *last = step;
+    }
+    return played;
+  }
+  std::string begin(PhoneCall& call) {
+    CallStep step;
+    EXPECT_TRUE(messenger->run("ivr", "call", [&](dialog::Backend& b) { step = call.start(b); }));
+    return joined(step.play);
+  }
+  std::string q(const std::string& sql) { return test::sql_value(dir.file("ivr.db"), sql); }
+};
+
+TEST_F(PhoneTest, TheWholeFlowByAccountAndSerial) {
+  PhoneCall call("call-1@127.0.0.1", "+380999999999", {});
+  EXPECT_EQ(begin(call), "ivr.welcome ivr.menu");
+  EXPECT_EQ(keys(call, "2"), "ivr.enter_account");
+  EXPECT_EQ(keys(call, "0123456789#"), "ivr.enter_serial");
+  EXPECT_EQ(keys(call, "4567#"), "ivr.zone.day");
+  EXPECT_EQ(keys(call, "12120#"),
+            "ivr.you_entered digit.1 digit.2 digit.1 digit.2 digit.0 ivr.confirm");
+  EXPECT_EQ(keys(call, "1"), "ivr.zone.night");
+  keys(call, "6060#");
+  CallStep last;
+  std::string played = keys(call, "1", &last);
+  EXPECT_EQ(last.then, CallStep::Then::hang_up);
+  ASSERT_FALSE(last.receipt.empty());
+  EXPECT_TRUE(played.starts_with("ivr.accepted ")) << played;
+  EXPECT_NE(played.find("ivr.repeat"), std::string::npos);
+  EXPECT_TRUE(played.ends_with("ivr.goodbye")) << played;
+  // The receipt is read letter by letter and digit by digit, twice.
+  std::string spoken;
+  for (char c : last.receipt)
+    if (c != '-') spoken += std::string(c >= 'A' ? " letter." : " digit.") + c;
+  EXPECT_NE(played.find("ivr.accepted" + spoken + " ivr.repeat" + spoken), std::string::npos)
+      << played;
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 || ' ' || channel FROM submissions WHERE receipt = '" +
+              last.receipt + "'"),
+            "12120/6060 ivr");
+}
+
+TEST_F(PhoneTest, TheCallersNumberFindsTheAccount) {
+  PhoneCall call("call-2", "+380671234567", {0, ""});  // the switch asked already
+  EXPECT_EQ(begin(call), "ivr.press1_account digit.6 digit.7 digit.8 digit.9 ivr.or0_other");
+  EXPECT_EQ(keys(call, "1"), "ivr.zone.day") << "one meter: no need to ask for it";
+  PhoneCall other("call-3", "+380671234567", {0, ""});
+  begin(other);
+  EXPECT_EQ(keys(other, "0"), "ivr.enter_account");
+}
+
+TEST_F(PhoneTest, EnglishOnNineAndStarStartsAnEntryAgain) {
+  PhoneCall call("call-4", "", {});
+  begin(call);
+  EXPECT_EQ(keys(call, "9"), "ivr.welcome ivr.menu");
+  EXPECT_EQ(call.lang, dialog::Lang::en);
+  keys(call, "2");
+  EXPECT_EQ(keys(call, "01234*"), "ivr.enter_account");
+  EXPECT_EQ(keys(call, "0123456789#"), "ivr.enter_serial");
+}
+
+TEST_F(PhoneTest, WrongIdentificationThreeTimesEndsPolitelyAndStoresNothing) {
+  PhoneCall call("call-5", "", {});
+  begin(call);
+  keys(call, "2");
+  EXPECT_EQ(keys(call, "12#"), "ivr.account_format ivr.enter_account");
+  keys(call, "0123456789#");
+  EXPECT_EQ(keys(call, "9999#"), "ivr.not_found ivr.enter_account");
+  CallStep last;
+  keys(call, "0123456789#");
+  EXPECT_EQ(keys(call, "0000#", &last), "ivr.not_found ivr.other_channels ivr.goodbye");
+  EXPECT_EQ(last.then, CallStep::Then::hang_up);
+  EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
+}
+
+TEST_F(PhoneTest, ARejectedValueIsSaidAndAskedAgainAndAHighOneIsReadOut) {
+  PhoneCall call("call-6", "", {'2', "sip:operator@127.0.0.1"});
+  begin(call);
+  keys(call, "20123456789#4567#");
+  keys(call, "100#1");  // lower than the last reading
+  EXPECT_TRUE(keys(call, "6060#1").ends_with("| ivr.rejected.lower_than_previous ivr.zone.day"));
+  keys(call, "19000#1");
+  std::string played = keys(call, "6100#1");
+  played = played.substr(played.rfind(" | ") + 3);
+  EXPECT_TRUE(played.starts_with("ivr.high digit.7 digit.0 digit.0 digit.0 ivr.kwh"))
+      << played;  // 19000 − 12000
+  EXPECT_TRUE(played.ends_with("ivr.confirm")) << played;
+  CallStep last;
+  keys(call, "1", &last);
+  ASSERT_FALSE(last.receipt.empty());
+  EXPECT_EQ(q("SELECT flags FROM submissions WHERE receipt = '" + last.receipt + "'"), "high");
+}
+
+TEST_F(PhoneTest, SilenceRepeatsThePromptTwiceThenHangsUp) {
+  PhoneCall call("call-7", "", {});
+  begin(call);
+  keys(call, "2");
+  CallStep step;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(messenger->run("ivr", "call", [&](dialog::Backend& b) { step = call.timeout(b); }));
+    EXPECT_EQ(joined(step.play), "ivr.no_input ivr.enter_account");
+    EXPECT_EQ(step.then, CallStep::Then::listen);
+  }
+  ASSERT_TRUE(messenger->run("ivr", "call", [&](dialog::Backend& b) { step = call.timeout(b); }));
+  EXPECT_EQ(joined(step.play), "ivr.no_input_goodbye");
+  EXPECT_EQ(step.then, CallStep::Then::hang_up);
+}
+
+TEST_F(PhoneTest, FortyDigitsStarsAndHashesEverywhereStoreNothingUnconfirmed) {
+  PhoneCall call("call-8", "", {});
+  begin(call);
+  keys(call, "#*#*2");
+  keys(call, "##0123456789#4567#");
+  EXPECT_EQ(keys(call, std::string(40, '9') + "#"), "ivr.rejected.too_many_digits ivr.zone.day");
+  keys(call, "12120#");
+  keys(call, "5");  // neither 1 nor 2: the question again
+  keys(call, "2");  // enter again
+  EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
+}
+
+TEST(PhonePrompts, EveryPromptTheFlowPlaysHasATextInBothLanguages) {
+  auto prompts = dialog::phone_prompts();
+  std::set<std::string> names;
+  for (const auto& p : prompts) {
+    EXPECT_FALSE(p.uk.empty()) << p.name;
+    EXPECT_FALSE(p.en.empty()) << p.name;
+    EXPECT_TRUE(names.insert(p.name).second) << "twice: " << p.name;
+  }
+  for (char c : domain::kReceiptAlphabet)
+    EXPECT_TRUE(names.count(std::string(c >= 'A' ? "letter." : "digit.") + c)) << c;
+  for (const char* zone : {"total", "day", "night", "peak", "half_peak"})
+    EXPECT_TRUE(names.count(std::string("ivr.zone.") + zone)) << zone;
+}
+
+}  // namespace
+}  // namespace md
