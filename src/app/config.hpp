@@ -53,6 +53,15 @@ struct Config {
   int outbox_max_attempts = 12;
   int outbox_drain_seconds = 5;
 
+  // The phone line: off while ivr.listen is empty.
+  std::string ivr_listen;
+  std::string ivr_prompts;           // "" : next to the binary, else /usr/share/meterdesk/prompts
+  std::string ivr_prompts_override;  // studio recordings with the same names
+  std::string ivr_menu_key = "2";
+  std::string ivr_transfer;
+  int ivr_timeout_s = 10;
+  int ivr_max_calls = 200;
+
   std::string log_level = "info";
   bool log_json = false;
 };

@@ -1,5 +1,6 @@
 // The `meterdesk` command line: wiring of configuration, store, service and channels.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -15,8 +16,10 @@
 #include "channels/http/server.hpp"
 #include "channels/http/web.hpp"
 #include "channels/http/webhooks.hpp"
+#include "channels/ivr/ivr.hpp"
 #include "channels/telegram/telegram.hpp"
 #include "channels/viber/viber.hpp"
+#include "dialog/phone_call.hpp"
 #include "service/accounts.hpp"
 #include "service/backtest.hpp"
 #include "service/demo_data.hpp"
@@ -260,6 +263,24 @@ int serve(const Common& c, const std::string& listen_override) {
       &metrics);
   std::uint16_t bound = server.listen();
   outbox.start();
+  std::unique_ptr<ivr::Ivr> phone;
+  if (!cfg.ivr_listen.empty()) {
+    ivr::IvrOptions io;
+    io.listen = cfg.ivr_listen;
+    io.prompts = cfg.ivr_prompts;
+    if (io.prompts.empty()) {
+      auto here = std::filesystem::canonical("/proc/self/exe").parent_path() / "prompts";
+      io.prompts = std::filesystem::exists(here) ? here.string() : "/usr/share/meterdesk/prompts";
+    }
+    io.prompts_override = cfg.ivr_prompts_override;
+    io.data_dir = (std::filesystem::absolute(c.db).parent_path() / "ivr").string();
+    io.timeout_seconds = cfg.ivr_timeout_s;
+    io.max_calls = cfg.ivr_max_calls;
+    io.call.menu_key = cfg.ivr_menu_key.empty() ? 0 : cfg.ivr_menu_key[0];
+    io.call.transfer = cfg.ivr_transfer;
+    phone = std::make_unique<ivr::Ivr>(io, messenger);
+    phone->start();
+  }
   std::unique_ptr<service::CloseScheduler> scheduler;
   if (ctx.config.close_automatic)
     scheduler = std::make_unique<service::CloseScheduler>(
@@ -272,6 +293,7 @@ int serve(const Common& c, const std::string& listen_override) {
   app::notify_systemd("READY=1");
   server.run();
   app::notify_systemd("STOPPING=1");
+  if (phone) phone->stop();
   if (scheduler) scheduler->stop();
   spdlog::info("stopping: finishing queued submissions");
   ingestor.stop();
@@ -433,9 +455,17 @@ int main(int argc, char** argv) {
       "config", "check the configuration; list every key, its variable, default and value");
   add_common(config_cmd, common);
 
+  auto* prompts_cmd = app.add_subcommand(
+      "prompts", "list the phone line's prompts: name, Ukrainian and English text (for recording)");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve_cmd) return serve(common, listen);
+    if (*prompts_cmd) {
+      for (const auto& p : dialog::phone_prompts())
+        std::printf("%s\t%s\t%s\n", p.name.c_str(), p.uk.c_str(), p.en.c_str());
+      return 0;
+    }
     if (*migrate_cmd) {
       Context ctx = open(common, false);
       int before = ctx.store->schema_version();

@@ -1,0 +1,337 @@
+#include "channels/ivr/ivr.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+#include <linphone++/linphone.hh>
+
+#include "channels/ivr/stream.hpp"
+
+namespace md::ivr {
+namespace {
+
+using steady = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+void put32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+void put16(std::string& out, std::uint16_t v) {
+  out += static_cast<char>(v & 0xff);
+  out += static_cast<char>(v >> 8);
+}
+
+// The PCM samples of a WAV file (its "data" chunk); empty when it is not one.
+std::string wav_samples(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), {});
+  if (all.size() < 12 || all.compare(0, 4, "RIFF") != 0 || all.compare(8, 4, "WAVE") != 0)
+    return {};
+  std::size_t at = 12;
+  while (at + 8 <= all.size()) {
+    std::uint32_t size = 0;
+    std::memcpy(&size, all.data() + at + 4, 4);
+    if (all.compare(at, 4, "data") == 0)
+      return all.substr(at + 8, std::min<std::size_t>(size, all.size() - at - 8));
+    at += 8 + size + (size & 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+long long concatenate_wav(const std::vector<std::string>& inputs, const std::string& output) {
+  std::string pcm;
+  for (const auto& path : inputs) pcm += wav_samples(path);
+  if (pcm.empty()) return 0;
+  std::string out = "RIFF";
+  put32(out, static_cast<std::uint32_t>(36 + pcm.size()));
+  out += "WAVEfmt ";
+  put32(out, 16);
+  put16(out, 1);  // PCM
+  put16(out, 1);  // mono
+  put32(out, 8000);
+  put32(out, 16000);
+  put16(out, 2);
+  put16(out, 16);
+  out += "data";
+  put32(out, static_cast<std::uint32_t>(pcm.size()));
+  out += pcm;
+  std::ofstream(output, std::ios::binary | std::ios::trunc) << out;
+  return static_cast<long long>(pcm.size() / 16);  // 16 bytes a millisecond
+}
+
+struct Ivr::Impl {
+  struct Call {
+    std::shared_ptr<linphone::Call> call;
+    dialog::PhoneCall flow;
+    bool started = false;
+    bool busy = false;  // a step is on the writer
+    std::deque<char> digits;
+    steady::time_point playing_until{}, timeout_at{};
+    dialog::CallStep::Then then = dialog::CallStep::Then::listen;
+    int files = 0;
+  };
+  struct Done {
+    std::string call_id;
+    dialog::CallStep step;
+    bool ok = false;
+  };
+
+  class Listener : public linphone::CoreListener {
+   public:
+    explicit Listener(Impl& impl) : impl_(impl) {}
+    void onCallStateChanged(const std::shared_ptr<linphone::Core>&,
+                            const std::shared_ptr<linphone::Call>& call,
+                            linphone::Call::State state, const std::string&) override {
+      impl_.on_state(call, state);
+    }
+    void onDtmfReceived(const std::shared_ptr<linphone::Core>&,
+                        const std::shared_ptr<linphone::Call>& call, int dtmf) override {
+      impl_.on_digit(call, static_cast<char>(dtmf));
+    }
+
+   private:
+    Impl& impl_;
+  };
+
+  IvrOptions options;
+  service::Messenger& messenger;
+  std::shared_ptr<linphone::Core> core;
+  std::shared_ptr<Listener> listener;
+  std::map<std::string, std::shared_ptr<Call>> calls;  // by SIP Call-ID
+  std::mutex done_mutex;
+  std::vector<Done> done;
+  std::atomic<bool> stopping{false};
+  std::thread thread;
+  std::string work_dir;
+
+  Impl(IvrOptions o, service::Messenger& m) : options(std::move(o)), messenger(m) {}
+
+  static std::string id_of(const std::shared_ptr<linphone::Call>& call) {
+    auto log = call->getCallLog();
+    return log ? log->getCallId() : std::string();
+  }
+
+  std::string prompt_file(dialog::Lang lang, const std::string& name) const {
+    std::string sub = lang == dialog::Lang::en ? "/en/" : "/uk/";
+    if (!options.prompts_override.empty()) {
+      std::string recorded = options.prompts_override + sub + name + ".wav";
+      if (fs::exists(recorded)) return recorded;
+    }
+    return options.prompts + sub + name + ".wav";
+  }
+
+  void configure() {
+    auto colon = options.listen.rfind(':');
+    if (colon == std::string::npos) throw std::runtime_error("ivr.listen must be HOST:PORT");
+    const std::string host = options.listen.substr(0, colon);
+    const int port = std::stoi(options.listen.substr(colon + 1));
+    auto factory = linphone::Factory::get();
+    linphone::LoggingService::get()->setLogLevel(linphone::LogLevel::Error);
+    fs::create_directories(options.data_dir);
+    factory->setDataDir(options.data_dir + "/");  // the trailing slash matters
+    auto config = factory->createConfig("");
+    // Bind to the configured address and say so in the Contact, or another interface leaks out.
+    config->setString("sip", "bind_address", host);
+    config->setString("rtp", "bind_address", host);
+    config->setInt("sip", "guess_hostname", 0);
+    config->setString("sip", "contact", "sip:ivr@" + options.listen);
+    // A second call from the same caller (or from "anonymous" on a trunk) is not a duplicate.
+    config->setInt("sip", "reject_duplicated_calls", 0);
+    config->setInt("sip", "max_calls", options.max_calls);
+    core = factory->createCoreWithConfig(config, nullptr);
+    auto transports = factory->createTransports();
+    transports->setUdpPort(port);
+    transports->setTcpPort(0);
+    transports->setTlsPort(0);
+    transports->setDtlsPort(0);
+    core->setTransports(transports);
+    core->setPrimaryContact("sip:ivr@" + options.listen);
+    core->setUseFiles(true);
+    core->setPlayFile(options.prompts + "/silence.wav");
+    core->setRing("");
+    core->setRingback("");
+    core->setMaxCalls(options.max_calls);
+    core->setMediaResourceMode(linphone::MediaResourceMode::SharedMediaResources);
+    core->setAudioPortRange(20000, 29999);
+    core->enableVideoCapture(false);
+    core->enableVideoDisplay(false);
+    for (const auto& pt : core->getAudioPayloadTypes())
+      pt->enable(pt->getMimeType() == "PCMU" || pt->getMimeType() == "PCMA");
+    listener = std::make_shared<Listener>(*this);
+    core->addListener(listener);
+    if (core->start() != 0) throw std::runtime_error("ivr: cannot start on " + options.listen);
+  }
+
+  void on_state(const std::shared_ptr<linphone::Call>& call, linphone::Call::State state) {
+    using S = linphone::Call::State;
+    const std::string id = id_of(call);
+    if (id.empty()) return;
+    switch (state) {
+      case S::IncomingReceived: {
+        auto remote = call->getRemoteAddress();
+        std::string caller = remote ? remote->getUsername() : std::string();
+        calls[id] = std::make_shared<Call>(Call{call, dialog::PhoneCall(id, caller, options.call)});
+        call->accept();
+        break;
+      }
+      case S::StreamsRunning: {
+        auto it = calls.find(id);
+        if (it == calls.end() || it->second->started) return;
+        it->second->started = true;
+        it->second->call = call;
+        dispatch(id, it->second,
+                 [](dialog::PhoneCall& f, dialog::Backend& b) { return f.start(b); });
+        break;
+      }
+      case S::End:
+      case S::Released:
+      case S::Error:
+        // A hang-up mid-way: the call's state goes, nothing unconfirmed was ever stored.
+        calls.erase(id);
+        break;
+      default:
+        break;
+    }
+  }
+
+  void on_digit(const std::shared_ptr<linphone::Call>& call, char d) {
+    auto it = calls.find(id_of(call));
+    if (it == calls.end()) return;
+    auto& c = *it->second;
+    // Barge-in: a digit stops the prompt at once.
+    if (steady::now() < c.playing_until) {
+      play_on_call(linphone::Object::sharedPtrToCPtr(c.call), options.prompts + "/silence.wav");
+      c.playing_until = steady::now();
+    }
+    c.digits.push_back(d);
+    next_digit(it->first, it->second);
+  }
+
+  void next_digit(const std::string& id, const std::shared_ptr<Call>& c) {
+    if (c->busy || c->digits.empty()) return;
+    char d = c->digits.front();
+    c->digits.pop_front();
+    dispatch(id, c, [d](dialog::PhoneCall& f, dialog::Backend& b) { return f.digit(d, b); });
+  }
+
+  template <typename Step>
+  void dispatch(const std::string& id, const std::shared_ptr<Call>& c, Step step) {
+    c->busy = true;
+    auto result = std::make_shared<dialog::CallStep>();
+    bool queued = messenger.run_async(
+        "ivr", id, [c, result, step](dialog::Backend& b) { *result = step(c->flow, b); },
+        [this, id, result](bool ok) {
+          std::lock_guard lock(done_mutex);
+          done.push_back(Done{id, std::move(*result), ok});
+        });
+    if (!queued) {
+      std::lock_guard lock(done_mutex);
+      done.push_back(Done{id, {}, false});
+    }
+  }
+
+  void apply(const Done& d) {
+    auto it = calls.find(d.call_id);
+    if (it == calls.end()) return;  // hung up meanwhile
+    auto& c = *it->second;
+    c.busy = false;
+    dialog::CallStep step = d.step;
+    if (!d.ok)
+      step =
+          dialog::CallStep{{"ivr.unavailable", "ivr.goodbye"}, dialog::CallStep::Then::hang_up, {}};
+    if (!step.receipt.empty())
+      spdlog::info("ivr: call {} stored reading {}", d.call_id, step.receipt);
+    auto now = steady::now();
+    if (!step.play.empty()) {
+      std::vector<std::string> files;
+      for (const auto& name : step.play) files.push_back(prompt_file(c.flow.lang, name));
+      std::string file = work_dir + "/" + std::to_string(std::hash<std::string>{}(d.call_id)) +
+                         "-" + std::to_string(c.files++ % 2) + ".wav";
+      long long ms = concatenate_wav(files, file);
+      if (ms > 0 && c.digits.empty()) play_on_call(linphone::Object::sharedPtrToCPtr(c.call), file);
+      c.playing_until = now + std::chrono::milliseconds(c.digits.empty() ? ms : 0);
+    }
+    c.then = step.then;
+    c.timeout_at = std::max(now, c.playing_until) + std::chrono::seconds(options.timeout_seconds);
+    next_digit(d.call_id, it->second);
+  }
+
+  void timers() {
+    auto now = steady::now();
+    // Ending a call calls back into on_state, which erases it: act after the walk.
+    std::vector<std::shared_ptr<Call>> end, transfer;
+    for (auto& [id, c] : calls) {
+      if (c->busy || now < c->playing_until) continue;
+      if (c->then == dialog::CallStep::Then::hang_up) {
+        c->then = dialog::CallStep::Then::listen;
+        c->timeout_at = steady::time_point::max();
+        end.push_back(c);
+      } else if (c->then == dialog::CallStep::Then::transfer) {
+        c->then = dialog::CallStep::Then::listen;
+        c->timeout_at = steady::time_point::max();
+        transfer.push_back(c);
+      } else if (c->started && now >= c->timeout_at) {
+        dispatch(id, c, [](dialog::PhoneCall& f, dialog::Backend& b) { return f.timeout(b); });
+      }
+    }
+    for (auto& c : transfer)
+      if (auto to = core->createAddress(options.call.transfer)) c->call->transferTo(to);
+    for (auto& c : end) c->call->terminate();
+  }
+
+  void run() {
+    while (!stopping) {
+      core->iterate();
+      std::vector<Done> ready;
+      {
+        std::lock_guard lock(done_mutex);
+        ready.swap(done);
+      }
+      for (const auto& d : ready) apply(d);
+      timers();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::vector<std::shared_ptr<Call>> open;
+    for (auto& [id, c] : calls) open.push_back(c);
+    for (auto& c : open) c->call->terminate();
+    for (int i = 0; i < 50; ++i) {  // let the BYEs go out
+      core->iterate();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    core->stop();
+  }
+};
+
+Ivr::Ivr(IvrOptions options, service::Messenger& messenger)
+    : impl_(std::make_unique<Impl>(std::move(options), messenger)) {}
+
+Ivr::~Ivr() {
+  stop();
+}
+
+void Ivr::start() {
+  impl_->work_dir = impl_->options.data_dir + "/calls";
+  fs::create_directories(impl_->work_dir);
+  impl_->configure();
+  impl_->thread = std::thread([this] { impl_->run(); });
+  spdlog::info("ivr answering on sip:ivr@{} (prompts {})", impl_->options.listen,
+               impl_->options.prompts);
+}
+
+void Ivr::stop() {
+  impl_->stopping = true;
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+}  // namespace md::ivr

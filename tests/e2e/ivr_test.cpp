@@ -1,0 +1,223 @@
+// The phone line against a real SIP peer: SIPp (Debian sip-tester) calls `meterdesk serve` on
+// loopback and presses keys by SIP INFO (application/dtmf-relay) or RFC 2833 telephone-events
+// (the pcaps sip-tester ships). Whole submissions, a wrong account, silence, a hang-up mid-way,
+// and 20 calls at once, each for a different account.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "support/support.hpp"
+
+using namespace md::test;
+
+namespace {
+
+constexpr const char* kNow = "2026-11-30T10:00:00+02:00";
+
+int free_udp_port() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A SIPp caller: INVITE with PCMU + telephone-event, the keys, then the IVR's BYE (or ours after
+// `hangup_after` keys). Keys: digits, '*', '#'; ',' waits a second; "[fN]" is column N of the
+// -inf file (the caller's number is column 0).
+std::string scenario(bool info, const std::string& keys, int hangup_after = -1) {
+  const std::string from =
+      "From: \"Caller\" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]\n";
+  const std::string head = "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n" +
+                           from + "To: <sip:ivr@[remote_ip]:[remote_port]>";
+  std::string x = R"(<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="meterdesk">
+<send retrans="500"><![CDATA[
+INVITE sip:ivr@[remote_ip]:[remote_port] SIP/2.0
+)" + head + R"(
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: sip:[field0]@[local_ip]:[local_port]
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [auto_media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+]]></send>
+<recv response="100" optional="true"/>
+<recv response="180" optional="true"/>
+<recv response="200" rtd="true"/>
+<send><![CDATA[
+ACK sip:ivr@[remote_ip]:[remote_port] SIP/2.0
+)" + head + R"([peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Contact: sip:[field0]@[local_ip]:[local_port]
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+<pause milliseconds="1000"/>
+)";
+  int cseq = 2, pressed = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    std::string key(1, keys[i]);
+    if (keys[i] == ',') {
+      x += "<pause milliseconds=\"1000\"/>\n";
+      continue;
+    }
+    if (keys[i] == '[') {
+      auto end = keys.find(']', i);
+      key = "[field" + keys.substr(i + 2, end - i - 2) + "]";
+      i = end;
+    }
+    if (info) {
+      x += "<send><![CDATA[\nINFO sip:ivr@[remote_ip]:[remote_port] SIP/2.0\n" + head +
+           "[peer_tag_param]\nCall-ID: [call_id]\nCSeq: " + std::to_string(cseq++) +
+           " INFO\nContact: sip:[field0]@[local_ip]:[local_port]\nMax-Forwards: 70\n"
+           "Content-Type: application/dtmf-relay\nContent-Length: [len]\n\nSignal=" +
+           key +
+           "\nDuration=160\n]]></send>\n<recv response=\"200\"/>\n"
+           "<pause milliseconds=\"100\"/>\n";
+    } else {
+      std::string name = key == "#" ? "pound" : key == "*" ? "star" : key;
+      x += "<nop><action><exec play_pcap_audio=\"/usr/share/sip-tester/dtmf_2833_" + name +
+           ".pcap\"/></action></nop>\n<pause milliseconds=\"250\"/>\n";
+    }
+    if (++pressed == hangup_after) break;
+  }
+  if (hangup_after > 0) {
+    x += "<send retrans=\"500\"><![CDATA[\nBYE sip:ivr@[remote_ip]:[remote_port] SIP/2.0\n" + head +
+         "[peer_tag_param]\nCall-ID: [call_id]\nCSeq: " + std::to_string(cseq) +
+         " BYE\nContact: sip:[field0]@[local_ip]:[local_port]\nMax-Forwards: 70\n"
+         "Content-Length: 0\n]]></send>\n<recv response=\"200\" crlf=\"true\"/>\n";
+  } else {
+    x += R"(<recv request="BYE" timeout="120000"/>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+)";
+  }
+  return x + "</scenario>\n";
+}
+
+class IvrTest : public ::testing::Test {
+ protected:
+  TempDir dir;
+  std::string db = dir.file("ivr.db");
+  int sip_port = free_udp_port();
+  std::unique_ptr<ServerProcess> server;
+
+  void SetUp() override {
+    write_file(dir.file("accounts.csv"), accounts_csv(20));
+    ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
+                             "2026-01-10T12:00:00"})
+                  .exit_code,
+              0);
+    server = std::make_unique<ServerProcess>(
+        db, std::vector<std::string>{"--now", kNow},
+        std::map<std::string, std::string>{
+            {"METERDESK_IVR_LISTEN", "127.0.0.1:" + std::to_string(sip_port)},
+            {"METERDESK_IVR_TIMEOUT", "2"}});
+  }
+
+  // Runs SIPp with the scenario and the callers' CSV; returns its exit code (0: every call as
+  // the scenario says).
+  int call(const std::string& xml, const std::string& csv, int calls = 1) {
+    static int n = 0;
+    std::string name = "s" + std::to_string(++n);
+    write_file(dir.file(name + ".xml"), xml);
+    write_file(dir.file(name + ".csv"), csv);
+    std::string cmd = "cd " + dir.path().string() +
+                      " && timeout 180 sipp 127.0.0.1:" + std::to_string(sip_port) + " -sf " +
+                      name + ".xml -inf " + name + ".csv -i 127.0.0.1 -p " +
+                      std::to_string(free_udp_port()) + " -mi 127.0.0.1 -mp " +
+                      std::to_string(30000 + 200 * (n % 50)) + " -m " + std::to_string(calls) +
+                      " -l " + std::to_string(calls) + " -r " + std::to_string(calls) +
+                      " -nostdin -trace_err > " + name + ".out 2>&1";
+    int status = std::system(cmd.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  std::string q(const std::string& sql) { return sql_value(db, sql); }
+};
+
+TEST_F(IvrTest, AWholeSubmissionBySipInfo) {
+  ASSERT_EQ(call(scenario(true, "2,0123456789#4567#12120#1,6060#1"), "SEQUENTIAL\n380999999999;\n"),
+            0)
+      << read_file(dir.file("s1.out")) << server->log();
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12120/6060");
+  EXPECT_NE(server->log().find("stored reading R-"), std::string::npos);
+}
+
+TEST_F(IvrTest, AWholeSubmissionByRfc2833TelephoneEvents) {
+  // The caller's number is on file: 1 takes the account ending 6789 and its only meter.
+  ASSERT_EQ(call(scenario(false, "2,1,12130#1,6070#1"), "SEQUENTIAL\n380671234567;\n"), 0)
+      << server->log();
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12130/6070");
+}
+
+TEST_F(IvrTest, AWrongAccountThreeTimesEndsTheCallAndStoresNothing) {
+  ASSERT_EQ(
+      call(scenario(true, "2,0123456789#0000#0123456789#0001#12#"), "SEQUENTIAL\n380999999999;\n"),
+      0)
+      << server->log();
+  EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
+  EXPECT_EQ(q("SELECT count(*) FROM audit WHERE channel = 'ivr'"), "0");
+}
+
+TEST_F(IvrTest, SilenceIsAskedTwiceMoreThenTheLineHangsUp) {
+  ASSERT_EQ(call(scenario(true, "2"), "SEQUENTIAL\n380999999999;\n"), 0) << server->log();
+  EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
+}
+
+TEST_F(IvrTest, AHangUpMidWayStoresNothing) {
+  // Everything but the last confirmation, then the caller hangs up.
+  ASSERT_EQ(
+      call(scenario(true, "2,0123456789#4567#12120#1,6060#", 29), "SEQUENTIAL\n380999999999;\n"), 0)
+      << server->log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
+}
+
+TEST_F(IvrTest, TwentyCallsAtOnceEachForADifferentAccount) {
+  std::string csv = "SEQUENTIAL\n";
+  for (int i = 1; i <= 20; ++i) {
+    char account[16], serial4[8];
+    std::snprintf(account, sizeof account, "%010d", i);
+    std::snprintf(serial4, sizeof serial4, "%04d", i);
+    csv += "38050000" + std::string(account).substr(6);
+    for (char c : std::string(account) + serial4) csv += std::string(";") + c;
+    csv += ";\n";
+  }
+  std::string keys = "2,";
+  for (int f = 1; f <= 10; ++f) keys += "[f" + std::to_string(f) + "]";
+  keys += "#";
+  for (int f = 11; f <= 14; ++f) keys += "[f" + std::to_string(f) + "]";
+  keys += "#1100#1";
+  ASSERT_EQ(call(scenario(true, keys), csv, 20), 0) << server->log();
+  EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr' AND v1 = 1100"), "20");
+  EXPECT_EQ(q("SELECT count(DISTINCT account_id) FROM submissions WHERE channel = 'ivr'"), "20");
+}
+
+}  // namespace
