@@ -215,7 +215,8 @@ struct Ivr::Impl {
       c.playing_until = steady::now();
     }
     c.digits.push_back(d);
-    next_digit(it->first, it->second);
+    // Keys pressed before the greeting started wait for it (a caller who knows the menu).
+    if (c.started) next_digit(it->first, it->second);
   }
 
   void next_digit(const std::string& id, const std::shared_ptr<Call>& c) {
@@ -252,6 +253,13 @@ struct Ivr::Impl {
           dialog::CallStep{{"ivr.unavailable", "ivr.goodbye"}, dialog::CallStep::Then::hang_up, {}};
     if (!step.receipt.empty())
       spdlog::info("ivr: call {} stored reading {}", d.call_id, step.receipt);
+    if (spdlog::should_log(spdlog::level::debug)) {
+      std::string names;  // prompt names only: what was typed stays out of the log
+      for (const auto& n : step.play)
+        if (!n.starts_with("digit.") && !n.starts_with("letter.")) names += n + " ";
+      spdlog::debug("ivr: call {} ok={} plays {}then {}", d.call_id, d.ok, names,
+                    static_cast<int>(step.then));
+    }
     auto now = steady::now();
     if (!step.play.empty()) {
       std::vector<std::string> files;
@@ -300,7 +308,7 @@ struct Ivr::Impl {
       }
       for (const auto& d : ready) apply(d);
       timers();
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     std::vector<std::shared_ptr<Call>> open;
     for (auto& [id, c] : calls) open.push_back(c);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a SIPp UAC scenario that calls the IVR and presses keys.
 
-  make_scenario.py MODE KEYS [--hangup-after N] > scenario.xml
+  scenario.py MODE KEYS [--hangup-after N] > scenario.xml
 
 MODE: info (SIP INFO application/dtmf-relay) or rfc2833 (RTP telephone-events from the pcaps
 sip-tester ships). KEYS: the keys in order; ',' waits 1 s, '.' waits 5 s; [fieldN] uses column N
@@ -11,6 +11,9 @@ import sys
 
 mode, keys = sys.argv[1], sys.argv[2]
 hangup_after = None
+start_pause = 1500
+if "--start-pause" in sys.argv:
+    start_pause = int(sys.argv[sys.argv.index("--start-pause") + 1])
 if "--hangup-after" in sys.argv:
     hangup_after = int(sys.argv[sys.argv.index("--hangup-after") + 1])
 
@@ -55,7 +58,7 @@ Contact: sip:[field0]@[local_ip]:[local_port]
 Max-Forwards: 70
 Content-Length: 0
 ]]></send>''')
-w('<pause milliseconds="1500"/>')
+w(f'<pause milliseconds="{start_pause}"/>')
 names = {"#": "pound", "*": "star"}
 cseq = 2
 pressed = 0
