@@ -122,6 +122,14 @@ Content-Length: 0
   return x + "</scenario>\n";
 }
 
+// RTP ports for SIPp's calls: a range of its own per test process (ctest runs tests side by side).
+int media_port_base() {
+  static int next = 30000 + static_cast<int>(getpid() % 300) * 100;
+  int base = next;
+  next += 50;
+  return base;
+}
+
 class IvrTest : public ::testing::Test {
  protected:
   TempDir dir;
@@ -153,8 +161,8 @@ class IvrTest : public ::testing::Test {
                       " && timeout 180 sipp 127.0.0.1:" + std::to_string(sip_port) + " -sf " +
                       name + ".xml -inf " + name + ".csv -i 127.0.0.1 -p " +
                       std::to_string(free_udp_port()) + " -mi 127.0.0.1 -mp " +
-                      std::to_string(30000 + 200 * (n % 50)) + " -m " + std::to_string(calls) +
-                      " -l " + std::to_string(calls) + " -r " + std::to_string(calls) +
+                      std::to_string(media_port_base()) + " -m " + std::to_string(calls) + " -l " +
+                      std::to_string(calls) + " -r " + std::to_string(calls) +
                       " -nostdin -trace_err > " + name + ".out 2>&1";
     int status = std::system(cmd.c_str());
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
