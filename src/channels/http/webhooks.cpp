@@ -9,9 +9,31 @@ namespace md::http {
 
 using json = nlohmann::json;
 
+namespace {
+
+// Hands the update to the messenger and answers once it is committed: 200 when processed (or
+// processed before), else 503 so that the platform delivers it again.
+template <typename Answer>
+void process(service::Messenger& messenger, service::Inbound in, const Respond& respond,
+             Answer answer) {
+  auto retry = [answer](const char* why) {
+    auto r = answer(503, std::string(R"({"error":")") + why + R"("})");
+    r.headers.emplace_back("Retry-After", "5");
+    return r;
+  };
+  bool queued = messenger.handle_async(std::move(in), [respond, answer, retry](auto result) {
+    using R = service::Messenger::Result;
+    if (result == R::processed || result == R::duplicate) return respond(answer(200, "{}"));
+    respond(retry("not stored; deliver it again"));
+  });
+  if (!queued) respond(retry("busy; deliver it again"));
+}
+
+}  // namespace
+
 void telegram_webhook(service::Messenger& messenger, const TelegramWebhook& options, Request&& req,
                       const Respond& respond, obs::Metrics* metrics) {
-  auto answer = [&](int status, std::string body) {
+  auto answer = [](int status, std::string body) {
     Response r;
     r.status = status;
     r.body = std::move(body);
@@ -37,18 +59,7 @@ void telegram_webhook(service::Messenger& messenger, const TelegramWebhook& opti
     if (metrics) metrics->bot_update("telegram", "ignored");
     return respond(answer(200, "{}"));
   }
-  bool queued = messenger.handle_async(std::move(p.in), [respond, answer](auto result) {
-    using R = service::Messenger::Result;
-    if (result == R::processed || result == R::duplicate) return respond(answer(200, "{}"));
-    auto r = answer(503, R"({"error":"not stored; deliver it again"})");
-    r.headers.emplace_back("Retry-After", "5");
-    respond(std::move(r));
-  });
-  if (!queued) {
-    auto r = answer(503, R"({"error":"busy; deliver it again"})");
-    r.headers.emplace_back("Retry-After", "5");
-    respond(std::move(r));
-  }
+  process(messenger, std::move(p.in), respond, answer);
 }
 
 void viber_webhook(service::Messenger& messenger, const ViberWebhook& options, Request&& req,
@@ -88,18 +99,7 @@ void viber_webhook(service::Messenger& messenger, const ViberWebhook& options, R
     body.erase("receiver");
     return respond(answer(200, body.dump(-1, ' ', false, json::error_handler_t::replace)));
   }
-  bool queued = messenger.handle_async(std::move(p.in), [respond, answer](auto result) {
-    using R = service::Messenger::Result;
-    if (result == R::processed || result == R::duplicate) return respond(answer(200, "{}"));
-    auto r = answer(503, R"({"error":"not stored; deliver it again"})");
-    r.headers.emplace_back("Retry-After", "5");
-    respond(std::move(r));
-  });
-  if (!queued) {
-    auto r = answer(503, R"({"error":"busy; deliver it again"})");
-    r.headers.emplace_back("Retry-After", "5");
-    respond(std::move(r));
-  }
+  process(messenger, std::move(p.in), respond, answer);
 }
 
 }  // namespace md::http

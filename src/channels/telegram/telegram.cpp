@@ -7,10 +7,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "channels/json_fields.hpp"
+
 namespace md::telegram {
 namespace {
 
 using json = nlohmann::json;
+using channels::cut_utf8;
+using channels::member;
+using channels::text_of;
 using Kind = dialog::Event::Kind;
 
 constexpr std::size_t kMaxText = 4096;  // Bot API: 1–4096 characters after entity parsing
@@ -22,30 +27,10 @@ std::string id_text(const json& v) {
   return {};
 }
 
-const json* member(const json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() ? nullptr : &*it;
-}
-
 // The "id" of an object that may be missing or not an object at all.
 std::string id_of(const json* object) {
   const json* id = object ? member(*object, "id") : nullptr;
   return id ? id_text(*id) : std::string();
-}
-
-std::string text_of(const json& j, const char* key) {
-  const json* v = member(j, key);
-  return v && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-// Cuts UTF-8 text to at most `max` bytes without splitting a character.
-std::string cut_utf8(std::string s, std::size_t max) {
-  if (s.size() <= max) return s;
-  std::size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  s.resize(n);
-  return s;
 }
 
 void read_message(const json& msg, const json* from, service::Inbound& in) {

@@ -6,24 +6,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "channels/json_fields.hpp"
+
 namespace md::viber {
 namespace {
 
 using json = nlohmann::json;
+using channels::cut_utf8;
+using channels::member;
+using channels::text_of;
 using Kind = dialog::Event::Kind;
 
 constexpr std::size_t kMaxText = 7000;  // Viber's text message limit
-
-const json* member(const json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() ? nullptr : &*it;
-}
-
-std::string text_of(const json& j, const char* key) {
-  const json* v = member(j, key);
-  return v && v->is_string() ? v->get<std::string>() : std::string();
-}
 
 // Exact decimal text of a 64-bit token; the string form some libraries send is accepted too.
 std::string token_text(const json* v) {
@@ -36,14 +30,6 @@ std::string token_text(const json* v) {
       return s;
   }
   return {};
-}
-
-std::string cut_utf8(std::string s, std::size_t max) {
-  if (s.size() <= max) return s;
-  std::size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  s.resize(n);
-  return s;
 }
 
 // "12|submit" or "7|pick|0123456789": what our keyboard buttons send back as the message text.
