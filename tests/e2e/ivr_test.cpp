@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <random>
 
 #include "support/support.hpp"
 
@@ -205,6 +207,41 @@ TEST_F(IvrTest, AHangUpMidWayStoresNothing) {
       call(scenario(true, "2,0123456789#4567#12120#1,6060#", 29), "SEQUENTIAL\n380999999999;\n"), 0)
       << server->log();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
+}
+
+TEST_F(IvrTest, GarbageAndUnsupportedCodecsAreRefusedAndTheLineKeepsAnswering) {
+  // Garbage datagrams and broken SIP at the line's port.
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(static_cast<std::uint16_t>(sip_port));
+  std::mt19937 rng(7);
+  std::vector<std::string> junk = {
+      "INVITE sip:ivr SIP/2.0\r\n\r\n", "SIP/2.0 200 OK\r\nVia: nowhere\r\n\r\n",
+      "INVITE sip:ivr@127.0.0.1 SIP/2.0\r\nContent-Length: 99999\r\n\r\nv=0",
+      "OPTIONS sip:ivr@127.0.0.1 SIP/2.0\r\nX: " + std::string(1300, 'x') + "\r\n\r\n"};
+  for (int i = 0; i < 200; ++i) {
+    std::string bytes(1 + rng() % 1400, '\0');
+    for (auto& b : bytes) b = static_cast<char>(rng());
+    junk.push_back(bytes);
+  }
+  for (const auto& j : junk)
+    ::sendto(fd, j.data(), j.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  ::close(fd);
+
+  // An offer with G.729 only: 488, as RFC 3261 says for no common codec.
+  std::string g729 = scenario(true, "", 0);
+  g729.replace(g729.find("RTP/AVP 0 101"), 13, "RTP/AVP 18");
+  g729.replace(g729.find("a=rtpmap:0 PCMU/8000"), 20, "a=rtpmap:18 G729/8000");
+  auto ok = g729.find("<recv response=\"200\" rtd=\"true\"/>");
+  g729 = g729.substr(0, ok) + "<recv response=\"488\"/>\n</scenario>\n";
+  EXPECT_EQ(call(g729, "SEQUENTIAL\n380999999999;\n"), 0) << server->log();
+
+  // A caller who sends no audio at all still gets through (SIPp sends none with SIP INFO).
+  EXPECT_EQ(call(scenario(true, "2", 1), "SEQUENTIAL\n380999999999;\n"), 0) << server->log();
+  EXPECT_EQ(::kill(server->pid(), 0), 0) << "the line is still up";
   EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
 }
 
