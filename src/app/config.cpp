@@ -321,6 +321,13 @@ const std::vector<Key>& keys() {
       number("ivr.timeout", "seconds without a digit before the prompt is repeated",
              &Config::ivr_timeout_s, 2, 120),
       number("ivr.max_calls", "calls answered at once", &Config::ivr_max_calls, 1, 10000),
+      Key{"ivr.inband_dtmf", "true: also hear DTMF tones in the caller's audio (spandsp)",
+          [](Config& c, const std::string& t) {
+            if (t != "true" && t != "false") return false;
+            c.ivr_inband_dtmf = t == "true";
+            return true;
+          },
+          [](const Config& c) { return std::string(c.ivr_inband_dtmf ? "true" : "false"); }},
       text_key("log.level", "trace, debug, info, warn, error", &Config::log_level),
       Key{"log.json", "true: one JSON object per log line",
           [](Config& c, const std::string& t) {

@@ -61,6 +61,7 @@ struct Config {
   std::string ivr_transfer;
   int ivr_timeout_s = 10;
   int ivr_max_calls = 200;
+  bool ivr_inband_dtmf = false;
 
   std::string log_level = "info";
   bool log_json = false;

@@ -276,6 +276,7 @@ int serve(const Common& c, const std::string& listen_override) {
     io.data_dir = (std::filesystem::absolute(c.db).parent_path() / "ivr").string();
     io.timeout_seconds = cfg.ivr_timeout_s;
     io.max_calls = cfg.ivr_max_calls;
+    io.inband_dtmf = cfg.ivr_inband_dtmf;
     io.call.menu_key = cfg.ivr_menu_key.empty() ? 0 : cfg.ivr_menu_key[0];
     io.call.transfer = cfg.ivr_transfer;
     phone = std::make_unique<ivr::Ivr>(io, messenger);

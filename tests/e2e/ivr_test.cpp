@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include "support/support.hpp"
@@ -208,6 +209,52 @@ TEST_F(IvrTest, AHangUpMidWayStoresNothing) {
       << server->log();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
+}
+
+TEST_F(IvrTest, AWholeSubmissionByInBandTonesWithTheDetectorSwitchedOn) {
+  server.reset();
+  server = std::make_unique<ServerProcess>(
+      db, std::vector<std::string>{"--now", kNow},
+      std::map<std::string, std::string>{
+          {"METERDESK_IVR_LISTEN", "127.0.0.1:" + std::to_string(sip_port)},
+          {"METERDESK_IVR_INBAND_DTMF", "true"}});
+  // The keys as µ-law DTMF tones (100 ms tone, 100 ms pause; '.' a second of silence), streamed
+  // by SIPp as the call's audio.
+  const std::map<char, std::pair<int, int>> freq = {
+      {'1', {697, 1209}}, {'2', {697, 1336}}, {'3', {697, 1477}}, {'4', {770, 1209}},
+      {'5', {770, 1336}}, {'6', {770, 1477}}, {'7', {852, 1209}}, {'8', {852, 1336}},
+      {'9', {852, 1477}}, {'*', {941, 1209}}, {'0', {941, 1336}}, {'#', {941, 1477}}};
+  const std::string keys = "2....0123456789#4567#12120#..1..6060#..1";
+  const std::string d = dir.path().string();
+  std::string parts;
+  ASSERT_EQ(std::system(("cd " + d + " && sox -n -r 8000 -c 1 -b 16 gap.wav trim 0 0.1 && " +
+                         "sox -n -r 8000 -c 1 -b 16 pause.wav trim 0 1")
+                            .c_str()),
+            0);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i] == '.') {
+      parts += " pause.wav";
+      continue;
+    }
+    auto [low, high] = freq.at(keys[i]);
+    std::string name = "k" + std::to_string(i) + ".wav";
+    ASSERT_EQ(
+        std::system(("cd " + d + " && sox -n -r 8000 -c 1 -b 16 " + name + " synth 0.1 sine " +
+                     std::to_string(low) + " sine " + std::to_string(high) + " channels 1 gain -6")
+                        .c_str()),
+        0);
+    parts += " " + name + " gap.wav";
+  }
+  ASSERT_EQ(
+      std::system(
+          ("cd " + d + " && sox" + parts + " all.wav && sox all.wav -e u-law tones.wav").c_str()),
+      0);
+  std::string xml = scenario(true, "");
+  auto at = xml.find("<pause milliseconds=\"1000\"/>");
+  xml.insert(at, "<nop><action><exec rtp_stream=\"" + d +
+                     "/tones.wav,1,0\"/></action></nop>\n<pause milliseconds=\"17000\"/>\n");
+  ASSERT_EQ(call(xml, "SEQUENTIAL\n380999999999;\n"), 0) << server->log();
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12120/6060");
 }
 
 TEST_F(IvrTest, GarbageAndUnsupportedCodecsAreRefusedAndTheLineKeepsAnswering) {

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 #include <linphone++/linphone.hh>
 
+#include "channels/ivr/inband.hpp"
 #include "channels/ivr/stream.hpp"
 
 namespace md::ivr {
@@ -80,6 +81,7 @@ struct Ivr::Impl {
     steady::time_point playing_until{}, timeout_at{};
     dialog::CallStep::Then then = dialog::CallStep::Then::listen;
     int files = 0;
+    std::unique_ptr<InbandDtmf> tones;  // with ivr.inband_dtmf
   };
   struct Done {
     std::string call_id;
@@ -190,6 +192,11 @@ struct Ivr::Impl {
         if (it == calls.end() || it->second->started) return;
         it->second->started = true;
         it->second->call = call;
+        if (options.inband_dtmf) {
+          std::string heard = call_file(id, "in");
+          if (record_call(linphone::Object::sharedPtrToCPtr(call), heard))
+            it->second->tones = std::make_unique<InbandDtmf>(heard);
+        }
         dispatch(id, it->second,
                  [](dialog::PhoneCall& f, dialog::Backend& b) { return f.start(b); });
         break;
@@ -205,8 +212,14 @@ struct Ivr::Impl {
     }
   }
 
+  std::string call_file(const std::string& id, const std::string& what) const {
+    return work_dir + "/" + std::to_string(std::hash<std::string>{}(id)) + "-" + what + ".wav";
+  }
+
   void on_digit(const std::shared_ptr<linphone::Call>& call, char d) {
-    auto it = calls.find(id_of(call));
+    on_digit(calls.find(id_of(call)), d);
+  }
+  void on_digit(std::map<std::string, std::shared_ptr<Call>>::iterator it, char d) {
     if (it == calls.end()) return;
     auto& c = *it->second;
     // Barge-in: a digit stops the prompt at once.
@@ -264,8 +277,7 @@ struct Ivr::Impl {
     if (!step.play.empty()) {
       std::vector<std::string> files;
       for (const auto& name : step.play) files.push_back(prompt_file(c.flow.lang, name));
-      std::string file = work_dir + "/" + std::to_string(std::hash<std::string>{}(d.call_id)) +
-                         "-" + std::to_string(c.files++ % 2) + ".wav";
+      std::string file = call_file(d.call_id, std::to_string(c.files++ % 2));
       long long ms = concatenate_wav(files, file);
       if (ms > 0 && c.digits.empty()) play_on_call(linphone::Object::sharedPtrToCPtr(c.call), file);
       c.playing_until = now + std::chrono::milliseconds(c.digits.empty() ? ms : 0);
@@ -307,6 +319,9 @@ struct Ivr::Impl {
         ready.swap(done);
       }
       for (const auto& d : ready) apply(d);
+      for (auto it = calls.begin(); it != calls.end(); ++it)
+        if (it->second->tones)
+          for (char d : it->second->tones->poll()) on_digit(it, d);
       timers();
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }

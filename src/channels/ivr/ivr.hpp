@@ -19,6 +19,7 @@ struct IvrOptions {
   std::string data_dir;                   // liblinphone's own files
   int timeout_seconds = 10;               // ivr.timeout: no digit for this long
   int max_calls = 200;
+  bool inband_dtmf = false;   // ivr.inband_dtmf: also hear DTMF tones in the caller's audio
   dialog::CallSettings call;  // ivr.menu_key, ivr.transfer
 };
 
