@@ -2,16 +2,21 @@
 // loopback and presses keys by SIP INFO (application/dtmf-relay) or RFC 2833 telephone-events
 // (the pcaps sip-tester ships). Whole submissions, a wrong account, silence, a hang-up mid-way,
 // and 20 calls at once, each for a different account.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <regex>
 
 #include "support/support.hpp"
 
@@ -290,6 +295,97 @@ TEST_F(IvrTest, GarbageAndUnsupportedCodecsAreRefusedAndTheLineKeepsAnswering) {
   EXPECT_EQ(call(scenario(true, "2", 1), "SEQUENTIAL\n380999999999;\n"), 0) << server->log();
   EXPECT_EQ(::kill(server->pid(), 0), 0) << "the line is still up";
   EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
+}
+
+// baresip (Debian) as a phone: it calls the line, is driven over its ctrl_tcp port with
+// netstring JSON commands, and records what it heard (sndfile); the recording must hold speech.
+TEST_F(IvrTest, APhoneHearsTheGreeting) {
+  const std::string conf = dir.file("baresip");
+  std::filesystem::create_directories(conf + "/rec");
+  const int sip = free_udp_port(), ctrl = free_udp_port();
+  ASSERT_EQ(std::system(("sox -n -r 8000 -c 1 -b 16 " + conf + "/silence.wav trim 0 5").c_str()),
+            0);
+  write_file(conf + "/config",
+             "module_path /usr/lib/baresip/modules\npoll_method epoll\nsip_listen 127.0.0.1:" +
+                 std::to_string(sip) +
+                 "\nnet_interface 127.0.0.1\ndns_server 127.0.0.1:53\n"
+                 "audio_source aufile," +
+                 conf +
+                 "/silence.wav\nausrc_srate 8000\n"
+                 "module g711.so\nmodule aufile.so\nmodule sndfile.so\nsnd_path " +
+                 conf +
+                 "/rec\nmodule_app account.so\nmodule_app contact.so\nmodule_app menu.so\n"
+                 "module_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:" +
+                 std::to_string(ctrl) + "\n");
+  write_file(conf + "/accounts", "<sip:phone@127.0.0.1>;regint=0;audio_codecs=PCMU,PCMA\n");
+  write_file(conf + "/contacts", "");
+  pid_t phone = fork();
+  if (phone == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execlp("baresip", "baresip", "-f", conf.c_str(), "-t", "60", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // ctrl_tcp: commands and events as netstrings ("LEN:{json},").
+  int fd = -1;
+  for (int i = 0; i < 100 && fd < 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(ctrl));
+    if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0)
+      fd = s;
+    else
+      ::close(s);
+  }
+  ASSERT_GE(fd, 0) << "baresip's ctrl_tcp did not open";
+  auto command = [&](const std::string& cmd, const std::string& params) {
+    std::string body = R"({"command":")" + cmd + R"(","params":")" + params + R"(","token":"t"})";
+    std::string net = std::to_string(body.size()) + ":" + body + ",";
+    ::send(fd, net.data(), net.size(), MSG_NOSIGNAL);
+  };
+  auto wait_for = [&](const std::string& event, int seconds) {
+    std::string seen;
+    char buf[4096];
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      seen.append(buf, static_cast<std::size_t>(n));
+      if (seen.find(event) != std::string::npos) return true;
+    }
+    return false;
+  };
+  command("dial", "sip:ivr@127.0.0.1:" + std::to_string(sip_port));
+  EXPECT_TRUE(wait_for("CALL_ESTABLISHED", 15));
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // the greeting plays
+  command("hangup", "");
+  wait_for("CALL_CLOSED", 5);
+  ::close(fd);
+  ::kill(phone, SIGTERM);
+  int status = 0;
+  waitpid(phone, &status, 0);
+  // What the phone heard: the decoded far end, "*-dec.wav".
+  std::string heard;
+  for (const auto& f : std::filesystem::directory_iterator(conf + "/rec"))
+    if (f.path().string().ends_with("-dec.wav")) heard = f.path().string();
+  ASSERT_FALSE(heard.empty()) << "baresip recorded nothing";
+  std::string cmd = "sox " + heard + " -n stat 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string stat;
+  char buf[512];
+  while (std::size_t n = fread(buf, 1, sizeof buf, p)) stat.append(buf, n);
+  pclose(p);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(stat, m, std::regex(R"(RMS\s+amplitude:\s+([0-9.]+))"))) << stat;
+  EXPECT_GT(std::stod(m[1]), 0.01) << "speech, not silence: " << stat;
+  ASSERT_TRUE(std::regex_search(stat, m, std::regex(R"(Length \(seconds\):\s+([0-9.]+))")));
+  EXPECT_GT(std::stod(m[1]), 2.0) << stat;
 }
 
 TEST_F(IvrTest, TwentyCallsAtOnceEachForADifferentAccount) {
