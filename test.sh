@@ -20,7 +20,7 @@ cmake --build build
 rm -f build/http-record.jsonl build/telegram-record.jsonl
 METERDESK_HTTP_RECORD="$PWD/build/http-record.jsonl" \
   METERDESK_TELEGRAM_RECORD="$PWD/build/telegram-record.jsonl" \
-  ctest --test-dir build --output-on-failure -j "$jobs"
+  ctest --test-dir build --no-tests=error --output-on-failure -j "$jobs"
 
 echo "== step 1b: browser tests (Debian chromium, playwright-core from npm)"
 (cd tests/browser && npm ci --no-audit --no-fund --silent && METERDESK_BINARY="$PWD/../../build/meterdesk" npm test --silent)
@@ -41,7 +41,7 @@ if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
     -DMETERDESK_WERROR=ON -DMETERDESK_BENCH=OFF >/dev/null
   cmake --build build-asan
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+    ctest --test-dir build-asan --no-tests=error --output-on-failure -j "$jobs"
 fi
 if [[ "${SKIP_FUZZ:-0}" != 1 ]]; then
   echo "== step 3: libFuzzer targets from their committed corpora, 20 s each (clang, ASan + UBSan)"
