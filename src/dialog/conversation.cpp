@@ -582,16 +582,10 @@ Step Conversation::check(Backend& b) {
       step.replies.push_back(say(values_text(s_.values) + lines));
       return to(Stage::confirm_high, b, std::move(step));
     }
-    case Outcome::Status::rejected:
-      return rejected(o, b);
-    case Outcome::Status::not_found:
-      step.replies.push_back(say(t("not_found")));
-      return to(Stage::idle, b, std::move(step));
-    case Outcome::Status::unavailable:
+    default:
       break;
   }
-  step.replies.push_back(say(t("unavailable")));
-  return to(Stage::confirm_all, b, std::move(step));
+  return not_taken(o, b);
 }
 
 Step Conversation::store(Backend& b) {
@@ -617,13 +611,19 @@ Step Conversation::store(Backend& b) {
     }
     case Outcome::Status::needs_confirmation:
       return check(b);
-    case Outcome::Status::rejected:
-      return rejected(o, b);
-    case Outcome::Status::not_found:
-      step.replies.push_back(say(t("not_found")));
-      return to(Stage::idle, b, std::move(step));
-    case Outcome::Status::unavailable:
+    default:
       break;
+  }
+  return not_taken(o, b);
+}
+
+// A reading that was not taken: rejected (say why), gone (the meter), or the service busy.
+Step Conversation::not_taken(const Outcome& o, Backend& b) {
+  if (o.status == Outcome::Status::rejected) return rejected(o, b);
+  Step step;
+  if (o.status == Outcome::Status::not_found) {
+    step.replies.push_back(say(t("not_found")));
+    return to(Stage::idle, b, std::move(step));
   }
   step.replies.push_back(say(t("unavailable")));
   return to(Stage::confirm_all, b, std::move(step));

@@ -149,6 +149,7 @@ class Conversation {
   Step check(Backend& b);
   Step store(Backend& b);
   Step rejected(const service::SubmitOutcome& o, Backend& b);
+  Step not_taken(const service::SubmitOutcome& o, Backend& b);
   service::SubmitRequest request(Backend& b) const;
   std::string values_text(const std::vector<std::string>& values) const;
 
