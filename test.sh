@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # Builds meterdesk and runs every test: formatting; a Release build with warnings as errors and
-# its tests; the browser tests (Chromium); the API traffic against the OpenAPI document; the bots'
-# Telegram conformance; the Debian package; then the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer
-# (SKIP_SANITIZERS=1 skips it); then each libFuzzer target for 20 s (SKIP_FUZZ=1 skips that).
+# its tests (the store and service suites on SQLite and again on a throw-away PostgreSQL
+# cluster); the browser tests (Chromium); the API traffic against the OpenAPI document; the bots'
+# Telegram conformance; the Debian package; then the C++ tests again under AddressSanitizer +
+# UndefinedBehaviorSanitizer (SKIP_SANITIZERS=1 skips it); then each libFuzzer target for 20 s
+# (SKIP_FUZZ=1 skips that).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh test
 jobs=$(nproc)
+
+# The store and service suites run on SQLite and again on PostgreSQL (tests labelled "postgres"):
+# a throw-away PostgreSQL 15 cluster on 127.0.0.1, stopped and deleted when this script ends.
+pg_dir=$(mktemp -d /tmp/meterdesk-pg.XXXXXX)
+trap 'scripts/pg-test.sh stop "$pg_dir"' EXIT
+METERDESK_TEST_POSTGRES=$(scripts/pg-test.sh start "$pg_dir" "${METERDESK_PG_PORT:-55432}")
+export METERDESK_TEST_POSTGRES
 
 echo "== step 0: formatting (clang-format, .clang-format)"
 sources=$(git ls-files -- 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' 2>/dev/null \

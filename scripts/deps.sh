@@ -8,12 +8,12 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates tzdata
   libboost-dev libboost-system-dev nlohmann-json3-dev libhowardhinnant-date-dev
   libsodium-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  prometheus-cpp-dev libsqlite3-dev sqlite3 zlib1g-dev curl libcurl4-openssl-dev libkainjow-mustache-dev
+  prometheus-cpp-dev libsqlite3-dev sqlite3 libpq-dev zlib1g-dev curl libcurl4-openssl-dev libkainjow-mustache-dev
   liblinphone-dev libmediastreamer-dev libspandsp-dev espeak-ng espeak-ng-data sox libsox-fmt-base
 )
 case "$mode" in
-  test) packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang-format chromium lintian dpkg-dev clang-14 libclang-rt-14-dev wrk sqlmap sip-tester baresip) ;;
-  bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev wrk) ;;
+  test) packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang-format chromium lintian dpkg-dev clang-14 libclang-rt-14-dev wrk sqlmap sip-tester baresip postgresql) ;;
+  bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev wrk postgresql) ;;
 esac
 
 # The browser tests need Node.js with npm; a machine that has them (e.g. from NodeSource) keeps them.

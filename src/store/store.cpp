@@ -1,5 +1,6 @@
 #include "store/store.hpp"
 
+#include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace md::store {
@@ -7,7 +8,8 @@ namespace md::store {
 std::unique_ptr<Store> open_store(const std::string& url) {
   std::string_view u = url;
   if (u.starts_with("postgres://") || u.starts_with("postgresql://"))
-    throw StoreError("PostgreSQL is not available in this build yet; use a SQLite path");
+    return std::make_unique<PgStore>(url);
+  if (u.starts_with("postgres:")) return std::make_unique<PgStore>(std::string(u.substr(9)));
   if (u.starts_with("sqlite:")) u.remove_prefix(7);
   return std::make_unique<SqliteStore>(std::string(u));
 }

@@ -453,7 +453,7 @@ class Store {
   virtual void backup_to(const std::string& path) = 0;
 };
 
-// "path/to/file.db" or "sqlite:path" (PostgreSQL URLs arrive with the PostgreSQL issue).
+// "path/to/file.db" or "sqlite:path"; "postgresql://…" (or "postgres:" + a libpq key-value string).
 std::unique_ptr<Store> open_store(const std::string& url);
 
 std::string join_flags(const std::vector<std::string>& flags);

@@ -25,6 +25,7 @@ domain::Instant at(const char* s) {
 
 struct MessengerTest : ::testing::Test {
   test::TempDir dir;
+  std::string db = test::test_db(dir, "bots.db");
   service::Submissions submissions{service::ServiceConfig{}};
   std::optional<service::Clock> clock;
   std::unique_ptr<store::Store> store;
@@ -47,7 +48,7 @@ struct MessengerTest : ::testing::Test {
     ingestor.reset();
     store.reset();
     clock.emplace(at(now));
-    store = store::open_store(dir.file("bots.db"));
+    store = store::open_store(db);
     store->migrate();
     ingestor = std::make_unique<service::Ingestor>(*store, submissions, *clock, nullptr);
     messenger = std::make_unique<service::Messenger>(*store, *ingestor, submissions, nullptr);
@@ -103,7 +104,7 @@ struct MessengerTest : ::testing::Test {
     EXPECT_FALSE(data.empty()) << "no button " << action;
     return send(Kind::button, data, chat);
   }
-  std::string count(const std::string& sql) { return test::sql_value(dir.file("bots.db"), sql); }
+  std::string count(const std::string& sql) { return test::sql_value(db, sql); }
 
   void link_by_account(const std::string& chat = "501") {
     ASSERT_EQ(command("start", chat), Result::processed);

@@ -30,7 +30,8 @@ struct PhoneTest : ::testing::Test {
   test::TempDir dir;
   service::Submissions submissions{service::ServiceConfig{}};
   service::Clock clock{at("2025-11-30T10:00:00")};
-  std::unique_ptr<store::Store> store = store::open_store(dir.file("ivr.db"));
+  std::string db = test::test_db(dir, "ivr.db");
+  std::unique_ptr<store::Store> store = store::open_store(db);
   std::unique_ptr<service::Ingestor> ingestor;
   std::unique_ptr<service::Messenger> messenger;
 
@@ -61,7 +62,7 @@ struct PhoneTest : ::testing::Test {
     EXPECT_TRUE(messenger->run("ivr", "call", [&](dialog::Backend& b) { step = call.start(b); }));
     return joined(step.play);
   }
-  std::string q(const std::string& sql) { return test::sql_value(dir.file("ivr.db"), sql); }
+  std::string q(const std::string& sql) { return test::sql_value(db, sql); }
 };
 
 TEST_F(PhoneTest, TheWholeFlowByAccountAndSerial) {

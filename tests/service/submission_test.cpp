@@ -24,7 +24,7 @@ domain::Instant at(const char* s) {
 
 struct ServiceTest : ::testing::Test {
   test::TempDir dir;
-  std::unique_ptr<store::Store> store = store::open_store(dir.file("s.db"));
+  std::unique_ptr<store::Store> store = store::open_store(test::test_db(dir, "s.db"));
   Submissions submissions{ServiceConfig{}};
 
   void SetUp() override {
@@ -164,7 +164,7 @@ TEST_F(ServiceTest, CustomerChannelsCannotBackdate) {
 
 TEST_F(ServiceTest, ImportAccountsReportsEveryBadRowAndImportsNothing) {
   test::TempDir d2;
-  auto fresh = store::open_store(d2.file("x.db"));
+  auto fresh = store::open_store(test::test_db(d2, "x.db"));
   fresh->migrate();
   std::string csv =
       "account,holder,phone,email,address,eic,meter_serial,zones,digits,installed_on,initial\n"

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
@@ -125,7 +126,67 @@ pid_t start_meterdesk(const std::vector<std::string>& args) {
   return spawn(args, {}, "/dev/null", "/dev/null");
 }
 
+namespace {
+bool is_postgres(const std::string& db) {
+  return db.starts_with("postgresql://") || db.starts_with("postgres://");
+}
+// Runs `sql` on PostgreSQL; the first column of the first row, or the error.
+std::pair<std::string, std::string> pg_run(const std::string& url, const std::string& sql) {
+  PGconn* c = PQconnectdb(url.c_str());
+  std::string value, error;
+  if (PQstatus(c) != CONNECTION_OK) {
+    error = PQerrorMessage(c);
+  } else {
+    PGresult* r = PQexec(c, sql.c_str());
+    auto status = PQresultStatus(r);
+    if (status == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+      value = PQgetvalue(r, 0, 0);
+    else if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
+      error = PQresultErrorMessage(r);
+    PQclear(r);
+  }
+  PQfinish(c);
+  return {value, error};
+}
+}  // namespace
+
+bool on_postgres() {
+  const char* b = std::getenv("METERDESK_TEST_BACKEND");
+  return b && std::string_view(b) == "postgres";
+}
+
+std::string test_db(const TempDir& dir, const std::string& name) {
+  if (!on_postgres()) return dir.file(name);
+  const char* admin = std::getenv("METERDESK_TEST_POSTGRES");
+  if (!admin || !*admin)
+    throw std::runtime_error(
+        "METERDESK_TEST_BACKEND=postgres needs METERDESK_TEST_POSTGRES (./test.sh starts a "
+        "cluster with scripts/pg-test.sh and sets it)");
+  static std::atomic<int> counter{0};
+  std::string db = "t" + std::to_string(getpid()) + "_" + std::to_string(++counter);
+  auto [value, error] = pg_run(admin, "CREATE DATABASE " + db);
+  if (!error.empty()) throw std::runtime_error("CREATE DATABASE " + db + ": " + error);
+  std::string url = admin;
+  auto slash = url.rfind('/');
+  auto query = url.find('?', slash);
+  url.replace(slash + 1, (query == std::string::npos ? url.size() : query) - slash - 1, db);
+  return url;
+}
+
+std::string sql_exec(const std::string& db, const std::string& sql) {
+  if (is_postgres(db)) return pg_run(db, sql).second;
+  sqlite3* h = nullptr;
+  sqlite3_open(db.c_str(), &h);
+  char* err = nullptr;
+  int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
+  std::string msg = rc == SQLITE_OK ? "" : (err ? err : "error");
+  sqlite3_free(err);
+  sqlite3_close(h);
+  return msg;
+}
+
 std::string sql_value(const std::string& db, const std::string& sql) {
+  if (is_postgres(db)) return pg_run(db, sql).first;
   sqlite3* h = nullptr;
   sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
   sqlite3_stmt* st = nullptr;

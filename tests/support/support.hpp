@@ -48,8 +48,16 @@ RunResult run_meterdesk(const std::vector<std::string>& args,
 std::string meterdesk_binary();
 // Starts build/meterdesk in the background, its output discarded; the caller waits for it.
 pid_t start_meterdesk(const std::vector<std::string>& args);
-// The first column of the first row of `sql` on the database file, read-only; "" if none.
+// The database a store or service test runs on: a SQLite file in `dir`, or, when
+// METERDESK_TEST_BACKEND=postgres, a fresh database on the cluster METERDESK_TEST_POSTGRES
+// (./test.sh starts one with scripts/pg-test.sh and runs those suites on both).
+std::string test_db(const TempDir& dir, const std::string& name);
+bool on_postgres();
+// The first column of the first row of `sql` on the database (file or URL); "" if none.
 std::string sql_value(const std::string& db, const std::string& sql);
+// Runs `sql` (several statements allowed) through a separate connection, as a tool or an
+// attacker would; the error message, "" when it succeeded.
+std::string sql_exec(const std::string& db, const std::string& sql);
 
 // A `meterdesk serve` on an ephemeral loopback port.
 class ServerProcess {

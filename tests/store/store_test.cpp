@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
+#include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/support.hpp"
 
@@ -13,34 +13,9 @@ Instant at(const char* s) {
   return *domain::parse_instant(s);
 }
 
-// Runs SQL on the file through a separate raw connection, as a tool or an attacker would.
-std::string raw_exec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  std::string msg = rc == SQLITE_OK ? "" : (err ? err : "error");
-  sqlite3_free(err);
-  sqlite3_close(db);
-  return msg;
-}
-
-std::string raw_value(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
-  std::string out;
-  if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
-    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
-}
-
 struct StoreTest : ::testing::Test {
   test::TempDir dir;
-  std::string path = dir.file("t.db");
+  std::string path = test::test_db(dir, "t.db");
   std::unique_ptr<Store> store = open_store(path);
 
   void SetUp() override { store->migrate(); }
@@ -78,14 +53,21 @@ struct StoreTest : ::testing::Test {
 }  // namespace
 
 TEST_F(StoreTest, MigrationsAreVersionedAndIdempotent) {
+  EXPECT_EQ(sqlite_migrations().size(), pg_migrations().size());  // the same versions on both
   EXPECT_EQ(store->schema_version(), static_cast<int>(sqlite_migrations().size()));
   EXPECT_EQ(store->migrate(), store->schema_version());
-  EXPECT_EQ(raw_value(path, "SELECT count(*) FROM schema_migrations"),
+  EXPECT_EQ(test::sql_value(path, "SELECT count(*) FROM schema_migrations"),
             std::to_string(sqlite_migrations().size()));
 }
 
 TEST_F(StoreTest, DurableSettings) {
-  EXPECT_EQ(raw_value(path, "PRAGMA journal_mode"), "wal");
+  if (test::on_postgres()) {
+    // A commit returns when the WAL is flushed (and on a synchronous standby, when configured).
+    EXPECT_EQ(test::sql_value(path, "SHOW synchronous_commit"), "on");
+    EXPECT_EQ(test::sql_value(path, "SHOW fsync"), "on");
+  } else {
+    EXPECT_EQ(test::sql_value(path, "PRAGMA journal_mode"), "wal");
+  }
 }
 
 TEST_F(StoreTest, ForeignKeysAreEnforced) {
@@ -100,13 +82,13 @@ TEST_F(StoreTest, SubmissionsAreAppendOnly) {
     tx->insert_submission(submission(meter, "R-2222-2222", "k1"));
     tx->commit();
   }
-  EXPECT_NE(raw_exec(path, "UPDATE submissions SET v1 = 5"), "");
-  EXPECT_NE(raw_exec(path, "UPDATE submissions SET receipt_json = 'x'"), "");
-  EXPECT_NE(raw_exec(path, "DELETE FROM submissions"), "");
-  EXPECT_EQ(raw_value(path, "SELECT v1 FROM submissions"), "100");
+  EXPECT_NE(test::sql_exec(path, "UPDATE submissions SET v1 = 5"), "");
+  EXPECT_NE(test::sql_exec(path, "UPDATE submissions SET receipt_json = 'x'"), "");
+  EXPECT_NE(test::sql_exec(path, "DELETE FROM submissions"), "");
+  EXPECT_EQ(test::sql_value(path, "SELECT v1 FROM submissions"), "100");
   // A status transition is the one change allowed, and only away from accepted.
-  EXPECT_EQ(raw_exec(path, "UPDATE submissions SET status = 'superseded'"), "");
-  EXPECT_NE(raw_exec(path, "UPDATE submissions SET status = 'accepted'"), "");
+  EXPECT_EQ(test::sql_exec(path, "UPDATE submissions SET status = 'superseded'"), "");
+  EXPECT_NE(test::sql_exec(path, "UPDATE submissions SET status = 'accepted'"), "");
 }
 
 TEST_F(StoreTest, AuditIsAppendOnly) {
@@ -116,8 +98,8 @@ TEST_F(StoreTest, AuditIsAppendOnly) {
                                 "rejected:not_found", "", std::nullopt});
     tx->commit();
   }
-  EXPECT_NE(raw_exec(path, "UPDATE audit SET result = 'accepted'"), "");
-  EXPECT_NE(raw_exec(path, "DELETE FROM audit"), "");
+  EXPECT_NE(test::sql_exec(path, "UPDATE audit SET result = 'accepted'"), "");
+  EXPECT_NE(test::sql_exec(path, "DELETE FROM audit"), "");
   auto tail = store->audit_tail(10);
   ASSERT_EQ(tail.size(), 1u);
   EXPECT_EQ(tail[0].result, "rejected:not_found");
@@ -225,13 +207,13 @@ TEST(Migrations, UpgradeFromEveryEarlierVersion) {
   const int latest = static_cast<int>(sqlite_migrations().size());
   for (int from = 1; from < latest; ++from) {
     test::TempDir dir;
-    std::string path = dir.file("old.db");
+    std::string path = test::test_db(dir, "old.db");
     {
-      SqliteStore old(path);
-      ASSERT_EQ(old.migrate_to(from), from);
+      auto old = open_store(path);
+      ASSERT_EQ(dynamic_cast<SqlStore&>(*old).migrate_to(from), from);
       // Data as that version would have written it: only columns of migration 1.
       EXPECT_EQ(
-          raw_exec(
+          test::sql_exec(
               path,
               "INSERT INTO accounts (id, number, holder, created_at) VALUES (1, '0123456789', 'H', "
               "0);"
@@ -254,7 +236,8 @@ TEST(Migrations, UpgradeFromEveryEarlierVersion) {
     auto meter = store->find_meter("0123456789", "A1");
     ASSERT_TRUE(meter);
     EXPECT_TRUE(meter->counter_offsets.empty());  // columns added later have their defaults
-    EXPECT_EQ(raw_value(path, "SELECT electric_heating FROM accounts"), "0");
-    EXPECT_EQ(raw_value(path, "SELECT count(*) FROM schema_migrations"), std::to_string(latest));
+    EXPECT_EQ(test::sql_value(path, "SELECT electric_heating FROM accounts"), "0");
+    EXPECT_EQ(test::sql_value(path, "SELECT count(*) FROM schema_migrations"),
+              std::to_string(latest));
   }
 }

@@ -1,5 +1,6 @@
-// The SQLite store's reads for the web pages: accounts, people, sessions, reviews, statistics.
-#include "store/sqlite/sqlite_internal.hpp"
+// The store's reads for the web pages: accounts, people, sessions, reviews, statistics.
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
 namespace md::store {
 
@@ -46,7 +47,7 @@ std::string like_escaped(std::string_view text) {
 
 }  // namespace
 
-std::optional<AccountRow> SqliteStore::account(std::string_view number) {
+std::optional<AccountRow> SqlStore::account(std::string_view number) {
   auto r = acquire_reader();
   static const std::string sql =
       std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.number = ?";
@@ -56,7 +57,7 @@ std::optional<AccountRow> SqliteStore::account(std::string_view number) {
   return account_row(q);
 }
 
-std::optional<AccountRow> SqliteStore::account_by_id(std::int64_t id) {
+std::optional<AccountRow> SqlStore::account_by_id(std::int64_t id) {
   auto r = acquire_reader();
   static const std::string sql =
       std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.id = ?";
@@ -66,7 +67,7 @@ std::optional<AccountRow> SqliteStore::account_by_id(std::int64_t id) {
   return account_row(q);
 }
 
-std::vector<AccountRow> SqliteStore::search_accounts(std::string_view query, int limit) {
+std::vector<AccountRow> SqlStore::search_accounts(std::string_view query, int limit) {
   auto r = acquire_reader();
   // Exact and prefix matches use the indexes; the address fragment is a scan, bounded by LIMIT.
   static const std::string sql =
@@ -85,7 +86,7 @@ std::vector<AccountRow> SqliteStore::search_accounts(std::string_view query, int
   return out;
 }
 
-std::vector<MeterRow> SqliteStore::account_meters(std::int64_t account_id) {
+std::vector<MeterRow> SqlStore::account_meters(std::int64_t account_id) {
   auto r = acquire_reader();
   static const std::string sql =
       std::string("SELECT ") + kMeterColumns +
@@ -99,7 +100,7 @@ std::vector<MeterRow> SqliteStore::account_meters(std::int64_t account_id) {
   return out;
 }
 
-std::vector<ReadingRow> SqliteStore::account_readings(std::int64_t account_id, int limit) {
+std::vector<ReadingRow> SqlStore::account_readings(std::int64_t account_id, int limit) {
   auto r = acquire_reader();
   Query q(*r, "SELECT " READING_COLUMNS
               ", CASE WHEN ri.submission_id IS NULL THEN ''"
@@ -121,7 +122,7 @@ std::vector<ReadingRow> SqliteStore::account_readings(std::int64_t account_id, i
   return out;
 }
 
-std::vector<VolumeRow> SqliteStore::account_volumes(std::int64_t account_id) {
+std::vector<VolumeRow> SqlStore::account_volumes(std::int64_t account_id) {
   auto r = acquire_reader();
   Query q(*r, "SELECT " VOLUME_COLUMNS
               " WHERE p.account_id = ? ORDER BY v.period, p.id, v.chain, v.zone_index");
@@ -131,7 +132,7 @@ std::vector<VolumeRow> SqliteStore::account_volumes(std::int64_t account_id) {
   return out;
 }
 
-std::vector<AuditRow> SqliteStore::account_audit(std::int64_t account_id, int limit) {
+std::vector<AuditRow> SqlStore::account_audit(std::int64_t account_id, int limit) {
   auto r = acquire_reader();
   // Attempts name the account in `identity` ("account=N" or "account=N serial=S": the range below
   // takes both, through the index); stored ones link the submission.
@@ -151,7 +152,7 @@ std::vector<AuditRow> SqliteStore::account_audit(std::int64_t account_id, int li
   return out;
 }
 
-std::optional<UserRow> SqliteStore::find_user(std::string_view login_or_email) {
+std::optional<UserRow> SqlStore::find_user(std::string_view login_or_email) {
   auto r = acquire_reader();
   static const std::string sql = std::string("SELECT ") + kUserColumns +
                                  " FROM users WHERE login = ?1 OR email = ?1 ORDER BY id LIMIT 1";
@@ -161,7 +162,7 @@ std::optional<UserRow> SqliteStore::find_user(std::string_view login_or_email) {
   return user_row(q);
 }
 
-std::optional<UserRow> SqliteStore::user_by_id(std::int64_t id) {
+std::optional<UserRow> SqlStore::user_by_id(std::int64_t id) {
   auto r = acquire_reader();
   static const std::string sql = std::string("SELECT ") + kUserColumns + " FROM users WHERE id = ?";
   Query q(*r, sql.c_str());
@@ -170,7 +171,7 @@ std::optional<UserRow> SqliteStore::user_by_id(std::int64_t id) {
   return user_row(q);
 }
 
-std::vector<UserRow> SqliteStore::staff_users() {
+std::vector<UserRow> SqlStore::staff_users() {
   auto r = acquire_reader();
   static const std::string sql =
       std::string("SELECT ") + kUserColumns + " FROM users WHERE role <> 'customer' ORDER BY login";
@@ -180,7 +181,7 @@ std::vector<UserRow> SqliteStore::staff_users() {
   return out;
 }
 
-std::optional<SessionRow> SqliteStore::find_session(std::string_view token_hash) {
+std::optional<SessionRow> SqlStore::find_session(std::string_view token_hash) {
   auto r = acquire_reader();
   Query q(*r, "SELECT user_id, csrf, expires_at FROM sessions WHERE token_hash = ?");
   q.bind(token_hash);
@@ -188,7 +189,7 @@ std::optional<SessionRow> SqliteStore::find_session(std::string_view token_hash)
   return SessionRow{q.i64(0), q.text(1), instant(q.i64(2))};
 }
 
-std::optional<Photo> SqliteStore::photo(std::int64_t submission_id) {
+std::optional<Photo> SqlStore::photo(std::int64_t submission_id) {
   auto r = acquire_reader();
   Query q(*r, "SELECT content_type, bytes FROM submission_photos WHERE submission_id = ?");
   q.bind(submission_id);
@@ -196,7 +197,7 @@ std::optional<Photo> SqliteStore::photo(std::int64_t submission_id) {
   return Photo{q.text(0), q.text(1)};
 }
 
-std::optional<std::string> SqliteStore::receipt_json(std::string_view receipt) {
+std::optional<std::string> SqlStore::receipt_json(std::string_view receipt) {
   auto r = acquire_reader();
   Query q(*r, "SELECT receipt_json FROM submissions WHERE receipt = ?");
   q.bind(receipt);
@@ -204,7 +205,7 @@ std::optional<std::string> SqliteStore::receipt_json(std::string_view receipt) {
   return q.text(0);
 }
 
-std::vector<ReviewRow> SqliteStore::review_queue(int limit) {
+std::vector<ReviewRow> SqlStore::review_queue(int limit) {
   auto r = acquire_reader();
   Query q(*r, "SELECT " READING_COLUMNS
               ", a.number, ri.reason, ri.created_at, ph.submission_id IS NOT NULL"
@@ -239,7 +240,7 @@ std::vector<ReviewRow> SqliteStore::review_queue(int limit) {
   return out;
 }
 
-std::vector<ChannelHour> SqliteStore::channel_hours(Instant from, Instant to) {
+std::vector<ChannelHour> SqlStore::channel_hours(Instant from, Instant to) {
   auto r = acquire_reader();
   Query q(*r,
           "SELECT received_at / 3600 * 3600, channel, count(*) FROM submissions"
@@ -250,7 +251,7 @@ std::vector<ChannelHour> SqliteStore::channel_hours(Instant from, Instant to) {
   return out;
 }
 
-std::vector<InspectionOrderRow> SqliteStore::inspection_order_list(YearMonth m, int limit) {
+std::vector<InspectionOrderRow> SqlStore::inspection_order_list(YearMonth m, int limit) {
   auto r = acquire_reader();
   Query q(*r,
           "SELECT o.period, a.number, p.eic, p.address, o.reason, o.created_at,"
@@ -275,7 +276,7 @@ std::vector<InspectionOrderRow> SqliteStore::inspection_order_list(YearMonth m, 
   return out;
 }
 
-std::vector<PriceChangeRow> SqliteStore::price_changes() {
+std::vector<PriceChangeRow> SqlStore::price_changes() {
   auto r = acquire_reader();
   Query q(*r,
           "SELECT item, valid_from, value, actor, reason, created_at FROM price_changes"

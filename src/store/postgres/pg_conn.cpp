@@ -1,0 +1,251 @@
+#include "store/postgres/pg_conn.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace md::store {
+
+std::string pg_redacted(const std::string& url) {
+  std::string out = url;
+  // postgresql://user:secret@host → postgresql://user:***@host
+  if (auto scheme = out.find("://"); scheme != std::string::npos) {
+    auto at = out.find('@', scheme + 3);
+    auto colon = out.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at)
+      out.replace(colon + 1, at - colon - 1, "***");
+  }
+  // password=secret in a key-value string or a URL's query
+  for (auto p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+    auto end = out.find_first_of(" &", p);
+    out.replace(p + 9, (end == std::string::npos ? out.size() : end) - p - 9, "***");
+  }
+  return out;
+}
+
+std::string pg_sql(std::string_view in) {
+  // The few places where the engines' SQL differs, rewritten here so the store's queries are
+  // written once: LIKE is case-insensitive in SQLite (ILIKE also folds Cyrillic), SQLite's
+  // negative substr start is PostgreSQL's right(), and e-mail is compared case-insensitively
+  // (SQLite's column is COLLATE NOCASE; PostgreSQL has an index on lower(email)).
+  static const std::pair<std::string_view, std::string_view> kRewrites[] = {
+      {" LIKE ", " ILIKE "},
+      {"substr(phone, -9)", "right(phone, 9)"},
+      {"OR email = ?1", "OR lower(email) = lower(?1)"},
+  };
+  std::string sql(in);
+  for (const auto& [from, to] : kRewrites)
+    for (auto p = sql.find(from); p != std::string::npos; p = sql.find(from, p + to.size()))
+      sql.replace(p, from.size(), to);
+  std::string out;
+  out.reserve(sql.size() + 16);
+  int next = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    char c = sql[i];
+    if (c == '\'') quoted = !quoted;
+    if (c != '?' || quoted) {
+      out += c;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < sql.size() && sql[j] >= '0' && sql[j] <= '9') ++j;
+    out += '$';
+    if (j > i + 1) {
+      out.append(sql, i + 1, j - i - 1);
+      i = j - 1;
+    } else {
+      out += std::to_string(++next);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+class PgStatement final : public Statement {
+ public:
+  PgStatement(PgConn& conn, std::string name) : conn_(conn), name_(std::move(name)) {}
+  ~PgStatement() override { PQclear(result_); }
+  PgStatement(const PgStatement&) = delete;
+  PgStatement& operator=(const PgStatement&) = delete;
+
+  void bind_i64(int index, std::int64_t v) override {
+    auto& p = param(index);
+    p.value = std::to_string(v);
+  }
+  void bind_text(int index, std::string_view v, bool) override { param(index).value.assign(v); }
+  void bind_blob(int index, std::string_view v) override {
+    auto& p = param(index);
+    p.value.assign(v);
+    p.binary = true;
+  }
+  void bind_null(int index) override { param(index).null = true; }
+
+  bool step() override {
+    if (!result_) execute();
+    return ++row_ < PQntuples(result_);
+  }
+  void reset() override {
+    PQclear(result_);
+    result_ = nullptr;
+    row_ = -1;
+    params_.clear();
+  }
+  std::int64_t i64(int col) override {
+    const char* v = PQgetvalue(result_, row_, col);
+    if (*v == 't') return 1;  // a boolean (EXISTS, IS NOT NULL)
+    if (*v == 'f') return 0;
+    std::int64_t out = 0;
+    std::from_chars(v, v + PQgetlength(result_, row_, col), out);
+    return out;
+  }
+  bool is_null(int col) override { return PQgetisnull(result_, row_, col) != 0; }
+  std::string_view text(int col) override {
+    return {PQgetvalue(result_, row_, col), static_cast<size_t>(PQgetlength(result_, row_, col))};
+  }
+  std::string blob(int col) override {
+    size_t n = 0;
+    unsigned char* bytes =
+        PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(result_, row_, col)), &n);
+    if (!bytes) throw StoreError("cannot decode a bytea value");
+    std::string out(reinterpret_cast<const char*>(bytes), n);
+    PQfreemem(bytes);
+    return out;
+  }
+  std::int64_t changes() override {
+    return result_ ? std::strtoll(PQcmdTuples(result_), nullptr, 10) : 0;
+  }
+
+ private:
+  struct Param {
+    std::string value;
+    bool null = false, binary = false;
+  };
+  Param& param(int index) {
+    if (params_.size() < static_cast<size_t>(index)) params_.resize(static_cast<size_t>(index));
+    return params_[static_cast<size_t>(index) - 1];
+  }
+  void execute() {
+    std::vector<const char*> values(params_.size());
+    std::vector<int> lengths(params_.size()), formats(params_.size());
+    for (size_t i = 0; i < params_.size(); ++i) {
+      values[i] = params_[i].null ? nullptr : params_[i].value.c_str();
+      lengths[i] = static_cast<int>(params_[i].value.size());
+      formats[i] = params_[i].binary ? 1 : 0;
+    }
+    result_ = PQexecPrepared(conn_.raw(), name_.c_str(), static_cast<int>(params_.size()),
+                             values.data(), lengths.data(), formats.data(), 0);
+    auto status = PQresultStatus(result_);
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+      PGresult* failed = result_;
+      result_ = nullptr;
+      conn_.fail(failed);
+    }
+    row_ = -1;
+  }
+
+  PgConn& conn_;
+  std::string name_;
+  std::vector<Param> params_;
+  PGresult* result_ = nullptr;
+  int row_ = -1;
+};
+
+std::string field(const PGresult* r, int code) {
+  const char* v = r ? PQresultErrorField(r, code) : nullptr;
+  return v ? v : "";
+}
+
+}  // namespace
+
+PgConn::PgConn(const std::string& url) {
+  // Earlier keywords are defaults the URL may override; a dead server is noticed in seconds.
+  const char* keys[] = {"connect_timeout",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "fallback_application_name",
+                        "dbname",
+                        nullptr};
+  const char* values[] = {"5", "10", "5", "3", "meterdesk", url.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keys, values, 1);
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string msg = conn_ ? PQerrorMessage(conn_) : "out of memory";
+    PQfinish(conn_);
+    conn_ = nullptr;
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    throw StoreError("database unavailable: cannot connect to " + pg_redacted(url) + ": " + msg);
+  }
+  exec("SET client_min_messages = warning");
+}
+
+PgConn::~PgConn() {
+  cache_.clear();
+  PQfinish(conn_);
+}
+
+bool PgConn::broken() const {
+  return lost_ || PQstatus(conn_) != CONNECTION_OK;
+}
+
+void PgConn::fail(PGresult* r) {
+  std::string sqlstate = field(r, PG_DIAG_SQLSTATE);
+  std::string constraint = field(r, PG_DIAG_CONSTRAINT_NAME);
+  std::string msg = r ? PQresultErrorMessage(r) : "";
+  if (msg.empty()) msg = PQerrorMessage(conn_);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  PQclear(r);
+  if (sqlstate.starts_with("23")) {  // integrity constraint violation (and our triggers)
+    if (constraint.find("receipt") != std::string::npos) throw ConflictError("receipt");
+    if (constraint.find("idempotency") != std::string::npos) throw ConflictError("idempotency");
+    if (constraint.find("eic") != std::string::npos) throw ConflictError("eic");
+    if (constraint.find("accounts_number") != std::string::npos) throw ConflictError("account");
+    if (constraint.find("users_login") != std::string::npos) throw ConflictError("login");
+    if (constraint.find("users_email") != std::string::npos) throw ConflictError("email");
+    if (constraint.find("users_account_id") != std::string::npos) throw ConflictError("login");
+    throw ConflictError(msg);
+  }
+  // Connection lost (08), server shutting down (57P), a standby that takes no writes (25006),
+  // no disk or memory (53): the operation failed as a whole and may be retried; the connection
+  // is replaced before the next use.
+  if (sqlstate.empty() || sqlstate.starts_with("08") || sqlstate.starts_with("57P") ||
+      sqlstate == "25006" || sqlstate.starts_with("53")) {
+    lost_ = lost_ || sqlstate != "53100";
+    throw StoreError("database unavailable: " + msg);
+  }
+  throw StoreError(msg);
+}
+
+void PgConn::exec(const char* sql) {
+  PGresult* r = PQexec(conn_, sql);
+  auto status = PQresultStatus(r);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r);
+  PQclear(r);
+}
+
+Statement& PgConn::prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) {
+    it->second->reset();
+    return *it->second;
+  }
+  std::string name = "md" + std::to_string(++next_name_);
+  std::string text = pg_sql(sql);
+  PGresult* r = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) fail(r);
+  PQclear(r);
+  return *cache_.emplace(sql, std::make_unique<PgStatement>(*this, name)).first->second;
+}
+
+const Dialect& PgConn::dialect() const {
+  static const Dialect d{"BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                         // Any fixed key: several nodes starting at once migrate one after another.
+                         "SELECT pg_advisory_xact_lock(7233010)",
+                         "SELECT 1 FROM pg_tables WHERE schemaname = current_schema()"
+                         " AND tablename = 'schema_migrations'"};
+  return d;
+}
+
+}  // namespace md::store

@@ -1,0 +1,28 @@
+// The store on PostgreSQL (libpq): the same SQL and the same migrations as SQLite, for several
+// meterdesk nodes on one database. `url` is a libpq connection string or URL; listing several
+// hosts with target_session_attrs=read-write follows a failover to the promoted standby.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "store/sql/sql_store.hpp"
+
+namespace md::store {
+
+const std::vector<Migration>& pg_migrations();
+
+class PgStore final : public SqlStore {
+ public:
+  explicit PgStore(std::string url);
+  void backup_to(const std::string& path) override;
+
+ protected:
+  std::unique_ptr<SqlConn> connect(bool reader) override;
+  const std::vector<Migration>& migrations() const override { return pg_migrations(); }
+
+ private:
+  std::string url_;
+};
+
+}  // namespace md::store

@@ -1,0 +1,120 @@
+// The one SQL layer under the store: a connection of either engine (SQLite, PostgreSQL) with its
+// prepared statements, and Query, which the store's code uses for both. Parameters are written
+// `?` or `?N` in every statement; PostgreSQL's connection turns them into `$N`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "store/store.hpp"
+
+namespace md::store {
+
+struct Migration {
+  int version;
+  const char* description;
+  const char* sql;
+};
+
+// One prepared statement of an engine. Errors throw ConflictError (a constraint) or StoreError.
+class Statement {
+ public:
+  virtual ~Statement() = default;
+  virtual void bind_i64(int index, std::int64_t v) = 0;  // index from 1
+  // `copy` false: the text outlives the statement's execution.
+  virtual void bind_text(int index, std::string_view v, bool copy) = 0;
+  virtual void bind_blob(int index, std::string_view v) = 0;
+  virtual void bind_null(int index) = 0;
+  virtual bool step() = 0;  // true while there is a row; the first call executes
+  virtual void reset() = 0;
+  virtual std::int64_t i64(int col) = 0;
+  virtual bool is_null(int col) = 0;
+  virtual std::string_view text(int col) = 0;  // valid until the next step
+  virtual std::string blob(int col) = 0;
+  virtual std::int64_t changes() = 0;  // rows the last execution inserted, updated or deleted
+};
+
+// What differs between the engines beyond placeholders.
+struct Dialect {
+  const char* begin_write;     // the write transaction
+  const char* begin_snapshot;  // a read transaction seeing one snapshot
+  // Locks the schema for a migration within its transaction ("" when the BEGIN already does).
+  const char* migration_lock;
+  const char* has_migrations_table;  // a query with a row when schema_migrations exists
+};
+
+class SqlConn {
+ public:
+  virtual ~SqlConn() = default;
+  virtual void exec(const char* sql) = 0;  // statements without parameters
+  // Prepared once per connection, cached by the literal's address.
+  virtual Statement& prepare(const char* sql) = 0;
+  // Lost (the server went away): the store drops it and opens another.
+  [[nodiscard]] virtual bool broken() const { return false; }
+  [[nodiscard]] virtual const Dialect& dialect() const = 0;
+};
+
+// Binds and steps one cached statement; resets it when it goes out of scope.
+class Query {
+ public:
+  Query(SqlConn& c, const char* sql) : stmt_(c.prepare(sql)) {}
+  ~Query() {
+    try {
+      stmt_.reset();
+    } catch (...) {  // a lost connection: nothing to reset
+    }
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& bind(std::int64_t v) {
+    stmt_.bind_i64(++index_, v);
+    return *this;
+  }
+  Query& bind(int v) { return bind(static_cast<std::int64_t>(v)); }
+  Query& bind(std::string_view v) {
+    stmt_.bind_text(++index_, v, true);
+    return *this;
+  }
+  Query& bind(const std::string& v) { return bind(std::string_view(v)); }
+  Query& bind(const char* v) { return bind(std::string_view(v)); }
+  // For text that outlives the statement's execution: no copy.
+  Query& bind_static(std::string_view v) {
+    stmt_.bind_text(++index_, v, false);
+    return *this;
+  }
+  Query& bind_blob(std::string_view v) {
+    stmt_.bind_blob(++index_, v);
+    return *this;
+  }
+  Query& bind_null() {
+    stmt_.bind_null(++index_);
+    return *this;
+  }
+  template <typename T>
+  Query& bind(const std::optional<T>& v) {
+    return v ? bind(*v) : bind_null();
+  }
+
+  bool step() { return stmt_.step(); }
+  void run() {
+    while (step()) {
+    }
+  }
+  std::int64_t changes() { return stmt_.changes(); }
+
+  std::int64_t i64(int col) { return stmt_.i64(col); }
+  bool is_null(int col) { return stmt_.is_null(col); }
+  // True when the text column starts with "exchange_" (without copying it).
+  bool is_exchange(int col) { return stmt_.text(col).starts_with("exchange_"); }
+  std::string text(int col) { return std::string(stmt_.text(col)); }
+  std::string blob(int col) { return stmt_.blob(col); }
+
+ private:
+  Statement& stmt_;
+  int index_ = 0;
+};
+
+}  // namespace md::store

@@ -1,0 +1,311 @@
+// The store's connections, migrations and core reads, the same SQL on SQLite and PostgreSQL.
+#include "store/sql/sql_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "store/sql/rows.hpp"
+
+namespace md::store {
+
+using namespace detail;
+
+SqlStore::Reader SqlStore::acquire_reader() {
+  {
+    std::lock_guard lock(pool_mutex_);
+    if (!readers_.empty()) {
+      auto c = std::move(readers_.back());
+      readers_.pop_back();
+      return Reader(*this, std::move(c));
+    }
+  }
+  return Reader(*this, connect(true));
+}
+
+void SqlStore::return_reader(std::unique_ptr<SqlConn> c) {
+  if (c->broken()) return;
+  std::lock_guard lock(pool_mutex_);
+  if (readers_.size() < 8) readers_.push_back(std::move(c));
+}
+
+SqlConn& SqlStore::writer() {
+  if (!writer_ || writer_->broken()) {
+    writer_.reset();
+    writer_ = connect(false);
+  }
+  return *writer_;
+}
+
+int SqlStore::schema_version() {
+  std::lock_guard lock(write_mutex_);
+  SqlConn& c = writer();
+  Query exists(c, c.dialect().has_migrations_table);
+  if (!exists.step()) return 0;
+  Query q(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+  q.step();
+  return static_cast<int>(q.i64(0));
+}
+
+int SqlStore::migrate() {
+  return migrate_to(static_cast<int>(migrations().size()));
+}
+
+int SqlStore::migrate_to(int version) {
+  const int known = static_cast<int>(migrations().size());
+  std::lock_guard lock(write_mutex_);
+  SqlConn& c = writer();
+  c.exec(c.dialect().begin_write);
+  try {
+    // Several nodes may start at once: one migrates, the others wait and then find it done.
+    if (*c.dialect().migration_lock) c.exec(c.dialect().migration_lock);
+    c.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+        " description TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+    int current = 0;
+    {
+      Query q(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+      q.step();
+      current = static_cast<int>(q.i64(0));
+    }
+    if (current > known)
+      throw StoreError(name_ + " has schema version " + std::to_string(current) +
+                       ", newer than this meterdesk knows (" + std::to_string(known) +
+                       "): run the newer meterdesk, or restore a backup made by this one");
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    for (const auto& m : migrations()) {
+      if (m.version <= current || m.version > version) continue;
+      c.exec(m.sql);
+      Query q(c,
+              "INSERT INTO schema_migrations (version, description, applied_at)"
+              " VALUES (?, ?, ?)");
+      q.bind(m.version).bind(m.description).bind(static_cast<std::int64_t>(now));
+      q.run();
+      current = m.version;
+    }
+    c.exec("COMMIT");
+    return current;
+  } catch (...) {
+    try {
+      c.exec("ROLLBACK");
+    } catch (...) {  // the connection is gone; the server rolled back
+    }
+    throw;
+  }
+}
+
+std::unique_ptr<WriteTx> SqlStore::begin_write() {
+  std::unique_lock lock(write_mutex_);
+  SqlConn& c = writer();
+  return make_write_tx(std::move(lock), c);
+}
+
+std::optional<MeterRow> SqlStore::find_meter(std::string_view account, std::string_view serial) {
+  auto r = acquire_reader();
+  return find_meter_on(*r, account, serial);
+}
+
+std::vector<ReadingRow> SqlStore::history(std::int64_t meter_id, int limit) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT " READING_COLUMNS
+              " FROM submissions s JOIN meters m ON m.id = s.meter_id WHERE s.meter_id = ?"
+              " ORDER BY s.taken_on DESC, s.id DESC LIMIT ?");
+  q.bind(meter_id).bind(limit);
+  std::vector<ReadingRow> out;
+  while (q.step()) out.push_back(reading_row(q));
+  return out;
+}
+
+std::optional<ReadingRow> SqlStore::find_by_receipt(std::string_view receipt) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT " READING_COLUMNS
+              " FROM submissions s JOIN meters m ON m.id = s.meter_id WHERE s.receipt = ?");
+  q.bind(receipt);
+  if (!q.step()) return std::nullopt;
+  return reading_row(q);
+}
+
+std::vector<AuditRow> SqlStore::audit_tail(int limit) {
+  auto r = acquire_reader();
+  Query q(*r,
+          "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
+          " submission_id, request_id FROM audit ORDER BY id DESC LIMIT ?");
+  q.bind(limit);
+  std::vector<AuditRow> out;
+  while (q.step()) out.push_back(audit_row(q));
+  return out;
+}
+
+Counts SqlStore::counts() {
+  auto r = acquire_reader();
+  Query q(*r,
+          "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM meters),"
+          " (SELECT count(*) FROM submissions), (SELECT count(*) FROM audit)");
+  q.step();
+  return Counts{q.i64(0), q.i64(1), q.i64(2), q.i64(3)};
+}
+
+std::int64_t SqlStore::review_backlog() {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT count(*) FROM review_items WHERE decision IS NULL");
+  q.step();
+  return q.i64(0);
+}
+
+void SqlStore::scan_points(const std::function<void(PointHistory&&)>& visit) {
+  auto r = acquire_reader();
+  (*r).exec((*r).dialect().begin_snapshot);  // one snapshot for the whole scan
+  try {
+    // Two cursors in metering-point order, merged: the meters of each point, and the accepted
+    // readings of those meters.
+    Query meters(
+        *r,
+        "SELECT p.id, a.id, a.number, p.eic, a.electric_heating, m.id, m.serial, m.zones,"
+        " m.digits, m.installed_on, m.removed_on, m.counter_offsets"
+        " FROM metering_points p JOIN accounts a ON a.id = p.account_id"
+        " JOIN meters m ON m.metering_point_id = p.id ORDER BY p.id, m.installed_on, m.id");
+    Query readings(*r,
+                   "SELECT m.metering_point_id, s.meter_id, s.as_of, s.type, s.u1, s.u2, s.u3"
+                   " FROM meters m JOIN submissions s ON s.meter_id = m.id"
+                   " AND s.status = 'accepted' ORDER BY m.metering_point_id, m.id, s.as_of, s.id");
+    bool reading_ready = readings.step();
+    PointHistory current;
+    bool have = false;
+    auto flush = [&] {
+      while (reading_ready && readings.i64(0) < current.point_id) reading_ready = readings.step();
+      auto zones_of = [&](std::int64_t meter) {
+        for (const auto& m : current.meters)
+          if (m.id == meter) return m.zones;
+        return 0;
+      };
+      auto order_of = [&](std::int64_t meter) {
+        for (size_t i = 0; i < current.meters.size(); ++i)
+          if (current.meters[i].id == meter) return i;
+        return current.meters.size();
+      };
+      bool sorted = true;
+      while (reading_ready && readings.i64(0) == current.point_id) {
+        PointHistory::Reading reading;
+        reading.meter_id = readings.i64(1);
+        reading.as_of = instant(readings.i64(2));
+        reading.installation = readings.is_exchange(3);
+        int zones = zones_of(reading.meter_id);
+        for (int z = 0; z < zones && z < 3; ++z)
+          reading.unwrapped[static_cast<size_t>(z)] = readings.i64(4 + z);
+        if (!current.readings.empty() && current.readings.back().as_of > reading.as_of)
+          sorted = false;
+        current.readings.push_back(reading);
+        reading_ready = readings.step();
+      }
+      // Across meters (after an exchange): by as-of instant, and at one instant the old meter's
+      // final reading first.
+      if (!sorted || current.meters.size() > 1)
+        std::stable_sort(current.readings.begin(), current.readings.end(),
+                         [&](const PointHistory::Reading& a, const PointHistory::Reading& b) {
+                           if (a.as_of != b.as_of) return a.as_of < b.as_of;
+                           return order_of(a.meter_id) < order_of(b.meter_id);
+                         });
+      visit(std::move(current));
+    };
+    while (meters.step()) {
+      std::int64_t point = meters.i64(0);
+      if (!have || point != current.point_id) {
+        if (have) flush();
+        current = PointHistory{};
+        current.point_id = point;
+        current.account_id = meters.i64(1);
+        current.account_number = meters.text(2);
+        current.eic = meters.text(3);
+        current.electric_heating = meters.i64(4) != 0;
+        have = true;
+      }
+      PointHistory::Meter m;
+      m.id = meters.i64(5);
+      m.serial = meters.text(6);
+      m.zones = static_cast<int>(meters.i64(7));
+      m.digits = static_cast<int>(meters.i64(8));
+      m.installed_on = day_of(meters.text(9));
+      if (!meters.is_null(10)) m.removed_on = day_of(meters.text(10));
+      m.counter_offsets = offsets_of(meters.text(11));
+      current.meters.push_back(std::move(m));
+    }
+    if (have) flush();
+  } catch (...) {
+    (*r).exec("ROLLBACK");
+    throw;
+  }
+  (*r).exec("COMMIT");
+}
+
+std::optional<YearMonth> SqlStore::last_closed_period() {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT max(period) FROM periods");
+  if (!q.step() || q.is_null(0)) return std::nullopt;
+  return YearMonth::parse(q.text(0));
+}
+
+std::optional<PeriodRow> SqlStore::period(YearMonth m) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT closed_at, summary FROM periods WHERE period = ?");
+  q.bind(m.str());
+  if (!q.step()) return std::nullopt;
+  return PeriodRow{m, instant(q.i64(0)), q.text(1)};
+}
+
+std::vector<VolumeRow> SqlStore::volumes(YearMonth m) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT " VOLUME_COLUMNS
+              " WHERE v.period = ? ORDER BY a.number, m.serial, v.chain, v.zone_index");
+  q.bind(m.str());
+  std::vector<VolumeRow> out;
+  while (q.step()) out.push_back(volume_row(q));
+  return out;
+}
+
+void SqlStore::positions(YearMonth m, const std::function<void(const Position&)>& visit) {
+  auto r = acquire_reader();
+  Query q(*r,
+          "SELECT metering_point_id, chain, zone_index, position, estimated_run"
+          " FROM period_volumes WHERE period = ?");
+  q.bind(m.str());
+  while (q.step())
+    visit(Position{q.i64(0), q.i64(1), static_cast<int>(q.i64(2)), q.i64(3),
+                   static_cast<int>(q.i64(4))});
+}
+
+std::optional<TokenRow> SqlStore::find_token(std::string_view token_hash) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT id, role, name, revoked_at FROM api_tokens WHERE token_hash = ?");
+  q.bind(token_hash);
+  if (!q.step()) return std::nullopt;
+  return TokenRow{q.i64(0), q.text(1), q.text(2), !q.is_null(3)};
+}
+
+std::vector<TokenRow> SqlStore::tokens() {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT id, role, name, revoked_at FROM api_tokens ORDER BY id");
+  std::vector<TokenRow> out;
+  while (q.step()) out.push_back(TokenRow{q.i64(0), q.text(1), q.text(2), !q.is_null(3)});
+  return out;
+}
+
+std::int64_t SqlStore::inspection_orders(YearMonth m) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT count(*) FROM inspection_orders WHERE period = ?");
+  q.bind(m.str());
+  q.step();
+  return q.i64(0);
+}
+
+bool SqlStore::healthy() {
+  try {
+    auto r = acquire_reader();
+    Query q(*r, "SELECT 1");
+    return q.step();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace md::store

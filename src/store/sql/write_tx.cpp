@@ -1,0 +1,557 @@
+// The write transaction, the same SQL on SQLite and PostgreSQL.
+#include <mutex>
+
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
+
+namespace md::store {
+
+using namespace detail;
+
+namespace {
+std::int64_t returning_id(Query& q) {
+  if (!q.step()) throw StoreError("the insert returned no id");
+  std::int64_t id = q.i64(0);
+  q.run();
+  return id;
+}
+namespace bots {
+
+bool record_update(SqlConn& c, std::string_view channel, std::string_view key, Instant at) {
+  Query q(c,
+          "INSERT INTO bot_updates (channel, update_key, received_at) VALUES (?, ?, ?)"
+          " ON CONFLICT DO NOTHING");
+  q.bind(channel).bind(key).bind(secs(at)).run();
+  return q.changes() == 1;
+}
+
+std::optional<ChatRow> chat(SqlConn& c, std::string_view channel, std::string_view chat_id) {
+  Query q(c,
+          "SELECT lang, state, reminders, subscribed, phone FROM chats"
+          " WHERE channel = ? AND chat_id = ?");
+  q.bind(channel).bind(chat_id);
+  if (!q.step()) return std::nullopt;
+  ChatRow r;
+  r.channel = channel;
+  r.chat_id = chat_id;
+  r.lang = q.text(0);
+  r.state = q.text(1);
+  r.reminders = q.i64(2) != 0;
+  r.subscribed = q.i64(3) != 0;
+  r.phone = q.text(4);
+  return r;
+}
+
+void save_chat(SqlConn& c, const ChatRow& r, Instant at) {
+  Query q(c,
+          "INSERT INTO chats (channel, chat_id, lang, state, reminders, subscribed, phone,"
+          " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+          " ON CONFLICT (channel, chat_id) DO UPDATE SET lang = excluded.lang,"
+          " state = excluded.state, reminders = excluded.reminders,"
+          " subscribed = excluded.subscribed, phone = excluded.phone,"
+          " updated_at = excluded.updated_at");
+  q.bind(r.channel).bind(r.chat_id).bind(r.lang).bind(r.state);
+  q.bind(r.reminders ? 1 : 0).bind(r.subscribed ? 1 : 0).bind(r.phone);
+  q.bind(secs(at)).bind(secs(at)).run();
+}
+
+std::vector<std::string> chat_accounts(SqlConn& c, std::string_view channel,
+                                       std::string_view chat_id) {
+  Query q(c,
+          "SELECT a.number FROM chat_accounts l JOIN accounts a ON a.id = l.account_id"
+          " WHERE l.channel = ? AND l.chat_id = ? ORDER BY l.linked_at, a.number");
+  q.bind(channel).bind(chat_id);
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.text(0));
+  return out;
+}
+
+void link_account(SqlConn& c, std::string_view channel, std::string_view chat_id,
+                  std::int64_t account_id, Instant at) {
+  Query q(c,
+          "INSERT INTO chat_accounts (channel, chat_id, account_id, linked_at) VALUES (?, ?, ?, ?)"
+          " ON CONFLICT DO NOTHING");
+  q.bind(channel).bind(chat_id).bind(account_id).bind(secs(at)).run();
+}
+
+void unlink_account(SqlConn& c, std::string_view channel, std::string_view chat_id,
+                    std::int64_t account_id) {
+  Query q(c, "DELETE FROM chat_accounts WHERE channel = ? AND chat_id = ? AND account_id = ?");
+  q.bind(channel).bind(chat_id).bind(account_id).run();
+}
+
+std::int64_t enqueue(SqlConn& c, const OutboxMessage& m, Instant at) {
+  Query q(c,
+          "INSERT INTO outbox (channel, chat_id, method, body, created_at, not_before)"
+          " VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
+  q.bind(m.channel).bind(m.chat_id).bind(m.method).bind(m.body).bind(secs(at));
+  q.bind(secs(m.not_before));
+  return returning_id(q);
+}
+
+bool claim_run(SqlConn& c, std::string_view kind, std::string_view key, std::int64_t messages,
+               Instant at) {
+  Query q(c,
+          "INSERT INTO notice_runs (kind, run_key, created_at, messages) VALUES (?, ?, ?, ?)"
+          " ON CONFLICT DO NOTHING");
+  q.bind(kind).bind(key).bind(secs(at)).bind(messages).run();
+  return q.changes() == 1;
+}
+
+void outbox_sent(SqlConn& c, std::int64_t id, Instant at) {
+  Query q(c,
+          "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1"
+          " WHERE id = ? AND status = 'pending'");
+  q.bind(secs(at)).bind(id).run();
+}
+
+void outbox_retry(SqlConn& c, std::int64_t id, int attempts, Instant not_before,
+                  std::string_view error) {
+  Query q(c,
+          "UPDATE outbox SET attempts = ?, not_before = ?, last_error = ?"
+          " WHERE id = ? AND status = 'pending'");
+  q.bind(attempts).bind(secs(not_before)).bind(error.substr(0, 500)).bind(id).run();
+}
+
+void outbox_failed(SqlConn& c, std::int64_t id, int attempts, std::string_view error, Instant at) {
+  Query q(c,
+          "UPDATE outbox SET status = 'failed', attempts = ?, last_error = ?, sent_at = ?"
+          " WHERE id = ? AND status = 'pending'");
+  q.bind(attempts).bind(error.substr(0, 500)).bind(secs(at)).bind(id).run();
+}
+
+std::int64_t prune_updates(SqlConn& c, Instant before) {
+  Query q(c, "DELETE FROM bot_updates WHERE received_at < ?");
+  q.bind(secs(before)).run();
+  return q.changes();
+}
+
+}  // namespace bots
+
+}  // namespace
+
+std::optional<MeterRow> detail::find_meter_on(SqlConn& c, std::string_view account,
+                                              std::string_view serial) {
+  static const std::string sql =
+      std::string("SELECT ") + kMeterColumns +
+      " FROM meters m JOIN metering_points p ON p.id = m.metering_point_id"
+      " JOIN accounts a ON a.id = p.account_id"
+      " WHERE m.serial = ? AND a.number = ? AND m.removed_on IS NULL";
+  Query q(c, sql.c_str());
+  q.bind(serial).bind(account);
+  if (!q.step()) return std::nullopt;
+  return meter_row(q);
+}
+
+namespace {
+
+std::int64_t audit_on(SqlConn& c, const AuditEntry& e) {
+  Query q(c,
+          "INSERT INTO audit (at, actor, channel, action, identity, raw_input, result, reason,"
+          " submission_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+  q.bind(secs(e.at))
+      .bind(e.actor)
+      .bind(e.channel)
+      .bind(e.action)
+      .bind(e.identity)
+      .bind(e.raw_input)
+      .bind(e.result)
+      .bind(e.reason)
+      .bind(e.submission_id)
+      .bind(e.request_id);
+  return returning_id(q);
+}
+
+class SqlWriteTx final : public WriteTx {
+ public:
+  SqlWriteTx(std::unique_lock<std::mutex> lock, SqlConn& c) : lock_(std::move(lock)), c_(c) {
+    c_.exec(c_.dialect().begin_write);
+  }
+  ~SqlWriteTx() override {
+    if (!done_) {
+      try {
+        c_.exec("ROLLBACK");
+      } catch (...) {  // nothing more can be done in a destructor; the lock is released
+      }
+    }
+  }
+
+  std::optional<MeterRow> find_meter(std::string_view account, std::string_view serial) override {
+    return find_meter_on(c_, account, serial);
+  }
+
+  std::optional<std::string> find_replay(std::string_view channel, std::string_view key) override {
+    Query q(c_, "SELECT receipt_json FROM submissions WHERE channel = ? AND idempotency_key = ?");
+    q.bind(channel).bind(key);
+    if (!q.step()) return std::nullopt;
+    return q.text(0);
+  }
+
+  std::vector<ReadingRow> latest_accepted(std::int64_t meter_id, int limit,
+                                          std::optional<YearMonth> skip) override {
+    Query q(c_, "SELECT " READING_COLUMNS
+                " FROM submissions s JOIN meters m ON m.id = s.meter_id"
+                " WHERE s.meter_id = ? AND s.status = 'accepted'"
+                " AND (s.period IS NULL OR s.period IS DISTINCT FROM ?)"
+                " ORDER BY s.as_of DESC, s.id DESC LIMIT ?");
+    q.bind(meter_id);
+    if (skip)
+      q.bind(skip->str());
+    else
+      q.bind_null();
+    q.bind(limit);
+    std::vector<ReadingRow> out;
+    while (q.step()) out.push_back(reading_row(q));
+    return out;
+  }
+
+  std::vector<std::int64_t> accepted_in_window(std::int64_t meter_id, YearMonth period) override {
+    Query q(c_,
+            "SELECT id FROM submissions WHERE meter_id = ? AND period = ?"
+            " AND status = 'accepted' ORDER BY id");
+    q.bind(meter_id).bind(period.str());
+    std::vector<std::int64_t> out;
+    while (q.step()) out.push_back(q.i64(0));
+    return out;
+  }
+
+  std::optional<YearMonth> last_closed_period() override {
+    Query q(c_, "SELECT max(period) FROM periods");
+    if (!q.step() || q.is_null(0)) return std::nullopt;
+    return YearMonth::parse(q.text(0));
+  }
+
+  std::int64_t insert_submission(const NewSubmission& s) override {
+    Query q(c_,
+            "INSERT INTO submissions (receipt, meter_id, account_id, channel, idempotency_key,"
+            " type, taken_on, as_of, period, received_at, status, flags, v1, v2, v3, u1, u2, u3,"
+            " raw_input, actor, receipt_json)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            // A taken receipt or idempotency key is not an error of the statement: on PostgreSQL
+            // that would abort the whole group commit, which the caller goes on with.
+            " ON CONFLICT DO NOTHING RETURNING id");
+    q.bind(s.receipt).bind(s.meter_id).bind(s.account_id).bind(s.channel);
+    if (s.idempotency_key.empty())
+      q.bind_null();
+    else
+      q.bind(s.idempotency_key);
+    q.bind(s.type).bind(day_text(s.taken_on)).bind(secs(s.as_of));
+    if (s.period)
+      q.bind(s.period->str());
+    else
+      q.bind_null();
+    q.bind(secs(s.received_at)).bind(join_flags(s.flags));
+    for (size_t i = 0; i < 3; ++i) {
+      if (i < s.values.size())
+        q.bind(s.values[i]);
+      else
+        q.bind_null();
+    }
+    for (size_t i = 0; i < 3; ++i) {
+      if (i < s.unwrapped.size())
+        q.bind(s.unwrapped[i]);
+      else
+        q.bind_null();
+    }
+    q.bind(s.raw_input).bind(s.actor).bind(s.receipt_json);
+    if (q.step()) {
+      std::int64_t id = q.i64(0);
+      q.run();
+      return id;
+    }
+    Query taken(c_, "SELECT 1 FROM submissions WHERE receipt = ?");
+    taken.bind(s.receipt);
+    throw ConflictError(taken.step() ? "receipt" : "idempotency");
+  }
+
+  void change_status(std::int64_t id, std::string_view to, const AuditEntry& why) override {
+    Query q(c_, "UPDATE submissions SET status = ? WHERE id = ?");
+    q.bind(to).bind(id);
+    q.run();
+    if (q.changes() != 1) throw StoreError("no submission " + std::to_string(id));
+    AuditEntry e = why;
+    e.submission_id = id;
+    audit_on(c_, e);
+  }
+
+  std::int64_t append_audit(const AuditEntry& e) override { return audit_on(c_, e); }
+
+  void add_review_item(std::int64_t submission_id, std::string_view reason, Instant at) override {
+    Query q(c_, "INSERT INTO review_items (submission_id, reason, created_at) VALUES (?, ?, ?)");
+    q.bind(submission_id).bind(reason).bind(secs(at));
+    q.run();
+  }
+
+  std::optional<std::int64_t> find_account(std::string_view number) override {
+    Query q(c_, "SELECT id FROM accounts WHERE number = ?");
+    q.bind(number);
+    if (!q.step()) return std::nullopt;
+    return q.i64(0);
+  }
+
+  std::int64_t insert_account(const NewAccount& a, Instant now) override {
+    Query q(c_,
+            "INSERT INTO accounts (number, holder, phone, email, address, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
+    q.bind(a.number).bind(a.holder).bind(a.phone).bind(a.email).bind(a.address).bind(secs(now));
+    return returning_id(q);
+  }
+
+  std::int64_t insert_metering_point(std::int64_t account_id, std::string_view eic,
+                                     std::string_view address) override {
+    Query q(c_,
+            "INSERT INTO metering_points (account_id, eic, address) VALUES (?, ?, ?) RETURNING id");
+    q.bind(account_id).bind(eic).bind(address);
+    return returning_id(q);
+  }
+
+  std::int64_t insert_meter(std::int64_t point_id, const NewMeter& m) override {
+    Query q(c_,
+            "INSERT INTO meters (metering_point_id, serial, zones, digits, installed_on,"
+            " counter_offsets) VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
+    q.bind(point_id).bind(m.serial).bind(m.zones).bind(m.digits).bind(day_text(m.installed_on));
+    q.bind(offsets_text(m.counter_offsets));
+    return returning_id(q);
+  }
+
+  bool eic_exists(std::string_view eic) override {
+    Query q(c_, "SELECT 1 FROM metering_points WHERE eic = ?");
+    q.bind(eic);
+    return q.step();
+  }
+
+  void remove_meter(std::int64_t meter_id, Day removed_on) override {
+    Query q(c_, "UPDATE meters SET removed_on = ? WHERE id = ? AND removed_on IS NULL");
+    q.bind(day_text(removed_on)).bind(meter_id);
+    q.run();
+    if (q.changes() != 1) throw StoreError("the meter is not installed");
+  }
+
+  void insert_exchange(const NewExchange& e, Instant at) override {
+    Query q(c_,
+            "INSERT INTO meter_exchanges (metering_point_id, old_meter_id, new_meter_id,"
+            " exchanged_on, offsets, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    q.bind(e.point_id).bind(e.old_meter_id).bind(e.new_meter_id).bind(day_text(e.exchanged_on));
+    q.bind(offsets_text(e.offsets)).bind(secs(at)).bind(e.actor);
+    q.run();
+  }
+
+  void insert_volume(const VolumeRow& v) override {
+    Query q(c_,
+            "INSERT INTO period_volumes (period, metering_point_id, chain, meter_id, zone,"
+            " zone_index, start_value, start_shown, start_kind, end_value, end_shown, end_kind,"
+            " volume, correction, position, method, estimated_run, estimate)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.bind(v.period.str()).bind(v.point_id).bind(v.chain).bind(v.meter_id).bind(v.zone);
+    q.bind(v.zone_index).bind(v.start_value).bind(v.start_shown).bind(v.start_kind);
+    q.bind(v.end_value).bind(v.end_shown).bind(v.end_kind).bind(v.volume);
+    q.bind(v.correction).bind(v.position).bind(v.method).bind(v.estimated_run).bind(v.estimate);
+    q.run();
+  }
+
+  // Each statement execution has a fixed cost (program start, cursors for the table and the
+  // foreign-key parents) larger than the row itself: 64 rows per statement amortize it.
+  void insert_volumes(const std::vector<VolumeRow>& rows) override {
+    constexpr size_t kRows = 64;
+    static const std::string batch_sql = [] {
+      std::string sql =
+          "INSERT INTO period_volumes (period, metering_point_id, chain, meter_id, zone,"
+          " zone_index, start_value, start_shown, start_kind, end_value, end_shown, end_kind,"
+          " volume, correction, position, method, estimated_run, estimate) VALUES ";
+      for (size_t i = 0; i < kRows; ++i)
+        sql += std::string(i ? "," : "") + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      return sql;
+    }();
+    size_t i = 0;
+    for (; i + kRows <= rows.size(); i += kRows) {
+      Query q(c_, batch_sql.c_str());
+      std::vector<std::string> periods;  // alive until the statement has run
+      periods.reserve(kRows);
+      for (size_t k = i; k < i + kRows; ++k) {
+        const VolumeRow& v = rows[k];
+        periods.push_back(v.period.str());
+        q.bind_static(periods.back()).bind(v.point_id).bind(v.chain).bind(v.meter_id);
+        q.bind_static(v.zone).bind(v.zone_index).bind(v.start_value).bind(v.start_shown);
+        q.bind_static(v.start_kind).bind(v.end_value).bind(v.end_shown).bind_static(v.end_kind);
+        q.bind(v.volume).bind(v.correction).bind(v.position).bind_static(v.method);
+        q.bind(v.estimated_run).bind_static(v.estimate);
+      }
+      q.run();
+    }
+    for (; i < rows.size(); ++i) insert_volume(rows[i]);
+  }
+
+  void insert_period(YearMonth period, Instant closed_at, std::string_view summary) override {
+    Query q(c_, "INSERT INTO periods (period, closed_at, summary) VALUES (?, ?, ?)");
+    q.bind(period.str()).bind(secs(closed_at)).bind(summary);
+    q.run();
+  }
+
+  void insert_inspection_order(std::int64_t point_id, YearMonth period, std::string_view reason,
+                               Instant at) override {
+    Query q(c_,
+            "INSERT INTO inspection_orders (metering_point_id, period, reason, created_at)"
+            " VALUES (?, ?, ?, ?)");
+    q.bind(point_id).bind(period.str()).bind(reason).bind(secs(at));
+    q.run();
+  }
+
+  void insert_token(std::string_view token_hash, std::string_view role, std::string_view name,
+                    Instant at) override {
+    Query q(c_, "INSERT INTO api_tokens (token_hash, role, name, created_at) VALUES (?, ?, ?, ?)");
+    q.bind(token_hash).bind(role).bind(name).bind(secs(at));
+    q.run();
+  }
+
+  void insert_photo(std::int64_t submission_id, const Photo& photo, Instant at) override {
+    Query q(c_,
+            "INSERT INTO submission_photos (submission_id, content_type, bytes, created_at)"
+            " VALUES (?, ?, ?, ?)");
+    q.bind(submission_id).bind(photo.content_type).bind_blob(photo.bytes).bind(secs(at));
+    q.run();
+  }
+
+  std::int64_t insert_user(const NewUser& u, Instant at) override {
+    Query q(c_,
+            "INSERT INTO users (login, role, account_id, email, phone, password_hash, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id");
+    q.bind(u.login).bind(u.role).bind(u.account_id);
+    if (u.email.empty())
+      q.bind_null();
+    else
+      q.bind(u.email);
+    q.bind(u.phone).bind(u.password_hash).bind(secs(at));
+    return returning_id(q);
+  }
+
+  void set_signin_state(std::int64_t user_id, int failed,
+                        std::optional<Instant> locked_until) override {
+    Query q(c_, "UPDATE users SET failed_signins = ?, locked_until = ? WHERE id = ?");
+    q.bind(failed);
+    if (locked_until)
+      q.bind(secs(*locked_until));
+    else
+      q.bind_null();
+    q.bind(user_id).run();
+  }
+
+  void set_password(std::int64_t user_id, std::string_view hash) override {
+    Query q(c_, "UPDATE users SET password_hash = ? WHERE id = ?");
+    q.bind(hash).bind(user_id).run();
+  }
+
+  void set_reminders(std::int64_t user_id, bool on) override {
+    Query q(c_, "UPDATE users SET reminders = ? WHERE id = ?");
+    q.bind(on ? 1 : 0).bind(user_id).run();
+  }
+
+  void set_contact(std::int64_t user_id, std::string_view email, std::string_view phone) override {
+    Query q(c_, "UPDATE users SET email = ?, phone = ? WHERE id = ?");
+    if (email.empty())
+      q.bind_null();
+    else
+      q.bind(email);
+    q.bind(phone).bind(user_id).run();
+  }
+
+  void insert_session(std::string_view token_hash, const SessionRow& s, Instant at) override {
+    Query q(c_,
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)");
+    q.bind(token_hash).bind(s.user_id).bind(s.csrf).bind(secs(at)).bind(secs(s.expires_at)).run();
+  }
+
+  void delete_session(std::string_view token_hash) override {
+    Query q(c_, "DELETE FROM sessions WHERE token_hash = ?");
+    q.bind(token_hash).run();
+  }
+
+  void delete_sessions_of(std::int64_t user_id) override {
+    Query q(c_, "DELETE FROM sessions WHERE user_id = ?");
+    q.bind(user_id).run();
+  }
+
+  bool decide_review(std::int64_t submission_id, std::string_view decision, std::string_view actor,
+                     std::string_view reason, Instant at) override {
+    Query q(c_,
+            "UPDATE review_items SET decision = ?, decided_by = ?, decision_reason = ?,"
+            " decided_at = ? WHERE submission_id = ? AND decision IS NULL");
+    q.bind(decision).bind(actor).bind(reason).bind(secs(at)).bind(submission_id).run();
+    return q.changes() == 1;
+  }
+
+  void insert_price_change(const domain::PriceChange& c, std::string_view actor,
+                           std::string_view reason, Instant at) override {
+    Query q(c_,
+            "INSERT INTO price_changes (item, valid_from, value, actor, reason, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)");
+    q.bind(c.item).bind(day_text(c.from)).bind(c.value).bind(actor).bind(reason).bind(secs(at));
+    q.run();
+  }
+
+  bool revoke_token(std::int64_t id, Instant at) override {
+    Query q(c_, "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
+    q.bind(secs(at)).bind(id).run();
+    return q.changes() == 1;
+  }
+
+  bool record_update(std::string_view channel, std::string_view key, Instant at) override {
+    return bots::record_update(c_, channel, key, at);
+  }
+  std::optional<ChatRow> chat(std::string_view channel, std::string_view chat_id) override {
+    return bots::chat(c_, channel, chat_id);
+  }
+  void save_chat(const ChatRow& r, Instant at) override { bots::save_chat(c_, r, at); }
+  std::vector<std::string> chat_accounts(std::string_view channel,
+                                         std::string_view chat_id) override {
+    return bots::chat_accounts(c_, channel, chat_id);
+  }
+  void link_account(std::string_view channel, std::string_view chat_id, std::int64_t account_id,
+                    Instant at) override {
+    bots::link_account(c_, channel, chat_id, account_id, at);
+  }
+  void unlink_account(std::string_view channel, std::string_view chat_id,
+                      std::int64_t account_id) override {
+    bots::unlink_account(c_, channel, chat_id, account_id);
+  }
+  std::int64_t enqueue(const OutboxMessage& m, Instant at) override {
+    return bots::enqueue(c_, m, at);
+  }
+  bool claim_run(std::string_view kind, std::string_view key, std::int64_t messages,
+                 Instant at) override {
+    return bots::claim_run(c_, kind, key, messages, at);
+  }
+  void outbox_sent(std::int64_t id, Instant at) override { bots::outbox_sent(c_, id, at); }
+  void outbox_retry(std::int64_t id, int attempts, Instant not_before,
+                    std::string_view error) override {
+    bots::outbox_retry(c_, id, attempts, not_before, error);
+  }
+  void outbox_failed(std::int64_t id, int attempts, std::string_view error, Instant at) override {
+    bots::outbox_failed(c_, id, attempts, error, at);
+  }
+  std::int64_t prune_updates(Instant before) override { return bots::prune_updates(c_, before); }
+
+  void savepoint() override { Query(c_, "SAVEPOINT item").run(); }
+  void release() override { Query(c_, "RELEASE item").run(); }
+  void rollback_to() override {
+    Query(c_, "ROLLBACK TO item").run();
+    Query(c_, "RELEASE item").run();
+  }
+  void commit() override {
+    c_.exec("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+  SqlConn& c_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<WriteTx> make_write_tx(std::unique_lock<std::mutex> lock, SqlConn& c) {
+  return std::make_unique<SqlWriteTx>(std::move(lock), c);
+}
+
+}  // namespace md::store
