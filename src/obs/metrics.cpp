@@ -77,6 +77,12 @@ struct Metrics::Impl {
                                           .Help("Messages waiting in the outbox")
                                           .Register(*registry)
                                           .Add({});
+  prometheus::Family<prometheus::Gauge>& leader =
+      prometheus::BuildGauge()
+          .Name("meterdesk_leader")
+          .Help(
+              "1 on the node that leads the role (outbox, close) among those sharing the database")
+          .Register(*registry);
   prometheus::Histogram::BucketBoundaries close_buckets{1, 5, 15, 30, 60, 120, 300, 600, 1800};
   prometheus::Histogram::BucketBoundaries latency_buckets{
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
@@ -148,6 +154,10 @@ void Metrics::outbox_send(std::string_view channel, std::string_view result) {
 
 void Metrics::outbox_pending(std::int64_t n) {
   impl_->outbox_waiting.Set(static_cast<double>(n));
+}
+
+void Metrics::leader(const std::string& role, bool leading) {
+  impl_->leader.Add({{"role", role}}).Set(leading ? 1 : 0);
 }
 
 std::string Metrics::render() {

@@ -33,6 +33,7 @@ class Metrics {
   void bot_update(std::string_view channel, std::string_view result);
   void outbox_send(std::string_view channel, std::string_view result);
   void outbox_pending(std::int64_t n);
+  void leader(const std::string& role, bool leading);
   std::string render();
 
  private:

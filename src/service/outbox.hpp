@@ -102,6 +102,10 @@ class OutboxWorker {
   Verdict fetch_photo(Channel& ch, const store::OutboxRow& row);
 
   store::Store& store_;
+  // Sending is led by one node among those sharing the database: the platforms' rate limits and
+  // each chat's order hold across them, and no message goes out twice.
+  bool leading();
+  std::unique_ptr<store::Lease> lease_;
   Clock clock_;  // real time
   HttpCall http_;
   obs::Metrics* metrics_;

@@ -29,6 +29,7 @@ class CloseScheduler {
 
  private:
   store::Store& store_;
+  std::unique_ptr<store::Lease> lease_;  // one node closes; the others stand by
   const ServiceConfig& config_;
   const Clock& clock_;
   std::chrono::seconds interval_;

@@ -203,6 +203,16 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
       id = tx.insert_submission(s);
       break;
     } catch (const store::ConflictError& e) {
+      // Another node stored the same idempotency key meanwhile: its answer is the answer.
+      if (std::string_view(e.what()) == "idempotency") {
+        if (auto stored = tx.find_replay(req.channel, req.idempotency_key)) {
+          out.status = SubmitOutcome::Status::replayed;
+          out.receipt_json = *stored;
+          audit.result = "replayed";
+          tx.append_audit(audit);
+          return out;
+        }
+      }
       // Ids are random: a collision is possible but rare; try another one.
       if (std::string_view(e.what()) != "receipt" || attempt >= 8) throw;
     }

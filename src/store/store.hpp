@@ -377,6 +377,14 @@ struct Counts {
   std::int64_t accounts = 0, meters = 0, submissions = 0, audit = 0;
 };
 
+// The lead in a background role (the outbox sender, the close scheduler) among the nodes that
+// share one database: held while the lease lives, until held() says it was lost.
+class Lease {
+ public:
+  virtual ~Lease() = default;
+  virtual bool held() = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -448,6 +456,10 @@ class Store {
   // The account and receipt of a submission.
   virtual std::optional<std::pair<std::int64_t, std::string>> submission_owner(
       std::int64_t submission_id) = 0;
+
+  // The lead in `role` if no other process holds it (nullptr otherwise): the work of that role
+  // then runs on one node only.
+  virtual std::unique_ptr<Lease> try_lead(std::string_view role) = 0;
 
   // A consistent copy of the whole database, taken while others go on writing.
   virtual void backup_to(const std::string& path) = 0;

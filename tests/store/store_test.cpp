@@ -241,3 +241,17 @@ TEST(Migrations, UpgradeFromEveryEarlierVersion) {
               std::to_string(latest));
   }
 }
+
+// The background roles run on one node: a second claimant (another process or connection) is
+// refused while the lease lives, and gets it once the holder lets go.
+TEST_F(StoreTest, OneLeaderPerRoleAndTheNextTakesOver) {
+  auto other = open_store(path);
+  auto lease = store->try_lead("outbox");
+  ASSERT_TRUE(lease);
+  EXPECT_TRUE(lease->held());
+  EXPECT_FALSE(other->try_lead("outbox"));
+  auto close = other->try_lead("close");  // another role is free
+  EXPECT_TRUE(close);
+  lease.reset();
+  EXPECT_TRUE(other->try_lead("outbox"));
+}

@@ -22,6 +22,8 @@ class Browser {
       : port_(port), lang_(std::move(lang)) {}
 
   HttpResponse get(const std::string& target) { return send("GET", target, "", ""); }
+  // The next requests go to another server, with the same cookies: a load balancer's move.
+  void use_port(std::uint16_t port) { port_ = port; }
   HttpResponse post(const std::string& target,
                     const std::vector<std::pair<std::string, std::string>>& fields,
                     bool with_csrf = true) {

@@ -156,7 +156,10 @@ bool on_postgres() {
 }
 
 std::string test_db(const TempDir& dir, const std::string& name) {
-  if (!on_postgres()) return dir.file(name);
+  return on_postgres() ? postgres_db() : dir.file(name);
+}
+
+std::string postgres_db() {
   const char* admin = std::getenv("METERDESK_TEST_POSTGRES");
   if (!admin || !*admin)
     throw std::runtime_error(

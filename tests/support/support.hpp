@@ -53,6 +53,8 @@ pid_t start_meterdesk(const std::vector<std::string>& args);
 // (./test.sh starts one with scripts/pg-test.sh and runs those suites on both).
 std::string test_db(const TempDir& dir, const std::string& name);
 bool on_postgres();
+// A fresh, empty database on the test cluster (METERDESK_TEST_POSTGRES), as a URL.
+std::string postgres_db();
 // The first column of the first row of `sql` on the database (file or URL); "" if none.
 std::string sql_value(const std::string& db, const std::string& sql);
 // Runs `sql` (several statements allowed) through a separate connection, as a tool or an

@@ -13,6 +13,32 @@ std::unique_ptr<SqlConn> PgStore::connect(bool reader) {
   return c;
 }
 
+namespace {
+class AdvisoryLease final : public Lease {
+ public:
+  explicit AdvisoryLease(std::unique_ptr<PgConn> c) : conn_(std::move(c)) {}
+  bool held() override {
+    try {
+      Query q(*conn_, "SELECT 1");
+      return q.step();
+    } catch (const StoreError&) {
+      return false;  // the session is gone, and its lock with it
+    }
+  }
+
+ private:
+  std::unique_ptr<PgConn> conn_;  // closing it releases the lock
+};
+}  // namespace
+
+std::unique_ptr<Lease> PgStore::try_lead(std::string_view role) {
+  auto c = std::make_unique<PgConn>(url_);
+  Query q(*c, "SELECT pg_try_advisory_lock(hashtext('meterdesk:' || ?))");
+  q.bind(role);
+  if (!q.step() || q.i64(0) != 1) return nullptr;
+  return std::make_unique<AdvisoryLease>(std::move(c));
+}
+
 void PgStore::backup_to(const std::string&) {
   throw StoreError(
       "on PostgreSQL, back up the database with pg_basebackup (and WAL archiving) or pg_dump:"

@@ -16,6 +16,9 @@ class PgStore final : public SqlStore {
  public:
   explicit PgStore(std::string url);
   void backup_to(const std::string& path) override;
+  // A session-level advisory lock on a connection of its own: released by the server when this
+  // node goes away, so another takes over.
+  std::unique_ptr<Lease> try_lead(std::string_view role) override;
 
  protected:
   std::unique_ptr<SqlConn> connect(bool reader) override;

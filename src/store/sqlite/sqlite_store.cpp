@@ -1,5 +1,9 @@
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 
@@ -43,6 +47,31 @@ void SqliteStore::checkpoint_loop() {
     }
     lock.lock();
   }
+}
+
+namespace {
+class FileLease final : public Lease {
+ public:
+  explicit FileLease(int fd) : fd_(fd) {}
+  ~FileLease() override { ::close(fd_); }  // closing releases the lock
+  FileLease(const FileLease&) = delete;
+  FileLease& operator=(const FileLease&) = delete;
+  bool held() override { return true; }
+
+ private:
+  int fd_;
+};
+}  // namespace
+
+std::unique_ptr<Lease> SqliteStore::try_lead(std::string_view role) {
+  std::string file = path_ + "." + std::string(role) + ".lock";
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw StoreError("cannot open " + file);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return nullptr;
+  }
+  return std::make_unique<FileLease>(fd);
 }
 
 std::unique_ptr<SqlConn> SqliteStore::connect(bool reader) {

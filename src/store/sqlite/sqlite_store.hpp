@@ -26,6 +26,8 @@ class SqliteStore final : public SqlStore {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   void backup_to(const std::string& path) override;
+  // An exclusive lock on the file <database>.<role>.lock: one process per role on this machine.
+  std::unique_ptr<Lease> try_lead(std::string_view role) override;
 
  protected:
   std::unique_ptr<SqlConn> connect(bool reader) override;
