@@ -1,9 +1,13 @@
 // bench/ingest: accepted durable submissions per second over HTTP, beside the two ceilings measured
 // in the same run: the HTTP ceiling (GET /healthz of the same server) and the storage ceiling (the
-// same rows inserted straight into SQLite, group-committed, synchronous=FULL). Also the in-process
-// service rate (validation + store, no HTTP) to show where the time goes.
+// same rows inserted straight into the database, group-committed and durable: SQLite
+// synchronous=FULL, or PostgreSQL synchronous_commit=on through a libpq pipeline). Also the
+// in-process service rate (validation + store, no HTTP) to show where the time goes.
 //
 //   bench/ingest/run.sh [--accounts N] [--duration S] [--connections C]
+//   bench/ingest/run.sh --db postgresql://postgres@127.0.0.1:55432/postgres   (a cluster where
+//       this may create databases; scripts/pg-test.sh start gives one)
+#include <libpq-fe.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -93,6 +97,77 @@ double raw_sqlite_rate(const std::string& path, int rows) {
   return rate;
 }
 
+// The same rows into PostgreSQL through a libpq pipeline, 512 per transaction: the most one
+// connection can store, with synchronous_commit on.
+double raw_postgres_rate(const std::string& url, int rows) {
+  PGconn* c = PQconnectdb(url.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::fprintf(stderr, "raw postgres: %s", PQerrorMessage(c));
+    PQfinish(c);
+    return 0;
+  }
+  PQclear(PQprepare(c, "ins",
+                    "WITH s AS (INSERT INTO submissions (receipt, meter_id, account_id, channel,"
+                    " idempotency_key, type, taken_on, as_of, period, received_at, status, flags,"
+                    " v1, u1, raw_input, actor, receipt_json) VALUES ($1, $2, $2, 'api', $3,"
+                    " 'customer', '2025-11-12', 1762984800, NULL, 1762934400, 'accepted',"
+                    " 'off_cycle', $4, $4, $5, 'customer', $6) RETURNING id)"
+                    " INSERT INTO audit (at, actor, channel, action, identity, raw_input, result,"
+                    " reason, submission_id) SELECT 1762934400, 'customer', 'api', 'submit',"
+                    " 'account= serial=', $5, 'accepted', '', id FROM s",
+                    6, nullptr));
+  std::string body =
+      R"({"account":"0000000001","meter_serial":"S0000001","readings":{"total":2001}})";
+  std::string receipt_json(330, 'x');
+  PQenterPipelineMode(c);
+  auto start = Clock::now();
+  int failed = 0;
+  for (int n = 0; n < rows;) {
+    PQsendQueryParams(c, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0);
+    int batch = 0;
+    for (; batch < 512 && n < rows; ++batch, ++n) {
+      char receipt[16], key[32], meter[16], value[16];
+      std::snprintf(receipt, sizeof receipt, "R-%04X-%04X", (n * 2654435761u) >> 16 & 0xffff,
+                    n & 0xffff);
+      std::snprintf(key, sizeof key, "raw-%d", n);
+      std::snprintf(meter, sizeof meter, "%d", n % accounts + 1);
+      std::snprintf(value, sizeof value, "%d", 2000 + n / accounts);
+      const char* params[] = {receipt, meter, key, value, body.c_str(), receipt_json.c_str()};
+      PQsendQueryPrepared(c, "ins", 6, params, nullptr, nullptr, 0);
+    }
+    PQsendQueryParams(c, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0);
+    PQpipelineSync(c);
+    for (int results = 0; results < batch + 3;) {  // BEGIN, the inserts, COMMIT, the sync
+      PGresult* r = PQgetResult(c);
+      if (!r) continue;  // the end of one query's results
+      auto st = PQresultStatus(r);
+      if (st == PGRES_FATAL_ERROR && failed++ < 3)
+        std::fprintf(stderr, "raw postgres: %s", PQresultErrorMessage(r));
+      PQclear(r);
+      ++results;
+    }
+  }
+  double rate = rows / seconds_since(start);
+  PQexitPipelineMode(c);
+  PQfinish(c);
+  return failed ? 0 : rate;
+}
+
+// A copy of the prepared database: a file for SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL.
+std::string postgres_copy(const std::string& admin, const std::string& base,
+                          const std::string& name) {
+  PGconn* c = PQconnectdb(admin.c_str());
+  PQclear(PQexec(c, ("DROP DATABASE IF EXISTS " + name).c_str()));
+  PGresult* r = PQexec(c, ("CREATE DATABASE " + name + " TEMPLATE " + base).c_str());
+  if (PQresultStatus(r) != PGRES_COMMAND_OK)
+    std::fprintf(stderr, "create database %s: %s", name.c_str(), PQresultErrorMessage(r));
+  PQclear(r);
+  PQfinish(c);
+  std::string url = admin;
+  auto slash = url.rfind('/');
+  return url.substr(0, slash + 1) + name;
+}
+
 // The service path without HTTP: validation, idempotency, receipts, audit, group commit.
 double service_rate(const std::string& path, int rows) {
   auto store = store::open_store(path);
@@ -126,10 +201,13 @@ double service_rate(const std::string& path, int rows) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::string postgres;  // the admin URL of a cluster: bench PostgreSQL instead of SQLite
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     int v = std::atoi(argv[i + 1]);
-    if (a == "--accounts")
+    if (a == "--db")
+      postgres = argv[i + 1];
+    else if (a == "--accounts")
       accounts = v;
     else if (a == "--duration")
       duration = v;
@@ -141,18 +219,24 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   std::string base = (dir / "base.db").string();
 
+  if (!postgres.empty()) base = postgres_copy(postgres, "template0", "bench_base");
+
   auto t = Clock::now();
   bench::prepare_accounts(base, accounts);
   std::printf("prepared %d accounts in %.1f s\n", accounts, seconds_since(t));
   auto copy = [&](const std::string& name) {
+    if (!postgres.empty())
+      return postgres_copy(postgres, "bench_base", "bench_" + name.substr(0, name.find('.')));
     std::string path = (dir / name).string();
     std::filesystem::copy_file(base, path);
     return path;
   };
 
   int rows = std::max(200000, accounts * 4);
-  double storage = raw_sqlite_rate(copy("raw.db"), rows);
-  std::printf("storage ceiling (raw SQLite, 512 rows/commit, FULL): %.0f rows/s\n", storage);
+  const char* engine = postgres.empty() ? "SQLite" : "PostgreSQL";
+  double storage = postgres.empty() ? raw_sqlite_rate(copy("raw.db"), rows)
+                                    : raw_postgres_rate(copy("raw.db"), rows);
+  std::printf("storage ceiling (raw %s, 512 rows/commit, durable): %.0f rows/s\n", engine, storage);
   double service = service_rate(copy("service.db"), rows);
   std::printf("service path in-process (no HTTP):                 %.0f submissions/s\n", service);
 
@@ -185,7 +269,8 @@ int main(int argc, char** argv) {
   std::printf("%-46s %12.0f %9.2f %9.2f\n", "accepted durable submissions over HTTP", accepted_rps,
               ingest.p50 / 1e3, ingest.p99 / 1e3);
   std::printf("%-46s %12.0f\n", "service path in-process (no HTTP)", service);
-  std::printf("%-46s %12.0f\n", "storage ceiling: raw SQLite group commit", storage);
+  std::printf("%-46s %12.0f\n",
+              (std::string("storage ceiling: raw ") + engine + " group commit").c_str(), storage);
   std::printf("\nsubmissions: %.1f%% of the HTTP ceiling, %.1f%% of the storage ceiling\n",
               100 * accepted_rps / health.rps, 100 * accepted_rps / storage);
   std::printf(

@@ -46,7 +46,10 @@ struct Common {
 };
 
 void add_common(CLI::App* cmd, Common& c) {
-  cmd->add_option("--db", c.db, "database: a SQLite file path")->capture_default_str();
+  cmd->add_option("--db", c.db,
+                  "database: a SQLite file path, or a postgresql:// URL (env METERDESK_DB)")
+      ->envname("METERDESK_DB")
+      ->capture_default_str();
   cmd->add_option("--now", c.now,
                   "fix the business clock at this ISO-8601 instant (tests and demos)");
   cmd->add_option("--config", c.config, "TOML configuration file")->check(CLI::ExistingFile);
