@@ -140,3 +140,25 @@ TEST_F(ScaleTest, EachBackgroundRoleHasOneLeaderAndItMovesWhenTheLeaderDies) {
   delete nodes_[leader];
   nodes_[leader] = new ServerProcess(db_, {"--now", kNow}, {{"METERDESK_CLOSE_AUTOMATIC", "true"}});
 }
+
+// Two readings of one meter on two nodes at the same moment: one supersedes the other in the
+// window, as if they had come one after the other to one node.
+TEST_F(ScaleTest, OneMeterReadOnBothNodesAtOnceKeepsOneAcceptedReadingInTheWindow) {
+  for (int round = 0; round < 10; ++round) {
+    const int account = 80 + round;
+    HttpResponse a, b;
+    std::thread other([&] { b = submit(1, account, "m-b-" + std::to_string(round), 1301); });
+    a = submit(0, account, "m-a-" + std::to_string(round), 1300);
+    other.join();
+    EXPECT_EQ(a.status, 201) << a.body;
+    EXPECT_EQ(b.status, 201) << b.body;
+    char serial[16];
+    std::snprintf(serial, sizeof serial, "S%07d", account);
+    EXPECT_EQ(
+        sql_value(db_, std::string("SELECT count(*) FROM submissions s JOIN meters m ON m.id ="
+                                   " s.meter_id WHERE m.serial = '") +
+                           serial + "' AND s.period = '2026-11' AND s.status = 'accepted'"),
+        "1")
+        << serial;
+  }
+}

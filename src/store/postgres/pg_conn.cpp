@@ -244,7 +244,8 @@ const Dialect& PgConn::dialect() const {
                          // Any fixed key: several nodes starting at once migrate one after another.
                          "SELECT pg_advisory_xact_lock(7233010)",
                          "SELECT 1 FROM pg_tables WHERE schemaname = current_schema()"
-                         " AND tablename = 'schema_migrations'"};
+                         " AND tablename = 'schema_migrations'",
+                         true};
   return d;
 }
 

@@ -43,6 +43,9 @@ struct Dialect {
   // Locks the schema for a migration within its transaction ("" when the BEGIN already does).
   const char* migration_lock;
   const char* has_migrations_table;  // a query with a row when schema_migrations exists
+  // SELECT … FOR UPDATE: where several may write (PostgreSQL); SQLite's one writer already
+  // excludes every other.
+  bool row_locks;
 };
 
 class SqlConn {

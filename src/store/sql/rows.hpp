@@ -134,8 +134,8 @@ inline VolumeRow volume_row(Query& q) {
 }
 
 // The installed meter of that serial on that account.
-std::optional<MeterRow> find_meter_on(SqlConn& c, std::string_view account,
-                                      std::string_view serial);
+std::optional<MeterRow> find_meter_on(SqlConn& c, std::string_view account, std::string_view serial,
+                                      bool lock = false);
 
 }  // namespace detail
 

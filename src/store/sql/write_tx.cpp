@@ -131,13 +131,14 @@ std::int64_t prune_updates(SqlConn& c, Instant before) {
 }  // namespace
 
 std::optional<MeterRow> detail::find_meter_on(SqlConn& c, std::string_view account,
-                                              std::string_view serial) {
+                                              std::string_view serial, bool lock) {
   static const std::string sql =
       std::string("SELECT ") + kMeterColumns +
       " FROM meters m JOIN metering_points p ON p.id = m.metering_point_id"
       " JOIN accounts a ON a.id = p.account_id"
       " WHERE m.serial = ? AND a.number = ? AND m.removed_on IS NULL";
-  Query q(c, sql.c_str());
+  static const std::string locking = sql + " FOR UPDATE OF m";
+  Query q(c, lock && c.dialect().row_locks ? locking.c_str() : sql.c_str());
   q.bind(serial).bind(account);
   if (!q.step()) return std::nullopt;
   return meter_row(q);
@@ -177,7 +178,10 @@ class SqlWriteTx final : public WriteTx {
   }
 
   std::optional<MeterRow> find_meter(std::string_view account, std::string_view serial) override {
-    return find_meter_on(c_, account, serial);
+    // Locked until the commit where the engine has row locks: two nodes (or writers) taking
+    // readings of one meter at once go one after the other, so the second sees the first and
+    // supersedes it in the window instead of both staying accepted.
+    return find_meter_on(c_, account, serial, true);
   }
 
   std::optional<std::string> find_replay(std::string_view channel, std::string_view key) override {

@@ -114,7 +114,8 @@ const Dialect& SqliteConn::dialect() const {
   // BEGIN IMMEDIATE takes the write lock at once: no upgrade from a read lock that could fail.
   static const Dialect d{"BEGIN IMMEDIATE", "BEGIN", "",
                          "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                         " AND name = 'schema_migrations'"};
+                         " AND name = 'schema_migrations'",
+                         false};
   return d;
 }
 
