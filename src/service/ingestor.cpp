@@ -1,5 +1,6 @@
 #include "service/ingestor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
@@ -13,31 +14,35 @@ Ingestor::Ingestor(store::Store& store, Submissions& submissions, const Clock& c
       submissions_(submissions),
       clock_(clock),
       metrics_(metrics),
-      options_(options),
-      thread_([this] { run(); }) {}
+      options_(options) {
+  const int writers = std::max(1, store.writers());
+  for (int i = 0; i < writers; ++i) lanes_.push_back(std::make_unique<Lane>());
+  for (auto& lane : lanes_) lane->thread = std::thread([this, l = lane.get()] { run(*l); });
+}
 
 Ingestor::~Ingestor() {
   stop();
 }
 
-bool Ingestor::submit_async(SubmitRequest req, Done done) {
+bool Ingestor::enqueue(std::string_view key, Item item) {
+  Lane& lane = *lanes_[std::hash<std::string_view>{}(key) % lanes_.size()];
   {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || queue_.size() >= options_.max_queue) return false;
-    queue_.push_back(Item{std::move(req), std::move(done)});
+    std::lock_guard lock(lane.mutex);
+    if (lane.stopping || lane.queue.size() >= options_.max_queue / lanes_.size() + 1) return false;
+    lane.queue.push_back(std::move(item));
   }
-  cv_.notify_one();
+  lane.cv.notify_one();
   return true;
 }
 
+bool Ingestor::submit_async(SubmitRequest req, Done done) {
+  std::string key = req.account + '\n' + req.meter_serial;
+  return enqueue(key, Item{std::move(req), std::move(done)});
+}
+
 bool Ingestor::run_async(Task task) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || queue_.size() >= options_.max_queue) return false;
-    queue_.push_back(Item{{}, {}, std::move(task)});
-  }
-  cv_.notify_one();
-  return true;
+  std::string key = task.key;
+  return enqueue(key, Item{{}, {}, std::move(task)});
 }
 
 SubmitOutcome Ingestor::submit(SubmitRequest req) {
@@ -50,32 +55,39 @@ SubmitOutcome Ingestor::submit(SubmitRequest req) {
 }
 
 void Ingestor::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+  for (auto& lane : lanes_) {
+    {
+      std::lock_guard lock(lane->mutex);
+      lane->stopping = true;
+    }
+    lane->cv.notify_one();
   }
-  cv_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  for (auto& lane : lanes_)
+    if (lane->thread.joinable()) lane->thread.join();
 }
 
 std::size_t Ingestor::queue_depth() {
-  std::lock_guard lock(mutex_);
-  return queue_.size();
+  std::size_t depth = 0;
+  for (auto& lane : lanes_) {
+    std::lock_guard lock(lane->mutex);
+    depth += lane->queue.size();
+  }
+  return depth;
 }
 
-void Ingestor::run() {
+void Ingestor::run(Lane& lane) {
   std::vector<Item> batch;
   for (;;) {
     {
-      std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      std::unique_lock lock(lane.mutex);
+      lane.cv.wait(lock, [&] { return lane.stopping || !lane.queue.empty(); });
+      if (lane.queue.empty()) return;  // stopping and drained
+      while (!lane.queue.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(lane.queue.front()));
+        lane.queue.pop_front();
       }
-      if (metrics_) metrics_->ingest_queue_depth(queue_.size());
     }
+    if (metrics_) metrics_->ingest_queue_depth(queue_depth());
     write_batch(batch);
     batch.clear();
   }

@@ -1,12 +1,16 @@
-// Group commit: submissions from every channel queue here; one writer thread validates and stores
+// Group commit: submissions from every channel queue here; a writer thread validates and stores
 // them in batches, one durable transaction per batch, and answers each only after its commit.
+// One writer per connection the store can write on (SQLite one, PostgreSQL several): a meter's
+// readings always go to the same writer, a conversation's steps too, so each keeps its order.
 #pragma once
 
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "obs/metrics.hpp"
 #include "service/clock.hpp"
@@ -39,6 +43,7 @@ class Ingestor {
   struct Task {
     std::function<void(store::WriteTx&, domain::Instant now)> work;
     std::function<void(bool committed)> done;
+    std::string key;  // what must stay in order (a conversation); "" for none
   };
   bool run_async(Task task);
   // Blocking form for command-line tools.
@@ -53,7 +58,15 @@ class Ingestor {
     Done done;
     Task task;  // set instead of req/done
   };
-  void run();
+  struct Lane {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::deque<Item> queue;
+    bool stopping = false;
+    std::thread thread;
+  };
+  bool enqueue(std::string_view key, Item item);
+  void run(Lane& lane);
   void write_batch(std::vector<Item>& batch);
 
   store::Store& store_;
@@ -61,11 +74,7 @@ class Ingestor {
   const Clock& clock_;
   obs::Metrics* metrics_;
   IngestOptions options_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Item> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
 };
 
 }  // namespace md::service

@@ -226,6 +226,7 @@ bool Messenger::handle_async(Inbound in, std::function<void(Result)> done) {
     if (r == Result::processed && wake_) wake_();
     done(r);
   };
+  task.key = shared->channel + '\n' + shared->chat_id;
   return ingestor_.run_async(std::move(task));
 }
 
@@ -241,6 +242,7 @@ bool Messenger::run_async(std::string channel, std::string conversation,
     work(backend);
   };
   task.done = std::move(done);
+  task.key = in->channel + '\n' + in->chat_id;
   return ingestor_.run_async(std::move(task));
 }
 

@@ -391,6 +391,9 @@ class Store {
   virtual int migrate() = 0;  // applies pending migrations; returns the schema version
   virtual int schema_version() = 0;
   virtual std::unique_ptr<WriteTx> begin_write() = 0;
+  // How many write transactions may be open at once (SQLite: one; PostgreSQL: a few, each on a
+  // connection of its own). The ingest runs one group-commit writer per.
+  [[nodiscard]] virtual int writers() const { return 1; }
 
   // Reads: safe from any thread, concurrent with the writer.
   virtual std::optional<MeterRow> find_meter(std::string_view account, std::string_view serial) = 0;

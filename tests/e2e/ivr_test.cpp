@@ -165,15 +165,20 @@ class IvrTest : public ::testing::Test {
     std::string name = "s" + std::to_string(++n);
     write_file(dir.file(name + ".xml"), xml);
     write_file(dir.file(name + ".csv"), csv);
-    std::string cmd = "cd " + dir.path().string() +
-                      " && timeout 180 sipp 127.0.0.1:" + std::to_string(sip_port) + " -sf " +
-                      name + ".xml -inf " + name + ".csv -i 127.0.0.1 -p " +
-                      std::to_string(free_udp_port()) + " -mi 127.0.0.1 -mp " +
-                      std::to_string(media_port_base()) + " -m " + std::to_string(calls) + " -l " +
-                      std::to_string(calls) + " -r " + std::to_string(calls) +
-                      " -nostdin -trace_err > " + name + ".out 2>&1";
-    int status = std::system(cmd.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    for (int attempt = 0;; ++attempt) {
+      std::string cmd = "cd " + dir.path().string() +
+                        " && timeout 180 sipp 127.0.0.1:" + std::to_string(sip_port) + " -sf " +
+                        name + ".xml -inf " + name + ".csv -i 127.0.0.1 -p " +
+                        std::to_string(free_udp_port()) + " -mi 127.0.0.1 -mp " +
+                        std::to_string(media_port_base()) + " -m " + std::to_string(calls) +
+                        " -l " + std::to_string(calls) + " -r " + std::to_string(calls) +
+                        " -nostdin -trace_err > " + name + ".out 2>&1";
+      int status = std::system(cmd.c_str());
+      int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      // 254: SIPp could not bind one of its ports (taken by another test meanwhile): no call was
+      // placed, so it is tried again on other ports.
+      if (code != 254 || attempt == 3) return code;
+    }
   }
   std::string q(const std::string& sql) { return sql_value(db, sql); }
 };

@@ -28,17 +28,21 @@ void SqlStore::return_reader(std::unique_ptr<SqlConn> c) {
   if (readers_.size() < 8) readers_.push_back(std::move(c));
 }
 
-SqlConn& SqlStore::writer() {
-  if (!writer_ || writer_->broken()) {
-    writer_.reset();
-    writer_ = connect(false);
+SqlStore::SqlStore(std::string name, int writers) : name_(std::move(name)) {
+  for (int i = 0; i < std::max(1, writers); ++i) slots_.push_back(std::make_unique<WriterSlot>());
+}
+
+SqlConn& SqlStore::writer(WriterSlot& slot) {
+  if (!slot.conn || slot.conn->broken()) {
+    slot.conn.reset();
+    slot.conn = connect(false);
   }
-  return *writer_;
+  return *slot.conn;
 }
 
 int SqlStore::schema_version() {
-  std::lock_guard lock(write_mutex_);
-  SqlConn& c = writer();
+  std::lock_guard lock(first_writer().mutex);
+  SqlConn& c = writer(first_writer());
   Query exists(c, c.dialect().has_migrations_table);
   if (!exists.step()) return 0;
   Query q(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
@@ -52,8 +56,8 @@ int SqlStore::migrate() {
 
 int SqlStore::migrate_to(int version) {
   const int known = static_cast<int>(migrations().size());
-  std::lock_guard lock(write_mutex_);
-  SqlConn& c = writer();
+  std::lock_guard lock(first_writer().mutex);
+  SqlConn& c = writer(first_writer());
   c.exec(c.dialect().begin_write);
   try {
     // Several nodes may start at once: one migrates, the others wait and then find it done.
@@ -96,9 +100,14 @@ int SqlStore::migrate_to(int version) {
 }
 
 std::unique_ptr<WriteTx> SqlStore::begin_write() {
-  std::unique_lock lock(write_mutex_);
-  SqlConn& c = writer();
-  return make_write_tx(std::move(lock), c);
+  // A free connection if there is one, else wait for the next in turn.
+  for (auto& slot : slots_) {
+    std::unique_lock lock(slot->mutex, std::try_to_lock);
+    if (lock.owns_lock()) return make_write_tx(std::move(lock), writer(*slot));
+  }
+  WriterSlot& slot = *slots_[next_slot_++ % slots_.size()];
+  std::unique_lock lock(slot.mutex);
+  return make_write_tx(std::move(lock), writer(slot));
 }
 
 std::optional<MeterRow> SqlStore::find_meter(std::string_view account, std::string_view serial) {

@@ -3,6 +3,7 @@
 // connections. SqliteStore and PgStore say how to connect and what their schema is.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,7 @@ class SqlStore : public Store {
   int migrate_to(int version);
   int schema_version() override;
   std::unique_ptr<WriteTx> begin_write() override;
+  [[nodiscard]] int writers() const override { return static_cast<int>(slots_.size()); }
 
   std::optional<MeterRow> find_meter(std::string_view account, std::string_view serial) override;
   std::vector<ReadingRow> history(std::int64_t meter_id, int limit) override;
@@ -68,7 +70,7 @@ class SqlStore : public Store {
 
  protected:
   // `name` is what error messages call the database (a path, a URL without its password).
-  explicit SqlStore(std::string name) : name_(std::move(name)) {}
+  SqlStore(std::string name, int writers);
   // A new connection: the writer's, or one for the reader pool.
   virtual std::unique_ptr<SqlConn> connect(bool reader) = 0;
   virtual const std::vector<Migration>& migrations() const = 0;
@@ -91,16 +93,22 @@ class SqlStore : public Store {
     std::unique_ptr<SqlConn> conn_;
   };
   Reader acquire_reader();
-  // The write connection, (re)opened when needed; only with write_mutex_ held.
-  SqlConn& writer();
+  // A write connection and its lock; one write transaction at a time on each.
+  struct WriterSlot {
+    std::mutex mutex;
+    std::unique_ptr<SqlConn> conn;
+  };
+  // The slot's connection, (re)opened when needed; only with its mutex held.
+  SqlConn& writer(WriterSlot& slot);
+  WriterSlot& first_writer() { return *slots_.front(); }
 
   std::string name_;
-  std::mutex write_mutex_;
 
  private:
   void return_reader(std::unique_ptr<SqlConn> c);
 
-  std::unique_ptr<SqlConn> writer_;
+  std::vector<std::unique_ptr<WriterSlot>> slots_;
+  std::atomic<unsigned> next_slot_{0};
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<SqlConn>> readers_;
 };

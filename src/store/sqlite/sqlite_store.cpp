@@ -11,14 +11,14 @@
 
 namespace md::store {
 
-SqliteStore::SqliteStore(std::string path) : SqlStore(path), path_(std::move(path)) {
+SqliteStore::SqliteStore(std::string path) : SqlStore(path, 1), path_(std::move(path)) {
   // Memory statistics take a global mutex on every allocation; we never read them. Only possible
   // before SQLite initialises, so the first store opened decides (later calls are no-ops).
   static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   (void)configured;
   {
-    std::lock_guard lock(write_mutex_);
-    writer();  // opened now: a bad path fails here, and WAL is on before anyone reads
+    std::lock_guard lock(first_writer().mutex);
+    writer(first_writer());  // opened now: a bad path fails here, and WAL is on before anyone reads
   }
   checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
