@@ -96,15 +96,19 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
   audit.request_id = req.request_id;
 
   SubmitOutcome out;
-  if (!req.idempotency_key.empty()) {
-    if (auto stored = tx.find_replay(req.channel, req.idempotency_key)) {
-      out.status = SubmitOutcome::Status::replayed;
-      out.receipt_json = *stored;
-      audit.result = "replayed";
-      tx.append_audit(audit);
-      return out;
-    }
-  }
+  // The answer stored with this idempotency key, if the key was used before (audited as such).
+  auto replay = [&]() -> std::optional<SubmitOutcome> {
+    if (req.idempotency_key.empty()) return std::nullopt;
+    auto stored = tx.find_replay(req.channel, req.idempotency_key);
+    if (!stored) return std::nullopt;
+    SubmitOutcome r;
+    r.status = SubmitOutcome::Status::replayed;
+    r.receipt_json = std::move(*stored);
+    audit.result = "replayed";
+    tx.append_audit(audit);
+    return r;
+  };
+  if (auto replayed = replay()) return std::move(*replayed);
 
   auto meter = tx.find_meter(req.account, req.meter_serial);
   if (!meter) {
@@ -204,15 +208,8 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
       break;
     } catch (const store::ConflictError& e) {
       // Another node stored the same idempotency key meanwhile: its answer is the answer.
-      if (std::string_view(e.what()) == "idempotency") {
-        if (auto stored = tx.find_replay(req.channel, req.idempotency_key)) {
-          out.status = SubmitOutcome::Status::replayed;
-          out.receipt_json = *stored;
-          audit.result = "replayed";
-          tx.append_audit(audit);
-          return out;
-        }
-      }
+      if (std::string_view(e.what()) == "idempotency")
+        if (auto replayed = replay()) return std::move(*replayed);
       // Ids are random: a collision is possible but rare; try another one.
       if (std::string_view(e.what()) != "receipt" || attempt >= 8) throw;
     }

@@ -27,15 +27,7 @@ namespace {
 constexpr const char* kNow = "2026-11-30T10:00:00+02:00";
 
 int free_udp_port() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  return free_port(SOCK_DGRAM);
 }
 
 // A SIPp caller: INVITE with PCMU + telephone-event, the keys, then the IVR's BYE (or ours after

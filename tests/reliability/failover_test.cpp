@@ -5,7 +5,6 @@
 // node finds it by itself. Every acknowledged receipt must be on the new primary, and no request
 // stored twice.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
@@ -22,18 +21,6 @@ using namespace md::test;
 
 namespace {
 
-std::uint16_t free_port() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
-
 int cluster(const std::string& args) {
   return std::system((std::string(METERDESK_SOURCE_DIR) + "/scripts/pg-test.sh " + args).c_str());
 }
@@ -48,7 +35,7 @@ struct Cluster {
 TEST(Failover, EveryAcknowledgedReceiptIsOnThePromotedStandbyOnce) {
   const std::string base = "/tmp/meterdesk-failover-" + std::to_string(getpid());
   Cluster primary{base + "-primary"}, standby{base + "-standby"};
-  const auto p1 = free_port(), p2 = free_port();
+  const auto p1 = free_port(SOCK_STREAM), p2 = free_port(SOCK_STREAM);
   ASSERT_EQ(cluster("start " + primary.dir + " " + std::to_string(p1) + " sync >/dev/null"), 0);
   ASSERT_EQ(cluster("standby " + standby.dir + " " + std::to_string(p2) + " " + std::to_string(p1)),
             0);

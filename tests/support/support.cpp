@@ -56,6 +56,18 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
+std::uint16_t free_port(int type) {
+  int fd = ::socket(AF_INET, type, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
 std::string accounts_csv(int n) {
   std::string csv =
       "account,holder,phone,email,address,eic,meter_serial,zones,digits,installed_on,initial\n"

@@ -37,6 +37,9 @@ std::string read_file(const std::string& path);
 // installed on 2025-01-10 at 1000, plus the two-zone account 0123456789 / A1234567.
 std::string accounts_csv(int n);
 
+// A loopback port free at the moment of asking (SOCK_STREAM or SOCK_DGRAM): the system's pick.
+std::uint16_t free_port(int type);
+
 struct RunResult {
   int exit_code = -1;
   std::string out, err;
