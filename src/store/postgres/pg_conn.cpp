@@ -198,14 +198,8 @@ void PgConn::fail(PGresult* r) {
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   PQclear(r);
   if (sqlstate.starts_with("23")) {  // integrity constraint violation (and our triggers)
-    if (constraint.find("receipt") != std::string::npos) throw ConflictError("receipt");
-    if (constraint.find("idempotency") != std::string::npos) throw ConflictError("idempotency");
-    if (constraint.find("eic") != std::string::npos) throw ConflictError("eic");
-    if (constraint.find("accounts_number") != std::string::npos) throw ConflictError("account");
-    if (constraint.find("users_login") != std::string::npos) throw ConflictError("login");
-    if (constraint.find("users_email") != std::string::npos) throw ConflictError("email");
-    if (constraint.find("users_account_id") != std::string::npos) throw ConflictError("login");
-    throw ConflictError(msg);
+    auto name = conflict_name(constraint);
+    throw ConflictError(name.empty() ? msg : std::string(name));
   }
   // Connection lost (08), server shutting down (57P), a standby that takes no writes (25006),
   // no disk or memory (53): the operation failed as a whole and may be retried; the connection

@@ -3,10 +3,12 @@
 // `?` or `?N` in every statement; PostgreSQL's connection turns them into `$N`.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "store/store.hpp"
 
@@ -17,6 +19,19 @@ struct Migration {
   const char* description;
   const char* sql;
 };
+
+// The store's name for a violated unique constraint (what ConflictError carries), from the
+// engine's constraint name or message; "" when it is none that callers handle by name.
+inline std::string_view conflict_name(std::string text) {
+  std::replace(text.begin(), text.end(), '.', '_');  // SQLite says table.column
+  static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
+      {"receipt", "receipt"},         {"idempotency", "idempotency"}, {"eic", "eic"},
+      {"accounts_number", "account"}, {"users_login", "login"},       {"users_email", "email"},
+      {"users_account_id", "login"}};
+  for (auto [needle, name] : kNames)
+    if (text.find(needle) != std::string::npos) return name;
+  return {};
+}
 
 // One prepared statement of an engine. Errors throw ConflictError (a constraint) or StoreError.
 class Statement {

@@ -51,14 +51,8 @@ class SqliteStatement final : public Statement {
   [[noreturn]] void fail(int rc) {
     std::string msg = sqlite3_errmsg(db_);
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-      if (msg.find("receipt") != std::string::npos) throw ConflictError("receipt");
-      if (msg.find("idempotency_key") != std::string::npos) throw ConflictError("idempotency");
-      if (msg.find("eic") != std::string::npos) throw ConflictError("eic");
-      if (msg.find("accounts.number") != std::string::npos) throw ConflictError("account");
-      if (msg.find("users.login") != std::string::npos) throw ConflictError("login");
-      if (msg.find("users.email") != std::string::npos) throw ConflictError("email");
-      if (msg.find("users.account_id") != std::string::npos) throw ConflictError("login");
-      throw ConflictError(msg);
+      auto name = conflict_name(msg);
+      throw ConflictError(name.empty() ? msg : std::string(name));
     }
     throw StoreError(msg);
   }
