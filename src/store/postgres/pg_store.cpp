@@ -18,6 +18,16 @@ namespace {
 class AdvisoryLease final : public Lease {
  public:
   explicit AdvisoryLease(std::unique_ptr<PgConn> c) : conn_(std::move(c)) {}
+  // Released before the connection closes: the server frees a closed session's locks only once
+  // its backend has exited, a moment later, and the next leader should not have to wait for it.
+  ~AdvisoryLease() override {
+    try {
+      conn_->exec("SELECT pg_advisory_unlock_all()");
+    } catch (const StoreError&) {  // the session is gone, and its locks with it
+    }
+  }
+  AdvisoryLease(const AdvisoryLease&) = delete;
+  AdvisoryLease& operator=(const AdvisoryLease&) = delete;
   bool held() override {
     try {
       Query q(*conn_, "SELECT 1");
