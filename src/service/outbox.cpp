@@ -258,7 +258,7 @@ void OutboxWorker::run() {
   for (;;) {
     if (tick_ && steady::now() >= next_tick) {
       try {
-        if (leading()) tick_();
+        if (leadership_.leading()) tick_();
       } catch (const std::exception& e) {
         spdlog::error("outbox tick failed: {}", e.what());
       }
@@ -281,19 +281,11 @@ void OutboxWorker::run() {
   }
 }
 
-bool OutboxWorker::leading() {
-  if (!lease_ || !lease_->held()) {
-    lease_.reset();
-    lease_ = store_.try_lead("outbox");
-  }
-  if (metrics_) metrics_->leader("outbox", lease_ != nullptr);
-  return lease_ != nullptr;
-}
-
 steady::time_point OutboxWorker::pass(int& delivered) {
   auto now = steady::now();
   auto next = now + std::chrono::seconds{1};
-  if (!leading()) return now + std::chrono::seconds{2};  // another node sends; ask again soon
+  if (!leadership_.leading())
+    return now + std::chrono::seconds{2};  // another node sends; ask again soon
   auto rows = store_.outbox_due(clock_.now(), 200);
   if (metrics_) metrics_->outbox_pending(store_.outbox_pending());
   std::vector<std::string> blocked;  // chats with an earlier message not sent in this pass

@@ -16,6 +16,7 @@
 
 #include "obs/metrics.hpp"
 #include "service/clock.hpp"
+#include "service/leadership.hpp"
 #include "store/store.hpp"
 
 namespace md::service {
@@ -102,14 +103,13 @@ class OutboxWorker {
   Verdict fetch_photo(Channel& ch, const store::OutboxRow& row);
 
   store::Store& store_;
-  // Sending is led by one node among those sharing the database: the platforms' rate limits and
-  // each chat's order hold across them, and no message goes out twice.
-  bool leading();
-  std::unique_ptr<store::Lease> lease_;
   Clock clock_;  // real time
   HttpCall http_;
   obs::Metrics* metrics_;
   OutboxOptions options_;
+  // Sending is led by one node among those sharing the database: the platforms' rate limits and
+  // each chat's order hold across them, and no message goes out twice.
+  Leadership leadership_{store_, "outbox", metrics_};
   std::map<std::string, Channel, std::less<>> channels_;
   std::function<void()> tick_;
   std::mutex mutex_;

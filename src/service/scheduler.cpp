@@ -38,12 +38,7 @@ void CloseScheduler::stop() {
 
 int CloseScheduler::run_once() {
   int closed = 0;
-  if (!lease_ || !lease_->held()) {
-    lease_.reset();
-    lease_ = store_.try_lead("close");
-  }
-  if (metrics_) metrics_->leader("close", lease_ != nullptr);
-  if (!lease_) return 0;  // another node closes the months
+  if (!leadership_.leading()) return 0;  // another node closes the months
   for (;;) {
     {
       std::lock_guard lock(mutex_);

@@ -10,6 +10,7 @@
 
 #include "obs/metrics.hpp"
 #include "service/clock.hpp"
+#include "service/leadership.hpp"
 #include "service/submission.hpp"
 #include "store/store.hpp"
 
@@ -29,11 +30,11 @@ class CloseScheduler {
 
  private:
   store::Store& store_;
-  std::unique_ptr<store::Lease> lease_;  // one node closes; the others stand by
   const ServiceConfig& config_;
   const Clock& clock_;
   std::chrono::seconds interval_;
   obs::Metrics* metrics_;
+  Leadership leadership_{store_, "close", metrics_};  // one node closes; the others stand by
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;
