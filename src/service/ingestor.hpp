@@ -38,12 +38,15 @@ class Ingestor {
   // is full or the ingestor is stopping (then `done` is never called).
   bool submit_async(SubmitRequest req, Done done);
   // Any other write that must share the one writer (the messengers' steps): `work` runs inside
-  // the batch's transaction in a savepoint of its own; `done(true)` after the commit, `done(false)`
-  // when it threw or the batch failed. False when the queue is full or stopping.
+  // the batch's transaction, isolated from the batch's other items; `done(true)` after the
+  // commit, `done(false)` when it threw or the batch failed. False when the queue is full or
+  // stopping.
   struct Task {
     std::function<void(store::WriteTx&, domain::Instant now)> work;
     std::function<void(bool committed)> done;
     std::string key;  // what must stay in order (a conversation); "" for none
+    // `work` changes nothing outside the transaction, so it may run again after a rollback.
+    bool repeatable = false;
   };
   bool run_async(Task task);
   // Blocking form for command-line tools.

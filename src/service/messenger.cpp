@@ -201,6 +201,7 @@ bool Messenger::handle_async(Inbound in, std::function<void(Result)> done) {
   auto duplicate = std::make_shared<bool>(false);
   Ingestor::Task task;
   task.work = [this, shared, duplicate](store::WriteTx& tx, domain::Instant now) {
+    *duplicate = false;  // the work may run again after its batch rolled back
     tx.savepoint();
     try {
       step(tx, *shared, now, *duplicate);
@@ -227,6 +228,7 @@ bool Messenger::handle_async(Inbound in, std::function<void(Result)> done) {
     done(r);
   };
   task.key = shared->channel + '\n' + shared->chat_id;
+  task.repeatable = true;  // all it changes is in the transaction
   return ingestor_.run_async(std::move(task));
 }
 

@@ -299,7 +299,8 @@ class WriteTx {
   // The only in-place update: a status transition, recorded in the audit in the same transaction.
   virtual void change_status(std::int64_t submission_id, std::string_view to,
                              const AuditEntry& why) = 0;
-  virtual std::int64_t append_audit(const AuditEntry& e) = 0;
+  // Written by the commit at the latest (with the others of the transaction, in one statement).
+  virtual void append_audit(const AuditEntry& e) = 0;
   // A flagged reading enters the operators' review queue.
   virtual void add_review_item(std::int64_t submission_id, std::string_view reason, Instant at) = 0;
 

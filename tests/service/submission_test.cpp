@@ -2,6 +2,8 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <future>
+#include <stdexcept>
 #include <thread>
 
 #include "domain/receipt_id.hpp"
@@ -24,7 +26,8 @@ domain::Instant at(const char* s) {
 
 struct ServiceTest : ::testing::Test {
   test::TempDir dir;
-  std::unique_ptr<store::Store> store = store::open_store(test::test_db(dir, "s.db"));
+  std::string store_path = test::test_db(dir, "s.db");
+  std::unique_ptr<store::Store> store = store::open_store(store_path);
   Submissions submissions{ServiceConfig{}};
 
   void SetUp() override {
@@ -253,6 +256,97 @@ TEST_F(ServiceTest, IngestorGroupsConcurrentSubmissionsAndLosesNone) {
   ingestor.stop();
   EXPECT_EQ(accepted.load(), kThreads * kEach);
   EXPECT_EQ(store->counts().submissions, 4 + kThreads * kEach);
+}
+
+// A batch is written without savepoints first; an item that fails makes the writer roll back and
+// write the batch again with a savepoint per item: the others are stored once, the failed one
+// leaves nothing, repeatable work runs again and other work only once.
+TEST_F(ServiceTest, IngestorFailsOneItemAloneAndStoresTheRestOnce) {
+  Clock clock{at("2025-11-12T10:00:00")};
+  Ingestor ingestor(*store, submissions, clock, nullptr, IngestOptions{64, 1000});
+  const std::string key = std::string("0000000001\nS0000001");
+  auto task = [&](std::atomic<int>& runs, bool repeatable, bool fail, const char* action,
+                  std::promise<bool>& done) {
+    Ingestor::Task t;
+    t.key = key;
+    t.repeatable = repeatable;
+    t.work = [&runs, fail, action](store::WriteTx& tx, domain::Instant now) {
+      ++runs;
+      tx.append_audit(store::AuditEntry{now, "test", "api", action, "", "", "", "", std::nullopt});
+      if (fail) throw std::runtime_error("this item fails");
+    };
+    t.done = [&done](bool ok) { done.set_value(ok); };
+    return t;
+  };
+  // Holds the writer until the batch under test is queued behind it.
+  std::promise<void> started, release;
+  Ingestor::Task hold;
+  hold.key = key;
+  hold.work = [&](store::WriteTx&, domain::Instant) {
+    started.set_value();
+    release.get_future().wait();
+  };
+  ASSERT_TRUE(ingestor.run_async(std::move(hold)));
+  started.get_future().wait();
+
+  std::promise<SubmitOutcome> first, second;
+  auto submit_async = [&](const char* value, const char* idem, std::promise<SubmitOutcome>& p) {
+    SubmitRequest r;
+    r.channel = "api";
+    r.idempotency_key = idem;
+    r.account = "0000000001";
+    r.meter_serial = "S0000001";
+    r.values = {{"total", value}};
+    return ingestor.submit_async(r, [&p](SubmitOutcome o) { p.set_value(std::move(o)); });
+  };
+  std::atomic<int> ok_runs{0}, failing_runs{0}, once_runs{0}, once_failing_runs{0};
+  std::promise<bool> ok_done, failing_done;
+  ASSERT_TRUE(submit_async("1001", "batch-1", first));
+  ASSERT_TRUE(ingestor.run_async(task(ok_runs, true, false, "probe_ok", ok_done)));
+  ASSERT_TRUE(ingestor.run_async(task(failing_runs, true, true, "probe_failed", failing_done)));
+  ASSERT_TRUE(submit_async("1002", "batch-2", second));
+  release.set_value();
+
+  EXPECT_EQ(first.get_future().get().status, Status::accepted);
+  EXPECT_EQ(second.get_future().get().status, Status::accepted);
+  EXPECT_TRUE(ok_done.get_future().get());
+  EXPECT_FALSE(failing_done.get_future().get());
+  EXPECT_EQ(ok_runs.load(), 2);       // once without savepoints, once in its own
+  EXPECT_EQ(failing_runs.load(), 2);  // and it failed both times
+  auto audit_count = [&](const std::string& where) {
+    return test::sql_value(store_path, "SELECT count(*) FROM audit WHERE " + where);
+  };
+  EXPECT_EQ(audit_count("action = 'probe_ok'"), "1");
+  EXPECT_EQ(audit_count("action = 'probe_failed'"), "0");
+  EXPECT_EQ(audit_count("action = 'submit' AND submission_id IN"
+                        " (SELECT id FROM submissions WHERE idempotency_key LIKE 'batch-%')"),
+            "2");
+  EXPECT_EQ(
+      test::sql_value(store_path,
+                      "SELECT count(*) FROM submissions WHERE idempotency_key LIKE 'batch-%'"),
+      "2");
+
+  // Work that cannot run twice is never repeated: its batch has savepoints from the start.
+  std::promise<void> started2, release2;
+  Ingestor::Task hold2;
+  hold2.key = key;
+  hold2.work = [&](store::WriteTx&, domain::Instant) {
+    started2.set_value();
+    release2.get_future().wait();
+  };
+  ASSERT_TRUE(ingestor.run_async(std::move(hold2)));
+  started2.get_future().wait();
+  std::promise<bool> once_done, once_failing_done;
+  ASSERT_TRUE(ingestor.run_async(task(once_runs, false, false, "probe_once", once_done)));
+  ASSERT_TRUE(
+      ingestor.run_async(task(once_failing_runs, true, true, "probe_failed", once_failing_done)));
+  release2.set_value();
+  EXPECT_TRUE(once_done.get_future().get());
+  EXPECT_FALSE(once_failing_done.get_future().get());
+  EXPECT_EQ(once_runs.load(), 1);
+  EXPECT_EQ(once_failing_runs.load(), 1);
+  EXPECT_EQ(audit_count("action = 'probe_once'"), "1");
+  ingestor.stop();
 }
 
 TEST_F(ServiceTest, IngestorRefusesWhenItsQueueIsFullOrStopped) {

@@ -1,4 +1,5 @@
 // The write transaction, the same SQL on SQLite and PostgreSQL.
+#include <array>
 #include <mutex>
 
 #include "store/sql/rows.hpp"
@@ -146,21 +147,40 @@ std::optional<MeterRow> detail::find_meter_on(SqlConn& c, std::string_view accou
 
 namespace {
 
-std::int64_t audit_on(SqlConn& c, const AuditEntry& e) {
-  Query q(c,
+// Audit rows in multi-row INSERTs of a few fixed sizes (each a statement prepared once).
+void insert_audit(SqlConn& c, const std::vector<AuditEntry>& rows) {
+  static constexpr std::size_t kSizes[] = {64, 16, 4, 1};
+  static const auto kSql = [] {
+    std::array<std::string, std::size(kSizes)> sql;
+    for (std::size_t k = 0; k < sql.size(); ++k) {
+      sql[k] =
           "INSERT INTO audit (at, actor, channel, action, identity, raw_input, result, reason,"
-          " submission_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
-  q.bind(secs(e.at))
-      .bind(e.actor)
-      .bind(e.channel)
-      .bind(e.action)
-      .bind(e.identity)
-      .bind(e.raw_input)
-      .bind(e.result)
-      .bind(e.reason)
-      .bind(e.submission_id)
-      .bind(e.request_id);
-  return returning_id(q);
+          " submission_id, request_id) VALUES ";
+      for (std::size_t r = 0; r < kSizes[k]; ++r)
+        sql[k] += r == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    }
+    return sql;
+  }();
+  std::size_t i = 0;
+  for (std::size_t k = 0; k < std::size(kSizes); ++k) {
+    for (; rows.size() - i >= kSizes[k]; i += kSizes[k]) {
+      Query q(c, kSql[k].c_str());
+      for (std::size_t r = i; r < i + kSizes[k]; ++r) {
+        const AuditEntry& e = rows[r];
+        q.bind(secs(e.at))
+            .bind(e.actor)
+            .bind(e.channel)
+            .bind(e.action)
+            .bind(e.identity)
+            .bind(e.raw_input)
+            .bind(e.result)
+            .bind(e.reason)
+            .bind(e.submission_id)
+            .bind(e.request_id);
+      }
+      q.run();
+    }
+  }
 }
 
 class SqlWriteTx final : public WriteTx {
@@ -220,9 +240,12 @@ class SqlWriteTx final : public WriteTx {
   }
 
   std::optional<YearMonth> last_closed_period() override {
+    // Asked for every submission; only a close in this transaction changes it.
+    if (last_closed_) return *last_closed_;
     Query q(c_, "SELECT max(period) FROM periods");
-    if (!q.step() || q.is_null(0)) return std::nullopt;
-    return YearMonth::parse(q.text(0));
+    last_closed_.emplace();
+    if (q.step() && !q.is_null(0)) *last_closed_ = YearMonth::parse(q.text(0));
+    return *last_closed_;
   }
 
   std::int64_t insert_submission(const NewSubmission& s) override {
@@ -275,10 +298,10 @@ class SqlWriteTx final : public WriteTx {
     if (q.changes() != 1) throw StoreError("no submission " + std::to_string(id));
     AuditEntry e = why;
     e.submission_id = id;
-    audit_on(c_, e);
+    append_audit(e);
   }
 
-  std::int64_t append_audit(const AuditEntry& e) override { return audit_on(c_, e); }
+  void append_audit(const AuditEntry& e) override { audit_.push_back(e); }
 
   void add_review_item(std::int64_t submission_id, std::string_view reason, Instant at) override {
     Query q(c_, "INSERT INTO review_items (submission_id, reason, created_at) VALUES (?, ?, ?)");
@@ -389,6 +412,7 @@ class SqlWriteTx final : public WriteTx {
     Query q(c_, "INSERT INTO periods (period, closed_at, summary) VALUES (?, ?, ?)");
     q.bind(period.str()).bind(secs(closed_at)).bind(summary);
     q.run();
+    last_closed_.reset();
   }
 
   void insert_inspection_order(std::int64_t point_id, YearMonth period, std::string_view reason,
@@ -535,21 +559,37 @@ class SqlWriteTx final : public WriteTx {
   }
   std::int64_t prune_updates(Instant before) override { return bots::prune_updates(c_, before); }
 
-  void savepoint() override { Query(c_, "SAVEPOINT item").run(); }
+  // The audit rows so far are written first: a rollback to the savepoint must take only the
+  // rows that came after it.
+  void savepoint() override {
+    flush_audit();
+    Query(c_, "SAVEPOINT item").run();
+  }
   void release() override { Query(c_, "RELEASE item").run(); }
   void rollback_to() override {
+    audit_.clear();
+    last_closed_.reset();
     Query(c_, "ROLLBACK TO item").run();
     Query(c_, "RELEASE item").run();
   }
   void commit() override {
+    flush_audit();
     c_.exec("COMMIT");
     done_ = true;
   }
 
  private:
+  void flush_audit() {
+    if (audit_.empty()) return;
+    insert_audit(c_, audit_);
+    audit_.clear();
+  }
+
   std::unique_lock<std::mutex> lock_;
   SqlConn& c_;
   bool done_ = false;
+  std::vector<AuditEntry> audit_;  // appended, not yet written
+  std::optional<std::optional<YearMonth>> last_closed_;
 };
 
 }  // namespace
