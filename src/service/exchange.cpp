@@ -72,7 +72,7 @@ ExchangeResult exchange_meter(store::Store& store, Submissions& submissions,
   result.counter_continues = old->zones == req.zones;
   if (result.counter_continues) {
     // The counter as stored with the final reading: the new meter continues from there.
-    auto stored = tx->latest_accepted(old->meter_id, 1, std::nullopt);
+    auto stored = tx->accepted_readings(old->meter_id, 1, std::nullopt).latest;
     for (size_t z = 0; z < initial.size(); ++z)
       result.offsets.push_back(stored.at(0).unwrapped.at(z) - initial[z]);
   }

@@ -69,7 +69,7 @@ class TxBackend final : public dialog::Backend {
                                                   std::string_view serial) override {
     auto m = tx_.find_meter(account, serial);
     if (!m) return std::nullopt;
-    auto rows = tx_.latest_accepted(m->meter_id, 1, std::nullopt);
+    auto rows = tx_.accepted_readings(m->meter_id, 1, std::nullopt).latest;
     if (rows.empty() || rows.front().meter_id != m->meter_id) return std::nullopt;
     return dialog::LastReading{rows.front().taken_on, rows.front().values};
   }

@@ -97,6 +97,8 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
 
   SubmitOutcome out;
   // The answer stored with this idempotency key, if the key was used before (audited as such).
+  // Asked only when this request would not be stored: a used key makes the insert conflict, so
+  // the usual path saves the round trip.
   auto replay = [&]() -> std::optional<SubmitOutcome> {
     if (req.idempotency_key.empty()) return std::nullopt;
     auto stored = tx.find_replay(req.channel, req.idempotency_key);
@@ -108,23 +110,26 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
     tx.append_audit(audit);
     return r;
   };
-  if (auto replayed = replay()) return std::move(*replayed);
+  // An answer that stores nothing: the stored one if the key was used, else this one, audited.
+  auto refuse = [&](SubmitOutcome::Status status, std::optional<domain::Rejection> why,
+                    std::string result) -> SubmitOutcome {
+    if (auto replayed = replay()) return std::move(*replayed);
+    out.status = status;
+    out.rejection = std::move(why);
+    audit.result = std::move(result);
+    tx.append_audit(audit);
+    return std::move(out);
+  };
 
   auto meter = tx.find_meter(req.account, req.meter_serial);
-  if (!meter) {
-    out.status = SubmitOutcome::Status::not_found;
-    out.rejection = domain::Rejection{"not_found", std::nullopt, {}, std::nullopt};
-    audit.result = "rejected:not_found";
-    tx.append_audit(audit);
-    return out;
-  }
-  if (!meter->account_active) {
-    out.status = SubmitOutcome::Status::rejected;
-    out.rejection = domain::Rejection{"account_inactive", std::nullopt, {}, std::nullopt};
-    audit.result = "rejected:account_inactive";
-    tx.append_audit(audit);
-    return out;
-  }
+  if (!meter)
+    return refuse(SubmitOutcome::Status::not_found,
+                  domain::Rejection{"not_found", std::nullopt, {}, std::nullopt},
+                  "rejected:not_found");
+  if (!meter->account_active)
+    return refuse(SubmitOutcome::Status::rejected,
+                  domain::Rejection{"account_inactive", std::nullopt, {}, std::nullopt},
+                  "rejected:account_inactive");
 
   const Day today = domain::kyiv_date(now);
   domain::ValidationInput in;
@@ -138,25 +143,18 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
   const domain::AsOf as_of = domain::as_of(in.taken_on, in.counts_in_window, config_.rules.window);
   // A reading inside a window replaces earlier ones of the same window: compare with what came
   // before them.
-  auto previous = tx.latest_accepted(meter->meter_id, 2, as_of.period);
+  const auto accepted = tx.accepted_readings(meter->meter_id, 2, as_of.period);
+  const auto& previous = accepted.latest;
   if (!previous.empty()) in.previous = to_prior(previous[0]);
   if (previous.size() > 1) in.before_previous = to_prior(previous[1]);
 
   out.validation = domain::validate(in, config_.rules);
   const domain::Validation& v = out.validation;
-  if (v.rejection) {
-    out.status = SubmitOutcome::Status::rejected;
-    out.rejection = v.rejection;
-    audit.result = "rejected:" + v.rejection->code;
-    tx.append_audit(audit);
-    return out;
-  }
-  if (v.needs_confirmation) {
-    out.status = SubmitOutcome::Status::needs_confirmation;
-    audit.result = "needs_confirmation:high";
-    tx.append_audit(audit);
-    return out;
-  }
+  if (v.rejection)
+    return refuse(SubmitOutcome::Status::rejected, v.rejection, "rejected:" + v.rejection->code);
+  if (v.needs_confirmation)
+    return refuse(SubmitOutcome::Status::needs_confirmation, std::nullopt,
+                  "needs_confirmation:high");
 
   Receipt receipt;
   receipt.received_at = now;
@@ -196,8 +194,6 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
     s.unwrapped.push_back(reg.unwrapped + offset);
   }
 
-  const auto superseded = as_of.period ? tx.accepted_in_window(meter->meter_id, *as_of.period)
-                                       : std::vector<std::int64_t>{};
   std::int64_t id = 0;
   for (int attempt = 0;; ++attempt) {
     receipt.id = ids_();
@@ -214,7 +210,7 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
       if (std::string_view(e.what()) != "receipt" || attempt >= 8) throw;
     }
   }
-  for (std::int64_t old : superseded) {
+  for (std::int64_t old : accepted.in_window) {
     store::AuditEntry why = audit;
     why.action = "status_change";
     why.result = "superseded";

@@ -287,12 +287,15 @@ class WriteTx {
   // The stored answer for an idempotency key already used on this channel.
   virtual std::optional<std::string> find_replay(std::string_view channel,
                                                  std::string_view key) = 0;
-  // Accepted readings of a meter, latest first by as-of instant, leaving out those in window
-  // `skip_period` (they are about to be superseded).
-  virtual std::vector<ReadingRow> latest_accepted(std::int64_t meter_id, int limit,
-                                                  std::optional<YearMonth> skip_period) = 0;
-  // Ids of accepted readings of a meter that count for `period` (in-window).
-  virtual std::vector<std::int64_t> accepted_in_window(std::int64_t meter_id, YearMonth period) = 0;
+  // A meter's accepted readings as a new one for `window` sees them (one query: it is asked for
+  // every submission): the latest `limit` by as-of instant that do not count for that window, and
+  // the ids of those that do, which the new one supersedes.
+  struct Accepted {
+    std::vector<ReadingRow> latest;
+    std::vector<std::int64_t> in_window;  // ascending
+  };
+  virtual Accepted accepted_readings(std::int64_t meter_id, int limit,
+                                     std::optional<YearMonth> window) = 0;
   virtual std::optional<YearMonth> last_closed_period() = 0;
 
   virtual std::int64_t insert_submission(const NewSubmission& s) = 0;

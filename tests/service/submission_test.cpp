@@ -5,6 +5,7 @@
 #include <future>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 #include "domain/receipt_id.hpp"
 #include "service/accounts.hpp"
@@ -90,6 +91,17 @@ TEST_F(ServiceTest, ReplayReturnsTheOriginalReceiptAndStoresNothing) {
   EXPECT_EQ(again.receipt_json, first.receipt_json);
   EXPECT_EQ(store->counts().submissions, before.submissions);
   EXPECT_EQ(store->audit_tail(1)[0].result, "replayed");
+  // Whatever the repeated request says now (lower, unknown meter, needing confirmation, the same
+  // values again), a used key answers with what it answered first.
+  for (auto [day, night, serial] :
+       {std::tuple{"100", "100", "A1234567"}, std::tuple{"12121", "6061", "X0000000"},
+        std::tuple{"99999", "6061", "A1234567"}, std::tuple{"12120", "6060", "A1234567"}}) {
+    auto replayed = submit("2025-11-30T10:10:00", day, night, "key-1", false, serial);
+    EXPECT_EQ(replayed.status, Status::replayed) << day << " " << serial;
+    EXPECT_EQ(replayed.receipt_json, first.receipt_json);
+    EXPECT_EQ(store->audit_tail(1)[0].result, "replayed");
+  }
+  EXPECT_EQ(store->counts().submissions, before.submissions);
 }
 
 TEST_F(ServiceTest, RejectedAttemptIsAuditedButNotStored) {

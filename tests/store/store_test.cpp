@@ -182,13 +182,21 @@ TEST_F(StoreTest, LatestAcceptedSkipsTheWindowBeingReplaced) {
   older.as_of = at("2025-11-01");
   tx->insert_submission(older);
   tx->insert_submission(submission(meter, "R-3333-3333", "b"));  // window 2025-11
-  auto all = tx->latest_accepted(meter, 5, std::nullopt);
-  ASSERT_EQ(all.size(), 2u);
-  EXPECT_EQ(all[0].receipt, "R-3333-3333");
-  auto skipping = tx->latest_accepted(meter, 5, domain::YearMonth::parse("2025-11"));
-  ASSERT_EQ(skipping.size(), 1u);
-  EXPECT_EQ(skipping[0].receipt, "R-2222-2222");
-  EXPECT_EQ(tx->accepted_in_window(meter, *domain::YearMonth::parse("2025-11")).size(), 1u);
+  auto third = submission(meter, "R-4444-4444", "c");            // window 2025-11 too
+  third.as_of = at("2025-10-30");
+  std::int64_t third_id = tx->insert_submission(third);
+  auto all = tx->accepted_readings(meter, 5, std::nullopt);
+  ASSERT_EQ(all.latest.size(), 3u);
+  EXPECT_EQ(all.latest[0].receipt, "R-3333-3333");  // latest as-of first
+  EXPECT_EQ(all.latest[1].receipt, "R-2222-2222");
+  EXPECT_TRUE(all.in_window.empty());
+  EXPECT_EQ(tx->accepted_readings(meter, 1, std::nullopt).latest.size(), 1u);
+  auto skipping = tx->accepted_readings(meter, 5, domain::YearMonth::parse("2025-11"));
+  ASSERT_EQ(skipping.latest.size(), 1u);
+  EXPECT_EQ(skipping.latest[0].receipt, "R-2222-2222");
+  ASSERT_EQ(skipping.in_window.size(), 2u);
+  EXPECT_LT(skipping.in_window[0], skipping.in_window[1]);
+  EXPECT_EQ(skipping.in_window[1], third_id);
 }
 
 TEST_F(StoreTest, ReadsWorkWhileAWriteIsOpen) {

@@ -57,6 +57,7 @@ inline MeterRow meter_row(Query& q) {
 #define READING_COLUMNS                                                                      \
   "s.id, s.receipt, s.meter_id, m.serial, m.zones, s.channel, s.type, s.taken_on, s.as_of, " \
   "s.period, s.received_at, s.status, s.flags, s.v1, s.v2, s.v3, s.u1, s.u2, s.u3"
+inline constexpr int kReadingColumns = 19;
 
 inline ReadingRow reading_row(Query& q) {
   ReadingRow r;

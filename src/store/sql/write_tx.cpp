@@ -1,6 +1,8 @@
 // The write transaction, the same SQL on SQLite and PostgreSQL.
+#include <algorithm>
 #include <array>
 #include <mutex>
+#include <tuple>
 
 #include "store/sql/rows.hpp"
 #include "store/sql/sql_store.hpp"
@@ -211,31 +213,36 @@ class SqlWriteTx final : public WriteTx {
     return q.text(0);
   }
 
-  std::vector<ReadingRow> latest_accepted(std::int64_t meter_id, int limit,
-                                          std::optional<YearMonth> skip) override {
-    Query q(c_, "SELECT " READING_COLUMNS
+  Accepted accepted_readings(std::int64_t meter_id, int limit,
+                             std::optional<YearMonth> window) override {
+    Query q(c_, "SELECT * FROM (SELECT " READING_COLUMNS
+                ", 0 AS w"
                 " FROM submissions s JOIN meters m ON m.id = s.meter_id"
-                " WHERE s.meter_id = ? AND s.status = 'accepted'"
-                " AND (s.period IS NULL OR s.period IS DISTINCT FROM ?)"
-                " ORDER BY s.as_of DESC, s.id DESC LIMIT ?");
+                " WHERE s.meter_id = ?1 AND s.status = 'accepted'"
+                " AND (s.period IS NULL OR s.period IS DISTINCT FROM ?2)"
+                " ORDER BY s.as_of DESC, s.id DESC LIMIT ?3) latest"
+                " UNION ALL SELECT " READING_COLUMNS
+                ", 1"
+                " FROM submissions s JOIN meters m ON m.id = s.meter_id"
+                " WHERE s.meter_id = ?1 AND s.period = ?2 AND s.status = 'accepted'");
     q.bind(meter_id);
-    if (skip)
-      q.bind(skip->str());
+    if (window)
+      q.bind(window->str());
     else
       q.bind_null();
     q.bind(limit);
-    std::vector<ReadingRow> out;
-    while (q.step()) out.push_back(reading_row(q));
-    return out;
-  }
-
-  std::vector<std::int64_t> accepted_in_window(std::int64_t meter_id, YearMonth period) override {
-    Query q(c_,
-            "SELECT id FROM submissions WHERE meter_id = ? AND period = ?"
-            " AND status = 'accepted' ORDER BY id");
-    q.bind(meter_id).bind(period.str());
-    std::vector<std::int64_t> out;
-    while (q.step()) out.push_back(q.i64(0));
+    Accepted out;
+    while (q.step()) {
+      if (q.i64(kReadingColumns) == 0)
+        out.latest.push_back(reading_row(q));
+      else
+        out.in_window.push_back(q.i64(0));
+    }
+    // A union keeps no order: put each part back in its own.
+    std::sort(out.latest.begin(), out.latest.end(), [](const ReadingRow& x, const ReadingRow& y) {
+      return std::tie(x.as_of, x.id) > std::tie(y.as_of, y.id);
+    });
+    std::sort(out.in_window.begin(), out.in_window.end());
     return out;
   }
 
