@@ -108,6 +108,10 @@ void Ingestor::write_batch(std::vector<Item>& batch) {
     again = false;
     try {
       auto tx = store_.begin_write();
+      std::vector<const SubmitRequest*> reqs;
+      for (const Item& it : batch)
+        if (!it.task.work) reqs.push_back(&it.req);
+      submissions_.prefetch(*tx, reqs, clock_.now());
       for (size_t i = 0; i < batch.size() && !again; ++i) {
         task_ok[i] = 0;
         if (isolate) tx->savepoint();

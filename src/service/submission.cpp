@@ -16,6 +16,25 @@ bool channel_may_backdate(std::string_view channel) {
   return channel == "api" || channel == "operator_console" || channel == "import";
 }
 
+namespace {
+
+// When a request's reading was taken (customers' channels cannot backdate) and what it counts for.
+struct Counting {
+  Day taken_on;
+  bool in_window;
+  domain::AsOf as_of;
+};
+
+Counting counting(const SubmitRequest& req, Day today, const domain::WindowRules& w) {
+  Counting c;
+  c.taken_on = req.taken_on && channel_may_backdate(req.channel) ? *req.taken_on : today;
+  c.in_window = req.type != "exchange_initial" && req.type != "exchange_final";
+  c.as_of = domain::as_of(c.taken_on, c.in_window, w);
+  return c;
+}
+
+}  // namespace
+
 std::string_view status_name(SubmitOutcome::Status s) {
   switch (s) {
     case SubmitOutcome::Status::accepted:
@@ -135,15 +154,16 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
   domain::ValidationInput in;
   in.meter = domain::MeterSpec{meter->zones, meter->digits, meter->installed_on};
   in.entries = req.values;
-  in.taken_on = req.taken_on && channel_may_backdate(req.channel) ? *req.taken_on : today;
+  const Counting when = counting(req, today, config_.rules.window);
+  in.taken_on = when.taken_on;
   in.today = today;
-  in.counts_in_window = req.type != "exchange_initial" && req.type != "exchange_final";
+  in.counts_in_window = when.in_window;
   in.confirmed = req.confirmed;
   in.last_closed = tx.last_closed_period();
-  const domain::AsOf as_of = domain::as_of(in.taken_on, in.counts_in_window, config_.rules.window);
+  const domain::AsOf& as_of = when.as_of;
   // A reading inside a window replaces earlier ones of the same window: compare with what came
   // before them.
-  const auto accepted = tx.accepted_readings(meter->meter_id, 2, as_of.period);
+  const auto accepted = tx.accepted_readings(meter->meter_id, 2, as_of.period);  // see prefetch
   const auto& previous = accepted.latest;
   if (!previous.empty()) in.previous = to_prior(previous[0]);
   if (previous.size() > 1) in.before_previous = to_prior(previous[1]);
@@ -228,6 +248,17 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
   out.receipt_id = receipt.id;
   out.receipt_json = std::move(s.receipt_json);
   return out;
+}
+
+void Submissions::prefetch(store::WriteTx& tx, const std::vector<const SubmitRequest*>& reqs,
+                           Instant now) {
+  const Day today = domain::kyiv_date(now);
+  std::vector<store::WriteTx::MeterKey> keys;
+  keys.reserve(reqs.size());
+  for (const SubmitRequest* req : reqs)
+    keys.push_back({req->account, req->meter_serial,
+                    counting(*req, today, config_.rules.window).as_of.period});
+  tx.prefetch(keys, 2);  // the previous reading and the one before it
 }
 
 }  // namespace md::service

@@ -63,6 +63,9 @@ class Submissions {
   // Validates and stores one submission inside `tx` (the caller commits). Every attempt leaves
   // an audit record; only an accepted one leaves a submission.
   SubmitOutcome process(store::WriteTx& tx, const SubmitRequest& req, domain::Instant now);
+  // Tells `tx` what process() is about to read for these requests (a group commit's batch).
+  void prefetch(store::WriteTx& tx, const std::vector<const SubmitRequest*>& reqs,
+                domain::Instant now);
 
   [[nodiscard]] const ServiceConfig& config() const { return config_; }
 

@@ -296,6 +296,15 @@ class WriteTx {
   };
   virtual Accepted accepted_readings(std::int64_t meter_id, int limit,
                                      std::optional<YearMonth> window) = 0;
+  // What a batch of submissions is about to read, asked in advance: where a statement is a round
+  // trip (PostgreSQL) the meters (locked, in id order) and their accepted readings come in two
+  // queries, and find_meter/accepted_readings for them are then answered from memory, kept true
+  // by this transaction's own writes. Does nothing where statements are cheap (SQLite).
+  struct MeterKey {
+    std::string account, serial;
+    std::optional<YearMonth> window;
+  };
+  virtual void prefetch(const std::vector<MeterKey>& keys, int limit) = 0;
   virtual std::optional<YearMonth> last_closed_period() = 0;
 
   virtual std::int64_t insert_submission(const NewSubmission& s) = 0;

@@ -199,6 +199,81 @@ TEST_F(StoreTest, LatestAcceptedSkipsTheWindowBeingReplaced) {
   EXPECT_EQ(skipping.in_window[1], third_id);
 }
 
+// Bytes from a form may be anything: on PostgreSQL (UTF-8 text, C strings) ill-formed UTF-8 and
+// NUL are kept as U+FFFD; either way a lookup with them finds nothing and the record is kept.
+TEST_F(StoreTest, TextThatIsNotUtf8FindsNothingAndIsStillRecorded) {
+  seed_meter();
+  auto tx = store->begin_write();
+  EXPECT_FALSE(tx->find_meter("0123456789", std::string("A1\0x", 4)));
+  EXPECT_FALSE(tx->find_meter("0123456789", "A1\xff"));
+  EXPECT_FALSE(tx->find_meter("0123456789", "\xC0\x80"));  // an overlong NUL
+  EXPECT_TRUE(tx->find_meter("0123456789", "A1"));
+  tx->append_audit(AuditEntry{at("2025-11-30"), "customer", "web", "submit",
+                              "serial=\xe2\x82 \xf0\x9f\x98\x80 \xed\xa0\x80",
+                              std::string("raw\0\xff", 5), "rejected:not_found", "", std::nullopt});
+  tx->commit();
+  auto tail = store->audit_tail(1);
+  ASSERT_EQ(tail.size(), 1u);
+  EXPECT_EQ(tail[0].result, "rejected:not_found");
+  if (test::on_postgres()) {
+    // A cut sequence and a surrogate each become one U+FFFD per byte; a whole emoji stays.
+    EXPECT_EQ(tail[0].identity,
+              "serial=\xEF\xBF\xBD\xEF\xBF\xBD \xf0\x9f\x98\x80 "
+              "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    EXPECT_EQ(tail[0].raw_input, "raw\xEF\xBF\xBD\xEF\xBF\xBD");
+  }
+}
+
+// What a batch asks in advance (PostgreSQL: two queries, then answers from memory) answers what
+// the queries answer, also after the transaction's own writes.
+TEST_F(StoreTest, PrefetchedReadsStayTrueToTheTransactionsWrites) {
+  auto meter = seed_meter();
+  auto window = domain::YearMonth::parse("2025-11");
+  auto tx = store->begin_write();
+  auto older = submission(meter, "R-2222-2222", "a");
+  older.period = domain::YearMonth::parse("2025-10");
+  older.as_of = at("2025-11-01");
+  std::int64_t old_id = tx->insert_submission(older);
+  std::int64_t in_id = tx->insert_submission(submission(meter, "R-3333-3333", "b"));
+  const std::vector<WriteTx::MeterKey> keys{{"0123456789", "A1", window},
+                                            {"0123456789", "B2", window},
+                                            {"0123456789", "A1", std::nullopt},
+                                            {"01234\xff", "A1", window}};
+  tx->prefetch(keys, 2);
+  auto m = tx->find_meter("0123456789", "A1");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->meter_id, meter);
+  EXPECT_EQ(m->serial, "A1");
+  EXPECT_FALSE(tx->find_meter("0123456789", "B2"));
+  EXPECT_FALSE(tx->find_meter("01234\xff", "A1"));
+  auto around = tx->accepted_readings(meter, 2, window);
+  ASSERT_EQ(around.latest.size(), 1u);
+  EXPECT_EQ(around.latest[0].id, old_id);
+  EXPECT_EQ(around.in_window, std::vector<std::int64_t>{in_id});
+  auto all = tx->accepted_readings(meter, 2, std::nullopt);
+  ASSERT_EQ(all.latest.size(), 2u);
+  EXPECT_EQ(all.latest[0].id, in_id);
+  EXPECT_EQ(tx->accepted_readings(meter, 1, std::nullopt).latest.size(), 1u);
+
+  // A reading of this transaction joins the window.
+  std::int64_t next_id = tx->insert_submission(submission(meter, "R-4444-4444", "c"));
+  EXPECT_EQ(tx->accepted_readings(meter, 2, window).in_window,
+            (std::vector<std::int64_t>{in_id, next_id}));
+  // A status change of this transaction leaves it.
+  tx->prefetch(keys, 2);
+  tx->change_status(in_id, "superseded",
+                    AuditEntry{at("2025-11-30T11:00:00"), "operator:test", "operator_console",
+                               "status_change", "", "", "superseded", "test", std::nullopt});
+  EXPECT_EQ(tx->accepted_readings(meter, 2, window).in_window, std::vector<std::int64_t>{next_id});
+  EXPECT_EQ(tx->accepted_readings(meter, 2, std::nullopt).latest[0].id, next_id);
+  // A meter installed in this transaction is found.
+  auto point = tx->insert_metering_point(m->account_id, "62Z000000000002Z", "");
+  auto b2 = tx->insert_meter(point, NewMeter{"B2", 1, 5, *domain::parse_date("2025-11-01")});
+  auto found = tx->find_meter("0123456789", "B2");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->meter_id, b2);
+}
+
 TEST_F(StoreTest, ReadsWorkWhileAWriteIsOpen) {
   auto meter = seed_meter();
   auto tx = store->begin_write();

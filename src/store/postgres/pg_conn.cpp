@@ -1,5 +1,6 @@
 #include "store/postgres/pg_conn.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -64,6 +65,42 @@ std::string pg_sql(std::string_view in) {
 
 namespace {
 
+// Text PostgreSQL can hold. Ill-formed UTF-8 and NUL (which SQLite keeps, and which would fail
+// the statement or cut the C string libpq sends) become U+FFFD: a lookup with such text finds
+// nothing, as on SQLite, and a record of it is kept instead of failing.
+void assign_text(std::string& out, std::string_view in) {
+  if (std::all_of(in.begin(), in.end(), [](char c) { return c > 0; })) {
+    out.assign(in);
+    return;
+  }
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  out.clear();
+  for (std::size_t i = 0; i < in.size();) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    std::size_t len = c >= 0x01 && c < 0x80 ? 1 : 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range (Unicode table 3-7)
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    if (c >= 0xE0 && c <= 0xEF) len = 3;
+    if (c >= 0xF0 && c <= 0xF4) len = 4;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+    bool ok = len > 0 && i + len <= in.size();
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      const auto d = static_cast<unsigned char>(in[i + k]);
+      ok = k == 1 ? d >= lo && d <= hi : d >= 0x80 && d <= 0xBF;
+    }
+    if (ok) {
+      out.append(in.substr(i, len));
+      i += len;
+    } else {
+      out.append(kReplacement);
+      ++i;
+    }
+  }
+}
+
 class PgStatement final : public Statement {
  public:
   PgStatement(PgConn& conn, std::string name) : conn_(conn), name_(std::move(name)) {}
@@ -75,7 +112,9 @@ class PgStatement final : public Statement {
     auto& p = param(index);
     p.value = std::to_string(v);
   }
-  void bind_text(int index, std::string_view v, bool) override { param(index).value.assign(v); }
+  void bind_text(int index, std::string_view v, bool) override {
+    assign_text(param(index).value, v);
+  }
   void bind_blob(int index, std::string_view v) override {
     auto& p = param(index);
     p.value.assign(v);
@@ -239,7 +278,7 @@ const Dialect& PgConn::dialect() const {
                          "SELECT pg_advisory_xact_lock(7233010)",
                          "SELECT 1 FROM pg_tables WHERE schemaname = current_schema()"
                          " AND tablename = 'schema_migrations'",
-                         true};
+                         true, true};
   return d;
 }
 

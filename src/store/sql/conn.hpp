@@ -61,6 +61,9 @@ struct Dialect {
   // SELECT … FOR UPDATE: where several may write (PostgreSQL); SQLite's one writer already
   // excludes every other.
   bool row_locks;
+  // A statement is a round trip to a server (PostgreSQL): a batch's reads are worth asking in
+  // advance, all at once (WriteTx::prefetch, in PostgreSQL's SQL). In-process SQLite gains nothing.
+  bool prefetch = false;
 };
 
 class SqlConn {

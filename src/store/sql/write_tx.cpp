@@ -1,7 +1,10 @@
 // The write transaction, the same SQL on SQLite and PostgreSQL.
 #include <algorithm>
 #include <array>
+#include <map>
 #include <mutex>
+
+#include <nlohmann/json.hpp>
 #include <tuple>
 
 #include "store/sql/rows.hpp"
@@ -149,6 +152,14 @@ std::optional<MeterRow> detail::find_meter_on(SqlConn& c, std::string_view accou
 
 namespace {
 
+// A union keeps no order: each part back in its own.
+void sort_accepted(WriteTx::Accepted& a) {
+  std::sort(a.latest.begin(), a.latest.end(), [](const ReadingRow& x, const ReadingRow& y) {
+    return std::tie(x.as_of, x.id) > std::tie(y.as_of, y.id);
+  });
+  std::sort(a.in_window.begin(), a.in_window.end());
+}
+
 // Audit rows in multi-row INSERTs of a few fixed sizes (each a statement prepared once).
 void insert_audit(SqlConn& c, const std::vector<AuditEntry>& rows) {
   static constexpr std::size_t kSizes[] = {64, 16, 4, 1};
@@ -203,7 +214,73 @@ class SqlWriteTx final : public WriteTx {
     // Locked until the commit where the engine has row locks: two nodes (or writers) taking
     // readings of one meter at once go one after the other, so the second sees the first and
     // supersedes it in the window instead of both staying accepted.
+    auto known = meters_.find({std::string(account), std::string(serial)});
+    if (known != meters_.end()) return known->second;
     return find_meter_on(c_, account, serial, true);
+  }
+
+  void prefetch(const std::vector<MeterKey>& keys, int limit) override {
+    if (!c_.dialect().prefetch) return;
+    // Keys are sent as JSON; one that is not plain ASCII (no account or serial is) is left to
+    // the usual query and its usual answer.
+    auto ascii = [](std::string_view s) {
+      return std::all_of(s.begin(), s.end(), [](char ch) { return ch > 0; });
+    };
+    nlohmann::json pairs = nlohmann::json::array();
+    for (const auto& k : keys) {
+      if (!ascii(k.account) || !ascii(k.serial)) continue;
+      if (meters_.emplace(std::pair{k.account, k.serial}, std::nullopt).second)
+        pairs.push_back({k.serial, k.account});
+    }
+    if (pairs.empty()) return;
+    static const std::string meters_sql =
+        std::string("SELECT ") + kMeterColumns +
+        " FROM meters m JOIN metering_points p ON p.id = m.metering_point_id"
+        " JOIN accounts a ON a.id = p.account_id"
+        " WHERE m.removed_on IS NULL AND (m.serial, a.number) IN"
+        " (SELECT e->>0, e->>1 FROM json_array_elements(CAST(? AS json)) e)"
+        // One order for every writer and node, so that two batches never wait for each other.
+        " ORDER BY m.id FOR UPDATE OF m";
+    {
+      Query q(c_, meters_sql.c_str());
+      q.bind(pairs.dump());
+      while (q.step()) {
+        MeterRow m = meter_row(q);
+        meters_[{m.account_number, m.serial}] = m;
+      }
+    }
+    nlohmann::json wanted = nlohmann::json::array();
+    for (const auto& k : keys) {
+      auto m = meters_.find({k.account, k.serial});
+      if (m == meters_.end() || !m->second) continue;
+      std::string window = k.window ? k.window->str() : std::string();
+      if (accepted_.emplace(std::pair{m->second->meter_id, window}, Accepted{}).second)
+        wanted.push_back({m->second->meter_id, k.window ? nlohmann::json(window) : nullptr});
+    }
+    accepted_limit_ = limit;
+    if (wanted.empty()) return;
+    Query q(c_,
+            "WITH k AS (SELECT (e->>0)::bigint AS meter_id, e->>1 AS win"
+            " FROM json_array_elements(CAST(?1 AS json)) e)"
+            " SELECT x.*, k.meter_id, coalesce(k.win, '') FROM k CROSS JOIN LATERAL ("
+            "(SELECT " READING_COLUMNS
+            ", 0 AS w FROM submissions s JOIN meters m ON m.id = s.meter_id"
+            " WHERE s.meter_id = k.meter_id AND s.status = 'accepted'"
+            " AND (s.period IS NULL OR s.period IS DISTINCT FROM k.win)"
+            " ORDER BY s.as_of DESC, s.id DESC LIMIT ?2)"
+            " UNION ALL (SELECT " READING_COLUMNS
+            ", 1 FROM submissions s"
+            " JOIN meters m ON m.id = s.meter_id"
+            " WHERE s.meter_id = k.meter_id AND s.period = k.win AND s.status = 'accepted')) x");
+    q.bind(wanted.dump()).bind(limit);
+    while (q.step()) {
+      Accepted& a = accepted_[{q.i64(kReadingColumns + 1), q.text(kReadingColumns + 2)}];
+      if (q.i64(kReadingColumns) == 0)
+        a.latest.push_back(reading_row(q));
+      else
+        a.in_window.push_back(q.i64(0));
+    }
+    for (auto& [key, a] : accepted_) sort_accepted(a);
   }
 
   std::optional<std::string> find_replay(std::string_view channel, std::string_view key) override {
@@ -215,6 +292,12 @@ class SqlWriteTx final : public WriteTx {
 
   Accepted accepted_readings(std::int64_t meter_id, int limit,
                              std::optional<YearMonth> window) override {
+    auto known = accepted_.find({meter_id, window ? window->str() : std::string()});
+    if (known != accepted_.end() && limit <= accepted_limit_) {
+      Accepted a = known->second;
+      if (a.latest.size() > static_cast<std::size_t>(limit)) a.latest.resize(limit);
+      return a;
+    }
     Query q(c_, "SELECT * FROM (SELECT " READING_COLUMNS
                 ", 0 AS w"
                 " FROM submissions s JOIN meters m ON m.id = s.meter_id"
@@ -238,11 +321,7 @@ class SqlWriteTx final : public WriteTx {
       else
         out.in_window.push_back(q.i64(0));
     }
-    // A union keeps no order: put each part back in its own.
-    std::sort(out.latest.begin(), out.latest.end(), [](const ReadingRow& x, const ReadingRow& y) {
-      return std::tie(x.as_of, x.id) > std::tie(y.as_of, y.id);
-    });
-    std::sort(out.in_window.begin(), out.in_window.end());
+    sort_accepted(out);
     return out;
   }
 
@@ -256,6 +335,7 @@ class SqlWriteTx final : public WriteTx {
   }
 
   std::int64_t insert_submission(const NewSubmission& s) override {
+    std::erase_if(accepted_, [&](const auto& a) { return a.first.first == s.meter_id; });
     Query q(c_,
             "INSERT INTO submissions (receipt, meter_id, account_id, channel, idempotency_key,"
             " type, taken_on, as_of, period, received_at, status, flags, v1, v2, v3, u1, u2, u3,"
@@ -299,6 +379,11 @@ class SqlWriteTx final : public WriteTx {
   }
 
   void change_status(std::int64_t id, std::string_view to, const AuditEntry& why) override {
+    std::erase_if(accepted_, [&](const auto& a) {
+      const Accepted& r = a.second;
+      return std::ranges::find(r.in_window, id) != r.in_window.end() ||
+             std::ranges::any_of(r.latest, [&](const ReadingRow& x) { return x.id == id; });
+    });
     Query q(c_, "UPDATE submissions SET status = ? WHERE id = ?");
     q.bind(to).bind(id);
     q.run();
@@ -324,6 +409,7 @@ class SqlWriteTx final : public WriteTx {
   }
 
   std::int64_t insert_account(const NewAccount& a, Instant now) override {
+    meters_.clear();  // what find_meter answers may change
     Query q(c_,
             "INSERT INTO accounts (number, holder, phone, email, address, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
@@ -333,6 +419,7 @@ class SqlWriteTx final : public WriteTx {
 
   std::int64_t insert_metering_point(std::int64_t account_id, std::string_view eic,
                                      std::string_view address) override {
+    meters_.clear();  // what find_meter answers may change
     Query q(c_,
             "INSERT INTO metering_points (account_id, eic, address) VALUES (?, ?, ?) RETURNING id");
     q.bind(account_id).bind(eic).bind(address);
@@ -340,6 +427,7 @@ class SqlWriteTx final : public WriteTx {
   }
 
   std::int64_t insert_meter(std::int64_t point_id, const NewMeter& m) override {
+    meters_.clear();  // what find_meter answers may change
     Query q(c_,
             "INSERT INTO meters (metering_point_id, serial, zones, digits, installed_on,"
             " counter_offsets) VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
@@ -355,6 +443,7 @@ class SqlWriteTx final : public WriteTx {
   }
 
   void remove_meter(std::int64_t meter_id, Day removed_on) override {
+    meters_.clear();  // what find_meter answers may change
     Query q(c_, "UPDATE meters SET removed_on = ? WHERE id = ? AND removed_on IS NULL");
     q.bind(day_text(removed_on)).bind(meter_id);
     q.run();
@@ -362,6 +451,7 @@ class SqlWriteTx final : public WriteTx {
   }
 
   void insert_exchange(const NewExchange& e, Instant at) override {
+    meters_.clear();  // what find_meter answers may change
     Query q(c_,
             "INSERT INTO meter_exchanges (metering_point_id, old_meter_id, new_meter_id,"
             " exchanged_on, offsets, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -576,6 +666,8 @@ class SqlWriteTx final : public WriteTx {
   void rollback_to() override {
     audit_.clear();
     last_closed_.reset();
+    meters_.clear();
+    accepted_.clear();
     Query(c_, "ROLLBACK TO item").run();
     Query(c_, "RELEASE item").run();
   }
@@ -596,6 +688,10 @@ class SqlWriteTx final : public WriteTx {
   SqlConn& c_;
   bool done_ = false;
   std::vector<AuditEntry> audit_;  // appended, not yet written
+  // Read in advance (prefetch), kept true by this transaction's writes.
+  std::map<std::pair<std::string, std::string>, std::optional<MeterRow>> meters_;
+  std::map<std::pair<std::int64_t, std::string>, Accepted> accepted_;  // meter, window ("" none)
+  int accepted_limit_ = 0;
   std::optional<std::optional<YearMonth>> last_closed_;
 };
 
