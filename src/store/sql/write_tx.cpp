@@ -226,24 +226,27 @@ class SqlWriteTx final : public WriteTx {
     auto ascii = [](std::string_view s) {
       return std::all_of(s.begin(), s.end(), [](char ch) { return ch > 0; });
     };
-    nlohmann::json pairs = nlohmann::json::array();
+    // Locked in one order (serial, account) on every writer and node, so that two batches never
+    // wait for each other.
+    std::vector<std::pair<std::string, std::string>> wanted_meters;
     for (const auto& k : keys) {
       if (!ascii(k.account) || !ascii(k.serial)) continue;
       if (meters_.emplace(std::pair{k.account, k.serial}, std::nullopt).second)
-        pairs.push_back({k.serial, k.account});
+        wanted_meters.emplace_back(k.serial, k.account);
     }
-    if (pairs.empty()) return;
+    if (wanted_meters.empty()) return;
+    std::sort(wanted_meters.begin(), wanted_meters.end());
+    // A lookup by index per key (LATERAL … LIMIT 1 keeps the planner from joining whole tables).
     static const std::string meters_sql =
-        std::string("SELECT ") + kMeterColumns +
+        std::string("SELECT x.* FROM json_array_elements(CAST(? AS json)) e CROSS JOIN LATERAL") +
+        " (SELECT " + kMeterColumns +
         " FROM meters m JOIN metering_points p ON p.id = m.metering_point_id"
         " JOIN accounts a ON a.id = p.account_id"
-        " WHERE m.removed_on IS NULL AND (m.serial, a.number) IN"
-        " (SELECT e->>0, e->>1 FROM json_array_elements(CAST(? AS json)) e)"
-        // One order for every writer and node, so that two batches never wait for each other.
-        " ORDER BY m.id FOR UPDATE OF m";
+        " WHERE m.serial = e->>0 AND a.number = e->>1 AND m.removed_on IS NULL"
+        " LIMIT 1 FOR UPDATE OF m) x";
     {
       Query q(c_, meters_sql.c_str());
-      q.bind(pairs.dump());
+      q.bind(nlohmann::json(wanted_meters).dump());
       while (q.step()) {
         MeterRow m = meter_row(q);
         meters_[{m.account_number, m.serial}] = m;
