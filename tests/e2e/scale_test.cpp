@@ -4,6 +4,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <map>
 #include <thread>
 
 #include "support/browser.hpp"
@@ -15,6 +23,48 @@ using json = nlohmann::json;
 namespace {
 
 constexpr const char* kNow = "2026-11-30T10:00:00+02:00";
+
+// HAProxy from Debian in front of the nodes, configured as docs/deploy.md says (on loopback,
+// checks every 200 ms instead of 2 s).
+class Balancer {
+ public:
+  explicit Balancer(const std::vector<std::uint16_t>& nodes) : port_(free_port(SOCK_STREAM)) {
+    std::string cfg =
+        "global\n  maxconn 1024\n"
+        "defaults\n  mode http\n  timeout connect 1s\n  timeout client 10s\n"
+        "  timeout server 10s\n  retries 3\n  option redispatch 1\n  retry-on conn-failure\n"
+        "frontend meterdesk\n  bind 127.0.0.1:" +
+        std::to_string(port_) +
+        "\n  default_backend nodes\n"
+        "backend nodes\n  balance roundrobin\n  option httpchk GET /readyz\n"
+        "  http-check expect status 200\n";
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      cfg += "  server node" + std::to_string(i) + " 127.0.0.1:" + std::to_string(nodes[i]) +
+             " check inter 200ms fall 2 rise 2\n";
+    write_file(dir_.file("haproxy.cfg"), cfg);
+    pid_ = fork();
+    if (pid_ == 0) {
+      int log = ::open(dir_.file("haproxy.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(log, 1);
+      dup2(log, 2);
+      execl("/usr/sbin/haproxy", "haproxy", "-db", "-f", dir_.file("haproxy.cfg").c_str(), nullptr);
+      _exit(127);
+    }
+  }
+  ~Balancer() {
+    ::kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  Balancer(const Balancer&) = delete;
+  Balancer& operator=(const Balancer&) = delete;
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] std::string log() const { return read_file(dir_.file("haproxy.log")); }
+
+ private:
+  TempDir dir_;
+  std::uint16_t port_;
+  pid_t pid_ = -1;
+};
 
 class ScaleTest : public ::testing::Test {
  protected:
@@ -38,12 +88,16 @@ class ScaleTest : public ::testing::Test {
   static std::uint16_t port(int node) { return nodes_[node]->port(); }
 
   static HttpResponse submit(int node, int account, const std::string& key, int value) {
+    return submit_to(port(node), account, key, value);
+  }
+  static HttpResponse submit_to(std::uint16_t port, int account, const std::string& key,
+                                int value) {
     char number[16], serial[16];
     std::snprintf(number, sizeof number, "%010d", account);
     std::snprintf(serial, sizeof serial, "S%07d", account);
     std::string body = std::string(R"({"account":")") + number + R"(","meter_serial":")" + serial +
                        R"(","readings":{"total":)" + std::to_string(value) + "}}";
-    return http(port(node), "POST", "/api/v1/readings", body, {{"Idempotency-Key", key}});
+    return http(port, "POST", "/api/v1/readings", body, {{"Idempotency-Key", key}});
   }
   static std::string receipt(const HttpResponse& r) {
     auto j = json::parse(r.body, nullptr, false);
@@ -115,6 +169,65 @@ TEST_F(ScaleTest, ASessionMadeOnOneNodeWorksOnTheOther) {
   EXPECT_EQ(b.post("/operator/sign-out", {}).status, 303);
   b.use_port(port(1));
   EXPECT_EQ(b.get("/operator").status, 303) << "signed out on every node";
+}
+
+// The nodes behind HAProxy: requests spread over both; when one dies the balancer leaves it out,
+// and clients that retry with their key (as the API asks) get every reading stored exactly once.
+TEST_F(ScaleTest, BehindHAProxyBothNodesServeAndADeadNodeIsLeftOut) {
+  Balancer lb({port(0), port(1)});
+  int ready = 0;
+  for (int tries = 0; tries < 100 && ready != 200; ++tries) {
+    if (tries) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    try {
+      ready = http(lb.port(), "GET", "/readyz").status;
+    } catch (const std::exception&) {  // not listening yet
+    }
+  }
+  ASSERT_EQ(ready, 200) << lb.log();
+  auto accepted_on = [&](int node) {
+    auto body = http(port(node), "GET", "/metrics").body;
+    auto at = body.find("meterdesk_submissions_total{channel=\"api\",result=\"accepted\"} ");
+    return at == std::string::npos ? 0.0 : std::stod(body.substr(body.find("} ", at) + 2));
+  };
+  const double before[2] = {accepted_on(0), accepted_on(1)};
+  std::map<std::string, std::string> acked;  // key → receipt
+  int refused = 0;
+  auto send = [&](int i) {
+    const std::string key = "lb-" + std::to_string(i);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      auto r = submit_to(lb.port(), 91 + i % 30, key, 1400 + i);
+      if (r.status == 201) {
+        acked[key] = receipt(r);
+        return;
+      }
+      ++refused;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << key << " never stored";
+  };
+  for (int i = 0; i < 40; ++i) send(i);
+  EXPECT_EQ(refused, 0);
+  EXPECT_GT(accepted_on(0), before[0]) << "node 0 took some";
+  EXPECT_GT(accepted_on(1), before[1]) << "node 1 took some";
+
+  nodes_[1]->kill(SIGKILL);
+  nodes_[1]->wait();
+  for (int i = 40; i < 80; ++i) send(i);
+  // Connections to the dead node are retried on the live one by the balancer itself.
+  EXPECT_LE(refused, 5) << lb.log();
+  ASSERT_EQ(acked.size(), 80u);
+  std::vector<std::string> receipts;
+  for (const auto& [key, r] : acked) receipts.push_back(r);
+  std::sort(receipts.begin(), receipts.end());
+  std::string expected;
+  for (const auto& r : receipts) expected += (expected.empty() ? "" : ",") + r;
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT string_agg(receipt, ',' ORDER BY receipt) FROM submissions"
+                      " WHERE idempotency_key LIKE 'lb-%'"),
+            expected)
+      << "every acknowledged receipt stored, and nothing else";
+  delete nodes_[1];
+  nodes_[1] = new ServerProcess(db_, {"--now", kNow}, {{"METERDESK_CLOSE_AUTOMATIC", "true"}});
 }
 
 TEST_F(ScaleTest, EachBackgroundRoleHasOneLeaderAndItMovesWhenTheLeaderDies) {
