@@ -224,6 +224,43 @@ TEST_F(StoreTest, TextThatIsNotUtf8FindsNothingAndIsStillRecorded) {
   }
 }
 
+// The close's scan reads every point and reading, however many (PostgreSQL: a cursor fetched in
+// parts of 10,000 rows; this crosses a part's end).
+TEST_F(StoreTest, ScanPointsReadsEveryReadingInOrder) {
+  constexpr int kPoints = 3, kReadings = 4000;
+  {
+    auto tx = store->begin_write();
+    for (int p = 1; p <= kPoints; ++p) {
+      auto a = tx->insert_account(NewAccount{"000000000" + std::to_string(p), "H", "", "", ""},
+                                  at("2020-01-01"));
+      auto point = tx->insert_metering_point(a, "62Z00000000000" + std::to_string(p) + "X", "");
+      auto meter = tx->insert_meter(
+          point, NewMeter{"S" + std::to_string(p), 1, 6, *domain::parse_date("2020-01-01")});
+      for (int i = 0; i < kReadings; ++i) {
+        auto s = submission(meter, "R-" + std::to_string(p) + "-" + std::to_string(i), "");
+        s.account_id = a;
+        s.period.reset();
+        s.as_of = at("2020-01-02") + std::chrono::hours(i);
+        s.values = s.unwrapped = {1000 + i};
+        tx->insert_submission(s);
+      }
+    }
+    tx->commit();
+  }
+  int points = 0;
+  std::size_t readings = 0;
+  bool ordered = true;
+  store->scan_points([&](PointHistory&& h) {
+    ++points;
+    readings += h.readings.size();
+    for (std::size_t i = 0; i < h.readings.size(); ++i)
+      ordered = ordered && h.readings[i].unwrapped[0] == 1000 + static_cast<std::int64_t>(i);
+  });
+  EXPECT_EQ(points, kPoints);
+  EXPECT_EQ(readings, static_cast<std::size_t>(kPoints * kReadings));
+  EXPECT_TRUE(ordered);
+}
+
 // What a batch asks in advance (PostgreSQL: two queries, then answers from memory) answers what
 // the queries answer, also after the transaction's own writes.
 TEST_F(StoreTest, PrefetchedReadsStayTrueToTheTransactionsWrites) {

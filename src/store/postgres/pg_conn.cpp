@@ -101,9 +101,14 @@ void assign_text(std::string& out, std::string_view in) {
   }
 }
 
+// A prepared statement, or (with `cursor_sql`) a cursor declared at the first step inside the
+// caller's transaction and fetched kFetch rows at a time.
 class PgStatement final : public Statement {
  public:
-  PgStatement(PgConn& conn, std::string name) : conn_(conn), name_(std::move(name)) {}
+  static constexpr int kFetch = 10000;
+
+  PgStatement(PgConn& conn, std::string name, std::string cursor_sql = {})
+      : conn_(conn), name_(std::move(name)), cursor_sql_(std::move(cursor_sql)) {}
   ~PgStatement() override { PQclear(result_); }
   PgStatement(const PgStatement&) = delete;
   PgStatement& operator=(const PgStatement&) = delete;
@@ -124,6 +129,9 @@ class PgStatement final : public Statement {
 
   bool step() override {
     if (!result_) execute();
+    if (++row_ < PQntuples(result_)) return true;
+    if (!declared_ || PQntuples(result_) < kFetch) return false;
+    fetch();
     return ++row_ < PQntuples(result_);
   }
   void reset() override {
@@ -131,6 +139,11 @@ class PgStatement final : public Statement {
     result_ = nullptr;
     row_ = -1;
     params_.clear();
+    if (declared_) {
+      declared_ = false;
+      // Fails only in a transaction already failed, which ends the cursor anyway.
+      PQclear(PQexec(conn_.raw(), ("CLOSE " + name_).c_str()));
+    }
   }
   std::int64_t i64(int col) override {
     const char* v = PQgetvalue(result_, row_, col);
@@ -174,8 +187,26 @@ class PgStatement final : public Statement {
       lengths[i] = static_cast<int>(params_[i].value.size());
       formats[i] = params_[i].binary ? 1 : 0;
     }
-    result_ = PQexecPrepared(conn_.raw(), name_.c_str(), static_cast<int>(params_.size()),
-                             values.data(), lengths.data(), formats.data(), 0);
+    if (cursor_sql_.empty()) {
+      result_ = PQexecPrepared(conn_.raw(), name_.c_str(), static_cast<int>(params_.size()),
+                               values.data(), lengths.data(), formats.data(), 0);
+      check();
+      return;
+    }
+    std::string declare = "DECLARE " + name_ + " NO SCROLL CURSOR FOR " + cursor_sql_;
+    result_ = PQexecParams(conn_.raw(), declare.c_str(), static_cast<int>(params_.size()), nullptr,
+                           values.data(), lengths.data(), formats.data(), 0);
+    check();
+    declared_ = true;
+    fetch();
+  }
+  void fetch() {
+    PQclear(result_);
+    result_ =
+        PQexec(conn_.raw(), ("FETCH FORWARD " + std::to_string(kFetch) + " FROM " + name_).c_str());
+    check();
+  }
+  void check() {
     auto status = PQresultStatus(result_);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
       PGresult* failed = result_;
@@ -187,6 +218,8 @@ class PgStatement final : public Statement {
 
   PgConn& conn_;
   std::string name_;
+  std::string cursor_sql_;
+  bool declared_ = false;
   std::vector<Param> params_;
   PGresult* result_ = nullptr;
   int row_ = -1;
@@ -270,6 +303,17 @@ Statement& PgConn::prepare(const char* sql) {
   if (PQresultStatus(r) != PGRES_COMMAND_OK) fail(r);
   PQclear(r);
   return *cache_.emplace(sql, std::make_unique<PgStatement>(*this, name)).first->second;
+}
+
+Statement& PgConn::prepare_scan(const char* sql) {
+  auto it = scans_.find(sql);
+  if (it != scans_.end()) {
+    it->second->reset();
+    return *it->second;
+  }
+  std::string name = "md_scan" + std::to_string(++next_name_);
+  return *scans_.emplace(sql, std::make_unique<PgStatement>(*this, name, pg_sql(sql)))
+              .first->second;
 }
 
 const Dialect& PgConn::dialect() const {

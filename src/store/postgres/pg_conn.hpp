@@ -27,6 +27,7 @@ class PgConn final : public SqlConn {
 
   void exec(const char* sql) override;
   Statement& prepare(const char* sql) override;
+  Statement& prepare_scan(const char* sql) override;
   [[nodiscard]] bool broken() const override;
   [[nodiscard]] const Dialect& dialect() const override;
 
@@ -40,6 +41,7 @@ class PgConn final : public SqlConn {
   bool lost_ = false;
   int next_name_ = 0;
   std::unordered_map<const char*, std::unique_ptr<Statement>> cache_;  // by the literal's address
+  std::unordered_map<const char*, std::unique_ptr<Statement>> scans_;  // cursors, the same way
 };
 
 }  // namespace md::store

@@ -72,6 +72,9 @@ class SqlConn {
   virtual void exec(const char* sql) = 0;  // statements without parameters
   // Prepared once per connection, cached by the literal's address.
   virtual Statement& prepare(const char* sql) = 0;
+  // For a query whose rows may not fit in memory (the close's scan), stepped inside a
+  // transaction: a server-side cursor fetched in parts (PostgreSQL); SQLite steps rows anyway.
+  virtual Statement& prepare_scan(const char* sql) { return prepare(sql); }
   // Lost (the server went away): the store drops it and opens another.
   [[nodiscard]] virtual bool broken() const { return false; }
   [[nodiscard]] virtual const Dialect& dialect() const = 0;
@@ -81,6 +84,8 @@ class SqlConn {
 class Query {
  public:
   Query(SqlConn& c, const char* sql) : stmt_(c.prepare(sql)) {}
+  struct Scan {};  // rows read in parts (SqlConn::prepare_scan)
+  Query(SqlConn& c, const char* sql, Scan) : stmt_(c.prepare_scan(sql)) {}
   ~Query() {
     try {
       stmt_.reset();

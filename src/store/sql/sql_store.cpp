@@ -168,16 +168,17 @@ void SqlStore::scan_points(const std::function<void(PointHistory&&)>& visit) {
   try {
     // Two cursors in metering-point order, merged: the meters of each point, and the accepted
     // readings of those meters.
-    Query meters(
-        *r,
-        "SELECT p.id, a.id, a.number, p.eic, a.electric_heating, m.id, m.serial, m.zones,"
-        " m.digits, m.installed_on, m.removed_on, m.counter_offsets"
-        " FROM metering_points p JOIN accounts a ON a.id = p.account_id"
-        " JOIN meters m ON m.metering_point_id = p.id ORDER BY p.id, m.installed_on, m.id");
+    Query meters(*r,
+                 "SELECT p.id, a.id, a.number, p.eic, a.electric_heating, m.id, m.serial, m.zones,"
+                 " m.digits, m.installed_on, m.removed_on, m.counter_offsets"
+                 " FROM metering_points p JOIN accounts a ON a.id = p.account_id"
+                 " JOIN meters m ON m.metering_point_id = p.id ORDER BY p.id, m.installed_on, m.id",
+                 Query::Scan{});
     Query readings(*r,
                    "SELECT m.metering_point_id, s.meter_id, s.as_of, s.type, s.u1, s.u2, s.u3"
                    " FROM meters m JOIN submissions s ON s.meter_id = m.id"
-                   " AND s.status = 'accepted' ORDER BY m.metering_point_id, m.id, s.as_of, s.id");
+                   " AND s.status = 'accepted' ORDER BY m.metering_point_id, m.id, s.as_of, s.id",
+                   Query::Scan{});
     bool reading_ready = readings.step();
     PointHistory current;
     bool have = false;
