@@ -1,8 +1,11 @@
 // bench/close: close one month for N metering points (default 1,000,000; half of them two-zone)
 // with 24 months of history on SQLite, and report time and peak memory per close.
 //
-//   bench/close/run.sh [--points N] [--db PATH]
+//   bench/close/run.sh [--points N] [--db PATH] [--pg ADMIN_URL]
 // The database is generated once (bulk SQL, indexes built afterwards) and kept for later runs.
+// With --pg (e.g. postgresql://postgres@127.0.0.1:55432/postgres) that history is copied once
+// into the database bench_close_<N> of that cluster and each close runs on a copy of it there.
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -163,6 +166,117 @@ void generate(const std::string& path, int points, domain::YearMonth first,
   sqlite3_close(db);
 }
 
+std::string pg_url(const std::string& admin, const std::string& database) {
+  return admin.substr(0, admin.rfind('/') + 1) + database;
+}
+
+void pg_exec(PGconn* c, const std::string& sql) {
+  PGresult* r = PQexec(c, sql.c_str());
+  auto status = PQresultStatus(r);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    std::fprintf(stderr, "%s: %s\n", sql.c_str(), PQresultErrorMessage(r));
+    std::exit(1);
+  }
+  PQclear(r);
+}
+
+bool pg_database_exists(const std::string& admin, const std::string& name) {
+  PGconn* c = PQconnectdb(admin.c_str());
+  PGresult* r = PQexec(c, ("SELECT 1 FROM pg_database WHERE datname = '" + name + "'").c_str());
+  bool exists = PQntuples(r) > 0;
+  PQclear(r);
+  PQfinish(c);
+  return exists;
+}
+
+// The generated history into PostgreSQL: the schema by meterdesk's migrations, the rows by COPY
+// with triggers (foreign keys) off and the submissions indexes built afterwards, as a DBA loads.
+void copy_to_postgres(const std::string& sqlite_path, const std::string& admin,
+                      const std::string& name) {
+  PGconn* a = PQconnectdb(admin.c_str());
+  pg_exec(a, "DROP DATABASE IF EXISTS " + name + "_load");
+  pg_exec(a, "CREATE DATABASE " + name + "_load");
+  store::open_store(pg_url(admin, name + "_load"))->migrate();
+  PGconn* c = PQconnectdb(pg_url(admin, name + "_load").c_str());
+  pg_exec(c, "SET session_replication_role = replica");
+  std::vector<std::string> indexes;
+  {
+    PGresult* r = PQexec(c,
+                         "SELECT indexname, indexdef FROM pg_indexes WHERE tablename ="
+                         " 'submissions' AND indexname NOT IN (SELECT conname FROM pg_constraint)");
+    for (int i = 0; i < PQntuples(r); ++i) {
+      pg_exec(c, std::string("DROP INDEX ") + PQgetvalue(r, i, 0));
+      indexes.emplace_back(PQgetvalue(r, i, 1));
+    }
+    PQclear(r);
+  }
+  sqlite3* db = nullptr;
+  sqlite3_open(sqlite_path.c_str(), &db);
+  for (const char* table : {"accounts", "metering_points", "meters", "submissions"}) {
+    auto t = Clock::now();
+    std::string columns;
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(db,
+                       (std::string("SELECT name FROM pragma_table_info('") + table + "')").c_str(),
+                       -1, &q, nullptr);
+    while (sqlite3_step(q) == SQLITE_ROW)
+      columns += (columns.empty() ? "" : ", ") +
+                 std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
+    sqlite3_finalize(q);
+    sqlite3_prepare_v2(db, ("SELECT " + columns + " FROM " + table + " ORDER BY id").c_str(), -1,
+                       &q, nullptr);
+    PGresult* copy =
+        PQexec(c, (std::string("COPY ") + table + " (" + columns + ") FROM STDIN").c_str());
+    if (PQresultStatus(copy) != PGRES_COPY_IN) {
+      std::fprintf(stderr, "COPY %s: %s\n", table, PQresultErrorMessage(copy));
+      std::exit(1);
+    }
+    PQclear(copy);
+    std::string buffer;
+    long long rows = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      for (int i = 0; i < sqlite3_column_count(q); ++i) {
+        if (i) buffer += '\t';
+        if (sqlite3_column_type(q, i) == SQLITE_NULL) {
+          buffer += "\\N";
+          continue;
+        }
+        const auto* v = reinterpret_cast<const char*>(sqlite3_column_text(q, i));
+        for (const char* ch = v; *ch; ++ch) {
+          if (*ch == '\\' || *ch == '\t' || *ch == '\n' || *ch == '\r') buffer += '\\';
+          buffer += *ch == '\t' ? 't' : *ch == '\n' ? 'n' : *ch == '\r' ? 'r' : *ch;
+        }
+      }
+      buffer += '\n';
+      ++rows;
+      if (buffer.size() > (1 << 20)) {
+        PQputCopyData(c, buffer.data(), static_cast<int>(buffer.size()));
+        buffer.clear();
+      }
+    }
+    sqlite3_finalize(q);
+    PQputCopyData(c, buffer.data(), static_cast<int>(buffer.size()));
+    PQputCopyEnd(c, nullptr);
+    PGresult* r = PQgetResult(c);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      std::fprintf(stderr, "COPY %s: %s\n", table, PQresultErrorMessage(r));
+      std::exit(1);
+    }
+    PQclear(r);
+    pg_exec(c, std::string("SELECT setval(pg_get_serial_sequence('") + table +
+                   "', 'id'), (SELECT max(id) FROM " + table + "))");
+    std::fprintf(stderr, "  %s: %lld rows in %.0f s\n", table, rows, since(t));
+  }
+  sqlite3_close(db);
+  std::fprintf(stderr, "  indexing...\n");
+  for (const auto& sql : indexes) pg_exec(c, sql);
+  pg_exec(c, "ANALYZE");
+  PQfinish(c);
+  pg_exec(a, "DROP DATABASE IF EXISTS " + name);
+  pg_exec(a, "ALTER DATABASE " + name + "_load RENAME TO " + name);
+  PQfinish(a);
+}
+
 // Runs one close in a child process: its own peak memory, not the generator's.
 void close_in_child(const std::string& path, domain::YearMonth month) {
   std::fflush(stdout);
@@ -190,13 +304,15 @@ void close_in_child(const std::string& path, domain::YearMonth month) {
 
 int main(int argc, char** argv) {
   int points = 1000000;
-  std::string path;
+  std::string path, pg;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--points")
       points = std::atoi(argv[i + 1]);
     else if (a == "--db")
       path = argv[i + 1];
+    else if (a == "--pg")
+      pg = argv[i + 1];
   }
   if (path.empty())
     path = (std::filesystem::temp_directory_path() /
@@ -212,13 +328,31 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "generated in %.0f s (%.1f GB)\n", since(t),
                  static_cast<double>(std::filesystem::file_size(path)) / 1e9);
   }
+  store::open_store(path)->migrate();  // a history generated by an older meterdesk
+  std::printf("%-8s %9s %8s %9s %9s %9s %9s %9s %10s\n", "month", "chains", "estim.", "inspect.",
+              "prior s", "compute s", "write s", "total s", "peak MiB");
+  if (!pg.empty()) {
+    const std::string name = "bench_close_" + std::to_string(points);
+    if (!pg_database_exists(pg, name)) {
+      std::fprintf(stderr, "copying the history into PostgreSQL database %s\n", name.c_str());
+      auto t = Clock::now();
+      copy_to_postgres(path, pg, name);
+      std::fprintf(stderr, "copied in %.0f s\n", since(t));
+    }
+    PGconn* a = PQconnectdb(pg.c_str());
+    pg_exec(a, "DROP DATABASE IF EXISTS bench_close_run");
+    pg_exec(a, "CREATE DATABASE bench_close_run TEMPLATE " + name);
+    close_in_child(pg_url(pg, "bench_close_run"), last.prev());
+    close_in_child(pg_url(pg, "bench_close_run"), last);
+    pg_exec(a, "DROP DATABASE bench_close_run");
+    PQfinish(a);
+    return 0;
+  }
   // Each run closes on a copy, so the generated history stays reusable.
   std::string work = path + ".run";
   std::filesystem::remove(work);
   std::filesystem::remove(work + "-wal");
   std::filesystem::copy_file(path, work);
-  std::printf("%-8s %9s %8s %9s %9s %9s %9s %9s %10s\n", "month", "chains", "estim.", "inspect.",
-              "prior s", "compute s", "write s", "total s", "peak MiB");
   close_in_child(work, last.prev());  // the first close: no prior positions
   close_in_child(work, last);         // a steady month: prior positions from the month before
   std::filesystem::remove(work);
