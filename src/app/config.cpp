@@ -232,6 +232,9 @@ const std::vector<Key>& keys() {
              1, 100000),
       number("ingest.max_queue", "queued submissions beyond which new ones get 503",
              &Config::ingest_max_queue, 1, 10000000),
+      number("ingest.writers",
+             "group-commit writers, each on its own connection (0: SQLite 1, PostgreSQL 4)",
+             &Config::ingest_writers, 0, 64),
       Key{"estimation.method", "regulatory, recent or seasonal (rules §7)",
           [](Config& c, const std::string& t) {
             auto m = domain::parse_method(t);

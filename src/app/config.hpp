@@ -32,6 +32,7 @@ struct Config {
 
   std::size_t ingest_max_batch = 512;
   std::size_t ingest_max_queue = 50000;
+  int ingest_writers = 0;  // 0: the engine's choice
 
   bool web_secure_cookies = false;
   std::size_t web_photo_max_bytes = std::size_t{5} << 20;

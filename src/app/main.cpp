@@ -71,7 +71,7 @@ Context open(const Common& c, bool migrate = true) {
       throw std::runtime_error("--now must be an ISO-8601 instant, e.g. 2026-11-30T10:00:00+02:00");
     ctx.clock = service::Clock{*t};
   }
-  ctx.store = store::open_store(c.db);
+  ctx.store = store::open_store(c.db, ctx.config.ingest_writers);
   if (migrate) ctx.store->migrate();
   ctx.submissions = std::make_unique<service::Submissions>(service::ServiceConfig{
       ctx.config.rules, ctx.config.account_digits, ctx.config.estimation, ctx.config.prices});

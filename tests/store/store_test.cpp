@@ -224,6 +224,25 @@ TEST_F(StoreTest, TextThatIsNotUtf8FindsNothingAndIsStillRecorded) {
   }
 }
 
+// ingest.writers: write connections where several can write (PostgreSQL, default 4); SQLite keeps
+// its one writer whatever is asked.
+TEST_F(StoreTest, WritersAsConfigured) {
+  auto two = open_store(path, 2);
+  auto chosen = open_store(path, 0);
+  if (test::on_postgres()) {
+    EXPECT_EQ(two->writers(), 2);
+    EXPECT_EQ(chosen->writers(), 4);
+  } else {
+    EXPECT_EQ(two->writers(), 1);
+    EXPECT_EQ(chosen->writers(), 1);
+  }
+  auto tx = two->begin_write();  // and they work
+  tx->append_audit(
+      AuditEntry{at("2025-11-30"), "system", "", "probe", "", "", "", "", std::nullopt});
+  tx->commit();
+  EXPECT_EQ(test::sql_value(path, "SELECT count(*) FROM audit WHERE action = 'probe'"), "1");
+}
+
 // The close's scan reads every point and reading, however many (PostgreSQL: a cursor fetched in
 // parts of 10,000 rows; this crosses a part's end).
 TEST_F(StoreTest, ScanPointsReadsEveryReadingInOrder) {

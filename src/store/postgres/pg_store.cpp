@@ -4,8 +4,10 @@
 
 namespace md::store {
 
-// Four writers: the round trips of one are what limits ingest, not the server (docs/scale.md).
-PgStore::PgStore(std::string url) : SqlStore(pg_redacted(url), 4), url_(std::move(url)) {}
+// Four writers unless told (ingest.writers): the round trips of one are what limits ingest, not
+// the server (docs/scale.md).
+PgStore::PgStore(std::string url, int writers)
+    : SqlStore(pg_redacted(url), writers > 0 ? writers : 4), url_(std::move(url)) {}
 
 std::unique_ptr<SqlConn> PgStore::connect(bool reader) {
   auto c = std::make_unique<PgConn>(url_);

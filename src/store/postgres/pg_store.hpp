@@ -14,7 +14,7 @@ const std::vector<Migration>& pg_migrations();
 
 class PgStore final : public SqlStore {
  public:
-  explicit PgStore(std::string url);
+  explicit PgStore(std::string url, int writers = 0);
   void backup_to(const std::string& path) override;
   // A session-level advisory lock on a connection of its own: released by the server when this
   // node goes away, so another takes over.
