@@ -136,6 +136,14 @@ void Ingestor::write_batch(std::vector<Item>& batch) {
         }
       }
       if (again) continue;
+      if (!isolate) {
+        try {
+          tx->flush();  // what was held back may conflict only now
+        } catch (const std::exception&) {
+          isolate = again = true;
+          continue;
+        }
+      }
       tx->commit();
       committed = true;
     } catch (const std::exception& e) {

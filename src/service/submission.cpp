@@ -257,7 +257,8 @@ void Submissions::prefetch(store::WriteTx& tx, const std::vector<const SubmitReq
   keys.reserve(reqs.size());
   for (const SubmitRequest* req : reqs)
     keys.push_back({req->account, req->meter_serial,
-                    counting(*req, today, config_.rules.window).as_of.period});
+                    counting(*req, today, config_.rules.window).as_of.period, req->channel,
+                    req->idempotency_key});
   tx.prefetch(keys, 2);  // the previous reading and the one before it
 }
 

@@ -303,6 +303,7 @@ class WriteTx {
   struct MeterKey {
     std::string account, serial;
     std::optional<YearMonth> window;
+    std::string channel, idempotency_key;  // whether the key was used is read too
   };
   virtual void prefetch(const std::vector<MeterKey>& keys, int limit) = 0;
   virtual std::optional<YearMonth> last_closed_period() = 0;
@@ -383,6 +384,9 @@ class WriteTx {
   virtual void savepoint() = 0;
   virtual void release() = 0;
   virtual void rollback_to() = 0;
+  // Writes what the transaction holds back (audit rows; on PostgreSQL a batch's readings, which
+  // then fail here if one conflicts); commit() does it too.
+  virtual void flush() = 0;
   virtual void commit() = 0;
 };
 

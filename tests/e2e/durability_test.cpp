@@ -82,7 +82,16 @@ TEST(Durability, SigkillLosesNoAcknowledgedReceipt) {
           }
         });
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(700 + round * 300));
+      // Killed once enough is acknowledged (a number, not a time: a slow machine, or a sanitizer
+      // build, gets there later), and each round at a different count.
+      const std::size_t enough = 60 + static_cast<std::size_t>(round) * 40;
+      for (int waited = 0; waited < 60000; waited += 5) {
+        {
+          std::lock_guard lock(mutex);
+          if (acknowledged.size() >= enough) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
       server.kill(SIGKILL);
       EXPECT_EQ(server.wait(), 128 + SIGKILL);
       stop = true;

@@ -361,6 +361,72 @@ TEST_F(ServiceTest, IngestorFailsOneItemAloneAndStoresTheRestOnce) {
   ingestor.stop();
 }
 
+// One batch: a new key, a key stored before it, the new key again, and a reading whose receipt
+// id is already taken. On PostgreSQL the batch's readings are held back and written together;
+// either way each gets the answer it would get alone, and nothing is stored twice.
+TEST_F(ServiceTest, IngestorBatchAnswersReplaysAndCollisionsAsAlone) {
+  Clock clock{at("2025-11-12T10:00:00")};
+  auto request = [](const char* account, const char* serial, const char* key, const char* value) {
+    SubmitRequest r;
+    r.channel = "api";
+    r.idempotency_key = key;
+    r.account = account;
+    r.meter_serial = serial;
+    r.values = {{"total", value}};
+    return r;
+  };
+  SubmitOutcome earlier;
+  {
+    Ingestor first(*store, submissions, clock, nullptr, IngestOptions{64, 1000});
+    earlier = first.submit(request("0000000002", "S0000002", "old-key", "1001"));
+    ASSERT_EQ(earlier.status, Status::accepted);
+  }
+  // The next receipt ids: first the one just stored (a collision), then fresh ones.
+  std::vector<std::string> ids = {earlier.receipt_id, "R-BBBB-0001", "R-BBBB-0002",
+                                  "R-BBBB-0003",      "R-BBBB-0004", "R-BBBB-0005"};
+  std::size_t next = 0;
+  Submissions colliding{ServiceConfig{}, [&] { return ids.at(next++ % ids.size()); }};
+  Ingestor ingestor(*store, colliding, clock, nullptr, IngestOptions{64, 1000});
+  // All on one lane, queued behind a task that holds it.
+  const std::string lane = "0000000001\nS0000001";
+  std::promise<void> started, release;
+  Ingestor::Task hold;
+  hold.key = lane;
+  hold.work = [&](store::WriteTx&, domain::Instant) {
+    started.set_value();
+    release.get_future().wait();
+  };
+  ASSERT_TRUE(ingestor.run_async(std::move(hold)));
+  started.get_future().wait();
+  std::promise<SubmitOutcome> a, b, c;
+  auto queue = [&](SubmitRequest r, std::promise<SubmitOutcome>& p) {
+    r.account = "0000000001";  // one meter: one lane
+    r.meter_serial = "S0000001";
+    return ingestor.submit_async(r, [&p](SubmitOutcome o) { p.set_value(std::move(o)); });
+  };
+  const auto before = store->counts().submissions;
+  ASSERT_TRUE(queue(request("", "", "new-key", "1002"), a));
+  ASSERT_TRUE(queue(request("", "", "old-key", "1003"), b));
+  ASSERT_TRUE(queue(request("", "", "new-key", "1004"), c));
+  release.set_value();
+  auto ra = a.get_future().get(), rb = b.get_future().get(), rc = c.get_future().get();
+  ASSERT_EQ(ra.status, Status::accepted);
+  EXPECT_NE(ra.receipt_id, earlier.receipt_id) << "a taken receipt id is never given twice";
+  EXPECT_EQ(rb.status, Status::replayed);
+  EXPECT_EQ(rb.receipt_json, earlier.receipt_json);
+  EXPECT_EQ(rc.status, Status::replayed);
+  EXPECT_EQ(rc.receipt_json, ra.receipt_json);
+  ingestor.stop();
+  EXPECT_EQ(store->counts().submissions, before + 1);
+  EXPECT_EQ(test::sql_value(store_path,
+                            "SELECT count(*) FROM audit WHERE action = 'submit'"
+                            " AND result = 'accepted' AND submission_id IN (SELECT id"
+                            " FROM submissions WHERE idempotency_key = 'new-key')"),
+            "1");
+  EXPECT_EQ(test::sql_value(store_path, "SELECT count(*) FROM audit WHERE result = 'replayed'"),
+            "2");
+}
+
 TEST_F(ServiceTest, IngestorRefusesWhenItsQueueIsFullOrStopped) {
   Clock clock{at("2025-11-12T10:00:00")};
   Ingestor ingestor(*store, submissions, clock, nullptr, IngestOptions{1, 1});

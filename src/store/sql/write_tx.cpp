@@ -160,40 +160,84 @@ void sort_accepted(WriteTx::Accepted& a) {
   std::sort(a.in_window.begin(), a.in_window.end());
 }
 
-// Audit rows in multi-row INSERTs of a few fixed sizes (each a statement prepared once).
-void insert_audit(SqlConn& c, const std::vector<AuditEntry>& rows) {
-  static constexpr std::size_t kSizes[] = {64, 16, 4, 1};
-  static const auto kSql = [] {
-    std::array<std::string, std::size(kSizes)> sql;
-    for (std::size_t k = 0; k < sql.size(); ++k) {
-      sql[k] =
-          "INSERT INTO audit (at, actor, channel, action, identity, raw_input, result, reason,"
-          " submission_id, request_id) VALUES ";
-      for (std::size_t r = 0; r < kSizes[k]; ++r)
-        sql[k] += r == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    }
-    return sql;
-  }();
-  std::size_t i = 0;
-  for (std::size_t k = 0; k < std::size(kSizes); ++k) {
-    for (; rows.size() - i >= kSizes[k]; i += kSizes[k]) {
-      Query q(c, kSql[k].c_str());
-      for (std::size_t r = i; r < i + kSizes[k]; ++r) {
-        const AuditEntry& e = rows[r];
-        q.bind(secs(e.at))
-            .bind(e.actor)
-            .bind(e.channel)
-            .bind(e.action)
-            .bind(e.identity)
-            .bind(e.raw_input)
-            .bind(e.result)
-            .bind(e.reason)
-            .bind(e.submission_id)
-            .bind(e.request_id);
-      }
-      q.run();
+// Rows in multi-row INSERTs of a few fixed sizes, each size a statement prepared once: `sql[k]`
+// holds kChunks[k] rows. Returns how many rows the statements returned (with RETURNING).
+constexpr std::array<std::size_t, 4> kChunks = {64, 16, 4, 1};
+using ChunkedSql = std::array<std::string, kChunks.size()>;
+
+ChunkedSql chunked_sql(std::string_view head, std::string_view row, std::string_view tail) {
+  ChunkedSql sql;
+  for (std::size_t k = 0; k < sql.size(); ++k) {
+    sql[k] = head;
+    for (std::size_t r = 0; r < kChunks[k]; ++r) (sql[k] += r == 0 ? "" : ", ") += row;
+    sql[k] += tail;
+  }
+  return sql;
+}
+
+template <typename Row, typename Bind>
+std::size_t insert_chunked(SqlConn& c, const ChunkedSql& sql, const std::vector<Row>& rows,
+                           Bind bind) {
+  std::size_t i = 0, returned = 0;
+  for (std::size_t k = 0; k < kChunks.size(); ++k) {
+    for (; rows.size() - i >= kChunks[k]; i += kChunks[k]) {
+      Query q(c, sql[k].c_str());
+      for (std::size_t r = i; r < i + kChunks[k]; ++r) bind(q, rows[r]);
+      while (q.step()) ++returned;
     }
   }
+  return returned;
+}
+
+void insert_audit(SqlConn& c, const std::vector<AuditEntry>& rows) {
+  static const ChunkedSql sql = chunked_sql(
+      "INSERT INTO audit (at, actor, channel, action, identity, raw_input, result, reason,"
+      " submission_id, request_id) VALUES ",
+      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "");
+  insert_chunked(c, sql, rows, [](Query& q, const AuditEntry& e) {
+    q.bind(secs(e.at))
+        .bind(e.actor)
+        .bind(e.channel)
+        .bind(e.action)
+        .bind(e.identity)
+        .bind(e.raw_input)
+        .bind(e.result)
+        .bind(e.reason)
+        .bind(e.submission_id)
+        .bind(e.request_id);
+  });
+}
+
+#define SUBMISSION_COLUMNS                                                                  \
+  "receipt, meter_id, account_id, channel, idempotency_key, type, taken_on, as_of, period," \
+  " received_at, status, flags, v1, v2, v3, u1, u2, u3, raw_input, actor, receipt_json"
+#define SUBMISSION_VALUES "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+
+void bind_submission(Query& q, const NewSubmission& s) {
+  q.bind(s.receipt).bind(s.meter_id).bind(s.account_id).bind(s.channel);
+  if (s.idempotency_key.empty())
+    q.bind_null();
+  else
+    q.bind(s.idempotency_key);
+  q.bind(s.type).bind(day_text(s.taken_on)).bind(secs(s.as_of));
+  if (s.period)
+    q.bind(s.period->str());
+  else
+    q.bind_null();
+  q.bind(secs(s.received_at)).bind(join_flags(s.flags));
+  for (size_t i = 0; i < 3; ++i) {
+    if (i < s.values.size())
+      q.bind(s.values[i]);
+    else
+      q.bind_null();
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    if (i < s.unwrapped.size())
+      q.bind(s.unwrapped[i]);
+    else
+      q.bind_null();
+  }
+  q.bind(s.raw_input).bind(s.actor).bind(s.receipt_json);
 }
 
 class SqlWriteTx final : public WriteTx {
@@ -216,16 +260,30 @@ class SqlWriteTx final : public WriteTx {
     // supersedes it in the window instead of both staying accepted.
     auto known = meters_.find({std::string(account), std::string(serial)});
     if (known != meters_.end()) return known->second;
-    return find_meter_on(c_, account, serial, true);
+    return find_meter_on(conn(), account, serial, true);
   }
 
   void prefetch(const std::vector<MeterKey>& keys, int limit) override {
     if (!c_.dialect().prefetch) return;
+    prefetched_ = true;
     // Keys are sent as JSON; one that is not plain ASCII (no account or serial is) is left to
     // the usual query and its usual answer.
     auto ascii = [](std::string_view s) {
       return std::all_of(s.begin(), s.end(), [](char ch) { return ch > 0; });
     };
+    std::vector<std::pair<std::string, std::string>> wanted_keys;
+    for (const auto& k : keys)
+      if (!k.idempotency_key.empty() && ascii(k.channel) && ascii(k.idempotency_key) &&
+          keys_.emplace(std::pair{k.channel, k.idempotency_key}, std::nullopt).second)
+        wanted_keys.emplace_back(k.channel, k.idempotency_key);
+    if (!wanted_keys.empty()) {
+      Query q(c_,
+              "SELECT x.* FROM json_array_elements(CAST(? AS json)) e CROSS JOIN LATERAL"
+              " (SELECT channel, idempotency_key, receipt_json FROM submissions s"
+              " WHERE s.channel = e->>0 AND s.idempotency_key = e->>1) x");
+      q.bind(nlohmann::json(wanted_keys).dump());
+      while (q.step()) keys_[{q.text(0), q.text(1)}] = q.text(2);
+    }
     // Locked in one order (serial, account) on every writer and node, so that two batches never
     // wait for each other.
     std::vector<std::pair<std::string, std::string>> wanted_meters;
@@ -245,7 +303,7 @@ class SqlWriteTx final : public WriteTx {
         " WHERE m.serial = e->>0 AND a.number = e->>1 AND m.removed_on IS NULL"
         " LIMIT 1 FOR UPDATE OF m) x";
     {
-      Query q(c_, meters_sql.c_str());
+      Query q(conn(), meters_sql.c_str());
       q.bind(nlohmann::json(wanted_meters).dump());
       while (q.step()) {
         MeterRow m = meter_row(q);
@@ -262,7 +320,7 @@ class SqlWriteTx final : public WriteTx {
     }
     accepted_limit_ = limit;
     if (wanted.empty()) return;
-    Query q(c_,
+    Query q(conn(),
             "WITH k AS (SELECT (e->>0)::bigint AS meter_id, e->>1 AS win"
             " FROM json_array_elements(CAST(?1 AS json)) e)"
             " SELECT x.*, k.meter_id, coalesce(k.win, '') FROM k CROSS JOIN LATERAL ("
@@ -287,7 +345,12 @@ class SqlWriteTx final : public WriteTx {
   }
 
   std::optional<std::string> find_replay(std::string_view channel, std::string_view key) override {
-    Query q(c_, "SELECT receipt_json FROM submissions WHERE channel = ? AND idempotency_key = ?");
+    // Read in advance as used (or used in this batch). One read as unused is asked again: the
+    // question comes when an insert found it taken after all.
+    auto known = keys_.find({std::string(channel), std::string(key)});
+    if (known != keys_.end() && known->second) return known->second;
+    Query q(conn(),
+            "SELECT receipt_json FROM submissions WHERE channel = ? AND idempotency_key = ?");
     q.bind(channel).bind(key);
     if (!q.step()) return std::nullopt;
     return q.text(0);
@@ -301,16 +364,16 @@ class SqlWriteTx final : public WriteTx {
       if (a.latest.size() > static_cast<std::size_t>(limit)) a.latest.resize(limit);
       return a;
     }
-    Query q(c_, "SELECT * FROM (SELECT " READING_COLUMNS
-                ", 0 AS w"
-                " FROM submissions s JOIN meters m ON m.id = s.meter_id"
-                " WHERE s.meter_id = ?1 AND s.status = 'accepted'"
-                " AND (s.period IS NULL OR s.period IS DISTINCT FROM ?2)"
-                " ORDER BY s.as_of DESC, s.id DESC LIMIT ?3) latest"
-                " UNION ALL SELECT " READING_COLUMNS
-                ", 1"
-                " FROM submissions s JOIN meters m ON m.id = s.meter_id"
-                " WHERE s.meter_id = ?1 AND s.period = ?2 AND s.status = 'accepted'");
+    Query q(conn(), "SELECT * FROM (SELECT " READING_COLUMNS
+                    ", 0 AS w"
+                    " FROM submissions s JOIN meters m ON m.id = s.meter_id"
+                    " WHERE s.meter_id = ?1 AND s.status = 'accepted'"
+                    " AND (s.period IS NULL OR s.period IS DISTINCT FROM ?2)"
+                    " ORDER BY s.as_of DESC, s.id DESC LIMIT ?3) latest"
+                    " UNION ALL SELECT " READING_COLUMNS
+                    ", 1"
+                    " FROM submissions s JOIN meters m ON m.id = s.meter_id"
+                    " WHERE s.meter_id = ?1 AND s.period = ?2 AND s.status = 'accepted'");
     q.bind(meter_id);
     if (window)
       q.bind(window->str());
@@ -331,7 +394,7 @@ class SqlWriteTx final : public WriteTx {
   std::optional<YearMonth> last_closed_period() override {
     // Asked for every submission; only a close in this transaction changes it.
     if (last_closed_) return *last_closed_;
-    Query q(c_, "SELECT max(period) FROM periods");
+    Query q(conn(), "SELECT max(period) FROM periods");
     last_closed_.emplace();
     if (q.step() && !q.is_null(0)) *last_closed_ = YearMonth::parse(q.text(0));
     return *last_closed_;
@@ -339,44 +402,20 @@ class SqlWriteTx final : public WriteTx {
 
   std::int64_t insert_submission(const NewSubmission& s) override {
     std::erase_if(accepted_, [&](const auto& a) { return a.first.first == s.meter_id; });
-    Query q(c_,
-            "INSERT INTO submissions (receipt, meter_id, account_id, channel, idempotency_key,"
-            " type, taken_on, as_of, period, received_at, status, flags, v1, v2, v3, u1, u2, u3,"
-            " raw_input, actor, receipt_json)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            // A taken receipt or idempotency key is not an error of the statement: on PostgreSQL
-            // that would abort the whole group commit, which the caller goes on with.
-            " ON CONFLICT DO NOTHING RETURNING id");
-    q.bind(s.receipt).bind(s.meter_id).bind(s.account_id).bind(s.channel);
-    if (s.idempotency_key.empty())
-      q.bind_null();
-    else
-      q.bind(s.idempotency_key);
-    q.bind(s.type).bind(day_text(s.taken_on)).bind(secs(s.as_of));
-    if (s.period)
-      q.bind(s.period->str());
-    else
-      q.bind_null();
-    q.bind(secs(s.received_at)).bind(join_flags(s.flags));
-    for (size_t i = 0; i < 3; ++i) {
-      if (i < s.values.size())
-        q.bind(s.values[i]);
-      else
-        q.bind_null();
-    }
-    for (size_t i = 0; i < 3; ++i) {
-      if (i < s.unwrapped.size())
-        q.bind(s.unwrapped[i]);
-      else
-        q.bind_null();
-    }
-    q.bind(s.raw_input).bind(s.actor).bind(s.receipt_json);
+    if (auto id = defer(s)) return *id;
+    Query q(conn(), "INSERT INTO submissions (" SUBMISSION_COLUMNS ") VALUES (" SUBMISSION_VALUES
+                    ")"
+                    // A taken receipt or idempotency key is not an error of the statement: on
+                    // PostgreSQL that would abort the whole group commit, which goes on.
+                    " ON CONFLICT DO NOTHING RETURNING id");
+    bind_submission(q, s);
     if (q.step()) {
       std::int64_t id = q.i64(0);
       q.run();
+      if (!s.idempotency_key.empty()) keys_[{s.channel, s.idempotency_key}] = s.receipt_json;
       return id;
     }
-    Query taken(c_, "SELECT 1 FROM submissions WHERE receipt = ?");
+    Query taken(conn(), "SELECT 1 FROM submissions WHERE receipt = ?");
     taken.bind(s.receipt);
     throw ConflictError(taken.step() ? "receipt" : "idempotency");
   }
@@ -387,7 +426,7 @@ class SqlWriteTx final : public WriteTx {
       return std::ranges::find(r.in_window, id) != r.in_window.end() ||
              std::ranges::any_of(r.latest, [&](const ReadingRow& x) { return x.id == id; });
     });
-    Query q(c_, "UPDATE submissions SET status = ? WHERE id = ?");
+    Query q(conn(), "UPDATE submissions SET status = ? WHERE id = ?");
     q.bind(to).bind(id);
     q.run();
     if (q.changes() != 1) throw StoreError("no submission " + std::to_string(id));
@@ -399,13 +438,14 @@ class SqlWriteTx final : public WriteTx {
   void append_audit(const AuditEntry& e) override { audit_.push_back(e); }
 
   void add_review_item(std::int64_t submission_id, std::string_view reason, Instant at) override {
-    Query q(c_, "INSERT INTO review_items (submission_id, reason, created_at) VALUES (?, ?, ?)");
+    Query q(conn(),
+            "INSERT INTO review_items (submission_id, reason, created_at) VALUES (?, ?, ?)");
     q.bind(submission_id).bind(reason).bind(secs(at));
     q.run();
   }
 
   std::optional<std::int64_t> find_account(std::string_view number) override {
-    Query q(c_, "SELECT id FROM accounts WHERE number = ?");
+    Query q(conn(), "SELECT id FROM accounts WHERE number = ?");
     q.bind(number);
     if (!q.step()) return std::nullopt;
     return q.i64(0);
@@ -413,7 +453,7 @@ class SqlWriteTx final : public WriteTx {
 
   std::int64_t insert_account(const NewAccount& a, Instant now) override {
     meters_.clear();  // what find_meter answers may change
-    Query q(c_,
+    Query q(conn(),
             "INSERT INTO accounts (number, holder, phone, email, address, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
     q.bind(a.number).bind(a.holder).bind(a.phone).bind(a.email).bind(a.address).bind(secs(now));
@@ -423,7 +463,7 @@ class SqlWriteTx final : public WriteTx {
   std::int64_t insert_metering_point(std::int64_t account_id, std::string_view eic,
                                      std::string_view address) override {
     meters_.clear();  // what find_meter answers may change
-    Query q(c_,
+    Query q(conn(),
             "INSERT INTO metering_points (account_id, eic, address) VALUES (?, ?, ?) RETURNING id");
     q.bind(account_id).bind(eic).bind(address);
     return returning_id(q);
@@ -431,7 +471,7 @@ class SqlWriteTx final : public WriteTx {
 
   std::int64_t insert_meter(std::int64_t point_id, const NewMeter& m) override {
     meters_.clear();  // what find_meter answers may change
-    Query q(c_,
+    Query q(conn(),
             "INSERT INTO meters (metering_point_id, serial, zones, digits, installed_on,"
             " counter_offsets) VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
     q.bind(point_id).bind(m.serial).bind(m.zones).bind(m.digits).bind(day_text(m.installed_on));
@@ -440,14 +480,14 @@ class SqlWriteTx final : public WriteTx {
   }
 
   bool eic_exists(std::string_view eic) override {
-    Query q(c_, "SELECT 1 FROM metering_points WHERE eic = ?");
+    Query q(conn(), "SELECT 1 FROM metering_points WHERE eic = ?");
     q.bind(eic);
     return q.step();
   }
 
   void remove_meter(std::int64_t meter_id, Day removed_on) override {
     meters_.clear();  // what find_meter answers may change
-    Query q(c_, "UPDATE meters SET removed_on = ? WHERE id = ? AND removed_on IS NULL");
+    Query q(conn(), "UPDATE meters SET removed_on = ? WHERE id = ? AND removed_on IS NULL");
     q.bind(day_text(removed_on)).bind(meter_id);
     q.run();
     if (q.changes() != 1) throw StoreError("the meter is not installed");
@@ -455,7 +495,7 @@ class SqlWriteTx final : public WriteTx {
 
   void insert_exchange(const NewExchange& e, Instant at) override {
     meters_.clear();  // what find_meter answers may change
-    Query q(c_,
+    Query q(conn(),
             "INSERT INTO meter_exchanges (metering_point_id, old_meter_id, new_meter_id,"
             " exchanged_on, offsets, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)");
     q.bind(e.point_id).bind(e.old_meter_id).bind(e.new_meter_id).bind(day_text(e.exchanged_on));
@@ -464,7 +504,7 @@ class SqlWriteTx final : public WriteTx {
   }
 
   void insert_volume(const VolumeRow& v) override {
-    Query q(c_,
+    Query q(conn(),
             "INSERT INTO period_volumes (period, metering_point_id, chain, meter_id, zone,"
             " zone_index, start_value, start_shown, start_kind, end_value, end_shown, end_kind,"
             " volume, correction, position, method, estimated_run, estimate)"
@@ -491,7 +531,7 @@ class SqlWriteTx final : public WriteTx {
     }();
     size_t i = 0;
     for (; i + kRows <= rows.size(); i += kRows) {
-      Query q(c_, batch_sql.c_str());
+      Query q(conn(), batch_sql.c_str());
       std::vector<std::string> periods;  // alive until the statement has run
       periods.reserve(kRows);
       for (size_t k = i; k < i + kRows; ++k) {
@@ -509,7 +549,7 @@ class SqlWriteTx final : public WriteTx {
   }
 
   void insert_period(YearMonth period, Instant closed_at, std::string_view summary) override {
-    Query q(c_, "INSERT INTO periods (period, closed_at, summary) VALUES (?, ?, ?)");
+    Query q(conn(), "INSERT INTO periods (period, closed_at, summary) VALUES (?, ?, ?)");
     q.bind(period.str()).bind(secs(closed_at)).bind(summary);
     q.run();
     last_closed_.reset();
@@ -517,7 +557,7 @@ class SqlWriteTx final : public WriteTx {
 
   void insert_inspection_order(std::int64_t point_id, YearMonth period, std::string_view reason,
                                Instant at) override {
-    Query q(c_,
+    Query q(conn(),
             "INSERT INTO inspection_orders (metering_point_id, period, reason, created_at)"
             " VALUES (?, ?, ?, ?)");
     q.bind(point_id).bind(period.str()).bind(reason).bind(secs(at));
@@ -526,13 +566,14 @@ class SqlWriteTx final : public WriteTx {
 
   void insert_token(std::string_view token_hash, std::string_view role, std::string_view name,
                     Instant at) override {
-    Query q(c_, "INSERT INTO api_tokens (token_hash, role, name, created_at) VALUES (?, ?, ?, ?)");
+    Query q(conn(),
+            "INSERT INTO api_tokens (token_hash, role, name, created_at) VALUES (?, ?, ?, ?)");
     q.bind(token_hash).bind(role).bind(name).bind(secs(at));
     q.run();
   }
 
   void insert_photo(std::int64_t submission_id, const Photo& photo, Instant at) override {
-    Query q(c_,
+    Query q(conn(),
             "INSERT INTO submission_photos (submission_id, content_type, bytes, created_at)"
             " VALUES (?, ?, ?, ?)");
     q.bind(submission_id).bind(photo.content_type).bind_blob(photo.bytes).bind(secs(at));
@@ -540,7 +581,7 @@ class SqlWriteTx final : public WriteTx {
   }
 
   std::int64_t insert_user(const NewUser& u, Instant at) override {
-    Query q(c_,
+    Query q(conn(),
             "INSERT INTO users (login, role, account_id, email, phone, password_hash, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id");
     q.bind(u.login).bind(u.role).bind(u.account_id);
@@ -554,7 +595,7 @@ class SqlWriteTx final : public WriteTx {
 
   void set_signin_state(std::int64_t user_id, int failed,
                         std::optional<Instant> locked_until) override {
-    Query q(c_, "UPDATE users SET failed_signins = ?, locked_until = ? WHERE id = ?");
+    Query q(conn(), "UPDATE users SET failed_signins = ?, locked_until = ? WHERE id = ?");
     q.bind(failed);
     if (locked_until)
       q.bind(secs(*locked_until));
@@ -564,17 +605,17 @@ class SqlWriteTx final : public WriteTx {
   }
 
   void set_password(std::int64_t user_id, std::string_view hash) override {
-    Query q(c_, "UPDATE users SET password_hash = ? WHERE id = ?");
+    Query q(conn(), "UPDATE users SET password_hash = ? WHERE id = ?");
     q.bind(hash).bind(user_id).run();
   }
 
   void set_reminders(std::int64_t user_id, bool on) override {
-    Query q(c_, "UPDATE users SET reminders = ? WHERE id = ?");
+    Query q(conn(), "UPDATE users SET reminders = ? WHERE id = ?");
     q.bind(on ? 1 : 0).bind(user_id).run();
   }
 
   void set_contact(std::int64_t user_id, std::string_view email, std::string_view phone) override {
-    Query q(c_, "UPDATE users SET email = ?, phone = ? WHERE id = ?");
+    Query q(conn(), "UPDATE users SET email = ?, phone = ? WHERE id = ?");
     if (email.empty())
       q.bind_null();
     else
@@ -583,25 +624,25 @@ class SqlWriteTx final : public WriteTx {
   }
 
   void insert_session(std::string_view token_hash, const SessionRow& s, Instant at) override {
-    Query q(c_,
+    Query q(conn(),
             "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at)"
             " VALUES (?, ?, ?, ?, ?)");
     q.bind(token_hash).bind(s.user_id).bind(s.csrf).bind(secs(at)).bind(secs(s.expires_at)).run();
   }
 
   void delete_session(std::string_view token_hash) override {
-    Query q(c_, "DELETE FROM sessions WHERE token_hash = ?");
+    Query q(conn(), "DELETE FROM sessions WHERE token_hash = ?");
     q.bind(token_hash).run();
   }
 
   void delete_sessions_of(std::int64_t user_id) override {
-    Query q(c_, "DELETE FROM sessions WHERE user_id = ?");
+    Query q(conn(), "DELETE FROM sessions WHERE user_id = ?");
     q.bind(user_id).run();
   }
 
   bool decide_review(std::int64_t submission_id, std::string_view decision, std::string_view actor,
                      std::string_view reason, Instant at) override {
-    Query q(c_,
+    Query q(conn(),
             "UPDATE review_items SET decision = ?, decided_by = ?, decision_reason = ?,"
             " decided_at = ? WHERE submission_id = ? AND decision IS NULL");
     q.bind(decision).bind(actor).bind(reason).bind(secs(at)).bind(submission_id).run();
@@ -610,7 +651,7 @@ class SqlWriteTx final : public WriteTx {
 
   void insert_price_change(const domain::PriceChange& c, std::string_view actor,
                            std::string_view reason, Instant at) override {
-    Query q(c_,
+    Query q(conn(),
             "INSERT INTO price_changes (item, valid_from, value, actor, reason, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)");
     q.bind(c.item).bind(day_text(c.from)).bind(c.value).bind(actor).bind(reason).bind(secs(at));
@@ -618,79 +659,144 @@ class SqlWriteTx final : public WriteTx {
   }
 
   bool revoke_token(std::int64_t id, Instant at) override {
-    Query q(c_, "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
+    Query q(conn(), "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
     q.bind(secs(at)).bind(id).run();
     return q.changes() == 1;
   }
 
   bool record_update(std::string_view channel, std::string_view key, Instant at) override {
-    return bots::record_update(c_, channel, key, at);
+    return bots::record_update(conn(), channel, key, at);
   }
   std::optional<ChatRow> chat(std::string_view channel, std::string_view chat_id) override {
-    return bots::chat(c_, channel, chat_id);
+    return bots::chat(conn(), channel, chat_id);
   }
-  void save_chat(const ChatRow& r, Instant at) override { bots::save_chat(c_, r, at); }
+  void save_chat(const ChatRow& r, Instant at) override { bots::save_chat(conn(), r, at); }
   std::vector<std::string> chat_accounts(std::string_view channel,
                                          std::string_view chat_id) override {
-    return bots::chat_accounts(c_, channel, chat_id);
+    return bots::chat_accounts(conn(), channel, chat_id);
   }
   void link_account(std::string_view channel, std::string_view chat_id, std::int64_t account_id,
                     Instant at) override {
-    bots::link_account(c_, channel, chat_id, account_id, at);
+    bots::link_account(conn(), channel, chat_id, account_id, at);
   }
   void unlink_account(std::string_view channel, std::string_view chat_id,
                       std::int64_t account_id) override {
-    bots::unlink_account(c_, channel, chat_id, account_id);
+    bots::unlink_account(conn(), channel, chat_id, account_id);
   }
   std::int64_t enqueue(const OutboxMessage& m, Instant at) override {
-    return bots::enqueue(c_, m, at);
+    return bots::enqueue(conn(), m, at);
   }
   bool claim_run(std::string_view kind, std::string_view key, std::int64_t messages,
                  Instant at) override {
-    return bots::claim_run(c_, kind, key, messages, at);
+    return bots::claim_run(conn(), kind, key, messages, at);
   }
-  void outbox_sent(std::int64_t id, Instant at) override { bots::outbox_sent(c_, id, at); }
+  void outbox_sent(std::int64_t id, Instant at) override { bots::outbox_sent(conn(), id, at); }
   void outbox_retry(std::int64_t id, int attempts, Instant not_before,
                     std::string_view error) override {
-    bots::outbox_retry(c_, id, attempts, not_before, error);
+    bots::outbox_retry(conn(), id, attempts, not_before, error);
   }
   void outbox_failed(std::int64_t id, int attempts, std::string_view error, Instant at) override {
-    bots::outbox_failed(c_, id, attempts, error, at);
+    bots::outbox_failed(conn(), id, attempts, error, at);
   }
-  std::int64_t prune_updates(Instant before) override { return bots::prune_updates(c_, before); }
+  std::int64_t prune_updates(Instant before) override {
+    return bots::prune_updates(conn(), before);
+  }
 
   // The audit rows so far are written first: a rollback to the savepoint must take only the
   // rows that came after it.
+  // What was held back is written first: a rollback to the savepoint must take only what came
+  // after it. Inside a savepoint nothing is held back.
   void savepoint() override {
-    flush_audit();
+    flush();
     Query(c_, "SAVEPOINT item").run();
+    ++savepoints_;
   }
-  void release() override { Query(c_, "RELEASE item").run(); }
+  void release() override {
+    Query(conn(), "RELEASE item").run();
+    --savepoints_;
+  }
   void rollback_to() override {
     audit_.clear();
+    pending_.clear();
     last_closed_.reset();
     meters_.clear();
     accepted_.clear();
+    keys_.clear();
+    --savepoints_;
     Query(c_, "ROLLBACK TO item").run();
     Query(c_, "RELEASE item").run();
   }
+  void flush() override {
+    flush_submissions();
+    if (audit_.empty()) return;
+    insert_audit(c_, audit_);
+    audit_.clear();
+  }
   void commit() override {
-    flush_audit();
+    flush();
     c_.exec("COMMIT");
     done_ = true;
   }
 
  private:
-  void flush_audit() {
-    if (audit_.empty()) return;
-    insert_audit(c_, audit_);
-    audit_.clear();
+  // The connection for a statement: the readings held back are written first, so that every
+  // statement sees them (and rows referring to them find them).
+  SqlConn& conn() {
+    flush_submissions();
+    return c_;
+  }
+
+  // Where a statement is a round trip (PostgreSQL) and this batch's keys were read in advance, a
+  // reading is held back and written with the others in multi-row inserts, its id taken from
+  // the sequence beforehand. nullopt: write it now.
+  std::optional<std::int64_t> defer(const NewSubmission& s) {
+    if (!prefetched_ || savepoints_ > 0) return std::nullopt;
+    if (!s.idempotency_key.empty()) {
+      auto used = keys_.find({s.channel, s.idempotency_key});
+      if (used == keys_.end()) return std::nullopt;  // not read in advance: ask the database
+      if (used->second) throw ConflictError("idempotency");
+    }
+    if (ids_.empty()) {
+      Query q(c_,
+              "SELECT nextval(pg_get_serial_sequence('submissions', 'id'))"
+              " FROM generate_series(1, 64)");
+      while (q.step()) ids_.push_back(q.i64(0));
+      std::reverse(ids_.begin(), ids_.end());
+    }
+    const std::int64_t id = ids_.back();
+    ids_.pop_back();
+    pending_.push_back({id, s});
+    if (!s.idempotency_key.empty()) keys_[{s.channel, s.idempotency_key}] = s.receipt_json;
+    return id;
+  }
+
+  void flush_submissions() {
+    if (pending_.empty()) return;
+    static const ChunkedSql sql =
+        chunked_sql("INSERT INTO submissions (id, " SUBMISSION_COLUMNS ") VALUES ",
+                    "(?, " SUBMISSION_VALUES ")", " ON CONFLICT DO NOTHING RETURNING id");
+    std::vector<std::pair<std::int64_t, NewSubmission>> rows;
+    rows.swap(pending_);
+    std::size_t stored = insert_chunked(c_, sql, rows, [](Query& q, const auto& row) {
+      q.bind(row.first);
+      bind_submission(q, row.second);
+    });
+    // A receipt id taken twice, or a key stored by another node since the batch began: the
+    // caller writes the batch again, each reading on its own.
+    if (stored != rows.size())
+      throw StoreError("a reading held back conflicted with one stored meanwhile");
   }
 
   std::unique_lock<std::mutex> lock_;
   SqlConn& c_;
   bool done_ = false;
-  std::vector<AuditEntry> audit_;  // appended, not yet written
+  std::vector<AuditEntry> audit_;                                // appended, not yet written
+  std::vector<std::pair<std::int64_t, NewSubmission>> pending_;  // held back, with their ids
+  std::vector<std::int64_t> ids_;                                // taken from the sequence
+  int savepoints_ = 0;
+  bool prefetched_ = false;  // a batch's keys were read in advance: its readings may be held back
+  // Idempotency keys read in advance: the stored answer, or nullopt when the key is unused.
+  std::map<std::pair<std::string, std::string>, std::optional<std::string>> keys_;
   // Read in advance (prefetch), kept true by this transaction's writes.
   std::map<std::pair<std::string, std::string>, std::optional<MeterRow>> meters_;
   std::map<std::pair<std::int64_t, std::string>, Accepted> accepted_;  // meter, window ("" none)
