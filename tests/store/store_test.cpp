@@ -208,6 +208,8 @@ TEST_F(StoreTest, TextThatIsNotUtf8FindsNothingAndIsStillRecorded) {
   EXPECT_FALSE(tx->find_meter("0123456789", "A1\xff"));
   EXPECT_FALSE(tx->find_meter("0123456789", "\xC0\x80"));  // an overlong NUL
   EXPECT_TRUE(tx->find_meter("0123456789", "A1"));
+  tx->insert_account(NewAccount{"0000000777", "H\xe2\x82 \xed\xa0\x80\xff", "", "", ""},
+                     at("2025-11-30"));
   tx->append_audit(AuditEntry{at("2025-11-30"), "customer", "web", "submit",
                               "serial=\xe2\x82 \xf0\x9f\x98\x80 \xed\xa0\x80",
                               std::string("raw\0\xff", 5), "rejected:not_found", "", std::nullopt});
@@ -216,11 +218,13 @@ TEST_F(StoreTest, TextThatIsNotUtf8FindsNothingAndIsStillRecorded) {
   ASSERT_EQ(tail.size(), 1u);
   EXPECT_EQ(tail[0].result, "rejected:not_found");
   if (test::on_postgres()) {
-    // A cut sequence and a surrogate each become one U+FFFD per byte; a whole emoji stays.
+    // A cut sequence becomes one U+FFFD, a surrogate one per byte; a whole emoji stays.
     EXPECT_EQ(tail[0].identity,
-              "serial=\xEF\xBF\xBD\xEF\xBF\xBD \xf0\x9f\x98\x80 "
-              "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+              "serial=\xEF\xBF\xBD \xf0\x9f\x98\x80 \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
     EXPECT_EQ(tail[0].raw_input, "raw\xEF\xBF\xBD\xEF\xBF\xBD");
+    // The same text bound as a parameter (not through JSON) the same way.
+    EXPECT_EQ(test::sql_value(path, "SELECT holder FROM accounts WHERE number = '0000000777'"),
+              "H\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
   }
 }
 

@@ -86,18 +86,20 @@ void assign_text(std::string& out, std::string_view in) {
     if (c == 0xED) hi = 0x9F;
     if (c == 0xF0) lo = 0x90;
     if (c == 0xF4) hi = 0x8F;
-    bool ok = len > 0 && i + len <= in.size();
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      const auto d = static_cast<unsigned char>(in[i + k]);
-      ok = k == 1 ? d >= lo && d <= hi : d >= 0x80 && d <= 0xBF;
+    // How much of a sequence is well-formed: one U+FFFD stands for that part (Unicode's "maximal
+    // subpart", as the JSON writer does it), a lone bad byte gets its own.
+    std::size_t good = len > 0 ? 1 : 0;
+    while (good > 0 && good < len && i + good < in.size()) {
+      const auto d = static_cast<unsigned char>(in[i + good]);
+      if (good == 1 ? d < lo || d > hi : d < 0x80 || d > 0xBF) break;
+      ++good;
     }
-    if (ok) {
+    if (len > 0 && good == len) {
       out.append(in.substr(i, len));
-      i += len;
     } else {
       out.append(kReplacement);
-      ++i;
     }
+    i += std::max<std::size_t>(good, 1);
   }
 }
 

@@ -160,6 +160,21 @@ void sort_accepted(WriteTx::Accepted& a) {
   std::sort(a.in_window.begin(), a.in_window.end());
 }
 
+// Text for a JSON document PostgreSQL turns into rows: NUL, which its text cannot hold (and its
+// JSON refuses to convert), as U+FFFD like every other text bound there; ill-formed UTF-8 is
+// replaced by the JSON writer.
+std::string json_text(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '\0')
+      out += "\xEF\xBF\xBD";
+    else
+      out += c;
+  }
+  return out;
+}
+
 // Rows in multi-row INSERTs of a few fixed sizes, each size a statement prepared once: `sql[k]`
 // holds kChunks[k] rows. Returns how many rows the statements returned (with RETURNING).
 constexpr std::array<std::size_t, 4> kChunks = {64, 16, 4, 1};
@@ -729,7 +744,32 @@ class SqlWriteTx final : public WriteTx {
   void flush() override {
     flush_submissions();
     if (audit_.empty()) return;
-    insert_audit(c_, audit_);
+    if (c_.dialect().prefetch) {
+      // Where a statement is a round trip: one statement for all, as the readings.
+      nlohmann::json array = nlohmann::json::array();
+      for (const AuditEntry& e : audit_) {
+        nlohmann::json r = {{"at", secs(e.at)},
+                            {"actor", json_text(e.actor)},
+                            {"channel", json_text(e.channel)},
+                            {"action", json_text(e.action)},
+                            {"identity", json_text(e.identity)},
+                            {"raw_input", json_text(e.raw_input)},
+                            {"result", json_text(e.result)},
+                            {"reason", json_text(e.reason)},
+                            {"request_id", json_text(e.request_id)}};
+        if (e.submission_id) r["submission_id"] = *e.submission_id;
+        array.push_back(std::move(r));
+      }
+      Query q(c_,
+              "INSERT INTO audit (at, actor, channel, action, identity, raw_input, result, reason,"
+              " submission_id, request_id) SELECT at, actor, channel, action, identity, raw_input,"
+              " result, reason, submission_id, request_id"
+              " FROM json_populate_recordset(NULL::audit, CAST(? AS json))");
+      q.bind(array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      q.run();
+    } else {
+      insert_audit(c_, audit_);
+    }
     audit_.clear();
   }
   void commit() override {
@@ -770,17 +810,42 @@ class SqlWriteTx final : public WriteTx {
     return id;
   }
 
+  // Held back only on PostgreSQL: the rows go as one JSON array, one statement however many.
   void flush_submissions() {
     if (pending_.empty()) return;
-    static const ChunkedSql sql =
-        chunked_sql("INSERT INTO submissions (id, " SUBMISSION_COLUMNS ") VALUES ",
-                    "(?, " SUBMISSION_VALUES ")", " ON CONFLICT DO NOTHING RETURNING id");
     std::vector<std::pair<std::int64_t, NewSubmission>> rows;
     rows.swap(pending_);
-    std::size_t stored = insert_chunked(c_, sql, rows, [](Query& q, const auto& row) {
-      q.bind(row.first);
-      bind_submission(q, row.second);
-    });
+    nlohmann::json array = nlohmann::json::array();
+    for (const auto& [id, s] : rows) {
+      nlohmann::json r = {{"id", id},
+                          {"receipt", s.receipt},
+                          {"meter_id", s.meter_id},
+                          {"account_id", s.account_id},
+                          {"channel", s.channel},
+                          {"type", s.type},
+                          {"taken_on", day_text(s.taken_on)},
+                          {"as_of", secs(s.as_of)},
+                          {"received_at", secs(s.received_at)},
+                          {"status", "accepted"},
+                          {"flags", join_flags(s.flags)},
+                          {"raw_input", json_text(s.raw_input)},
+                          {"actor", json_text(s.actor)},
+                          {"receipt_json", json_text(s.receipt_json)}};
+      if (!s.idempotency_key.empty()) r["idempotency_key"] = json_text(s.idempotency_key);
+      if (s.period) r["period"] = s.period->str();
+      for (std::size_t i = 0; i < 3; ++i) {
+        if (i < s.values.size()) r["v" + std::to_string(i + 1)] = s.values[i];
+        if (i < s.unwrapped.size()) r["u" + std::to_string(i + 1)] = s.unwrapped[i];
+      }
+      array.push_back(std::move(r));
+    }
+    Query q(c_,
+            "INSERT INTO submissions (id, " SUBMISSION_COLUMNS ") SELECT id, " SUBMISSION_COLUMNS
+            " FROM json_populate_recordset(NULL::submissions, CAST(? AS json))"
+            " ON CONFLICT DO NOTHING RETURNING id");
+    q.bind(array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    std::size_t stored = 0;
+    while (q.step()) ++stored;
     // A receipt id taken twice, or a key stored by another node since the batch began: the
     // caller writes the batch again, each reading on its own.
     if (stored != rows.size())
