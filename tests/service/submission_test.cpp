@@ -55,6 +55,34 @@ struct ServiceTest : ::testing::Test {
   }
 };
 
+// Holds the ingestor's lane that `key` goes to until release(): what is queued meanwhile is
+// written as one batch.
+class LaneHold {
+ public:
+  LaneHold(Ingestor& ingestor, const std::string& key) {
+    Ingestor::Task task;
+    task.key = key;
+    task.work = [this](store::WriteTx&, domain::Instant) {
+      started_.set_value();
+      go_.get_future().wait();
+    };
+    task.done = [](bool) {};
+    EXPECT_TRUE(ingestor.run_async(std::move(task)));
+    started_.get_future().wait();
+  }
+  ~LaneHold() { release(); }
+  LaneHold(const LaneHold&) = delete;
+  LaneHold& operator=(const LaneHold&) = delete;
+  void release() {
+    if (!released_) go_.set_value();
+    released_ = true;
+  }
+
+ private:
+  std::promise<void> started_, go_;
+  bool released_ = false;
+};
+
 }  // namespace
 
 TEST_F(ServiceTest, AcceptedReadingAnswersWithTheFullReceipt) {
@@ -291,15 +319,7 @@ TEST_F(ServiceTest, IngestorFailsOneItemAloneAndStoresTheRestOnce) {
     return t;
   };
   // Holds the writer until the batch under test is queued behind it.
-  std::promise<void> started, release;
-  Ingestor::Task hold;
-  hold.key = key;
-  hold.work = [&](store::WriteTx&, domain::Instant) {
-    started.set_value();
-    release.get_future().wait();
-  };
-  ASSERT_TRUE(ingestor.run_async(std::move(hold)));
-  started.get_future().wait();
+  LaneHold hold(ingestor, key);
 
   std::promise<SubmitOutcome> first, second;
   auto submit_async = [&](const char* value, const char* idem, std::promise<SubmitOutcome>& p) {
@@ -317,7 +337,7 @@ TEST_F(ServiceTest, IngestorFailsOneItemAloneAndStoresTheRestOnce) {
   ASSERT_TRUE(ingestor.run_async(task(ok_runs, true, false, "probe_ok", ok_done)));
   ASSERT_TRUE(ingestor.run_async(task(failing_runs, true, true, "probe_failed", failing_done)));
   ASSERT_TRUE(submit_async("1002", "batch-2", second));
-  release.set_value();
+  hold.release();
 
   EXPECT_EQ(first.get_future().get().status, Status::accepted);
   EXPECT_EQ(second.get_future().get().status, Status::accepted);
@@ -339,20 +359,12 @@ TEST_F(ServiceTest, IngestorFailsOneItemAloneAndStoresTheRestOnce) {
       "2");
 
   // Work that cannot run twice is never repeated: its batch has savepoints from the start.
-  std::promise<void> started2, release2;
-  Ingestor::Task hold2;
-  hold2.key = key;
-  hold2.work = [&](store::WriteTx&, domain::Instant) {
-    started2.set_value();
-    release2.get_future().wait();
-  };
-  ASSERT_TRUE(ingestor.run_async(std::move(hold2)));
-  started2.get_future().wait();
+  LaneHold hold2(ingestor, key);
   std::promise<bool> once_done, once_failing_done;
   ASSERT_TRUE(ingestor.run_async(task(once_runs, false, false, "probe_once", once_done)));
   ASSERT_TRUE(
       ingestor.run_async(task(once_failing_runs, true, true, "probe_failed", once_failing_done)));
-  release2.set_value();
+  hold2.release();
   EXPECT_TRUE(once_done.get_future().get());
   EXPECT_FALSE(once_failing_done.get_future().get());
   EXPECT_EQ(once_runs.load(), 1);
@@ -389,15 +401,7 @@ TEST_F(ServiceTest, IngestorBatchAnswersReplaysAndCollisionsAsAlone) {
   Ingestor ingestor(*store, colliding, clock, nullptr, IngestOptions{64, 1000});
   // All on one lane, queued behind a task that holds it.
   const std::string lane = "0000000001\nS0000001";
-  std::promise<void> started, release;
-  Ingestor::Task hold;
-  hold.key = lane;
-  hold.work = [&](store::WriteTx&, domain::Instant) {
-    started.set_value();
-    release.get_future().wait();
-  };
-  ASSERT_TRUE(ingestor.run_async(std::move(hold)));
-  started.get_future().wait();
+  LaneHold hold(ingestor, lane);
   std::promise<SubmitOutcome> a, b, c;
   auto queue = [&](SubmitRequest r, std::promise<SubmitOutcome>& p) {
     r.account = "0000000001";  // one meter: one lane
@@ -408,7 +412,7 @@ TEST_F(ServiceTest, IngestorBatchAnswersReplaysAndCollisionsAsAlone) {
   ASSERT_TRUE(queue(request("", "", "new-key", "1002"), a));
   ASSERT_TRUE(queue(request("", "", "old-key", "1003"), b));
   ASSERT_TRUE(queue(request("", "", "new-key", "1004"), c));
-  release.set_value();
+  hold.release();
   auto ra = a.get_future().get(), rb = b.get_future().get(), rc = c.get_future().get();
   ASSERT_EQ(ra.status, Status::accepted);
   EXPECT_NE(ra.receipt_id, earlier.receipt_id) << "a taken receipt id is never given twice";
