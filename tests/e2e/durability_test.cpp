@@ -209,3 +209,88 @@ TEST(Durability, AFullDiskRefusesReadingsThenRecoversWithoutHelp) {
       << "and nothing stored that was refused";
   sqlite3_close(raw);
 }
+
+// The same on PostgreSQL: the submissions' tablespace on a small tmpfs that fills up. The server
+// answers 503 with Retry-After (SQLSTATE 53100), acknowledges nothing it did not store, and
+// takes readings again as soon as there is room, without a restart.
+TEST(Durability, AFullDatabaseDiskOnPostgreSQLRefusesThenRecoversWithoutHelp) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  const char* admin = std::getenv("METERDESK_TEST_POSTGRES");
+  if (!admin || !*admin) GTEST_SKIP() << "needs the test cluster (./test.sh starts one)";
+  TempDir dir;
+  std::filesystem::permissions(dir.file(""), std::filesystem::perms::owner_all |
+                                                 std::filesystem::perms::group_exec |
+                                                 std::filesystem::perms::others_exec);
+  const std::string mount = dir.file("small");
+  std::filesystem::create_directory(mount);
+  // The cluster runs as `postgres` (scripts/pg-test.sh): the tablespace directory is its.
+  ASSERT_EQ(std::system(("mount -t tmpfs -o size=4m,mode=0700,uid=$(id -u postgres),gid=$(id -g "
+                         "postgres) tmpfs " +
+                         mount)
+                            .c_str()),
+            0);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { [[maybe_unused]] int rc = std::system(("umount -l " + path).c_str()); }
+  } unmount{mount};
+  const std::string db = postgres_db();
+  const std::string space = "md_small_" + std::to_string(::getpid());
+  ASSERT_EQ(sql_exec(db, "CREATE TABLESPACE " + space + " LOCATION '" + mount + "'"), "");
+  write_file(dir.file("accounts.csv"), accounts_csv(50));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
+                           "2026-01-10T12:00:00"})
+                .exit_code,
+            0);
+  ASSERT_EQ(sql_exec(db, "ALTER TABLE submissions SET TABLESPACE " + space), "");
+  std::vector<std::string> receipts;
+  {
+    ServerProcess server(db, {"--now", "2026-11-30T10:00:00+02:00"},
+                         {{"METERDESK_CLOSE_AUTOMATIC", "false"}});
+    auto submit = [&](int account, int value) {
+      char number[16], serial[16];
+      std::snprintf(number, sizeof number, "%010d", account);
+      std::snprintf(serial, sizeof serial, "S%07d", account);
+      return http(server.port(), "POST", "/api/v1/readings",
+                  std::string(R"({"account":")") + number + R"(","meter_serial":")" + serial +
+                      R"(","readings":{"total":)" + std::to_string(value) + "}}",
+                  {{"Content-Type", "application/json"}});
+    };
+    auto first = submit(1, 1100);
+    ASSERT_EQ(first.status, 201) << first.body;
+    receipts.push_back(nlohmann::json::parse(first.body)["receipt"]);
+    const std::string filler = mount + "/filler";
+    [[maybe_unused]] int rc =
+        std::system(("dd if=/dev/zero of=" + filler + " bs=64k 2>/dev/null; sync").c_str());
+    int refused = 0;
+    for (int i = 2; i <= 50; ++i) {
+      auto r = submit(i, 1100 + i);
+      if (r.status == 503) {
+        ++refused;
+        EXPECT_FALSE(r.headers["retry-after"].empty());
+      } else if (r.status == 201) {
+        receipts.push_back(nlohmann::json::parse(r.body)["receipt"]);
+      } else {
+        ADD_FAILURE() << r.status << " " << r.body;
+      }
+    }
+    EXPECT_GT(refused, 0) << "the tablespace was full";
+    EXPECT_EQ(http(server.port(), "GET", "/metrics").status, 200) << "the server stays up";
+    std::filesystem::remove(filler);
+    auto after = submit(45, 1200);
+    EXPECT_EQ(after.status, 201) << after.body;
+    if (after.status == 201) receipts.push_back(nlohmann::json::parse(after.body)["receipt"]);
+    server.kill(SIGTERM);
+    server.wait();
+  }
+  std::string list;
+  for (const auto& r : receipts) list += (list.empty() ? "'" : ", '") + r + "'";
+  EXPECT_EQ(sql_value(db, "SELECT count(*) FROM submissions WHERE receipt IN (" + list + ")"),
+            std::to_string(receipts.size()))
+      << "acknowledged, so stored";
+  EXPECT_EQ(sql_value(db, "SELECT count(*) FROM submissions WHERE channel = 'api'"),
+            std::to_string(receipts.size()))
+      << "and nothing stored that was refused";
+  // The tablespace goes with the table.
+  EXPECT_EQ(sql_exec(db, "ALTER TABLE submissions SET TABLESPACE pg_default"), "");
+  EXPECT_EQ(sql_exec(db, "DROP TABLESPACE " + space), "");
+}
