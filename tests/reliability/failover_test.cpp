@@ -56,6 +56,21 @@ TEST(Failover, EveryAcknowledgedReceiptIsOnThePromotedStandbyOnce) {
   auto r = run_meterdesk(
       {"import-accounts", dir.file("accounts.csv"), "--db", url, "--now", "2026-01-10T12:00:00"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  {
+    // A node given only the read-only standby: readings get 503 with Retry-After (SQLSTATE
+    // 25006), and nothing is stored.
+    ServerProcess on_standby("postgresql://postgres@127.0.0.1:" + std::to_string(p2) + "/md",
+                             {"--now", "2026-11-30T10:00:00+02:00"});
+    auto refused =
+        http(on_standby.port(), "POST", "/api/v1/readings",
+             R"({"account":"0000000001","meter_serial":"S0000001","readings":{"total":1100}})",
+             {{"Idempotency-Key", "standby-1"}});
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    EXPECT_FALSE(refused.headers["retry-after"].empty());
+  }
+  EXPECT_EQ(sql_value(admin.substr(0, admin.rfind('/') + 1) + "md",
+                      "SELECT count(*) FROM submissions WHERE idempotency_key = 'standby-1'"),
+            "0");
   ServerProcess node(url, {"--now", "2026-11-30T10:00:00+02:00"});
 
   // Each client sends its requests in turn; each request is retried (same key) until a 201.

@@ -62,9 +62,17 @@ int SqlStore::migrate_to(int version) {
   try {
     // Several nodes may start at once: one migrates, the others wait and then find it done.
     if (*c.dialect().migration_lock) c.exec(c.dialect().migration_lock);
-    c.exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-        " description TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+    // Created only when missing: a current schema is then checked without writing, so a node can
+    // start on a read-only standby (and answer 503 to writes there).
+    bool has_table = false;
+    {
+      Query q(c, c.dialect().has_migrations_table);
+      has_table = q.step();
+    }
+    if (!has_table)
+      c.exec(
+          "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+          " description TEXT NOT NULL, applied_at BIGINT NOT NULL)");
     int current = 0;
     {
       Query q(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
