@@ -141,21 +141,68 @@ TEST(Lifecycle, SigtermFinishesCleanly) {
   EXPECT_NE(server.log().find("stopped"), std::string::npos) << server.log();
 }
 
+namespace {
+
+// A 4 MiB tmpfs (mounting needs root: CI runs as root, elsewhere these tests are skipped),
+// unmounted at the end. `options` are added to the size.
+struct SmallDisk {
+  std::string path;
+  bool mounted = false;
+  SmallDisk(std::string p, const std::string& options) : path(std::move(p)) {
+    std::filesystem::create_directory(path);
+    mounted = std::system(("mount -t tmpfs -o size=4m" + options + " tmpfs " + path).c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (mounted) [[maybe_unused]]
+      int rc = std::system(("umount -l " + path).c_str());
+  }
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+  void fill() const {
+    [[maybe_unused]] int rc =
+        std::system(("dd if=/dev/zero of=" + path + "/filler bs=64k 2>/dev/null; sync").c_str());
+  }
+  void free() const { std::filesystem::remove(path + "/filler"); }
+};
+
+HttpResponse submit_reading(std::uint16_t port, int account, int value) {
+  char number[16], serial[16];
+  std::snprintf(number, sizeof number, "%010d", account);
+  std::snprintf(serial, sizeof serial, "S%07d", account);
+  return http(port, "POST", "/api/v1/readings",
+              std::string(R"({"account":")") + number + R"(","meter_serial":")" + serial +
+                  R"(","readings":{"total":)" + std::to_string(value) + "}}",
+              {{"Content-Type", "application/json"}});
+}
+
+// Readings of accounts first..last on a full disk: each is stored (its receipt kept) or refused
+// with 503 and Retry-After, nothing else. Returns how many were refused.
+int submit_while_full(std::uint16_t port, int first, int last, std::vector<std::string>& receipts) {
+  int refused = 0;
+  for (int i = first; i <= last; ++i) {
+    auto r = submit_reading(port, i, 1100 + i);
+    if (r.status == 503) {
+      ++refused;
+      EXPECT_FALSE(r.headers["retry-after"].empty());
+    } else if (r.status == 201) {
+      receipts.push_back(nlohmann::json::parse(r.body)["receipt"]);
+    } else {
+      ADD_FAILURE() << r.status << " " << r.body;
+    }
+  }
+  return refused;
+}
+
+}  // namespace
+
 // A full disk: readings are refused with 503 and retry advice, nothing is acknowledged that is not
 // stored, the server stays up, and it takes readings again by itself once there is room.
 TEST(Durability, AFullDiskRefusesReadingsThenRecoversWithoutHelp) {
-  TempDir dir;
-  const std::string mount = dir.file("small");
-  std::filesystem::create_directory(mount);
-  // Mounting needs root: CI runs as root, so there the test always runs; elsewhere it cannot.
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
-  ASSERT_EQ(std::system(("mount -t tmpfs -o size=4m tmpfs " + mount).c_str()), 0)
-      << "as root, mounting a tmpfs must work";
-  struct Unmount {
-    std::string path;
-    ~Unmount() { [[maybe_unused]] int rc = std::system(("umount -l " + path).c_str()); }
-  } unmount{mount};
-  const std::string db = mount + "/full.db";
+  TempDir dir;
+  SmallDisk disk(dir.file("small"), "");
+  ASSERT_TRUE(disk.mounted) << "as root, mounting a tmpfs must work";
+  const std::string db = disk.path + "/full.db";
   write_file(dir.file("accounts.csv"), accounts_csv(50));
   ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
                            "2026-01-10T12:00:00"})
@@ -163,38 +210,13 @@ TEST(Durability, AFullDiskRefusesReadingsThenRecoversWithoutHelp) {
             0);
   ServerProcess server(db, {"--now", "2026-11-30T10:00:00+02:00"},
                        {{"METERDESK_CLOSE_AUTOMATIC", "false"}});
-  auto submit = [&](int account, int value) {
-    char number[16], serial[16];
-    std::snprintf(number, sizeof number, "%010d", account);
-    std::snprintf(serial, sizeof serial, "S%07d", account);
-    return http(server.port(), "POST", "/api/v1/readings",
-                std::string(R"({"account":")") + number + R"(","meter_serial":")" + serial +
-                    R"(","readings":{"total":)" + std::to_string(value) + "}}",
-                {{"Content-Type", "application/json"}});
-  };
-  ASSERT_EQ(submit(1, 1100).status, 201);
-  // Fill the disk to the last byte.
-  const std::string filler = mount + "/filler";
-  [[maybe_unused]] int rc =
-      std::system(("dd if=/dev/zero of=" + filler + " bs=64k 2>/dev/null; sync").c_str());
-  int refused = 0, accepted = 0;
+  ASSERT_EQ(submit_reading(server.port(), 1, 1100).status, 201);
+  disk.fill();
   std::vector<std::string> receipts;
-  for (int i = 2; i <= 40; ++i) {
-    auto r = submit(i, 1100 + i);
-    if (r.status == 503) {
-      ++refused;
-      EXPECT_FALSE(r.headers["retry-after"].empty());
-    } else if (r.status == 201) {
-      ++accepted;
-      receipts.push_back(nlohmann::json::parse(r.body)["receipt"]);
-    } else {
-      ADD_FAILURE() << r.status << " " << r.body;
-    }
-  }
-  EXPECT_GT(refused, 0) << "the disk was full";
+  EXPECT_GT(submit_while_full(server.port(), 2, 40, receipts), 0) << "the disk was full";
   EXPECT_EQ(http(server.port(), "GET", "/metrics").status, 200) << "the server stays up";
-  std::filesystem::remove(filler);
-  auto after = submit(45, 1200);
+  disk.free();
+  auto after = submit_reading(server.port(), 45, 1200);
   EXPECT_EQ(after.status, 201) << after.body;
   receipts.push_back(nlohmann::json::parse(after.body)["receipt"]);
   server.kill(SIGTERM);
@@ -221,21 +243,12 @@ TEST(Durability, AFullDatabaseDiskOnPostgreSQLRefusesThenRecoversWithoutHelp) {
   std::filesystem::permissions(dir.file(""), std::filesystem::perms::owner_all |
                                                  std::filesystem::perms::group_exec |
                                                  std::filesystem::perms::others_exec);
-  const std::string mount = dir.file("small");
-  std::filesystem::create_directory(mount);
   // The cluster runs as `postgres` (scripts/pg-test.sh): the tablespace directory is its.
-  ASSERT_EQ(std::system(("mount -t tmpfs -o size=4m,mode=0700,uid=$(id -u postgres),gid=$(id -g "
-                         "postgres) tmpfs " +
-                         mount)
-                            .c_str()),
-            0);
-  struct Unmount {
-    std::string path;
-    ~Unmount() { [[maybe_unused]] int rc = std::system(("umount -l " + path).c_str()); }
-  } unmount{mount};
+  SmallDisk disk(dir.file("small"), ",mode=0700,uid=$(id -u postgres),gid=$(id -g postgres)");
+  ASSERT_TRUE(disk.mounted);
   const std::string db = postgres_db();
   const std::string space = "md_small_" + std::to_string(::getpid());
-  ASSERT_EQ(sql_exec(db, "CREATE TABLESPACE " + space + " LOCATION '" + mount + "'"), "");
+  ASSERT_EQ(sql_exec(db, "CREATE TABLESPACE " + space + " LOCATION '" + disk.path + "'"), "");
   write_file(dir.file("accounts.csv"), accounts_csv(50));
   ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
                            "2026-01-10T12:00:00"})
@@ -246,37 +259,14 @@ TEST(Durability, AFullDatabaseDiskOnPostgreSQLRefusesThenRecoversWithoutHelp) {
   {
     ServerProcess server(db, {"--now", "2026-11-30T10:00:00+02:00"},
                          {{"METERDESK_CLOSE_AUTOMATIC", "false"}});
-    auto submit = [&](int account, int value) {
-      char number[16], serial[16];
-      std::snprintf(number, sizeof number, "%010d", account);
-      std::snprintf(serial, sizeof serial, "S%07d", account);
-      return http(server.port(), "POST", "/api/v1/readings",
-                  std::string(R"({"account":")") + number + R"(","meter_serial":")" + serial +
-                      R"(","readings":{"total":)" + std::to_string(value) + "}}",
-                  {{"Content-Type", "application/json"}});
-    };
-    auto first = submit(1, 1100);
+    auto first = submit_reading(server.port(), 1, 1100);
     ASSERT_EQ(first.status, 201) << first.body;
     receipts.push_back(nlohmann::json::parse(first.body)["receipt"]);
-    const std::string filler = mount + "/filler";
-    [[maybe_unused]] int rc =
-        std::system(("dd if=/dev/zero of=" + filler + " bs=64k 2>/dev/null; sync").c_str());
-    int refused = 0;
-    for (int i = 2; i <= 50; ++i) {
-      auto r = submit(i, 1100 + i);
-      if (r.status == 503) {
-        ++refused;
-        EXPECT_FALSE(r.headers["retry-after"].empty());
-      } else if (r.status == 201) {
-        receipts.push_back(nlohmann::json::parse(r.body)["receipt"]);
-      } else {
-        ADD_FAILURE() << r.status << " " << r.body;
-      }
-    }
-    EXPECT_GT(refused, 0) << "the tablespace was full";
+    disk.fill();
+    EXPECT_GT(submit_while_full(server.port(), 2, 50, receipts), 0) << "the tablespace was full";
     EXPECT_EQ(http(server.port(), "GET", "/metrics").status, 200) << "the server stays up";
-    std::filesystem::remove(filler);
-    auto after = submit(45, 1200);
+    disk.free();
+    auto after = submit_reading(server.port(), 45, 1200);
     EXPECT_EQ(after.status, 201) << after.body;
     if (after.status == 201) receipts.push_back(nlohmann::json::parse(after.body)["receipt"]);
     server.kill(SIGTERM);
