@@ -293,29 +293,36 @@ void PgConn::exec(const char* sql) {
   PQclear(r);
 }
 
-Statement& PgConn::prepare(const char* sql) {
-  auto it = cache_.find(sql);
-  if (it != cache_.end()) {
+namespace {
+// The statement cached for `sql`, reset for its next use; made by `make` the first time.
+template <typename Make>
+Statement& cached(std::unordered_map<const char*, std::unique_ptr<Statement>>& cache,
+                  const char* sql, Make make) {
+  auto it = cache.find(sql);
+  if (it != cache.end()) {
     it->second->reset();
     return *it->second;
   }
-  std::string name = "md" + std::to_string(++next_name_);
-  std::string text = pg_sql(sql);
-  PGresult* r = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK) fail(r);
-  PQclear(r);
-  return *cache_.emplace(sql, std::make_unique<PgStatement>(*this, name)).first->second;
+  return *cache.emplace(sql, make()).first->second;
+}
+}  // namespace
+
+Statement& PgConn::prepare(const char* sql) {
+  return cached(cache_, sql, [&] {
+    std::string name = "md" + std::to_string(++next_name_);
+    std::string text = pg_sql(sql);
+    PGresult* r = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) fail(r);
+    PQclear(r);
+    return std::make_unique<PgStatement>(*this, name);
+  });
 }
 
 Statement& PgConn::prepare_scan(const char* sql) {
-  auto it = scans_.find(sql);
-  if (it != scans_.end()) {
-    it->second->reset();
-    return *it->second;
-  }
-  std::string name = "md_scan" + std::to_string(++next_name_);
-  return *scans_.emplace(sql, std::make_unique<PgStatement>(*this, name, pg_sql(sql)))
-              .first->second;
+  return cached(scans_, sql, [&] {
+    return std::make_unique<PgStatement>(*this, "md_scan" + std::to_string(++next_name_),
+                                         pg_sql(sql));
+  });
 }
 
 const Dialect& PgConn::dialect() const {
