@@ -9,7 +9,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #include "store/store.hpp"
 
@@ -79,10 +78,6 @@ class SqlConn {
   // Lost (the server went away): the store drops it and opens another.
   [[nodiscard]] virtual bool broken() const { return false; }
   [[nodiscard]] virtual const Dialect& dialect() const = 0;
-
-  // Submission ids taken from the sequence in advance (WriteTx holds readings back on
-  // PostgreSQL), used by this connection's write transactions.
-  std::vector<std::int64_t> reserved_ids;
 };
 
 // Binds and steps one cached statement; resets it when it goes out of scope.

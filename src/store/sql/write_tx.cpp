@@ -796,18 +796,18 @@ class SqlWriteTx final : public WriteTx {
       if (used == keys_.end()) return std::nullopt;  // not read in advance: ask the database
       if (used->second) throw ConflictError("idempotency");
     }
-    // Kept with the connection from one transaction to the next: a sequence never gives a
-    // value twice, and an unused one is a gap as after any rollback.
-    std::vector<std::int64_t>& ids = c_.reserved_ids;
-    if (ids.empty()) {
+    // Taken per transaction, after its meters are locked: a meter's later reading then always has
+    // the higher id, which orders readings with the same as-of instant (a pool kept between
+    // transactions broke that: a later reading could get an older, lower id).
+    if (ids_.empty()) {
       Query q(c_,
               "SELECT nextval(pg_get_serial_sequence('submissions', 'id'))"
-              " FROM generate_series(1, 1024)");
-      while (q.step()) ids.push_back(q.i64(0));
-      std::reverse(ids.begin(), ids.end());
+              " FROM generate_series(1, 64)");
+      while (q.step()) ids_.push_back(q.i64(0));
+      std::reverse(ids_.begin(), ids_.end());
     }
-    const std::int64_t id = ids.back();
-    ids.pop_back();
+    const std::int64_t id = ids_.back();
+    ids_.pop_back();
     pending_.push_back({id, s});
     if (!s.idempotency_key.empty()) keys_[{s.channel, s.idempotency_key}] = s.receipt_json;
     return id;
@@ -860,6 +860,7 @@ class SqlWriteTx final : public WriteTx {
   bool done_ = false;
   std::vector<AuditEntry> audit_;                                // appended, not yet written
   std::vector<std::pair<std::int64_t, NewSubmission>> pending_;  // held back, with their ids
+  std::vector<std::int64_t> ids_;                                // taken from the sequence
   int savepoints_ = 0;
   bool prefetched_ = false;  // a batch's keys were read in advance: its readings may be held back
   // Idempotency keys read in advance: the stored answer, or nullopt when the key is unused.
