@@ -31,6 +31,7 @@
 #include "service/people.hpp"
 #include "service/period_close.hpp"
 #include "service/prices.hpp"
+#include "service/rate_limit.hpp"
 #include "service/scheduler.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
@@ -226,6 +227,7 @@ int serve(const Common& c, const std::string& listen_override) {
           auto tx = ctx.store->begin_write();
           tx->prune_updates(ctx.clock.now() - std::chrono::hours{24 * 7});
           tx->commit();
+          service::prune_attempts(*ctx.store, ctx.clock.now());
           last_prune = std::chrono::steady_clock::now();
         }
       });

@@ -1,30 +1,63 @@
 #include "service/rate_limit.hpp"
 
+#include <cmath>
+
+#include "service/digest.hpp"
+#include "store/store.hpp"
+
 namespace md::service {
 
-double RateLimiter::estimate(Slot& s, domain::Instant now) {
+namespace {
+std::int64_t unix_seconds(domain::Instant t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+// Shared counts are kept this long: longer than any window in use (an hour) twice over.
+constexpr std::int64_t kKeepSeconds = 24 * 3600;
+}  // namespace
+
+std::int64_t AttemptLimit::window_start(domain::Instant now) const {
   const std::int64_t w = window_.count();
-  const std::int64_t t = now.time_since_epoch().count();
-  const std::int64_t index = t / w;
-  if (index != s.window_index) {
-    s.previous = index == s.window_index + 1 ? s.current : 0;
-    s.current = 0;
-    s.window_index = index;
+  const std::int64_t t = unix_seconds(now);
+  return t - ((t % w) + w) % w;
+}
+
+AttemptLimit::Counts AttemptLimit::at(Counts c, domain::Instant now) const {
+  const std::int64_t start = window_start(now);
+  if (start == c.start) return c;
+  return Counts{start, 0, start == c.start + window_.count() ? c.current : 0};
+}
+
+int AttemptLimit::room(const Counts& c, domain::Instant now) const {
+  // Allowed while current + 1 + previous × (the part of the previous window still in the
+  // sliding one) stays within the limit.
+  const double into =
+      static_cast<double>(unix_seconds(now) - c.start) / static_cast<double>(window_.count());
+  const double weighted = c.previous * (1.0 - into);
+  return static_cast<int>(std::floor(limit_ - 1 - weighted)) + 1;
+}
+
+domain::Instant AttemptLimit::first_free(const Counts& c, domain::Instant now) const {
+  for (std::int64_t step = 0; step <= window_.count() * 2; step += 60) {
+    auto t = now + std::chrono::seconds(step);
+    Counts then = at(c, t);
+    if (then.current < room(then, t)) return t;
   }
-  const double into = static_cast<double>(t - index * w) / static_cast<double>(w);
-  return s.current + s.previous * (1.0 - into);
+  return now + window_ * 2;
 }
 
 bool RateLimiter::allow(std::string_view key, domain::Instant now) {
   std::lock_guard lock(mutex_);
-  if (slots_.size() >= max_keys_ && !slots_.count(std::string(key))) {
+  const std::string k(key);
+  if (slots_.size() >= max_keys_ && !slots_.count(k)) {
     // Forget keys idle for two windows; if all are busy, the table is under attack: refuse.
-    const std::int64_t index = now.time_since_epoch().count() / window_.count();
-    std::erase_if(slots_, [&](const auto& kv) { return kv.second.window_index + 1 < index; });
+    const std::int64_t start = window_start(now);
+    std::erase_if(slots_,
+                  [&](const auto& kv) { return kv.second.start + window_.count() < start; });
     if (slots_.size() >= max_keys_) return false;
   }
-  Slot& s = slots_[std::string(key)];
-  if (estimate(s, now) + 1 > limit_) return false;
+  Counts& s = slots_[k];
+  s = at(s, now);
+  if (s.current >= room(s, now)) return false;
   ++s.current;
   return true;
 }
@@ -33,13 +66,46 @@ domain::Instant RateLimiter::retry_at(std::string_view key, domain::Instant now)
   std::lock_guard lock(mutex_);
   auto it = slots_.find(std::string(key));
   if (it == slots_.end()) return now;
-  Slot copy = it->second;
-  for (std::int64_t step = 0; step <= window_.count() * 2; step += 60) {
-    Slot probe = copy;
-    auto at = now + std::chrono::seconds(step);
-    if (estimate(probe, at) + 1 <= limit_) return at;
-  }
-  return now + window_ * 2;
+  return first_free(at(it->second, now), now);
+}
+
+std::string SharedRateLimiter::row_name(std::string_view key) const {
+  return name_ + ":" + digest_hex(key);
+}
+
+bool SharedRateLimiter::allow(std::string_view key, domain::Instant now) {
+  const std::string row = row_name(key);
+  const std::int64_t start = window_start(now);
+  auto tx = store_.begin_write();
+  auto counts = tx->attempts(row, start, window_.count());
+  // The previous window is over: only this window's count can move under us, and the
+  // conditional increment settles that in the database, whichever node asks.
+  Counts c{start, counts.current, counts.previous};
+  const bool counted = tx->count_attempt(row, start, room(c, now));
+  tx->commit();
+  return counted;
+}
+
+domain::Instant SharedRateLimiter::retry_at(std::string_view key, domain::Instant now) {
+  const std::int64_t start = window_start(now);
+  auto tx = store_.begin_write();
+  auto counts = tx->attempts(row_name(key), start, window_.count());
+  tx->commit();
+  return first_free(Counts{start, counts.current, counts.previous}, now);
+}
+
+std::unique_ptr<AttemptLimit> attempt_limit(store::Store& store, std::string name, int limit,
+                                            std::chrono::seconds window) {
+  if (store.shared_by_nodes())
+    return std::make_unique<SharedRateLimiter>(store, std::move(name), limit, window);
+  return std::make_unique<RateLimiter>(limit, window);
+}
+
+void prune_attempts(store::Store& store, domain::Instant now) {
+  if (!store.shared_by_nodes()) return;
+  auto tx = store.begin_write();
+  tx->prune_attempts(unix_seconds(now) - kKeepSeconds);
+  tx->commit();
 }
 
 }  // namespace md::service

@@ -1,10 +1,12 @@
 // Attempt limits (per client address, per account): at most `limit` in any `window`, counted
-// with a sliding-window estimate (the previous window's count weighted by its overlap), in
-// bounded memory. Per process: several nodes each enforce it (the PostgreSQL issue moves it).
+// with a sliding-window estimate (the previous window's count weighted by its overlap). One node
+// counts in memory; several nodes on one PostgreSQL count in it, or each node would allow the
+// limit again and an attacker spreading over N nodes would get N times the tries.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -12,30 +14,78 @@
 
 #include "domain/calendar.hpp"
 
+namespace md::store {
+class Store;
+}
+
 namespace md::service {
 
-class RateLimiter {
+class AttemptLimit {
  public:
-  RateLimiter(int limit, std::chrono::seconds window, std::size_t max_keys = 100000)
-      : limit_(limit), window_(window), max_keys_(max_keys) {}
+  AttemptLimit(int limit, std::chrono::seconds window) : limit_(limit), window_(window) {}
+  virtual ~AttemptLimit() = default;
+  AttemptLimit(const AttemptLimit&) = delete;
+  AttemptLimit& operator=(const AttemptLimit&) = delete;
 
   // Counts an attempt for `key`; false (not counted) when the key is over its limit.
-  bool allow(std::string_view key, domain::Instant now);
+  virtual bool allow(std::string_view key, domain::Instant now) = 0;
   // When the key may try again (now if it may).
-  domain::Instant retry_at(std::string_view key, domain::Instant now);
+  virtual domain::Instant retry_at(std::string_view key, domain::Instant now) = 0;
   [[nodiscard]] int limit() const { return limit_; }
 
- private:
-  struct Slot {
-    std::int64_t window_index = 0;
+ protected:
+  // One key's counts: `current` in the window starting at `start` (unix seconds), `previous` in
+  // the one before it.
+  struct Counts {
+    std::int64_t start = 0;
     int current = 0, previous = 0;
   };
-  double estimate(Slot& s, domain::Instant now);
+  [[nodiscard]] std::int64_t window_start(domain::Instant now) const;
+  // The counts as seen at `now` (a later window moves current to previous, or forgets both).
+  [[nodiscard]] Counts at(Counts c, domain::Instant now) const;
+  // How many may be counted in `c`'s window while `now` is in it: an attempt is allowed while
+  // current stays below this.
+  [[nodiscard]] int room(const Counts& c, domain::Instant now) const;
+  [[nodiscard]] domain::Instant first_free(const Counts& c, domain::Instant now) const;
+
   int limit_;
   std::chrono::seconds window_;
+};
+
+// One process: in bounded memory.
+class RateLimiter final : public AttemptLimit {
+ public:
+  RateLimiter(int limit, std::chrono::seconds window, std::size_t max_keys = 100000)
+      : AttemptLimit(limit, window), max_keys_(max_keys) {}
+  bool allow(std::string_view key, domain::Instant now) override;
+  domain::Instant retry_at(std::string_view key, domain::Instant now) override;
+
+ private:
   std::size_t max_keys_;
   std::mutex mutex_;
-  std::unordered_map<std::string, Slot> slots_;
+  std::unordered_map<std::string, Counts> slots_;
 };
+
+// Every node of one database: counted in it (an unlogged table on PostgreSQL), under `name` and
+// a digest of the key, so the table holds no addresses or account numbers.
+class SharedRateLimiter final : public AttemptLimit {
+ public:
+  SharedRateLimiter(store::Store& store, std::string name, int limit, std::chrono::seconds window)
+      : AttemptLimit(limit, window), store_(store), name_(std::move(name)) {}
+  bool allow(std::string_view key, domain::Instant now) override;
+  domain::Instant retry_at(std::string_view key, domain::Instant now) override;
+
+ private:
+  [[nodiscard]] std::string row_name(std::string_view key) const;
+  store::Store& store_;
+  std::string name_;
+};
+
+// Shared when several nodes may serve from the store, in memory otherwise.
+std::unique_ptr<AttemptLimit> attempt_limit(store::Store& store, std::string name, int limit,
+                                            std::chrono::seconds window);
+
+// Forgets the shared counts of windows that ended long ago (they hold only the last two).
+void prune_attempts(store::Store& store, domain::Instant now);
 
 }  // namespace md::service

@@ -278,6 +278,10 @@ struct ChatLink {
   bool has_reading = false;  // reminder_targets: the account sent a reading in the window
 };
 
+struct AttemptCounts {
+  int current = 0, previous = 0;
+};
+
 // A write transaction. One at a time per store; destroyed without commit() it rolls back.
 class WriteTx {
  public:
@@ -380,6 +384,15 @@ class WriteTx {
   // Forgets processed update ids received before `before`; returns how many.
   virtual std::int64_t prune_updates(Instant before) = 0;
 
+  // Attempt counters that every node sees (service::SharedRateLimiter), by window start (unix
+  // seconds). attempts(): the counts in the windows starting at `start` and `start - length`.
+  virtual AttemptCounts attempts(std::string_view name, std::int64_t start,
+                                 std::int64_t length) = 0;
+  // Counts one attempt in the window at `start` unless `below` are counted there already.
+  virtual bool count_attempt(std::string_view name, std::int64_t start, int below) = 0;
+  // Forgets windows that started before `before`; returns how many.
+  virtual std::int64_t prune_attempts(std::int64_t before) = 0;
+
   // Nested scopes inside the transaction: one per submission in a group commit.
   virtual void savepoint() = 0;
   virtual void release() = 0;
@@ -411,6 +424,9 @@ class Store {
   // How many write transactions may be open at once (SQLite: one; PostgreSQL: a few, each on a
   // connection of its own). The ingest runs one group-commit writer per.
   [[nodiscard]] virtual int writers() const { return 1; }
+  // Several nodes may serve from this database (PostgreSQL): what must hold across them (attempt
+  // limits) is kept in it, not in a process.
+  [[nodiscard]] virtual bool shared_by_nodes() const { return false; }
 
   // Reads: safe from any thread, concurrent with the writer.
   virtual std::optional<MeterRow> find_meter(std::string_view account, std::string_view serial) = 0;

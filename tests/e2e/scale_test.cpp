@@ -171,6 +171,22 @@ TEST_F(ScaleTest, ASessionMadeOnOneNodeWorksOnTheOther) {
   EXPECT_EQ(b.get("/operator").status, 303) << "signed out on every node";
 }
 
+TEST_F(ScaleTest, GuessesSpreadOverBothNodesGetTheAttemptLimitOnceNotOncePerNode) {
+  // Ten tries an hour per account (the default): an attacker guessing a meter serial through the
+  // public form gets ten in all, whichever nodes the balancer sends him to.
+  Browser b(port(0), "en");
+  b.get("/submit");
+  std::vector<int> statuses;
+  for (int i = 0; i < 14; ++i) {
+    b.use_port(port(i % 2));
+    statuses.push_back(
+        b.post("/submit", {{"account", "0000000077"}, {"serial", "X" + std::to_string(i)}}).status);
+  }
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 422), 10);
+  EXPECT_EQ(std::vector<int>(statuses.begin() + 10, statuses.end()),
+            (std::vector<int>{429, 429, 429, 429}));
+}
+
 // The nodes behind HAProxy: requests spread over both; when one dies the balancer leaves it out,
 // and clients that retry with their key (as the API asks) get every reading stored exactly once.
 TEST_F(ScaleTest, BehindHAProxyBothNodesServeAndADeadNodeIsLeftOut) {

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "support/browser.hpp"
 #include "support/support.hpp"
 
 using namespace md::test;
@@ -67,6 +68,12 @@ TEST(Failover, EveryAcknowledgedReceiptIsOnThePromotedStandbyOnce) {
              {{"Idempotency-Key", "standby-1"}});
     EXPECT_EQ(refused.status, 503) << refused.body;
     EXPECT_FALSE(refused.headers["retry-after"].empty());
+    // The public form too (its attempt count is the first write it tries), as a page.
+    Browser b(on_standby.port(), "en");
+    ASSERT_EQ(b.get("/submit").status, 200);
+    auto form = b.post("/submit", {{"account", "0000000001"}, {"serial", "S0000001"}});
+    EXPECT_EQ(form.status, 503) << form.body;
+    EXPECT_FALSE(form.headers["retry-after"].empty());
   }
   EXPECT_EQ(sql_value(admin.substr(0, admin.rfind('/') + 1) + "md",
                       "SELECT count(*) FROM submissions WHERE idempotency_key = 'standby-1'"),

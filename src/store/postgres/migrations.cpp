@@ -304,6 +304,16 @@ CREATE TABLE notice_runs (
 );
 CREATE INDEX accounts_phone_tail ON accounts(right(phone, 9)) WHERE phone <> '';
 )sql"},
+      {7, "attempt counters shared by the nodes", R"sql(
+-- Unlogged: a count lost in a crash (or on failover to the standby) only forgives a few attempts,
+-- and an unlogged write neither waits for the disk nor for the synchronous standby.
+CREATE UNLOGGED TABLE attempt_counts (
+  name          TEXT NOT NULL,
+  window_start  BIGINT NOT NULL,
+  n             INTEGER NOT NULL,
+  PRIMARY KEY (name, window_start)
+);
+)sql"},
   };
   return migrations;
 }

@@ -16,6 +16,7 @@ class PgStore final : public SqlStore {
  public:
   explicit PgStore(std::string url, int writers = 0);
   void backup_to(const std::string& path) override;
+  [[nodiscard]] bool shared_by_nodes() const override { return true; }
   // A session-level advisory lock on a connection of its own: released by the server when this
   // node goes away, so another takes over.
   std::unique_ptr<Lease> try_lead(std::string_view role) override;

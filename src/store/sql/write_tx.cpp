@@ -104,6 +104,39 @@ bool claim_run(SqlConn& c, std::string_view kind, std::string_view key, std::int
   return q.changes() == 1;
 }
 
+}  // namespace bots
+
+namespace attempts {
+
+AttemptCounts counts(SqlConn& c, std::string_view name, std::int64_t start, std::int64_t length) {
+  Query q(c,
+          "SELECT window_start, n FROM attempt_counts WHERE name = ? AND window_start IN (?, ?)");
+  q.bind(name).bind(start).bind(start - length);
+  AttemptCounts out;
+  while (q.step()) (q.i64(0) == start ? out.current : out.previous) = static_cast<int>(q.i64(1));
+  return out;
+}
+
+bool count(SqlConn& c, std::string_view name, std::int64_t start, int below) {
+  if (below <= 0) return false;
+  Query q(c,
+          "INSERT INTO attempt_counts (name, window_start, n) VALUES (?, ?, 1)"
+          " ON CONFLICT (name, window_start) DO UPDATE SET n = attempt_counts.n + 1"
+          " WHERE attempt_counts.n < ?");
+  q.bind(name).bind(start).bind(below).run();
+  return q.changes() == 1;
+}
+
+std::int64_t prune(SqlConn& c, std::int64_t before) {
+  Query q(c, "DELETE FROM attempt_counts WHERE window_start < ?");
+  q.bind(before).run();
+  return q.changes();
+}
+
+}  // namespace attempts
+
+namespace bots {
+
 void outbox_sent(SqlConn& c, std::int64_t id, Instant at) {
   Query q(c,
           "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1"
@@ -715,6 +748,15 @@ class SqlWriteTx final : public WriteTx {
   }
   std::int64_t prune_updates(Instant before) override {
     return bots::prune_updates(conn(), before);
+  }
+  AttemptCounts attempts(std::string_view name, std::int64_t start, std::int64_t length) override {
+    return attempts::counts(conn(), name, start, length);
+  }
+  bool count_attempt(std::string_view name, std::int64_t start, int below) override {
+    return attempts::count(conn(), name, start, below);
+  }
+  std::int64_t prune_attempts(std::int64_t before) override {
+    return attempts::prune(conn(), before);
   }
 
   // The audit rows so far are written first: a rollback to the savepoint must take only the

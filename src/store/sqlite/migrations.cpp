@@ -314,6 +314,16 @@ CREATE TABLE notice_runs (
 -- Phones are stored normalised; a shared contact matches on the subscriber number's last 9 digits.
 CREATE INDEX accounts_phone_tail ON accounts(substr(phone, -9)) WHERE phone <> '';
 )sql"},
+      {7, "attempt counters shared by the nodes", R"sql(
+-- Written only on PostgreSQL (several nodes); one SQLite node counts in memory. Kept in both
+-- schemas so the versions stay the same.
+CREATE TABLE attempt_counts (
+  name          TEXT NOT NULL,
+  window_start  BIGINT NOT NULL,
+  n             INTEGER NOT NULL,
+  PRIMARY KEY (name, window_start)
+);
+)sql"},
   };
   return migrations;
 }

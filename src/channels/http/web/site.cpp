@@ -92,9 +92,12 @@ std::string render(std::string_view name, const Data& data) {
 
 Site::Site(WebContext c)
     : ctx(c),
-      per_account(c.options.account_attempts_per_hour, std::chrono::hours(1)),
-      per_address(c.options.address_attempts_per_hour, std::chrono::hours(1)),
-      signin_per_address(c.options.address_attempts_per_hour, std::chrono::hours(1)) {}
+      per_account(service::attempt_limit(
+          c.store, "form-account", c.options.account_attempts_per_hour, std::chrono::hours(1))),
+      per_address(service::attempt_limit(
+          c.store, "form-address", c.options.address_attempts_per_hour, std::chrono::hours(1))),
+      signin_per_address(service::attempt_limit(
+          c.store, "signin-address", c.options.address_attempts_per_hour, std::chrono::hours(1))) {}
 
 void Site::set_cookie(Page& p, std::string_view name, std::string_view value, std::string_view path,
                       std::optional<std::chrono::seconds> max_age) const {
@@ -276,6 +279,12 @@ void Site::handle(Request&& request, const Respond& respond) {
     return reply(message(p, 404, "404",
                          p.lang == Lang::en ? "There is no such page." : "Такої сторінки немає.",
                          "alert"));
+  } catch (const store::StoreError& e) {
+    // The database is away (restarting, failing over, full): nothing was done; say when to retry.
+    spdlog::error("web page {}: database unavailable: {}", req.request_id, e.what());
+    Response r = message(p, 503, "503", dialog::message(p.lang, "unavailable"), "alert");
+    r.headers.emplace_back("Retry-After", "5");
+    return reply(std::move(r));
   } catch (const std::exception& e) {
     spdlog::error("web page {} failed: {}", req.request_id, e.what());
     return reply(message(p, 500, "500",

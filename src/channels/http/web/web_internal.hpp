@@ -81,9 +81,9 @@ using PagePtr = std::shared_ptr<Page>;
 
 struct Site {
   WebContext ctx;
-  service::RateLimiter per_account;
-  service::RateLimiter per_address;
-  service::RateLimiter signin_per_address;
+  std::unique_ptr<service::AttemptLimit> per_account;
+  std::unique_ptr<service::AttemptLimit> per_address;
+  std::unique_ptr<service::AttemptLimit> signin_per_address;
 
   explicit Site(WebContext c);
   void handle(Request&& req, const Respond& respond);
