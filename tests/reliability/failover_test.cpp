@@ -74,6 +74,12 @@ TEST(Failover, EveryAcknowledgedReceiptIsOnThePromotedStandbyOnce) {
     auto form = b.post("/submit", {{"account", "0000000001"}, {"serial", "S0000001"}});
     EXPECT_EQ(form.status, 503) << form.body;
     EXPECT_FALSE(form.headers["retry-after"].empty());
+    // Nor does it lead a background role (it would send the outbox beside the real leader):
+    // its tries come every second or so; after three seconds it still stands by.
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    auto metrics = http(on_standby.port(), "GET", "/metrics").body;
+    EXPECT_NE(metrics.find("meterdesk_leader{role=\"outbox\"} 0"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("meterdesk_leader{role=\"close\"} 0"), std::string::npos);
   }
   EXPECT_EQ(sql_value(admin.substr(0, admin.rfind('/') + 1) + "md",
                       "SELECT count(*) FROM submissions WHERE idempotency_key = 'standby-1'"),

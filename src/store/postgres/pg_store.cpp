@@ -32,8 +32,8 @@ class AdvisoryLease final : public Lease {
   AdvisoryLease& operator=(const AdvisoryLease&) = delete;
   bool held() override {
     try {
-      Query q(*conn_, "SELECT 1");
-      return q.step();
+      Query q(*conn_, "SELECT NOT pg_is_in_recovery()");
+      return q.step() && q.i64(0) == 1;
     } catch (const StoreError&) {
       return false;  // the session is gone, and its lock with it
     }
@@ -46,7 +46,12 @@ class AdvisoryLease final : public Lease {
 
 std::unique_ptr<Lease> PgStore::try_lead(std::string_view role) {
   auto c = std::make_unique<PgConn>(url_);
-  Query q(*c, "SELECT pg_try_advisory_lock(hashtext('meterdesk:' || ?))");
+  // Never on a standby: advisory locks work there too, in a lock space of their own, and a node
+  // pointed at one by mistake would lead beside the primary's leader (and send the outbox twice,
+  // as the outbox reads there as well).
+  Query q(*c,
+          "SELECT CASE WHEN pg_is_in_recovery() THEN false"
+          " ELSE pg_try_advisory_lock(hashtext('meterdesk:' || ?)) END");
   q.bind(role);
   if (!q.step() || q.i64(0) != 1) return nullptr;
   return std::make_unique<AdvisoryLease>(std::move(c));
