@@ -334,6 +334,37 @@ TEST_F(StoreTest, PrefetchedReadsStayTrueToTheTransactionsWrites) {
   EXPECT_EQ(found->meter_id, b2);
 }
 
+TEST_F(StoreTest, AMetersLaterReadingNeverGetsALowerIdOnAnotherWriterConnection) {
+  // A meter's readings that count as of one instant are ordered by id, so a later commit must get
+  // the higher id whichever writer connection runs it. (Ids reserved in a pool per connection
+  // broke this: one connection's leftovers are lower than the ids another took since.)
+  if (store->writers() < 2) GTEST_SKIP() << "one writer connection: ids follow the commits";
+  auto meter = seed_meter();
+  auto write = [&](WriteTx& tx, const char* receipt, const char* key) {
+    tx.prefetch({{"0123456789", "A1", domain::YearMonth::parse("2025-11"), "api", key}}, 2);
+    auto id = tx.insert_submission(submission(meter, receipt, key));  // held back, then flushed
+    tx.commit();
+    return id;
+  };
+  std::int64_t first = 0, second = 0, third = 0;
+  {
+    auto on_first = store->begin_write();  // a free connection each: the first, then the second
+    auto on_second = store->begin_write();
+    first = write(*on_second, "R-2222-2222", "k1");
+    second = write(*on_first, "R-3333-3333", "k2");
+  }
+  {
+    auto on_first = store->begin_write();
+    auto on_second = store->begin_write();
+    third = write(*on_second, "R-4444-4444", "k3");
+  }
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third) << "the second connection's later reading";
+  auto history = store->history(meter, 3);
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[0].receipt, "R-4444-4444");
+}
+
 TEST_F(StoreTest, ReadsWorkWhileAWriteIsOpen) {
   auto meter = seed_meter();
   auto tx = store->begin_write();
