@@ -365,6 +365,29 @@ TEST_F(StoreTest, AMetersLaterReadingNeverGetsALowerIdOnAnotherWriterConnection)
   EXPECT_EQ(history[0].receipt, "R-4444-4444");
 }
 
+TEST_F(StoreTest, RowsWrittenTogetherKeepEveryCharacterOfTheirText) {
+  // A batch's readings and audit rows go to PostgreSQL as one COPY: what ends a field or a row
+  // there (tab, newline, backslash) must arrive as it was sent.
+  auto meter = seed_meter();
+  const std::string text = "a\tb\nc\\d\re \\N день \\.\n";
+  auto tx = store->begin_write();
+  tx->prefetch({{"0123456789", "A1", domain::YearMonth::parse("2025-11"), "api", "k1"}}, 2);
+  auto s = submission(meter, "R-2222-2222", "k1");
+  s.raw_input = text;
+  s.receipt_json = "{\"note\":\"" + text + "\"}";
+  s.values = {100, 200};
+  s.unwrapped = {100, 200};
+  auto id = tx->insert_submission(s);
+  tx->append_audit(
+      AuditEntry{at("2025-11-30"), "customer", "api", "submit", "k1", text, "accepted", "", id});
+  tx->commit();
+  EXPECT_EQ(test::sql_value(path, "SELECT raw_input FROM submissions"), text);
+  EXPECT_EQ(test::sql_value(path, "SELECT receipt_json FROM submissions"), s.receipt_json);
+  EXPECT_EQ(test::sql_value(path, "SELECT coalesce(v3, -1) + v2 FROM submissions"), "199");
+  EXPECT_EQ(test::sql_value(path, "SELECT raw_input FROM audit"), text);
+  EXPECT_EQ(test::sql_value(path, "SELECT submission_id FROM audit"), std::to_string(id));
+}
+
 TEST_F(StoreTest, ReadsWorkWhileAWriteIsOpen) {
   auto meter = seed_meter();
   auto tx = store->begin_write();

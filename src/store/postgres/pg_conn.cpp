@@ -318,6 +318,24 @@ Statement& PgConn::prepare(const char* sql) {
   });
 }
 
+void PgConn::copy_in(const char* sql, std::string_view rows) {
+  PGresult* r = PQexec(conn_, sql);
+  if (PQresultStatus(r) != PGRES_COPY_IN) fail(r);
+  PQclear(r);
+  std::string text;
+  assign_text(text, rows);  // field separators are ASCII: the same as field by field
+  constexpr std::size_t kPart = 1 << 20;
+  for (std::size_t at = 0; at < text.size(); at += kPart) {
+    const std::size_t n = std::min(kPart, text.size() - at);
+    if (PQputCopyData(conn_, text.data() + at, static_cast<int>(n)) != 1) fail(nullptr);
+  }
+  if (PQputCopyEnd(conn_, nullptr) != 1) fail(nullptr);
+  PGresult* result = PQgetResult(conn_);
+  while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+  if (PQresultStatus(result) != PGRES_COMMAND_OK) fail(result);
+  PQclear(result);
+}
+
 Statement& PgConn::prepare_scan(const char* sql) {
   return cached(scans_, sql, [&] {
     return std::make_unique<PgStatement>(*this, "md_scan" + std::to_string(++next_name_),

@@ -28,6 +28,7 @@ class PgConn final : public SqlConn {
   void exec(const char* sql) override;
   Statement& prepare(const char* sql) override;
   Statement& prepare_scan(const char* sql) override;
+  void copy_in(const char* sql, std::string_view rows) override;
   [[nodiscard]] bool broken() const override;
   [[nodiscard]] const Dialect& dialect() const override;
 

@@ -75,6 +75,9 @@ class SqlConn {
   // For a query whose rows may not fit in memory (the close's scan), stepped inside a
   // transaction: a server-side cursor fetched in parts (PostgreSQL); SQLite steps rows anyway.
   virtual Statement& prepare_scan(const char* sql) { return prepare(sql); }
+  // COPY … FROM STDIN with `rows` in PostgreSQL's text format (where many rows cost less this way
+  // than as statement parameters; only called where the dialect has `prefetch`).
+  virtual void copy_in(const char* sql, std::string_view rows);
   // Lost (the server went away): the store drops it and opens another.
   [[nodiscard]] virtual bool broken() const { return false; }
   [[nodiscard]] virtual const Dialect& dialect() const = 0;

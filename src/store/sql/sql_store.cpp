@@ -32,6 +32,10 @@ SqlStore::SqlStore(std::string name, int writers) : name_(std::move(name)) {
   for (int i = 0; i < std::max(1, writers); ++i) slots_.push_back(std::make_unique<WriterSlot>());
 }
 
+void SqlConn::copy_in(const char*, std::string_view) {
+  throw StoreError("COPY is PostgreSQL's: this engine takes rows as statements");
+}
+
 SqlConn& SqlStore::writer(WriterSlot& slot) {
   if (!slot.conn || slot.conn->broken()) {
     slot.conn.reset();

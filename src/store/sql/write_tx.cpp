@@ -193,21 +193,6 @@ void sort_accepted(WriteTx::Accepted& a) {
   std::sort(a.in_window.begin(), a.in_window.end());
 }
 
-// Text for a JSON document PostgreSQL turns into rows: NUL, which its text cannot hold (and its
-// JSON refuses to convert), as U+FFFD like every other text bound there; ill-formed UTF-8 is
-// replaced by the JSON writer.
-std::string json_text(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c == '\0')
-      out += "\xEF\xBF\xBD";
-    else
-      out += c;
-  }
-  return out;
-}
-
 // Rows in multi-row INSERTs of a few fixed sizes, each size a statement prepared once: `sql[k]`
 // holds kChunks[k] rows. Returns how many rows the statements returned (with RETURNING).
 constexpr std::array<std::size_t, 4> kChunks = {64, 16, 4, 1};
@@ -255,6 +240,57 @@ void insert_audit(SqlConn& c, const std::vector<AuditEntry>& rows) {
         .bind(e.request_id);
   });
 }
+
+// Rows for COPY … FROM STDIN in the text format: tab between fields, \N for NULL, backslash
+// escapes for what would end a field or a row.
+class CopyRows {
+ public:
+  CopyRows& text(std::string_view v) {
+    next();
+    for (char c : v) {
+      switch (c) {
+        case '\\':
+          out_ += "\\\\";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\r':
+          out_ += "\\r";
+          break;
+        default:
+          out_ += c;
+      }
+    }
+    return *this;
+  }
+  CopyRows& number(std::int64_t v) {
+    next();
+    out_ += std::to_string(v);
+    return *this;
+  }
+  CopyRows& null() {
+    next();
+    out_ += "\\N";
+    return *this;
+  }
+  void end_row() {
+    out_ += '\n';
+    first_ = true;
+  }
+  [[nodiscard]] const std::string& rows() const { return out_; }
+
+ private:
+  void next() {
+    if (!first_) out_ += '\t';
+    first_ = false;
+  }
+  std::string out_;
+  bool first_ = true;
+};
 
 #define SUBMISSION_COLUMNS                                                                  \
   "receipt, meter_id, account_id, channel, idempotency_key, type, taken_on, as_of, period," \
@@ -787,28 +823,21 @@ class SqlWriteTx final : public WriteTx {
     flush_submissions();
     if (audit_.empty()) return;
     if (c_.dialect().prefetch) {
-      // Where a statement is a round trip: one statement for all, as the readings.
-      nlohmann::json array = nlohmann::json::array();
+      // Where a statement is a round trip: one COPY for all, as the readings.
+      CopyRows rows;
       for (const AuditEntry& e : audit_) {
-        nlohmann::json r = {{"at", secs(e.at)},
-                            {"actor", json_text(e.actor)},
-                            {"channel", json_text(e.channel)},
-                            {"action", json_text(e.action)},
-                            {"identity", json_text(e.identity)},
-                            {"raw_input", json_text(e.raw_input)},
-                            {"result", json_text(e.result)},
-                            {"reason", json_text(e.reason)},
-                            {"request_id", json_text(e.request_id)}};
-        if (e.submission_id) r["submission_id"] = *e.submission_id;
-        array.push_back(std::move(r));
+        rows.number(secs(e.at)).text(e.actor).text(e.channel).text(e.action).text(e.identity);
+        rows.text(e.raw_input).text(e.result).text(e.reason);
+        if (e.submission_id)
+          rows.number(*e.submission_id);
+        else
+          rows.null();
+        rows.text(e.request_id).end_row();
       }
-      Query q(c_,
-              "INSERT INTO audit (at, actor, channel, action, identity, raw_input, result, reason,"
-              " submission_id, request_id) SELECT at, actor, channel, action, identity, raw_input,"
-              " result, reason, submission_id, request_id"
-              " FROM json_populate_recordset(NULL::audit, CAST(? AS json))");
-      q.bind(array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-      q.run();
+      c_.copy_in(
+          "COPY audit (at, actor, channel, action, identity, raw_input, result, reason,"
+          " submission_id, request_id) FROM STDIN",
+          rows.rows());
     } else {
       insert_audit(c_, audit_);
     }
@@ -860,41 +889,31 @@ class SqlWriteTx final : public WriteTx {
     if (pending_.empty()) return;
     std::vector<std::pair<std::int64_t, NewSubmission>> rows;
     rows.swap(pending_);
-    nlohmann::json array = nlohmann::json::array();
+    CopyRows copy;
     for (const auto& [id, s] : rows) {
-      nlohmann::json r = {{"id", id},
-                          {"receipt", s.receipt},
-                          {"meter_id", s.meter_id},
-                          {"account_id", s.account_id},
-                          {"channel", s.channel},
-                          {"type", s.type},
-                          {"taken_on", day_text(s.taken_on)},
-                          {"as_of", secs(s.as_of)},
-                          {"received_at", secs(s.received_at)},
-                          {"status", "accepted"},
-                          {"flags", join_flags(s.flags)},
-                          {"raw_input", json_text(s.raw_input)},
-                          {"actor", json_text(s.actor)},
-                          {"receipt_json", json_text(s.receipt_json)}};
-      if (!s.idempotency_key.empty()) r["idempotency_key"] = json_text(s.idempotency_key);
-      if (s.period) r["period"] = s.period->str();
-      for (std::size_t i = 0; i < 3; ++i) {
-        if (i < s.values.size()) r["v" + std::to_string(i + 1)] = s.values[i];
-        if (i < s.unwrapped.size()) r["u" + std::to_string(i + 1)] = s.unwrapped[i];
-      }
-      array.push_back(std::move(r));
+      copy.number(id).text(s.receipt).number(s.meter_id).number(s.account_id).text(s.channel);
+      if (s.idempotency_key.empty())
+        copy.null();
+      else
+        copy.text(s.idempotency_key);
+      copy.text(s.type).text(day_text(s.taken_on)).number(secs(s.as_of));
+      if (s.period)
+        copy.text(s.period->str());
+      else
+        copy.null();
+      copy.number(secs(s.received_at)).text("accepted").text(join_flags(s.flags));
+      for (const auto* values : {&s.values, &s.unwrapped})
+        for (std::size_t i = 0; i < 3; ++i) {
+          if (i < values->size())
+            copy.number((*values)[i]);
+          else
+            copy.null();
+        }
+      copy.text(s.raw_input).text(s.actor).text(s.receipt_json).end_row();
     }
-    Query q(c_,
-            "INSERT INTO submissions (id, " SUBMISSION_COLUMNS ") SELECT id, " SUBMISSION_COLUMNS
-            " FROM json_populate_recordset(NULL::submissions, CAST(? AS json))"
-            " ON CONFLICT DO NOTHING RETURNING id");
-    q.bind(array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    std::size_t stored = 0;
-    while (q.step()) ++stored;
-    // A receipt id taken twice, or a key stored by another node since the batch began: the
-    // caller writes the batch again, each reading on its own.
-    if (stored != rows.size())
-      throw StoreError("a reading held back conflicted with one stored meanwhile");
+    // A receipt id taken twice, or a key stored by another node since the batch began, fails the
+    // COPY (and the transaction): the caller writes the batch again, each reading on its own.
+    c_.copy_in("COPY submissions (id, " SUBMISSION_COLUMNS ") FROM STDIN", copy.rows());
   }
 
   std::unique_lock<std::mutex> lock_;
