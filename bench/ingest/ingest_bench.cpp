@@ -97,15 +97,19 @@ double raw_sqlite_rate(const std::string& path, int rows) {
   return rate;
 }
 
+PGconn* raw_connect(const std::string& url) {
+  PGconn* c = PQconnectdb(url.c_str());
+  if (PQstatus(c) == CONNECTION_OK) return c;
+  std::fprintf(stderr, "raw postgres: %s", PQerrorMessage(c));
+  PQfinish(c);
+  return nullptr;
+}
+
 // The same rows into PostgreSQL through a libpq pipeline, 512 per transaction: the most one
 // connection can store, with synchronous_commit on.
 double raw_postgres_rate(const std::string& url, int rows) {
-  PGconn* c = PQconnectdb(url.c_str());
-  if (PQstatus(c) != CONNECTION_OK) {
-    std::fprintf(stderr, "raw postgres: %s", PQerrorMessage(c));
-    PQfinish(c);
-    return 0;
-  }
+  PGconn* c = raw_connect(url);
+  if (!c) return 0;
   PQclear(PQprepare(c, "ins",
                     "WITH s AS (INSERT INTO submissions (receipt, meter_id, account_id, channel,"
                     " idempotency_key, type, taken_on, as_of, period, received_at, status, flags,"
@@ -156,12 +160,8 @@ double raw_postgres_rate(const std::string& url, int rows) {
 // The same rows as raw_postgres_rate, as meterdesk now writes a batch: one COPY of readings (ids
 // chosen here, far above the sequence) and one of their audit rows, 512 per commit.
 double raw_postgres_copy_rate(const std::string& url, int rows) {
-  PGconn* c = PQconnectdb(url.c_str());
-  if (PQstatus(c) != CONNECTION_OK) {
-    std::fprintf(stderr, "raw postgres: %s", PQerrorMessage(c));
-    PQfinish(c);
-    return 0;
-  }
+  PGconn* c = raw_connect(url);
+  if (!c) return 0;
   const std::string body =
       R"({"account":"0000000001","meter_serial":"S0000001","readings":{"total":2001}})";
   const std::string receipt_json(330, 'x');
