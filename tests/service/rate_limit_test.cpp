@@ -74,17 +74,16 @@ TEST_F(SharedLimitTest, TheTableHoldsNoAddressAndOldWindowsArePruned) {
   EXPECT_EQ(test::sql_value(db, "SELECT count(*) FROM attempt_counts WHERE name LIKE '%203.0%'"),
             "0");
   auto tx = node_a->begin_write();
-  EXPECT_EQ(tx->prune_attempts(std::chrono::duration_cast<std::chrono::seconds>(
-                                   (t0 + 1h).time_since_epoch())
-                                   .count()),
-            1);
+  EXPECT_EQ(
+      tx->prune_attempts(
+          std::chrono::duration_cast<std::chrono::seconds>((t0 + 1h).time_since_epoch()).count()),
+      1);
   tx->commit();
   EXPECT_EQ(test::sql_value(db, "SELECT count(*) FROM attempt_counts"), "1");
 }
 
 TEST_F(SharedLimitTest, OnlyAStoreSeveralNodesShareCountsInIt) {
   auto limit = service::attempt_limit(*node_a, "x", 3, 1h);
-  EXPECT_EQ(dynamic_cast<service::SharedRateLimiter*>(limit.get()) != nullptr,
-            test::on_postgres());
+  EXPECT_EQ(dynamic_cast<service::SharedRateLimiter*>(limit.get()) != nullptr, test::on_postgres());
   EXPECT_EQ(node_a->shared_by_nodes(), test::on_postgres());
 }

@@ -388,6 +388,51 @@ TEST_F(StoreTest, RowsWrittenTogetherKeepEveryCharacterOfTheirText) {
   EXPECT_EQ(test::sql_value(path, "SELECT submission_id FROM audit"), std::to_string(id));
 }
 
+TEST_F(StoreTest, AClosesVolumesAreReadBackAsWritten) {
+  // The close writes its volumes in bulk (64-row statements on SQLite, COPY on PostgreSQL).
+  auto meter = seed_meter();
+  const auto point = std::stoll(test::sql_value(path, "SELECT id FROM metering_points"));
+  const auto period = *domain::YearMonth::parse("2025-11");
+  std::vector<VolumeRow> rows;
+  for (int i = 0; i < 70; ++i) {
+    VolumeRow v;
+    v.period = period;
+    v.point_id = point;
+    v.chain = i / 3;
+    v.meter_id = meter;
+    v.zone = i % 3 == 0 ? "day" : "night";
+    v.zone_index = i % 3;
+    v.start_value = 1000 + i;
+    v.start_shown = 1000 + i;
+    v.start_kind = "actual";
+    v.end_value = 1100 + 2 * i;
+    v.end_shown = (1100 + 2 * i) % 100000;
+    v.end_kind = i % 2 ? "estimated" : "actual";
+    v.volume = 100 + i;
+    v.correction = i % 5 - 2;
+    v.position = i * 7;
+    v.method = i % 2 ? "estimated" : "actual";
+    v.estimated_run = i % 2;
+    v.estimate = i % 2 ? "{\"basis\":\"a\\tb \\\\ c\",\"days\":30}" : "";
+    rows.push_back(v);
+  }
+  auto tx = store->begin_write();
+  tx->insert_volumes(rows);
+  tx->commit();
+  auto back = store->volumes(period);
+  ASSERT_EQ(back.size(), rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const VolumeRow &w = rows[i], &r = back[i];
+    EXPECT_EQ(std::tie(r.point_id, r.chain, r.meter_id, r.zone, r.zone_index, r.start_value,
+                       r.start_shown, r.start_kind, r.end_value, r.end_shown, r.end_kind, r.volume,
+                       r.correction, r.position, r.method, r.estimated_run, r.estimate),
+              std::tie(w.point_id, w.chain, w.meter_id, w.zone, w.zone_index, w.start_value,
+                       w.start_shown, w.start_kind, w.end_value, w.end_shown, w.end_kind, w.volume,
+                       w.correction, w.position, w.method, w.estimated_run, w.estimate))
+        << i;
+  }
+}
+
 TEST_F(StoreTest, ReadsWorkWhileAWriteIsOpen) {
   auto meter = seed_meter();
   auto tx = store->begin_write();

@@ -603,6 +603,7 @@ class SqlWriteTx final : public WriteTx {
   // Each statement execution has a fixed cost (program start, cursors for the table and the
   // foreign-key parents) larger than the row itself: 64 rows per statement amortize it.
   void insert_volumes(const std::vector<VolumeRow>& rows) override {
+    if (c_.dialect().prefetch) return copy_volumes(rows);
     constexpr size_t kRows = 64;
     static const std::string batch_sql = [] {
       std::string sql =
@@ -630,6 +631,28 @@ class SqlWriteTx final : public WriteTx {
       q.run();
     }
     for (; i < rows.size(); ++i) insert_volume(rows[i]);
+  }
+
+  // Where a statement is a round trip (PostgreSQL): COPY, a few thousand rows at a time.
+  void copy_volumes(const std::vector<VolumeRow>& rows) {
+    constexpr std::size_t kPart = 8192;
+    SqlConn& c = conn();
+    for (std::size_t from = 0; from < rows.size(); from += kPart) {
+      CopyRows copy;
+      for (std::size_t i = from; i < std::min(rows.size(), from + kPart); ++i) {
+        const VolumeRow& v = rows[i];
+        copy.text(v.period.str()).number(v.point_id).number(v.chain).number(v.meter_id);
+        copy.text(v.zone).number(v.zone_index).number(v.start_value).number(v.start_shown);
+        copy.text(v.start_kind).number(v.end_value).number(v.end_shown).text(v.end_kind);
+        copy.number(v.volume).number(v.correction).number(v.position).text(v.method);
+        copy.number(v.estimated_run).text(v.estimate).end_row();
+      }
+      c.copy_in(
+          "COPY period_volumes (period, metering_point_id, chain, meter_id, zone, zone_index,"
+          " start_value, start_shown, start_kind, end_value, end_shown, end_kind, volume,"
+          " correction, position, method, estimated_run, estimate) FROM STDIN",
+          copy.rows());
+    }
   }
 
   void insert_period(YearMonth period, Instant closed_at, std::string_view summary) override {
