@@ -406,7 +406,7 @@ TEST_F(StoreTest, AClosesVolumesAreReadBackAsWritten) {
     v.start_shown = 1000 + i;
     v.start_kind = "actual";
     v.end_value = 1100 + 2 * i;
-    v.end_shown = (1100 + 2 * i) % 100000;
+    v.end_shown = (1100 + 2 * i) % 1000;  // a wrapped display
     v.end_kind = i % 2 ? "estimated" : "actual";
     v.volume = 100 + i;
     v.correction = i % 5 - 2;
