@@ -1,6 +1,7 @@
 // Shared by the benchmarks: synthetic accounts, starting `meterdesk serve`, running wrk.
 #pragma once
 
+#include <libpq-fe.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -136,7 +137,8 @@ inline WrkResult run_wrk(int port, const std::string& path, const std::string& s
 
 // The first column of the first row, by the sqlite3 command-line tool ("" if none).
 inline std::string sql_count(const std::string& db, const std::string& sql) {
-  std::string cmd = "sqlite3 '" + db + "' \"" + sql + "\"";
+  std::string cmd = db.starts_with("postgresql://") ? "psql -Atc \"" + sql + "\" '" + db + "'"
+                                                    : "sqlite3 '" + db + "' \"" + sql + "\"";
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   char buf[256];
@@ -144,6 +146,21 @@ inline std::string sql_count(const std::string& db, const std::string& sql) {
   pclose(p);
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
+}
+
+// A copy of the prepared database: a file for SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL.
+inline std::string postgres_copy(const std::string& admin, const std::string& base,
+                                 const std::string& name) {
+  PGconn* c = PQconnectdb(admin.c_str());
+  PQclear(PQexec(c, ("DROP DATABASE IF EXISTS " + name).c_str()));
+  PGresult* r = PQexec(c, ("CREATE DATABASE " + name + " TEMPLATE " + base).c_str());
+  if (PQresultStatus(r) != PGRES_COMMAND_OK)
+    std::fprintf(stderr, "create database %s: %s", name.c_str(), PQresultErrorMessage(r));
+  PQclear(r);
+  PQfinish(c);
+  std::string url = admin;
+  auto slash = url.rfind('/');
+  return url.substr(0, slash + 1) + name;
 }
 
 }  // namespace md::bench

@@ -213,21 +213,6 @@ double raw_postgres_copy_rate(const std::string& url, int rows) {
   return good ? rate : 0;
 }
 
-// A copy of the prepared database: a file for SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL.
-std::string postgres_copy(const std::string& admin, const std::string& base,
-                          const std::string& name) {
-  PGconn* c = PQconnectdb(admin.c_str());
-  PQclear(PQexec(c, ("DROP DATABASE IF EXISTS " + name).c_str()));
-  PGresult* r = PQexec(c, ("CREATE DATABASE " + name + " TEMPLATE " + base).c_str());
-  if (PQresultStatus(r) != PGRES_COMMAND_OK)
-    std::fprintf(stderr, "create database %s: %s", name.c_str(), PQresultErrorMessage(r));
-  PQclear(r);
-  PQfinish(c);
-  std::string url = admin;
-  auto slash = url.rfind('/');
-  return url.substr(0, slash + 1) + name;
-}
-
 // The service path without HTTP: validation, idempotency, receipts, audit, group commit.
 double service_rate(const std::string& path, int rows) {
   auto store = store::open_store(path);
@@ -279,14 +264,15 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   std::string base = (dir / "base.db").string();
 
-  if (!postgres.empty()) base = postgres_copy(postgres, "template0", "bench_base");
+  if (!postgres.empty()) base = bench::postgres_copy(postgres, "template0", "bench_base");
 
   auto t = Clock::now();
   bench::prepare_accounts(base, accounts);
   std::printf("prepared %d accounts in %.1f s\n", accounts, seconds_since(t));
   auto copy = [&](const std::string& name) {
     if (!postgres.empty())
-      return postgres_copy(postgres, "bench_base", "bench_" + name.substr(0, name.find('.')));
+      return bench::postgres_copy(postgres, "bench_base",
+                                  "bench_" + name.substr(0, name.find('.')));
     std::string path = (dir / name).string();
     std::filesystem::copy_file(base, path);
     return path;

@@ -4,7 +4,8 @@
 // the 200. Beside it, in the same run: the HTTP ceiling of the same server (GET /healthz) and the
 // in-process rate of the messenger service (no HTTP), and Viber's signature check alone.
 //
-//   bench/webhooks/run.sh [--chats N] [--duration S] [--connections C]
+//   bench/webhooks/run.sh [--chats N] [--duration S] [--connections C] [--db ADMIN_URL]
+// With --db postgresql://… (a cluster's admin URL) on PostgreSQL instead of SQLite.
 #include <atomic>
 #include <filesystem>
 
@@ -79,10 +80,13 @@ double viber_signature_rate() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::string postgres;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     int v = std::atoi(argv[i + 1]);
-    if (a == "--chats")
+    if (a == "--db")
+      postgres = argv[i + 1];
+    else if (a == "--chats")
       chats = v;
     else if (a == "--duration")
       duration = v;
@@ -93,10 +97,14 @@ int main(int argc, char** argv) {
       std::filesystem::temp_directory_path() / ("meterdesk-webhooks-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::string base = (dir / "base.db").string();
+  if (!postgres.empty()) base = bench::postgres_copy(postgres, "template0", "bench_hooks_base");
   auto t = Clock::now();
   bench::prepare_accounts(base, chats);
   std::printf("prepared %d accounts in %.1f s\n", chats, seconds_since(t));
   auto copy = [&](const std::string& name) {
+    if (!postgres.empty())
+      return bench::postgres_copy(postgres, "bench_hooks_base",
+                                  "bench_hooks_" + name.substr(0, name.find('.')));
     std::string path = (dir / name).string();
     std::filesystem::copy_file(base, path);
     return path;
