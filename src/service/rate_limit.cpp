@@ -12,7 +12,7 @@ std::int64_t unix_seconds(domain::Instant t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 // Shared counts are kept this long: longer than any window in use (an hour) twice over.
-constexpr std::int64_t kKeepSeconds = 24 * 3600;
+constexpr std::int64_t kKeepSeconds = std::int64_t{24} * 3600;
 }  // namespace
 
 std::int64_t AttemptLimit::window_start(domain::Instant now) const {
