@@ -272,6 +272,26 @@ TEST_F(ScaleTest, EachBackgroundRoleHasOneLeaderAndItMovesWhenTheLeaderDies) {
 
 // Two readings of one meter on two nodes at the same moment: one supersedes the other in the
 // window, as if they had come one after the other to one node.
+TEST_F(ScaleTest, ANodeThatDoesNotLeadAsksAgainOnTheSameConnection) {
+  // Asking again every two seconds on a new connection would start and end a server process per
+  // try, per role, per node. The askers: backends whose last statement was the try and that hold
+  // no lock (the leaders' do).
+  for (int tries = 0; tries < 100 && leads(0, "outbox") + leads(1, "outbox") != 1; ++tries)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto askers = [] {
+    return sql_value(db_,
+                     "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity"
+                     " WHERE datname = current_database() AND state = 'idle'"
+                     " AND query LIKE '%pg_try_advisory_lock%' AND pid NOT IN"
+                     " (SELECT pid FROM pg_locks WHERE locktype = 'advisory')");
+  };
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the outbox role: a try or two
+  const std::string before = askers();
+  EXPECT_FALSE(before.empty()) << "the node that does not lead keeps its connection";
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  EXPECT_EQ(askers(), before) << "and asks on it again";
+}
+
 TEST_F(ScaleTest, OneMeterReadOnBothNodesAtOnceKeepsOneAcceptedReadingInTheWindow) {
   for (int round = 0; round < 10; ++round) {
     const int account = 80 + round;

@@ -45,16 +45,36 @@ class AdvisoryLease final : public Lease {
 }  // namespace
 
 std::unique_ptr<Lease> PgStore::try_lead(std::string_view role) {
-  auto c = std::make_unique<PgConn>(url_);
-  // Never on a standby: advisory locks work there too, in a lock space of their own, and a node
-  // pointed at one by mistake would lead beside the primary's leader (and send the outbox twice,
-  // as the outbox reads there as well).
-  Query q(*c,
-          "SELECT CASE WHEN pg_is_in_recovery() THEN false"
-          " ELSE pg_try_advisory_lock(hashtext('meterdesk:' || ?)) END");
-  q.bind(role);
-  if (!q.step() || q.i64(0) != 1) return nullptr;
-  return std::make_unique<AdvisoryLease>(std::move(c));
+  // A node that does not lead asks again every few seconds: on the connection it asked on last
+  // time, not a new one each time (a server process started and ended per try, per role, per node).
+  std::unique_ptr<PgConn> c;
+  {
+    std::lock_guard lock(candidates_mutex_);
+    if (auto it = candidates_.find(std::string(role)); it != candidates_.end()) {
+      c = std::move(it->second);
+      candidates_.erase(it);
+    }
+  }
+  if (!c || c->broken()) c = std::make_unique<PgConn>(url_);
+  bool won = false, standby = false;
+  {
+    // Never on a standby: advisory locks work there too, in a lock space of their own, and a
+    // node pointed at one by mistake would lead beside the primary's leader (and send the outbox
+    // twice, as the outbox reads there as well).
+    Query q(*c,
+            "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN false"
+            " ELSE pg_try_advisory_lock(hashtext('meterdesk:' || ?)) END");
+    q.bind(role);
+    if (q.step()) {
+      standby = q.i64(0) == 1;
+      won = q.i64(1) == 1;
+    }
+  }
+  if (won) return std::make_unique<AdvisoryLease>(std::move(c));
+  if (standby) return nullptr;  // the next try connects again, through the host list
+  std::lock_guard lock(candidates_mutex_);
+  candidates_[std::string(role)] = std::move(c);
+  return nullptr;
 }
 
 void PgStore::backup_to(const std::string&) {

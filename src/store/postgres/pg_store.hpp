@@ -3,9 +3,13 @@
 // hosts with target_session_attrs=read-write follows a failover to the promoted standby.
 #pragma once
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "store/postgres/pg_conn.hpp"
 #include "store/sql/sql_store.hpp"
 
 namespace md::store {
@@ -27,6 +31,8 @@ class PgStore final : public SqlStore {
 
  private:
   std::string url_;
+  std::mutex candidates_mutex_;
+  std::map<std::string, std::unique_ptr<PgConn>> candidates_;  // by role: where we last asked
 };
 
 }  // namespace md::store
