@@ -15,7 +15,7 @@ CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=
   -DMETERDESK_FUZZ=ON >/dev/null
 cmake --build build-fuzz
 mkdir -p build-fuzz/findings
-for target in reading_value api_reading_request web_form csv telegram_update viber_callback dialog; do
+for target in reading_value api_reading_request web_form csv telegram_update viber_callback dialog phone_call; do
   work=build-fuzz/corpus/$target
   mkdir -p "$work"
   cp -n fuzz/corpus/$target/* "$work"/ 2>/dev/null || true
