@@ -242,10 +242,11 @@ void insert_audit(SqlConn& c, const std::vector<AuditEntry>& rows) {
 }
 
 // Rows for COPY … FROM STDIN in the text format: tab between fields, \N for NULL, backslash
-// escapes for what would end a field or a row.
+// escapes for what would end a field or a row. Named as Query's binds: the same code fills a
+// statement's parameters or a row.
 class CopyRows {
  public:
-  CopyRows& text(std::string_view v) {
+  CopyRows& bind(std::string_view v) {
     next();
     for (char c : v) {
       switch (c) {
@@ -267,12 +268,12 @@ class CopyRows {
     }
     return *this;
   }
-  CopyRows& number(std::int64_t v) {
+  CopyRows& bind(std::int64_t v) {
     next();
     out_ += std::to_string(v);
     return *this;
   }
-  CopyRows& null() {
+  CopyRows& bind_null() {
     next();
     out_ += "\\N";
     return *this;
@@ -295,33 +296,30 @@ class CopyRows {
 #define SUBMISSION_COLUMNS                                                                  \
   "receipt, meter_id, account_id, channel, idempotency_key, type, taken_on, as_of, period," \
   " received_at, status, flags, v1, v2, v3, u1, u2, u3, raw_input, actor, receipt_json"
-#define SUBMISSION_VALUES "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+#define SUBMISSION_VALUES "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
 
-void bind_submission(Query& q, const NewSubmission& s) {
-  q.bind(s.receipt).bind(s.meter_id).bind(s.account_id).bind(s.channel);
+// A new reading's fields in SUBMISSION_COLUMNS' order, to a statement (Query) or a COPY row.
+template <class Sink>
+void bind_submission(Sink& out, const NewSubmission& s) {
+  out.bind(s.receipt).bind(s.meter_id).bind(s.account_id).bind(s.channel);
   if (s.idempotency_key.empty())
-    q.bind_null();
+    out.bind_null();
   else
-    q.bind(s.idempotency_key);
-  q.bind(s.type).bind(day_text(s.taken_on)).bind(secs(s.as_of));
+    out.bind(s.idempotency_key);
+  out.bind(s.type).bind(day_text(s.taken_on)).bind(secs(s.as_of));
   if (s.period)
-    q.bind(s.period->str());
+    out.bind(s.period->str());
   else
-    q.bind_null();
-  q.bind(secs(s.received_at)).bind(join_flags(s.flags));
-  for (size_t i = 0; i < 3; ++i) {
-    if (i < s.values.size())
-      q.bind(s.values[i]);
-    else
-      q.bind_null();
-  }
-  for (size_t i = 0; i < 3; ++i) {
-    if (i < s.unwrapped.size())
-      q.bind(s.unwrapped[i]);
-    else
-      q.bind_null();
-  }
-  q.bind(s.raw_input).bind(s.actor).bind(s.receipt_json);
+    out.bind_null();
+  out.bind(secs(s.received_at)).bind("accepted").bind(join_flags(s.flags));
+  for (const auto* values : {&s.values, &s.unwrapped})
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (i < values->size())
+        out.bind((*values)[i]);
+      else
+        out.bind_null();
+    }
+  out.bind(s.raw_input).bind(s.actor).bind(s.receipt_json);
 }
 
 class SqlWriteTx final : public WriteTx {
@@ -641,11 +639,11 @@ class SqlWriteTx final : public WriteTx {
       CopyRows copy;
       for (std::size_t i = from; i < std::min(rows.size(), from + kPart); ++i) {
         const VolumeRow& v = rows[i];
-        copy.text(v.period.str()).number(v.point_id).number(v.chain).number(v.meter_id);
-        copy.text(v.zone).number(v.zone_index).number(v.start_value).number(v.start_shown);
-        copy.text(v.start_kind).number(v.end_value).number(v.end_shown).text(v.end_kind);
-        copy.number(v.volume).number(v.correction).number(v.position).text(v.method);
-        copy.number(v.estimated_run).text(v.estimate).end_row();
+        copy.bind(v.period.str()).bind(v.point_id).bind(v.chain).bind(v.meter_id);
+        copy.bind(v.zone).bind(v.zone_index).bind(v.start_value).bind(v.start_shown);
+        copy.bind(v.start_kind).bind(v.end_value).bind(v.end_shown).bind(v.end_kind);
+        copy.bind(v.volume).bind(v.correction).bind(v.position).bind(v.method);
+        copy.bind(v.estimated_run).bind(v.estimate).end_row();
       }
       c.copy_in(
           "COPY period_volumes (period, metering_point_id, chain, meter_id, zone, zone_index,"
@@ -849,13 +847,13 @@ class SqlWriteTx final : public WriteTx {
       // Where a statement is a round trip: one COPY for all, as the readings.
       CopyRows rows;
       for (const AuditEntry& e : audit_) {
-        rows.number(secs(e.at)).text(e.actor).text(e.channel).text(e.action).text(e.identity);
-        rows.text(e.raw_input).text(e.result).text(e.reason);
+        rows.bind(secs(e.at)).bind(e.actor).bind(e.channel).bind(e.action).bind(e.identity);
+        rows.bind(e.raw_input).bind(e.result).bind(e.reason);
         if (e.submission_id)
-          rows.number(*e.submission_id);
+          rows.bind(*e.submission_id);
         else
-          rows.null();
-        rows.text(e.request_id).end_row();
+          rows.bind_null();
+        rows.bind(e.request_id).end_row();
       }
       c_.copy_in(
           "COPY audit (at, actor, channel, action, identity, raw_input, result, reason,"
@@ -907,32 +905,16 @@ class SqlWriteTx final : public WriteTx {
     return id;
   }
 
-  // Held back only on PostgreSQL: the rows go as one JSON array, one statement however many.
+  // Held back only on PostgreSQL: the rows go in one COPY however many.
   void flush_submissions() {
     if (pending_.empty()) return;
     std::vector<std::pair<std::int64_t, NewSubmission>> rows;
     rows.swap(pending_);
     CopyRows copy;
     for (const auto& [id, s] : rows) {
-      copy.number(id).text(s.receipt).number(s.meter_id).number(s.account_id).text(s.channel);
-      if (s.idempotency_key.empty())
-        copy.null();
-      else
-        copy.text(s.idempotency_key);
-      copy.text(s.type).text(day_text(s.taken_on)).number(secs(s.as_of));
-      if (s.period)
-        copy.text(s.period->str());
-      else
-        copy.null();
-      copy.number(secs(s.received_at)).text("accepted").text(join_flags(s.flags));
-      for (const auto* values : {&s.values, &s.unwrapped})
-        for (std::size_t i = 0; i < 3; ++i) {
-          if (i < values->size())
-            copy.number((*values)[i]);
-          else
-            copy.null();
-        }
-      copy.text(s.raw_input).text(s.actor).text(s.receipt_json).end_row();
+      copy.bind(id);
+      bind_submission(copy, s);
+      copy.end_row();
     }
     // A receipt id taken twice, or a key stored by another node since the batch began, fails the
     // COPY (and the transaction): the caller writes the batch again, each reading on its own.
