@@ -4,6 +4,8 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -97,6 +99,14 @@ class MemoryBackend final : public dialog::Backend {
   domain::Instant now() override { return *domain::parse_instant("2026-11-30T10:00:00"); }
   const domain::WindowRules& window_rules() override { return rules.window; }
   int account_digits() override { return 10; }
+  // Five tries per account, then refused (until the fixed clock's next hour).
+  std::optional<domain::Instant> identification_refused(std::string_view account) override {
+    int& n = identifications[std::string(account)];
+    if (n >= 5) return now() + std::chrono::hours(1);
+    ++n;
+    return std::nullopt;
+  }
+  std::map<std::string, int> identifications;
   domain::ValidationRules rules;
 };
 

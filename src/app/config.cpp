@@ -284,7 +284,9 @@ const std::vector<Key>& keys() {
           [](const Config& c) { return std::string(c.web_secure_cookies ? "true" : "false"); }},
       number("web.photo_max_bytes", "largest meter photo accepted, bytes",
              &Config::web_photo_max_bytes, 1024, 64.0 * 1024 * 1024),
-      number("web.account_attempts_per_hour", "form posts per account per hour (policy: 10)",
+      number("web.account_attempts_per_hour",
+             "tries at one account per hour: form posts, bot and phone"
+             " identifications (policy: 10)",
              &Config::web_account_attempts_per_hour, 1, 100000),
       number("web.address_attempts_per_hour", "form posts and sign-ins per client address per hour",
              &Config::web_address_attempts_per_hour, 1, 1000000),

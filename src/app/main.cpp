@@ -195,6 +195,9 @@ int serve(const Common& c, const std::string& listen_override) {
   web_options.staff_session = std::chrono::hours(ctx.config.web_staff_session_hours);
   // Messengers: each bot is on when its token is configured.
   service::Messenger messenger(*ctx.store, ingestor, *ctx.submissions, &metrics);
+  auto account_attempts =
+      service::account_attempts(*ctx.store, ctx.config.web_account_attempts_per_hour);
+  messenger.limit_identifications(account_attempts.get());
   service::OutboxOptions outbox_options;
   outbox_options.max_attempts = ctx.config.outbox_max_attempts;
   outbox_options.photo_max_bytes = ctx.config.web_photo_max_bytes;
@@ -235,7 +238,8 @@ int serve(const Common& c, const std::string& listen_override) {
   const http::TelegramWebhook telegram_hook{cfg.telegram_secret_token};
   const http::ViberWebhook viber_hook{cfg.viber_auth_token, cfg.viber_bot_name};
   http::Web web(http::WebContext{*ctx.store, ingestor, *ctx.submissions, ctx.submissions->config(),
-                                 ctx.clock, metrics, web_options, &messenger});
+                                 ctx.clock, metrics, web_options, &messenger,
+                                 account_attempts.get()});
   http::ServerOptions options;
   options.upload_limit = ctx.config.web_photo_max_bytes + 64 * 1024;
   options.takes_uploads = &http::Web::takes_uploads;

@@ -488,6 +488,12 @@ Step Conversation::identify_account(const std::string& text, Backend& b) {
 
 Step Conversation::identify_serial(const std::string& text, Backend& b) {
   Step step;
+  // Before the serial is looked at: a refused try must not tell whether it was right.
+  if (auto until = b.identification_refused(s_.account)) {
+    step.replies.push_back(
+        say(t("bot.account_attempts", {{"time", domain::format_kyiv(*until).substr(11, 5)}})));
+    return to(Stage::ask_account, b, std::move(step));
+  }
   auto m = b.meter(s_.account, text);
   if (!m) {
     step.replies.push_back(say(t("not_found")));

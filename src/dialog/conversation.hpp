@@ -81,6 +81,10 @@ class Backend {
   virtual domain::Instant now() = 0;
   virtual const domain::WindowRules& window_rules() = 0;
   virtual int account_digits() = 0;
+  // Counts an attempt to reach `account` with something a stranger could guess (its meter's
+  // serial), shared with every channel; when the account has had too many lately, nothing is
+  // counted and the answer is when it may try again.
+  virtual std::optional<domain::Instant> identification_refused(std::string_view account) = 0;
 };
 
 // Who the conversation is with, as the channel knows it.

@@ -125,6 +125,11 @@ constexpr Entry kCatalogue[] = {
      "0 800 300 015 (натисніть 2) або зверніться до кол-центру.",
      "Three tries did not succeed. You can send the reading on the website (no sign-in needed), "
      "by phone on 0 800 300 015 (press 2), or ask the call centre."},
+    {"bot.account_attempts",
+     "Для цього рахунку було забагато спроб. Спробуйте знову після {time} або зателефонуйте в "
+     "кол-центр 0 800 300 015.",
+     "There have been too many attempts for this account. Please try again after {time}, or call "
+     "the call centre on 0 800 300 015."},
     {"bot.locked", "Забагато невдалих спроб. Спробуйте знову після {time}.",
      "Too many failed attempts. Please try again after {time}."},
     {"bot.receipt_values", "Показники: {values}.", "Readings: {values}."},

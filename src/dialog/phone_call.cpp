@@ -178,6 +178,18 @@ CallStep PhoneCall::entered(Backend& b) {
       account_ = buffer_;
       return ask(Stage::serial);
     case Stage::serial: {
+      // Four digits are easily guessed: every try counts against the account, on every channel.
+      if (b.identification_refused(account_)) {
+        stage_ = Stage::done;
+        CallStep step{{"ivr.account_attempts"}, CallStep::Then::hang_up, {}};
+        if (!settings_.transfer.empty()) {
+          step.play.emplace_back("ivr.transfer");
+          step.then = CallStep::Then::transfer;
+        } else {
+          step.play.emplace_back("ivr.goodbye");
+        }
+        return step;
+      }
       std::vector<MeterInfo> found;
       if (buffer_.size() == 4)
         for (auto& m : b.meters(account_))
@@ -370,6 +382,11 @@ std::vector<PromptText> phone_prompts() {
        "That did not work. You can send the reading on the website, in Telegram or Viber, or "
        "ask the call centre."},
       {"ivr.transfer", "З'єднуємо з оператором.", "Connecting you to an operator."},
+      {"ivr.account_attempts",
+       "Для цього рахунку було забагато спроб. Зателефонуйте, будь ласка, пізніше або зверніться "
+       "до кол-центру.",
+       "There have been too many attempts for this account. Please call again later, or ask the "
+       "call centre."},
       {"ivr.no_input", "Ми не почули відповіді.", "We did not hear an answer."},
       {"ivr.no_input_goodbye", "Ми не почули відповіді. До побачення.",
        "We did not hear an answer. Goodbye."},

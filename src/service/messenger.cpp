@@ -17,8 +17,14 @@ using dialog::Lang;
 class TxBackend final : public dialog::Backend {
  public:
   TxBackend(store::WriteTx& tx, store::Store& store, Submissions& submissions, const Inbound& in,
-            domain::Instant now)
-      : tx_(tx), store_(store), submissions_(submissions), in_(in), now_(now) {}
+            domain::Instant now, AttemptLimit* per_account, obs::Metrics* metrics)
+      : tx_(tx),
+        store_(store),
+        submissions_(submissions),
+        in_(in),
+        now_(now),
+        per_account_(per_account),
+        metrics_(metrics) {}
 
   std::vector<std::string> linked() override { return tx_.chat_accounts(in_.channel, in_.chat_id); }
   void link(std::string_view account) override {
@@ -103,6 +109,15 @@ class TxBackend final : public dialog::Backend {
   domain::Instant now() override { return now_; }
   const domain::WindowRules& window_rules() override { return submissions_.config().rules.window; }
   int account_digits() override { return submissions_.config().account_digits; }
+  std::optional<domain::Instant> identification_refused(std::string_view account) override {
+    if (!per_account_) return std::nullopt;
+    // The public form's key: guesses there and here count together.
+    const std::string key = "acct:" + std::string(account);
+    if (per_account_->allow(tx_, key, now_)) return std::nullopt;
+    if (metrics_) metrics_->limited("per_account");
+    audit("identify", account, "refused: too many attempts for the account");
+    return per_account_->retry_at(tx_, key, now_);
+  }
 
  private:
   store::WriteTx& tx_;
@@ -110,6 +125,8 @@ class TxBackend final : public dialog::Backend {
   Submissions& submissions_;
   const Inbound& in_;
   domain::Instant now_;
+  AttemptLimit* per_account_;
+  obs::Metrics* metrics_;
 };
 
 }  // namespace
@@ -143,7 +160,7 @@ void Messenger::step(store::WriteTx& tx, const Inbound& in, domain::Instant now,
   }
   dialog::Conversation conv({in.channel, in.chat_id}, chat->state, dialog::parse_lang(chat->lang),
                             chat->reminders);
-  TxBackend backend(tx, store_, submissions_, in, now);
+  TxBackend backend(tx, store_, submissions_, in, now, per_account_, metrics_);
   dialog::Step step;
   switch (in.action) {
     case Inbound::Action::unsubscribe:
@@ -240,7 +257,7 @@ bool Messenger::run_async(std::string channel, std::string conversation,
   in->chat_id = std::move(conversation);
   Ingestor::Task task;
   task.work = [this, in, work = std::move(work)](store::WriteTx& tx, domain::Instant now) {
-    TxBackend backend(tx, store_, submissions_, *in, now);
+    TxBackend backend(tx, store_, submissions_, *in, now, per_account_, metrics_);
     work(backend);
   };
   task.done = std::move(done);

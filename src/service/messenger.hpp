@@ -13,6 +13,7 @@
 #include "dialog/conversation.hpp"
 #include "obs/metrics.hpp"
 #include "service/ingestor.hpp"
+#include "service/rate_limit.hpp"
 #include "store/store.hpp"
 
 namespace md::service {
@@ -43,6 +44,8 @@ class Messenger {
             obs::Metrics* metrics);
 
   void add_channel(std::string channel, Render render);
+  // The limit on guesses at an account (the public form's, shared with it); none when unset.
+  void limit_identifications(AttemptLimit* per_account) { per_account_ = per_account; }
   [[nodiscard]] bool has_channel(std::string_view channel) const;
 
   enum class Result { processed, duplicate, failed, busy };
@@ -82,6 +85,7 @@ class Messenger {
   Ingestor& ingestor_;
   Submissions& submissions_;
   obs::Metrics* metrics_;
+  AttemptLimit* per_account_ = nullptr;
   std::map<std::string, Render, std::less<>> renderers_;
   std::function<void()> wake_;
 };

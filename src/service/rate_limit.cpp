@@ -73,25 +73,35 @@ std::string SharedRateLimiter::row_name(std::string_view key) const {
   return name_ + ":" + digest_hex(key);
 }
 
-bool SharedRateLimiter::allow(std::string_view key, domain::Instant now) {
+bool SharedRateLimiter::allow(store::WriteTx& tx, std::string_view key, domain::Instant now) {
   const std::string row = row_name(key);
   const std::int64_t start = window_start(now);
-  auto tx = store_.begin_write();
-  auto counts = tx->attempts(row, start, window_.count());
+  auto counts = tx.attempts(row, start, window_.count());
   // The previous window is over: only this window's count can move under us, and the
   // conditional increment settles that in the database, whichever node asks.
   Counts c{start, counts.current, counts.previous};
-  const bool counted = tx->count_attempt(row, start, room(c, now));
+  return tx.count_attempt(row, start, room(c, now));
+}
+
+domain::Instant SharedRateLimiter::retry_at(store::WriteTx& tx, std::string_view key,
+                                            domain::Instant now) {
+  const std::int64_t start = window_start(now);
+  auto counts = tx.attempts(row_name(key), start, window_.count());
+  return first_free(Counts{start, counts.current, counts.previous}, now);
+}
+
+bool SharedRateLimiter::allow(std::string_view key, domain::Instant now) {
+  auto tx = store_.begin_write();
+  const bool counted = allow(*tx, key, now);
   tx->commit();
   return counted;
 }
 
 domain::Instant SharedRateLimiter::retry_at(std::string_view key, domain::Instant now) {
-  const std::int64_t start = window_start(now);
   auto tx = store_.begin_write();
-  auto counts = tx->attempts(row_name(key), start, window_.count());
+  auto at = retry_at(*tx, key, now);
   tx->commit();
-  return first_free(Counts{start, counts.current, counts.previous}, now);
+  return at;
 }
 
 std::unique_ptr<AttemptLimit> attempt_limit(store::Store& store, std::string name, int limit,

@@ -16,7 +16,8 @@
 
 namespace md::store {
 class Store;
-}
+class WriteTx;
+}  // namespace md::store
 
 namespace md::service {
 
@@ -31,6 +32,11 @@ class AttemptLimit {
   virtual bool allow(std::string_view key, domain::Instant now) = 0;
   // When the key may try again (now if it may).
   virtual domain::Instant retry_at(std::string_view key, domain::Instant now) = 0;
+  // The same inside the caller's write transaction (a messenger's or a call's step): a shared
+  // count is written with it, on its connection.
+  virtual bool allow(store::WriteTx& tx, std::string_view key, domain::Instant now) = 0;
+  virtual domain::Instant retry_at(store::WriteTx& tx, std::string_view key,
+                                   domain::Instant now) = 0;
   [[nodiscard]] int limit() const { return limit_; }
 
  protected:
@@ -59,6 +65,12 @@ class RateLimiter final : public AttemptLimit {
       : AttemptLimit(limit, window), max_keys_(max_keys) {}
   bool allow(std::string_view key, domain::Instant now) override;
   domain::Instant retry_at(std::string_view key, domain::Instant now) override;
+  bool allow(store::WriteTx&, std::string_view key, domain::Instant now) override {
+    return allow(key, now);
+  }
+  domain::Instant retry_at(store::WriteTx&, std::string_view key, domain::Instant now) override {
+    return retry_at(key, now);
+  }
 
  private:
   std::size_t max_keys_;
@@ -74,6 +86,8 @@ class SharedRateLimiter final : public AttemptLimit {
       : AttemptLimit(limit, window), store_(store), name_(std::move(name)) {}
   bool allow(std::string_view key, domain::Instant now) override;
   domain::Instant retry_at(std::string_view key, domain::Instant now) override;
+  bool allow(store::WriteTx& tx, std::string_view key, domain::Instant now) override;
+  domain::Instant retry_at(store::WriteTx& tx, std::string_view key, domain::Instant now) override;
 
  private:
   [[nodiscard]] std::string row_name(std::string_view key) const;
@@ -84,6 +98,12 @@ class SharedRateLimiter final : public AttemptLimit {
 // Shared when several nodes may serve from the store, in memory otherwise.
 std::unique_ptr<AttemptLimit> attempt_limit(store::Store& store, std::string name, int limit,
                                             std::chrono::seconds window);
+
+// Attempts to reach an account with a guessable identifier (its meter's serial): one limit for
+// the public form, the personal account's sign-up, the messengers and the phone line.
+inline std::unique_ptr<AttemptLimit> account_attempts(store::Store& store, int per_hour) {
+  return attempt_limit(store, "form-account", per_hour, std::chrono::hours(1));
+}
 
 // Forgets the shared counts of windows that ended long ago (they hold only the last two).
 void prune_attempts(store::Store& store, domain::Instant now);

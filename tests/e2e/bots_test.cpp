@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "channels/viber/viber.hpp"
+#include "support/browser.hpp"
 #include "support/support.hpp"
 
 using namespace md::test;
@@ -228,6 +229,25 @@ TEST_F(BotsTest, APhotoSentWithAHighReadingIsFetchedAndStoredWithIt) {
     if (c.path.ends_with("/getFile"))
       asked_for_the_big_one = json::parse(c.body)["file_id"] == "AgAD-big";
   EXPECT_TRUE(asked_for_the_big_one);
+}
+
+TEST_F(BotsTest, GuessesOnThePublicFormAndInTheBotCountAgainstTheAccountTogether) {
+  start();
+  Browser b(server->port());
+  b.get("/submit");
+  // Nine wrong serials on the form leave account 0000000002 one try this hour (of 10).
+  for (int i = 0; i < 9; ++i)
+    ASSERT_EQ(b.post("/submit", {{"account", "0000000002"}, {"serial", "WRONG"}}).status, 422);
+  // The bot takes the tenth, wrong too, and refuses the eleventh without looking at the serial.
+  for (const char* text : {"/start", "0000000002", "WRONG2", "0000000002", "S0000002"})
+    ASSERT_EQ(post_update(message(text)).status, 200);
+  settle();
+  std::string t;
+  for (const auto& text : texts()) t += text + "\n";
+  EXPECT_NE(t.find("Для цього рахунку було забагато спроб"), std::string::npos) << t;
+  EXPECT_EQ(q("SELECT count(*) FROM chat_accounts"), "0");
+  // The form refuses the right serial now as well.
+  EXPECT_EQ(b.post("/submit", {{"account", "0000000002"}, {"serial", "S0000002"}}).status, 429);
 }
 
 TEST_F(BotsTest, ARedeliveredUpdateGetsOneAnswer) {

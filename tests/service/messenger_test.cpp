@@ -268,6 +268,47 @@ TEST_F(MessengerTest, ThreeWrongIdentificationsLockForAWhile) {
   EXPECT_EQ(count("SELECT count(*) FROM chat_accounts"), "1") << "the lock expires";
 }
 
+TEST_F(MessengerTest, GuessesAtOneAccountFromManyChatsAreLimitedTogether) {
+  // Real limits allow 10 an hour; 3 keep the test short. Counted in the store on PostgreSQL.
+  auto limit = [this] {
+    auto l = service::account_attempts(*store, 3);
+    messenger->limit_identifications(l.get());
+    return l;
+  };
+  auto per_account = limit();
+  // Three chats, one wrong serial each: no chat reaches its own lock of three failures.
+  for (std::string chat : {"601", "602", "603"}) {
+    ASSERT_EQ(command("start", chat), Result::processed);
+    ASSERT_EQ(say("0123456789", chat), Result::processed);
+    ASSERT_EQ(say("WRONG1", chat), Result::processed);
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM chat_accounts"), "0");
+  transcript();
+  // A fourth chat with the right serial is refused before the serial is looked at.
+  ASSERT_EQ(command("start", "604"), Result::processed);
+  ASSERT_EQ(say("0123456789", "604"), Result::processed);
+  ASSERT_EQ(say("A1234567", "604"), Result::processed);
+  std::string t = transcript();
+  EXPECT_NE(t.find("Для цього рахунку було забагато спроб. Спробуйте знову після"),
+            std::string::npos)
+      << t;
+  EXPECT_EQ(count("SELECT count(*) FROM chat_accounts"), "0");
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action = 'identify' AND result LIKE "
+                  "'refused%' AND identity LIKE 'account=0123456789 chat=604'"),
+            "1");
+  // Another account is not affected.
+  ASSERT_EQ(say("0000000001", "604"), Result::processed);
+  ASSERT_EQ(say("S0000001", "604"), Result::processed);
+  EXPECT_EQ(count("SELECT count(*) FROM chat_accounts"), "1");
+  // Two hours on, the account may be tried again.
+  per_account.reset();
+  open("2025-11-30T12:30:00");
+  per_account = limit();
+  ASSERT_EQ(say("0123456789", "605"), Result::processed);
+  ASSERT_EQ(say("A1234567", "605"), Result::processed);
+  EXPECT_EQ(count("SELECT count(*) FROM chat_accounts"), "2");
+}
+
 TEST_F(MessengerTest, AHighReadingIsConfirmedWithAPhotoAndQueuedForReview) {
   link_by_account();
   ASSERT_EQ(say("19000"), Result::processed);

@@ -65,6 +65,44 @@ struct PhoneTest : ::testing::Test {
   std::string q(const std::string& sql) { return test::sql_value(db, sql); }
 };
 
+TEST_F(PhoneTest, GuessesAtOneAccountOverManyCallsAreLimited) {
+  // Four digits of a serial are easily guessed by a dialler: every call's try counts against
+  // the account (real limits allow 10 an hour; 3 keep the test short).
+  auto per_account = service::account_attempts(*store, 3);
+  messenger->limit_identifications(per_account.get());
+  for (int i = 0; i < 3; ++i) {
+    PhoneCall call("guess-" + std::to_string(i), "+380999999999", {});
+    begin(call);
+    EXPECT_EQ(keys(call, "20123456789#0000#"),
+              "ivr.enter_account | ivr.enter_serial | ivr.not_found ivr.enter_account");
+  }
+  // The next caller is refused before the serial is looked at, right or not.
+  PhoneCall call("guess-3", "+380999999999", {});
+  begin(call);
+  CallStep last;
+  EXPECT_EQ(keys(call, "20123456789#4567#", &last),
+            "ivr.enter_account | ivr.enter_serial | ivr.account_attempts ivr.goodbye");
+  EXPECT_EQ(last.then, CallStep::Then::hang_up);
+  EXPECT_EQ(q("SELECT count(*) FROM audit WHERE action = 'identify' AND result LIKE 'refused%'"),
+            "1");
+  // With an operator configured, the refused caller is put through to them.
+  PhoneCall transferred("guess-4", "+380999999999", {'2', "sip:operator@127.0.0.1"});
+  begin(transferred);
+  EXPECT_EQ(keys(transferred, "20123456789#4567#", &last),
+            "ivr.enter_account | ivr.enter_serial | ivr.account_attempts ivr.transfer");
+  EXPECT_EQ(last.then, CallStep::Then::transfer);
+  // The holder calling from the number on file guesses nothing and gets through.
+  PhoneCall holder("holder", "+380671234567", {});
+  begin(holder);
+  EXPECT_EQ(keys(holder, "21"),
+            "ivr.press1_account digit.6 digit.7 digit.8 digit.9 ivr.or0_other "
+            "| ivr.zone.day");
+  keys(holder, "12120#16060#");
+  keys(holder, "1", &last);
+  EXPECT_FALSE(last.receipt.empty());
+  EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "1");
+}
+
 TEST_F(PhoneTest, TheWholeFlowByAccountAndSerial) {
   PhoneCall call("call-1@127.0.0.1", "+380999999999", {});
   EXPECT_EQ(begin(call), "ivr.welcome ivr.menu");

@@ -9,6 +9,7 @@
 #include "obs/metrics.hpp"
 #include "service/clock.hpp"
 #include "service/ingestor.hpp"
+#include "service/rate_limit.hpp"
 #include "service/submission.hpp"
 #include "store/store.hpp"
 
@@ -39,6 +40,9 @@ struct WebContext {
   obs::Metrics& metrics;
   WebOptions options;
   service::Messenger* messenger = nullptr;  // tells customers in messengers of decisions
+  // Guesses at an account, counted with the messengers' and the phone line's (one is made when
+  // none is given).
+  service::AttemptLimit* account_attempts = nullptr;
 };
 
 class Web {

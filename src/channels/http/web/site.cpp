@@ -92,8 +92,10 @@ std::string render(std::string_view name, const Data& data) {
 
 Site::Site(WebContext c)
     : ctx(c),
-      per_account(service::attempt_limit(
-          c.store, "form-account", c.options.account_attempts_per_hour, std::chrono::hours(1))),
+      own_per_account(c.account_attempts ? nullptr
+                                         : service::account_attempts(
+                                               c.store, c.options.account_attempts_per_hour)),
+      per_account(c.account_attempts ? c.account_attempts : own_per_account.get()),
       per_address(service::attempt_limit(
           c.store, "form-address", c.options.address_attempts_per_hour, std::chrono::hours(1))),
       signin_per_address(service::attempt_limit(

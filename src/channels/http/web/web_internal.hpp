@@ -81,7 +81,8 @@ using PagePtr = std::shared_ptr<Page>;
 
 struct Site {
   WebContext ctx;
-  std::unique_ptr<service::AttemptLimit> per_account;
+  std::unique_ptr<service::AttemptLimit> own_per_account;  // when the context brings none
+  service::AttemptLimit* per_account;
   std::unique_ptr<service::AttemptLimit> per_address;
   std::unique_ptr<service::AttemptLimit> signin_per_address;
 
