@@ -22,6 +22,7 @@ class MemoryBackend final : public dialog::Backend {
   bool unavailable = false;             // the store is away: every submission answers so
   std::string receipt = "R-TEST-0001";  // the receipt an accepted reading gets
   int stored = 0;                       // readings stored (not dry runs)
+  int identification_limit = 2;         // tries at one account (low: one conversation reaches it)
 
   std::vector<std::string> accounts;
   std::vector<std::string> linked() override { return accounts; }
@@ -99,10 +100,10 @@ class MemoryBackend final : public dialog::Backend {
   domain::Instant now() override { return *domain::parse_instant("2026-11-30T10:00:00"); }
   const domain::WindowRules& window_rules() override { return rules.window; }
   int account_digits() override { return 10; }
-  // Five tries per account, then refused (until the fixed clock's next hour).
+  // `identification_limit` tries per account, then refused (until the fixed clock's next hour).
   std::optional<domain::Instant> identification_refused(std::string_view account) override {
     int& n = identifications[std::string(account)];
-    if (n >= 5) return now() + std::chrono::hours(1);
+    if (n >= identification_limit) return now() + std::chrono::hours(1);
     ++n;
     return std::nullopt;
   }

@@ -1,10 +1,10 @@
 // libFuzzer: the phone line's digit flow driven by random key presses and silences. The first
 // byte chooses the call (menu or not, an operator to transfer to, a caller whose number finds
-// accounts or not, the store away), the next eight the receipt an accepted reading gets; then
-// each byte is a key ("0"-"9", "*", "#"), "t" a silence, any other byte one of those thirteen.
-// What must hold whatever is pressed: every prompt played has a recording; a reading is stored
-// only on a "1" that confirms it, at most once per call, and the receipt the caller hears (twice)
-// is the one stored; a call that hangs up or transfers stays over.
+// accounts or not, the store away, how many tries the account has left), the next eight the receipt
+// an accepted reading gets; then each byte is a key ("0"-"9", "*", "#"), "t" a silence, any other
+// byte one of those thirteen. What must hold whatever is pressed: every prompt played has a
+// recording; a reading is stored only on a "1" that confirms it, at most once per call, and the
+// receipt the caller hears (twice) is the one stored; a call that hangs up or transfers stays over.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -63,6 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   fuzz::MemoryBackend backend;
   backend.unavailable = (how & 0x10) != 0;
+  // 3 (as many as a call can use) to 0 (the account is over its limit already).
+  backend.identification_limit = 3 - ((how >> 5) & 3);
   backend.receipt = domain::format_receipt_id(symbols);
   dialog::CallSettings settings;
   settings.menu_key = (how & 1) ? '2' : 0;
