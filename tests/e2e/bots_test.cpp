@@ -54,6 +54,7 @@ class BotsTest : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   void TearDown() override {
+    check_log();
     server.reset();
     record(telegram.calls());
   }
@@ -66,7 +67,15 @@ class BotsTest : public ::testing::Test {
             {"METERDESK_VIBER_AUTH_TOKEN", kViberToken},
             {"METERDESK_VIBER_API_BASE", viber.base() + "/pa"}};
   }
+  // Whatever the conversations said, the server's log names no one (chats are audited, not
+  // logged): checked for every server process, before a restart replaces it and at the end.
+  void check_log() {
+    if (server) {
+      EXPECT_EQ(personal_data_in(server->log(), 3), "") << server->log();
+    }
+  }
   void start(int per_chat_ms = 0) {
+    check_log();
     server = std::make_unique<ServerProcess>(db, std::vector<std::string>{"--now", kNow},
                                              env(per_chat_ms));
   }

@@ -173,6 +173,12 @@ class IvrTest : public ::testing::Test {
     }
   }
   std::string q(const std::string& sql) { return sql_value(db, sql); }
+  void TearDown() override {
+    // Whatever the callers typed, the log names no one.
+    if (server) {
+      EXPECT_EQ(personal_data_in(server->log(), 20), "") << server->log();
+    }
+  }
 };
 
 TEST_F(IvrTest, AWholeSubmissionBySipInfo) {

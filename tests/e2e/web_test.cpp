@@ -42,6 +42,8 @@ class WebTest : public ::testing::Test {
                                  {"METERDESK_WEB_PHOTO_MAX_BYTES", "4096"}});
   }
   static void TearDownTestSuite() {
+    // Every form, sign-in and console page of the suite: the log names no one.
+    EXPECT_EQ(personal_data_in(server_->log(), 30), "") << server_->log();
     delete server_;
     delete dir_;
   }

@@ -97,6 +97,37 @@ std::string accounts_csv(int n) {
   return csv;
 }
 
+std::string personal_data_in(const std::string& text, int n) {
+  std::vector<std::string> data;
+  std::istringstream csv(accounts_csv(n));
+  std::string line;
+  std::getline(csv, line);  // the header
+  while (std::getline(csv, line)) {
+    // account, holder, phone, email, "address", eic, meter_serial, …: the address is quoted.
+    std::vector<std::string> fields;
+    std::string field;
+    bool quoted = false;
+    for (char c : line) {
+      if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        fields.push_back(field);
+        field.clear();
+      } else {
+        field += c;
+      }
+    }
+    fields.push_back(field);
+    // Every town is Odesa: only the first account's street address names a home.
+    for (std::size_t i = 0; i < 7 && i < fields.size(); ++i)
+      if (!fields[i].empty() && fields[i] != "Odesa") data.push_back(fields[i]);
+    if (fields[2].starts_with("+")) data.push_back(fields[2].substr(4));  // without +380
+  }
+  for (const auto& d : data)
+    if (text.find(d) != std::string::npos) return d;
+  return "";
+}
+
 std::string meterdesk_binary() {
   return METERDESK_BINARY;
 }

@@ -36,6 +36,9 @@ std::string read_file(const std::string& path);
 // CSV for import-accounts with `n` one-zone, 5-digit accounts 0000000001.. (serial S0000001..)
 // installed on 2025-01-10 at 1000, plus the two-zone account 0123456789 / A1234567.
 std::string accounts_csv(int n);
+// The first piece of accounts_csv(n)'s personal data (a holder, phone, e-mail, address, account
+// number, meter serial, EIC) found in `text`, or "" when there is none: for logs.
+std::string personal_data_in(const std::string& text, int n);
 
 // A loopback port free at the moment of asking (SOCK_STREAM or SOCK_DGRAM): the system's pick.
 std::uint16_t free_port(int type);
