@@ -303,6 +303,41 @@ TEST(ViberParse, ButtonsContactsPicturesAndTheRest) {
     EXPECT_EQ(viber::parse_callback(bad).kind, viber::Parsed::Kind::malformed) << bad;
 }
 
+TEST(ViberParse, OnlyTheReplyToTheSharePhoneButtonIsTheSendersOwnNumber) {
+  auto contact = [](const std::string& message) {
+    return viber::parse_callback(
+        R"({"event":"message","timestamp":1,"message_token":5107,"sender":{"id":"u1","name":"A"},)"
+        R"("message":)" +
+        message + "}");
+  };
+  // What the share-phone button sends: the button's ActionBody as text, the number, no name.
+  dialog::Step step;
+  dialog::Reply ask;
+  ask.text = "Share";
+  ask.ask_contact = true;
+  ask.contact_label = "Phone";
+  step.replies.push_back(ask);
+  json sent = json::parse(viber::render(viber::RenderOptions{"meterdesk"}, "u1", step)[0].body);
+  const std::string body = sent["keyboard"]["Buttons"][0]["ActionBody"];
+  auto own = contact(R"({"type":"contact","text":")" + body +
+                     R"(","contact":{"phone_number":"380671234567"}})");
+  EXPECT_EQ(own.in.event.kind, Kind::contact);
+  EXPECT_TRUE(own.in.event.own_contact);
+  // A card from the address book (a name, perhaps an avatar, no text) is someone's number, not
+  // necessarily the sender's; so is one whose text is anything else.
+  for (const char* card :
+       {R"({"type":"contact","contact":{"name":"Olena","phone_number":"380671234567"}})",
+        R"({"type":"contact","contact":{"name":"Olena","phone_number":"380671234567",)"
+        R"("avatar":"https://x/a.jpg"}})",
+        R"({"type":"contact","text":"reply","contact":{"phone_number":"380671234567"}})",
+        R"({"type":"contact","text":7,"contact":{"phone_number":"380671234567"}})"}) {
+    auto p = contact(card);
+    EXPECT_EQ(p.in.event.kind, Kind::contact) << card;
+    EXPECT_EQ(p.in.event.phone, "380671234567") << card;
+    EXPECT_FALSE(p.in.event.own_contact) << card;
+  }
+}
+
 TEST(ViberRender, KeyboardAndSharePhone) {
   dialog::Step step;
   dialog::Reply r;

@@ -433,4 +433,50 @@ TEST_F(BotsTest, ViberSignaturesAndAWholeConversation) {
   EXPECT_EQ(q("SELECT subscribed FROM chats WHERE channel = 'viber'"), "0");
 }
 
+TEST_F(BotsTest, AViberContactCardIsNotTakenAsTheSendersOwnNumberTheSharePhoneReplyIs) {
+  start();
+  std::uint64_t token = 7000;
+  auto contact = [&](const json& message) {
+    json m{{"event", "message"},
+           {"timestamp", 1457764197627LL},
+           {"message_token", ++token},
+           {"sender", {{"id", "stranger="}, {"name", "Petro"}, {"language", "uk"}}},
+           {"message", message}};
+    std::string raw = m.dump();
+    return http(server->port(), "POST", "/webhooks/viber", raw,
+                {{"Content-Type", "application/json"},
+                 {"X-Viber-Content-Signature", md::viber::signature(raw, kViberToken)}})
+        .status;
+  };
+  // Olena's number from Petro's address book: nothing of hers is offered.
+  ASSERT_EQ(contact({{"type", "contact"},
+                     {"contact", {{"name", "Olena"}, {"phone_number", "380671234567"}}}}),
+            200);
+  settle();
+  auto said = [&] {
+    std::string all;
+    for (const auto& c : viber.calls()) all += json::parse(c.body).value("text", "") + "\n";
+    return all;
+  };
+  std::string t = said();
+  EXPECT_NE(t.find("лише власним номером"), std::string::npos) << t;
+  EXPECT_EQ(t.find("******6789"), std::string::npos) << t;
+  // The reply to the share-phone button (its ActionBody as text, the number) is the sender's own.
+  std::string body;
+  for (const auto& c : viber.calls()) {
+    json b = json::parse(c.body);
+    if (b.contains("keyboard"))
+      for (const auto& k : b["keyboard"]["Buttons"])
+        if (k["ActionType"] == "share-phone") body = k["ActionBody"];
+  }
+  ASSERT_FALSE(body.empty()) << "the bot offers the share-phone button";
+  ASSERT_EQ(
+      contact(
+          {{"type", "contact"}, {"text", body}, {"contact", {{"phone_number", "380671234567"}}}}),
+      200);
+  settle();
+  t = said();
+  EXPECT_NE(t.find("За вашим номером знайдено рахунки"), std::string::npos) << t;
+}
+
 }  // namespace

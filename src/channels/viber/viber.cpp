@@ -32,7 +32,13 @@ std::string token_text(const json* v) {
   return {};
 }
 
+// The share-phone button's ActionBody. Viber sends the number back as a contact message whose
+// text is this; a contact card sent from the address book carries no text (seen in the Viber
+// bot libraries' issue threads: viber-bot-php #18, #41, #53; viber-bot-java #4).
+constexpr std::string_view kSharePhoneBody = "phone";
+
 // "12|submit" or "7|pick|0123456789": what our keyboard buttons send back as the message text.
+
 bool is_button_data(std::string_view t) {
   auto bar = t.find('|');
   if (bar == 0 || bar == std::string_view::npos || bar > 9) return false;
@@ -158,8 +164,9 @@ Parsed parse_callback(std::string_view body) {
     in.event.kind = Kind::contact;
     const json* contact = member(*message, "contact");
     in.event.phone = contact ? text_of(*contact, "phone_number") : "";
-    // Viber sends the user's own number for our share-phone button, as a contact message.
-    in.event.own_contact = !in.event.phone.empty();
+    // Only the reply to our share-phone button is the sender's own number: anyone can send
+    // someone else's card, and a stranger's phone would link that person's accounts.
+    in.event.own_contact = !in.event.phone.empty() && text_of(*message, "text") == kSharePhoneBody;
   } else if (type == "picture") {
     in.event.kind = Kind::photo;
     in.event.photo = "viber:" + text_of(*message, "media");
@@ -186,7 +193,7 @@ json message_body(const RenderOptions& options, std::string_view chat_id,
                        {"Rows", 1}});
   if (reply.ask_contact)
     buttons.push_back({{"ActionType", "share-phone"},
-                       {"ActionBody", "phone"},
+                       {"ActionBody", kSharePhoneBody},
                        {"Text", reply.contact_label},
                        {"Columns", 6},
                        {"Rows", 1}});
