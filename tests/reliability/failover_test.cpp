@@ -91,6 +91,7 @@ TEST(Failover, EveryAcknowledgedReceiptIsOnThePromotedStandbyOnce) {
   std::atomic<int> after_promotion{0}, unavailable{0}, other{0};
   std::mutex m;
   std::map<std::string, std::string> acked;  // key → receipt
+  std::vector<std::string> others;           // answers neither 201 nor 503 (0: no answer)
   auto client = [&](int c) {
     for (int i = 0; !stop; ++i) {
       const int account = c * 50 + i % 50 + 1;
@@ -114,6 +115,10 @@ TEST(Failover, EveryAcknowledgedReceiptIsOnThePromotedStandbyOnce) {
           acked[key] = j.at("receipt").get<std::string>();
           if (promoted) ++after_promotion;
           break;
+        }
+        if (res.status != 503) {
+          std::lock_guard lock(m);
+          others.push_back(std::to_string(res.status) + " " + res.body.substr(0, 200));
         }
         (res.status == 503 ? unavailable : other)++;
         if (stop) return;  // the last request was never acknowledged: nothing is promised
@@ -142,6 +147,13 @@ TEST(Failover, EveryAcknowledgedReceiptIsOnThePromotedStandbyOnce) {
   EXPECT_GE(after_promotion.load(), 100) << "the node found the new primary without help";
   EXPECT_GT(unavailable.load(), 0) << "during the failover clients were told to retry";
   EXPECT_EQ(other.load(), 0) << "every refusal was a 503, never another error";
+  if (after_promotion < 100 || other > 0) {
+    // What the clients got and what the node said, for the failure's reader.
+    for (const auto& o : others) ADD_FAILURE() << "answer: " << o;
+    const std::string log = node.log();
+    ADD_FAILURE() << "node log (last 6,000 characters):\n"
+                  << log.substr(log.size() > 6000 ? log.size() - 6000 : 0);
+  }
 
   const std::string survivor = "postgresql://postgres@127.0.0.1:" + std::to_string(p2) + "/md";
   ASSERT_EQ(sql_value(survivor, "SELECT pg_is_in_recovery()"), "f");
