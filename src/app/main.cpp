@@ -227,9 +227,11 @@ int serve(const Common& c, const std::string& listen_override) {
         messenger.queue_notices(ctx.clock.now());
         if (std::chrono::steady_clock::now() - last_prune > std::chrono::hours{1}) {
           // Platforms redeliver for a day at most; a week of update ids is plenty.
-          auto tx = ctx.store->begin_write();
-          tx->prune_updates(ctx.clock.now() - std::chrono::hours{24 * 7});
-          tx->commit();
+          {
+            auto tx = ctx.store->begin_write();
+            tx->prune_updates(ctx.clock.now() - std::chrono::hours{24 * 7});
+            tx->commit();
+          }  // its writer connection is free again before the next transaction asks for one
           service::prune_attempts(*ctx.store, ctx.clock.now());
           last_prune = std::chrono::steady_clock::now();
         }

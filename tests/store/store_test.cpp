@@ -334,6 +334,19 @@ TEST_F(StoreTest, PrefetchedReadsStayTrueToTheTransactionsWrites) {
   EXPECT_EQ(found->meter_id, b2);
 }
 
+TEST_F(StoreTest, AWriteTransactionBegunInsideAnotherNeverWaitsForItself) {
+  // The hourly prune once began its transaction while the one before it still held its writer
+  // connection; when the others were busy it waited for its own, and every writer after it waited
+  // too. Now a thread is given only connections it does not hold, or told plainly there is none.
+  std::vector<std::unique_ptr<WriteTx>> held;
+  for (int i = 0; i < store->writers(); ++i) held.push_back(store->begin_write());
+  EXPECT_THROW(store->begin_write(), std::logic_error);
+  held.back()->commit();
+  held.pop_back();
+  auto next = store->begin_write();  // the one given back
+  next->commit();
+}
+
 TEST_F(StoreTest, AMetersLaterReadingNeverGetsALowerIdOnAnotherWriterConnection) {
   // A meter's readings that count as of one instant are ordered by id, so a later commit must get
   // the higher id whichever writer connection runs it. (Ids reserved in a pool per connection

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
+#include <thread>
 
 #include "store/sql/rows.hpp"
 
@@ -112,14 +114,27 @@ int SqlStore::migrate_to(int version) {
 }
 
 std::unique_ptr<WriteTx> SqlStore::begin_write() {
-  // A free connection if there is one, else wait for the next in turn.
+  // A free connection if there is one, else wait for the next in turn, never for one this thread
+  // holds (a transaction begun inside another would wait for itself, and every writer after it
+  // for them: this once stopped a node's ingest after a failover).
+  const auto me = std::this_thread::get_id();
   for (auto& slot : slots_) {
+    if (slot->owner.load() == me) continue;  // (try_lock on a mutex one holds is undefined)
     std::unique_lock lock(slot->mutex, std::try_to_lock);
-    if (lock.owns_lock()) return make_write_tx(std::move(lock), writer(*slot));
+    if (lock.owns_lock()) {
+      WriterLock held(std::move(lock), slot->owner);
+      return make_write_tx(std::move(held), writer(*slot));
+    }
   }
-  WriterSlot& slot = *slots_[next_slot_++ % slots_.size()];
-  std::unique_lock lock(slot.mutex);
-  return make_write_tx(std::move(lock), writer(slot));
+  for (std::size_t tries = 0; tries < slots_.size(); ++tries) {
+    WriterSlot& slot = *slots_[next_slot_++ % slots_.size()];
+    if (slot.owner.load() == me) continue;
+    WriterLock held(std::unique_lock(slot.mutex), slot.owner);
+    return make_write_tx(std::move(held), writer(slot));
+  }
+  throw std::logic_error(
+      "a write transaction was begun inside another on the same thread, and no other writer "
+      "connection is free for it");
 }
 
 std::optional<MeterRow> SqlStore::find_meter(std::string_view account, std::string_view serial) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/sql/conn.hpp"
@@ -97,6 +98,9 @@ class SqlStore : public Store {
   struct WriterSlot {
     std::mutex mutex;
     std::unique_ptr<SqlConn> conn;
+    // The thread holding `mutex` for a write transaction. A thread asking for another while it
+    // holds one must be given a different slot: waiting for this one it would wait for itself.
+    std::atomic<std::thread::id> owner{};
   };
   // The slot's connection, (re)opened when needed; only with its mutex held.
   SqlConn& writer(WriterSlot& slot);
@@ -113,7 +117,27 @@ class SqlStore : public Store {
   std::vector<std::unique_ptr<SqlConn>> readers_;
 };
 
+// A writer slot held for a write transaction, its owner known while it is held.
+class WriterLock {
+ public:
+  WriterLock(std::unique_lock<std::mutex> lock, std::atomic<std::thread::id>& owner)
+      : lock_(std::move(lock)), owner_(&owner) {
+    owner_->store(std::this_thread::get_id());
+  }
+  WriterLock(WriterLock&& other) noexcept = default;
+  WriterLock& operator=(WriterLock&&) = delete;
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+  ~WriterLock() {
+    if (lock_.owns_lock()) owner_->store(std::thread::id{});  // then the mutex is released
+  }
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+  std::atomic<std::thread::id>* owner_;
+};
+
 // The write transaction of either engine, on the writer connection held by `lock`.
-std::unique_ptr<WriteTx> make_write_tx(std::unique_lock<std::mutex> lock, SqlConn& c);
+std::unique_ptr<WriteTx> make_write_tx(WriterLock lock, SqlConn& c);
 
 }  // namespace md::store

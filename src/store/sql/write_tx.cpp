@@ -324,7 +324,7 @@ void bind_submission(Sink& out, const NewSubmission& s) {
 
 class SqlWriteTx final : public WriteTx {
  public:
-  SqlWriteTx(std::unique_lock<std::mutex> lock, SqlConn& c) : lock_(std::move(lock)), c_(c) {
+  SqlWriteTx(WriterLock lock, SqlConn& c) : lock_(std::move(lock)), c_(c) {
     c_.exec(c_.dialect().begin_write);
   }
   ~SqlWriteTx() override {
@@ -921,7 +921,7 @@ class SqlWriteTx final : public WriteTx {
     c_.copy_in("COPY submissions (id, " SUBMISSION_COLUMNS ") FROM STDIN", copy.rows());
   }
 
-  std::unique_lock<std::mutex> lock_;
+  WriterLock lock_;
   SqlConn& c_;
   bool done_ = false;
   std::vector<AuditEntry> audit_;                                // appended, not yet written
@@ -940,7 +940,7 @@ class SqlWriteTx final : public WriteTx {
 
 }  // namespace
 
-std::unique_ptr<WriteTx> make_write_tx(std::unique_lock<std::mutex> lock, SqlConn& c) {
+std::unique_ptr<WriteTx> make_write_tx(WriterLock lock, SqlConn& c) {
   return std::make_unique<SqlWriteTx>(std::move(lock), c);
 }
 
