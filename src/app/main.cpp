@@ -243,7 +243,7 @@ int serve(const Common& c, const std::string& listen_override) {
                                  ctx.clock, metrics, web_options, &messenger,
                                  account_attempts.get()});
   http::ServerOptions options;
-  options.upload_limit = ctx.config.web_photo_max_bytes + 64 * 1024;
+  options.upload_limit = ctx.config.web_photo_max_bytes + std::size_t{64} * 1024;
   options.takes_uploads = &http::Web::takes_uploads;
   options.address = host;
   {
@@ -264,7 +264,7 @@ int serve(const Common& c, const std::string& listen_override) {
   http::Server server(
       options,
       [&](http::Request&& r, http::Respond done) {
-        if (http::Web::serves(r)) return web.handle(std::move(r), std::move(done));
+        if (http::Web::serves(r)) return web.handle(std::move(r), done);
         if (r.path == "/webhooks/telegram" && messenger.has_channel("telegram"))
           return http::telegram_webhook(messenger, telegram_hook, std::move(r), done, &metrics);
         if (r.path == "/webhooks/viber" && messenger.has_channel("viber"))
@@ -288,7 +288,7 @@ int serve(const Common& c, const std::string& listen_override) {
     io.timeout_seconds = cfg.ivr_timeout_s;
     io.max_calls = cfg.ivr_max_calls;
     io.inband_dtmf = cfg.ivr_inband_dtmf;
-    io.call.menu_key = cfg.ivr_menu_key.empty() ? 0 : cfg.ivr_menu_key[0];
+    io.call.menu_key = cfg.ivr_menu_key.empty() ? '\0' : cfg.ivr_menu_key[0];
     io.call.transfer = cfg.ivr_transfer;
     phone = std::make_unique<ivr::Ivr>(io, messenger);
     phone->start();

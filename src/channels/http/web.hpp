@@ -56,7 +56,7 @@ class Web {
   [[nodiscard]] static bool serves(const Request& req);
   // Paths whose requests may carry a meter photo (a larger body limit).
   [[nodiscard]] static bool takes_uploads(std::string_view target);
-  void handle(Request&& req, Respond respond);
+  void handle(Request&& req, const Respond& respond);
 
  private:
   std::unique_ptr<web::Site> site_;

@@ -54,7 +54,7 @@ std::string signature(std::string_view body, std::string_view auth_token) {
        reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(len * 2);
+  out.reserve(std::size_t{len} * 2);
   for (unsigned int i = 0; i < len; ++i) {
     out += hex[mac[i] >> 4];
     out += hex[mac[i] & 15];

@@ -314,7 +314,7 @@ bool Web::takes_uploads(std::string_view target) {
          target.starts_with("/account/submit");
 }
 
-void Web::handle(Request&& req, Respond respond) {
+void Web::handle(Request&& req, const Respond& respond) {
   site_->handle(std::move(req), respond);
 }
 
