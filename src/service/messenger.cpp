@@ -111,8 +111,7 @@ class TxBackend final : public dialog::Backend {
   int account_digits() override { return submissions_.config().account_digits; }
   std::optional<domain::Instant> identification_refused(std::string_view account) override {
     if (!per_account_) return std::nullopt;
-    // The public form's key: guesses there and here count together.
-    const std::string key = "acct:" + std::string(account);
+    const std::string key = account_key(account);
     if (per_account_->allow(tx_, key, now_)) return std::nullopt;
     if (metrics_) metrics_->limited("per_account");
     audit("identify", account, "refused: too many attempts for the account");

@@ -105,6 +105,15 @@ inline std::unique_ptr<AttemptLimit> account_attempts(store::Store& store, int p
   return attempt_limit(store, "form-account", per_hour, std::chrono::hours(1));
 }
 
+// The keys the limits count under. An account's key is the same on every channel, so guesses at
+// one account count together wherever they come from.
+inline std::string account_key(std::string_view account) {
+  return "acct:" + std::string(account);
+}
+inline std::string address_key(std::string_view remote) {
+  return "ip:" + std::string(remote);
+}
+
 // Forgets the shared counts of windows that ended long ago (they hold only the last two).
 void prune_attempts(store::Store& store, domain::Instant now);
 

@@ -136,7 +136,7 @@ Response Site::sign_in(Page& p, const std::optional<Form>& form, bool staff) {
   const auto now = ctx.clock.now();
   std::string login = form->get("login").substr(0, 254);
   d.set("login", login);
-  if (!signin_per_address->allow("ip:" + p.req.remote, now)) {
+  if (!signin_per_address->allow(service::address_key(p.req.remote), now)) {
     ctx.metrics.limited("signin_per_address");
     d.set("error", p.lang == Lang::en ? "Too many sign-in attempts from here: try again later."
                                       : "Забагато спроб входу: спробуйте пізніше.");
@@ -210,8 +210,8 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
     d.set("serial", su.meter_serial);
     d.set("email", su.email);
     d.set("phone", su.phone);
-    if (!per_address->allow("ip:" + p.req.remote, now) ||
-        !per_account->allow("acct:" + su.account, now)) {
+    if (!per_address->allow(service::address_key(p.req.remote), now) ||
+        !per_account->allow(service::account_key(su.account), now)) {
       d.set("error", p.lang == Lang::en ? "Too many attempts: please try later."
                                         : "Забагато спроб: спробуйте пізніше.");
       return respond(html(p, text(p.lang, "sign_up"), "signup", d, 429));

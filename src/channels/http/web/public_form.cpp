@@ -166,9 +166,9 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
   f.key = form->get("key").size() == 64 ? form->get("key") : service::random_token();
   f.tries = std::clamp(std::atoi(form->get("tries").c_str()), 0, 99);
   const auto now = ctx.clock.now();
-  if (!per_address->allow("ip:" + p.req.remote, now))
-    return respond(
-        too_many(*this, p, per_address->retry_at("ip:" + p.req.remote, now), "per_address"));
+  if (!per_address->allow(service::address_key(p.req.remote), now))
+    return respond(too_many(
+        *this, p, per_address->retry_at(service::address_key(p.req.remote), now), "per_address"));
   if (!service::valid_account_number(f.account, ctx.config.account_digits) || f.serial.empty() ||
       f.serial.size() > 32) {
     f.error = dialog::message(p.lang, "account_format",
@@ -176,9 +176,9 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
     if (f.serial.empty()) f.error += " " + text(p.lang, "meter_serial") + "?";
     return respond(reading_form(p, f, 422));
   }
-  if (!per_account->allow("acct:" + f.account, now))
-    return respond(
-        too_many(*this, p, per_account->retry_at("acct:" + f.account, now), "per_account"));
+  if (!per_account->allow(service::account_key(f.account), now))
+    return respond(too_many(*this, p, per_account->retry_at(service::account_key(f.account), now),
+                            "per_account"));
   auto meter = ctx.store.find_meter(f.account, f.serial);
   if (!meter || !meter->account_active) {
     // The same answer whichever of the two was wrong: the form must not confirm accounts.
@@ -308,9 +308,9 @@ Response Site::zones_json(Page& p) {
   if (!csrf_ok(p, *form)) return answer(403, {{"error", "csrf"}});
   const auto now = ctx.clock.now();
   std::string account = trimmed(form->get("account")), serial = trimmed(form->get("serial"));
-  if (!per_address->allow("ip:" + p.req.remote, now) ||
+  if (!per_address->allow(service::address_key(p.req.remote), now) ||
       (service::valid_account_number(account, ctx.config.account_digits) &&
-       !per_account->allow("acct:" + account, now)))
+       !per_account->allow(service::account_key(account), now)))
     return answer(429, {{"error", p.lang == Lang::en ? "Too many attempts: please try later."
                                                      : "Забагато спроб: спробуйте пізніше."}});
   if (!service::valid_account_number(account, ctx.config.account_digits))
