@@ -1,6 +1,6 @@
 // The fuzz targets' dialog backend: two accounts in memory (one with a day/night and a
-// three-zone meter, one with a single-zone meter), a phone number that finds both, and the real
-// validation rules against a fixed previous reading.
+// three-zone meter, one with a single-zone meter), a phone number that finds both, one that finds
+// the single-meter account only, and the real validation rules against a fixed previous reading.
 #pragma once
 
 #include <algorithm>
@@ -32,6 +32,7 @@ class MemoryBackend final : public dialog::Backend {
   void unlink(std::string_view a) override { std::erase(accounts, std::string(a)); }
   std::vector<std::string> accounts_by_phone(std::string_view phone) override {
     if (phone.ends_with("671234567")) return {"0123456789", "0000000001"};
+    if (phone.ends_with("501112233")) return {"0000000001"};  // one account, one meter
     return {};
   }
   std::optional<dialog::MeterInfo> meter(std::string_view account,

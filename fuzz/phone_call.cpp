@@ -1,6 +1,7 @@
 // libFuzzer: the phone line's digit flow driven by random key presses and silences. The first
 // byte chooses the call (menu or not, an operator to transfer to, a caller whose number finds
-// accounts or not, the store away, how many tries the account has left), the next eight the receipt
+// accounts or not, the store away, how many tries the account has left, the number trusted or
+// not), the next eight the receipt
 // an accepted reading gets; then each byte is a key ("0"-"9", "*", "#"), "t" a silence, any other
 // byte one of those thirteen. What must hold whatever is pressed: every prompt played has a
 // recording; a reading is stored only on a "1" that confirms it, at most once per call, and the
@@ -69,7 +70,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   dialog::CallSettings settings;
   settings.menu_key = (how & 1) ? '2' : 0;
   if (how & 2) settings.transfer = "sip:operator@127.0.0.1";
-  const char* callers[] = {"+380671234567", "+380999999999", "", "0671234567"};
+  settings.trust_caller = (how & 0x80) == 0;
+  // On file for both accounts (the first, with two meters, offered), unknown, none, and on file
+  // for the account with one meter only (offered and taken with no serial when trusted).
+  const char* callers[] = {"+380671234567", "+380999999999", "", "+380501112233"};
   dialog::PhoneCall call("call-1@127.0.0.1", callers[(how >> 2) & 3], settings);
 
   bool over = false;
@@ -85,6 +89,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!recorded().contains(name)) __builtin_trap();
     if (backend.stored != stored_before && key != '1') __builtin_trap();
     if (backend.stored > 1) __builtin_trap();
+    // A caller whose number is not trusted stores only after a try at the serial.
+    if (!step.receipt.empty() && !settings.trust_caller && backend.identifications.empty())
+      __builtin_trap();
     if (!step.receipt.empty()) {
       if (backend.stored != stored_before + 1 || step.receipt != backend.receipt) __builtin_trap();
       check_receipt_said_twice(step);

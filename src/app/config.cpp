@@ -190,6 +190,17 @@ Key text_key(const char* name, const char* description, std::string Config::*fie
              [=](const Config& c) { return c.*field; }};
 }
 
+// true or false, nothing else: "yes" or "1" in a config file is an error, not a guess.
+Key flag(const char* name, const char* description, bool Config::*field) {
+  return Key{name, description,
+             [=](Config& c, const std::string& t) {
+               if (t != "true" && t != "false") return false;
+               c.*field = t == "true";
+               return true;
+             },
+             [=](const Config& c) { return std::string(c.*field ? "true" : "false"); }};
+}
+
 const std::vector<Key>& keys() {
   static const std::vector<Key> all = {
       window_key("window.days_before_end", "days at the end of month M that belong to window(M)",
@@ -266,22 +277,12 @@ const std::vector<Key>& keys() {
             return parse_number(t, c.prices.heating_block_kwh, 0, 1e6);
           },
           [](const Config& c) { return std::to_string(c.prices.heating_block_kwh); }},
-      Key{"close.automatic", "true: the server closes each month itself once its window has ended",
-          [](Config& c, const std::string& t) {
-            if (t != "true" && t != "false") return false;
-            c.close_automatic = t == "true";
-            return true;
-          },
-          [](const Config& c) { return std::string(c.close_automatic ? "true" : "false"); }},
+      flag("close.automatic", "true: the server closes each month itself once its window has ended",
+           &Config::close_automatic),
       number("close.check_interval", "seconds between the server's checks for a month to close",
              &Config::close_check_interval_s, 1, 86400),
-      Key{"web.secure_cookies", "true: cookies only over HTTPS (set it behind a TLS proxy)",
-          [](Config& c, const std::string& t) {
-            if (t != "true" && t != "false") return false;
-            c.web_secure_cookies = t == "true";
-            return true;
-          },
-          [](const Config& c) { return std::string(c.web_secure_cookies ? "true" : "false"); }},
+      flag("web.secure_cookies", "true: cookies only over HTTPS (set it behind a TLS proxy)",
+           &Config::web_secure_cookies),
       number("web.photo_max_bytes", "largest meter photo accepted, bytes",
              &Config::web_photo_max_bytes, 1024, 64.0 * 1024 * 1024),
       number("web.account_attempts_per_hour",
@@ -326,21 +327,14 @@ const std::vector<Key>& keys() {
       number("ivr.timeout", "seconds without a digit before the prompt is repeated",
              &Config::ivr_timeout_s, 2, 120),
       number("ivr.max_calls", "calls answered at once", &Config::ivr_max_calls, 1, 10000),
-      Key{"ivr.inband_dtmf", "true: also hear DTMF tones in the caller's audio (spandsp)",
-          [](Config& c, const std::string& t) {
-            if (t != "true" && t != "false") return false;
-            c.ivr_inband_dtmf = t == "true";
-            return true;
-          },
-          [](const Config& c) { return std::string(c.ivr_inband_dtmf ? "true" : "false"); }},
+      flag("ivr.trust_caller_number",
+           "true: a caller whose number is on file gets the account without the serial (false: the "
+           "serial's last four digits are asked too)",
+           &Config::ivr_trust_caller_number),
+      flag("ivr.inband_dtmf", "true: also hear DTMF tones in the caller's audio (spandsp)",
+           &Config::ivr_inband_dtmf),
       text_key("log.level", "trace, debug, info, warn, error", &Config::log_level),
-      Key{"log.json", "true: one JSON object per log line",
-          [](Config& c, const std::string& t) {
-            if (t != "true" && t != "false") return false;
-            c.log_json = t == "true";
-            return true;
-          },
-          [](const Config& c) { return std::string(c.log_json ? "true" : "false"); }},
+      flag("log.json", "true: one JSON object per log line", &Config::log_json),
   };
   return all;
 }

@@ -63,6 +63,7 @@ struct Config {
   int ivr_timeout_s = 10;
   int ivr_max_calls = 200;
   bool ivr_inband_dtmf = false;
+  bool ivr_trust_caller_number = true;
 
   std::string log_level = "info";
   bool log_json = false;

@@ -290,6 +290,7 @@ int serve(const Common& c, const std::string& listen_override) {
     io.inband_dtmf = cfg.ivr_inband_dtmf;
     io.call.menu_key = cfg.ivr_menu_key.empty() ? '\0' : cfg.ivr_menu_key[0];
     io.call.transfer = cfg.ivr_transfer;
+    io.call.trust_caller = cfg.ivr_trust_caller_number;
     phone = std::make_unique<ivr::Ivr>(io, messenger);
     phone->start();
   }

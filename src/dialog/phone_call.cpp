@@ -120,6 +120,7 @@ CallStep PhoneCall::digit(char d, Backend& b) {
     case Stage::caller_choice:
       if (d == '1') {
         account_ = offered_;
+        if (!settings_.trust_caller) return ask(Stage::serial);
         auto meters = b.meters(account_);
         if (meters.size() == 1) {
           serial_ = meters.front().serial;

@@ -16,6 +16,9 @@ namespace md::dialog {
 struct CallSettings {
   char menu_key = '2';   // 0: no menu, the call starts at the identification
   std::string transfer;  // the operator's SIP address after three failures ("" : none)
+  // false: the caller's number only offers its account; the serial's last four digits are still
+  // asked, for a line whose callers' numbers are not set by a trusted switch.
+  bool trust_caller = true;
 };
 
 struct CallStep {

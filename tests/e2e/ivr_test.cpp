@@ -196,6 +196,21 @@ TEST_F(IvrTest, AWholeSubmissionByRfc2833TelephoneEvents) {
   EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12130/6070");
 }
 
+TEST_F(IvrTest, WithTheCallerNumberNotTrustedTheSerialIsAskedToo) {
+  // ivr.trust_caller_number = false: 1 takes the account on file, the serial's last four digits
+  // are still asked (with the number trusted, 4567 would be the day zone's value).
+  server.reset();
+  server = std::make_unique<ServerProcess>(
+      db, std::vector<std::string>{"--now", kNow},
+      std::map<std::string, std::string>{
+          {"METERDESK_IVR_LISTEN", "127.0.0.1:" + std::to_string(sip_port)},
+          {"METERDESK_IVR_TIMEOUT", "2"},
+          {"METERDESK_IVR_TRUST_CALLER_NUMBER", "false"}});
+  ASSERT_EQ(call(scenario(false, "2,1,4567#12130#1,6070#1"), "SEQUENTIAL\n380671234567;\n"), 0)
+      << server->log();
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12130/6070");
+}
+
 TEST_F(IvrTest, AWrongAccountThreeTimesEndsTheCallAndStoresNothing) {
   ASSERT_EQ(
       call(scenario(true, "2,0123456789#0000#0123456789#0001#12#"), "SEQUENTIAL\n380999999999;\n"),

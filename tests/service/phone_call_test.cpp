@@ -140,6 +140,34 @@ TEST_F(PhoneTest, TheCallersNumberFindsTheAccount) {
   EXPECT_EQ(keys(other, "0"), "ivr.enter_account");
 }
 
+TEST_F(PhoneTest, AnUntrustedCallerNumberOffersTheAccountButTheSerialIsStillAsked) {
+  // ivr.trust_caller_number = false: a number anyone could have set picks the account, no more.
+  const dialog::CallSettings untrusted{0, "", false};
+  auto per_account = service::account_attempts(*store, 3);
+  messenger->limit_identifications(per_account.get());
+  PhoneCall guess("call-u1", "+380671234567", untrusted);
+  EXPECT_EQ(begin(guess), "ivr.press1_account digit.6 digit.7 digit.8 digit.9 ivr.or0_other");
+  EXPECT_EQ(keys(guess, "1"), "ivr.enter_serial");
+  EXPECT_EQ(keys(guess, "0000#"), "ivr.not_found ivr.enter_account");
+  PhoneCall holder("call-u2", "+380671234567", untrusted);
+  begin(holder);
+  keys(holder, "1");
+  EXPECT_EQ(keys(holder, "4567#"), "ivr.zone.day");
+  keys(holder, "12120#16060#");
+  CallStep last;
+  keys(holder, "1", &last);
+  EXPECT_FALSE(last.receipt.empty());
+  // Each try counts against the account, as the form's and the bots' do: the third is the last.
+  PhoneCall third("call-u3", "+380671234567", untrusted);
+  begin(third);
+  keys(third, "1");
+  EXPECT_EQ(keys(third, "4567#"), "ivr.zone.day");
+  PhoneCall fourth("call-u4", "+380671234567", untrusted);
+  begin(fourth);
+  keys(fourth, "1");
+  EXPECT_EQ(keys(fourth, "4567#"), "ivr.account_attempts ivr.goodbye");
+}
+
 TEST_F(PhoneTest, EnglishOnNineAndStarStartsAnEntryAgain) {
   PhoneCall call("call-4", "", {});
   begin(call);
