@@ -1,4 +1,5 @@
 // The command line as an operator uses it.
+#include <date/date.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -162,6 +163,39 @@ TEST(Cli, EveryConfigurationKeyIsDocumented) {
     ++n;
   }
   EXPECT_GT(n, 20);
+}
+
+TEST(Cli, BacktestReadsDailyConsumptionPlainOrGzippedAndSaysWhatItSkipped) {
+  // Two households, 14 months of days each (6 and 12 kWh a day, more in winter), one bad row.
+  TempDir dir;
+  std::ostringstream csv;
+  csv << "household_id,date,kwh\n";
+  for (const char* id : {"H1", "H2"}) {
+    for (int d = 0; d < 425; ++d) {
+      auto day = date::sys_days{date::year{2024} / 1 / 1} + date::days{d};
+      const double base = std::string(id) == "H1" ? 6.0 : 12.0;
+      const auto month = static_cast<unsigned>(date::year_month_day{day}.month());
+      csv << id << "," << date::format("%F", day) << "," << base * (month <= 2 ? 1.5 : 1.0) << "\n";
+    }
+    if (std::string(id) == "H1") csv << "H1,2025-03-01\n";
+  }
+  write_file(dir.file("daily.csv"), csv.str());
+  ASSERT_EQ(std::system(("gzip -k " + dir.file("daily.csv")).c_str()), 0);
+  for (const auto* file : {"daily.csv", "daily.csv.gz"}) {
+    auto r = run_meterdesk({"backtest", "--daily", dir.file(file), "--drop", "0.5"});
+    ASSERT_EQ(r.exit_code, 0) << file << r.err;
+    EXPECT_NE(r.err.find("1 malformed rows skipped"), std::string::npos) << file << r.err;
+    for (const auto* method : {"| regulatory | 2 |", "| recent | 2 |", "| seasonal | 2 |"})
+      EXPECT_NE(r.out.find(method), std::string::npos) << file << r.out;
+  }
+  auto one = run_meterdesk(
+      {"backtest", "--daily", dir.file("daily.csv.gz"), "--households", "1", "--method", "recent"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("| recent | 1 |"), std::string::npos) << one.out;
+  EXPECT_EQ(one.out.find("| seasonal |"), std::string::npos) << one.out;
+  auto missing = run_meterdesk({"backtest", "--daily", dir.file("none.csv")});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("none.csv"), std::string::npos) << missing.err;
 }
 
 TEST(Cli, RefusesToStartHalfWayWithAClearMessage) {

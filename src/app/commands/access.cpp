@@ -1,0 +1,84 @@
+// Who may reach the service besides customers: API tokens (suppliers, integrations) and the
+// operators' console's staff users.
+#include <cstdio>
+#include <iostream>
+
+#include "app/commands/command.hpp"
+#include "service/handover.hpp"
+#include "service/people.hpp"
+
+namespace md::app {
+
+void add_access_commands(CLI::App& app, Common& common, Commands& out) {
+  auto* token = app.add_subcommand("token", "API tokens");
+  token->require_subcommand(1);
+
+  auto* create = token->add_subcommand("create", "create a token (shown once)");
+  add_common(create, common);
+  struct Token {
+    std::string role, name;
+    std::int64_t id = 0;
+  };
+  auto t = std::make_shared<Token>();
+  create->add_option("--role", t->role, "supplier, operator, supervisor or admin")
+      ->required()
+      ->check(CLI::IsMember({"supplier", "operator", "supervisor", "admin"}));
+  create->add_option("--name", t->name, "who holds it, e.g. the supplier's name")->required();
+  out.push_back({create, [&common, t] {
+                   Context ctx = open(common);
+                   std::string secret =
+                       service::create_token(*ctx.store, t->role, t->name, ctx.clock.now());
+                   std::printf("%s\n", secret.c_str());
+                   std::fprintf(stderr, "a %s token for %s; it is shown only now\n",
+                                t->role.c_str(), t->name.c_str());
+                   return 0;
+                 }});
+
+  auto* list = token->add_subcommand("list", "list tokens (never the secrets)");
+  add_common(list, common);
+  out.push_back({list, [&common] {
+                   Context ctx = open(common);
+                   for (const auto& row : ctx.store->tokens())
+                     std::printf("%lld\t%s\t%s\t%s\n", static_cast<long long>(row.id),
+                                 row.role.c_str(), row.name.c_str(),
+                                 row.revoked ? "revoked" : "active");
+                   return 0;
+                 }});
+
+  auto* revoke = token->add_subcommand("revoke", "revoke a token at once");
+  add_common(revoke, common);
+  revoke->add_option("ID", t->id, "the id shown by token list")->required();
+  out.push_back({revoke, [&common, t] {
+                   Context ctx = open(common);
+                   if (!service::revoke_token(*ctx.store, t->id, "admin:cli", ctx.clock.now()))
+                     throw std::runtime_error("no active token " + std::to_string(t->id));
+                   std::fprintf(stderr, "token %lld revoked\n", static_cast<long long>(t->id));
+                   return 0;
+                 }});
+
+  auto* user = app.add_subcommand("user", "staff users of the operators' console");
+  user->require_subcommand(1);
+  auto* add = user->add_subcommand(
+      "add", "add a staff user; the password is read from standard input (one line)");
+  add_common(add, common);
+  struct User {
+    std::string login, role;
+  };
+  auto u = std::make_shared<User>();
+  add->add_option("--login", u->login, "the login, e.g. ivanenko")->required();
+  add->add_option("--role", u->role, "operator, supervisor or admin")
+      ->required()
+      ->check(CLI::IsMember({"operator", "supervisor", "admin"}));
+  out.push_back({add, [&common, u] {
+                   Context ctx = open(common);
+                   std::string password;
+                   std::getline(std::cin, password);
+                   if (!password.empty() && password.back() == '\r') password.pop_back();
+                   service::add_staff_user(*ctx.store, u->login, u->role, password,
+                                           ctx.clock.now());
+                   std::fprintf(stderr, "added %s as %s\n", u->login.c_str(), u->role.c_str());
+                   return 0;
+                 }});
+}
+
+}  // namespace md::app
