@@ -7,6 +7,7 @@
 int main(int argc, char** argv) {
   using namespace md::app;
   CLI::App app{"meterdesk: meter readings for an electricity distribution system operator"};
+  app.set_version_flag("--version", std::string("meterdesk ") + METERDESK_VERSION);
   app.require_subcommand(1);
   Common common;
   Commands commands;

@@ -24,7 +24,14 @@ TEST(Cli, HelpOnEveryCommand) {
                                        {"close-period"},
                                        {"export"},
                                        {"token", "create"},
-                                       {"user", "add"}}) {
+                                       {"token", "list"},
+                                       {"token", "revoke"},
+                                       {"user", "add"},
+                                       {"exchange-meter"},
+                                       {"backup"},
+                                       {"restore"},
+                                       {"backtest"},
+                                       {"config"}}) {
     cmd.push_back("--help");
     auto r = run_meterdesk(cmd);
     EXPECT_EQ(r.exit_code, 0) << cmd[0];
@@ -33,6 +40,13 @@ TEST(Cli, HelpOnEveryCommand) {
   }
   EXPECT_NE(run_meterdesk({}).exit_code, 0);
   EXPECT_NE(run_meterdesk({"no-such-command"}).exit_code, 0);
+  // The version the binary says is the one the Debian package is built as.
+  auto version = run_meterdesk({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  std::string changelog = read_file(std::string(METERDESK_SOURCE_DIR) + "/packaging/changelog");
+  auto open = changelog.find('('), close = changelog.find(')');
+  ASSERT_NE(close, std::string::npos);
+  EXPECT_EQ(version.out, "meterdesk " + changelog.substr(open + 1, close - open - 1) + "\n");
 }
 
 TEST(Cli, MigrateCreatesTheSchemaOnce) {

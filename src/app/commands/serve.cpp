@@ -196,8 +196,8 @@ int serve(const Common& c, const std::string& listen_override) {
     scheduler = std::make_unique<service::CloseScheduler>(
         *ctx.store, ctx.submissions->config(), ctx.clock,
         std::chrono::seconds(cfg.close_check_interval_s), &metrics);
-  spdlog::info("meterdesk {} serving http://{}:{} (db {}, schema {}{})", "0.1.0", host, bound, c.db,
-               ctx.store->schema_version(),
+  spdlog::info("meterdesk {} serving http://{}:{} (db {}, schema {}{})", METERDESK_VERSION, host,
+               bound, c.db, ctx.store->schema_version(),
                ctx.clock.fixed() ? ", clock fixed at " + domain::format_kyiv(ctx.clock.now()) : "");
   std::fflush(stdout);
   notify_systemd("READY=1");
