@@ -42,6 +42,12 @@ struct Metrics::Impl {
           .Help("Connections closed at once because the connection limit was reached")
           .Register(*registry);
 
+  prometheus::Family<prometheus::Counter>& write_failures =
+      prometheus::BuildCounter()
+          .Name("meterdesk_store_write_failures_total")
+          .Help("Batches the store refused to write (disk full, database away): none acknowledged")
+          .Register(*registry);
+
   prometheus::Family<prometheus::Counter>& close_runs =
       prometheus::BuildCounter()
           .Name("meterdesk_close_runs_total")
@@ -93,6 +99,7 @@ struct Metrics::Impl {
   prometheus::Gauge& conns = gauges.Add({{"what", "http_connections_open"}});
   prometheus::Gauge& backlog = gauges.Add({{"what", "review_backlog"}});
   prometheus::Counter& refused = rejected_conns.Add({});
+  prometheus::Counter& write_failed = write_failures.Add({});
 };
 
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
@@ -126,6 +133,9 @@ void Metrics::connections(std::int64_t open) {
 }
 void Metrics::rejected_connection() {
   impl_->refused.Increment();
+}
+void Metrics::store_write_failure() {
+  impl_->write_failed.Increment();
 }
 void Metrics::review_backlog(std::int64_t n) {
   impl_->backlog.Set(static_cast<double>(n));

@@ -23,6 +23,7 @@ class Metrics {
   void ingest_queue_depth(std::size_t depth);
   void connections(std::int64_t open);
   void rejected_connection();
+  void store_write_failure();  // a batch the store refused
   void review_backlog(std::int64_t n);
   // trigger: scheduler, console, cli; result: closed, already_closed, refused, failed.
   void close_run(std::string_view trigger, std::string_view result, double seconds);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <future>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace md::service {
@@ -98,6 +99,7 @@ void Ingestor::write_batch(std::vector<Item>& batch) {
   std::vector<char> task_ok(batch.size(), 0);
   auto started = std::chrono::steady_clock::now();
   bool committed = false;
+  std::string failure;  // what the store refused, for the log and readiness
   // Items almost never fail, so a batch is first written without a savepoint per item: on
   // PostgreSQL that saves two round trips per submission. When an item fails, that transaction
   // is rolled back and the batch written again with each item in a savepoint of its own, so it
@@ -129,8 +131,9 @@ void Ingestor::write_batch(std::vector<Item>& batch) {
             continue;
           }
           // Store errors name no customer data, so they can be logged as they are.
-          spdlog::error("{} on channel {} failed: {}", batch[i].task.work ? "task" : "submission",
-                        batch[i].req.channel, e.what());
+          failure =
+              fmt::format("{} on channel {} failed: {}", batch[i].task.work ? "task" : "submission",
+                          batch[i].req.channel, e.what());
           tx->rollback_to();  // this item fails alone; the rest of the batch goes on
           outcomes[i] = SubmitOutcome{};
         }
@@ -147,11 +150,12 @@ void Ingestor::write_batch(std::vector<Item>& batch) {
       tx->commit();
       committed = true;
     } catch (const std::exception& e) {
-      spdlog::error("group commit of {} submissions failed, none acknowledged: {}", batch.size(),
-                    e.what());
+      failure = fmt::format("group commit of {} submissions failed, none acknowledged: {}",
+                            batch.size(), e.what());
       committed = false;
     }
   }
+  note_write(failure);
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (metrics_) metrics_->ingest_batch(batch.size(), seconds);
@@ -165,6 +169,39 @@ void Ingestor::write_batch(std::vector<Item>& batch) {
     if (metrics_) metrics_->submission(batch[i].req.channel, status_name(out.status));
     batch[i].done(std::move(out));
   }
+}
+
+void Ingestor::note_write(const std::string& failure) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(health_mutex_);
+  if (failure.empty()) {
+    if (failures_ > 0)
+      spdlog::info("store writes go through again after {} failed", failures_);
+    last_failure_.clear();
+    failures_ = unlogged_ = 0;
+    return;
+  }
+  if (metrics_) metrics_->store_write_failure();
+  last_failure_ = failure;
+  failed_at_ = now;
+  if (failures_++ > 0 && now - logged_at_ < kLogEvery) {
+    ++unlogged_;
+    return;
+  }
+  if (unlogged_ > 0)
+    spdlog::error("{} (and {} more failed writes in the last {} s)", failure, unlogged_,
+                  std::chrono::duration_cast<std::chrono::seconds>(now - logged_at_).count());
+  else
+    spdlog::error("{}", failure);
+  logged_at_ = now;
+  unlogged_ = 0;
+}
+
+std::optional<std::string> Ingestor::write_failure() {
+  std::lock_guard lock(health_mutex_);
+  if (last_failure_.empty() || std::chrono::steady_clock::now() - failed_at_ >= kWriteFailureHold)
+    return std::nullopt;
+  return last_failure_;
 }
 
 }  // namespace md::service

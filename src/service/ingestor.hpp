@@ -4,11 +4,14 @@
 // readings always go to the same writer, a conversation's steps too, so each keeps its order.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -54,6 +57,11 @@ class Ingestor {
   // Finishes what is queued, then stops the writer.
   void stop();
   [[nodiscard]] std::size_t queue_depth();
+  // Why the store refused the last write (a full disk, the database away), while that was less
+  // than `kWriteFailureHold` ago and no write has gone through since: the node is then not ready,
+  // so a load balancer sends its traffic to another node and tries this one again later.
+  [[nodiscard]] std::optional<std::string> write_failure();
+  static constexpr std::chrono::seconds kWriteFailureHold{5};
 
  private:
   struct Item {
@@ -71,6 +79,7 @@ class Ingestor {
   bool enqueue(std::string_view key, Item item);
   void run(Lane& lane);
   void write_batch(std::vector<Item>& batch);
+  void note_write(const std::string& failure);  // "": the batch went through
 
   store::Store& store_;
   Submissions& submissions_;
@@ -78,6 +87,13 @@ class Ingestor {
   obs::Metrics* metrics_;
   IngestOptions options_;
   std::vector<std::unique_ptr<Lane>> lanes_;
+  // Write failures come by the thousand when the disk is full: the log gets the first, then one
+  // line every kLogEvery with how many there were meanwhile.
+  static constexpr std::chrono::seconds kLogEvery{10};
+  std::mutex health_mutex_;
+  std::string last_failure_;
+  std::chrono::steady_clock::time_point failed_at_{}, logged_at_{};
+  std::size_t failures_ = 0, unlogged_ = 0;
 };
 
 }  // namespace md::service

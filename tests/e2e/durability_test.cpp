@@ -193,6 +193,30 @@ int submit_while_full(std::uint16_t port, int first, int last, std::vector<std::
   return refused;
 }
 
+// While the store refuses writes the node says so: /readyz is 503 and names the reason (a load
+// balancer sends traffic elsewhere), the failures are counted, and the log has a line about them
+// now and then, not one per refused reading.
+void expect_failing_writes_reported(const ServerProcess& server, int refused) {
+  auto ready = http(server.port(), "GET", "/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_NE(ready.body.find("\"store_writes\":\"failing: "), std::string::npos) << ready.body;
+  auto metrics = http(server.port(), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("meterdesk_store_write_failures_total "), std::string::npos);
+  EXPECT_EQ(metrics.find("meterdesk_store_write_failures_total 0"), std::string::npos);
+  const std::string log = server.log();
+  int errors = 0;
+  for (auto at = log.find("[error]"); at != std::string::npos; at = log.find("[error]", at + 1))
+    ++errors;
+  EXPECT_GE(errors, 1);
+  EXPECT_LE(errors, 3) << refused << " refused\n" << log;
+}
+
+// Room again: the next reading went through, so the node is ready at once and the log says so.
+void expect_writes_recovered(const ServerProcess& server) {
+  EXPECT_EQ(http(server.port(), "GET", "/readyz").status, 200);
+  EXPECT_NE(server.log().find("store writes go through again"), std::string::npos);
+}
+
 }  // namespace
 
 // A full disk: readings are refused with 503 and retry advice, nothing is acknowledged that is not
@@ -213,12 +237,15 @@ TEST(Durability, AFullDiskRefusesReadingsThenRecoversWithoutHelp) {
   ASSERT_EQ(submit_reading(server.port(), 1, 1100).status, 201);
   disk.fill();
   std::vector<std::string> receipts;
-  EXPECT_GT(submit_while_full(server.port(), 2, 40, receipts), 0) << "the disk was full";
-  EXPECT_EQ(http(server.port(), "GET", "/metrics").status, 200) << "the server stays up";
+  const int refused = submit_while_full(server.port(), 2, 40, receipts);
+  EXPECT_GT(refused, 20) << "the disk was full";
+  EXPECT_EQ(http(server.port(), "GET", "/healthz").status, 200) << "the server stays up";
+  expect_failing_writes_reported(server, refused);
   disk.free();
   auto after = submit_reading(server.port(), 45, 1200);
   EXPECT_EQ(after.status, 201) << after.body;
   receipts.push_back(nlohmann::json::parse(after.body)["receipt"]);
+  expect_writes_recovered(server);
   server.kill(SIGTERM);
   server.wait();
   sqlite3* raw = nullptr;
@@ -261,12 +288,15 @@ TEST(Durability, AFullDatabaseDiskOnPostgreSQLRefusesThenRecoversWithoutHelp) {
     ASSERT_EQ(first.status, 201) << first.body;
     receipts.push_back(nlohmann::json::parse(first.body)["receipt"]);
     disk.fill();
-    EXPECT_GT(submit_while_full(server.port(), 2, 50, receipts), 0) << "the tablespace was full";
-    EXPECT_EQ(http(server.port(), "GET", "/metrics").status, 200) << "the server stays up";
+    const int refused = submit_while_full(server.port(), 2, 50, receipts);
+    EXPECT_GT(refused, 20) << "the tablespace was full";
+    EXPECT_EQ(http(server.port(), "GET", "/healthz").status, 200) << "the server stays up";
+    expect_failing_writes_reported(server, refused);
     disk.free();
     auto after = submit_reading(server.port(), 45, 1200);
     EXPECT_EQ(after.status, 201) << after.body;
     if (after.status == 201) receipts.push_back(nlohmann::json::parse(after.body)["receipt"]);
+    expect_writes_recovered(server);
     server.kill(SIGTERM);
     server.wait();
   }

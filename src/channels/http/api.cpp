@@ -180,12 +180,14 @@ void Api::handle(Request&& req, Respond respond) {
                                    "/healthz"));
     }
     if (path == "/readyz") {
-      // Ready to take traffic: the store answers and the writer's queue has room.
-      bool ready = ctx_.store.healthy() && ctx_.ingestor.queue_depth() < ctx_.ingest_max_queue / 2;
-      return respond(json_response(ready ? 200 : 503,
-                                   json{{"status", ready ? "ready" : "not_ready"},
-                                        {"ingest_queue", ctx_.ingestor.queue_depth()}},
-                                   "/readyz"));
+      // Ready to take traffic: the store answers, takes writes, and the writer's queue has room.
+      auto refused = ctx_.ingestor.write_failure();
+      bool ready = !refused && ctx_.store.healthy() &&
+                   ctx_.ingestor.queue_depth() < ctx_.ingest_max_queue / 2;
+      json body{{"status", ready ? "ready" : "not_ready"},
+                {"ingest_queue", ctx_.ingestor.queue_depth()}};
+      if (refused) body["store_writes"] = "failing: " + *refused;
+      return respond(json_response(ready ? 200 : 503, body, "/readyz"));
     }
     if (path == "/metrics") {
       ctx_.metrics.review_backlog(ctx_.store.review_backlog());
