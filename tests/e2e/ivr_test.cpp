@@ -143,11 +143,14 @@ class IvrTest : public ::testing::Test {
                              "2026-01-10T12:00:00"})
                   .exit_code,
               0);
-    server = std::make_unique<ServerProcess>(
-        db, std::vector<std::string>{"--now", kNow},
-        std::map<std::string, std::string>{
-            {"METERDESK_IVR_LISTEN", "127.0.0.1:" + std::to_string(sip_port)},
-            {"METERDESK_IVR_TIMEOUT", "2"}});
+    start_server({{"METERDESK_IVR_TIMEOUT", "2"}});
+  }
+
+  // (Re)starts the server with its phone line on `sip_port` and these settings.
+  void start_server(std::map<std::string, std::string> env) {
+    server.reset();
+    env["METERDESK_IVR_LISTEN"] = "127.0.0.1:" + std::to_string(sip_port);
+    server = std::make_unique<ServerProcess>(db, std::vector<std::string>{"--now", kNow}, env);
   }
 
   // Runs SIPp with the scenario and the callers' CSV; returns its exit code (0: every call as
@@ -199,13 +202,7 @@ TEST_F(IvrTest, AWholeSubmissionByRfc2833TelephoneEvents) {
 TEST_F(IvrTest, WithTheCallerNumberNotTrustedTheSerialIsAskedToo) {
   // ivr.trust_caller_number = false: 1 takes the account on file, the serial's last four digits
   // are still asked (with the number trusted, 4567 would be the day zone's value).
-  server.reset();
-  server = std::make_unique<ServerProcess>(
-      db, std::vector<std::string>{"--now", kNow},
-      std::map<std::string, std::string>{
-          {"METERDESK_IVR_LISTEN", "127.0.0.1:" + std::to_string(sip_port)},
-          {"METERDESK_IVR_TIMEOUT", "2"},
-          {"METERDESK_IVR_TRUST_CALLER_NUMBER", "false"}});
+  start_server({{"METERDESK_IVR_TIMEOUT", "2"}, {"METERDESK_IVR_TRUST_CALLER_NUMBER", "false"}});
   ASSERT_EQ(call(scenario(false, "2,1,4567#12130#1,6070#1"), "SEQUENTIAL\n380671234567;\n"), 0)
       << server->log();
   EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12130/6070");
@@ -235,12 +232,7 @@ TEST_F(IvrTest, AHangUpMidWayStoresNothing) {
 }
 
 TEST_F(IvrTest, AWholeSubmissionByInBandTonesWithTheDetectorSwitchedOn) {
-  server.reset();
-  server = std::make_unique<ServerProcess>(
-      db, std::vector<std::string>{"--now", kNow},
-      std::map<std::string, std::string>{
-          {"METERDESK_IVR_LISTEN", "127.0.0.1:" + std::to_string(sip_port)},
-          {"METERDESK_IVR_INBAND_DTMF", "true"}});
+  start_server({{"METERDESK_IVR_INBAND_DTMF", "true"}});
   // The keys as µ-law DTMF tones (100 ms tone, 100 ms pause; '.' a second of silence), streamed
   // by SIPp as the call's audio.
   const std::map<char, std::pair<int, int>> freq = {
