@@ -80,7 +80,32 @@ bool SharedRateLimiter::allow(store::WriteTx& tx, std::string_view key, domain::
   // The previous window is over: only this window's count can move under us, and the
   // conditional increment settles that in the database, whichever node asks.
   Counts c{start, counts.current, counts.previous};
-  return tx.count_attempt(row, start, room(c, now));
+  const int free = room(c, now);
+  const bool counted = tx.count_attempt(row, start, free);
+  if (counted) {
+    if (c.current + 1 < free) return true;
+    ++c.current;  // that was the last try: remembered as if refused already
+  }
+  const auto until = first_free(c, now);
+  std::lock_guard lock(mutex_);
+  if (refused_.size() >= kMaxRefused) {
+    std::erase_if(refused_, [now](const auto& r) { return r.second <= now; });
+    if (refused_.size() >= kMaxRefused) refused_.erase(refused_.begin());
+  }
+  refused_[std::string(key)] = until;
+  return counted;
+}
+
+std::optional<domain::Instant> SharedRateLimiter::known_refused(std::string_view key,
+                                                                domain::Instant now) {
+  std::lock_guard lock(mutex_);
+  auto it = refused_.find(std::string(key));
+  if (it == refused_.end()) return std::nullopt;
+  if (it->second <= now) {
+    refused_.erase(it);
+    return std::nullopt;
+  }
+  return it->second;
 }
 
 domain::Instant SharedRateLimiter::retry_at(store::WriteTx& tx, std::string_view key,
@@ -98,10 +123,10 @@ bool SharedRateLimiter::allow(std::string_view key, domain::Instant now) {
 }
 
 domain::Instant SharedRateLimiter::retry_at(std::string_view key, domain::Instant now) {
-  auto tx = store_.begin_write();
-  auto at = retry_at(*tx, key, now);
-  tx->commit();
-  return at;
+  // A read: no writer connection taken for it.
+  const std::int64_t start = window_start(now);
+  auto counts = store_.attempts(row_name(key), start, window_.count());
+  return first_free(Counts{start, counts.current, counts.previous}, now);
 }
 
 std::unique_ptr<AttemptLimit> attempt_limit(store::Store& store, std::string name, int limit,

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,6 +38,11 @@ class AttemptLimit {
   virtual bool allow(store::WriteTx& tx, std::string_view key, domain::Instant now) = 0;
   virtual domain::Instant retry_at(store::WriteTx& tx, std::string_view key,
                                    domain::Instant now) = 0;
+  // Until when `key` is refused, as far as it is known without a database round trip: for a
+  // check before every request. In memory it is exact; a shared limit knows the refusals this
+  // node has seen (each node learns a key another used up at its first refused try here).
+  virtual std::optional<domain::Instant> known_refused(std::string_view key,
+                                                       domain::Instant now) = 0;
   [[nodiscard]] int limit() const { return limit_; }
 
  protected:
@@ -71,6 +77,10 @@ class RateLimiter final : public AttemptLimit {
   domain::Instant retry_at(store::WriteTx&, std::string_view key, domain::Instant now) override {
     return retry_at(key, now);
   }
+  std::optional<domain::Instant> known_refused(std::string_view key, domain::Instant now) override {
+    auto at = retry_at(key, now);
+    return at > now ? std::optional(at) : std::nullopt;
+  }
 
  private:
   std::size_t max_keys_;
@@ -88,11 +98,16 @@ class SharedRateLimiter final : public AttemptLimit {
   domain::Instant retry_at(std::string_view key, domain::Instant now) override;
   bool allow(store::WriteTx& tx, std::string_view key, domain::Instant now) override;
   domain::Instant retry_at(store::WriteTx& tx, std::string_view key, domain::Instant now) override;
+  std::optional<domain::Instant> known_refused(std::string_view key, domain::Instant now) override;
 
  private:
   [[nodiscard]] std::string row_name(std::string_view key) const;
   store::Store& store_;
   std::string name_;
+  // The keys this node saw refused, until they may try again (bounded: the oldest go first).
+  static constexpr std::size_t kMaxRefused = 100000;
+  std::mutex mutex_;
+  std::unordered_map<std::string, domain::Instant> refused_;
 };
 
 // Shared when several nodes may serve from the store, in memory otherwise.

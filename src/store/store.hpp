@@ -453,6 +453,10 @@ class Store {
   virtual std::int64_t inspection_orders(YearMonth m) = 0;
   virtual std::int64_t review_backlog() = 0;
   virtual bool healthy() = 0;
+  // An attempt limit's counts as WriteTx::attempts() reads them, on a reader (a check that does
+  // not count need not take a writer).
+  virtual AttemptCounts attempts(std::string_view name, std::int64_t start,
+                                 std::int64_t length) = 0;
 
   // The web: accounts, people and sessions.
   virtual std::optional<AccountRow> account(std::string_view number) = 0;

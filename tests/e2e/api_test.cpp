@@ -5,6 +5,7 @@
 #include <regex>
 #include <thread>
 
+#include "support/browser.hpp"
 #include "support/support.hpp"
 
 using namespace md::test;
@@ -292,4 +293,53 @@ TEST_F(ApiTest, LogsCarryNoPersonalData) {
   std::string log = server_->log();
   EXPECT_EQ(log.find("0000000005"), std::string::npos);
   EXPECT_EQ(log.find("S0000005"), std::string::npos);
+}
+
+// The public API's credential is the meter serial, so it is a place to guess them: a wrong
+// account + serial counts against the account with the form's, the bots' and the phone line's
+// tries (web.account_attempts_per_hour), and an account over its limit is refused before anything
+// is looked up. Right serials do not count: an integration sending many readings is not slowed.
+TEST(ApiLimits, WrongSerialsCountWithTheFormsTriesAndOverTheLimitNothingIsLookedUp) {
+  TempDir dir;
+  const std::string db = dir.file("limits.db");
+  write_file(dir.file("accounts.csv"), accounts_csv(3));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
+                           "2026-01-10T12:00:00"})
+                .exit_code,
+            0);
+  ServerProcess server(db, {"--now", kNow}, {{"METERDESK_WEB_ACCOUNT_ATTEMPTS_PER_HOUR", "4"}});
+  auto post = [&](const std::string& account, const std::string& serial, int value) {
+    return http(server.port(), "POST", "/api/v1/readings",
+                reading(account, serial, "{\"total\":" + std::to_string(value) + "}"),
+                {{"Accept-Language", "en"}});
+  };
+  // Correct submissions, many of them: never limited.
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(post("0000000002", "S0000002", 1100 + i).status, 201);
+  // Two wrong guesses through the API, one through the history, one through the public form.
+  EXPECT_EQ(post("0000000001", "S1111111", 1100).status, 404);
+  EXPECT_EQ(post("0000000001", "S2222222", 1100).status, 404);
+  EXPECT_EQ(
+      http(server.port(), "GET", "/api/v1/accounts/0000000001/readings?meter_serial=S3").status,
+      404);
+  Browser form(server.port(), "en");
+  form.get("/submit");
+  EXPECT_EQ(form.post("/submit", {{"account", "0000000001"}, {"serial", "S4444444"}}).status, 422);
+  // The account's four tries are used: even the right serial is refused now, and not stored.
+  auto refused = post("0000000001", "S0000001", 1100);
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_NE(refused.body.find("too_many_attempts"), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("too many attempts for this account"), std::string::npos)
+      << refused.body;
+  EXPECT_FALSE(refused.headers["retry-after"].empty());
+  EXPECT_EQ(http(server.port(), "GET", "/api/v1/accounts/0000000001/readings?meter_serial=S0000001")
+                .status,
+            429);
+  EXPECT_EQ(sql_value(db,
+                      "SELECT count(*) FROM submissions s JOIN meters m ON m.id = s.meter_id "
+                      "WHERE m.serial = 'S0000001' AND s.channel = 'api'"),
+            "0");
+  // Other accounts are untouched.
+  EXPECT_EQ(post("0000000003", "S0000003", 1100).status, 201);
+  EXPECT_NE(http(server.port(), "GET", "/metrics").body.find("limit=\"per_account\""),
+            std::string::npos);
 }

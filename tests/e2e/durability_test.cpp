@@ -308,7 +308,13 @@ TEST(Durability, AFullDatabaseDiskOnPostgreSQLRefusesThenRecoversWithoutHelp) {
   EXPECT_EQ(sql_value(db, "SELECT count(*) FROM submissions WHERE channel = 'api'"),
             std::to_string(receipts.size()))
       << "and nothing stored that was refused";
-  // The tablespace goes with the table.
+  // The tablespace goes with the table. Dropping it waits for a checkpoint, which on a busy
+  // cluster can take minutes (it syncs the files of every test database made since the last):
+  // it gets 30 s, and a tablespace left behind in the throw-away cluster is harmless.
   EXPECT_EQ(sql_exec(db, "ALTER TABLE submissions SET TABLESPACE pg_default"), "");
-  EXPECT_EQ(sql_exec(db, "DROP TABLESPACE " + space), "");
+  const auto dropped = sql_exec(
+      db + (db.find('?') == std::string::npos ? "?" : "&") + "options=-c%20statement_timeout%3D30s",
+      "DROP TABLESPACE " + space);
+  if (!dropped.empty())
+    std::printf("tablespace %s left behind: %s\n", space.c_str(), dropped.c_str());
 }

@@ -187,6 +187,26 @@ TEST_F(ScaleTest, GuessesSpreadOverBothNodesGetTheAttemptLimitOnceNotOncePerNode
             (std::vector<int>{429, 429, 429, 429}));
 }
 
+TEST_F(ScaleTest, ApiGuessesOnBothNodesUseTheAccountsTenTriesOnce) {
+  // The public API's wrong serials are counted in the database: ten in all over both nodes. The
+  // check before each reading asks no database (it would halve ingest): a node knows the account
+  // is used up once it counted the last try or was refused one, so the right serial is refused
+  // on the node that counted the tenth, and on the other after its first refused guess.
+  auto post = [&](int node, const std::string& serial) {
+    return http(
+        port(node), "POST", "/api/v1/readings",
+        R"({"account":"0000000076","meter_serial":")" + serial + R"(","readings":{"total":1500}})");
+  };
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(post(i % 2, "X" + std::to_string(i)).status, 404) << i;
+  EXPECT_EQ(post(1, "S0000076").status, 429) << "node 1 counted the tenth";
+  EXPECT_EQ(post(0, "X10").status, 429) << "the eleventh wrong guess, wherever it comes";
+  EXPECT_EQ(post(0, "S0000076").status, 429);
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT count(*) FROM submissions s JOIN meters m ON m.id = "
+                      "s.meter_id WHERE m.serial = 'S0000076' AND s.channel = 'api'"),
+            "0");
+}
+
 // The nodes behind HAProxy: requests spread over both; when one dies the balancer leaves it out,
 // and clients that retry with their key (as the API asks) get every reading stored exactly once.
 TEST_F(ScaleTest, BehindHAProxyBothNodesServeAndADeadNodeIsLeftOut) {

@@ -50,7 +50,26 @@ TEST_F(SharedLimitTest, TheSameAnswersAsTheLimiterInMemory) {
       auto t = t0 + std::chrono::minutes(minute) + std::chrono::seconds(i * 7);
       ASSERT_EQ(memory.allow("k", t), shared.allow("k", t)) << minute << " " << i;
       ASSERT_EQ(memory.retry_at("k", t), shared.retry_at("k", t)) << minute << " " << i;
+      // One node: what it knows without asking the database is the whole truth.
+      ASSERT_EQ(memory.known_refused("k", t), shared.known_refused("k", t)) << minute << " " << i;
     }
+}
+
+TEST_F(SharedLimitTest, ANodeKnowsAKeyIsUsedUpWhenItCountedTheLastTryOrWasRefused) {
+  // The check the public API makes before every reading, without a database round trip.
+  service::SharedRateLimiter a(*node_a, "form-account", 3, 1h);
+  service::SharedRateLimiter b(*node_b, "form-account", 3, 1h);
+  EXPECT_TRUE(a.allow("acct:1", t0));
+  EXPECT_TRUE(b.allow("acct:1", t0));
+  EXPECT_FALSE(a.known_refused("acct:1", t0));
+  EXPECT_TRUE(a.allow("acct:1", t0)) << "the third and last";
+  ASSERT_TRUE(a.known_refused("acct:1", t0));
+  EXPECT_EQ(*a.known_refused("acct:1", t0), a.retry_at("acct:1", t0));
+  EXPECT_FALSE(b.known_refused("acct:1", t0)) << "B has not seen it yet";
+  EXPECT_FALSE(b.allow("acct:1", t0 + 1min));
+  EXPECT_TRUE(b.known_refused("acct:1", t0 + 1min)) << "now it has";
+  EXPECT_FALSE(a.known_refused("acct:1", t0 + 3h)) << "forgotten when the tries are back";
+  EXPECT_TRUE(a.allow("acct:1", t0 + 3h));
 }
 
 TEST_F(SharedLimitTest, ConcurrentAttemptsOnTwoNodesNeverExceedTheLimit) {

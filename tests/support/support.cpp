@@ -209,7 +209,13 @@ std::string postgres_db() {
         "METERDESK_TEST_BACKEND=postgres needs METERDESK_TEST_POSTGRES (./test.sh starts a "
         "cluster with scripts/pg-test.sh and sets it)");
   static std::atomic<int> counter{0};
-  std::string db = "t" + std::to_string(getpid()) + "_" + std::to_string(++counter);
+  // The start time too: a long-lived development cluster keeps the databases of earlier runs, and
+  // process ids come round again.
+  static const auto started = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  std::string db = "t" + std::to_string(getpid()) + "_" + std::to_string(started) + "_" +
+                   std::to_string(++counter);
   auto [value, error] = pg_run(admin, "CREATE DATABASE " + db);
   if (!error.empty()) throw std::runtime_error("CREATE DATABASE " + db + ": " + error);
   std::string url = admin;

@@ -140,12 +140,12 @@ int serve(const Common& c, const std::string& listen_override) {
   obs::Metrics metrics;
   service::Ingestor ingestor(*ctx.store, *ctx.submissions, ctx.clock, &metrics,
                              service::IngestOptions{cfg.ingest_max_batch, cfg.ingest_max_queue});
+  // One count of guesses at an account for the API, the form, sign-up, the bots and the phone.
+  auto account_attempts = service::account_attempts(*ctx.store, cfg.web_account_attempts_per_hour);
   http::Api api(http::ApiContext{*ctx.store, ingestor, *ctx.submissions, metrics,
                                  ctx.submissions->config(), ctx.clock, cfg.json_max_depth,
-                                 cfg.ingest_max_queue});
+                                 cfg.ingest_max_queue, account_attempts.get()});
   service::Messenger messenger(*ctx.store, ingestor, *ctx.submissions, &metrics);
-  // One count of guesses at an account for the form, sign-up, the bots and the phone line.
-  auto account_attempts = service::account_attempts(*ctx.store, cfg.web_account_attempts_per_hour);
   messenger.limit_identifications(account_attempts.get());
   service::OutboxOptions outbox_options;
   outbox_options.max_attempts = cfg.outbox_max_attempts;

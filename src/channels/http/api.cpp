@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "channels/http/openapi.hpp"
@@ -214,6 +215,16 @@ void Api::handle(Request&& req, Respond respond) {
           "/"));
     }
     return respond(problem(404, "no_route", "no such endpoint", "other"));
+  } catch (const store::StoreError& e) {
+    // The database is away (restarting, failing over, full): nothing was done; say when to retry.
+    spdlog::error("api {}: database unavailable: {}", req.request_id, e.what());
+    Response r =
+        problem(503, "unavailable",
+                dialog::message(dialog::lang_from_accept_language(req.header("accept-language")),
+                                "unavailable"),
+                "other");
+    r.headers.emplace_back("Retry-After", "5");
+    return respond(std::move(r));
   } catch (const std::exception&) {
     return respond(problem(500, "internal", "internal error", "other"));
   }
@@ -247,16 +258,55 @@ void Api::submit_reading(Request&& req, const Respond& respond) {
   sub.idempotency_key = std::string(key);
   sub.raw_input = std::move(req.body);
   sub.request_id = req.request_id;
+  if (auto refused = over_account_limit(sub.account, lang, kReadingsRoute))
+    return respond(std::move(*refused));
 
   auto shared = std::make_shared<Respond>(respond);
-  bool queued = ctx_.ingestor.submit_async(std::move(sub), [shared, lang](const SubmitOutcome& o) {
-    (*shared)(outcome_response(o, lang));
-  });
+  std::string account = sub.account;  // `sub` is moved into the queue
+  bool queued = ctx_.ingestor.submit_async(
+      std::move(sub), [this, shared, lang, account = std::move(account)](const SubmitOutcome& o) {
+        if (o.status == SubmitOutcome::Status::not_found)
+          if (auto refused = count_failed_guess(account, lang, kReadingsRoute))
+            return (*shared)(std::move(*refused));
+        (*shared)(outcome_response(o, lang));
+      });
   if (!queued) {
     Response r = problem(503, "unavailable", dialog::message(lang, "unavailable"), kReadingsRoute);
     r.headers.emplace_back("Retry-After", "1");
     respond(std::move(r));
   }
+}
+
+std::optional<Response> Api::over_account_limit(std::string_view account, dialog::Lang lang,
+                                                const char* route) {
+  if (!ctx_.account_attempts) return std::nullopt;
+  auto until =
+      ctx_.account_attempts->known_refused(service::account_key(account), ctx_.clock.now());
+  if (!until) return std::nullopt;
+  return too_many_attempts(*until, lang, route);
+}
+
+// Only a wrong account + serial counts: an integration sending many customers' readings from one
+// place is not slowed down, a guesser is.
+std::optional<Response> Api::count_failed_guess(std::string_view account, dialog::Lang lang,
+                                                const char* route) {
+  if (!ctx_.account_attempts) return std::nullopt;
+  const auto now = ctx_.clock.now();
+  const std::string key = service::account_key(account);
+  if (ctx_.account_attempts->allow(key, now)) return std::nullopt;
+  return too_many_attempts(ctx_.account_attempts->retry_at(key, now), lang, route);
+}
+
+Response Api::too_many_attempts(domain::Instant retry, dialog::Lang lang, const char* route) {
+  ctx_.metrics.limited("per_account");
+  Response r = problem(429, "too_many_attempts",
+                       dialog::message(lang, "bot.account_attempts",
+                                       {{"time", domain::format_kyiv(retry).substr(11, 5)}}),
+                       route);
+  const auto wait =
+      std::chrono::duration_cast<std::chrono::seconds>(retry - ctx_.clock.now()).count();
+  r.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, wait)));
+  return r;
 }
 
 Response Api::reading_history(const Request& req, std::string_view account) {
@@ -269,10 +319,14 @@ Response Api::reading_history(const Request& req, std::string_view account) {
     if (limit < 1 || limit > 1000)
       return bad_request(lang, "limit must be 1 to 1000", kHistoryRoute);
   }
-  auto meter = service::valid_account_number(account, ctx_.config.account_digits)
-                   ? ctx_.store.find_meter(account, serial)
-                   : std::nullopt;
-  if (!meter) return problem(404, "not_found", dialog::message(lang, "not_found"), kHistoryRoute);
+  if (!service::valid_account_number(account, ctx_.config.account_digits))
+    return problem(404, "not_found", dialog::message(lang, "not_found"), kHistoryRoute);
+  if (auto refused = over_account_limit(account, lang, kHistoryRoute)) return std::move(*refused);
+  auto meter = ctx_.store.find_meter(account, serial);
+  if (!meter) {
+    if (auto refused = count_failed_guess(account, lang, kHistoryRoute)) return std::move(*refused);
+    return problem(404, "not_found", dialog::message(lang, "not_found"), kHistoryRoute);
+  }
   json items = json::array();
   for (const auto& row : ctx_.store.history(meter->meter_id, limit)) {
     json readings = json::object();

@@ -137,6 +137,9 @@ inline VolumeRow volume_row(Query& q) {
 // The installed meter of that serial on that account.
 std::optional<MeterRow> find_meter_on(SqlConn& c, std::string_view account, std::string_view serial,
                                       bool lock = false);
+// An attempt limit's counts in the windows starting at `start` and `start - length`.
+AttemptCounts attempts_on(SqlConn& c, std::string_view name, std::int64_t start,
+                          std::int64_t length);
 
 }  // namespace detail
 

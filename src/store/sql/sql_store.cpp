@@ -142,6 +142,11 @@ std::optional<MeterRow> SqlStore::find_meter(std::string_view account, std::stri
   return find_meter_on(*r, account, serial);
 }
 
+AttemptCounts SqlStore::attempts(std::string_view name, std::int64_t start, std::int64_t length) {
+  auto r = acquire_reader();
+  return attempts_on(*r, name, start, length);
+}
+
 std::vector<ReadingRow> SqlStore::history(std::int64_t meter_id, int limit) {
   auto r = acquire_reader();
   Query q(*r, "SELECT " READING_COLUMNS

@@ -108,15 +108,6 @@ bool claim_run(SqlConn& c, std::string_view kind, std::string_view key, std::int
 
 namespace attempts {
 
-AttemptCounts counts(SqlConn& c, std::string_view name, std::int64_t start, std::int64_t length) {
-  Query q(c,
-          "SELECT window_start, n FROM attempt_counts WHERE name = ? AND window_start IN (?, ?)");
-  q.bind(name).bind(start).bind(start - length);
-  AttemptCounts out;
-  while (q.step()) (q.i64(0) == start ? out.current : out.previous) = static_cast<int>(q.i64(1));
-  return out;
-}
-
 bool count(SqlConn& c, std::string_view name, std::int64_t start, int below) {
   if (below <= 0) return false;
   Query q(c,
@@ -168,6 +159,16 @@ std::int64_t prune_updates(SqlConn& c, Instant before) {
 }  // namespace bots
 
 }  // namespace
+
+AttemptCounts detail::attempts_on(SqlConn& c, std::string_view name, std::int64_t start,
+                                  std::int64_t length) {
+  Query q(c,
+          "SELECT window_start, n FROM attempt_counts WHERE name = ? AND window_start IN (?, ?)");
+  q.bind(name).bind(start).bind(start - length);
+  AttemptCounts out;
+  while (q.step()) (q.i64(0) == start ? out.current : out.previous) = static_cast<int>(q.i64(1));
+  return out;
+}
 
 std::optional<MeterRow> detail::find_meter_on(SqlConn& c, std::string_view account,
                                               std::string_view serial, bool lock) {
@@ -807,7 +808,7 @@ class SqlWriteTx final : public WriteTx {
     return bots::prune_updates(conn(), before);
   }
   AttemptCounts attempts(std::string_view name, std::int64_t start, std::int64_t length) override {
-    return attempts::counts(conn(), name, start, length);
+    return attempts_on(conn(), name, start, length);
   }
   bool count_attempt(std::string_view name, std::int64_t start, int below) override {
     return attempts::count(conn(), name, start, below);
