@@ -181,7 +181,7 @@ int serve(const Common& c, const std::string& listen_override) {
           return http::telegram_webhook(messenger, telegram_hook, std::move(r), done, &metrics);
         if (r.path == "/webhooks/viber" && messenger.has_channel("viber"))
           return http::viber_webhook(messenger, viber_hook, std::move(r), done, &metrics);
-        api.handle(std::move(r), std::move(done));
+        api.handle(std::move(r), done);
       },
       &metrics);
   std::uint16_t bound = server.listen();

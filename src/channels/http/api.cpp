@@ -130,7 +130,7 @@ bool is_json_content_type(std::string_view ct) {
 
 }  // namespace
 
-void Api::handle(Request&& req, Respond respond) {
+void Api::handle(Request&& req, const Respond& respond) {
   const std::string& path = req.path;
   try {
     if (path == "/api/v1/readings") {

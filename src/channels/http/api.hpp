@@ -36,7 +36,7 @@ struct ApiContext {
 class Api {
  public:
   explicit Api(ApiContext ctx) : ctx_(ctx) {}
-  void handle(Request&& req, Respond respond);
+  void handle(Request&& req, const Respond& respond);
 
   struct Route {
     std::string_view method,
