@@ -175,8 +175,7 @@ void Ingestor::note_write(const std::string& failure) {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(health_mutex_);
   if (failure.empty()) {
-    if (failures_ > 0)
-      spdlog::info("store writes go through again after {} failed", failures_);
+    if (failures_ > 0) spdlog::info("store writes go through again after {} failed", failures_);
     last_failure_.clear();
     failures_ = unlogged_ = 0;
     return;
