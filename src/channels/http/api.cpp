@@ -293,8 +293,15 @@ std::optional<Response> Api::count_failed_guess(std::string_view account, dialog
   if (!ctx_.account_attempts) return std::nullopt;
   const auto now = ctx_.clock.now();
   const std::string key = service::account_key(account);
-  if (ctx_.account_attempts->allow(key, now)) return std::nullopt;
-  return too_many_attempts(ctx_.account_attempts->retry_at(key, now), lang, route);
+  // Called on the writer thread after a reading's commit: a database gone away meanwhile must
+  // not escape it (the guess goes uncounted; the answer stays the 404 it was).
+  try {
+    if (ctx_.account_attempts->allow(key, now)) return std::nullopt;
+    return too_many_attempts(ctx_.account_attempts->retry_at(key, now), lang, route);
+  } catch (const store::StoreError& e) {
+    spdlog::error("a wrong account + serial could not be counted: {}", e.what());
+    return std::nullopt;
+  }
 }
 
 Response Api::too_many_attempts(domain::Instant retry, dialog::Lang lang, const char* route) {
