@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <spdlog/spdlog.h>
+
 #include "service/digest.hpp"
 #include "store/store.hpp"
 
@@ -141,6 +143,26 @@ void prune_attempts(store::Store& store, domain::Instant now) {
   auto tx = store.begin_write();
   tx->prune_attempts(unix_seconds(now) - kKeepSeconds);
   tx->commit();
+}
+
+std::optional<domain::Instant> account_refused(AttemptLimit& limit, std::string_view account,
+                                               domain::Instant now, Knowledge how) {
+  const std::string key = account_key(account);
+  if (how == Knowledge::known) return limit.known_refused(key, now);
+  auto at = limit.retry_at(key, now);
+  return at > now ? std::optional(at) : std::nullopt;
+}
+
+std::optional<domain::Instant> count_wrong_serial(AttemptLimit& limit, std::string_view account,
+                                                  domain::Instant now) {
+  const std::string key = account_key(account);
+  try {
+    if (limit.allow(key, now)) return std::nullopt;
+    return limit.retry_at(key, now);
+  } catch (const store::StoreError& e) {
+    spdlog::error("a wrong account + serial could not be counted: {}", e.what());
+    return std::nullopt;
+  }
 }
 
 }  // namespace md::service

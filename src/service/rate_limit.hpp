@@ -129,6 +129,24 @@ inline std::string address_key(std::string_view remote) {
   return "ip:" + std::string(remote);
 }
 
+// Guesses at an account's meter serial, the credential of the public form, the API and sign-up.
+// Only a wrong account + serial is a guess and counts: a household sending both its meters or
+// mending a typo, an integration sending many customers' readings, are not slowed.
+enum class Knowledge {
+  counted,  // the count itself: a database read when it is shared
+  known,    // what this node knows without asking (for a check before every API reading)
+};
+// Until when guesses at `account` are refused (before anything is looked up); none while it may
+// be tried.
+std::optional<domain::Instant> account_refused(AttemptLimit& limit, std::string_view account,
+                                               domain::Instant now,
+                                               Knowledge how = Knowledge::counted);
+// Counts a wrong serial for `account`; until when it is refused when that one was over the limit.
+// A store that cannot count it is logged and the guess left uncounted: the answer to the guess
+// (not found) must not turn into an error, and a writer thread must not be left by an exception.
+std::optional<domain::Instant> count_wrong_serial(AttemptLimit& limit, std::string_view account,
+                                                  domain::Instant now);
+
 // Forgets the shared counts of windows that ended long ago (they hold only the last two).
 void prune_attempts(store::Store& store, domain::Instant now);
 

@@ -197,6 +197,41 @@ TEST_F(WebTest, TenAttemptsPerAccountPerHourThenAClearRefusal) {
   EXPECT_EQ(b.post("/submit", {{"account", "0000000006"}, {"serial", "S0000006"}}).status, 200);
 }
 
+// Only a wrong account + serial is a guess. A household opening the form for its meter, asking for
+// its zones and mending a typo a dozen times in an hour is never refused; guesses at an account
+// count together on the form's steps, the zones lookup and sign-up.
+TEST_F(WebTest, RightSerialsAreNotCountedWrongOnesAreWhereverTheyAreTried) {
+  Browser b(port(), "en");
+  b.get("/submit");
+  const std::vector<std::pair<std::string, std::string>> right{{"account", "0000000016"},
+                                                               {"serial", "S0000016"}};
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_EQ(b.post("/submit", right).status, 200) << i;
+    EXPECT_EQ(b.post("/submit/zones", right).status, 200) << i;
+  }
+  b.get("/account/sign-up");
+  EXPECT_EQ(b.post("/account/sign-up",
+                   {{"account", "0000000016"}, {"serial", "S0000016"}, {"password", "short"}})
+                .status,
+            422)
+      << "a weak password is not a guess";
+  // Ten guesses: four on the form, three at the zones, three at sign-up.
+  auto guess = [&](const std::string& path, int n) {
+    std::vector<std::pair<std::string, std::string>> fields{{"account", "0000000016"},
+                                                            {"serial", "X" + std::to_string(n)}};
+    if (path == "/account/sign-up") fields.emplace_back("password", "long enough pw");
+    return b.post(path, fields).status;
+  };
+  for (int n = 0; n < 10; ++n)
+    EXPECT_EQ(guess(n < 4 ? "/submit" : n < 7 ? "/submit/zones" : "/account/sign-up", n), 422) << n;
+  // The eleventh is refused wherever it comes, and the right serial is now refused too.
+  EXPECT_EQ(guess("/submit", 10), 429);
+  EXPECT_EQ(guess("/submit/zones", 11), 429);
+  EXPECT_EQ(guess("/account/sign-up", 12), 429);
+  EXPECT_EQ(b.post("/submit", right).status, 429);
+  EXPECT_EQ(b.post("/submit/zones", right).status, 429);
+}
+
 TEST_F(WebTest, HighReadingAsksToConfirmAndKeepsThePhotoWithTheSubmission) {
   Browser b(port(), "en");
   auto r = submit(b, "0000000007", "S0000007", {{"total", "30000"}});

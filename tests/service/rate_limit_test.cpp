@@ -72,6 +72,24 @@ TEST_F(SharedLimitTest, ANodeKnowsAKeyIsUsedUpWhenItCountedTheLastTryOrWasRefuse
   EXPECT_TRUE(a.allow("acct:1", t0 + 3h));
 }
 
+TEST_F(SharedLimitTest, WrongSerialsAtAnAccountAreRefusedOverTheLimitByEveryNodeThatAsksTheCount) {
+  service::SharedRateLimiter a(*node_a, "form-account", 3, 1h);
+  service::SharedRateLimiter b(*node_b, "form-account", 3, 1h);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_FALSE(service::count_wrong_serial(i % 2 ? a : b, "0000000001", t0)) << i;
+  // The form and sign-up ask the count (exact on every node); the API's check before each
+  // reading only what the node knows: B counted the third, A has not seen a refusal yet.
+  EXPECT_TRUE(service::account_refused(a, "0000000001", t0));
+  EXPECT_TRUE(service::account_refused(b, "0000000001", t0, service::Knowledge::known));
+  EXPECT_FALSE(service::account_refused(a, "0000000001", t0, service::Knowledge::known));
+  auto until = service::count_wrong_serial(a, "0000000001", t0 + 1min);
+  ASSERT_TRUE(until) << "the fourth wrong serial is one too many";
+  EXPECT_EQ(*until, a.retry_at("acct:0000000001", t0 + 1min));
+  EXPECT_TRUE(service::account_refused(a, "0000000001", t0 + 1min, service::Knowledge::known));
+  EXPECT_FALSE(service::account_refused(a, "0000000002", t0)) << "another account";
+  EXPECT_FALSE(service::account_refused(a, "0000000001", t0 + 3h)) << "the tries come back";
+}
+
 TEST_F(SharedLimitTest, ConcurrentAttemptsOnTwoNodesNeverExceedTheLimit) {
   service::SharedRateLimiter a(*node_a, "form-address", 50, 1h);
   service::SharedRateLimiter b(*node_b, "form-address", 50, 1h);

@@ -210,14 +210,19 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
     d.set("serial", su.meter_serial);
     d.set("email", su.email);
     d.set("phone", su.phone);
-    if (!per_address->allow(service::address_key(p.req.remote), now) ||
-        !per_account->allow(service::account_key(su.account), now)) {
+    auto too_many_attempts = [&] {
       d.set("error", p.lang == Lang::en ? "Too many attempts: please try later."
                                         : "Забагато спроб: спробуйте пізніше.");
-      return respond(html(p, text(p.lang, "sign_up"), "signup", d, 429));
-    }
+      return html(p, text(p.lang, "sign_up"), "signup", d, 429);
+    };
+    if (!per_address->allow(service::address_key(p.req.remote), now) ||
+        service::account_refused(*per_account, su.account, now))
+      return respond(too_many_attempts());
     std::int64_t user_id = 0;
     auto result = service::sign_up(ctx.store, su, now, &user_id);
+    if (result == service::SignUpResult::not_found &&
+        service::count_wrong_serial(*per_account, su.account, now))
+      return respond(too_many_attempts());
     if (result == service::SignUpResult::created) {
       auto s = service::open_session(ctx.store, user_id, ctx.options.customer_session, now);
       set_cookie(p, kCookie, s.token, "/account", ctx.options.customer_session);

@@ -176,11 +176,12 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
     if (f.serial.empty()) f.error += " " + text(p.lang, "meter_serial") + "?";
     return respond(reading_form(p, f, 422));
   }
-  if (!per_account->allow(service::account_key(f.account), now))
-    return respond(too_many(*this, p, per_account->retry_at(service::account_key(f.account), now),
-                            "per_account"));
+  if (auto until = service::account_refused(*per_account, f.account, now))
+    return respond(too_many(*this, p, *until, "per_account"));
   auto meter = ctx.store.find_meter(f.account, f.serial);
   if (!meter || !meter->account_active) {
+    if (auto until = service::count_wrong_serial(*per_account, f.account, now))
+      return respond(too_many(*this, p, *until, "per_account"));
     // The same answer whichever of the two was wrong: the form must not confirm accounts.
     f.error = dialog::message(p.lang, "not_found");
     return respond(reading_form(p, f, 422));
@@ -308,18 +309,22 @@ Response Site::zones_json(Page& p) {
   if (!csrf_ok(p, *form)) return answer(403, {{"error", "csrf"}});
   const auto now = ctx.clock.now();
   std::string account = trimmed(form->get("account")), serial = trimmed(form->get("serial"));
-  if (!per_address->allow(service::address_key(p.req.remote), now) ||
-      (service::valid_account_number(account, ctx.config.account_digits) &&
-       !per_account->allow(service::account_key(account), now)))
-    return answer(429, {{"error", p.lang == Lang::en ? "Too many attempts: please try later."
-                                                     : "Забагато спроб: спробуйте пізніше."}});
+  const json too_many_attempts = {{"error", p.lang == Lang::en
+                                                ? "Too many attempts: please try later."
+                                                : "Забагато спроб: спробуйте пізніше."}};
+  if (!per_address->allow(service::address_key(p.req.remote), now))
+    return answer(429, too_many_attempts);
   if (!service::valid_account_number(account, ctx.config.account_digits))
     return answer(
         422, {{"error", dialog::message(p.lang, "account_format",
                                         {{"digits", std::to_string(ctx.config.account_digits)}})}});
+  if (service::account_refused(*per_account, account, now)) return answer(429, too_many_attempts);
   auto meter = ctx.store.find_meter(account, serial);
-  if (!meter || !meter->account_active)
+  if (!meter || !meter->account_active) {
+    if (service::count_wrong_serial(*per_account, account, now))
+      return answer(429, too_many_attempts);
     return answer(422, {{"error", dialog::message(p.lang, "not_found")}});
+  }
   json zones = json::array();
   std::string last_text;
   auto last = last_accepted(ctx.store, meter->meter_id);
