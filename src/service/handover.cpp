@@ -192,8 +192,8 @@ std::string volumes_cim(const std::vector<store::VolumeRow>& rows) {
     const auto& first = rows[i];
     std::string start = domain::format_utc(domain::boundary(first.period));
     std::string end = domain::format_utc(domain::boundary(first.period.next()));
-    std::string period =
-        "        <timePeriod><end>" + end + "</end><start>" + start + "</start></timePeriod>\n";
+    std::string period = "        <timePeriod><end>";
+    period.append(end).append("</end><start>").append(start).append("</start></timePeriod>\n");
     out.append("  <MeterReading>\n    <Meter><mRID>")
         .append(xml_escape(first.serial))
         .append("</mRID></Meter>\n");

@@ -86,7 +86,7 @@ domain::PriorReading to_prior(const store::ReadingRow& row) {
 }
 
 Submissions::Submissions(ServiceConfig config, ReceiptIdSource ids)
-    : config_(config), ids_(std::move(ids)) {}
+    : config_(std::move(config)), ids_(std::move(ids)) {}
 
 namespace {
 

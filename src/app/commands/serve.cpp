@@ -175,7 +175,7 @@ int serve(const Common& c, const std::string& listen_override) {
                                  account_attempts.get()});
   http::Server server(
       server_options(cfg, host, port),
-      [&](http::Request&& r, http::Respond done) {
+      [&](http::Request&& r, const http::Respond& done) {
         if (http::Web::serves(r)) return web.handle(std::move(r), done);
         if (r.path == "/webhooks/telegram" && messenger.has_channel("telegram"))
           return http::telegram_webhook(messenger, telegram_hook, std::move(r), done, &metrics);

@@ -261,7 +261,7 @@ struct Server::Impl {
       auto ex = socket.get_executor();
       ++open;
       if (metrics) metrics->connections(open.load());
-      asio::co_spawn(ex, session(std::move(socket)), [this](std::exception_ptr) {
+      asio::co_spawn(ex, session(std::move(socket)), [this](const std::exception_ptr&) {
         --open;
         if (metrics) metrics->connections(open.load());
       });

@@ -14,7 +14,7 @@ namespace {
 // Hands the update to the messenger and answers once it is committed: 200 when processed (or
 // processed before), else 503 so that the platform delivers it again.
 template <typename Answer>
-void process(service::Messenger& messenger, service::Inbound in, const Respond& respond,
+void process(service::Messenger& messenger, service::Inbound&& in, const Respond& respond,
              Answer answer) {
   auto retry = [answer](const char* why) {
     auto r = answer(503, std::string(R"({"error":")") + why + R"("})");

@@ -123,7 +123,7 @@ Parsed parse_update(std::string_view body) {
     // The chat of the message with the button; in a private chat it is the user's id.
     const json* message = member(*cb, "message");
     const json* chat = message ? member(*message, "chat") : nullptr;
-    if (chat && text_of(*chat, "type") != "" && text_of(*chat, "type") != "private") {
+    if (chat && !text_of(*chat, "type").empty() && text_of(*chat, "type") != "private") {
       out.why = "button in a group chat";
       return out;
     }
