@@ -19,8 +19,8 @@ struct YearMonth {
   int year = 1970;
   unsigned month = 1;
 
-  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 sees the defaulted ordering's 0 as a
-  // pointer
+  // clang-tidy 14 takes the 0 of a defaulted <=> for a null pointer.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   auto operator<=>(const YearMonth&) const = default;
   [[nodiscard]] YearMonth next() const;
   [[nodiscard]] YearMonth prev() const;
