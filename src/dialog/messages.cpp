@@ -15,6 +15,8 @@ struct Entry {
 constexpr Entry kCatalogue[] = {
     {"not_found", "Не знайдено рахунок з таким номером лічильника. Перевірте обидва номери.",
      "No account with this meter number was found. Please check both numbers."},
+    {"too_many_attempts", "Забагато спроб: спробуйте пізніше.",
+     "Too many attempts: please try later."},
     {"account_format", "Номер особового рахунку має містити {digits} цифр.",
      "The account number must be {digits} digits."},
     {"account_inactive", "Цей особовий рахунок закрито. Зверніться до кол-центру.",

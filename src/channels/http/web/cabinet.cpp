@@ -211,8 +211,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
     d.set("email", su.email);
     d.set("phone", su.phone);
     auto too_many_attempts = [&] {
-      d.set("error", p.lang == Lang::en ? "Too many attempts: please try later."
-                                        : "Забагато спроб: спробуйте пізніше.");
+      d.set("error", dialog::message(p.lang, "too_many_attempts"));
       return html(p, text(p.lang, "sign_up"), "signup", d, 429);
     };
     if (!per_address->allow(service::address_key(p.req.remote), now) ||

@@ -309,9 +309,7 @@ Response Site::zones_json(Page& p) {
   if (!csrf_ok(p, *form)) return answer(403, {{"error", "csrf"}});
   const auto now = ctx.clock.now();
   std::string account = trimmed(form->get("account")), serial = trimmed(form->get("serial"));
-  const json too_many_attempts = {{"error", p.lang == Lang::en
-                                                ? "Too many attempts: please try later."
-                                                : "Забагато спроб: спробуйте пізніше."}};
+  const json too_many_attempts = {{"error", dialog::message(p.lang, "too_many_attempts")}};
   if (!per_address->allow(service::address_key(p.req.remote), now))
     return answer(429, too_many_attempts);
   if (!service::valid_account_number(account, ctx.config.account_digits))
