@@ -41,6 +41,30 @@ bool Ingestor::submit_async(SubmitRequest req, Done done) {
   return enqueue(key, Item{std::move(req), std::move(done)});
 }
 
+bool Ingestor::preview_async(SubmitRequest req, Done done) {
+  auto out = std::make_shared<SubmitOutcome>();
+  Task task;
+  task.key = req.account + '\n' + req.meter_serial;  // the meter's lane, as submit_async
+  task.repeatable = true;                            // all it changes is in the transaction
+  task.work = [this, req = std::move(req), out](store::WriteTx& tx, domain::Instant now) {
+    tx.savepoint();
+    try {
+      *out = submissions_.process(tx, req, now);
+    } catch (...) {
+      tx.rollback_to();
+      throw;
+    }
+    tx.rollback_to();
+    if (out->status == SubmitOutcome::Status::rejected ||
+        out->status == SubmitOutcome::Status::not_found)
+      *out = submissions_.process(tx, req, now);  // stores only the attempt's audit record
+  };
+  task.done = [out, done = std::move(done)](bool committed) {
+    done(committed ? std::move(*out) : SubmitOutcome{});
+  };
+  return run_async(std::move(task));
+}
+
 bool Ingestor::run_async(Task task) {
   std::string key = task.key;
   return enqueue(key, Item{{}, {}, std::move(task)});

@@ -40,6 +40,11 @@ class Ingestor {
   // Queues a submission; `done` runs on the writer thread after the commit. False when the queue
   // is full or the ingestor is stopping (then `done` is never called).
   bool submit_async(SubmitRequest req, Done done);
+  // What submit_async would answer, with nothing stored: the web form's review of the whole
+  // reading before it is sent. A refused value still leaves the audit record of the attempt.
+  // `done` gets `accepted` (with the receipt it would give), `needs_confirmation`, `replayed`
+  // (the key was stored already), `rejected` or `not_found`.
+  bool preview_async(SubmitRequest req, Done done);
   // Any other write that must share the one writer (the messengers' steps): `work` runs inside
   // the batch's transaction, isolated from the batch's other items; `done(true)` after the
   // commit, `done(false)` when it threw or the batch failed. False when the queue is full or

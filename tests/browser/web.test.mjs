@@ -94,6 +94,13 @@ test('public form with JavaScript: zones appear inline, then the receipt', async
   await fillZones(p, a.readings);
   await shot(p, 'submit-zones');
   await p.click('button[name=step]');
+  // The whole reading once more, not yet stored: the values as read, and "Send" or "Change".
+  await p.waitForSelector('section.review');
+  const shown = await p.$$eval('section.review strong', (els) => els.map((e) => e.textContent.replace(/\D/g, '')));
+  assert.deepEqual(shown, Object.values(a.readings).map(String));
+  assert.ok(await p.isVisible('button[name=change]'));
+  await shot(p, 'submit-review');
+  await p.click('button[name=step]');
   await p.waitForURL(/\/receipt\/R-/);
   const id = await p.textContent('.receipt .id');
   assert.match(id, /^R-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
@@ -110,6 +117,12 @@ test('public form without JavaScript: two steps, then the receipt', async () => 
   await p.click('button[name=step]');
   await p.waitForSelector('[name="zone.total"]');
   await fillZones(p, a.readings);
+  await p.click('button[name=step]');
+  await p.waitForSelector('section.review');
+  await p.click('button[name=change]');  // back to the fields, the value still in them
+  assert.equal(await p.inputValue('[name="zone.total"]'), String(a.readings.total));
+  await p.click('button[name=step]');
+  await p.waitForSelector('section.review');
   await p.click('button[name=step]');
   await p.waitForURL(/\/receipt\/R-/);
   assert.ok((await p.textContent('main')).includes(a.serial));
@@ -281,6 +294,10 @@ test('the main pages pass axe-core WCAG 2.1 AA checks', async () => {
   await p.click('button[name=step]');
   await p.waitForSelector('.alert, .error');
   pages.push(['/submit rejected', await violations(p)]);
+  await fillZones(p, a.readings);
+  await p.click('button[name=step]');
+  await p.waitForSelector('section.review');
+  pages.push(['/submit review', await violations(p)]);
   await p.goto(base + '/account/sign-up');
   pages.push(['/account/sign-up', await violations(p)]);
   await p.fill('#account', a.account);
@@ -324,6 +341,11 @@ test('the form can be filled and sent with the keyboard alone', async () => {
   await p.waitForSelector('[name="zone.total"]');
   await p.waitForFunction(() => document.activeElement.name === 'zone.total');
   await p.keyboard.type(String(a.readings.total));
+  await p.keyboard.press('Enter');
+  // The review: past the photo field to "Send".
+  await p.waitForSelector('section.review');
+  for (let i = 0; i < 20 && !(await p.evaluate(() => document.activeElement.name === 'step')); ++i)
+    await p.keyboard.press('Tab');
   await p.keyboard.press('Enter');
   await p.waitForURL(/\/receipt\/R-/);
   await p.context().close();

@@ -50,7 +50,8 @@ class WebTest : public ::testing::Test {
   static std::uint16_t port() { return server_->port(); }
   static std::int64_t count(const std::string& query) { return std::stoll(sql_value(db_, query)); }
 
-  // Fills the public form for `account` and `serial` through both steps.
+  // Fills the public form for `account` and `serial` through its steps: the meter, the values,
+  // then the review of the whole reading, where a photo is attached and the reading sent.
   static HttpResponse submit(Browser& b, const std::string& account, const std::string& serial,
                              const std::vector<std::pair<std::string, std::string>>& zones,
                              const std::vector<Browser::File>& files = {}, bool confirm = false) {
@@ -62,6 +63,10 @@ class WebTest : public ::testing::Test {
     std::vector<std::pair<std::string, std::string>> fields{
         {"key", form_key(step2)}, {"account", account}, {"serial", serial}, {"step", "2"}};
     for (const auto& [zone, value] : zones) fields.emplace_back("zone." + zone, value);
+    auto review = b.post_multipart("/submit", fields);
+    if (review.status != 200) return review;  // refused, or `high` and waiting for its tick
+    EXPECT_NE(review.body.find("name=\"review\""), std::string::npos) << review.body;
+    fields.emplace_back("review", "1");
     if (confirm) fields.emplace_back("confirm", "1");
     return b.post_multipart("/submit", fields, files);
   }
@@ -86,11 +91,39 @@ TEST_F(WebTest, PublicFormTakesAReadingInTwoStepsAndGivesAPrintableReceipt) {
   EXPECT_NE(step2.body.find("name=\"zone.day\""), std::string::npos);
   EXPECT_NE(step2.body.find("name=\"zone.night\""), std::string::npos);
 
-  auto done = b.post_multipart("/submit", {{"key", form_key(step2)},
-                                           {"account", "0123456789"},
-                                           {"serial", "A1234567"},
-                                           {"zone.day", "14000"},
-                                           {"zone.night", "7000"}});
+  const std::vector<std::pair<std::string, std::string>> values{{"key", form_key(step2)},
+                                                                {"account", "0123456789"},
+                                                                {"serial", "A1234567"},
+                                                                {"zone.day", "14000"},
+                                                                {"zone.night", "7000"}};
+  const auto before = count("SELECT count(*) FROM submissions");
+  // The whole reading is shown once more, with what it implies, before anything is stored.
+  auto review = b.post_multipart("/submit", values);
+  ASSERT_EQ(review.status, 200) << review.body;
+  EXPECT_NE(review.body.find("Перевірте показник"), std::string::npos);
+  EXPECT_NE(review.body.find("<strong>14\u00a0000</strong>"), std::string::npos);
+  EXPECT_NE(review.body.find("2\u00a0000 кВт·год"), std::string::npos) << "the day consumption";
+  EXPECT_NE(review.body.find("Буде зараховано за</th><td>листопад 2026"), std::string::npos);
+  EXPECT_NE(review.body.find("name=\"zone.day\" value=\"14000\""), std::string::npos);
+  EXPECT_NE(review.body.find("type=\"hidden\" name=\"zone.day\""), std::string::npos)
+      << "no longer editable on the review";
+  EXPECT_NE(review.body.find("name=\"photo\""), std::string::npos) << "the photo goes here";
+  EXPECT_EQ(count("SELECT count(*) FROM submissions"), before) << "nothing stored yet";
+  // "Change" brings the values back into their fields; still nothing stored.
+  auto change = values;
+  change.emplace_back("change", "1");
+  auto editable = b.post_multipart("/submit", change);
+  ASSERT_EQ(editable.status, 200);
+  EXPECT_NE(editable.body.find("id=\"zone-day\" name=\"zone.day\" inputmode=\"numeric\" "
+                               "autocomplete=\"off\" value=\"14000\""),
+            std::string::npos)
+      << editable.body;
+  EXPECT_EQ(editable.body.find("name=\"review\""), std::string::npos);
+  EXPECT_EQ(count("SELECT count(*) FROM submissions"), before);
+
+  auto send = values;
+  send.emplace_back("review", "1");
+  auto done = b.post_multipart("/submit", send);
   ASSERT_EQ(done.status, 303) << done.body;
   std::string location = done.headers["location"];
   ASSERT_TRUE(location.starts_with("/receipt/R-")) << location;
@@ -106,14 +139,14 @@ TEST_F(WebTest, PublicFormTakesAReadingInTwoStepsAndGivesAPrintableReceipt) {
   EXPECT_EQ(sql_value(db_, "SELECT channel FROM submissions WHERE receipt = '" + receipt + "'"),
             "web_form");
 
-  // Sent again (a refresh of the last step): the same receipt, nothing stored twice.
-  auto again = b.post_multipart("/submit", {{"key", form_key(step2)},
-                                            {"account", "0123456789"},
-                                            {"serial", "A1234567"},
-                                            {"zone.day", "14000"},
-                                            {"zone.night", "7000"}});
+  // Sent again (a refresh of the last step, or of the review before it): the same receipt,
+  // nothing stored twice.
+  auto again = b.post_multipart("/submit", send);
   EXPECT_EQ(again.status, 303);
   EXPECT_EQ(again.headers["location"], location);
+  auto reviewed_again = b.post_multipart("/submit", values);
+  EXPECT_EQ(reviewed_again.status, 303);
+  EXPECT_EQ(reviewed_again.headers["location"], location);
   EXPECT_EQ(count("SELECT count(*) FROM submissions WHERE channel = 'web_form' AND receipt = '" +
                   receipt + "'"),
             1);
@@ -361,6 +394,60 @@ TEST_F(WebTest, SignUpSignInLockoutAndSessions) {
   EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action = 'sign_in' AND identity = "
                   "'account=0000000009' AND result = 'locked'"),
             3);
+}
+
+TEST_F(WebTest, TheCabinetShowsTheWholeReadingOnceMoreBeforeStoringIt) {
+  Browser customer(port(), "en");
+  customer.get("/account/sign-up");
+  ASSERT_EQ(customer
+                .post("/account/sign-up", {{"account", "0000000017"},
+                                           {"serial", "S0000017"},
+                                           {"password", "seventeen long pw"}})
+                .status,
+            303);
+  auto form = customer.get("/account/submit");
+  const std::vector<std::pair<std::string, std::string>> values{
+      {"key", form_key(form)}, {"serial", "S0000017"}, {"zone.total", "1150"}};
+  const auto before = count("SELECT count(*) FROM submissions");
+  auto review = customer.post_multipart("/account/submit", values);
+  ASSERT_EQ(review.status, 200) << review.body;
+  EXPECT_NE(review.body.find("Check the reading before sending it"), std::string::npos);
+  EXPECT_NE(review.body.find("<strong>1,150</strong>"), std::string::npos);
+  EXPECT_NE(review.body.find("150 kWh"), std::string::npos) << "since the installation at 1000";
+  EXPECT_NE(review.body.find("type=\"hidden\" name=\"serial\" value=\"S0000017\""),
+            std::string::npos);
+  EXPECT_EQ(count("SELECT count(*) FROM submissions"), before);
+  auto send = values;
+  send.emplace_back("review", "1");
+  auto done =
+      customer.post_multipart("/account/submit", send, {{"photo", "m.png", "image/png", kPng}});
+  ASSERT_EQ(done.status, 303) << done.body;
+  const std::string receipt = done.headers["location"].substr(9);
+  EXPECT_EQ(sql_value(db_, "SELECT channel FROM submissions WHERE receipt = '" + receipt + "'"),
+            "cabinet");
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT count(*) FROM submission_photos p JOIN submissions s ON s.id = "
+                      "p.submission_id WHERE s.receipt = '" +
+                          receipt + "'"),
+            "1")
+      << "the photo attached on the review is stored with the reading";
+}
+
+// A photo sent with the values (a client that skips the review page's field) is not kept by the
+// look at the reading: the review says to attach it there.
+TEST_F(WebTest, APhotoSentBeforeTheReviewIsAskedForAgainOnIt) {
+  Browser b(port(), "en");
+  auto page = b.get("/submit");
+  auto step2 = b.post("/submit",
+                      {{"key", form_key(page)}, {"account", "0000000018"}, {"serial", "S0000018"}});
+  auto review = b.post_multipart("/submit",
+                                 {{"key", form_key(step2)},
+                                  {"account", "0000000018"},
+                                  {"serial", "S0000018"},
+                                  {"zone.total", "1100"}},
+                                 {{"photo", "m.png", "image/png", kPng}});
+  ASSERT_EQ(review.status, 200) << review.body;
+  EXPECT_NE(review.body.find("choose it again"), std::string::npos);
 }
 
 TEST_F(WebTest, OperatorRejectsAFlaggedReadingAndTheCustomerSeesWhy) {

@@ -298,6 +298,56 @@ TEST_F(ServiceTest, IngestorGroupsConcurrentSubmissionsAndLosesNone) {
   EXPECT_EQ(store->counts().submissions, 4 + kThreads * kEach);
 }
 
+// The web form's review: the answer storing would give, with nothing stored but the audit record
+// of a refused attempt; a key already stored answers with its receipt.
+TEST_F(ServiceTest, IngestorPreviewAnswersAsSubmitWouldAndStoresOnlyARefusedAttemptsAudit) {
+  Clock clock{at("2025-11-30T10:00:00")};
+  Ingestor ingestor(*store, submissions, clock, nullptr, IngestOptions{64, 1000});
+  auto request = [](std::string day, std::string key) {
+    SubmitRequest r;
+    r.channel = "web_form";
+    r.idempotency_key = std::move(key);
+    r.account = "0123456789";
+    r.meter_serial = "A1234567";
+    r.values = {{"day", std::move(day)}, {"night", "6060"}};
+    return r;
+  };
+  auto preview = [&](SubmitRequest r) {
+    std::promise<SubmitOutcome> answer;
+    EXPECT_TRUE(ingestor.preview_async(std::move(r),
+                                       [&](SubmitOutcome o) { answer.set_value(std::move(o)); }));
+    return answer.get_future().get();
+  };
+  const auto before = store->counts();
+  auto fine = preview(request("12120", "k1"));
+  ASSERT_EQ(fine.status, Status::accepted);
+  ASSERT_EQ(fine.validation.registers.size(), 2u);
+  EXPECT_EQ(fine.validation.registers[0].advance, 120);
+  EXPECT_EQ(json::parse(fine.receipt_json)["consumption"],
+            json::parse(R"({"day":120,"night":60})"));
+  EXPECT_EQ(store->counts().submissions, before.submissions);
+  EXPECT_EQ(store->counts().audit, before.audit) << "a look is not an attempt";
+
+  auto high = preview(request("15000", "k2"));
+  EXPECT_EQ(high.status, Status::needs_confirmation);
+  EXPECT_EQ(store->counts().audit, before.audit);
+
+  auto lower = preview(request("11000", "k3"));
+  ASSERT_EQ(lower.status, Status::rejected);
+  EXPECT_EQ(lower.rejection->code, "lower_than_previous");
+  EXPECT_EQ(store->counts().submissions, before.submissions);
+  EXPECT_EQ(store->counts().audit, before.audit + 1);
+  EXPECT_EQ(store->audit_tail(1)[0].result, "rejected:lower_than_previous");
+
+  auto stored = ingestor.submit(request("12120", "k1"));
+  ASSERT_EQ(stored.status, Status::accepted);
+  auto again = preview(request("12120", "k1"));
+  EXPECT_EQ(again.status, Status::replayed);
+  EXPECT_EQ(again.receipt_json, stored.receipt_json);
+  ingestor.stop();
+  EXPECT_EQ(store->counts().submissions, before.submissions + 1);
+}
+
 // A batch is written without savepoints first; an item that fails makes the writer roll back and
 // write the batch again with a savepoint per item: the others are stored once, the failed one
 // leaves nothing, repeatable work runs again and other work only once.

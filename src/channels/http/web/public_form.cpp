@@ -117,26 +117,34 @@ Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
     }
     d.set("zones", zones);
   }
-  std::string next_label = text(p.lang, meter || f.step2 ? "send" : "next");
   d.set("next_step", meter ? "2" : "1");
-  if (f.confirm) {
-    d.set("confirm", true);
-    d.set("confirm_message", dialog::message(p.lang, "high"));
-    Data consumption(Data::type::list);
-    for (const auto& reg : f.confirm->validation.registers) {
+  std::string next_label = text(p.lang, "next");
+  if (const service::SubmitOutcome* checked = f.confirm ? f.confirm : f.review) {
+    d.set("review", true);
+    d.set("photo_again", f.photo_again);
+    if (f.confirm) {
+      d.set("confirm", true);
+      d.set("confirm_message", dialog::message(p.lang, "high"));
+    }
+    Data rows(Data::type::list);
+    for (const auto& reg : checked->validation.registers) {
       std::string zone(domain::zone_name(reg.zone));
       Data c;
       c.set("label", dialog::zone_label(p.lang, zone));
+      c.set("value", format_number(reg.value, p.lang));
       c.set("kwh", reg.advance ? format_number(*reg.advance, p.lang) : "—");
-      if (reg.expected)
+      if (f.confirm && reg.expected)
         c.set("expected", format_number(static_cast<std::int64_t>(*reg.expected), p.lang));
-      if (reg.suggestion)
+      if (f.confirm && reg.suggestion)
         c.set("suggestion",
               dialog::message(p.lang, "suggestion", {{"value", std::to_string(*reg.suggestion)}}));
-      consumption.push_back(c);
+      rows.push_back(c);
     }
-    d.set("consumption", consumption);
-    next_label = text(p.lang, "send_confirmed");
+    d.set("checked", rows);
+    const domain::AsOf& as_of = checked->validation.as_of;
+    d.set("counts_for",
+          as_of.period ? dialog::month_name(p.lang, *as_of.period) : format_day(as_of.day));
+    next_label = text(p.lang, f.confirm ? "send_confirmed" : "send");
   }
   d.set("submit_label", next_label);
   // The photo hint has a number in it; the layout's copy of `t` is the plain one.
@@ -225,6 +233,11 @@ void Site::post_reading(const PagePtr& page, const Form& form, ReadingForm f, st
     }
   }
   f.values = req.values;
+  // "Change" on the review page: the values back in their fields, nothing sent.
+  if (form.get("change") == "1") return respond(reading_form(p, f, 200));
+  // The whole reading is shown once more before it is stored; a tick on the `high` notice
+  // confirms it as well.
+  const bool send = form.get("review") == "1" || req.confirmed;
   if (const auto* photo = form.file("photo"); photo && !photo->bytes.empty()) {
     if (photo->bytes.size() > ctx.options.photo_max_bytes || !is_image(*photo)) {
       f.error = p.lang == Lang::en ? "The photo must be a JPEG or PNG picture of at most " +
@@ -233,7 +246,10 @@ void Site::post_reading(const PagePtr& page, const Form& form, ReadingForm f, st
                                          format_bytes(ctx.options.photo_max_bytes, p.lang) + ".";
       return respond(reading_form(p, f, 422));
     }
-    req.photo = store::Photo{image_type(*photo), photo->bytes};
+    if (send)
+      req.photo = store::Photo{image_type(*photo), photo->bytes};
+    else
+      f.photo_again = true;
   }
   json raw = json::object();
   for (const auto& [k, v] : form.fields)
@@ -242,51 +258,57 @@ void Site::post_reading(const PagePtr& page, const Form& form, ReadingForm f, st
   req.raw_input = raw.dump(-1, ' ', false, json::error_handler_t::replace);
 
   const Lang lang = p.lang;
-  bool queued = ctx.ingestor.submit_async(
-      std::move(req), [this, page, f, respond, lang](const SubmitOutcome& o) mutable {
-        Page& pg = *page;
-        try {
-          switch (o.status) {
-            case SubmitOutcome::Status::accepted:
-            case SubmitOutcome::Status::replayed: {
-              std::string id = o.receipt_id;
-              if (id.empty()) id = json::parse(o.receipt_json, nullptr, false).value("receipt", "");
-              return respond(redirect(pg, "/receipt/" + id));
-            }
-            case SubmitOutcome::Status::needs_confirmation:
-              f.confirm = &o;
-              return respond(reading_form(pg, f, 409));
-            case SubmitOutcome::Status::rejected: {
-              const auto& rej = *o.rejection;
-              auto params = rej.params;
-              if (rej.zone) params["zone"] = std::string(domain::zone_name(*rej.zone));
-              std::string msg = dialog::message(lang, rej.code, params);
-              if (rej.suggestion)
-                msg += " " + dialog::message(lang, "suggestion",
-                                             {{"value", std::to_string(*rej.suggestion)}});
-              // A zone's error stands beside its field; others above the form.
-              if (rej.zone)
-                f.zone_errors[std::string(domain::zone_name(*rej.zone))] = msg;
-              else
-                f.error = msg;
-              f.tries += 1;
-              f.other_channels = f.tries >= 3;
-              return respond(reading_form(pg, f, 422));
-            }
-            case SubmitOutcome::Status::not_found:
-              f.error = dialog::message(lang, "not_found");
-              f.step2 = false;
-              return respond(reading_form(pg, f, 422));
-            case SubmitOutcome::Status::unavailable:
-              break;
+  auto answer = [this, page, f, respond, lang, send](const SubmitOutcome& o) mutable {
+    Page& pg = *page;
+    try {
+      switch (o.status) {
+        case SubmitOutcome::Status::accepted:
+          if (!send) {
+            f.review = &o;
+            return respond(reading_form(pg, f, 200));
           }
-          Response r = message(pg, 503, "503", dialog::message(lang, "unavailable"), "alert");
-          r.headers.emplace_back("Retry-After", "5");
-          respond(std::move(r));
-        } catch (const std::exception&) {
-          respond(message(pg, 500, "500", dialog::message(lang, "unavailable"), "alert"));
+          [[fallthrough]];
+        case SubmitOutcome::Status::replayed: {
+          std::string id = o.receipt_id;
+          if (id.empty()) id = json::parse(o.receipt_json, nullptr, false).value("receipt", "");
+          return respond(redirect(pg, "/receipt/" + id));
         }
-      });
+        case SubmitOutcome::Status::needs_confirmation:
+          f.confirm = &o;
+          return respond(reading_form(pg, f, 409));
+        case SubmitOutcome::Status::rejected: {
+          const auto& rej = *o.rejection;
+          auto params = rej.params;
+          if (rej.zone) params["zone"] = std::string(domain::zone_name(*rej.zone));
+          std::string msg = dialog::message(lang, rej.code, params);
+          if (rej.suggestion)
+            msg += " " + dialog::message(lang, "suggestion",
+                                         {{"value", std::to_string(*rej.suggestion)}});
+          // A zone's error stands beside its field; others above the form.
+          if (rej.zone)
+            f.zone_errors[std::string(domain::zone_name(*rej.zone))] = msg;
+          else
+            f.error = msg;
+          f.tries += 1;
+          f.other_channels = f.tries >= 3;
+          return respond(reading_form(pg, f, 422));
+        }
+        case SubmitOutcome::Status::not_found:
+          f.error = dialog::message(lang, "not_found");
+          f.step2 = false;
+          return respond(reading_form(pg, f, 422));
+        case SubmitOutcome::Status::unavailable:
+          break;
+      }
+      Response r = message(pg, 503, "503", dialog::message(lang, "unavailable"), "alert");
+      r.headers.emplace_back("Retry-After", "5");
+      respond(std::move(r));
+    } catch (const std::exception&) {
+      respond(message(pg, 500, "500", dialog::message(lang, "unavailable"), "alert"));
+    }
+  };
+  bool queued = send ? ctx.ingestor.submit_async(std::move(req), std::move(answer))
+                     : ctx.ingestor.preview_async(std::move(req), std::move(answer));
   if (!queued) {
     Response r = message(p, 503, "503", dialog::message(p.lang, "unavailable"), "alert");
     r.headers.emplace_back("Retry-After", "5");
@@ -334,7 +356,7 @@ Response Site::zones_json(Page& p) {
       last_text +=
           dialog::zone_label(p.lang, name) + " " + format_number(last->values[i], p.lang) + " ";
   }
-  json body{{"zones", zones}, {"submit_label", text(p.lang, "send")}};
+  json body{{"zones", zones}, {"submit_label", text(p.lang, "next")}};
   if (last)
     body["last"] =
         text(p.lang, "last_reading") + " (" + format_day(last->taken_on) + "): " + last_text;

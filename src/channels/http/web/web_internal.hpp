@@ -113,7 +113,11 @@ struct Site {
     bool step2 = false, cabinet = false, other_channels = false;
     std::vector<std::pair<std::string, std::string>> values;  // zone → as typed
     std::map<std::string, std::string> zone_errors;
+    // The whole reading shown once more before it is stored (channels.md, step 5): `review` when
+    // it may be sent as it is, `confirm` when it is `high` and needs the customer's tick too.
+    const service::SubmitOutcome* review = nullptr;
     const service::SubmitOutcome* confirm = nullptr;
+    bool photo_again = false;  // a photo came with the values: it is attached when sending
   };
   Response reading_form(Page& p, const ReadingForm& f, int status);
   // Decodes, checks and queues a reading form post; answers through `respond`.
