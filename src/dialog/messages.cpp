@@ -17,6 +17,10 @@ constexpr Entry kCatalogue[] = {
      "No account with this meter number was found. Please check both numbers."},
     {"too_many_attempts", "Забагато спроб: спробуйте пізніше.",
      "Too many attempts: please try later."},
+    {"too_many_attempts_until",
+     "Забагато спроб. Спробуйте знову після {time} або зателефонуйте в кол-центр 0 800 300 015.",
+     "There have been too many attempts. Please try again after {time}, or call the call centre "
+     "on 0 800 300 015."},
     {"account_format", "Номер особового рахунку має містити {digits} цифр.",
      "The account number must be {digits} digits."},
     {"account_inactive", "Цей особовий рахунок закрито. Зверніться до кол-центру.",

@@ -48,11 +48,7 @@ Response too_many(Site& site, Page& p, domain::Instant retry, std::string_view l
   site.ctx.metrics.limited(limit);
   Response r = site.message(
       p, 429, p.lang == Lang::en ? "Too many attempts" : "Забагато спроб",
-      p.lang == Lang::en ? "There have been too many attempts. Please try again after " +
-                               format_time(retry) + ", or call the call centre on 0 800 300 015."
-                         : "Забагато спроб. Спробуйте знову після " + format_time(retry) +
-                               " або зателефонуйте в кол-центр 0 800 300 015.",
-      "alert");
+      dialog::message(p.lang, "too_many_attempts_until", {{"time", format_time(retry)}}), "alert");
   auto wait = std::chrono::duration_cast<std::chrono::seconds>(retry - site.ctx.clock.now());
   r.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, wait.count())));
   return r;
