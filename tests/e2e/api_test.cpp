@@ -20,7 +20,7 @@ class ApiTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     db_ = dir_->file("api.db");
-    write_file(dir_->file("accounts.csv"), accounts_csv(5));
+    write_file(dir_->file("accounts.csv"), accounts_csv(6));
     auto r = run_meterdesk({"import-accounts", dir_->file("accounts.csv"), "--db", db_, "--now",
                             "2026-01-10T12:00:00"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -293,6 +293,48 @@ TEST_F(ApiTest, LogsCarryNoPersonalData) {
   std::string log = server_->log();
   EXPECT_EQ(log.find("0000000005"), std::string::npos);
   EXPECT_EQ(log.find("S0000005"), std::string::npos);
+}
+
+// An app shows the whole reading once more before sending it (channels.md step 5): the check
+// answers what the submission would, and stores nothing but a refused attempt's audit record.
+TEST_F(ApiTest, CheckAnswersAsTheSubmissionWouldAndStoresNothing) {
+  const auto stored = history("0000000006", "S0000006").size();
+  auto check = [](const std::string& body) {
+    return http(port(), "POST", "/api/v1/readings/check", body,
+                {{"Idempotency-Key", "check-1"}, {"Accept-Language", "en"}});
+  };
+  auto valid = check(reading("0000000006", "S0000006", R"({"total":"1180"})"));
+  ASSERT_EQ(valid.status, 200) << valid.body;
+  json v = json::parse(valid.body);
+  EXPECT_EQ(v["status"], "valid");
+  EXPECT_EQ(v["readings"], json::parse(R"({"total":1180})"));
+  EXPECT_EQ(v["consumption"], json::parse(R"({"total":180})"));
+  EXPECT_EQ(v["counts_as"], json::parse(R"({"kind":"period_end","period":"2026-11"})"));
+  EXPECT_FALSE(v.contains("receipt")) << "only a stored reading has a receipt";
+  EXPECT_EQ(check(reading("0000000006", "S0000006", R"({"total":10000})")).status, 409);
+  auto confirmed = check(reading("0000000006", "S0000006", R"({"total":10000})", true));
+  EXPECT_EQ(confirmed.status, 200);
+  EXPECT_EQ(json::parse(confirmed.body)["flags"], json::parse(R"(["high"])"));
+  auto lower = check(reading("0000000006", "S0000006", R"({"total":900})"));
+  EXPECT_EQ(lower.status, 422);
+  EXPECT_EQ(json::parse(lower.body)["code"], "lower_than_previous");
+  EXPECT_EQ(check(reading("0000000006", "S9999999", R"({"total":1180})")).status, 404);
+  EXPECT_EQ(http(port(), "GET", "/api/v1/readings/check").status, 405);
+  EXPECT_EQ(history("0000000006", "S0000006").size(), stored) << "a check stores nothing";
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT count(*) FROM audit WHERE result = 'rejected:lower_than_previous' "
+                      "AND raw_input LIKE '%\"total\":900%'"),
+            "1")
+      << "the refused value is an attempt the audit keeps";
+
+  // Sent for real (the check's Idempotency-Key was not used up): the values it showed.
+  auto sent = post(reading("0000000006", "S0000006", R"({"total":"1180"})"),
+                   {{"Idempotency-Key", "check-1"}});
+  ASSERT_EQ(sent.status, 201) << sent.body;
+  EXPECT_TRUE(sent.headers["idempotent-replayed"].empty());
+  json r = json::parse(sent.body);
+  for (const char* field : {"readings", "consumption", "counts_as", "correction_deadline", "flags"})
+    EXPECT_EQ(r[field], v[field]) << field;
 }
 
 // The public API's credential is the meter serial, so it is a place to guess them: a wrong

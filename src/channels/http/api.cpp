@@ -38,6 +38,7 @@ Response bad_request(dialog::Lang lang, const std::string& reason, std::string r
 }
 
 constexpr const char* kReadingsRoute = "/api/v1/readings";
+constexpr const char* kCheckRoute = "/api/v1/readings/check";
 constexpr const char* kHistoryRoute = "/api/v1/accounts/{account}/readings";
 constexpr const char* kVolumesRoute = "/api/v1/periods/{period}/volumes";
 constexpr const char* kBillsRoute = "/api/v1/periods/{period}/bills";
@@ -49,14 +50,26 @@ std::map<std::string, std::string> params_of(const domain::Rejection& r) {
   return p;
 }
 
-// Maps the outcome of the one submission path onto HTTP.
-Response outcome_response(const SubmitOutcome& o, dialog::Lang lang) {
+// Maps the outcome of the one submission path onto HTTP; for a check, what storing it would give.
+Response outcome_response(const SubmitOutcome& o, dialog::Lang lang, const char* route) {
+  const bool check = route == std::string_view(kCheckRoute);
   switch (o.status) {
     case SubmitOutcome::Status::accepted: {
+      if (check) {
+        // The receipt it would get, without the number and time only storing gives it.
+        json would = json::parse(o.receipt_json, nullptr, false);
+        if (would.is_object()) {
+          would.erase("receipt");
+          would.erase("received_at");
+        }
+        json body{{"status", "valid"}};
+        body.update(would);
+        return json_response(200, body, route);
+      }
       Response r;
       r.status = 201;
       r.body = o.receipt_json;
-      r.route = kReadingsRoute;
+      r.route = route;
       return r;
     }
     case SubmitOutcome::Status::replayed: {
@@ -64,11 +77,11 @@ Response outcome_response(const SubmitOutcome& o, dialog::Lang lang) {
       r.status = 201;
       r.body = o.receipt_json;
       r.headers.emplace_back("Idempotent-Replayed", "true");
-      r.route = kReadingsRoute;
+      r.route = route;
       return r;
     }
     case SubmitOutcome::Status::not_found:
-      return problem(404, "not_found", dialog::message(lang, "not_found"), kReadingsRoute);
+      return problem(404, "not_found", dialog::message(lang, "not_found"), route);
     case SubmitOutcome::Status::rejected: {
       const domain::Rejection& rej = *o.rejection;
       json body{{"status", "rejected"},
@@ -84,7 +97,7 @@ Response outcome_response(const SubmitOutcome& o, dialog::Lang lang) {
         body["hint"] =
             dialog::message(lang, "suggestion", {{"value", std::to_string(*rej.suggestion)}});
       }
-      return json_response(422, body, kReadingsRoute);
+      return json_response(422, body, route);
     }
     case SubmitOutcome::Status::needs_confirmation: {
       json readings = json::object(), consumption = json::object(), expected = json::object(),
@@ -104,12 +117,12 @@ Response outcome_response(const SubmitOutcome& o, dialog::Lang lang) {
                 {"expected", expected},
                 {"confirm_with", {{"confirm", true}}}};
       if (!suggestions.empty()) body["suggestions"] = suggestions;
-      return json_response(409, body, kReadingsRoute);
+      return json_response(409, body, route);
     }
     case SubmitOutcome::Status::unavailable:
       break;
   }
-  Response r = problem(503, "unavailable", dialog::message(lang, "unavailable"), kReadingsRoute);
+  Response r = problem(503, "unavailable", dialog::message(lang, "unavailable"), route);
   r.headers.emplace_back("Retry-After", "1");
   return r;
 }
@@ -133,13 +146,15 @@ bool is_json_content_type(std::string_view ct) {
 void Api::handle(Request&& req, const Respond& respond) {
   const std::string& path = req.path;
   try {
-    if (path == "/api/v1/readings") {
+    if (path == kReadingsRoute || path == kCheckRoute) {
+      const bool check = path == kCheckRoute;
       if (req.method != "POST") {
-        Response r = problem(405, "method_not_allowed", "use POST", kReadingsRoute);
+        Response r =
+            problem(405, "method_not_allowed", "use POST", check ? kCheckRoute : kReadingsRoute);
         r.headers.emplace_back("Allow", "POST");
         return respond(std::move(r));
       }
-      return submit_reading(std::move(req), respond);
+      return submit_reading(std::move(req), respond, check);
     }
     static constexpr std::string_view kAccounts = "/api/v1/accounts/";
     if (path.starts_with(kAccounts) && path.ends_with("/readings")) {
@@ -230,17 +245,18 @@ void Api::handle(Request&& req, const Respond& respond) {
   }
 }
 
-void Api::submit_reading(Request&& req, const Respond& respond) {
+void Api::submit_reading(Request&& req, const Respond& respond, bool check) {
+  const char* route = check ? kCheckRoute : kReadingsRoute;
   const dialog::Lang lang = dialog::lang_from_accept_language(req.header("accept-language"));
   if (!is_json_content_type(req.header("content-type"))) {
-    return respond(problem(415, "unsupported_media_type", "send application/json", kReadingsRoute));
+    return respond(problem(415, "unsupported_media_type", "send application/json", route));
   }
   service::SubmitRequest sub;
   sub.channel = "api";
   sub.actor = "customer";
   sub.lang = lang;
   if (auto err = decode_reading_request(req.body, ctx_.json_max_depth, sub))
-    return respond(bad_request(lang, *err, kReadingsRoute));
+    return respond(bad_request(lang, *err, route));
   if (!service::valid_account_number(sub.account, ctx_.config.account_digits)) {
     return respond(json_response(
         422,
@@ -249,29 +265,30 @@ void Api::submit_reading(Request&& req, const Respond& respond) {
             {"code", "account_format"},
             {"message", dialog::message(lang, "account_format",
                                         {{"digits", std::to_string(ctx_.config.account_digits)}})}},
-        kReadingsRoute));
+        route));
   }
   auto key = req.header("idempotency-key");
   if (!key.empty() && !valid_idempotency_key(key))
-    return respond(bad_request(lang, "Idempotency-Key must be 1–128 visible ASCII characters",
-                               kReadingsRoute));
-  sub.idempotency_key = std::string(key);
+    return respond(
+        bad_request(lang, "Idempotency-Key must be 1–128 visible ASCII characters", route));
+  if (!check) sub.idempotency_key = std::string(key);  // a check stores nothing to replay
   sub.raw_input = std::move(req.body);
   sub.request_id = req.request_id;
-  if (auto refused = over_account_limit(sub.account, lang, kReadingsRoute))
+  if (auto refused = over_account_limit(sub.account, lang, route))
     return respond(std::move(*refused));
 
   auto shared = std::make_shared<Respond>(respond);
   std::string account = sub.account;  // `sub` is moved into the queue
-  bool queued = ctx_.ingestor.submit_async(
-      std::move(sub), [this, shared, lang, account = std::move(account)](const SubmitOutcome& o) {
-        if (o.status == SubmitOutcome::Status::not_found)
-          if (auto refused = count_failed_guess(account, lang, kReadingsRoute))
-            return (*shared)(std::move(*refused));
-        (*shared)(outcome_response(o, lang));
-      });
+  auto answer = [this, shared, lang, route, account = std::move(account)](const SubmitOutcome& o) {
+    if (o.status == SubmitOutcome::Status::not_found)
+      if (auto refused = count_failed_guess(account, lang, route))
+        return (*shared)(std::move(*refused));
+    (*shared)(outcome_response(o, lang, route));
+  };
+  bool queued = check ? ctx_.ingestor.preview_async(std::move(sub), std::move(answer))
+                      : ctx_.ingestor.submit_async(std::move(sub), std::move(answer));
   if (!queued) {
-    Response r = problem(503, "unavailable", dialog::message(lang, "unavailable"), kReadingsRoute);
+    Response r = problem(503, "unavailable", dialog::message(lang, "unavailable"), route);
     r.headers.emplace_back("Retry-After", "1");
     respond(std::move(r));
   }
@@ -468,10 +485,9 @@ Response Api::meter_exchange(const Request& req) {
 
 const std::vector<Api::Route>& Api::routes() {
   static const std::vector<Route> all = {
-      {"POST", kReadingsRoute},     {"GET", kHistoryRoute},
-      {"GET", kVolumesRoute},       {"GET", kBillsRoute},
-      {"POST", kExchangeRoute},     {"GET", "/healthz"},
-      {"GET", "/readyz"},           {"GET", "/metrics"},
+      {"POST", kReadingsRoute},     {"POST", kCheckRoute}, {"GET", kHistoryRoute},
+      {"GET", kVolumesRoute},       {"GET", kBillsRoute},  {"POST", kExchangeRoute},
+      {"GET", "/healthz"},          {"GET", "/readyz"},    {"GET", "/metrics"},
       {"GET", "/api/openapi.json"}, {"GET", "/"},
   };
   return all;
