@@ -79,7 +79,7 @@ TempDir* WebTest::dir_ = nullptr;
 std::string WebTest::db_;
 ServerProcess* WebTest::server_ = nullptr;
 
-TEST_F(WebTest, PublicFormTakesAReadingInTwoStepsAndGivesAPrintableReceipt) {
+TEST_F(WebTest, PublicFormShowsTheWholeReadingOnceMoreThenGivesAPrintableReceipt) {
   Browser b(port());
   auto page = b.get("/submit");
   EXPECT_NE(page.body.find("name=\"account\""), std::string::npos);
