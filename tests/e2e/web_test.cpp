@@ -28,7 +28,11 @@ class WebTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     db_ = dir_->file("web.db");
-    write_file(dir_->file("accounts.csv"), accounts_csv(30));
+    // Account 19 has a second meter, with two zones (a house and a garage).
+    write_file(
+        dir_->file("accounts.csv"),
+        accounts_csv(30) +
+            "0000000019,Holder 19,,,Odesa,62Z000002000000Y,T0000019,2,6,2025-01-10,5000/3000\n");
     auto r = run_meterdesk({"import-accounts", dir_->file("accounts.csv"), "--db", db_, "--now",
                             "2026-01-10T12:00:00"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -431,6 +435,47 @@ TEST_F(WebTest, TheCabinetShowsTheWholeReadingOnceMoreBeforeStoringIt) {
                           receipt + "'"),
             "1")
       << "the photo attached on the review is stored with the reading";
+}
+
+// With several meters the customer picks one (a GET of its own, so no JavaScript is needed) and
+// gets that meter's zones; the values go to the meter whose fields were shown.
+TEST_F(WebTest, TheCabinetAsksForTheZonesOfTheMeterPicked) {
+  Browser customer(port(), "en");
+  customer.get("/account/sign-up");
+  ASSERT_EQ(customer
+                .post("/account/sign-up", {{"account", "0000000019"},
+                                           {"serial", "S0000019"},
+                                           {"password", "nineteen long pw"}})
+                .status,
+            303);
+  auto first = customer.get("/account/submit");
+  ASSERT_EQ(first.status, 200);
+  EXPECT_NE(first.body.find("id=\"pick-serial\""), std::string::npos);
+  EXPECT_NE(first.body.find("name=\"zone.total\""), std::string::npos);
+  EXPECT_NE(first.body.find("type=\"hidden\" name=\"serial\" value=\"S0000019\""),
+            std::string::npos);
+  auto garage = customer.get("/account/submit?serial=T0000019");
+  EXPECT_NE(garage.body.find("name=\"zone.day\""), std::string::npos);
+  EXPECT_NE(garage.body.find("name=\"zone.night\""), std::string::npos);
+  EXPECT_EQ(garage.body.find("name=\"zone.total\""), std::string::npos);
+  EXPECT_NE(garage.body.find("type=\"hidden\" name=\"serial\" value=\"T0000019\""),
+            std::string::npos);
+  EXPECT_NE(garage.body.find("value=\"T0000019\" selected"), std::string::npos);
+  std::vector<std::pair<std::string, std::string>> values{{"key", form_key(garage)},
+                                                          {"serial", "T0000019"},
+                                                          {"zone.day", "5100"},
+                                                          {"zone.night", "3040"}};
+  auto review = customer.post_multipart("/account/submit", values);
+  ASSERT_EQ(review.status, 200) << review.body;
+  EXPECT_NE(review.body.find("<td>T0000019</td>"), std::string::npos);
+  values.emplace_back("review", "1");
+  auto done = customer.post_multipart("/account/submit", values);
+  ASSERT_EQ(done.status, 303) << done.body;
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT m.serial FROM submissions s JOIN meters m ON m.id = s.meter_id "
+                      "WHERE s.receipt = '" +
+                          done.headers["location"].substr(9) + "'"),
+            "T0000019");
 }
 
 // A photo sent with the values (a client that skips the review page's field) is not kept by the

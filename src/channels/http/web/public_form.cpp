@@ -87,6 +87,9 @@ Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
     }
     d.set("meters", list);
     d.set("several_meters", meters.size() > 1);
+    // The meter the values are for; a meter is chosen in a form of its own (a GET), so the
+    // fields shown are always that meter's zones.
+    if (meter) d.set("serial", meter->serial);
   } else if (f.step2) {
     meter = ctx.store.find_meter(f.account, f.serial);
   }

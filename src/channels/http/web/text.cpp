@@ -38,6 +38,7 @@ constexpr Text kText[] = {
      "Check the reading before sending it"},
     {"will_count_for", "Буде зараховано за", "Will count for"},
     {"change", "Змінити", "Change"},
+    {"choose_meter", "Обрати", "Choose"},
     {"photo_again",
      "Фото додається на цьому кроці: оберіть його ще раз, якщо хочете надіслати його з показником.",
      "The photo is attached on this step: choose it again if you want to send it with the "

@@ -4,6 +4,9 @@
 (function () {
   var print = document.querySelector('[data-print]');
   if (print) { print.hidden = false; print.addEventListener('click', function () { window.print(); }); }
+  // The cabinet's meter choice shows the chosen meter's zones at once.
+  var pick = document.getElementById('pick-meter');
+  if (pick) pick.serial.addEventListener('change', function () { pick.submit(); });
   var form = document.getElementById('reading-form');
   if (!form || !form.account || form.account.readOnly) return;
   var zones = document.getElementById('zones');
