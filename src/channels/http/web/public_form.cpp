@@ -256,54 +256,11 @@ void Site::post_reading(const PagePtr& page, const Form& form, ReadingForm f, st
   if (req.photo) raw["photo_bytes"] = req.photo->bytes.size();
   req.raw_input = raw.dump(-1, ' ', false, json::error_handler_t::replace);
 
-  const Lang lang = p.lang;
-  auto answer = [this, page, f, respond, lang, send](const SubmitOutcome& o) mutable {
-    Page& pg = *page;
+  auto answer = [this, page, f, respond, send](const SubmitOutcome& o) {
     try {
-      switch (o.status) {
-        case SubmitOutcome::Status::accepted:
-          if (!send) {
-            f.review = &o;
-            return respond(reading_form(pg, f, 200));
-          }
-          [[fallthrough]];
-        case SubmitOutcome::Status::replayed: {
-          std::string id = o.receipt_id;
-          if (id.empty()) id = json::parse(o.receipt_json, nullptr, false).value("receipt", "");
-          return respond(redirect(pg, "/receipt/" + id));
-        }
-        case SubmitOutcome::Status::needs_confirmation:
-          f.confirm = &o;
-          return respond(reading_form(pg, f, 409));
-        case SubmitOutcome::Status::rejected: {
-          const auto& rej = *o.rejection;
-          auto params = rej.params;
-          if (rej.zone) params["zone"] = std::string(domain::zone_name(*rej.zone));
-          std::string msg = dialog::message(lang, rej.code, params);
-          if (rej.suggestion)
-            msg += " " + dialog::message(lang, "suggestion",
-                                         {{"value", std::to_string(*rej.suggestion)}});
-          // A zone's error stands beside its field; others above the form.
-          if (rej.zone)
-            f.zone_errors[std::string(domain::zone_name(*rej.zone))] = msg;
-          else
-            f.error = msg;
-          f.tries += 1;
-          f.other_channels = f.tries >= 3;
-          return respond(reading_form(pg, f, 422));
-        }
-        case SubmitOutcome::Status::not_found:
-          f.error = dialog::message(lang, "not_found");
-          f.step2 = false;
-          return respond(reading_form(pg, f, 422));
-        case SubmitOutcome::Status::unavailable:
-          break;
-      }
-      Response r = message(pg, 503, "503", dialog::message(lang, "unavailable"), "alert");
-      r.headers.emplace_back("Retry-After", "5");
-      respond(std::move(r));
+      respond(reading_answer(*page, f, o, send));
     } catch (const std::exception&) {
-      respond(message(pg, 500, "500", dialog::message(lang, "unavailable"), "alert"));
+      respond(message(*page, 500, "500", dialog::message(page->lang, "unavailable"), "alert"));
     }
   };
   bool queued = send ? ctx.ingestor.submit_async(std::move(req), std::move(answer))
@@ -313,6 +270,51 @@ void Site::post_reading(const PagePtr& page, const Form& form, ReadingForm f, st
     r.headers.emplace_back("Retry-After", "5");
     respond(std::move(r));
   }
+}
+
+Response Site::reading_answer(Page& p, ReadingForm f, const SubmitOutcome& o, bool send) {
+  switch (o.status) {
+    case SubmitOutcome::Status::accepted:
+      if (!send) {
+        f.review = &o;
+        return reading_form(p, f, 200);
+      }
+      [[fallthrough]];
+    case SubmitOutcome::Status::replayed: {
+      std::string id = o.receipt_id;
+      if (id.empty()) id = json::parse(o.receipt_json, nullptr, false).value("receipt", "");
+      return redirect(p, "/receipt/" + id);
+    }
+    case SubmitOutcome::Status::needs_confirmation:
+      f.confirm = &o;
+      return reading_form(p, f, 409);
+    case SubmitOutcome::Status::rejected: {
+      const auto& rej = *o.rejection;
+      auto params = rej.params;
+      if (rej.zone) params["zone"] = std::string(domain::zone_name(*rej.zone));
+      std::string msg = dialog::message(p.lang, rej.code, params);
+      if (rej.suggestion)
+        msg += " " +
+               dialog::message(p.lang, "suggestion", {{"value", std::to_string(*rej.suggestion)}});
+      // A zone's error stands beside its field; others above the form.
+      if (rej.zone)
+        f.zone_errors[std::string(domain::zone_name(*rej.zone))] = msg;
+      else
+        f.error = msg;
+      f.tries += 1;
+      f.other_channels = f.tries >= 3;
+      return reading_form(p, f, 422);
+    }
+    case SubmitOutcome::Status::not_found:
+      f.error = dialog::message(p.lang, "not_found");
+      f.step2 = false;
+      return reading_form(p, f, 422);
+    case SubmitOutcome::Status::unavailable:
+      break;
+  }
+  Response r = message(p, 503, "503", dialog::message(p.lang, "unavailable"), "alert");
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
 }
 
 Response Site::zones_json(Page& p) {

@@ -123,6 +123,9 @@ struct Site {
   // Decodes, checks and queues a reading form post; answers through `respond`.
   void post_reading(const PagePtr& p, const Form& form, ReadingForm f, std::string channel,
                     const Respond& respond);
+  // The page for a reading's outcome: the review, the receipt (a redirect), the `high` notice,
+  // or the reason beside the field. `send`: it was to be stored, not only looked at.
+  Response reading_answer(Page& p, ReadingForm f, const service::SubmitOutcome& o, bool send);
 
   // The start of every cabinet and console request: decodes a POST's form, resumes the area's
   // session (customers in the cabinet, staff in the console) and checks the CSRF token.
