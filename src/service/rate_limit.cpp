@@ -145,17 +145,17 @@ void prune_attempts(store::Store& store, domain::Instant now) {
   tx->commit();
 }
 
-std::optional<domain::Instant> account_refused(AttemptLimit& limit, std::string_view account,
-                                               domain::Instant now, Knowledge how) {
-  const std::string key = account_key(account);
+namespace {
+
+std::optional<domain::Instant> refused(AttemptLimit& limit, const std::string& key,
+                                       domain::Instant now, Knowledge how) {
   if (how == Knowledge::known) return limit.known_refused(key, now);
   auto at = limit.retry_at(key, now);
   return at > now ? std::optional(at) : std::nullopt;
 }
 
-std::optional<domain::Instant> count_wrong_serial(AttemptLimit& limit, std::string_view account,
-                                                  domain::Instant now) {
-  const std::string key = account_key(account);
+std::optional<domain::Instant> count_guess(AttemptLimit& limit, const std::string& key,
+                                           domain::Instant now) {
   try {
     if (limit.allow(key, now)) return std::nullopt;
     return limit.retry_at(key, now);
@@ -163,6 +163,28 @@ std::optional<domain::Instant> count_wrong_serial(AttemptLimit& limit, std::stri
     spdlog::error("a wrong account + serial could not be counted: {}", e.what());
     return std::nullopt;
   }
+}
+
+}  // namespace
+
+std::optional<domain::Instant> account_refused(AttemptLimit& limit, std::string_view account,
+                                               domain::Instant now, Knowledge how) {
+  return refused(limit, account_key(account), now, how);
+}
+
+std::optional<domain::Instant> count_wrong_serial(AttemptLimit& limit, std::string_view account,
+                                                  domain::Instant now) {
+  return count_guess(limit, account_key(account), now);
+}
+
+std::optional<domain::Instant> address_refused(AttemptLimit& limit, std::string_view remote,
+                                               domain::Instant now) {
+  return refused(limit, address_key(remote), now, Knowledge::counted);
+}
+
+std::optional<domain::Instant> count_wrong_pair_from(AttemptLimit& limit, std::string_view remote,
+                                                     domain::Instant now) {
+  return count_guess(limit, address_key(remote), now);
 }
 
 }  // namespace md::service

@@ -147,6 +147,15 @@ std::optional<domain::Instant> account_refused(AttemptLimit& limit, std::string_
 std::optional<domain::Instant> count_wrong_serial(AttemptLimit& limit, std::string_view account,
                                                   domain::Instant now);
 
+// The same for one client address on the public form, its zones lookup and sign-up: only a wrong
+// account + serial counts there too, so a guesser trying many accounts from one address is slowed
+// while the many households behind one carrier's address (carrier-grade NAT), each sending a
+// right pair three or four times per reading, are not.
+std::optional<domain::Instant> address_refused(AttemptLimit& limit, std::string_view remote,
+                                               domain::Instant now);
+std::optional<domain::Instant> count_wrong_pair_from(AttemptLimit& limit, std::string_view remote,
+                                                     domain::Instant now);
+
 // Forgets the shared counts of windows that ended long ago (they hold only the last two).
 void prune_attempts(store::Store& store, domain::Instant now);
 

@@ -868,6 +868,51 @@ TEST_F(WebTest, SupervisorClosesAMonthAndTheCustomerSeesVolumesAndBill) {
 
 namespace {
 
+// A carrier puts many households behind one address (carrier-grade NAT), each reading three or
+// four posts: only wrong account + serial pairs count against the address, so they are not
+// refused, while a guesser trying many accounts from it is — then even a right pair waits.
+TEST(WebLimits, AnAddressIsLimitedInWrongPairsNotInTheHouseholdsBehindIt) {
+  TempDir dir;
+  const std::string db = dir.file("nat.db");
+  write_file(dir.file("accounts.csv"), accounts_csv(6));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
+                           "2026-01-10T12:00:00"})
+                .exit_code,
+            0);
+  ServerProcess server(db, {"--now", kNow}, {{"METERDESK_WEB_ADDRESS_ATTEMPTS_PER_HOUR", "3"}});
+  for (int i = 1; i <= 5; ++i) {
+    const std::string account = "000000000" + std::to_string(i),
+                      serial = "S000000" + std::to_string(i);
+    Browser b(server.port());
+    auto page = b.get("/submit");
+    auto step2 =
+        b.post("/submit", {{"key", form_key(page)}, {"account", account}, {"serial", serial}});
+    ASSERT_EQ(step2.status, 200) << i;
+    ASSERT_EQ(b.post("/submit/zones", {{"account", account}, {"serial", serial}}).status, 200);
+    std::vector<std::pair<std::string, std::string>> values{
+        {"key", form_key(step2)}, {"account", account}, {"serial", serial}, {"zone.total", "1100"}};
+    ASSERT_EQ(b.post_multipart("/submit", values).status, 200) << "the review, household " << i;
+    values.emplace_back("review", "1");
+    ASSERT_EQ(b.post_multipart("/submit", values).status, 303) << "household " << i;
+  }
+  Browser guesser(server.port());
+  guesser.get("/submit");
+  for (int i = 1; i <= 3; ++i)
+    EXPECT_EQ(
+        guesser.post("/submit", {{"account", "000000000" + std::to_string(i)}, {"serial", "X"}})
+            .status,
+        422)
+        << i;
+  EXPECT_EQ(guesser.post("/submit", {{"account", "0000000004"}, {"serial", "X"}}).status, 429);
+  EXPECT_EQ(guesser.post("/submit", {{"account", "0000000006"}, {"serial", "S0000006"}}).status,
+            429);
+  EXPECT_EQ(
+      guesser.post("/submit/zones", {{"account", "0000000006"}, {"serial", "S0000006"}}).status,
+      429);
+  EXPECT_NE(http(server.port(), "GET", "/metrics").body.find("limit=\"per_address\""),
+            std::string::npos);
+}
+
 TEST(WebBehindAProxy, PerAddressLimitsCountTheForwardedClientOnlyFromATrustedProxy) {
   TempDir dir;
   const std::string db = dir.file("p.db");

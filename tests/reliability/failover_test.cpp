@@ -68,10 +68,11 @@ TEST(Failover, EveryAcknowledgedReceiptIsOnThePromotedStandbyOnce) {
              {{"Idempotency-Key", "standby-1"}});
     EXPECT_EQ(refused.status, 503) << refused.body;
     EXPECT_FALSE(refused.headers["retry-after"].empty());
-    // The public form too (its attempt count is the first write it tries), as a page.
+    // The public form too, as a page, when its values are looked at (the first write it tries).
     Browser b(on_standby.port(), "en");
     ASSERT_EQ(b.get("/submit").status, 200);
-    auto form = b.post("/submit", {{"account", "0000000001"}, {"serial", "S0000001"}});
+    auto form = b.post("/submit",
+                       {{"account", "0000000001"}, {"serial", "S0000001"}, {"zone.total", "1100"}});
     EXPECT_EQ(form.status, 503) << form.body;
     EXPECT_FALSE(form.headers["retry-after"].empty());
     // Nor does it lead a background role (it would send the outbox beside the real leader):

@@ -214,14 +214,16 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
       d.set("error", dialog::message(p.lang, "too_many_attempts"));
       return html(p, text(p.lang, "sign_up"), "signup", d, 429);
     };
-    if (!per_address->allow(service::address_key(p.req.remote), now) ||
+    if (service::address_refused(*per_address, p.req.remote, now) ||
         service::account_refused(*per_account, su.account, now))
       return respond(too_many_attempts());
     std::int64_t user_id = 0;
     auto result = service::sign_up(ctx.store, su, now, &user_id);
-    if (result == service::SignUpResult::not_found &&
-        service::count_wrong_serial(*per_account, su.account, now))
-      return respond(too_many_attempts());
+    if (result == service::SignUpResult::not_found) {
+      auto by_address = service::count_wrong_pair_from(*per_address, p.req.remote, now);
+      if (service::count_wrong_serial(*per_account, su.account, now) || by_address)
+        return respond(too_many_attempts());
+    }
     if (result == service::SignUpResult::created) {
       auto s = service::open_session(ctx.store, user_id, ctx.options.customer_session, now);
       set_cookie(p, kCookie, s.token, "/account", ctx.options.customer_session);

@@ -173,9 +173,8 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
   f.key = form->get("key").size() == 64 ? form->get("key") : service::random_token();
   f.tries = std::clamp(std::atoi(form->get("tries").c_str()), 0, 99);
   const auto now = ctx.clock.now();
-  if (!per_address->allow(service::address_key(p.req.remote), now))
-    return respond(too_many(
-        *this, p, per_address->retry_at(service::address_key(p.req.remote), now), "per_address"));
+  if (auto until = service::address_refused(*per_address, p.req.remote, now))
+    return respond(too_many(*this, p, *until, "per_address"));
   if (!service::valid_account_number(f.account, ctx.config.account_digits) || f.serial.empty() ||
       f.serial.size() > 32) {
     f.error = dialog::message(p.lang, "account_format",
@@ -187,8 +186,10 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
     return respond(too_many(*this, p, *until, "per_account"));
   auto meter = ctx.store.find_meter(f.account, f.serial);
   if (!meter || !meter->account_active) {
+    auto by_address = service::count_wrong_pair_from(*per_address, p.req.remote, now);
     if (auto until = service::count_wrong_serial(*per_account, f.account, now))
       return respond(too_many(*this, p, *until, "per_account"));
+    if (by_address) return respond(too_many(*this, p, *by_address, "per_address"));
     // The same answer whichever of the two was wrong: the form must not confirm accounts.
     f.error = dialog::message(p.lang, "not_found");
     return respond(reading_form(p, f, 422));
@@ -332,18 +333,23 @@ Response Site::zones_json(Page& p) {
   if (!csrf_ok(p, *form)) return answer(403, {{"error", "csrf"}});
   const auto now = ctx.clock.now();
   std::string account = trimmed(form->get("account")), serial = trimmed(form->get("serial"));
-  const json too_many_attempts = {{"error", dialog::message(p.lang, "too_many_attempts")}};
-  if (!per_address->allow(service::address_key(p.req.remote), now))
-    return answer(429, too_many_attempts);
+  auto too_many_attempts = [&](std::string_view limit) {
+    ctx.metrics.limited(limit);
+    return answer(429, {{"error", dialog::message(p.lang, "too_many_attempts")}});
+  };
+  if (service::address_refused(*per_address, p.req.remote, now))
+    return too_many_attempts("per_address");
   if (!service::valid_account_number(account, ctx.config.account_digits))
     return answer(
         422, {{"error", dialog::message(p.lang, "account_format",
                                         {{"digits", std::to_string(ctx.config.account_digits)}})}});
-  if (service::account_refused(*per_account, account, now)) return answer(429, too_many_attempts);
+  if (service::account_refused(*per_account, account, now)) return too_many_attempts("per_account");
   auto meter = ctx.store.find_meter(account, serial);
   if (!meter || !meter->account_active) {
+    auto by_address = service::count_wrong_pair_from(*per_address, p.req.remote, now);
     if (service::count_wrong_serial(*per_account, account, now))
-      return answer(429, too_many_attempts);
+      return too_many_attempts("per_account");
+    if (by_address) return too_many_attempts("per_address");
     return answer(422, {{"error", dialog::message(p.lang, "not_found")}});
   }
   json zones = json::array();
