@@ -21,6 +21,18 @@ std::string form_key(const HttpResponse& r) {
   return std::regex_search(r.body, m, key) ? std::string(m[1]) : std::string();
 }
 
+// A customer of `account` (whose meter is S and its last seven digits), signed up and so signed
+// in, in English.
+Browser customer_of(std::uint16_t port, const std::string& account) {
+  Browser b(port, "en");
+  b.get("/account/sign-up");
+  auto r = b.post(
+      "/account/sign-up",
+      {{"account", account}, {"serial", "S" + account.substr(3)}, {"password", "a long password"}});
+  EXPECT_EQ(r.status, 303) << r.body;
+  return b;
+}
+
 const std::string kPng = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(200, '\x01');
 
 class WebTest : public ::testing::Test {
@@ -401,14 +413,7 @@ TEST_F(WebTest, SignUpSignInLockoutAndSessions) {
 }
 
 TEST_F(WebTest, TheCabinetShowsTheWholeReadingOnceMoreBeforeStoringIt) {
-  Browser customer(port(), "en");
-  customer.get("/account/sign-up");
-  ASSERT_EQ(customer
-                .post("/account/sign-up", {{"account", "0000000017"},
-                                           {"serial", "S0000017"},
-                                           {"password", "seventeen long pw"}})
-                .status,
-            303);
+  Browser customer = customer_of(port(), "0000000017");
   auto form = customer.get("/account/submit");
   const std::vector<std::pair<std::string, std::string>> values{
       {"key", form_key(form)}, {"serial", "S0000017"}, {"zone.total", "1150"}};
@@ -440,14 +445,7 @@ TEST_F(WebTest, TheCabinetShowsTheWholeReadingOnceMoreBeforeStoringIt) {
 // With several meters the customer picks one (a GET of its own, so no JavaScript is needed) and
 // gets that meter's zones; the values go to the meter whose fields were shown.
 TEST_F(WebTest, TheCabinetAsksForTheZonesOfTheMeterPicked) {
-  Browser customer(port(), "en");
-  customer.get("/account/sign-up");
-  ASSERT_EQ(customer
-                .post("/account/sign-up", {{"account", "0000000019"},
-                                           {"serial", "S0000019"},
-                                           {"password", "nineteen long pw"}})
-                .status,
-            303);
+  Browser customer = customer_of(port(), "0000000019");
   auto first = customer.get("/account/submit");
   ASSERT_EQ(first.status, 200);
   EXPECT_NE(first.body.find("id=\"pick-serial\""), std::string::npos);
@@ -497,14 +495,7 @@ TEST_F(WebTest, APhotoSentBeforeTheReviewIsAskedForAgainOnIt) {
 
 TEST_F(WebTest, OperatorRejectsAFlaggedReadingAndTheCustomerSeesWhy) {
   // The customer, signed in, sends a high reading and confirms it.
-  Browser customer(port(), "en");
-  customer.get("/account/sign-up");
-  ASSERT_EQ(customer
-                .post("/account/sign-up", {{"account", "0000000010"},
-                                           {"serial", "S0000010"},
-                                           {"password", "another long pw"}})
-                .status,
-            303);
+  Browser customer = customer_of(port(), "0000000010");
   auto form = customer.get("/account/submit");
   ASSERT_EQ(form.status, 200);
   auto high = customer.post_multipart(
@@ -748,14 +739,7 @@ TEST_F(WebTest, CustomerChangesContactDetailsButNotToSomeoneElsesEmail) {
 namespace {
 
 TEST_F(WebTest, StaffSeeThePhotoCustomersSeeTheDecisionAndMarkupStaysText) {
-  Browser customer(port(), "en");
-  customer.get("/account/sign-up");
-  ASSERT_EQ(customer
-                .post("/account/sign-up", {{"account", "0000000015"},
-                                           {"serial", "S0000015"},
-                                           {"password", "fifteen long pw"}})
-                .status,
-            303);
+  Browser customer = customer_of(port(), "0000000015");
   auto form = customer.get("/account/submit");
   auto sent = customer.post_multipart(
       "/account/submit",
@@ -841,14 +825,7 @@ TEST_F(WebTest, SupervisorClosesAMonthAndTheCustomerSeesVolumesAndBill) {
                       "= 'close_period'"),
             "supervisor:petro|operator_console|monthly close");
 
-  Browser customer(server.port(), "en");
-  customer.get("/account/sign-up");
-  ASSERT_EQ(customer
-                .post("/account/sign-up", {{"account", "0000000003"},
-                                           {"serial", "S0000003"},
-                                           {"password", "sixteen long pw"}})
-                .status,
-            303);
+  Browser customer = customer_of(server.port(), "0000000003");
   auto volumes = customer.get("/account/volumes");
   EXPECT_NE(volumes.body.find("October 2026"), std::string::npos);
   EXPECT_NE(volumes.body.find("estimated"), std::string::npos) << "no reading: an estimate";
