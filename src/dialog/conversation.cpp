@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dialog/explain.hpp"
+#include "dialog/whole_number.hpp"
 #include "domain/meter.hpp"
 #include "service/accounts.hpp"
 #include "service/receipt.hpp"
@@ -82,6 +83,19 @@ Conversation::Stage stage_of(std::string_view name) {
   return S::start;
 }
 
+// A stored state that cannot be read back: the conversation starts over.
+struct UnreadableState {};
+
+// A whole number of a stored state, or `fallback` when it is absent; anything else makes the
+// state unreadable.
+template <typename T>
+T whole(const json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  if (auto v = whole_number<T>(*it)) return *v;
+  throw UnreadableState{};
+}
+
 std::string zone_of(int zones, std::size_t index) {
   auto names = domain::zones_of(zones);
   return index < names.size() ? std::string(domain::zone_name(names[index])) : "total";
@@ -95,21 +109,23 @@ Conversation::Conversation(Party party, std::string_view state_json, Lang lang_,
   if (!j.is_object()) return;  // a fresh conversation
   try {
     s_.stage = stage_of(j.value("stage", "start"));
-    s_.version = j.value("version", 0);
+    s_.version = whole(j, "version", 0);
     s_.account = j.value("account", "");
     s_.serial = j.value("serial", "");
-    s_.zones = std::clamp(j.value("zones", 1), 1, 3);
-    s_.zone_index = j.value("zone_index", std::size_t{0});
+    s_.zones = std::clamp(whole(j, "zones", 1), 1, 3);
+    s_.zone_index = whole(j, "zone_index", std::size_t{0});
     s_.values = j.value("values", std::vector<std::string>{});
-    s_.tries = j.value("tries", 0);
+    s_.tries = whole(j, "tries", 0);
     s_.high_confirmed = j.value("high_confirmed", false);
     s_.photo = j.value("photo", "");
     s_.offered = j.value("offered", std::vector<std::string>{});
-    s_.seq = j.value("seq", std::int64_t{0});
-    s_.locked_until = j.value("locked_until", std::int64_t{0});
+    s_.seq = whole(j, "seq", std::int64_t{0});
+    s_.locked_until = whole(j, "locked_until", std::int64_t{0});
     phone = j.value("phone", "");
   } catch (const json::exception&) {
     s_ = State{};  // a state written by another version: start over rather than fail
+  } catch (const UnreadableState&) {
+    s_ = State{};
   }
   if (s_.zone_index > static_cast<std::size_t>(s_.zones)) s_.zone_index = 0;
   if (s_.values.size() > static_cast<std::size_t>(s_.zones)) s_.values.clear();

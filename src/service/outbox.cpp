@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
+#include "dialog/whole_number.hpp"
 #include "service/messenger.hpp"
 
 namespace md::service {
@@ -128,7 +129,8 @@ Platform telegram_platform(std::string api_base, const std::string& token, doubl
     if (a.status == 429) {
       std::int64_t after = 1;
       if (body.is_object() && body.contains("parameters") && body["parameters"].is_object())
-        after = body["parameters"].value("retry_after", std::int64_t{1});
+        if (auto it = body["parameters"].find("retry_after"); it != body["parameters"].end())
+          after = dialog::whole_number<std::int64_t>(*it).value_or(1);
       v.retry_after = std::chrono::seconds{std::clamp<std::int64_t>(after, 1, 3600)};
       v.whole_channel = true;
       return v;
@@ -180,7 +182,8 @@ Platform viber_platform(std::string api_base, const std::string& token, int per_
       v.error = a.status ? "HTTP " + std::to_string(a.status) : a.error;
       return v;
     }
-    int status = body.value("status", -1);
+    auto it = body.find("status");
+    int status = it == body.end() ? -1 : dialog::whole_number<int>(*it).value_or(-1);
     v.error = std::to_string(status) + " " + body.value("status_message", std::string());
     switch (status) {
       case 0:

@@ -142,6 +142,26 @@ TEST_F(MessengerTest, FromStartToTheReceipt) {
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE method = 'answerCallbackQuery'"), "1");
 }
 
+// fuzz_dialog's finding: a stored state with a number no integer holds ("zone_index":1.3e57) was
+// converted anyway, which is undefined behaviour (the sanitizers' build stops on it). Such a state
+// is unreadable: the conversation starts over and stores nothing.
+TEST_F(MessengerTest, AStoredStateWithANumberOutOfRangeStartsTheConversationOver) {
+  link_by_account();
+  ASSERT_EQ(command("submit"), Result::processed);
+  ASSERT_EQ(say("12120"), Result::processed);
+  for (const char* number : {"1.3e57", "-1", "2.5", "\"7\""}) {
+    test::sql_exec(db, std::string("UPDATE chats SET state = '{\"stage\":\"zone\",\"account\":"
+                                   "\"0123456789\",\"serial\":\"A1234567\",\"zones\":2,"
+                                   "\"zone_index\":") +
+                           number + ",\"values\":[\"12120\"]}' WHERE chat_id = '501'");
+    transcript();
+    ASSERT_EQ(say("6060"), Result::processed) << number;
+    EXPECT_EQ(transcript().find("Перевірте"), std::string::npos)
+        << number << ": the reading is not carried on from an unreadable state";
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM submissions WHERE channel = 'telegram'"), "0");
+}
+
 TEST_F(MessengerTest, ARedeliveredUpdateIsProcessedOnce) {
   link_by_account();
   transcript();
