@@ -1,6 +1,12 @@
 // Decoding of form posts (URL-encoded and multipart) and the attempt limiter, without a server.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
 #include "channels/http/web/web_internal.hpp"
 #include "service/prices.hpp"
 #include "service/rate_limit.hpp"
@@ -15,7 +21,50 @@ std::string part(const std::string& b, const std::string& name, const std::strin
          "\r\n";
 }
 
+std::set<std::string> placeholders(std::string_view text) {
+  std::set<std::string> out;
+  for (auto at = text.find('{'); at != std::string_view::npos; at = text.find('{', at + 1))
+    if (auto end = text.find('}', at); end != std::string_view::npos)
+      out.emplace(text.substr(at + 1, end - at - 1));
+  return out;
+}
+
 }  // namespace
+
+// Keys in C++ are checked as the pages compile (TextKey); the templates' {{t.key}} are not, so
+// this reads them: a missing key would render as nothing, silently.
+TEST(WebText, EveryWordTheTemplatesUseIsInTheTableInBothLanguagesWithTheSamePlaceholders) {
+  std::set<std::string> keys;
+  for (const auto& e : http::web::kText) {
+    EXPECT_TRUE(keys.emplace(e.key).second) << e.key << " twice: the second is never shown";
+    EXPECT_FALSE(std::string_view(e.uk).empty()) << e.key;
+    EXPECT_FALSE(std::string_view(e.en).empty()) << e.key;
+    EXPECT_EQ(placeholders(e.uk), placeholders(e.en)) << e.key;
+  }
+  const std::regex used(R"(\{\{[#^/]?t\.([a-z0-9_]+)\}\})");
+  int checked = 0;
+  for (const auto& file : std::filesystem::directory_iterator(std::string(METERDESK_SOURCE_DIR) +
+                                                              "/src/channels/http/web/assets")) {
+    if (file.path().extension() != ".html") continue;
+    std::ifstream in(file.path());
+    std::stringstream body;
+    body << in.rdbuf();
+    const std::string html = body.str();
+    for (std::sregex_iterator it(html.begin(), html.end(), used), end; it != end; ++it, ++checked)
+      EXPECT_TRUE(keys.count((*it)[1].str())) << file.path().filename() << ": t." << (*it)[1];
+  }
+  EXPECT_GT(checked, 100);  // the pattern still matches how templates spell the words
+}
+
+TEST(WebText, PlaceholdersAreFilledAndAValueIsNotFilledAgain) {
+  using http::web::text;
+  EXPECT_EQ(text(dialog::Lang::en, "bill_not_ready", {{"month", "October 2026"}}),
+            "The bill for October 2026 is not ready yet.");
+  EXPECT_EQ(text(dialog::Lang::uk, "try_again_after", {{"time", "30.11.2026 14:05"}}),
+            "Спробуйте знову після 30.11.2026 14:05.");
+  EXPECT_EQ(text(dialog::Lang::en, "photo_hint", {{"max", "{max}"}}),
+            "optional; JPEG or PNG up to {max}");
+}
 
 TEST(WebForms, UrlEncodedFieldsDecodePlusAndPercentAndTheFirstOfRepeatedKeysWins) {
   Form f = http::web::parse_urlencoded("a=1+2&b=%D0%B4%D0%B5%D0%BD%D1%8C&a=3&empty=&flag");

@@ -127,10 +127,10 @@ std::optional<Response> Site::open_area(Page& p, bool staff, std::optional<Form>
 Response Site::sign_in(Page& p, const std::optional<Form>& form, bool staff) {
   const std::string home = staff ? "/operator" : "/account";
   if (p.who) return redirect(p, home);
-  const std::string title = text(p.lang, staff ? "console" : "sign_in");
+  const std::string title = text(p.lang, staff ? TextKey("console") : TextKey("sign_in"));
   Data d;
   d.set("action", home + "/sign-in");
-  d.set("login_label", text(p.lang, staff ? "login_staff" : "login_customer"));
+  d.set("login_label", text(p.lang, staff ? TextKey("login_staff") : TextKey("login_customer")));
   if (!staff) d.set("signup_href", "/account/sign-up");
   if (!form) return html(p, title, "signin", d);
   const auto now = ctx.clock.now();
@@ -138,8 +138,7 @@ Response Site::sign_in(Page& p, const std::optional<Form>& form, bool staff) {
   d.set("login", login);
   if (!signin_per_address->allow(service::address_key(p.req.remote), now)) {
     ctx.metrics.limited("signin_per_address");
-    d.set("error", p.lang == Lang::en ? "Too many sign-in attempts from here: try again later."
-                                      : "Забагато спроб входу: спробуйте пізніше.");
+    d.set("error", text(p.lang, "too_many_sign_ins"));
     return html(p, title, "signin", d, 429);
   }
   auto result = service::sign_in(ctx.store, login, form->get("password").substr(0, 1024), staff,
@@ -158,12 +157,9 @@ Response Site::sign_in(Page& p, const std::optional<Form>& form, bool staff) {
     return redirect(p, home);
   }
   std::string err =
-      staff ? (p.lang == Lang::en ? "Wrong login or password." : "Невірний логін або пароль.")
-            : (p.lang == Lang::en ? "Wrong account, e-mail or password."
-                                  : "Невірний рахунок, e-mail або пароль.");
+      text(p.lang, staff ? TextKey("wrong_staff_login") : TextKey("wrong_customer_login"));
   if (result.retry_after)
-    err += (p.lang == Lang::en ? " Try again after " : " Спробуйте знову після ") +
-           format_time(*result.retry_after) + ".";
+    err += " " + text(p.lang, "try_again_after", {{"time", format_time(*result.retry_after)}});
   d.set("error", err);
   return html(p, title, "signin", d, result.status == service::SignIn::Status::locked ? 429 : 401);
 }
@@ -183,11 +179,9 @@ Response Site::password_page(Page& p, const std::optional<Form>& form, bool staf
     set_cookie(p, staff ? "md_staff" : kCookie, s.token, home, ttl);
     return redirect(p, home);
   }
-  d.set("error",
-        r == service::PasswordChange::wrong_password
-            ? (p.lang == Lang::en ? "The current password is wrong." : "Поточний пароль невірний.")
-            : (p.lang == Lang::en ? "The new password must be at least 10 characters."
-                                  : "Новий пароль має містити щонайменше 10 символів."));
+  d.set("error", text(p.lang, r == service::PasswordChange::wrong_password
+                                  ? TextKey("wrong_current_password")
+                                  : TextKey("new_password_short")));
   return html(p, text(p.lang, "change_password"), "password", d, 422);
 }
 
@@ -229,21 +223,17 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
       set_cookie(p, kCookie, s.token, "/account", ctx.options.customer_session);
       return respond(redirect(p, "/account"));
     }
-    const bool en = p.lang == Lang::en;
     std::string err;
     switch (result) {
       case service::SignUpResult::weak_password:
-        err = en ? "The password must be at least 10 characters."
-                 : "Пароль має містити щонайменше 10 символів.";
+        err = text(p.lang, "password_short");
         break;
       case service::SignUpResult::bad_email:
-        err =
-            en ? "The e-mail address does not look right." : "Адреса e-mail виглядає неправильно.";
+        err = text(p.lang, "email_wrong");
         break;
       case service::SignUpResult::email_taken:
       case service::SignUpResult::already_registered:
-        err = en ? "This account or e-mail already has a personal account: please sign in."
-                 : "Для цього рахунку або e-mail кабінет уже є: увійдіть.";
+        err = text(p.lang, "already_registered");
         break;
       default:
         err = dialog::message(p.lang, "not_found");
@@ -269,11 +259,9 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
     auto r = service::set_contact(ctx.store, user, form->get("email").substr(0, 254),
                                   form->get("phone").substr(0, 32), now);
     if (r == service::ContactChange::changed) return respond(redirect(p, "/account"));
-    contact_error = r == service::ContactChange::email_taken
-                        ? (p.lang == Lang::en ? "Another personal account uses this e-mail."
-                                              : "Цей e-mail уже використовує інший кабінет.")
-                        : (p.lang == Lang::en ? "The e-mail or phone does not look right."
-                                              : "E-mail або телефон виглядає неправильно.");
+    contact_error =
+        text(p.lang, r == service::ContactChange::email_taken ? TextKey("email_taken")
+                                                              : TextKey("contact_wrong"));
   }
   if (path == "/account/password") return respond(password_page(p, form, false));
   if (path == "/account/submit") {
@@ -343,9 +331,8 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
       } catch (const domain::BillError& e) {
         // The customer needs to know the bill is pending, not which price list lacks an entry.
         spdlog::warn("no bill for a closed month: {}", e.what());
-        d.set("bill_error", (p.lang == Lang::en ? "The bill for " : "Рахунок за ") +
-                                dialog::month_name(p.lang, month.front().period) +
-                                (p.lang == Lang::en ? " is not ready yet." : " ще не готовий."));
+        d.set("bill_error", text(p.lang, "bill_not_ready",
+                                 {{"month", dialog::month_name(p.lang, month.front().period)}}));
       }
     }
     d.set("bills", bills);
@@ -431,23 +418,17 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
         last.set("channel", r.channel);
         last.set("values", reading_values(p.lang, r));
         item.set("last", last);
-        if (open && r.period == *open)
-          item.set("this_month", p.lang == Lang::en ? "This month's reading is in."
-                                                    : "Показник за цей місяць отримано.");
+        if (open && r.period == *open) item.set("this_month", text(p.lang, "this_month_in"));
         break;
       }
-      if (open && !item.get("this_month"))
-        item.set("missing", p.lang == Lang::en ? "This month's reading has not arrived yet."
-                                               : "Показник за цей місяць ще не надійшов.");
+      if (open && !item.get("this_month")) item.set("missing", text(p.lang, "this_month_missing"));
       list.push_back(item);
     }
     d.set("meters", list);
     return respond(
         html(p, text(p.lang, "overview"), "overview", d, contact_error.empty() ? 200 : 422));
   }
-  return respond(message(p, 404, "404",
-                         p.lang == Lang::en ? "There is no such page." : "Такої сторінки немає.",
-                         "alert"));
+  return respond(message(p, 404, "404", text(p.lang, "no_such_page"), "alert"));
 }
 
 }  // namespace md::http::web

@@ -12,15 +12,10 @@
 namespace md::http::web {
 namespace {
 
-using dialog::Lang;
 constexpr const char* kCookie = "md_staff";
 
 int rank(const std::string& role) {
   return role == "admin" ? 3 : role == "supervisor" ? 2 : role == "operator" ? 1 : 0;
-}
-
-std::string words(Lang lang, const char* uk, const char* en) {
-  return lang == Lang::en ? en : uk;
 }
 
 // Register values as typed by staff: "12600 6250", "12600/6250" or "12600, 6250".
@@ -49,12 +44,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
   if (!p.who) return respond(redirect(p, "/operator/sign-in"));
   const auto& user = p.who->user;
   const std::string actor = service::actor_of(user);
-  auto refuse = [&] {
-    return message(
-        p, 403, "403",
-        words(p.lang, "Ваша роль не дозволяє цієї дії.", "Your role does not allow this."),
-        "alert");
-  };
+  auto refuse = [&] { return message(p, 403, "403", text(p.lang, "role_forbids"), "alert"); };
 
   if (path == "/operator/sign-out" && post) {
     service::sign_out(ctx.store, cookie(p.req, kCookie), p.who->user, now, p.req.request_id);
@@ -115,10 +105,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       }
       stats.set("channels", channel_list);
       stats.set("days", days);
-      stats.set("chart", bar_chart(bars,
-                                   words(p.lang, "Показники за днями вікна і каналами",
-                                         "Readings per day of the window and channel"),
-                                   channels));
+      stats.set("chart", bar_chart(bars, text(p.lang, "chart_per_day"), channels));
       stats.set("backlog", format_number(ctx.store.review_backlog(), p.lang));
       if (auto last = ctx.store.last_closed_period()) {
         if (auto period = ctx.store.period(*last)) {
@@ -188,8 +175,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     if (rest.ends_with("/readings") && post) {
       std::string reason = form->get("reason").substr(0, 500);
       if (reason.find_first_not_of(" \t") == std::string::npos)
-        return respond(
-            render_account(422, words(p.lang, "Вкажіть підставу.", "Give the reason."), ""));
+        return respond(render_account(422, text(p.lang, "reason_required"), ""));
       service::SubmitRequest req;
       req.channel = "operator_console";
       req.type = form->get("type") == "operator" ? "operator" : "inspector";
@@ -248,10 +234,9 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       auto date = domain::parse_date(form->get("date"));
       std::string error;
       if (!date)
-        error = words(p.lang, "Вкажіть дату заміни.", "Give the exchange date.");
+        error = text(p.lang, "exchange_date_required");
       else if (ex.reason.find_first_not_of(" \t") == std::string::npos)
-        error =
-            words(p.lang, "Вкажіть підставу (номер акта).", "Give the reason (the act's number).");
+        error = text(p.lang, "exchange_reason_required");
       if (error.empty()) {
         ex.date = *date;
         try {
@@ -297,10 +282,8 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
           });
       if (result == service::ReviewResult::decided) return respond(redirect(p, "/operator/review"));
       error = result == service::ReviewResult::reason_required
-                  ? words(p.lang, "Щоб відхилити показник, вкажіть причину: її побачить споживач.",
-                          "To reject a reading, give the reason: the customer will see it.")
-                  : words(p.lang, "Цей показник уже перевірено.",
-                          "This reading has already been decided.");
+                  ? text(p.lang, "reject_reason_required")
+                  : text(p.lang, "already_decided");
     }
     Data d;
     if (!error.empty()) d.set("error", error);
@@ -311,8 +294,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       item.set("account", r.account_number);
       item.set("serial", r.reading.meter_serial);
       item.set("received", format_time(r.reading.received_at));
-      item.set("reason", r.reason == "high" ? words(p.lang, "Високе споживання", "High consumption")
-                                            : r.reason);
+      item.set("reason", r.reason == "high" ? text(p.lang, "high_consumption") : r.reason);
       Data values(Data::type::list);
       auto zones = domain::zones_of(r.reading.zones);
       for (std::size_t i = 0; i < zones.size() && i < r.reading.values.size(); ++i) {
@@ -377,8 +359,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       std::string reason = form->get("reason").substr(0, 500);
       if (!month || !next || *month != *next ||
           reason.find_first_not_of(' ') == std::string::npos) {
-        error = words(p.lang, "Цей місяць зараз не можна закрити, або не вказано підставу.",
-                      "This month cannot be closed now, or no reason was given.");
+        error = text(p.lang, "cannot_close");
       } else {
         const auto started = std::chrono::steady_clock::now();
         auto seconds = [&] {
@@ -429,15 +410,11 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       if (result == service::PriceChangeResult::changed)
         return respond(redirect(p, "/operator/prices"));
       status = 422;
-      d.set("error",
-            result == service::PriceChangeResult::bad_date
-                ? words(p.lang, "Дата має бути не раніше за перший день ще не закритого місяця.",
-                        "The date must be no earlier than the first day of a month still open.")
-            : result == service::PriceChangeResult::reason_required
-                ? words(p.lang, "Вкажіть підставу (постанову, наказ).",
-                        "Give the reason (the regulator's decision).")
-                : words(p.lang, "Невідома позиція або неправильне значення.",
-                        "Unknown item or a wrong value."));
+      d.set("error", result == service::PriceChangeResult::bad_date
+                         ? text(p.lang, "price_date_too_early")
+                     : result == service::PriceChangeResult::reason_required
+                         ? text(p.lang, "price_reason_required")
+                         : text(p.lang, "price_wrong"));
     }
     const auto prices = service::effective_prices(ctx.store, ctx.config.prices);
     Data list(Data::type::list);
@@ -462,7 +439,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     Data names(Data::type::list), rows(Data::type::list);
     for (const char* n : {"1", "2", "3"}) names.push_back(Data(std::string(n)));
     Data r1, r2, r3;
-    r1.set("label", words(p.lang, "одна зона · день / пік", "one zone · day / peak"));
+    r1.set("label", text(p.lang, "coefficient_single"));
     Data v1(Data::type::list), v2(Data::type::list), v3(Data::type::list);
     v1.push_back(Data(thousandths(c.total)));
     v1.push_back(Data(thousandths(c.day)));
@@ -474,9 +451,9 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     v3.push_back(Data(std::string("—")));
     v3.push_back(Data(thousandths(c.night3)));
     r1.set("values", v1);
-    r2.set("label", words(p.lang, "ніч / напівпік", "night / half-peak"));
+    r2.set("label", text(p.lang, "coefficient_night_half_peak"));
     r2.set("values", v2);
-    r3.set("label", words(p.lang, "ніч (3 зони)", "night (3 zones)"));
+    r3.set("label", text(p.lang, "coefficient_night3"));
     r3.set("values", v3);
     rows.push_back(r1);
     rows.push_back(r2);
@@ -516,9 +493,8 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
                                 form->get("password"), now, actor);
         return respond(redirect(p, "/operator/users"));
       } catch (const std::exception& e) {
-        d.set("error", std::string(e.what()) == "login"
-                           ? words(p.lang, "Такий логін уже є.", "This login is taken.")
-                           : std::string(e.what()));
+        d.set("error", std::string(e.what()) == "login" ? text(p.lang, "login_taken")
+                                                        : std::string(e.what()));
         status = 422;
       }
     }
@@ -532,8 +508,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     d.set("users", users);
     return respond(html(p, text(p.lang, "users"), "op_users", d, status));
   }
-  return respond(message(
-      p, 404, "404", words(p.lang, "Такої сторінки немає.", "There is no such page."), "alert"));
+  return respond(message(p, 404, "404", text(p.lang, "no_such_page"), "alert"));
 }
 
 }  // namespace md::http::web

@@ -8,7 +8,6 @@
 namespace md::http::web {
 namespace {
 
-using dialog::Lang;
 using json = nlohmann::json;
 using service::SubmitOutcome;
 
@@ -17,12 +16,6 @@ std::string trimmed(std::string s) {
   s.erase(0, s.find_first_not_of(ws));
   s.erase(s.find_last_not_of(ws) + 1);
   return s;
-}
-
-std::string fill(std::string text, std::string_view name, const std::string& value) {
-  std::string key = "{" + std::string(name) + "}";
-  if (auto at = text.find(key); at != std::string::npos) text.replace(at, key.size(), value);
-  return text;
 }
 
 // The latest accepted reading of a meter, if any.
@@ -47,7 +40,7 @@ std::string image_type(const Form::File& f) {
 Response too_many(Site& site, Page& p, domain::Instant retry, std::string_view limit) {
   site.ctx.metrics.limited(limit);
   Response r = site.message(
-      p, 429, p.lang == Lang::en ? "Too many attempts" : "Забагато спроб",
+      p, 429, text(p.lang, "too_many_attempts"),
       dialog::message(p.lang, "too_many_attempts_until", {{"time", format_time(retry)}}), "alert");
   auto wait = std::chrono::duration_cast<std::chrono::seconds>(retry - site.ctx.clock.now());
   r.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, wait.count())));
@@ -71,7 +64,7 @@ Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
   Data t = texts(p.lang);
   d.set("t", t);
   std::string photo_hint =
-      fill(text(p.lang, "photo_hint"), "max", format_bytes(ctx.options.photo_max_bytes, p.lang));
+      text(p.lang, "photo_hint", {{"max", format_bytes(ctx.options.photo_max_bytes, p.lang)}});
 
   std::optional<store::MeterRow> meter;
   if (f.cabinet && p.who && p.who->user.account_id) {
@@ -143,7 +136,7 @@ Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
     const domain::AsOf& as_of = checked->validation.as_of;
     d.set("counts_for",
           as_of.period ? dialog::month_name(p.lang, *as_of.period) : format_day(as_of.day));
-    next_label = text(p.lang, f.confirm ? "send_confirmed" : "send");
+    next_label = text(p.lang, f.confirm ? TextKey("send_confirmed") : TextKey("send"));
   }
   d.set("submit_label", next_label);
   // The photo hint has a number in it; the layout's copy of `t` is the plain one.
@@ -240,10 +233,8 @@ void Site::post_reading(const PagePtr& page, const Form& form, ReadingForm f, st
   const bool send = form.get("review") == "1" || req.confirmed;
   if (const auto* photo = form.file("photo"); photo && !photo->bytes.empty()) {
     if (photo->bytes.size() > ctx.options.photo_max_bytes || !is_image(*photo)) {
-      f.error = p.lang == Lang::en ? "The photo must be a JPEG or PNG picture of at most " +
-                                         format_bytes(ctx.options.photo_max_bytes, p.lang) + "."
-                                   : "Фото має бути зображенням JPEG або PNG до " +
-                                         format_bytes(ctx.options.photo_max_bytes, p.lang) + ".";
+      f.error =
+          text(p.lang, "photo_wrong", {{"max", format_bytes(ctx.options.photo_max_bytes, p.lang)}});
       return respond(reading_form(p, f, 422));
     }
     if (send)
@@ -372,11 +363,7 @@ Response Site::zones_json(Page& p) {
 
 Response Site::receipt_page(Page& p, std::string_view id) {
   auto stored = id.size() <= 32 ? ctx.store.receipt_json(id) : std::nullopt;
-  if (!stored)
-    return message(p, 404, "404",
-                   p.lang == Lang::en ? "There is no receipt with this number."
-                                      : "Квитанції з таким номером немає.",
-                   "alert");
+  if (!stored) return message(p, 404, "404", text(p.lang, "no_such_receipt"), "alert");
   json r = json::parse(*stored, nullptr, false);
   Data d;
   d.set("receipt", r.value("receipt", ""));

@@ -69,7 +69,7 @@ std::string format_time(domain::Instant t) {
 std::string format_bytes(std::size_t n, Lang lang) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.0f %s", static_cast<double>(n) / (1 << 20),
-                lang == Lang::en ? "MB" : "МБ");
+                text(lang, "megabytes").c_str());
   return buf;
 }
 
@@ -146,7 +146,7 @@ Response Site::html(Page& p, const std::string& title, std::string_view tmpl, Da
   layout.set("lang_href", lang_href(p.req, other));
   layout.set("csrf", p.csrf);
   Data nav(Data::type::list);
-  auto link = [&](const std::string& href, const std::string& key) {
+  auto link = [&](const std::string& href, TextKey key) {
     Data item;
     item.set("href", href);
     item.set("label", text(p.lang, key));
@@ -214,13 +214,7 @@ Response Site::redirect(Page& p, const std::string& location) {
 }
 
 Response Site::forbidden_csrf(Page& p) {
-  return message(p, 403, p.lang == Lang::en ? "Form expired" : "Форма застаріла",
-                 p.lang == Lang::en
-                     ? "This form has expired or did not come from our site. Please open the page "
-                       "again and repeat."
-                     : "Форма застаріла або надіслана не з нашого сайту. Відкрийте сторінку "
-                       "знову й повторіть.",
-                 "alert");
+  return message(p, 403, text(p.lang, "form_expired"), text(p.lang, "form_expired_text"), "alert");
 }
 
 void Site::handle(Request&& request, const Respond& respond) {
@@ -278,9 +272,7 @@ void Site::handle(Request&& request, const Respond& respond) {
     if (req.path == "/submit/zones") return reply(zones_json(p));
     if (req.path.starts_with("/receipt/"))
       return reply(receipt_page(p, std::string_view(req.path).substr(9)));
-    return reply(message(p, 404, "404",
-                         p.lang == Lang::en ? "There is no such page." : "Такої сторінки немає.",
-                         "alert"));
+    return reply(message(p, 404, "404", text(p.lang, "no_such_page"), "alert"));
   } catch (const store::StoreError& e) {
     // The database is away (restarting, failing over, full): nothing was done; say when to retry.
     spdlog::error("web page {}: database unavailable: {}", req.request_id, e.what());
@@ -289,10 +281,7 @@ void Site::handle(Request&& request, const Respond& respond) {
     return reply(std::move(r));
   } catch (const std::exception& e) {
     spdlog::error("web page {} failed: {}", req.request_id, e.what());
-    return reply(message(p, 500, "500",
-                         p.lang == Lang::en ? "Something went wrong on our side. Please try again."
-                                            : "Сталася помилка на нашому боці. Спробуйте ще раз.",
-                         "alert"));
+    return reply(message(p, 500, "500", text(p.lang, "our_error"), "alert"));
   }
 }
 

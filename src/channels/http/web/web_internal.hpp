@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "channels/http/web.hpp"
+#include "channels/http/web/text.hpp"
 #include "dialog/explain.hpp"
 #include "dialog/messages.hpp"
 #include "service/people.hpp"
@@ -23,7 +24,6 @@ using Data = kainjow::mustache::data;
 using List = kainjow::mustache::data;  // construct with Data::type::list
 
 Data texts(dialog::Lang lang);
-std::string text(dialog::Lang lang, std::string_view key);
 // The compiled-in files of assets/ (templates, CSS, JS); empty when there is no such file.
 std::string_view asset(std::string_view name);
 // Renders assets/<name>.html with `data`; throws std::runtime_error on a template error.
