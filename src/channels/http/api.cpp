@@ -51,8 +51,8 @@ std::map<std::string, std::string> params_of(const domain::Rejection& r) {
 }
 
 // Maps the outcome of the one submission path onto HTTP; for a check, what storing it would give.
-Response outcome_response(const SubmitOutcome& o, dialog::Lang lang, const char* route) {
-  const bool check = route == std::string_view(kCheckRoute);
+Response outcome_response(const SubmitOutcome& o, dialog::Lang lang, bool check) {
+  const char* route = check ? kCheckRoute : kReadingsRoute;
   switch (o.status) {
     case SubmitOutcome::Status::accepted: {
       if (check) {
@@ -279,11 +279,12 @@ void Api::submit_reading(Request&& req, const Respond& respond, bool check) {
 
   auto shared = std::make_shared<Respond>(respond);
   std::string account = sub.account;  // `sub` is moved into the queue
-  auto answer = [this, shared, lang, route, account = std::move(account)](const SubmitOutcome& o) {
+  auto answer = [this, shared, lang, route, check,
+                 account = std::move(account)](const SubmitOutcome& o) {
     if (o.status == SubmitOutcome::Status::not_found)
       if (auto refused = count_failed_guess(account, lang, route))
         return (*shared)(std::move(*refused));
-    (*shared)(outcome_response(o, lang, route));
+    (*shared)(outcome_response(o, lang, check));
   };
   bool queued = check ? ctx_.ingestor.preview_async(std::move(sub), std::move(answer))
                       : ctx_.ingestor.submit_async(std::move(sub), std::move(answer));
