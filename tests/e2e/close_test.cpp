@@ -419,6 +419,16 @@ TEST_F(CloseFlow, OperatorsEnterExchangesThroughTheApi) {
   EXPECT_EQ(post(body, supplier).status, 403);
   EXPECT_EQ(post("{", op).status, 400);
   EXPECT_EQ(post(R"({"account":"0123456789"})", op).status, 400);
+  // A number no int holds is refused, not wrapped round (4294967298 would have been 2 zones).
+  auto wrapped = body;
+  wrapped.replace(wrapped.find("\"zones\":2"), 9, "\"zones\":4294967298");
+  EXPECT_EQ(post(wrapped, op).status, 400);
+  // A value past 64 bits is judged by its digits as sent, not as a wrapped-round -1.
+  auto huge = body;
+  huge.replace(huge.find("12600"), 5, "18446744073709551615");
+  auto too_long = post(huge, op);
+  EXPECT_EQ(too_long.status, 422) << too_long.body;
+  EXPECT_NE(too_long.body.find("too_many_digits"), std::string::npos) << too_long.body;
   auto lower = body;
   lower.replace(lower.find("12600"), 5, "11000");
   auto refused = post(lower, op);

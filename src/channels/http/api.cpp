@@ -7,6 +7,7 @@
 
 #include "channels/http/openapi.hpp"
 #include "dialog/messages.hpp"
+#include "dialog/whole_number.hpp"
 #include "service/accounts.hpp"
 #include "service/exchange.hpp"
 #include "service/handover.hpp"
@@ -443,11 +444,13 @@ Response Api::meter_exchange(const Request& req) {
       !text("new_serial", x.new_serial) || !text("date", date))
     return bad("account, old_serial, new_serial and date are required strings");
   text("reason", x.reason);
-  if (!body.contains("zones") || !body["zones"].is_number_integer() || !body.contains("digits") ||
-      !body["digits"].is_number_integer())
-    return bad("zones and digits are required integers");
-  x.zones = body["zones"].get<int>();
-  x.digits = body["digits"].get<int>();
+  // get<int>() would wrap 4294967298 round to 2 zones; a number no int holds is refused.
+  auto zone_count =
+      body.contains("zones") ? dialog::whole_number<int>(body["zones"]) : std::nullopt;
+  auto digits = body.contains("digits") ? dialog::whole_number<int>(body["digits"]) : std::nullopt;
+  if (!zone_count || !digits) return bad("zones and digits are required integers");
+  x.zones = *zone_count;
+  x.digits = *digits;
   auto parsed = domain::parse_date(date);
   if (!parsed) return bad("date must be YYYY-MM-DD");
   x.date = *parsed;
@@ -457,8 +460,8 @@ Response Api::meter_exchange(const Request& req) {
     for (auto zone : domain::zones_of(zones)) {
       auto it = body[key].find(std::string(domain::zone_name(zone)));
       if (it == body[key].end() || (!it->is_number_integer() && !it->is_string())) return false;
-      out.push_back(it->is_string() ? it->get<std::string>()
-                                    : std::to_string(it->get<std::int64_t>()));
+      // A number's own digits (dump), which the reading rules judge as typed.
+      out.push_back(it->is_string() ? it->get<std::string>() : it->dump());
     }
     return static_cast<int>(body[key].size()) == zones;
   };

@@ -22,8 +22,9 @@ constexpr std::size_t kMaxText = 4096;  // Bot API: 1–4096 characters after en
 
 // A chat or user id as text; ids are 64-bit (supergroups -100…).
 std::string id_text(const json& v) {
-  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+  // Unsigned first: is_number_integer() holds for unsigned too, which get<int64_t> would wrap.
   if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
+  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
   return {};
 }
 
