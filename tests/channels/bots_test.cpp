@@ -167,6 +167,13 @@ TEST(TelegramParse, LargeIdsStayExact) {
   ASSERT_EQ(p.kind, telegram::Parsed::Kind::ok);
   EXPECT_EQ(p.in.update_key, "9007199254740993");
   EXPECT_EQ(p.in.chat_id, "9007199254740993");
+  // Past int64: as sent, not wrapped round to a negative id (another chat's, were it real).
+  auto q = telegram::parse_update(
+      R"({"update_id":18446744073709551615,"message":{"message_id":1,"date":1,)"
+      R"("chat":{"id":18446744073709551614,"type":"private"},"text":"x"}})");
+  ASSERT_EQ(q.kind, telegram::Parsed::Kind::ok);
+  EXPECT_EQ(q.in.update_key, "18446744073709551615");
+  EXPECT_EQ(q.in.chat_id, "18446744073709551614");
 }
 
 TEST(TelegramRender, InlineKeyboardsContactKeyboardAndCallbackAnswer) {
