@@ -196,6 +196,38 @@ constexpr Entry kCatalogue[] = {
     {"zone.night", "ніч", "night"},
     {"zone.peak", "пік", "peak"},
     {"zone.half_peak", "напівпік", "half-peak"},
+    // How a reading came in: the `channel` of readings and audit records.
+    {"channel.telegram", "Telegram", "Telegram"},
+    {"channel.viber", "Viber", "Viber"},
+    {"channel.ivr", "телефон", "phone"},
+    {"channel.web_form", "форма на сайті", "website form"},
+    {"channel.cabinet", "особистий кабінет", "personal account"},
+    {"channel.api", "API", "API"},
+    {"channel.operator_console", "оператор", "operator"},
+    {"channel.import", "імпорт", "import"},
+    {"channel.web", "сайт", "website"},
+    {"channel.cli", "командний рядок", "command line"},
+    {"channel.outbox", "розсилка", "outbox"},
+    {"status.accepted", "прийнято", "accepted"},
+    {"status.superseded", "замінено новішим", "superseded by a later one"},
+    {"status.rejected_by_operator", "відхилено оператором", "rejected by an operator"},
+    {"review.pending", "на перевірці", "awaiting review"},
+    {"review.accepted", "перевірено: прийнято", "checked: accepted"},
+    {"review.rejected", "перевірено: відхилено", "checked: rejected"},
+    {"flag.zero", "нульове споживання", "zero consumption"},
+    {"flag.high", "високе споживання", "high consumption"},
+    {"flag.rollover", "перехід лічильника через нуль", "the counter rolled over"},
+    {"flag.off_cycle", "позаплановий", "off-cycle"},
+    {"flag.photo", "з фото", "with a photo"},
+    {"type.customer", "від споживача", "from the customer"},
+    {"type.inspector", "контрольний огляд", "inspector visit"},
+    {"type.operator", "оператор зі слів споживача", "operator, from the customer"},
+    {"type.exchange_final", "кінцевий при заміні лічильника", "final, meter exchange"},
+    {"type.exchange_initial", "початковий при заміні лічильника", "initial, meter exchange"},
+    {"kind.actual", "фактичний", "actual"},
+    {"kind.estimated", "розрахунковий", "estimated"},
+    {"kind.derived", "похідний", "derived"},
+    {"kind.installation", "встановлення", "installation"},
 };
 
 const Entry* find(std::string_view key) {
@@ -279,10 +311,13 @@ bool has_message(std::string_view key) {
   return find(key) != nullptr;
 }
 
+std::string label(Lang lang, std::string_view family, std::string_view code) {
+  const Entry* e = find(std::string(family) + "." + std::string(code));
+  return e ? std::string(lang == Lang::en ? e->en : e->uk) : std::string(code);
+}
+
 std::string zone_label(Lang lang, std::string_view zone) {
-  std::string key = "zone." + std::string(zone);
-  const Entry* e = find(key);
-  return e ? std::string(lang == Lang::en ? e->en : e->uk) : std::string(zone);
+  return label(lang, "zone", zone);
 }
 
 }  // namespace md::dialog

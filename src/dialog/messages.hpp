@@ -18,6 +18,9 @@ std::string_view lang_code(Lang lang);
 std::string message(Lang lang, std::string_view key,
                     const std::map<std::string, std::string>& params = {});
 bool has_message(std::string_view key);
+// The words for a stored code of one family: "channel", "status", "review", "flag", "type" (of
+// a reading), "kind" (of a boundary value or volume), "zone"; the code itself if there are none.
+std::string label(Lang lang, std::string_view family, std::string_view code);
 std::string zone_label(Lang lang, std::string_view zone);
 
 }  // namespace md::dialog

@@ -250,7 +250,7 @@ test('an operator rejects a flagged reading and the customer sees the decision',
 
   await customer.goto(base + '/account/history');
   const text = await customer.textContent('main');
-  assert.match(text, /rejected by operator/);
+  assert.match(text, /rejected by an operator/);
   assert.match(text, /The photo shows a lower reading/);
   await op.context().close();
   await customer.context().close();

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "domain/validation.hpp"
+
 using namespace md::dialog;
 
 TEST(Messages, EveryValidationCodeHasBothLanguages) {
@@ -23,6 +29,32 @@ TEST(Messages, PlaceholdersAndZoneNames) {
                     {{"zone", "half_peak"}, {"previous", "12345"}, {"date", "31.10.2026"}});
   EXPECT_NE(uk.find("напівпік"), std::string::npos);
   EXPECT_NE(uk.find("12345"), std::string::npos);
+}
+
+// Pages and bots show stored codes to customers: each in words, never "web_form" or "off_cycle".
+TEST(Messages, EveryStoredCodeHasWordsInBothLanguages) {
+  using md::domain::Flag;
+  std::vector<std::pair<const char*, std::string>> codes;
+  for (Flag f : {Flag::zero, Flag::high, Flag::rollover, Flag::off_cycle, Flag::photo})
+    codes.emplace_back("flag", md::domain::flag_name(f));
+  for (const char* c : {"telegram", "viber", "ivr", "web_form", "cabinet", "api",
+                        "operator_console", "import", "web", "cli", "outbox"})
+    codes.emplace_back("channel", c);
+  // The CHECK constraints of the submissions table (store/*/migrations.cpp).
+  for (const char* c : {"accepted", "superseded", "rejected_by_operator"})
+    codes.emplace_back("status", c);
+  for (const char* c : {"customer", "inspector", "operator", "exchange_final", "exchange_initial"})
+    codes.emplace_back("type", c);
+  for (const char* c : {"pending", "accepted", "rejected"}) codes.emplace_back("review", c);
+  for (const char* c : {"actual", "estimated", "derived", "installation"})
+    codes.emplace_back("kind", c);
+  for (const auto& [family, code] : codes) {
+    EXPECT_NE(label(Lang::uk, family, code), code) << family << "." << code;
+    EXPECT_FALSE(label(Lang::en, family, code).empty()) << family << "." << code;
+  }
+  EXPECT_EQ(label(Lang::uk, "channel", "web_form"), "форма на сайті");
+  EXPECT_EQ(label(Lang::en, "flag", "off_cycle"), "off-cycle");
+  EXPECT_EQ(label(Lang::uk, "channel", "pigeon"), "pigeon") << "an unknown code as it is";
 }
 
 TEST(Messages, AcceptLanguage) {

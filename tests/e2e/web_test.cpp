@@ -151,6 +151,8 @@ TEST_F(WebTest, PublicFormShowsTheWholeReadingOnceMoreThenGivesAPrintableReceipt
   EXPECT_NE(shown.body.find("******6789"), std::string::npos) << "the account, masked";
   EXPECT_NE(shown.body.find("2\u00a0000"), std::string::npos) << "the day zone's consumption";
   EXPECT_NE(shown.body.find("03.12.2026"), std::string::npos) << "correctable until";
+  EXPECT_NE(shown.body.find("форма на сайті"), std::string::npos) << "the channel in words";
+  EXPECT_EQ(shown.body.find("web_form"), std::string::npos) << "not its code";
   EXPECT_LT(shown.body.size(), 30u * 1024);
   EXPECT_EQ(sql_value(db_, "SELECT channel FROM submissions WHERE receipt = '" + receipt + "'"),
             "web_form");
@@ -534,7 +536,7 @@ TEST_F(WebTest, OperatorRejectsAFlaggedReadingAndTheCustomerSeesWhy) {
       "operator:olena|photo shows 14000");
 
   auto history = customer.get("/account/history");
-  EXPECT_NE(history.body.find("rejected by operator"), std::string::npos);
+  EXPECT_NE(history.body.find("rejected by an operator"), std::string::npos);
   EXPECT_NE(history.body.find("photo shows 14000"), std::string::npos);
 
   // The account view shows it all, with the audit trail.

@@ -15,29 +15,11 @@ using json = nlohmann::ordered_json;
 
 constexpr const char* kCookie = "md_session";
 
-std::string kind_label(Lang lang, const std::string& kind) {
-  if (lang == Lang::en) return kind;
-  if (kind == "actual") return "фактичний";
-  if (kind == "estimated") return "розрахунковий";
-  if (kind == "derived") return "похідний";
-  if (kind == "installation") return "встановлення";
-  return kind;
-}
-
-std::string status_label(Lang lang, const std::string& s) {
-  if (lang == Lang::en) return s == "rejected_by_operator" ? "rejected by operator" : s;
-  if (s == "accepted") return "прийнято";
-  if (s == "superseded") return "замінено новішим";
-  if (s == "rejected_by_operator") return "відхилено оператором";
-  return s;
-}
-
-std::string review_label(Lang lang, const std::string& r) {
-  if (lang == Lang::en) return r == "pending" ? "awaiting review" : "review: " + r;
-  if (r == "pending") return "на перевірці";
-  if (r == "accepted") return "перевірено: прийнято";
-  if (r == "rejected") return "перевірено: відхилено";
-  return r;
+// The stored flags in words, as one line.
+std::string flag_labels(Lang lang, const std::vector<std::string>& flags) {
+  std::string out;
+  for (const auto& f : flags) out += (out.empty() ? "" : ", ") + dialog::label(lang, "flag", f);
+  return out;
 }
 
 Data reading_values(Lang lang, const store::ReadingRow& r) {
@@ -69,13 +51,13 @@ Data history_rows(Lang lang, const std::vector<store::ReadingRow>& readings, boo
     row.set("received", format_time(r.received_at));
     row.set("receipt", r.receipt);
     row.set("serial", r.meter_serial);
-    row.set("type", r.type);
+    row.set("type", dialog::label(lang, "type", r.type));
     row.set("values", reading_values(lang, r));
-    row.set("channel", r.channel);
-    row.set("status", status_label(lang, r.status));
-    if (!r.flags.empty()) row.set("flags", store::join_flags(r.flags));
+    row.set("channel", dialog::label(lang, "channel", r.channel));
+    row.set("status", dialog::label(lang, "status", r.status));
+    if (!r.flags.empty()) row.set("flags", flag_labels(lang, r.flags));
     if (!r.review.empty()) {
-      row.set("review", review_label(lang, r.review));
+      row.set("review", dialog::label(lang, "review", r.review));
       row.set("review_class", r.review);
     }
     if (!r.review_reason.empty()) row.set("review_reason", r.review_reason);
@@ -94,14 +76,14 @@ Data volume_rows(Lang lang, const std::vector<store::VolumeRow>& volumes) {
     row.set("zone", dialog::zone_label(lang, v.zone));
     row.set("start", format_number(v.start_shown, lang));
     row.set("start_kind", v.start_kind);
-    row.set("start_kind_label", kind_label(lang, v.start_kind));
+    row.set("start_kind_label", dialog::label(lang, "kind", v.start_kind));
     row.set("end", format_number(v.end_shown, lang));
     row.set("end_kind", v.end_kind);
-    row.set("end_kind_label", kind_label(lang, v.end_kind));
+    row.set("end_kind_label", dialog::label(lang, "kind", v.end_kind));
     row.set("volume", format_number(v.volume, lang));
     row.set("correction", v.correction == 0 ? "" : format_number(v.correction, lang));
     row.set("method", v.method);
-    row.set("method_label", kind_label(lang, v.method));
+    row.set("method_label", dialog::label(lang, "kind", v.method));
     if (auto e = explanation(lang, v.estimate); !e.empty()) row.set("explanation", e);
     rows.push_back(row);
   }
@@ -415,7 +397,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
         if (r.status != "accepted") continue;
         Data last;
         last.set("date", format_day(r.taken_on));
-        last.set("channel", r.channel);
+        last.set("channel", dialog::label(p.lang, "channel", r.channel));
         last.set("values", reading_values(p.lang, r));
         item.set("last", last);
         if (open && r.period == *open) item.set("this_month", text(p.lang, "this_month_in"));

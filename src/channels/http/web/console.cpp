@@ -84,7 +84,11 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       Data stats;
       Data days(Data::type::list);
       Data channel_list(Data::type::list);
-      for (const auto& c : channels) channel_list.push_back(Data(c));
+      std::vector<std::string> legend;
+      for (const auto& c : channels) {
+        legend.push_back(dialog::label(p.lang, "channel", c));
+        channel_list.push_back(Data(legend.back()));
+      }
       std::vector<Bar> bars;
       for (domain::Day day = w.first; day <= w.last; day += date::days(1)) {
         Data row;
@@ -105,7 +109,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       }
       stats.set("channels", channel_list);
       stats.set("days", days);
-      stats.set("chart", bar_chart(bars, text(p.lang, "chart_per_day"), channels));
+      stats.set("chart", bar_chart(bars, text(p.lang, "chart_per_day"), legend));
       stats.set("backlog", format_number(ctx.store.review_backlog(), p.lang));
       if (auto last = ctx.store.last_closed_period()) {
         if (auto period = ctx.store.period(*last)) {
@@ -163,7 +167,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
         Data row;
         row.set("at", format_time(a.at));
         row.set("actor", a.actor);
-        row.set("channel", a.channel);
+        row.set("channel", dialog::label(p.lang, "channel", a.channel));
         row.set("action", a.action);
         row.set("result", a.result);
         row.set("reason", a.reason);
@@ -294,7 +298,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       item.set("account", r.account_number);
       item.set("serial", r.reading.meter_serial);
       item.set("received", format_time(r.reading.received_at));
-      item.set("reason", r.reason == "high" ? text(p.lang, "high_consumption") : r.reason);
+      item.set("reason", dialog::label(p.lang, "flag", r.reason));
       Data values(Data::type::list);
       auto zones = domain::zones_of(r.reading.zones);
       for (std::size_t i = 0; i < zones.size() && i < r.reading.values.size(); ++i) {

@@ -401,11 +401,12 @@ Response Site::receipt_page(Page& p, std::string_view id) {
   }
   if (auto at = domain::parse_instant(r.value("received_at", "")))
     d.set("received", format_time(*at));
-  d.set("channel", r.value("channel", ""));
+  d.set("channel", dialog::label(p.lang, "channel", r.value("channel", "")));
   std::string flags;
   if (r.contains("flags") && r["flags"].is_array())
     for (const auto& fl : r["flags"])
-      if (fl.is_string()) flags += (flags.empty() ? "" : ", ") + fl.get<std::string>();
+      if (fl.is_string())
+        flags += (flags.empty() ? "" : ", ") + dialog::label(p.lang, "flag", fl.get<std::string>());
   if (!flags.empty()) d.set("flags", flags);
   d.set("again_href", p.req.header("referer").find("/account") != std::string_view::npos
                           ? "/account/submit"

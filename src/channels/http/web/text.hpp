@@ -246,7 +246,6 @@ inline constexpr Text kText[] = {
     {"reject_reason_required", "Щоб відхилити показник, вкажіть причину: її побачить споживач.",
      "To reject a reading, give the reason: the customer will see it."},
     {"already_decided", "Цей показник уже перевірено.", "This reading has already been decided."},
-    {"high_consumption", "Високе споживання", "High consumption"},
     {"cannot_close", "Цей місяць зараз не можна закрити, або не вказано підставу.",
      "This month cannot be closed now, or no reason was given."},
     {"price_date_too_early", "Дата має бути не раніше за перший день ще не закритого місяця.",
