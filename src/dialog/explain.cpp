@@ -12,6 +12,11 @@ constexpr const char* kMonthsUk[] = {"січень",   "лютий",   "бере
                                      "травень",  "червень", "липень",   "серпень",
                                      "вересень", "жовтень", "листопад", "грудень"};
 
+constexpr const char* kShortEn[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr const char* kShortUk[] = {"січ", "лют", "бер", "кві", "тра", "чер",
+                                    "лип", "сер", "вер", "жов", "лис", "гру"};
+
 std::string number(Lang lang, double v, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
@@ -59,6 +64,10 @@ std::string basis_text(Lang lang, const domain::RateBasis& b) {
 std::string month_name(Lang lang, domain::YearMonth m) {
   const char* name = (lang == Lang::en ? kMonthsEn : kMonthsUk)[m.month - 1];
   return std::string(name) + " " + std::to_string(m.year);
+}
+
+std::string month_short(Lang lang, domain::YearMonth m) {
+  return (lang == Lang::en ? kShortEn : kShortUk)[m.month - 1];
 }
 
 std::string explain_estimate(Lang lang, const domain::Estimate& e) {

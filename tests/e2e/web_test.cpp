@@ -831,7 +831,10 @@ TEST_F(WebTest, SupervisorClosesAMonthAndTheCustomerSeesVolumesAndBill) {
   auto volumes = customer.get("/account/volumes");
   EXPECT_NE(volumes.body.find("October 2026"), std::string::npos);
   EXPECT_NE(volumes.body.find("estimated"), std::string::npos) << "no reading: an estimate";
-  EXPECT_NE(volumes.body.find("<svg class=\"chart\""), std::string::npos);
+  // The chart: a bar for the month, named for a reader, with the year under its first month.
+  EXPECT_NE(volumes.body.find("<svg class=\"chart narrow\""), std::string::npos);
+  EXPECT_NE(volumes.body.find("<title>Oct 2026: "), std::string::npos) << volumes.body;
+  EXPECT_NE(volumes.body.find(">2026</text>"), std::string::npos);
   EXPECT_NE(volumes.body.find("kWh/day"), std::string::npos) << "the estimate explained";
   auto bills = customer.get("/account/bills");
   EXPECT_NE(bills.body.find("<h2>October 2026</h2>"), std::string::npos) << bills.body;

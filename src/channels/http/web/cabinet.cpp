@@ -268,15 +268,26 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
   }
   if (path == "/account/volumes") {
     auto volumes = ctx.store.account_volumes(account_id);
+    // The chart: a bar a month, the last two years (the table below has them all).
     std::vector<Bar> bars;
+    std::vector<domain::YearMonth> months;
     for (const auto& v : volumes) {
-      std::string label = v.period.str().substr(2);
-      if (bars.empty() || bars.back().label != label) bars.push_back(Bar{label, 0, "actual"});
+      if (months.empty() || months.back() != v.period) {
+        months.push_back(v.period);
+        bars.push_back(Bar{dialog::month_short(p.lang, v.period), 0, "actual", {}, {}});
+      }
       bars.back().value += v.volume;
       if (v.method == "estimated") bars.back().kind = "estimated";
     }
+    constexpr std::size_t kChartMonths = 24;
+    if (bars.size() > kChartMonths) {
+      bars.erase(bars.begin(), bars.end() - kChartMonths);
+      months.erase(months.begin(), months.end() - kChartMonths);
+    }
+    for (std::size_t i = 0; i < bars.size(); ++i)
+      if (i == 0 || months[i].month == 1) bars[i].sublabel = std::to_string(months[i].year);
     Data d;
-    d.set("chart", bar_chart(bars, text(p.lang, "chart_title")));
+    d.set("chart", bar_chart(bars, text(p.lang, "chart_title"), {}, ChartWidth::narrow));
     d.set("rows", volume_rows(p.lang, volumes));
     return respond(html(p, text(p.lang, "volumes"), "volumes", d));
   }

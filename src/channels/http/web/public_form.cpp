@@ -411,7 +411,8 @@ Response Site::receipt_page(Page& p, std::string_view id) {
   d.set("again_href", p.req.header("referer").find("/account") != std::string_view::npos
                           ? "/account/submit"
                           : "/submit");
-  return html(p, text(p.lang, "accepted"), "receipt", d, 200, "/receipt/{id}");
+  // The page's heading says what it is; the box, the part worth printing, says it was accepted.
+  return html(p, text(p.lang, "receipt"), "receipt", d, 200, "/receipt/{id}");
 }
 
 }  // namespace md::http::web

@@ -63,6 +63,7 @@ inline constexpr Text kText[] = {
      "Cannot send the reading? Call the call centre on 0 800 300 015 or write to our Telegram or "
      "Viber bot."},
     {"accepted", "Показник прийнято.", "Reading accepted."},
+    {"receipt", "Квитанція", "Receipt"},
     {"receipt_number", "Номер квитанції (збережіть його):", "Receipt number (keep it):"},
     {"taken_on", "Дата показника", "Reading date"},
     {"counts_for", "Зараховано за", "Counts for"},

@@ -58,9 +58,14 @@ struct Bar {
   std::int64_t value = 0;           // the whole bar
   std::string kind;                 // actual, derived, estimated: the colour of a plain bar
   std::vector<std::int64_t> parts;  // stacked: one per legend entry
+  std::string sublabel;             // a second line under the label (the year of a January)
 };
+// Narrow draws in fewer units, so its words stay readable on a phone (the customer's chart); wide
+// suits the console's many days.
+enum class ChartWidth { wide, narrow };
 std::string bar_chart(const std::vector<Bar>& bars, std::string_view title,
-                      const std::vector<std::string>& legend = {});
+                      const std::vector<std::string>& legend = {},
+                      ChartWidth size = ChartWidth::wide);
 
 // Table rows shared by the cabinet and the console.
 Data history_rows(dialog::Lang lang, const std::vector<store::ReadingRow>& readings, bool staff);
