@@ -392,7 +392,8 @@ Step Conversation::on_button(std::string_view action, std::string_view arg, Back
         int saved = s_.zones;
         s_.zones = h.zones;
         text += "\n" + domain::format_date_dmy(h.taken_on) + " · " + service::mask_account(a) +
-                " · " + values_text(shown) + " · " + h.channel + " · " + h.status;
+                " · " + values_text(shown) + " · " + label(lang, "channel", h.channel) + " · " +
+                label(lang, "status", h.status);
         s_.zones = saved;
       }
     step.replies.push_back(

@@ -364,6 +364,10 @@ TEST_F(MessengerTest, AHighReadingIsConfirmedWithAPhotoAndQueuedForReview) {
 
 TEST_F(MessengerTest, LanguageRemindersAccountsAndHistory) {
   link_by_account();
+  // The history in words: how each reading came in and what became of it, not their codes.
+  ASSERT_EQ(command("history"), Result::processed);
+  EXPECT_NE(transcript().find("прийнято"), std::string::npos) << transcript();
+  EXPECT_EQ(transcript().find("accepted"), std::string::npos) << transcript();
   ASSERT_EQ(command("language"), Result::processed);
   ASSERT_EQ(press("lang"), Result::processed);  // the last "lang" button: English
   EXPECT_NE(transcript().find("The language is now English"), std::string::npos);
