@@ -56,6 +56,14 @@ TEST(WebText, EveryWordTheTemplatesUseIsInTheTableInBothLanguagesWithTheSamePlac
   EXPECT_GT(checked, 100);  // the pattern still matches how templates spell the words
 }
 
+TEST(WebFormat, MoneyInEachLanguagesWay) {
+  using http::web::format_money;
+  EXPECT_EQ(format_money(200448, dialog::Lang::uk), "2\u00a0004,48");
+  EXPECT_EQ(format_money(200448, dialog::Lang::en), "2,004.48");
+  EXPECT_EQ(format_money(-50, dialog::Lang::en), "−0.50") << "a refund under one hryvnia";
+  EXPECT_EQ(format_money(7, dialog::Lang::uk), "0,07");
+}
+
 TEST(WebText, PlaceholdersAreFilledAndAValueIsNotFilledAgain) {
   using http::web::text;
   EXPECT_EQ(text(dialog::Lang::en, "bill_not_ready", {{"month", "October 2026"}}),

@@ -836,6 +836,12 @@ TEST_F(WebTest, SupervisorClosesAMonthAndTheCustomerSeesVolumesAndBill) {
   EXPECT_NE(volumes.body.find("<title>Oct 2026: "), std::string::npos) << volumes.body;
   EXPECT_NE(volumes.body.find(">2026</text>"), std::string::npos);
   EXPECT_NE(volumes.body.find("kWh/day"), std::string::npos) << "the estimate explained";
+  // The overview: the closed month at a glance, its bill, and why it is an estimate.
+  auto overview = customer.get("/account");
+  EXPECT_NE(overview.body.find("The last closed month"), std::string::npos) << overview.body;
+  EXPECT_NE(overview.body.find("October 2026: <strong>"), std::string::npos);
+  EXPECT_NE(overview.body.find(" UAH"), std::string::npos) << "the bill's total";
+  EXPECT_NE(overview.body.find("estimated from your average consumption"), std::string::npos);
   auto bills = customer.get("/account/bills");
   EXPECT_NE(bills.body.find("<h2>October 2026</h2>"), std::string::npos) << bills.body;
   EXPECT_EQ(bills.body.find("prices.household"), std::string::npos);

@@ -41,6 +41,35 @@ std::string explanation(Lang lang, const std::string& estimate) {
   return j["explanation"].value(std::string(dialog::lang_code(lang)), "");
 }
 
+// The last closed month at a glance: its volume, its bill, and whether it was estimated (the
+// customer can still send an actual reading; the next month carries the difference).
+std::optional<Data> last_month(Lang lang, const std::vector<store::VolumeRow>& volumes,
+                               const domain::PriceList& prices) {
+  if (volumes.empty()) return std::nullopt;
+  const domain::YearMonth period = volumes.back().period;
+  std::vector<store::VolumeRow> month;
+  for (const auto& v : volumes)
+    if (v.period == period) month.push_back(v);
+  std::int64_t kwh = 0;
+  bool estimated = false;
+  for (const auto& v : month) {
+    kwh += v.volume;
+    estimated = estimated || v.method == "estimated";
+  }
+  Data d;
+  d.set("period", dialog::month_name(lang, period));
+  d.set("kwh", format_number(kwh, lang));
+  d.set("estimated", estimated);
+  try {
+    std::int64_t total = 0;
+    for (const auto& bill : service::bills_for(month, prices)) total += bill.total_kop;
+    d.set("total", format_money(total, lang));
+  } catch (const domain::BillError&) {
+    // No bill yet (a price is missing): the bills page says so; here the volume is enough.
+  }
+  return d;
+}
+
 }  // namespace
 
 // Reading rows for the history tables (cabinet and console).
@@ -313,12 +342,12 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
             line.set("kind",
                      l.kind == "correction" ? text(p.lang, "correction") : text(p.lang, "volume"));
             line.set("kwh", format_number(l.kwh, p.lang));
-            line.set("price", domain::format_uah(l.price_kop));
-            line.set("amount", domain::format_uah(l.amount_kop));
+            line.set("price", format_money(l.price_kop, p.lang));
+            line.set("amount", format_money(l.amount_kop, p.lang));
             lines.push_back(line);
           }
           b.set("lines", lines);
-          b.set("total", domain::format_uah(bill.total_kop));
+          b.set("total", format_money(bill.total_kop, p.lang));
           bills.push_back(b);
         }
       } catch (const domain::BillError& e) {
@@ -418,6 +447,9 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
       list.push_back(item);
     }
     d.set("meters", list);
+    if (auto last = last_month(p.lang, ctx.store.account_volumes(account_id),
+                               service::effective_prices(ctx.store, ctx.config.prices)))
+      d.set("last_month", *last);
     return respond(
         html(p, text(p.lang, "overview"), "overview", d, contact_error.empty() ? 200 : 422));
   }

@@ -54,6 +54,14 @@ std::string format_number(std::int64_t n, Lang lang) {
   return n < 0 ? "−" + out : out;
 }
 
+std::string format_money(std::int64_t kop, Lang lang) {
+  const std::int64_t a = kop < 0 ? -kop : kop;
+  char cents[4];
+  std::snprintf(cents, sizeof cents, "%02d", static_cast<int>(a % 100));
+  std::string out = format_number(a / 100, lang) + (lang == Lang::uk ? "," : ".") + cents;
+  return kop < 0 ? "−" + out : out;
+}
+
 std::string format_day(domain::Day d) {
   return domain::format_date_dmy(d);
 }

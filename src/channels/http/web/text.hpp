@@ -112,6 +112,14 @@ inline constexpr Text kText[] = {
     {"amount", "Сума, грн", "Amount, UAH"},
     {"total", "Разом", "Total"},
     {"no_bills", "Ще немає рахунків.", "No bills yet."},
+    {"last_month", "Останній закритий місяць", "The last closed month"},
+    {"bill", "рахунок", "bill"},
+    {"uah", "грн", "UAH"},
+    {"estimated_notice",
+     "Обсяг цього місяця розраховано за вашим середнім споживанням, бо показника не було; коли "
+     "надійде фактичний показник, різницю врахують наступного місяця.",
+     "This month's volume was estimated from your average consumption, as no reading came in; "
+     "once an actual reading arrives, the following month carries the difference."},
     {"chart_title", "Споживання за місяцями, кВт·год", "Consumption by month, kWh"},
     {"console", "Пульт оператора", "Operators' console"},
     {"search", "Шукати", "Search"},
