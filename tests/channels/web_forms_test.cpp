@@ -56,6 +56,27 @@ TEST(WebText, EveryWordTheTemplatesUseIsInTheTableInBothLanguagesWithTheSamePlac
   EXPECT_GT(checked, 100);  // the pattern still matches how templates spell the words
 }
 
+TEST(WebChart, RoundGridlinesEachBarsNumberAndItsMonthAndYear) {
+  using http::web::Bar;
+  std::vector<Bar> bars{{"Dec", 464, "actual", {}, "2025"},
+                        {"Jan", 0, "estimated", {}, "2026"},
+                        {"Feb", -5, "actual", {}, ""}};
+  const std::string svg =
+      http::web::bar_chart(bars, "kWh <by month>", {}, http::web::ChartWidth::narrow);
+  EXPECT_TRUE(svg.starts_with("<svg class=\"chart narrow\" viewBox=\"0 0 400 "));
+  EXPECT_NE(svg.find("kWh &lt;by month&gt;"), std::string::npos) << "the title, escaped";
+  for (const char* tick : {">0</text>", ">200</text>", ">400</text>", ">600</text>"})
+    EXPECT_NE(svg.find(tick), std::string::npos) << tick << " in " << svg;
+  EXPECT_EQ(svg.find(">800</text>"), std::string::npos) << "the scale stops at the round step";
+  EXPECT_NE(svg.find("class=\"value\">464</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">Dec</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">2026</text>"), std::string::npos) << "the year under January";
+  EXPECT_NE(svg.find("<title>Dec 2025: 464</title>"), std::string::npos);
+  EXPECT_EQ(svg.find("height=\"-"), std::string::npos)
+      << "a negative month draws no bar upside down";
+  EXPECT_NE(svg.find("fill=\"#c77d00\""), std::string::npos) << "an estimated month's colour";
+}
+
 TEST(WebFormat, MoneyInEachLanguagesWay) {
   using http::web::format_money;
   EXPECT_EQ(format_money(200448, dialog::Lang::uk), "2\u00a0004,48");

@@ -59,7 +59,7 @@ std::string bar_chart(const std::vector<Bar>& bars, std::string_view title,
   const int plot_h = height - bottom - top - legend_h;
   const int axis = top + plot_h;
   auto scaled = [&](std::int64_t v) {
-    return static_cast<int>(static_cast<double>(std::min(v, scale)) * plot_h /
+    return static_cast<int>(static_cast<double>(std::clamp<std::int64_t>(v, 0, scale)) * plot_h /
                             static_cast<double>(scale));
   };
   for (std::int64_t v = 0; v <= scale; v += step) {
