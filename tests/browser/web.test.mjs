@@ -197,6 +197,11 @@ test('sign-up, sign-out, sign-in, and the lock after wrong passwords', async () 
   await shot(p, 'account-overview');
   await p.goto(base + '/account/volumes');
   await shot(p, 'account-volumes');
+  // On a phone the volumes stack into lines: nothing to scroll sideways to find the kWh.
+  const overflow = await p.evaluate(() =>
+    [...document.querySelectorAll('main table')].some((t) => t.scrollWidth > t.clientWidth + 1));
+  assert.equal(overflow, false);
+  assert.ok(await p.isVisible('main table.stack td[data-label] strong'));
   await p.click('header button');  // sign out
   await p.waitForURL(/\/account\/sign-in/);
   for (let i = 0; i < 5; ++i) {
