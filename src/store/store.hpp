@@ -127,6 +127,7 @@ struct ReviewRow {
   Instant created_at{};
   std::vector<std::int64_t> previous;  // the accepted reading before it, zone order (empty: none)
   std::vector<std::int64_t> previous_unwrapped;  // the same on the continuous counter
+  std::optional<Day> previous_taken_on;          // its date
 };
 
 struct PriceChangeRow {

@@ -83,6 +83,8 @@ TEST(WebFormat, MoneyInEachLanguagesWay) {
   EXPECT_EQ(format_money(200448, dialog::Lang::en), "2,004.48");
   EXPECT_EQ(format_money(-50, dialog::Lang::en), "−0.50") << "a refund under one hryvnia";
   EXPECT_EQ(format_money(7, dialog::Lang::uk), "0,07");
+  EXPECT_EQ(http::web::format_tenths(566, dialog::Lang::uk), "56,6");
+  EXPECT_EQ(http::web::format_tenths(-5, dialog::Lang::en), "−0.5");
 }
 
 TEST(WebText, PlaceholdersAreFilledAndAValueIsNotFilledAgain) {

@@ -518,6 +518,11 @@ TEST_F(WebTest, OperatorRejectsAFlaggedReadingAndTheCustomerSeesWhy) {
   auto queue = op.get("/operator/review");
   ASSERT_EQ(queue.status, 200);
   EXPECT_NE(queue.body.find("0000000010"), std::string::npos);
+  // The jump and the time it took: 39,000 kWh over 689 days is 56.6 a day.
+  EXPECT_NE(queue.body.find("<strong>+39,000 kWh</strong>, 56.6 a day"), std::string::npos)
+      << queue.body;
+  EXPECT_NE(queue.body.find("The previous reading was on 10.01.2025, 689 days before."),
+            std::string::npos);
   EXPECT_EQ(op.post("/operator/review/" + id, {{"decision", "reject"}, {"reason", " "}}).status,
             422);
   EXPECT_EQ(

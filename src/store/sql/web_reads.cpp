@@ -235,6 +235,7 @@ std::vector<ReviewRow> SqlStore::review_queue(int limit) {
       auto before = reading_row(prev);
       row.previous = std::move(before.values);
       row.previous_unwrapped = std::move(before.unwrapped);
+      row.previous_taken_on = before.taken_on;
     }
   }
   return out;

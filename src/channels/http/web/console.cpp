@@ -299,17 +299,25 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       item.set("serial", r.reading.meter_serial);
       item.set("received", format_time(r.reading.received_at));
       item.set("reason", dialog::label(p.lang, "flag", r.reason));
+      // A rate a day is what tells a real jump from a long gap between readings.
+      const auto days =
+          r.previous_taken_on ? (r.reading.taken_on - *r.previous_taken_on).count() : 0;
+      if (r.previous_taken_on)
+        item.set("since", text(p.lang, "since_previous",
+                               {{"date", format_day(*r.previous_taken_on)},
+                                {"days", std::to_string(days)}}));
       Data values(Data::type::list);
       auto zones = domain::zones_of(r.reading.zones);
       for (std::size_t i = 0; i < zones.size() && i < r.reading.values.size(); ++i) {
         Data v;
         v.set("label", dialog::zone_label(p.lang, domain::zone_name(zones[i])));
         v.set("value", format_number(r.reading.values[i], p.lang));
-        if (i < r.previous.size()) {
+        if (i < r.previous.size() && i < r.previous_unwrapped.size()) {
           v.set("previous", format_number(r.previous[i], p.lang));
           // On the continuous counter, so a rollover past 99999 still reads right.
-          v.set("consumption",
-                format_number(r.reading.unwrapped[i] - r.previous_unwrapped[i], p.lang));
+          const std::int64_t kwh = r.reading.unwrapped[i] - r.previous_unwrapped[i];
+          v.set("consumption", format_number(kwh, p.lang));
+          if (days > 0) v.set("per_day", format_tenths(kwh * 10 / days, p.lang));
         }
         values.push_back(v);
       }

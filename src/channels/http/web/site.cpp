@@ -54,6 +54,13 @@ std::string format_number(std::int64_t n, Lang lang) {
   return n < 0 ? "−" + out : out;
 }
 
+std::string format_tenths(std::int64_t tenths, Lang lang) {
+  const std::int64_t a = tenths < 0 ? -tenths : tenths;
+  std::string out =
+      format_number(a / 10, lang) + (lang == Lang::uk ? "," : ".") + std::to_string(a % 10);
+  return tenths < 0 ? "−" + out : out;
+}
+
 std::string format_money(std::int64_t kop, Lang lang) {
   const std::int64_t a = kop < 0 ? -kop : kop;
   char cents[4];

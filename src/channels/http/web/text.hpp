@@ -56,6 +56,9 @@ inline constexpr Text kText[] = {
     {"confirm_check", "Я перевірив(ла): показник правильний",
      "I have checked: the reading is right"},
     {"kwh", "кВт·год", "kWh"},
+    {"per_day", "на добу", "a day"},
+    {"since_previous", "Попередній показник — {date}, за {days} дн. до цього.",
+     "The previous reading was on {date}, {days} days before."},
     {"usually", "зазвичай близько", "usually about"},
     {"other_channels",
      "Не вдається передати показник? Зателефонуйте в кол-центр 0 800 300 015 або напишіть нашому "

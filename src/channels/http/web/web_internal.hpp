@@ -49,6 +49,8 @@ bool same_token(std::string_view a, std::string_view b);  // constant time
 
 // "12 345" (uk, with a no-break space) or "12,345" (en).
 std::string format_number(std::int64_t n, dialog::Lang lang);
+// One decimal from tenths: "51,8" (uk) or "51.8" (en).
+std::string format_tenths(std::int64_t tenths, dialog::Lang lang);
 // Hryvnias from kopecks: "2 004,48" (uk) or "2,004.48" (en).
 std::string format_money(std::int64_t kop, dialog::Lang lang);
 std::string format_day(domain::Day d);       // 30.11.2026
