@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <nlohmann/json.hpp>
+
 #include <regex>
 #include <sstream>
 
@@ -831,6 +833,16 @@ TEST_F(WebTest, SupervisorClosesAMonthAndTheCustomerSeesVolumesAndBill) {
                       "SELECT actor || '|' || channel || '|' || reason FROM audit WHERE action "
                       "= 'close_period'"),
             "supervisor:petro|operator_console|monthly close");
+
+  // The console's window statistics: the share of last month's chains that were estimated.
+  const auto summary =
+      nlohmann::json::parse(sql_value(db, "SELECT summary FROM periods WHERE period = '2026-10'"));
+  const std::int64_t chains = summary["chains"], estimated = summary["estimated"];
+  ASSERT_GT(chains, 0);
+  const std::int64_t tenths = estimated * 1000 / chains;
+  const std::string share =
+      "<strong>" + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + "%</strong>";
+  EXPECT_NE(sup.get("/operator").body.find(share), std::string::npos) << share;
 
   Browser customer = customer_of(server.port(), "0000000003");
   auto volumes = customer.get("/account/volumes");

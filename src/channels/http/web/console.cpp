@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "channels/http/web/web_internal.hpp"
+#include "dialog/whole_number.hpp"
 #include "service/exchange.hpp"
 #include "service/messenger.hpp"
 #include "service/period_close.hpp"
@@ -113,13 +114,14 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       stats.set("backlog", format_number(ctx.store.review_backlog(), p.lang));
       if (auto last = ctx.store.last_closed_period()) {
         if (auto period = ctx.store.period(*last)) {
-          auto s = nlohmann::json::parse(period->summary, nullptr, false);
-          if (s.is_object() && s.value("chains", 0) > 0) {
-            char buf[32];
-            std::snprintf(buf, sizeof buf, "%.1f%%",
-                          100.0 * s.value("estimated", 0) / s.value("chains", 1));
-            stats.set("estimated_share", std::string(buf));
-          }
+          const auto s = nlohmann::json::parse(period->summary, nullptr, false);
+          auto count = [&](const char* key) -> std::int64_t {
+            if (!s.is_object() || !s.contains(key)) return 0;
+            return dialog::whole_number<std::int64_t>(s[key]).value_or(0);
+          };
+          if (const auto chains = count("chains"); chains > 0)
+            stats.set("estimated_share",
+                      format_tenths(count("estimated") * 1000 / chains, p.lang) + "%");
         }
       }
       d.set("stats", stats);
