@@ -1,6 +1,30 @@
 #include "service/review.hpp"
 
+#include "service/submission.hpp"
+
 namespace md::service {
+
+ReviewFigures review_figures(const store::ReviewRow& row, const domain::ValidationRules& rules) {
+  domain::ValidationInput in;
+  in.meter.zones = row.reading.zones;
+  if (!row.earlier.empty()) in.previous = to_prior(row.earlier[0]);
+  if (row.earlier.size() > 1) in.before_previous = to_prior(row.earlier[1]);
+  ReviewFigures f;
+  if (in.previous) {
+    f.previous_on = in.previous->taken_on;
+    f.days = domain::days_between(in.previous->taken_on, row.reading.taken_on);
+  }
+  const std::size_t zones = domain::zones_of(row.reading.zones).size();
+  for (std::size_t i = 0; i < zones; ++i) {
+    std::optional<std::int64_t> kwh;
+    // On the continuous counter, so a rollover past 99999 still reads right.
+    if (in.previous && i < in.previous->unwrapped.size() && i < row.reading.unwrapped.size())
+      kwh = row.reading.unwrapped[i] - in.previous->unwrapped[i];
+    f.kwh.push_back(kwh);
+    f.usual_per_day.push_back(domain::simple_daily_rate(in, i, rules));
+  }
+  return f;
+}
 
 ReviewResult decide_review(store::Store& store, std::int64_t submission_id, ReviewDecision decision,
                            const std::string& actor, const std::string& reason, domain::Instant now,

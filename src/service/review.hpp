@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "domain/validation.hpp"
 #include "store/store.hpp"
 
 namespace md::service {
@@ -17,6 +18,17 @@ enum class ReviewResult { decided, not_pending, reason_required };
 using DecisionNotice =
     std::function<void(store::WriteTx& tx, std::int64_t account_id, std::string_view receipt,
                        bool accepted, const std::string& reason)>;
+
+// What the operator weighs a flagged reading against, per zone: its consumption since the
+// previous reading and the usual rate a day it was judged by (rules.md §5: the last known rate,
+// else the class default).
+struct ReviewFigures {
+  std::optional<domain::Day> previous_on;
+  int days = 0;                                  // since the previous reading
+  std::vector<std::optional<std::int64_t>> kwh;  // per zone; none without a previous reading
+  std::vector<double> usual_per_day;             // per zone
+};
+ReviewFigures review_figures(const store::ReviewRow& row, const domain::ValidationRules& rules);
 
 ReviewResult decide_review(store::Store& store, std::int64_t submission_id, ReviewDecision decision,
                            const std::string& actor, const std::string& reason, domain::Instant now,

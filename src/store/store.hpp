@@ -125,9 +125,9 @@ struct ReviewRow {
   ReadingRow reading;
   std::string account_number, reason;
   Instant created_at{};
-  std::vector<std::int64_t> previous;  // the accepted reading before it, zone order (empty: none)
-  std::vector<std::int64_t> previous_unwrapped;  // the same on the continuous counter
-  std::optional<Day> previous_taken_on;          // its date
+  // The accepted readings before it, the latest first (up to two: the second gives the rate the
+  // flag was judged against).
+  std::vector<ReadingRow> earlier;
 };
 
 struct PriceChangeRow {

@@ -10,6 +10,7 @@
 #include "domain/receipt_id.hpp"
 #include "service/accounts.hpp"
 #include "service/ingestor.hpp"
+#include "service/review.hpp"
 #include "service/submission.hpp"
 #include "store/store.hpp"
 #include "support/support.hpp"
@@ -84,6 +85,42 @@ class LaneHold {
 };
 
 }  // namespace
+
+// Pure arithmetic over rows, no store: what the review page shows beside a flagged reading.
+TEST(ReviewFigures, ConsumptionSinceThePreviousReadingAndTheUsualRateFromTheTwoBefore) {
+  auto row_of = [](const char* day, std::vector<std::int64_t> unwrapped) {
+    store::ReadingRow r;
+    r.zones = 2;
+    r.taken_on = *domain::parse_date(day);
+    r.as_of = domain::start_of_day(r.taken_on);
+    r.values = unwrapped;
+    r.unwrapped = std::move(unwrapped);
+    return r;
+  };
+  store::ReviewRow review;
+  review.reading = row_of("2026-11-30", {1300, 700});
+  review.earlier = {row_of("2026-10-31", {1000, 600}), row_of("2026-10-01", {910, 570})};
+  domain::ValidationRules rules;
+  auto f = review_figures(review, rules);
+  ASSERT_TRUE(f.previous_on);
+  EXPECT_EQ(*f.previous_on, *domain::parse_date("2026-10-31"));
+  EXPECT_EQ(f.days, 30);
+  ASSERT_EQ(f.kwh.size(), 2u);
+  EXPECT_EQ(f.kwh[0], 300);
+  EXPECT_EQ(f.kwh[1], 100);
+  EXPECT_DOUBLE_EQ(f.usual_per_day[0], 3.0) << "90 kWh over the 30 days before";
+  EXPECT_DOUBLE_EQ(f.usual_per_day[1], 1.0);
+
+  // One reading before it: no known rate, the class default (rules.md §7 step 3).
+  review.earlier.pop_back();
+  f = review_figures(review, rules);
+  EXPECT_DOUBLE_EQ(f.usual_per_day[0], rules.default_rates.of(domain::Zone::day, 2));
+  // None: nothing to compare with, only the default.
+  review.earlier.clear();
+  f = review_figures(review, rules);
+  EXPECT_FALSE(f.previous_on);
+  EXPECT_FALSE(f.kwh[0]);
+}
 
 TEST_F(ServiceTest, AcceptedReadingAnswersWithTheFullReceipt) {
   auto out = submit("2025-11-30T10:00:00", "12120", "6060");

@@ -229,14 +229,9 @@ std::vector<ReviewRow> SqlStore::review_queue(int limit) {
     Query prev(*r, "SELECT " READING_COLUMNS
                    " FROM submissions s JOIN meters m ON m.id = s.meter_id"
                    " WHERE s.meter_id = ? AND s.status = 'accepted' AND s.as_of < ?"
-                   " ORDER BY s.as_of DESC, s.id DESC LIMIT 1");
+                   " ORDER BY s.as_of DESC, s.id DESC LIMIT 2");
     prev.bind(row.reading.meter_id).bind(secs(row.reading.as_of));
-    if (prev.step()) {
-      auto before = reading_row(prev);
-      row.previous = std::move(before.values);
-      row.previous_unwrapped = std::move(before.unwrapped);
-      row.previous_taken_on = before.taken_on;
-    }
+    while (prev.step()) row.earlier.push_back(reading_row(prev));
   }
   return out;
 }

@@ -2,6 +2,8 @@
 // readings, the review queue, period close, users. Every action is audited with who and why.
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include "channels/http/web/web_internal.hpp"
 #include "dialog/whole_number.hpp"
 #include "service/exchange.hpp"
@@ -301,26 +303,25 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       item.set("serial", r.reading.meter_serial);
       item.set("received", format_time(r.reading.received_at));
       item.set("reason", dialog::label(p.lang, "flag", r.reason));
-      // A rate a day is what tells a real jump from a long gap between readings.
-      const auto days =
-          r.previous_taken_on ? (r.reading.taken_on - *r.previous_taken_on).count() : 0;
-      if (r.previous_taken_on)
-        item.set("since", text(p.lang, "since_previous",
-                               {{"date", format_day(*r.previous_taken_on)},
-                                {"days", std::to_string(days)}}));
+      // A rate a day, beside the usual one, is what tells a real jump from a long gap.
+      const auto f = service::review_figures(r, ctx.config.rules);
+      if (f.previous_on)
+        item.set("since",
+                 text(p.lang, "since_previous",
+                      {{"date", format_day(*f.previous_on)}, {"days", std::to_string(f.days)}}));
       Data values(Data::type::list);
       auto zones = domain::zones_of(r.reading.zones);
       for (std::size_t i = 0; i < zones.size() && i < r.reading.values.size(); ++i) {
         Data v;
         v.set("label", dialog::zone_label(p.lang, domain::zone_name(zones[i])));
         v.set("value", format_number(r.reading.values[i], p.lang));
-        if (i < r.previous.size() && i < r.previous_unwrapped.size()) {
-          v.set("previous", format_number(r.previous[i], p.lang));
-          // On the continuous counter, so a rollover past 99999 still reads right.
-          const std::int64_t kwh = r.reading.unwrapped[i] - r.previous_unwrapped[i];
-          v.set("consumption", format_number(kwh, p.lang));
-          if (days > 0) v.set("per_day", format_tenths(kwh * 10 / days, p.lang));
+        if (i < f.kwh.size() && f.kwh[i]) {
+          v.set("previous", format_number(r.earlier.front().values.at(i), p.lang));
+          v.set("consumption", format_number(*f.kwh[i], p.lang));
+          if (f.days > 0) v.set("per_day", format_tenths(*f.kwh[i] * 10 / f.days, p.lang));
         }
+        if (i < f.usual_per_day.size())
+          v.set("usual", format_tenths(std::llround(f.usual_per_day[i] * 10), p.lang));
         values.push_back(v);
       }
       item.set("values", values);
