@@ -552,9 +552,27 @@ TEST_F(WebTest, OperatorRejectsAFlaggedReadingAndTheCustomerSeesWhy) {
   ASSERT_EQ(view.status, 200);
   EXPECT_NE(view.body.find(receipt), std::string::npos);
   EXPECT_NE(view.body.find("operator:olena"), std::string::npos);
+  EXPECT_EQ(view.body.find("?all=1"), std::string::npos) << "two readings: all of them shown";
   // Search by serial and by account.
   EXPECT_NE(op.get("/operator/search?q=S0000010").body.find("/operator/accounts/0000000010"),
             std::string::npos);
+
+  // An account with years of readings shows the latest twelve and a link to the rest.
+  std::string last_receipt;
+  for (int i = 1; i <= 12; ++i) {
+    auto r = http(port(), "POST", "/api/v1/readings",
+                  R"({"account":"0000000010","meter_serial":"S0000010","readings":{"total":)" +
+                      std::to_string(1000 + i) + "}}");
+    ASSERT_EQ(r.status, 201) << r.body;
+    last_receipt = nlohmann::json::parse(r.body)["receipt"];
+  }
+  view = op.get("/operator/accounts/0000000010");
+  EXPECT_NE(view.body.find(last_receipt), std::string::npos);
+  EXPECT_EQ(view.body.find(receipt), std::string::npos) << "the 13th latest is behind the link";
+  EXPECT_NE(view.body.find("/operator/accounts/0000000010?all=1#readings"), std::string::npos);
+  auto all = op.get("/operator/accounts/0000000010?all=1");
+  EXPECT_NE(all.body.find(receipt), std::string::npos);
+  EXPECT_NE(all.body.find(last_receipt), std::string::npos);
 }
 
 TEST_F(WebTest, RolesLimitWhatStaffMayDo) {

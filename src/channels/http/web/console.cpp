@@ -164,10 +164,21 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
         meters.push_back(item);
       }
       d.set("meters", meters);
-      d.set("readings", history_rows(p.lang, ctx.store.account_readings(account->id, 200), true));
+      // The latest first and a few of them, the rest one click away: the forms below stay in
+      // reach on an account with years of readings.
+      const bool all = p.req.query_param("all") == "1";
+      const int shown_readings = all ? 1000 : 12, shown_audit = all ? 1000 : 20;
+      auto readings = ctx.store.account_readings(account->id, shown_readings + 1);
+      const bool more = static_cast<int>(readings.size()) > shown_readings;
+      if (more) readings.pop_back();
+      d.set("readings", history_rows(p.lang, readings, true));
       d.set("volumes", volume_rows(p.lang, ctx.store.account_volumes(account->id)));
       Data audit(Data::type::list);
-      for (const auto& a : ctx.store.account_audit(account->id, 200)) {
+      auto entries = ctx.store.account_audit(account->id, shown_audit + 1);
+      const bool more_audit = static_cast<int>(entries.size()) > shown_audit;
+      if (more_audit) entries.pop_back();
+      if (more || more_audit) d.set("show_all", "/operator/accounts/" + account->number + "?all=1");
+      for (const auto& a : entries) {
         Data row;
         row.set("at", format_time(a.at));
         row.set("actor", a.actor);

@@ -140,6 +140,7 @@ inline constexpr Text kText[] = {
     {"digits", "цифр", "digits"},
     {"installed", "встановлено", "installed"},
     {"readings", "Показники", "Readings"},
+    {"show_all", "Показати всі", "Show all"},
     {"photo_link", "фото", "photo"},
     {"inspector_reading", "Показник контролера або оператора", "Inspector or operator reading"},
     {"values_label", "Показники за зонами", "Readings by zone"},
