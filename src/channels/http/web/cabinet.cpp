@@ -15,13 +15,6 @@ using json = nlohmann::ordered_json;
 
 constexpr const char* kCookie = "md_session";
 
-// The stored flags in words, as one line.
-std::string flag_labels(Lang lang, const std::vector<std::string>& flags) {
-  std::string out;
-  for (const auto& f : flags) out += (out.empty() ? "" : ", ") + dialog::label(lang, "flag", f);
-  return out;
-}
-
 Data reading_values(Lang lang, const store::ReadingRow& r) {
   Data values(Data::type::list);
   auto zones = domain::zones_of(r.zones);
@@ -71,6 +64,12 @@ std::optional<Data> last_month(Lang lang, const std::vector<store::VolumeRow>& v
 }
 
 }  // namespace
+
+std::string flag_labels(Lang lang, const std::vector<std::string>& flags) {
+  std::string out;
+  for (const auto& f : flags) out += (out.empty() ? "" : ", ") + dialog::label(lang, "flag", f);
+  return out;
+}
 
 // Reading rows for the history tables (cabinet and console).
 Data history_rows(Lang lang, const std::vector<store::ReadingRow>& readings, bool staff) {

@@ -402,12 +402,11 @@ Response Site::receipt_page(Page& p, std::string_view id) {
   if (auto at = domain::parse_instant(r.value("received_at", "")))
     d.set("received", format_time(*at));
   d.set("channel", dialog::label(p.lang, "channel", r.value("channel", "")));
-  std::string flags;
+  std::vector<std::string> flags;
   if (r.contains("flags") && r["flags"].is_array())
     for (const auto& fl : r["flags"])
-      if (fl.is_string())
-        flags += (flags.empty() ? "" : ", ") + dialog::label(p.lang, "flag", fl.get<std::string>());
-  if (!flags.empty()) d.set("flags", flags);
+      if (fl.is_string()) flags.push_back(fl.get<std::string>());
+  if (!flags.empty()) d.set("flags", flag_labels(p.lang, flags));
   d.set("again_href", p.req.header("referer").find("/account") != std::string_view::npos
                           ? "/account/submit"
                           : "/submit");

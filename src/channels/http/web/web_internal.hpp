@@ -71,6 +71,8 @@ std::string bar_chart(const std::vector<Bar>& bars, std::string_view title,
                       const std::vector<std::string>& legend = {},
                       ChartWidth size = ChartWidth::wide);
 
+// A reading's stored flags in words, as one line ("високе споживання, з фото").
+std::string flag_labels(dialog::Lang lang, const std::vector<std::string>& flags);
 // Table rows shared by the cabinet and the console.
 Data history_rows(dialog::Lang lang, const std::vector<store::ReadingRow>& readings, bool staff);
 Data volume_rows(dialog::Lang lang, const std::vector<store::VolumeRow>& volumes);
