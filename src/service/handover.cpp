@@ -73,6 +73,32 @@ std::vector<domain::Bill> bills_for(const std::vector<store::VolumeRow>& rows,
   return bills;
 }
 
+std::vector<AccountMonth> account_months(const std::vector<store::VolumeRow>& volumes,
+                                         const domain::PriceList& prices) {
+  std::vector<AccountMonth> months;
+  for (std::size_t i = 0; i < volumes.size();) {
+    std::size_t j = i;
+    while (j < volumes.size() && volumes[j].period == volumes[i].period) ++j;
+    std::vector<store::VolumeRow> rows(volumes.begin() + static_cast<std::ptrdiff_t>(i),
+                                       volumes.begin() + static_cast<std::ptrdiff_t>(j));
+    i = j;
+    AccountMonth m;
+    m.period = rows.front().period;
+    for (const auto& v : rows) {
+      m.kwh += v.volume;
+      m.estimated = m.estimated || v.method == "estimated";
+    }
+    try {
+      auto bills = bills_for(rows, prices);
+      if (!bills.empty()) m.bill = std::move(bills.front());
+    } catch (const domain::BillError& e) {
+      m.missing_price = e.what();
+    }
+    months.push_back(std::move(m));
+  }
+  return months;
+}
+
 namespace {
 std::string coefficient_text(int thousandths) {
   char buf[16];

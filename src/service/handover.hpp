@@ -20,6 +20,19 @@ std::string volumes_json(const std::vector<store::VolumeRow>& rows);
 // Bills per account from a closed month's volumes; throws domain::BillError without prices.
 std::vector<domain::Bill> bills_for(const std::vector<store::VolumeRow>& rows,
                                     const domain::PriceList& prices);
+// One closed month of a customer's account, for the customer's pages: the month's volume (its
+// corrections are lines of the bill), whether any of it was estimated, and the bill, which is
+// absent while a price is missing (`missing_price` says which, for the log, not the customer).
+struct AccountMonth {
+  domain::YearMonth period{};
+  std::int64_t kwh = 0;
+  bool estimated = false;
+  std::optional<domain::Bill> bill;
+  std::string missing_price;
+};
+// `volumes`: one account's rows in period order (Store::account_volumes).
+std::vector<AccountMonth> account_months(const std::vector<store::VolumeRow>& volumes,
+                                         const domain::PriceList& prices);
 inline constexpr std::string_view kBillsCsvHeader =
     "period,account,eic,zone,line,kwh,heating_kwh,price_uah,coefficient,amount_uah,method";
 std::string bills_csv(const std::vector<domain::Bill>& bills);

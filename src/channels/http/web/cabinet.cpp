@@ -36,30 +36,15 @@ std::string explanation(Lang lang, const std::string& estimate) {
 
 // The last closed month at a glance: its volume, its bill, and whether it was estimated (the
 // customer can still send an actual reading; the next month carries the difference).
-std::optional<Data> last_month(Lang lang, const std::vector<store::VolumeRow>& volumes,
-                               const domain::PriceList& prices) {
-  if (volumes.empty()) return std::nullopt;
-  const domain::YearMonth period = volumes.back().period;
-  std::vector<store::VolumeRow> month;
-  for (const auto& v : volumes)
-    if (v.period == period) month.push_back(v);
-  std::int64_t kwh = 0;
-  bool estimated = false;
-  for (const auto& v : month) {
-    kwh += v.volume;
-    estimated = estimated || v.method == "estimated";
-  }
+std::optional<Data> last_month(Lang lang, const std::vector<service::AccountMonth>& months) {
+  if (months.empty()) return std::nullopt;
+  const auto& m = months.back();
   Data d;
-  d.set("period", dialog::month_name(lang, period));
-  d.set("kwh", format_number(kwh, lang));
-  d.set("estimated", estimated);
-  try {
-    std::int64_t total = 0;
-    for (const auto& bill : service::bills_for(month, prices)) total += bill.total_kop;
-    d.set("total", format_money(total, lang));
-  } catch (const domain::BillError&) {
-    // No bill yet (a price is missing): the bills page says so; here the volume is enough.
-  }
+  d.set("period", dialog::month_name(lang, m.period));
+  d.set("kwh", format_number(m.kwh, lang));
+  d.set("estimated", m.estimated);
+  // No bill yet (a price is missing): the bills page says so; here the volume is enough.
+  if (m.bill) d.set("total", format_money(m.bill->total_kop, lang));
   return d;
 }
 
@@ -324,37 +309,31 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
     const auto prices = service::effective_prices(ctx.store, ctx.config.prices);
     Data d;
     Data bills(Data::type::list);
-    for (std::size_t i = 0; i < volumes.size();) {
-      std::size_t j = i;
-      while (j < volumes.size() && volumes[j].period == volumes[i].period) ++j;
-      std::vector<store::VolumeRow> month(volumes.begin() + static_cast<std::ptrdiff_t>(i),
-                                          volumes.begin() + static_cast<std::ptrdiff_t>(j));
-      i = j;
-      try {
-        for (const auto& bill : service::bills_for(month, prices)) {
-          Data b;
-          b.set("period", dialog::month_name(p.lang, bill.period));
-          Data lines(Data::type::list);
-          for (const auto& l : bill.lines) {
-            Data line;
-            line.set("zone", dialog::zone_label(p.lang, domain::zone_name(l.zone)));
-            line.set("kind",
-                     l.kind == "correction" ? text(p.lang, "correction") : text(p.lang, "volume"));
-            line.set("kwh", format_number(l.kwh, p.lang));
-            line.set("price", format_money(l.price_kop, p.lang));
-            line.set("amount", format_money(l.amount_kop, p.lang));
-            lines.push_back(line);
-          }
-          b.set("lines", lines);
-          b.set("total", format_money(bill.total_kop, p.lang));
-          bills.push_back(b);
-        }
-      } catch (const domain::BillError& e) {
+    for (const auto& month : service::account_months(volumes, prices)) {
+      if (!month.bill) {
         // The customer needs to know the bill is pending, not which price list lacks an entry.
-        spdlog::warn("no bill for a closed month: {}", e.what());
+        spdlog::warn("no bill for a closed month: {}", month.missing_price);
         d.set("bill_error", text(p.lang, "bill_not_ready",
-                                 {{"month", dialog::month_name(p.lang, month.front().period)}}));
+                                 {{"month", dialog::month_name(p.lang, month.period)}}));
+        continue;
       }
+      const domain::Bill& bill = *month.bill;
+      Data b;
+      b.set("period", dialog::month_name(p.lang, bill.period));
+      Data lines(Data::type::list);
+      for (const auto& l : bill.lines) {
+        Data line;
+        line.set("zone", dialog::zone_label(p.lang, domain::zone_name(l.zone)));
+        line.set("kind",
+                 l.kind == "correction" ? text(p.lang, "correction") : text(p.lang, "volume"));
+        line.set("kwh", format_number(l.kwh, p.lang));
+        line.set("price", format_money(l.price_kop, p.lang));
+        line.set("amount", format_money(l.amount_kop, p.lang));
+        lines.push_back(line);
+      }
+      b.set("lines", lines);
+      b.set("total", format_money(bill.total_kop, p.lang));
+      bills.push_back(b);
     }
     d.set("bills", bills);
     return respond(html(p, text(p.lang, "bills"), "bills", d));
@@ -446,8 +425,10 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
       list.push_back(item);
     }
     d.set("meters", list);
-    if (auto last = last_month(p.lang, ctx.store.account_volumes(account_id),
-                               service::effective_prices(ctx.store, ctx.config.prices)))
+    if (auto last = last_month(
+            p.lang,
+            service::account_months(ctx.store.account_volumes(account_id),
+                                    service::effective_prices(ctx.store, ctx.config.prices))))
       d.set("last_month", *last);
     return respond(
         html(p, text(p.lang, "overview"), "overview", d, contact_error.empty() ? 200 : 422));
