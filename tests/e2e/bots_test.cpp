@@ -378,6 +378,9 @@ TEST_F(BotsTest, ViberSignaturesAndAWholeConversation) {
   auto forged = http(server->port(), "POST", "/webhooks/viber", webhook.dump(),
                      {{"X-Viber-Content-Signature", std::string(64, 'a')}});
   EXPECT_EQ(forged.status, 401);
+  auto get = http(server->port(), "GET", "/webhooks/viber");
+  EXPECT_EQ(get.status, 405);
+  EXPECT_EQ(get.headers["allow"], "POST");
   EXPECT_EQ(post(webhook).status, 200);
 
   json started{{"event", "conversation_started"},

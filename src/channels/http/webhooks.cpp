@@ -11,9 +11,29 @@ using json = nlohmann::json;
 
 namespace {
 
+// A webhook's answer, named by its route for the metrics and the log.
+struct Answer {
+  const char* route;
+  Response operator()(int status, std::string body) const {
+    Response r;
+    r.status = status;
+    r.body = std::move(body);
+    r.route = route;
+    return r;
+  }
+};
+
+// The platforms only POST; anything else is answered 405 here (true when it was).
+bool refused_method(const Request& req, const Answer& answer, const Respond& respond) {
+  if (req.method == "POST") return false;
+  auto r = answer(405, R"({"error":"use POST"})");
+  r.headers.emplace_back("Allow", "POST");
+  respond(std::move(r));
+  return true;
+}
+
 // Hands the update to the messenger and answers once it is committed: 200 when processed (or
 // processed before), else 503 so that the platform delivers it again.
-template <typename Answer>
 void process(service::Messenger& messenger, service::Inbound&& in, const Respond& respond,
              Answer answer) {
   auto retry = [answer](const char* why) {
@@ -33,18 +53,8 @@ void process(service::Messenger& messenger, service::Inbound&& in, const Respond
 
 void telegram_webhook(service::Messenger& messenger, const TelegramWebhook& options, Request&& req,
                       const Respond& respond, obs::Metrics* metrics) {
-  auto answer = [](int status, std::string body) {
-    Response r;
-    r.status = status;
-    r.body = std::move(body);
-    r.route = "/webhooks/telegram";
-    return r;
-  };
-  if (req.method != "POST") {
-    auto r = answer(405, R"({"error":"use POST"})");
-    r.headers.emplace_back("Allow", "POST");
-    return respond(std::move(r));
-  }
+  const Answer answer{"/webhooks/telegram"};
+  if (refused_method(req, answer, respond)) return;
   if (!telegram::same_secret(req.header("x-telegram-bot-api-secret-token"), options.secret_token)) {
     if (metrics) metrics->bot_update("telegram", "refused");
     return respond(answer(401, R"({"error":"wrong or missing secret token"})"));
@@ -64,18 +74,8 @@ void telegram_webhook(service::Messenger& messenger, const TelegramWebhook& opti
 
 void viber_webhook(service::Messenger& messenger, const ViberWebhook& options, Request&& req,
                    const Respond& respond, obs::Metrics* metrics) {
-  auto answer = [](int status, std::string body) {
-    Response r;
-    r.status = status;
-    r.body = std::move(body);
-    r.route = "/webhooks/viber";
-    return r;
-  };
-  if (req.method != "POST") {
-    auto r = answer(405, R"({"error":"use POST"})");
-    r.headers.emplace_back("Allow", "POST");
-    return respond(std::move(r));
-  }
+  const Answer answer{"/webhooks/viber"};
+  if (refused_method(req, answer, respond)) return;
   if (!viber::signature_ok(req.body, options.auth_token, req.header("x-viber-content-signature"))) {
     if (metrics) metrics->bot_update("viber", "refused");
     return respond(answer(401, R"({"error":"wrong or missing X-Viber-Content-Signature"})"));
