@@ -2,7 +2,7 @@
 # Builds meterdesk and runs every test: formatting; a Release build with warnings as errors and
 # its tests (the store and service suites on SQLite and again on a throw-away PostgreSQL
 # cluster); the browser tests (Chromium); the API traffic against the OpenAPI document; the bots'
-# Telegram conformance; the Debian package; clang-tidy over src/; then the C++ tests again under
+# Telegram conformance; the Debian package; clang-tidy over src/, tests/ and bench/; then the C++ tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (SKIP_SANITIZERS=1 skips it); then each libFuzzer
 # target for 20 s (SKIP_FUZZ=1 skips that).
 set -euo pipefail
@@ -44,7 +44,7 @@ echo "== step 1d: Telegram conformance (schemas from @grammyjs/types; telegram-t
 echo "== step 1e: the Debian package (cpack, lintian, a scratch-root run as the unit would)"
 tests/package/run.sh build
 
-echo "== step 1f: clang-tidy (.clang-tidy) over src/"
+echo "== step 1f: clang-tidy (.clang-tidy) over src/, tests/ and bench/"
 scripts/tidy.sh
 
 if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# clang-tidy (the checks of .clang-tidy) over src/, warnings as errors; needs build/'s
-# compile_commands.json (any configured build/ has it). Usage: scripts/tidy.sh [files...]
+# clang-tidy over src/, tests/ and bench/ (the checks of .clang-tidy; tests/ and bench/ leave out
+# two), warnings as errors; needs build/'s compile_commands.json (any configured build/ has it).
+# Usage: scripts/tidy.sh [files...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -f build/compile_commands.json ]] || { echo "configure build/ first (./test.sh does)" >&2; exit 1; }
 files=("$@")
-[[ ${#files[@]} -gt 0 ]] || mapfile -t files < <(git ls-files -- 'src/*.cpp')
+[[ ${#files[@]} -gt 0 ]] || mapfile -t files < <(git ls-files -- 'src/*.cpp' 'tests/*.cpp' 'bench/*.cpp')
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # Boost 1.74 turns co_await on for GCC and for libc++ only; clang-tidy (clang 14) parses our

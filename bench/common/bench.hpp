@@ -98,7 +98,15 @@ inline void stop_server(const Server& s) {
 struct WrkResult {
   double rps = 0;
   long requests = 0, non2xx = 0, errors = 0;
-  long p50 = 0, p99 = 0, max = 0;
+  long p50 = 0, p99 = 0, max = 0;  // microseconds
+
+  // The rate of the requests that were answered 2xx/3xx.
+  [[nodiscard]] double ok_rps() const {
+    return requests ? rps * static_cast<double>(requests - non2xx) / static_cast<double>(requests)
+                    : 0;
+  }
+  [[nodiscard]] double p50_ms() const { return static_cast<double>(p50) / 1e3; }
+  [[nodiscard]] double p99_ms() const { return static_cast<double>(p99) / 1e3; }
 };
 
 // wrk -t1 against one path with a Lua script; `env` is prepended to the command (VAR=value ...).
@@ -158,9 +166,7 @@ inline std::string postgres_copy(const std::string& admin, const std::string& ba
     std::fprintf(stderr, "create database %s: %s", name.c_str(), PQresultErrorMessage(r));
   PQclear(r);
   PQfinish(c);
-  std::string url = admin;
-  auto slash = url.rfind('/');
-  return url.substr(0, slash + 1) + name;
+  return admin.substr(0, admin.rfind('/') + 1) + name;
 }
 
 }  // namespace md::bench

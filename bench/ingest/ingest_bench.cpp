@@ -230,7 +230,7 @@ double service_rate(const std::string& path, int rows) {
     r.meter_serial = bench::serial_of(n % accounts);
     r.values = {{"total", std::to_string(2000 + n / accounts)}};
     r.raw_input = "{}";
-    while (!ingestor.submit_async(r, [&](service::SubmitOutcome o) {
+    while (!ingestor.submit_async(r, [&](const service::SubmitOutcome& o) {
       if (o.status != service::SubmitOutcome::Status::accepted)
         std::fprintf(stderr, "service: %s\n", std::string(service::status_name(o.status)).c_str());
       ++done;
@@ -310,15 +310,13 @@ int main(int argc, char** argv) {
   auto store = store::open_store(db);
   auto counts = store->counts();
   long stored = counts.submissions - accounts;
-  double accepted_rps =
-      ingest.rps *
-      (ingest.requests ? double(ingest.requests - ingest.non2xx) / ingest.requests : 0);
+  double accepted_rps = ingest.ok_rps();
 
   std::printf("\n%-46s %12s %9s %9s\n", "", "per second", "p50 ms", "p99 ms");
   std::printf("%-46s %12.0f %9.2f %9.2f\n", "HTTP ceiling: GET /healthz", health.rps,
-              health.p50 / 1e3, health.p99 / 1e3);
+              health.p50_ms(), health.p99_ms());
   std::printf("%-46s %12.0f %9.2f %9.2f\n", "accepted durable submissions over HTTP", accepted_rps,
-              ingest.p50 / 1e3, ingest.p99 / 1e3);
+              ingest.p50_ms(), ingest.p99_ms());
   std::printf("%-46s %12.0f\n", "service path in-process (no HTTP)", service);
   std::printf("%-46s %12.0f\n",
               (std::string("storage ceiling: raw ") + engine + " group commit").c_str(), storage);

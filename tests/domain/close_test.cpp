@@ -13,7 +13,8 @@ YearMonth ym(const char* s) {
   return *YearMonth::parse(s);
 }
 
-Chain chain(std::vector<std::pair<const char*, std::int64_t>> points, double default_rate = 6.0) {
+Chain chain(const std::vector<std::pair<const char*, std::int64_t>>& points,
+            double default_rate = 6.0) {
   Chain c;
   c.default_rate = default_rate;
   bool first = true;
@@ -195,9 +196,9 @@ TEST(Close, MultiMonthGapAndRolloverInside) {
   Chain c = chain({{"2025-06-01", 99500}, {"2025-10-01", 100100}});
   ChainClose jul = close_chain(c, ym("2025-07"), PriorPosition{99600, 0}, regulatory());
   EXPECT_EQ(jul.start_kind, ValueKind::derived);
-  EXPECT_EQ(jul.start_value, 99500 + div_round(600 * 30, 122));
+  EXPECT_EQ(jul.start_value, 99500 + div_round(600L * 30, 122));
   EXPECT_EQ(jul.end_kind, ValueKind::derived);
-  EXPECT_EQ(jul.volume, div_round(600 * 61, 122) - div_round(600 * 30, 122));
+  EXPECT_EQ(jul.volume, div_round(600L * 61, 122) - div_round(600L * 30, 122));
 }
 
 TEST(Close, FebruaryAndDstMonthsCountCalendarDays) {

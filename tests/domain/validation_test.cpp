@@ -11,8 +11,8 @@ Day d(const char* s) {
 }
 const ValidationRules kRules{};
 
-PriorReading prior(const char* taken_on, std::vector<std::int64_t> values, bool in_window = true,
-                   std::vector<std::int64_t> unwrapped = {}) {
+PriorReading prior(const char* taken_on, const std::vector<std::int64_t>& values,
+                   bool in_window = true, const std::vector<std::int64_t>& unwrapped = {}) {
   PriorReading p;
   p.taken_on = d(taken_on);
   p.as_of = as_of(p.taken_on, in_window, kRules.window);

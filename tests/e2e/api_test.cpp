@@ -35,7 +35,8 @@ class ApiTest : public ::testing::Test {
   }
   static std::uint16_t port() { return server_->port(); }
 
-  static HttpResponse post(const std::string& body, std::map<std::string, std::string> h = {}) {
+  static HttpResponse post(const std::string& body,
+                           const std::map<std::string, std::string>& h = {}) {
     return http(port(), "POST", "/api/v1/readings", body, h);
   }
   static json history(const std::string& account = "0123456789",

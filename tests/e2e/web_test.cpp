@@ -330,8 +330,9 @@ TEST_F(WebTest, NonImagesAndOversizedPhotosAreRefusedAndNothingIsStored) {
   EXPECT_EQ(big.status, 422);
   EXPECT_EQ(count("SELECT count(*) FROM submissions"), before);
   // Beyond the upload limit the server refuses the body itself.
-  auto huge = b.post_multipart("/submit", {{"account", "0000000008"}},
-                               {{"photo", "h.png", "image/png", std::string(200 * 1024, 'x')}});
+  auto huge = b.post_multipart(
+      "/submit", {{"account", "0000000008"}},
+      {{"photo", "h.png", "image/png", std::string(std::size_t{200} * 1024, 'x')}});
   EXPECT_EQ(huge.status, 413);
 }
 

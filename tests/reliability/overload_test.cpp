@@ -98,6 +98,6 @@ TEST(Overload, ExcessIsRefusedQuicklyHealthStaysUpAndItRecovers) {
   std::printf(
       "overload: %lld requests in 8 s, %lld refused (503), %lld accepted; /healthz "
       "%d probes, slowest %.1f ms; RSS %ld KiB before, %ld KiB at peak\n",
-      total, non2xx, total - non2xx, probes.load(), slowest_probe_us.load() / 1000.0, rss_before,
-      peak_rss.load());
+      total, non2xx, total - non2xx, probes.load(),
+      static_cast<double>(slowest_probe_us.load()) / 1000.0, rss_before, peak_rss.load());
 }

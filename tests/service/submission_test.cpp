@@ -524,6 +524,6 @@ TEST_F(ServiceTest, IngestorRefusesWhenItsQueueIsFullOrStopped) {
   ingestor.stop();
   SubmitRequest r;
   r.channel = "api";
-  EXPECT_FALSE(ingestor.submit_async(r, [](SubmitOutcome) {}));
+  EXPECT_FALSE(ingestor.submit_async(r, [](const SubmitOutcome&) {}));
   EXPECT_EQ(ingestor.submit(r).status, Status::unavailable);
 }

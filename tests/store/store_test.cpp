@@ -423,7 +423,7 @@ TEST_F(StoreTest, AClosesVolumesAreReadBackAsWritten) {
     v.end_kind = i % 2 ? "estimated" : "actual";
     v.volume = 100 + i;
     v.correction = i % 5 - 2;
-    v.position = i * 7;
+    v.position = static_cast<std::int64_t>(i) * 7;
     v.method = i % 2 ? "estimated" : "actual";
     v.estimated_run = i % 2;
     v.estimate = i % 2 ? "{\"basis\":\"a\\tb \\\\ c\",\"days\":30}" : "";
