@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <nlohmann/json.hpp>
@@ -287,16 +288,35 @@ ServerProcess::ServerProcess(const std::string& db, const std::vector<std::strin
   throw std::runtime_error("server did not start: " + read_file(log_path_));
 }
 
+// Each server a test started is stopped as systemd stops it, with SIGTERM, and must finish
+// cleanly (exit 0: queued work done, the store closed, and under the sanitizers no leak) within
+// the time below; a test that wants a crash kills it itself first.
 ServerProcess::~ServerProcess() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
+  if (pid_ <= 0) return;
+  int status = 0;
+  if (killed_) {
     waitpid(pid_, &status, 0);
+    return;
   }
+  ::kill(pid_, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (waitpid(pid_, &status, WNOHANG) != pid_) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      ADD_FAILURE() << "the server did not stop within 30 s of SIGTERM:\n" << log();
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (int code = exit_code_of(status); code != 0)
+    ADD_FAILURE() << "the server stopped with " << code << " on SIGTERM:\n" << log();
 }
 
 void ServerProcess::kill(int signal) {
-  if (pid_ > 0) ::kill(pid_, signal);
+  if (pid_ <= 0) return;
+  ::kill(pid_, signal);
+  killed_ = killed_ || signal == SIGKILL;
 }
 
 int ServerProcess::wait() {
