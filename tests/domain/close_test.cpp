@@ -258,3 +258,25 @@ TEST(Close, VolumesAreNeverNegative) {
   EXPECT_EQ(nov.position, 1010);
   EXPECT_EQ(nov.correction, nov.start_value - 1400);
 }
+
+TEST(Close, AMeterExchangedOnTheMonthsLastDayEndsTheMonthOnItsActualReading) {
+  // Same zones, so the chain goes on across the exchange: the new meter's initial reading (an
+  // installation point, as of the end of 30 November = B(Dec)) is November's actual end value.
+  Chain c = chain({{"2025-10-01", 40}, {"2025-11-01", 100}});
+  c.points.push_back(ChainPoint{d("2025-12-01"), 160, true});
+  c.normalize();
+  ChainClose nov = close_chain(c, ym("2025-11"), PriorPosition{100, 0}, regulatory());
+  EXPECT_EQ(nov.end_kind, ValueKind::actual);
+  EXPECT_EQ(nov.method(), "actual");
+  EXPECT_EQ(nov.end_value, 160);
+  EXPECT_EQ(nov.volume, 60);
+  EXPECT_EQ(nov.correction, 0);
+  EXPECT_FALSE(nov.estimate);
+  // December starts on that reading and, with nothing after it, is estimated from it.
+  ChainClose dec = close_chain(c, ym("2025-12"), PriorPosition{nov.position, 0}, regulatory());
+  EXPECT_EQ(dec.start_value, 160);
+  EXPECT_EQ(dec.correction, 0);
+  EXPECT_EQ(dec.end_kind, ValueKind::estimated);
+  EXPECT_EQ(dec.method(), "estimated");
+  EXPECT_TRUE(dec.estimate);
+}

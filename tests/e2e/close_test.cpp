@@ -505,3 +505,44 @@ TEST_F(CloseFlow, ARevokedTokenStopsWorkingAtOnce) {
   EXPECT_EQ(column(db, "SELECT actor || '|' || identity FROM audit WHERE action = 'token_revoke'"),
             std::vector<std::string>{"admin:cli|token=" + id});
 }
+
+// estimation.method = seasonal (rules.md §7): a household that sent nothing is estimated at its
+// last known rate scaled by how the population's consumption moved between the same months a
+// year before. Here the population is the two-zone household 0123456789 (its daily level 15 kWh
+// in February 2025 and 20 in March 2025; the one-zone household's derived 2 kWh a day is below
+// it, and the median of two is the higher), so March 2026's estimate for 0000000001 is its
+// February 2026 rate of 3 kWh a day × 20/15 = 4 kWh a day × 31 days = 124 kWh, where the
+// regulatory rule would take last March's 62 and the recent rate 93.
+TEST_F(CloseFlow, TheSeasonalMethodScalesTheLastRateByThePopulationsSeason) {
+  readings(
+      "0123456789,A1234567,2025-01-31,customer,12100/6050\n"
+      "0123456789,A1234567,2025-02-28,customer,12380/6190\n"
+      "0123456789,A1234567,2025-03-31,customer,12780/6410\n",
+      "2025-04-02T10:00:00");
+  // 0000000001: installed at 1000 on 10.01.2025 (as of 11.01), 772 kWh in the 386 days to
+  // 01.02.2026, then 84 kWh in February 2026.
+  readings(
+      "0000000001,S0000001,2026-01-31,customer,1772\n"
+      "0000000001,S0000001,2026-02-28,customer,1856\n",
+      "2026-03-02T10:00:00");
+  write_file(dir.file("seasonal.toml"), "[estimation]\nmethod = \"seasonal\"\n");
+  auto closed = run_meterdesk({"close-period", "2026-03", "--db", db, "--now",
+                               "2026-04-05T10:00:00", "--config", dir.file("seasonal.toml")});
+  ASSERT_EQ(closed.exit_code, 0) << closed.err;
+
+  auto out = run_meterdesk({"export", "volumes", "2026-03", "--format", "json", "--db", db});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  auto rows = nlohmann::json::parse(out.out);
+  nlohmann::json one;
+  for (const auto& r : rows)
+    if (r["account"] == "0000000001") one = r;
+  ASSERT_FALSE(one.is_null()) << out.out;
+  EXPECT_EQ(one["volume_kwh"], 124) << one.dump();
+  EXPECT_EQ(one["method"], "estimated");
+  EXPECT_EQ(one["start"]["value"], 1856);
+  const auto& segment = one["estimate"]["segments"][0];
+  EXPECT_EQ(segment["basis"], "last_known_rate");
+  EXPECT_NEAR(segment["seasonal"].get<double>(), 20.0 / 15.0, 1e-9);
+  EXPECT_EQ(one["estimate"]["explanation"]["en"],
+            "124 kWh = 4.00 kWh/day (your average 01.02.2026–01.03.2026, season × 1.33) × 31 days");
+}
