@@ -3,6 +3,8 @@
 // redeliveries, restarts, flood limits (429) and the drain at SIGTERM.
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <fstream>
 #include <mutex>
 
@@ -434,6 +436,72 @@ TEST_F(BotsTest, ViberSignaturesAndAWholeConversation) {
                 .status,
             200);
   EXPECT_EQ(q("SELECT subscribed FROM chats WHERE channel = 'viber'"), "0");
+}
+
+// A Viber picture is a URL in the signed callback: the outbox downloads it and keeps it with the
+// flagged reading. Viber answers errors with HTTP 200 and a status: "receiver not subscribed" (6)
+// can never succeed, so the message is given up at once rather than retried for hours.
+TEST_F(BotsTest, AViberPictureIsDownloadedAndAnUnsubscribedReceiverIsNotRetried) {
+  const std::string jpeg = std::string("\xFF\xD8\xFF\xE0", 4) + std::string(2000, '\x43');
+  std::atomic<bool> unsubscribed{false};
+  viber.set_answer([&](const FakePlatform::Call& c) {
+    if (c.method == "GET" && c.path == "/media/meter.jpg") return FakePlatform::Answer{200, jpeg};
+    if (unsubscribed)
+      return FakePlatform::Answer{200, R"({"status":6,"status_message":"notSubscribed"})"};
+    return FakePlatform::Answer{200, R"({"status":0,"status_message":"ok","message_token":1})"};
+  });
+  start();
+  std::uint64_t token = 9000;
+  auto post = [&](const json& message) {
+    json m{{"event", "message"},
+           {"timestamp", 1457764197627LL},
+           {"message_token", ++token},
+           {"sender", {{"id", "01234567890A="}, {"name", "Olena"}, {"language", "uk"}}},
+           {"message", message}};
+    std::string raw = m.dump();
+    return http(server->port(), "POST", "/webhooks/viber", raw,
+                {{"Content-Type", "application/json"},
+                 {"X-Viber-Content-Signature", md::viber::signature(raw, kViberToken)}})
+        .status;
+  };
+  auto say = [&](const std::string& text) { return post({{"type", "text"}, {"text", text}}); };
+  auto action = [&](const std::string& suffix) {
+    std::string body;
+    for (const auto& c : viber.calls()) {
+      json b = json::parse(c.body, nullptr, false);
+      if (b.is_object() && b.contains("keyboard"))
+        for (const auto& k : b["keyboard"]["Buttons"])
+          if (k["ActionBody"].get<std::string>().ends_with(suffix)) body = k["ActionBody"];
+    }
+    return body;
+  };
+  for (const char* text : {"/start", "0123456789", "A1234567", "19000", "6100"})
+    ASSERT_EQ(say(text), 200);
+  settle();
+  ASSERT_EQ(post({{"type", "picture"},
+                  {"text", ""},
+                  {"media", viber.base() + "/media/meter.jpg"},
+                  {"thumbnail", viber.base() + "/media/thumb.jpg"},
+                  {"file_name", "meter.jpg"},
+                  {"size", 2004}}),
+            200);
+  settle();
+  ASSERT_FALSE(action("|confirm").empty());
+  ASSERT_EQ(say(action("|confirm")), 200);
+  settle();
+  ASSERT_FALSE(action("|send").empty());
+  ASSERT_EQ(say(action("|send")), 200);
+  settle();
+  EXPECT_EQ(q("SELECT content_type || ' ' || length(bytes) FROM submission_photos"),
+            "image/jpeg 2004");
+  EXPECT_EQ(q("SELECT count(*) FROM review_items"), "1");
+
+  unsubscribed = true;
+  ASSERT_EQ(say("/history"), 200);
+  settle();
+  EXPECT_EQ(q("SELECT status || ' ' || attempts || ' ' || last_error FROM outbox WHERE channel = "
+              "'viber' ORDER BY id DESC LIMIT 1"),
+            "failed 1 6 notSubscribed");
 }
 
 TEST_F(BotsTest, AViberContactCardIsNotTakenAsTheSendersOwnNumberTheSharePhoneReplyIs) {
