@@ -606,6 +606,27 @@ TEST_F(WebTest, InspectorReadingEnteredInTheConsoleIsAuditedWithWhoAndWhy) {
       303);
   auto view = op.get("/operator/accounts/0000000011");
   ASSERT_EQ(view.status, 200);
+  auto enter = [&](const std::string& values) {
+    return op.post("/operator/accounts/0000000011/readings",
+                   {{"key", form_key(op.get("/operator/accounts/0000000011"))},
+                    {"serial", "S0000011"},
+                    {"taken_on", "2026-11-20"},
+                    {"values", values},
+                    {"type", "inspector"},
+                    {"reason", "order 17/11 visit"}});
+  };
+  const std::string stored = "SELECT count(*) FROM submissions WHERE channel = 'operator_console'";
+  // The same validation as every channel: below the last reading (1000 at installation) is
+  // refused with the reading it is below; far above the usual is asked to be confirmed.
+  auto lower = enter("900");
+  EXPECT_EQ(lower.status, 422) << lower.body;
+  EXPECT_NE(lower.body.find("менший за ваш останній показник 1000 від"), std::string::npos)
+      << lower.body;
+  auto high = enter("60000");
+  EXPECT_EQ(high.status, 409) << high.body;
+  EXPECT_NE(high.body.find("Споживання значно більше, ніж зазвичай"), std::string::npos)
+      << high.body;
+  EXPECT_EQ(sql_value(db_, stored), "0");
   auto r = op.post("/operator/accounts/0000000011/readings", {{"key", form_key(view)},
                                                               {"serial", "S0000011"},
                                                               {"taken_on", "2026-11-20"},
