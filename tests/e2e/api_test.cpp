@@ -241,6 +241,25 @@ TEST_F(ApiTest, WrongMethodsAndRoutes) {
   EXPECT_EQ(http(port(), "GET", "/nope").status, 404);
   EXPECT_EQ(http(port(), "GET", "/api/v1/accounts/../../etc/passwd/readings?meter_serial=x").status,
             404);
+  // Every endpoint the service lists answers any other method with 405 and the one it takes.
+  auto index = json::parse(http(port(), "GET", "/").body);
+  int business = 0;
+  for (const auto& e : index["endpoints"]) {
+    std::string entry = e;
+    std::string method = entry.substr(0, entry.find(' ')), path = entry.substr(entry.find(' ') + 1);
+    if (!path.starts_with("/api/v1/")) continue;
+    ++business;
+    for (auto at = path.find('{'); at != std::string::npos; at = path.find('{'))
+      path.replace(at, path.find('}', at) - at + 1,
+                   path.compare(at, 8, "{account") == 0 ? "0000000001" : "2026-10");
+    for (const char* other : {"GET", "POST", "PUT", "DELETE"}) {
+      if (method == other) continue;
+      auto answer = http(port(), other, path);
+      EXPECT_EQ(answer.status, 405) << other << " " << path;
+      EXPECT_EQ(answer.headers["allow"], method) << other << " " << path;
+    }
+  }
+  EXPECT_EQ(business, 6) << index.dump();
 }
 
 TEST_F(ApiTest, KeepAliveServesSeveralRequestsOnOneConnection) {
