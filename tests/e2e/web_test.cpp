@@ -191,6 +191,40 @@ TEST_F(WebTest, RejectedReadingSaysWhyBesideTheFieldAndAfterThreeTriesOffersOthe
             0);
 }
 
+// A customer who is away repeats the last reading with one button (rules.md §3): the review shows
+// the repeated values and a zero consumption, and the stored reading carries the `zero` flag.
+TEST_F(WebTest, SameAsLastTimeRepeatsTheLastReadingAndIsFlaggedZero) {
+  Browser b(port(), "en");
+  auto page = b.get("/submit");
+  auto step2 = b.post("/submit",
+                      {{"key", form_key(page)}, {"account", "0000000021"}, {"serial", "S0000021"}});
+  ASSERT_EQ(step2.status, 200);
+  ASSERT_NE(step2.body.find("name=\"same\""), std::string::npos) << step2.body;
+  std::vector<std::pair<std::string, std::string>> fields{{"key", form_key(step2)},
+                                                          {"account", "0000000021"},
+                                                          {"serial", "S0000021"},
+                                                          {"step", "2"},
+                                                          {"same", "1"}};
+  auto review = b.post_multipart("/submit", fields);
+  ASSERT_EQ(review.status, 200) << review.body;
+  EXPECT_NE(review.body.find("name=\"zone.total\" value=\"1000\""), std::string::npos)
+      << review.body;
+  EXPECT_NE(review.body.find("0 kWh"), std::string::npos) << "no consumption";
+  EXPECT_EQ(count("SELECT count(*) FROM submissions s JOIN accounts a ON a.id = s.account_id "
+                  "WHERE a.number = '0000000021' AND s.channel = 'web_form'"),
+            0);
+  auto sent = b.post_multipart("/submit", {{"key", form_key(review)},
+                                           {"account", "0000000021"},
+                                           {"serial", "S0000021"},
+                                           {"zone.total", "1000"},
+                                           {"review", "1"}});
+  ASSERT_EQ(sent.status, 303) << sent.body;
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT s.v1 || ' ' || s.flags FROM submissions s JOIN accounts a ON a.id = "
+                      "s.account_id WHERE a.number = '0000000021' AND s.channel = 'web_form'"),
+            "1000 zero");
+}
+
 TEST_F(WebTest, WrongAccountAndWrongSerialGetTheSameAnswer) {
   Browser b(port());
   b.get("/submit");
