@@ -225,6 +225,19 @@ TEST_F(WebTest, SameAsLastTimeRepeatsTheLastReadingAndIsFlaggedZero) {
             "1000 zero");
 }
 
+// rules.md §5.6: a refused value whose two adjacent digits swapped would fit is offered beside its
+// field ("did you mean"), and nothing is changed silently: the customer types it.
+TEST_F(WebTest, ARefusedValueWithSwappedDigitsIsOfferedTheLikelyOne) {
+  Browser b(port(), "en");
+  auto r = submit(b, "0000000022", "S0000022", {{"total", "0130"}});
+  ASSERT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("lower than your last reading 1000"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("Did you mean 1030?"), std::string::npos) << r.body;
+  EXPECT_EQ(count("SELECT count(*) FROM submissions s JOIN accounts a ON a.id = s.account_id "
+                  "WHERE a.number = '0000000022' AND s.channel = 'web_form'"),
+            0);
+}
+
 TEST_F(WebTest, WrongAccountAndWrongSerialGetTheSameAnswer) {
   Browser b(port());
   b.get("/submit");
