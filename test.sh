@@ -2,9 +2,9 @@
 # Builds meterdesk and runs every test: formatting; a Release build with warnings as errors and
 # its tests (the store and service suites on SQLite and again on a throw-away PostgreSQL
 # cluster); the browser tests (Chromium); the API traffic against the OpenAPI document; the bots'
-# Telegram conformance; the Debian package; clang-tidy over src/, tests/ and bench/; then the C++ tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer (SKIP_SANITIZERS=1 skips it); then each libFuzzer
-# target for 20 s (SKIP_FUZZ=1 skips that).
+# Telegram conformance; the Debian package; clang-tidy over src/, tests/ and bench/; then the C++
+# tests again under AddressSanitizer + UndefinedBehaviorSanitizer (SKIP_SANITIZERS=1 skips it);
+# then each libFuzzer target for 20 s (SKIP_FUZZ=1 skips that).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh test

@@ -432,6 +432,25 @@ TEST_F(WebTest, SignUpSignInLockoutAndSessions) {
                 "SELECT count(*) FROM users WHERE login = '0000000009' AND password_hash LIKE "
                 "'$argon2id$%'"),
       "1");
+  // A second sign-up for the same account, or with an e-mail another cabinet has, is refused
+  // with the way in (sign in), and no second user appears.
+  Browser again(port(), "en");
+  again.get("/account/sign-up");
+  auto twice = again.post(
+      "/account/sign-up",
+      {{"account", "0000000009"}, {"serial", "S0000009"}, {"password", "another long pw"}});
+  EXPECT_EQ(twice.status, 422);
+  EXPECT_NE(twice.body.find("already has a personal account"), std::string::npos) << twice.body;
+  auto same_email = again.post("/account/sign-up", {{"account", "0000000013"},
+                                                    {"serial", "S0000013"},
+                                                    {"password", "another long pw"},
+                                                    {"email", "Mariia@Example.org"}});
+  EXPECT_EQ(same_email.status, 422);
+  EXPECT_NE(same_email.body.find("already has a personal account"), std::string::npos);
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT count(*) FROM users WHERE login IN ('0000000009', "
+                      "'0000000013')"),
+            "1");
   auto overview = b.get("/account");
   ASSERT_EQ(overview.status, 200);
   EXPECT_NE(overview.body.find("S0000009"), std::string::npos);
