@@ -66,6 +66,13 @@ TEST(Cli, ImportAccountsAllOrNothingWithLineNumbers) {
   std::string csv = accounts_csv(3);
   csv += "0000000777,Bad Row,,,,62Z1234567890123,S9,1,5,2025-01-10,100\n";
   csv += "0000000778,Bad Row,,,,,S10,7,5,2025-01-10,100\n";
+  csv += "0000000779,Bad Row,,,,,S 9!,1,5,2025-01-10,100\n";
+  csv += "0000000780,Bad Row,,,,,S11,1,9,2025-01-10,100\n";
+  csv += "0000000781,Bad Row,,,,,S12,1,5,2026-01-10,100\n";
+  csv += "0000000782,Bad Row,,,,,S13,1,5,2025-01-10,12.5\n";
+  csv += "0000000783,Bad Row,,,,,S14,2,5,2025-01-10,100\n";
+  csv += "0000000001,Someone Else,,,,,S0000099,1,5,2025-01-10,100\n";
+  csv += "0000000002,Holder 2,,,,,S0000002,1,5,2025-01-10,100\n";
   write_file(dir.file("a.csv"), csv);
   auto bad =
       run_meterdesk({"import-accounts", dir.file("a.csv"), "--db", db, "--now", "2025-11-30"});
@@ -74,6 +81,15 @@ TEST(Cli, ImportAccountsAllOrNothingWithLineNumbers) {
   EXPECT_NE(bad.err.find("line 6: eic 62Z1234567890123 is not a valid EIC"), std::string::npos)
       << bad.err;
   EXPECT_NE(bad.err.find("line 7: zones must be 1, 2 or 3"), std::string::npos) << bad.err;
+  for (const char* said :
+       {"line 8: meter_serial is not a serial number", "line 9: digits must be 4 to 8",
+        "line 10: installed_on is in the future",
+        "line 11: initial value '12.5' is not a whole number of at most 5 digits",
+        "line 12: initial needs 2 values separated by /",
+        "line 13: account 0000000001 appears with another holder",
+        "line 14: meter_serial S0000002 repeats an earlier row of this account"})
+    EXPECT_NE(bad.err.find(said), std::string::npos) << said << "\n" << bad.err;
+  EXPECT_EQ(sql_value(db, "SELECT count(*) FROM accounts"), "0");
   write_file(dir.file("b.csv"), accounts_csv(3));
   auto good =
       run_meterdesk({"import-accounts", dir.file("b.csv"), "--db", db, "--now", "2025-11-30"});
