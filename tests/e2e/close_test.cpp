@@ -434,6 +434,27 @@ TEST_F(CloseFlow, OperatorsEnterExchangesThroughTheApi) {
   auto refused = post(lower, op);
   EXPECT_EQ(refused.status, 422) << refused.body;
   EXPECT_NE(refused.body.find("lower_than_previous"), std::string::npos);
+  // Every other way an exchange act can be wrong is refused with what was wrong, and changes
+  // nothing: the old meter stays installed with no final reading.
+  auto with = [&](const std::string& from, const std::string& to) {
+    auto b = body;
+    b.replace(b.find(from), from.size(), to);
+    return b;
+  };
+  for (const auto& [wrong, said] : std::vector<std::pair<std::string, std::string>>{
+           {with("\"Z0000009\"", "\"Z 9!\""), "not a serial number"},
+           {with("\"Z0000009\"", "\"A1234567\""), "already installed for this account"},
+           {with("\"new_initial\":{\"day\":0,\"night\":0}",
+                 "\"new_initial\":{\"day\":\"1.5\",\"night\":0}"),
+            "not a whole number"},
+           {with("\"digits\":6", "\"digits\":9"), "digits must be 4 to 8"},
+           {with("2025-11-20", "2024-12-31"), "before the old meter was installed"},
+           {with("\"A1234567\"", "\"A7654321\""), "no such meter"}}) {
+    auto r = post(wrong, op);
+    EXPECT_EQ(r.status, said == "no such meter" ? 404 : 422) << wrong;
+    EXPECT_NE(r.body.find(said), std::string::npos) << said << "\n" << r.body;
+  }
+  EXPECT_EQ(sql_value(db, "SELECT count(*) FROM submissions WHERE type = 'exchange_final'"), "0");
   auto ok = post(body, op);
   ASSERT_EQ(ok.status, 201) << ok.body;
   EXPECT_EQ(nlohmann::json::parse(ok.body)["counter_continues"], true);
