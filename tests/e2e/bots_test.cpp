@@ -143,6 +143,21 @@ class BotsTest : public ::testing::Test {
     ADD_FAILURE() << "the outbox did not empty";
   }
   std::string q(const std::string& sql) { return sql_value(db, sql); }
+  // A signed Viber "message" callback from `sender`; its status.
+  int viber_message(const json& message, const std::string& sender = "01234567890A=",
+                    const std::string& name = "Olena") {
+    json m{{"event", "message"},
+           {"timestamp", 1457764197627LL},
+           {"message_token", ++viber_token},
+           {"sender", {{"id", sender}, {"name", name}, {"language", "uk"}}},
+           {"message", message}};
+    std::string raw = m.dump();
+    return http(server->port(), "POST", "/webhooks/viber", raw,
+                {{"Content-Type", "application/json"},
+                 {"X-Viber-Content-Signature", md::viber::signature(raw, kViberToken)}})
+        .status;
+  }
+  std::uint64_t viber_token = 7000;
 };
 
 TEST_F(BotsTest, BotsWithoutATokenAreOff) {
@@ -451,19 +466,7 @@ TEST_F(BotsTest, AViberPictureIsDownloadedAndAnUnsubscribedReceiverIsNotRetried)
     return FakePlatform::Answer{200, R"({"status":0,"status_message":"ok","message_token":1})"};
   });
   start();
-  std::uint64_t token = 9000;
-  auto post = [&](const json& message) {
-    json m{{"event", "message"},
-           {"timestamp", 1457764197627LL},
-           {"message_token", ++token},
-           {"sender", {{"id", "01234567890A="}, {"name", "Olena"}, {"language", "uk"}}},
-           {"message", message}};
-    std::string raw = m.dump();
-    return http(server->port(), "POST", "/webhooks/viber", raw,
-                {{"Content-Type", "application/json"},
-                 {"X-Viber-Content-Signature", md::viber::signature(raw, kViberToken)}})
-        .status;
-  };
+  auto post = [&](const json& message) { return viber_message(message); };
   auto say = [&](const std::string& text) { return post({{"type", "text"}, {"text", text}}); };
   auto action = [&](const std::string& suffix) {
     std::string body;
@@ -506,19 +509,7 @@ TEST_F(BotsTest, AViberPictureIsDownloadedAndAnUnsubscribedReceiverIsNotRetried)
 
 TEST_F(BotsTest, AViberContactCardIsNotTakenAsTheSendersOwnNumberTheSharePhoneReplyIs) {
   start();
-  std::uint64_t token = 7000;
-  auto contact = [&](const json& message) {
-    json m{{"event", "message"},
-           {"timestamp", 1457764197627LL},
-           {"message_token", ++token},
-           {"sender", {{"id", "stranger="}, {"name", "Petro"}, {"language", "uk"}}},
-           {"message", message}};
-    std::string raw = m.dump();
-    return http(server->port(), "POST", "/webhooks/viber", raw,
-                {{"Content-Type", "application/json"},
-                 {"X-Viber-Content-Signature", md::viber::signature(raw, kViberToken)}})
-        .status;
-  };
+  auto contact = [&](const json& message) { return viber_message(message, "stranger=", "Petro"); };
   // Olena's number from Petro's address book: nothing of hers is offered.
   ASSERT_EQ(contact({{"type", "contact"},
                      {"contact", {{"name", "Olena"}, {"phone_number", "380671234567"}}}}),
