@@ -2,7 +2,9 @@
 
 #include <sodium.h>
 
+#include <cctype>
 #include <stdexcept>
+#include <utility>
 
 #include "service/accounts.hpp"
 #include "service/digest.hpp"
@@ -45,6 +47,22 @@ store::AuditEntry audit_entry(std::string actor, std::string action, std::string
 std::string identity_of(const store::UserRow& u) {
   return u.role == "customer" ? "account=" + u.login : "staff=" + u.login;
 }
+
+// One more failed sign-in (or reset code) for the person: true when that locks the login, and
+// until when the next try waits.
+std::pair<bool, std::optional<domain::Instant>> count_failure(store::WriteTx& tx,
+                                                              const store::UserRow& user,
+                                                              domain::Instant now) {
+  int failed = user.failed_signins + 1;
+  std::optional<domain::Instant> until;
+  if (auto delay = signin_delay(failed)) until = now + *delay;
+  tx.set_signin_state(user.id, failed, until);
+  return {failed >= 5, until};
+}
+
+// Crockford's base32: no I, L, O or U to misread over the phone.
+constexpr std::string_view kResetAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+constexpr std::size_t kResetLength = 12;
 
 }  // namespace
 
@@ -159,12 +177,8 @@ SignIn sign_in(store::Store& store, std::string_view login, std::string_view pas
     out.status = SignIn::Status::ok;
     out.user = user;
   } else {
-    int failed = user->failed_signins + 1;
-    auto delay = signin_delay(failed);
-    std::optional<domain::Instant> until;
-    if (delay) until = now + *delay;
-    tx->set_signin_state(user->id, failed, until);
-    out.status = failed >= 5 ? SignIn::Status::locked : SignIn::Status::wrong;
+    auto [locked, until] = count_failure(*tx, *user, now);
+    out.status = locked ? SignIn::Status::locked : SignIn::Status::wrong;
     out.retry_after = until;
   }
   tx->append_audit(audit_entry(actor_of(*user), "sign_in", identity_of(*user),
@@ -223,6 +237,84 @@ PasswordChange change_password(store::Store& store, const store::UserRow& user,
                                request_id));
   tx->commit();
   return PasswordChange::changed;
+}
+
+std::string normalize_reset_code(std::string_view typed) {
+  std::string out;
+  for (char c : typed.substr(0, 64)) {
+    if (c == ' ' || c == '-') continue;
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (c == 'O') c = '0';
+    if (c == 'I' || c == 'L') c = '1';
+    out += c;
+  }
+  return out;
+}
+
+ResetCode issue_password_reset(store::Store& store, const store::UserRow& person,
+                               const std::string& actor, const std::string& channel,
+                               std::string_view reason, std::chrono::seconds ttl,
+                               domain::Instant now, std::string_view request_id) {
+  if (reason.find_first_not_of(" \t") == std::string_view::npos)
+    throw std::invalid_argument("a reason is required");
+  ensure_sodium();
+  std::string code;
+  for (std::size_t i = 0; i < kResetLength; ++i)
+    code += kResetAlphabet[randombytes_uniform(kResetAlphabet.size())];
+  ResetCode out{code.substr(0, 4) + "-" + code.substr(4, 4) + "-" + code.substr(8), now + ttl};
+  auto tx = store.begin_write();
+  tx->insert_password_reset(digest_hex(code), person.id, actor, now, out.expires_at);
+  auto e =
+      audit_entry(actor, "password_reset_code", identity_of(person), "issued", now, request_id);
+  e.channel = channel;
+  e.reason = std::string(reason.substr(0, 500));
+  tx->append_audit(e);
+  tx->commit();
+  return out;
+}
+
+PasswordReset reset_password(store::Store& store, std::string_view login, std::string_view code,
+                             std::string_view new_password, bool staff, domain::Instant now,
+                             std::string_view request_id) {
+  PasswordReset out;
+  auto user = login.empty() ? std::nullopt : store.find_user(login);
+  if (user && (user->role != "customer") != staff) user.reset();
+  if (!user) return out;
+  if (user->locked_until && *user->locked_until > now) {
+    out.status = PasswordReset::Status::locked;
+    out.retry_after = user->locked_until;
+    auto tx = store.begin_write();
+    tx->append_audit(audit_entry(actor_of(*user), "password_reset", identity_of(*user), "locked",
+                                 now, request_id));
+    tx->commit();
+    return out;
+  }
+  // Checked before the code, so a short password does not spend it.
+  if (!acceptable_password(new_password)) {
+    out.status = PasswordReset::Status::weak_password;
+    return out;
+  }
+  const std::string typed = normalize_reset_code(code);
+  const bool well_formed =
+      typed.size() == kResetLength && typed.find_first_not_of(kResetAlphabet) == std::string::npos;
+  std::string hash = well_formed ? hash_password(new_password) : std::string();
+  auto tx = store.begin_write();
+  if (well_formed && tx->use_password_reset(digest_hex(typed), user->id, now)) {
+    tx->set_password(user->id, hash);
+    tx->set_signin_state(user->id, 0, std::nullopt);
+    tx->delete_sessions_of(user->id);
+    out.status = PasswordReset::Status::reset;
+    out.user = user;
+  } else {
+    auto [locked, until] = count_failure(*tx, *user, now);
+    out.status = locked ? PasswordReset::Status::locked : PasswordReset::Status::wrong_code;
+    out.retry_after = until;
+  }
+  tx->append_audit(audit_entry(actor_of(*user), "password_reset", identity_of(*user),
+                               out.status == PasswordReset::Status::reset ? "reset" : "failed", now,
+                               request_id));
+  tx->commit();
+  return out;
 }
 
 void set_reminders(store::Store& store, const store::UserRow& user, bool on, domain::Instant now) {

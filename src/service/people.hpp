@@ -78,6 +78,34 @@ PasswordChange change_password(store::Store& store, const store::UserRow& user,
                                std::string_view old_password, std::string_view new_password,
                                domain::Instant now, std::string_view request_id);
 
+// A forgotten password: staff give the person a one-time code (after making sure who is asking,
+// by the call centre's procedure), and the person sets a new password with it. A code is 12
+// characters of Crockford's base32 (60 random bits), shown as XXXX-XXXX-XXXX; a person has one
+// code at a time.
+struct ResetCode {
+  std::string code;  // to tell the person; only its hash is stored
+  domain::Instant expires_at{};
+};
+// Throws std::invalid_argument when no reason is given. `actor` is who gave it ("operator:x",
+// "admin:cli"), `channel` where ("operator_console", "cli").
+ResetCode issue_password_reset(store::Store& store, const store::UserRow& person,
+                               const std::string& actor, const std::string& channel,
+                               std::string_view reason, std::chrono::seconds ttl,
+                               domain::Instant now, std::string_view request_id = "");
+
+struct PasswordReset {
+  enum class Status { reset, wrong_code, weak_password, locked } status = Status::wrong_code;
+  std::optional<store::UserRow> user;          // reset
+  std::optional<domain::Instant> retry_after;  // wrong_code (when delayed), locked
+};
+// `staff` as in sign_in. A wrong code counts as a failed sign-in of the login (the same delays
+// and lock); a good one is spent, sets the password, lifts the lock and signs every session out.
+PasswordReset reset_password(store::Store& store, std::string_view login, std::string_view code,
+                             std::string_view new_password, bool staff, domain::Instant now,
+                             std::string_view request_id);
+// The code as typed, as issued: capitals, no spaces or dashes, O read as 0 and I, L as 1.
+std::string normalize_reset_code(std::string_view typed);
+
 void set_reminders(store::Store& store, const store::UserRow& user, bool on, domain::Instant now);
 enum class ContactChange { changed, bad_email, email_taken };
 ContactChange set_contact(store::Store& store, const store::UserRow& user, const std::string& email,

@@ -357,6 +357,13 @@ class WriteTx {
   virtual void insert_session(std::string_view token_hash, const SessionRow& s, Instant at) = 0;
   virtual void delete_session(std::string_view token_hash) = 0;
   virtual void delete_sessions_of(std::int64_t user_id) = 0;
+  // A one-time password reset code for a person (only its hash is kept); the person's codes
+  // issued before and not yet used stop working.
+  virtual void insert_password_reset(std::string_view code_hash, std::int64_t user_id,
+                                     std::string_view issued_by, Instant at,
+                                     Instant expires_at) = 0;
+  // Spends the code; false when it is not this person's, was used, was replaced or has expired.
+  virtual bool use_password_reset(std::string_view code_hash, std::int64_t user_id, Instant at) = 0;
   // Records an operator's decision; false when the item is not waiting (decided or unknown).
   virtual bool decide_review(std::int64_t submission_id, std::string_view decision,
                              std::string_view actor, std::string_view reason, Instant at) = 0;

@@ -314,6 +314,19 @@ CREATE UNLOGGED TABLE attempt_counts (
   PRIMARY KEY (name, window_start)
 );
 )sql"},
+      {8, "password reset codes", R"sql(
+-- One-time codes an operator gives a person who has forgotten their password (after checking
+-- who is calling); only a hash is kept, so a copy of the database resets nobody's password.
+CREATE TABLE password_resets (
+  code_hash   TEXT PRIMARY KEY,
+  user_id     BIGINT NOT NULL REFERENCES users(id),
+  issued_by   TEXT NOT NULL,
+  created_at  BIGINT NOT NULL,
+  expires_at  BIGINT NOT NULL,
+  used_at     BIGINT
+);
+CREATE INDEX password_resets_user ON password_resets(user_id);
+)sql"},
   };
   return migrations;
 }

@@ -746,6 +746,27 @@ class SqlWriteTx final : public WriteTx {
     q.bind(user_id).run();
   }
 
+  void insert_password_reset(std::string_view code_hash, std::int64_t user_id,
+                             std::string_view issued_by, Instant at, Instant expires_at) override {
+    Query replaced(conn(),
+                   "UPDATE password_resets SET expires_at = ? WHERE user_id = ? AND used_at IS NULL"
+                   " AND expires_at > ?");
+    replaced.bind(secs(at)).bind(user_id).bind(secs(at)).run();
+    Query q(conn(),
+            "INSERT INTO password_resets (code_hash, user_id, issued_by, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)");
+    q.bind(code_hash).bind(user_id).bind(issued_by).bind(secs(at)).bind(secs(expires_at)).run();
+  }
+
+  bool use_password_reset(std::string_view code_hash, std::int64_t user_id, Instant at) override {
+    // One statement decides: two browsers racing with the same code cannot both spend it.
+    Query q(conn(),
+            "UPDATE password_resets SET used_at = ? WHERE code_hash = ? AND user_id = ?"
+            " AND used_at IS NULL AND expires_at > ?");
+    q.bind(secs(at)).bind(code_hash).bind(user_id).bind(secs(at)).run();
+    return q.changes() == 1;
+  }
+
   bool decide_review(std::int64_t submission_id, std::string_view decision, std::string_view actor,
                      std::string_view reason, Instant at) override {
     Query q(conn(),

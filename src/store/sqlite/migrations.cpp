@@ -324,6 +324,19 @@ CREATE TABLE attempt_counts (
   PRIMARY KEY (name, window_start)
 );
 )sql"},
+      {8, "password reset codes", R"sql(
+-- One-time codes an operator gives a person who has forgotten their password (after checking
+-- who is calling); only a hash is kept, so a copy of the database resets nobody's password.
+CREATE TABLE password_resets (
+  code_hash   TEXT PRIMARY KEY,
+  user_id     INTEGER NOT NULL REFERENCES users(id),
+  issued_by   TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  used_at     INTEGER
+);
+CREATE INDEX password_resets_user ON password_resets(user_id);
+)sql"},
   };
   return migrations;
 }

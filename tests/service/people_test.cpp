@@ -1,0 +1,163 @@
+// Forgotten passwords: a one-time code given by staff, spent on a real store (SQLite, and
+// PostgreSQL in the suite's second run).
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "service/people.hpp"
+#include "support/support.hpp"
+
+using namespace md;
+using namespace std::chrono_literals;
+
+namespace {
+
+domain::Instant at(const char* s) {
+  return *domain::parse_instant(s);
+}
+
+struct PasswordResetTest : ::testing::Test {
+  test::TempDir dir;
+  std::string path = test::test_db(dir, "t.db");
+  std::unique_ptr<store::Store> store = store::open_store(path);
+  domain::Instant now = at("2026-11-20T10:00:00");
+  store::UserRow customer, staff;
+
+  void SetUp() override {
+    store->migrate();
+    {
+      auto tx = store->begin_write();
+      auto a = tx->insert_account(store::NewAccount{"0123456789", "Holder", "", "", ""}, now);
+      auto p = tx->insert_metering_point(a, "62Z000000000001B", "");
+      tx->insert_meter(p, store::NewMeter{"A1", 1, 5, *domain::parse_date("2025-01-01")});
+      tx->commit();
+    }
+    ASSERT_EQ(service::sign_up(*store, {"0123456789", "A1", "the old password", "", "", ""}, now),
+              service::SignUpResult::created);
+    service::add_staff_user(*store, "olena", "operator", "staff password 1", now);
+    customer = *store->find_user("0123456789");
+    staff = *store->find_user("olena");
+  }
+
+  service::ResetCode issue(const store::UserRow& who, std::chrono::seconds ttl = 24h) {
+    return service::issue_password_reset(*store, who, "operator:olena", "operator_console",
+                                         "called, date of birth checked", ttl, now);
+  }
+  service::PasswordReset::Status reset(std::string_view code,
+                                       std::string_view password = "a brand new one",
+                                       std::string_view login = "0123456789",
+                                       bool staff_side = false) {
+    return service::reset_password(*store, login, code, password, staff_side, now, "req-1").status;
+  }
+  bool signs_in(std::string_view password, std::string_view login = "0123456789",
+                bool staff_side = false) {
+    return service::sign_in(*store, login, password, staff_side, now, "").status ==
+           service::SignIn::Status::ok;
+  }
+};
+
+using Status = service::PasswordReset::Status;
+
+}  // namespace
+
+TEST_F(PasswordResetTest, ACodeSetsTheNewPasswordOnceAndSignsEverySessionOut) {
+  auto session = service::open_session(*store, customer.id, 1h, now);
+  auto code = issue(customer);
+  EXPECT_TRUE(
+      std::regex_match(code.code, std::regex("[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){2}")))
+      << code.code;
+  EXPECT_EQ(code.expires_at, now + 24h);
+  EXPECT_EQ(reset(code.code), Status::reset);
+  EXPECT_FALSE(service::resume_session(*store, session.token, now));
+  EXPECT_TRUE(signs_in("a brand new one"));
+  EXPECT_FALSE(signs_in("the old password"));
+  // Spent: the same code sets nothing again.
+  EXPECT_EQ(reset(code.code, "yet another password"), Status::wrong_code);
+  EXPECT_TRUE(signs_in("a brand new one"));
+}
+
+TEST_F(PasswordResetTest, TheCodeIsReadAsSaidOverThePhone) {
+  auto code = issue(customer);
+  // Lower case, spaces instead of dashes, and the letters O, I, L for 0, 1, 1.
+  std::string typed;
+  for (char c : code.code)
+    typed += c == '-' ? ' ' : c == '0' ? 'o' : c == '1' ? 'l' : static_cast<char>(std::tolower(c));
+  EXPECT_EQ(service::normalize_reset_code(typed), service::normalize_reset_code(code.code));
+  EXPECT_EQ(reset(" " + typed + " "), Status::reset);
+}
+
+TEST_F(PasswordResetTest, ANewCodeReplacesTheOldOneAndACodeExpires) {
+  auto first = issue(customer);
+  auto second = issue(customer, 1h);
+  EXPECT_EQ(reset(first.code), Status::wrong_code);
+  now += 2h;
+  EXPECT_EQ(reset(second.code), Status::wrong_code);
+  EXPECT_TRUE(signs_in("the old password"));
+}
+
+TEST_F(PasswordResetTest, AShortPasswordDoesNotSpendTheCode) {
+  auto code = issue(customer);
+  EXPECT_EQ(reset(code.code, "short"), Status::weak_password);
+  EXPECT_EQ(reset(code.code), Status::reset);
+}
+
+TEST_F(PasswordResetTest, WrongCodesCountAsFailedSignInsAndLockTheLogin) {
+  auto code = issue(customer);
+  // The same delays as wrong passwords: from the third failure the next try waits.
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(reset("0000-0000-0000"), Status::wrong_code) << i;
+    if (i == 2) {
+      EXPECT_EQ(reset("0000-0000-0000"), Status::locked) << "a try within 5 s";
+    }
+    now += 1min;
+  }
+  EXPECT_EQ(reset("not even a code"), Status::locked);
+  // Locked: not even the right code, until the lock ends; then it works and lifts the lock.
+  EXPECT_EQ(reset(code.code), Status::locked);
+  now += 16min;
+  EXPECT_EQ(reset(code.code), Status::reset);
+  EXPECT_EQ(store->find_user("0123456789")->failed_signins, 0);
+  EXPECT_TRUE(signs_in("a brand new one"));
+}
+
+TEST_F(PasswordResetTest, ACodeWorksOnlyForItsPersonAndOnTheirSide) {
+  auto for_staff = issue(staff);
+  auto for_customer = issue(customer);
+  EXPECT_EQ(reset(for_staff.code), Status::wrong_code);  // another person's code
+  EXPECT_EQ(reset(for_customer.code, "a brand new one", "olena", true), Status::wrong_code);
+  EXPECT_EQ(reset(for_staff.code, "a brand new one", "olena", false), Status::wrong_code);
+  EXPECT_EQ(reset(for_customer.code, "a brand new one", "9999999999"), Status::wrong_code);
+  EXPECT_EQ(reset(for_staff.code, "staff password 2", "olena", true), Status::reset);
+  EXPECT_TRUE(signs_in("staff password 2", "olena", true));
+  EXPECT_EQ(reset(for_customer.code), Status::reset);
+}
+
+TEST_F(PasswordResetTest, GivingACodeNeedsAReasonAndBothStepsAreAudited) {
+  EXPECT_THROW(service::issue_password_reset(*store, customer, "operator:olena", "operator_console",
+                                             "  ", 24h, now),
+               std::invalid_argument);
+  auto code = issue(customer);
+  reset("0000-0000-0000");
+  reset(code.code);
+  auto audit = [&](int k) {
+    return test::sql_value(path,
+                           "SELECT actor || '|' || channel || '|' || action || '|' || identity ||"
+                           " '|' || result || '|' || reason FROM audit WHERE action LIKE "
+                           "'password_reset%' ORDER BY id LIMIT 1 OFFSET " +
+                               std::to_string(k));
+  };
+  EXPECT_EQ(audit(0),
+            "operator:olena|operator_console|password_reset_code|account=0123456789|issued|"
+            "called, date of birth checked");
+  EXPECT_EQ(audit(1), "customer:0123456789|web|password_reset|account=0123456789|failed|");
+  EXPECT_EQ(audit(2), "customer:0123456789|web|password_reset|account=0123456789|reset|");
+  EXPECT_EQ(audit(3), "");
+  // The code itself is nowhere in the database.
+  std::string plain = service::normalize_reset_code(code.code);
+  EXPECT_EQ(test::sql_value(path, "SELECT count(*) FROM password_resets WHERE code_hash = '" +
+                                      plain + "' OR issued_by = '" + plain + "'"),
+            "0");
+  EXPECT_EQ(test::sql_value(path, "SELECT count(*) FROM audit WHERE raw_input LIKE '%" + plain +
+                                      "%' OR reason LIKE '%" + plain + "%'"),
+            "0");
+}
