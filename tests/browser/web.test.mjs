@@ -303,6 +303,8 @@ test('the main pages pass axe-core WCAG 2.1 AA checks', async () => {
   await p.click('button[name=step]');
   await p.waitForSelector('section.review');
   pages.push(['/submit review', await violations(p)]);
+  await p.goto(base + '/account/reset');
+  pages.push(['/account/reset', await violations(p)]);
   await p.goto(base + '/account/sign-up');
   pages.push(['/account/sign-up', await violations(p)]);
   await p.fill('#account', a.account);

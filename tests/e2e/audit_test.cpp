@@ -208,6 +208,18 @@ TEST(Audit, EveryKindOfActionLeavesWhoWhenWhatAndWhy) {
                   {{"login", "petro"}, {"role", "operator"}, {"password", "another long one"}})
             .status,
         303);
+    // A forgotten password: the operator gives a code, the customer spends it.
+    auto given = staff.post("/operator/accounts/0000000002/password-reset",
+                            {{"reason", "called, checked the last bill"}});
+    ASSERT_TRUE(std::regex_search(given.body, m, std::regex(R"(class="code">([0-9A-Z-]{14})<)")))
+        << given.body;
+    Browser forgetful(port, "en");
+    forgetful.get("/account/reset");
+    ASSERT_EQ(forgetful
+                  .post("/account/reset",
+                        {{"login", "0000000002"}, {"code", m[1]}, {"new", "the newest password"}})
+                  .status,
+              303);
     staff.post("/operator/sign-out", {});
   }
   auto revoke_list = run_meterdesk({"token", "list", "--db", db});
@@ -218,14 +230,30 @@ TEST(Audit, EveryKindOfActionLeavesWhoWhenWhatAndWhy) {
 
   // Every kind, with who and when; and why where a person decided.
   const std::map<std::string, bool> kinds = {
-      {"import_accounts", false}, {"import_readings", false}, {"user_add", true},
-      {"token_create", false},    {"token_revoke", false},    {"close_period", true},
-      {"export_volumes", false},  {"submit", false},          {"status_change", true},
-      {"sign_up", false},         {"sign_in", false},         {"sign_out", false},
-      {"contact_change", false},  {"reminders", false},       {"password_change", false},
-      {"review", true},           {"view_account", false},    {"meter_exchange", true},
-      {"price_change", true},     {"link_account", false},    {"unlink_account", false},
+      {"import_accounts", false},
+      {"import_readings", false},
+      {"user_add", true},
+      {"token_create", false},
+      {"token_revoke", false},
+      {"close_period", true},
+      {"export_volumes", false},
+      {"submit", false},
+      {"status_change", true},
+      {"sign_up", false},
+      {"sign_in", false},
+      {"sign_out", false},
+      {"contact_change", false},
+      {"reminders", false},
+      {"password_change", false},
+      {"review", true},
+      {"view_account", false},
+      {"meter_exchange", true},
+      {"price_change", true},
+      {"link_account", false},
+      {"unlink_account", false},
       {"notices", false},
+      {"password_reset_code", true},
+      {"password_reset", false},
   };
   auto audit = rows(db, "SELECT action, actor, channel, at, result, reason FROM audit");
   std::set<std::string> seen;

@@ -96,6 +96,7 @@ TEST(Roles, EveryConsoleEndpointWithEveryKindOfVisitor) {
         {"date", "2026-11-20"},
         {"reason", "act"}},
        1},
+      {"POST", "/operator/accounts/0000000002/password-reset", {{"reason", "called"}}, 1},
       {"GET", "/operator/photos/1", {}, 1},
       {"GET", "/operator/inspections", {}, 1},
       {"GET", "/operator/periods", {}, 1},
@@ -110,6 +111,7 @@ TEST(Roles, EveryConsoleEndpointWithEveryKindOfVisitor) {
        "/operator/users",
        {{"login", "new-one"}, {"role", "operator"}, {"password", "x"}},
        3},
+      {"POST", "/operator/users/u-operator/password-reset", {{"reason", "asked in person"}}, 3},
       {"GET", "/operator/password", {}, 1},
   };
   const std::map<std::string, int> rank = {

@@ -725,6 +725,108 @@ Browser staff(std::uint16_t port, const std::string& login) {
   return b;
 }
 
+// A customer who has forgotten the password calls; the operator gives a one-time code from the
+// account view, and the customer sets a new password with it: every old session ends.
+TEST_F(WebTest, AForgottenPasswordIsSetAgainWithTheCodeAnOperatorGave) {
+  Browser before = customer_of(port(), "0000000022");
+  ASSERT_EQ(before.get("/account").status, 200);
+  Browser op = staff(port(), "olena");
+  auto view = op.get("/operator/accounts/0000000022");
+  ASSERT_NE(view.body.find("/operator/accounts/0000000022/password-reset"), std::string::npos);
+  EXPECT_EQ(op.post("/operator/accounts/0000000022/password-reset", {{"reason", " "}}).status, 422);
+  auto given = op.post("/operator/accounts/0000000022/password-reset",
+                       {{"reason", "called, address and last bill checked"}});
+  ASSERT_EQ(given.status, 200) << given.body;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      given.body, m, std::regex(R"(class="code">([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})<)")))
+      << given.body;
+  const std::string code = m[1];
+  EXPECT_NE(given.body.find("Valid until 01.12.2026"), std::string::npos) << given.body;
+  // An account without a personal account has nothing to reset.
+  EXPECT_NE(op.get("/operator/accounts/0000000023").body.find("has not signed up"),
+            std::string::npos);
+  EXPECT_EQ(op.post("/operator/accounts/0000000023/password-reset", {{"reason", "r"}}).status, 422);
+
+  Browser b(port(), "en");
+  auto sign_in = b.get("/account/sign-in");
+  ASSERT_NE(sign_in.body.find("href=\"/account/reset\""), std::string::npos);
+  auto page = b.get("/account/reset");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("0 800 300 015"), std::string::npos);
+  auto wrong =
+      b.post("/account/reset",
+             {{"login", "0000000022"}, {"code", "0000-0000-0000"}, {"new", "my new password"}});
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_NE(wrong.body.find("The code is wrong"), std::string::npos);
+  EXPECT_EQ(
+      b.post("/account/reset", {{"login", "0000000022"}, {"code", code}, {"new", "short"}}).status,
+      422);
+  // As read out over the phone: lower case, spaces for the dashes.
+  std::string typed = code;
+  for (char& c : typed) c = c == '-' ? ' ' : static_cast<char>(std::tolower(c));
+  auto done = b.post("/account/reset",
+                     {{"login", "0000000022"}, {"code", typed}, {"new", "my new password"}});
+  ASSERT_EQ(done.status, 303) << done.body;
+  EXPECT_EQ(done.headers["location"], "/account");
+  EXPECT_EQ(b.get("/account").status, 200) << "signed in with the new password's session";
+  EXPECT_EQ(before.get("/account").status, 303) << "the old session is over";
+  Browser again(port(), "en");
+  again.get("/account/reset");
+  EXPECT_EQ(again
+                .post("/account/reset",
+                      {{"login", "0000000022"}, {"code", code}, {"new", "another password"}})
+                .status,
+            422)
+      << "a code works once";
+  again.get("/account/sign-in");
+  EXPECT_EQ(
+      again.post("/account/sign-in", {{"login", "0000000022"}, {"password", "my new password"}})
+          .status,
+      303);
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT actor || '|' || reason FROM audit WHERE action = "
+                      "'password_reset_code' AND identity = 'account=0000000022'"),
+            "operator:olena|called, address and last bill checked");
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action = 'password_reset' AND identity = "
+                  "'account=0000000022' AND result = 'reset'"),
+            1);
+}
+
+// A staff member's code comes from an admin (here the command line) and is spent at
+// /operator/reset; a customer's page does not take it.
+TEST_F(WebTest, AStaffMembersPasswordIsSetAgainWithACodeFromTheCommandLine) {
+  ASSERT_EQ(run_meterdesk({"user", "add", "--db", db_, "--login", "marta", "--role", "operator"},
+                          {}, "correct horse battery\n")
+                .exit_code,
+            0);
+  auto issued = run_meterdesk({"user", "reset-code", "--db", db_, "--login", "marta", "--reason",
+                               "asked in person", "--now", kNow});
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  const std::string code = issued.out.substr(0, issued.out.find('\n'));
+  ASSERT_EQ(code.size(), 14u) << issued.out;
+  EXPECT_NE(run_meterdesk({"user", "reset-code", "--db", db_, "--login", "nobody", "--reason", "r"})
+                .exit_code,
+            0);
+  Browser b(port(), "en");
+  b.get("/account/reset");
+  EXPECT_EQ(
+      b.post("/account/reset", {{"login", "marta"}, {"code", code}, {"new", "a new staff one"}})
+          .status,
+      422);
+  ASSERT_NE(b.get("/operator/sign-in").body.find("href=\"/operator/reset\""), std::string::npos);
+  b.get("/operator/reset");
+  auto done =
+      b.post("/operator/reset", {{"login", "marta"}, {"code", code}, {"new", "a new staff one"}});
+  ASSERT_EQ(done.status, 303) << done.body;
+  EXPECT_EQ(done.headers["location"], "/operator");
+  EXPECT_EQ(b.get("/operator").status, 200);
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT actor || '|' || channel FROM audit WHERE action = "
+                      "'password_reset_code' AND identity = 'staff=marta'"),
+            "admin:cli|cli");
+}
+
 TEST_F(WebTest, SupervisorChangesAPriceFromADayAndOnlySupervisorsMay) {
   Browser op = staff(port(), "olena");
   op.get("/operator/prices");

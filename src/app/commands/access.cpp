@@ -79,6 +79,35 @@ void add_access_commands(CLI::App& app, Common& common, Commands& out) {
                    std::fprintf(stderr, "added %s as %s\n", u->login.c_str(), u->role.c_str());
                    return 0;
                  }});
+
+  auto* reset = user->add_subcommand(
+      "reset-code",
+      "a one-time password reset code for a person (staff login, or a customer's account number)"
+      ", valid 24 hours; printed once, the person enters it at /operator/reset or /account/reset");
+  add_common(reset, common);
+  struct Reset {
+    std::string login, reason;
+  };
+  auto r = std::make_shared<Reset>();
+  reset->add_option("--login", r->login, "whose password")->required();
+  reset->add_option("--reason", r->reason, "why, for the audit (how the person was identified)")
+      ->required();
+  out.push_back({reset, [&common, r] {
+                   Context ctx = open(common);
+                   auto person = ctx.store->find_user(r->login);
+                   if (!person) {
+                     std::fprintf(stderr, "no one signs in as %s\n", r->login.c_str());
+                     return 1;
+                   }
+                   auto code = service::issue_password_reset(
+                       *ctx.store, *person, "admin:cli", "cli", r->reason, std::chrono::hours(24),
+                       ctx.clock.now());
+                   std::printf("%s\n", code.code.c_str());
+                   std::fprintf(stderr, "a reset code for %s, valid until %s\n",
+                                person->login.c_str(),
+                                domain::format_kyiv(code.expires_at).c_str());
+                   return 0;
+                 }});
 }
 
 }  // namespace md::app

@@ -127,6 +127,7 @@ Response Site::sign_in(Page& p, const std::optional<Form>& form, bool staff) {
   d.set("action", home + "/sign-in");
   d.set("login_label", text(p.lang, staff ? TextKey("login_staff") : TextKey("login_customer")));
   if (!staff) d.set("signup_href", "/account/sign-up");
+  d.set("reset_href", home + "/reset");
   if (!form) return html(p, title, "signin", d);
   const auto now = ctx.clock.now();
   std::string login = form->get("login").substr(0, 254);
@@ -159,6 +160,44 @@ Response Site::sign_in(Page& p, const std::optional<Form>& form, bool staff) {
   return html(p, title, "signin", d, result.status == service::SignIn::Status::locked ? 429 : 401);
 }
 
+Response Site::reset_page(Page& p, const std::optional<Form>& form, bool staff) {
+  const std::string home = staff ? "/operator" : "/account";
+  if (p.who) return redirect(p, home + "/password");
+  const std::string title = text(p.lang, "reset_password");
+  Data d;
+  d.set("action", home + "/reset");
+  d.set("login_label", text(p.lang, staff ? TextKey("login_staff") : TextKey("login_customer")));
+  d.set("explain",
+        text(p.lang, staff ? TextKey("reset_explain_staff") : TextKey("reset_explain_customer")));
+  if (!form) return html(p, title, "reset", d);
+  const auto now = ctx.clock.now();
+  std::string login = form->get("login").substr(0, 254);
+  d.set("login", login);
+  d.set("code", form->get("code").substr(0, 64));
+  // The same per-address budget as sign-ins: codes are guessed from the same places.
+  if (!signin_per_address->allow(service::address_key(p.req.remote), now)) {
+    ctx.metrics.limited("signin_per_address");
+    d.set("error", text(p.lang, "too_many_sign_ins"));
+    return html(p, title, "reset", d, 429);
+  }
+  auto r = service::reset_password(ctx.store, login, form->get("code").substr(0, 64),
+                                   form->get("new").substr(0, 1024), staff, now, p.req.request_id);
+  using S = service::PasswordReset::Status;
+  if (r.status == S::reset) {
+    // Every session was signed out; this browser gets a fresh one.
+    auto ttl = staff ? ctx.options.staff_session : ctx.options.customer_session;
+    auto s = service::open_session(ctx.store, r.user->id, ttl, now);
+    set_cookie(p, staff ? "md_staff" : kCookie, s.token, home, ttl);
+    return redirect(p, home);
+  }
+  std::string err = text(p.lang, r.status == S::weak_password ? TextKey("new_password_short")
+                                                              : TextKey("reset_code_wrong"));
+  if (r.retry_after)
+    err += " " + text(p.lang, "try_again_after", {{"time", format_time(*r.retry_after)}});
+  d.set("error", err);
+  return html(p, title, "reset", d, r.status == S::locked ? 429 : 422);
+}
+
 Response Site::password_page(Page& p, const std::optional<Form>& form, bool staff) {
   const std::string home = staff ? "/operator" : "/account";
   Data d;
@@ -188,6 +227,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
   std::optional<Form> form;
   if (auto refused = open_area(p, false, form)) return respond(std::move(*refused));
   if (path == "/account/sign-in") return respond(sign_in(p, form, false));
+  if (path == "/account/reset") return respond(reset_page(p, form, false));
   if (path == "/account/sign-up") {
     if (p.who) return respond(redirect(p, "/account"));
     Data d;

@@ -34,6 +34,13 @@ std::vector<std::string> values_of(std::string_view text) {
   return out;
 }
 
+// What an action has to say on the page it renders again: one template field.
+Data said(const char* field, const std::string& words) {
+  Data d;
+  d.set(field, words);
+  return d;
+}
+
 }  // namespace
 
 void Site::operator_page(const PagePtr& page, const Respond& respond) {
@@ -44,6 +51,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
   std::optional<Form> form;
   if (auto refused = open_area(p, true, form)) return respond(std::move(*refused));
   if (path == "/operator/sign-in") return respond(sign_in(p, form, true));
+  if (path == "/operator/reset") return respond(reset_page(p, form, true));
   if (!p.who) return respond(redirect(p, "/operator/sign-in"));
   const auto& user = p.who->user;
   const std::string actor = service::actor_of(user);
@@ -136,11 +144,9 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     auto account = ctx.store.account(number);
     if (!account)
       return respond(message(p, 404, "404", dialog::message(p.lang, "not_found"), "alert"));
-    auto render_account = [this, &p, account](int status, const std::string& error,
-                                              const std::string& confirm,
-                                              const std::string& exchange_error = "") {
-      Data d;
-      if (!exchange_error.empty()) d.set("exchange_error", exchange_error);
+    // `d` brings what the last action has to say: entry_error, entry_confirm, exchange_error,
+    // reset_error or reset_code.
+    auto render_account = [this, &p, account](int status, Data d = Data()) {
       d.set("account", account->number);
       d.set("holder", account->holder);
       d.set("phone", account->phone);
@@ -148,8 +154,8 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       d.set("active", account->active);
       d.set("form_key", service::random_token());
       d.set("today", domain::format_date(domain::kyiv_date(ctx.clock.now())));
-      if (!error.empty()) d.set("entry_error", error);
-      if (!confirm.empty()) d.set("entry_confirm", confirm);
+      if (auto person = ctx.store.find_user(account->number); person && person->account_id)
+        d.set("cabinet_user", true);
       Data meters(Data::type::list);
       for (const auto& m : ctx.store.account_meters(account->id)) {
         Data item;
@@ -194,7 +200,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     if (rest.ends_with("/readings") && post) {
       std::string reason = form->get("reason").substr(0, 500);
       if (reason.find_first_not_of(" \t") == std::string::npos)
-        return respond(render_account(422, text(p.lang, "reason_required"), ""));
+        return respond(render_account(422, said("entry_error", text(p.lang, "reason_required"))));
       service::SubmitRequest req;
       req.channel = "operator_console";
       req.type = form->get("type") == "operator" ? "operator" : "inspector";
@@ -208,7 +214,9 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       req.request_id = p.req.request_id;
       req.raw_input = "values=" + form->get("values").substr(0, 200) + " reason=" + reason;
       auto meter = ctx.store.find_meter(req.account, req.meter_serial);
-      if (!meter) return respond(render_account(422, dialog::message(p.lang, "not_found"), ""));
+      if (!meter)
+        return respond(
+            render_account(422, said("entry_error", dialog::message(p.lang, "not_found"))));
       auto zones = domain::zones_of(meter->zones);
       auto values = values_of(form->get("values").substr(0, 200));
       for (std::size_t i = 0; i < values.size(); ++i)
@@ -224,13 +232,14 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
             if (o.status == S::accepted || o.status == S::replayed)
               return respond(redirect(pg, "/operator/accounts/" + number));
             if (o.status == S::needs_confirmation)
-              return respond((*shared_render)(409, "", dialog::message(pg.lang, "high")));
+              return respond(
+                  (*shared_render)(409, said("entry_confirm", dialog::message(pg.lang, "high"))));
             if (o.status == S::rejected || o.status == S::not_found) {
               auto params = o.rejection->params;
               if (o.rejection->zone)
                 params["zone"] = std::string(domain::zone_name(*o.rejection->zone));
-              return respond(
-                  (*shared_render)(422, dialog::message(pg.lang, o.rejection->code, params), ""));
+              return respond((*shared_render)(
+                  422, said("entry_error", dialog::message(pg.lang, o.rejection->code, params))));
             }
             respond(message(pg, 503, "503", dialog::message(pg.lang, "unavailable"), "alert"));
           });
@@ -265,7 +274,23 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
           error = e.what();
         }
       }
-      return respond(render_account(422, "", "", error));
+      return respond(render_account(422, said("exchange_error", error)));
+    }
+    if (rest.ends_with("/password-reset") && post) {
+      auto person = ctx.store.find_user(account->number);
+      if (!person || !person->account_id)
+        return respond(render_account(422, said("reset_error", text(p.lang, "no_cabinet"))));
+      std::string reason = form->get("reason").substr(0, 500);
+      if (reason.find_first_not_of(" \t") == std::string::npos)
+        return respond(render_account(422, said("reset_error", text(p.lang, "reason_required"))));
+      auto code =
+          service::issue_password_reset(ctx.store, *person, actor, "operator_console", reason,
+                                        std::chrono::hours(24), now, p.req.request_id);
+      // Shown on this answer only (never in a URL, never stored): the operator reads it out.
+      Data d = said("reset_code", code.code);
+      d.set("reset_valid",
+            text(p.lang, "reset_code_valid", {{"time", format_time(code.expires_at)}}));
+      return respond(render_account(200, std::move(d)));
     }
     {
       // Who looked at whose personal data is part of the audit too.
@@ -281,7 +306,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       tx->append_audit(e);
       tx->commit();
     }
-    return respond(render_account(200, "", ""));
+    return respond(render_account(200));
   }
   if (path == "/operator/review" || path.starts_with("/operator/review/")) {
     std::string error;
@@ -509,11 +534,31 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     d.set("items", items);
     return respond(html(p, text(p.lang, "prices"), "op_prices", d, status));
   }
-  if (path == "/operator/users") {
+  if (path == "/operator/users" || (path.starts_with("/operator/users/") && post)) {
     if (rank(user.role) < 3) return respond(refuse());
     Data d;
     int status = 200;
-    if (post) {
+    if (path.ends_with("/password-reset")) {
+      // A staff member who has forgotten the password gets a code from an admin.
+      std::string login = path.substr(16, path.size() - 16 - 15);
+      auto person = ctx.store.find_user(login);
+      std::string reason = form->get("reason").substr(0, 500);
+      if (!person || person->account_id) {
+        d.set("error", text(p.lang, "no_such_page"));
+        status = 404;
+      } else if (reason.find_first_not_of(" \t") == std::string::npos) {
+        d.set("error", text(p.lang, "reason_required"));
+        status = 422;
+      } else {
+        auto code =
+            service::issue_password_reset(ctx.store, *person, actor, "operator_console", reason,
+                                          std::chrono::hours(24), now, p.req.request_id);
+        d.set("reset_for", person->login);
+        d.set("reset_code", code.code);
+        d.set("reset_valid",
+              text(p.lang, "reset_code_valid", {{"time", format_time(code.expires_at)}}));
+      }
+    } else if (post && path == "/operator/users") {
       try {
         service::add_staff_user(ctx.store, form->get("login"), form->get("role"),
                                 form->get("password"), now, actor);

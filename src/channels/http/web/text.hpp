@@ -89,6 +89,36 @@ inline constexpr Text kText[] = {
     {"change_password", "Змінити пароль", "Change password"},
     {"current_password", "Поточний пароль", "Current password"},
     {"new_password", "Новий пароль", "New password"},
+    {"forgot_password", "Забули пароль?", "Forgot your password?"},
+    {"reset_password", "Відновлення пароля", "Reset your password"},
+    {"reset_explain_customer",
+     "Зателефонуйте до кол-центру 0 800 300 015: перевіривши, що ви власник рахунку, оператор "
+     "продиктує код відновлення. Введіть його тут разом із новим паролем.",
+     "Call the call centre on 0 800 300 015: once they have checked that the account is yours, "
+     "the operator gives you a reset code. Enter it here with a new password."},
+    {"reset_explain_staff",
+     "Код відновлення дає адміністратор (на сторінці користувачів консолі або командою "
+     "meterdesk user reset-code).",
+     "An administrator gives you a reset code (on the console's users page or with "
+     "meterdesk user reset-code)."},
+    {"reset_code", "Код відновлення", "Reset code"},
+    {"reset_code_hint", "12 знаків, наприклад 7K2M-Q9XD-4TRB",
+     "12 characters, e.g. 7K2M-Q9XD-4TRB"},
+    {"set_password", "Встановити новий пароль", "Set the new password"},
+    {"give_reset_code", "Дати код відновлення пароля", "Give a password reset code"},
+    {"reset_reason_hint", "як перевірено особу того, хто звертається",
+     "how you checked who is asking"},
+    {"reset_code_about",
+     "Якщо клієнт забув пароль: перевірте особу за процедурою кол-центру й дайте код. Код діє "
+     "24 години й один раз; новий код скасовує попередній.",
+     "If the customer has forgotten the password: check who is calling by the call centre's "
+     "procedure, then give a code. It works once within 24 hours; a new code cancels the one "
+     "before."},
+    {"reset_code_given", "Код відновлення (продиктуйте його; більше він не буде показаний):",
+     "The reset code (read it out; it will not be shown again):"},
+    {"reset_code_valid", "Діє до {time}.", "Valid until {time}."},
+    {"no_cabinet", "Клієнт ще не зареєструвався в особистому кабінеті.",
+     "The customer has not signed up for a personal account."},
     {"save", "Зберегти", "Save"},
     {"submit_now", "Передати зараз", "Submit now"},
     {"reminders", "Нагадування", "Reminders"},
@@ -226,6 +256,10 @@ inline constexpr Text kText[] = {
     {"wrong_customer_login", "Невірний рахунок, e-mail або пароль.",
      "Wrong account, e-mail or password."},
     {"try_again_after", "Спробуйте знову після {time}.", "Try again after {time}."},
+    {"reset_code_wrong",
+     "Код невірний, уже використаний або прострочений, або рахунок не той. Попросіть новий код.",
+     "The code is wrong, already used or expired, or the account is not the one it was given "
+     "for. Ask for a new code."},
     {"wrong_current_password", "Поточний пароль невірний.", "The current password is wrong."},
     {"new_password_short", "Новий пароль має містити щонайменше 10 символів.",
      "The new password must be at least 10 characters."},

@@ -145,6 +145,8 @@ struct Site {
   Response sign_in(Page& p, const std::optional<Form>& form, bool staff);
   // The password change page of either area (the signed-in person's own password).
   Response password_page(Page& p, const std::optional<Form>& form, bool staff);
+  // The forgotten-password page of either area: login, the reset code staff gave, a new password.
+  Response reset_page(Page& p, const std::optional<Form>& form, bool staff);
 
   // Personal account (cabinet.cpp).
   void account_page(const PagePtr& p, const Respond& respond);
