@@ -2,6 +2,7 @@
 // every kind of visitor, every token-protected API route with every kind of token.
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <set>
 
 #include "support/browser.hpp"
@@ -124,6 +125,32 @@ TEST(Roles, EveryConsoleEndpointWithEveryKindOfVisitor) {
           << who << " " << c.method << " " << c.path << " → " << r.status;
     }
   }
+}
+
+// An admin gives a staff member who has forgotten the password a code on the users page; it
+// is for staff only (a customer's code comes from the account view).
+TEST(Roles, AnAdminGivesAStaffMemberAResetCode) {
+  Fixture f;
+  Browser admin = visitor(f.server->port(), "admin");
+  admin.get("/operator/users");
+  EXPECT_EQ(admin.post("/operator/users/u-operator/password-reset", {{"reason", ""}}).status, 422);
+  EXPECT_EQ(admin.post("/operator/users/0000000001/password-reset", {{"reason", "r"}}).status, 404);
+  auto given =
+      admin.post("/operator/users/u-operator/password-reset", {{"reason", "asked in person"}});
+  ASSERT_EQ(given.status, 200);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(given.body, m, std::regex(R"(class="code">([0-9A-Z-]{14})<)")))
+      << given.body;
+  Browser b(f.server->port(), "en");
+  b.get("/operator/reset");
+  EXPECT_EQ(b.post("/operator/reset",
+                   {{"login", "u-operator"}, {"code", m[1]}, {"new", "a fresh password"}})
+                .status,
+            303);
+  EXPECT_EQ(sql_value(f.db,
+                      "SELECT actor || '|' || reason FROM audit WHERE action = "
+                      "'password_reset_code'"),
+            "admin:u-admin|asked in person");
 }
 
 TEST(Roles, EveryTokenProtectedApiRouteWithEveryKindOfToken) {
