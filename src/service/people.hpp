@@ -41,6 +41,15 @@ std::int64_t add_staff_user(store::Store& store, const std::string& login, const
                             const std::string& password, domain::Instant now,
                             const std::string& actor = "admin:cli");
 
+// A staff member who has left is disabled: their sessions and reset codes end, they cannot sign in
+// or be given a reset code, and their row stays (the audit names them). Enabling undoes it. An
+// admin cannot disable themselves, nor the last admin who can still sign in.
+enum class StaffChange { done, no_such_person, no_reason, own_login, last_admin };
+StaffChange set_staff_enabled(store::Store& store, const std::string& login, bool enabled,
+                              const std::string& actor, const std::string& channel,
+                              std::string_view reason, domain::Instant now,
+                              std::string_view request_id = "");
+
 // Failed sign-ins slow the next try down and then lock the login for a while (rules of thumb of
 // OWASP's authentication guidance): 3 failures wait 5 s, 4 wait 30 s, 5 or more lock 15 min.
 std::optional<std::chrono::seconds> signin_delay(int failed_signins);
@@ -86,8 +95,8 @@ struct ResetCode {
   std::string code;  // to tell the person; only its hash is stored
   domain::Instant expires_at{};
 };
-// Throws std::invalid_argument when no reason is given. `actor` is who gave it ("operator:x",
-// "admin:cli"), `channel` where ("operator_console", "cli").
+// Throws std::invalid_argument when no reason is given or the person is disabled. `actor` is who
+// gave it ("operator:x", "admin:cli"), `channel` where ("operator_console", "cli").
 ResetCode issue_password_reset(store::Store& store, const store::UserRow& person,
                                const std::string& actor, const std::string& channel,
                                std::string_view reason, std::chrono::seconds ttl,

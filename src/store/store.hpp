@@ -101,6 +101,7 @@ struct UserRow {
   bool reminders = true;
   int failed_signins = 0;
   std::optional<Instant> locked_until;
+  std::optional<Instant> disabled_at;  // staff who have left: no sign-in, no session, no reset
 };
 
 struct NewUser {
@@ -350,6 +351,8 @@ class WriteTx {
   virtual void set_signin_state(std::int64_t user_id, int failed_signins,
                                 std::optional<Instant> locked_until) = 0;
   virtual void set_password(std::int64_t user_id, std::string_view password_hash) = 0;
+  // Disables a person from `at` (nullopt enables them again).
+  virtual void set_disabled(std::int64_t user_id, std::optional<Instant> at) = 0;
   virtual void set_reminders(std::int64_t user_id, bool on) = 0;
   // Throws ConflictError("email") when another person has the e-mail.
   virtual void set_contact(std::int64_t user_id, std::string_view email,
@@ -362,6 +365,8 @@ class WriteTx {
   virtual void insert_password_reset(std::string_view code_hash, std::int64_t user_id,
                                      std::string_view issued_by, Instant at,
                                      Instant expires_at) = 0;
+  // Ends the person's codes not yet used (they have left, or a new code replaces them).
+  virtual void expire_password_resets(std::int64_t user_id, Instant at) = 0;
   // Spends the code; false when it is not this person's, was used, was replaced or has expired.
   virtual bool use_password_reset(std::string_view code_hash, std::int64_t user_id, Instant at) = 0;
   // Records an operator's decision; false when the item is not waiting (decided or unknown).

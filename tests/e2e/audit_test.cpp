@@ -208,6 +208,10 @@ TEST(Audit, EveryKindOfActionLeavesWhoWhenWhatAndWhy) {
                   {{"login", "petro"}, {"role", "operator"}, {"password", "another long one"}})
             .status,
         303);
+    // Someone leaves and comes back.
+    ASSERT_EQ(staff.post("/operator/users/petro/disable", {{"reason", "left on 27.11"}}).status,
+              303);
+    ASSERT_EQ(staff.post("/operator/users/petro/enable", {{"reason", "rehired"}}).status, 303);
     // A forgotten password: the operator gives a code, the customer spends it.
     auto given = staff.post("/operator/accounts/0000000002/password-reset",
                             {{"reason", "called, checked the last bill"}});
@@ -254,6 +258,8 @@ TEST(Audit, EveryKindOfActionLeavesWhoWhenWhatAndWhy) {
       {"notices", false},
       {"password_reset_code", true},
       {"password_reset", false},
+      {"user_disable", true},
+      {"user_enable", true},
   };
   auto audit = rows(db, "SELECT action, actor, channel, at, result, reason FROM audit");
   std::set<std::string> seen;

@@ -33,6 +33,12 @@ struct Fixture {
                     .exit_code,
                 0);
     }
+    // Someone to disable and enable again, who is none of the visitors.
+    EXPECT_EQ(
+        run_meterdesk({"user", "add", "--db", db, "--login", "u-leaver", "--role", "operator"}, {},
+                      "correct horse battery\n")
+            .exit_code,
+        0);
     for (const char* role : {"supplier", "operator", "supervisor", "admin"}) {
       auto r = run_meterdesk({"token", "create", "--role", role, "--name", role, "--db", db});
       tokens[role] = r.out.substr(0, r.out.find('\n'));
@@ -113,6 +119,8 @@ TEST(Roles, EveryConsoleEndpointWithEveryKindOfVisitor) {
        {{"login", "new-one"}, {"role", "operator"}, {"password", "x"}},
        3},
       {"POST", "/operator/users/u-operator/password-reset", {{"reason", "asked in person"}}, 3},
+      {"POST", "/operator/users/u-leaver/disable", {{"reason", "left"}}, 3},
+      {"POST", "/operator/users/u-leaver/enable", {{"reason", "back"}}, 3},
       {"GET", "/operator/password", {}, 1},
   };
   const std::map<std::string, int> rank = {
@@ -151,6 +159,51 @@ TEST(Roles, AnAdminGivesAStaffMemberAResetCode) {
                       "SELECT actor || '|' || reason FROM audit WHERE action = "
                       "'password_reset_code'"),
             "admin:u-admin|asked in person");
+}
+
+// Someone who has left: the admin disables them and their open console session ends at once;
+// they cannot sign in; enabled again, they can.
+TEST(Roles, AStaffMemberWhoHasLeftIsDisabledAndTheirSessionEnds) {
+  Fixture f;
+  Browser admin = visitor(f.server->port(), "admin");
+  Browser leaver(f.server->port(), "en");
+  leaver.get("/operator/sign-in");
+  ASSERT_EQ(
+      leaver
+          .post("/operator/sign-in", {{"login", "u-leaver"}, {"password", "correct horse battery"}})
+          .status,
+      303);
+  ASSERT_EQ(leaver.get("/operator").status, 200);
+  admin.get("/operator/users");
+  EXPECT_EQ(admin.post("/operator/users/u-admin/disable", {{"reason", "oops"}}).status, 422)
+      << "not oneself";
+  ASSERT_EQ(admin.post("/operator/users/u-leaver/disable", {{"reason", "left on 27.11"}}).status,
+            303);
+  EXPECT_NE(admin.get("/operator/users").body.find("disabled since"), std::string::npos);
+  EXPECT_TRUE(refused(leaver.get("/operator")));
+  Browser again(f.server->port(), "en");
+  again.get("/operator/sign-in");
+  EXPECT_EQ(
+      again
+          .post("/operator/sign-in", {{"login", "u-leaver"}, {"password", "correct horse battery"}})
+          .status,
+      401);
+  EXPECT_EQ(admin.post("/operator/users/u-leaver/password-reset", {{"reason", "r"}}).status, 422);
+  // The command line does the same, e.g. for an admin who cannot reach the console.
+  EXPECT_EQ(run_meterdesk({"user", "enable", "--db", f.db, "--login", "u-leaver", "--reason",
+                           "came back", "--now", kNow})
+                .exit_code,
+            0);
+  EXPECT_EQ(
+      again
+          .post("/operator/sign-in", {{"login", "u-leaver"}, {"password", "correct horse battery"}})
+          .status,
+      303);
+  EXPECT_NE(run_meterdesk({"user", "disable", "--db", f.db, "--login", "u-admin", "--reason",
+                           "last one", "--now", kNow})
+                .exit_code,
+            0)
+      << "the last admin stays";
 }
 
 TEST(Roles, EveryTokenProtectedApiRouteWithEveryKindOfToken) {

@@ -734,6 +734,9 @@ TEST_F(WebTest, AForgottenPasswordIsSetAgainWithTheCodeAnOperatorGave) {
   auto view = op.get("/operator/accounts/0000000022");
   ASSERT_NE(view.body.find("/operator/accounts/0000000022/password-reset"), std::string::npos);
   EXPECT_EQ(op.post("/operator/accounts/0000000022/password-reset", {{"reason", " "}}).status, 422);
+  EXPECT_EQ(
+      op.post("/operator/accounts/0000000022/password-reset", {{"reason", "r"}}, false).status, 403)
+      << "no CSRF token, no code";
   auto given = op.post("/operator/accounts/0000000022/password-reset",
                        {{"reason", "called, address and last bill checked"}});
   ASSERT_EQ(given.status, 200) << given.body;
@@ -754,6 +757,12 @@ TEST_F(WebTest, AForgottenPasswordIsSetAgainWithTheCodeAnOperatorGave) {
   auto page = b.get("/account/reset");
   ASSERT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("0 800 300 015"), std::string::npos);
+  EXPECT_EQ(
+      b.post("/account/reset",
+             {{"login", "0000000022"}, {"code", "0000-0000-0000"}, {"new", "my new password"}},
+             false)
+          .status,
+      403);
   auto wrong =
       b.post("/account/reset",
              {{"login", "0000000022"}, {"code", "0000-0000-0000"}, {"new", "my new password"}});

@@ -161,3 +161,57 @@ TEST_F(PasswordResetTest, GivingACodeNeedsAReasonAndBothStepsAreAudited) {
                                       "%' OR reason LIKE '%" + plain + "%'"),
             "0");
 }
+
+// Staff who leave are disabled: their sessions end at once, they sign in no more (the answer is
+// the same as for a wrong password; the audit says why), no reset code is given or taken.
+TEST_F(PasswordResetTest, AStaffMemberWhoHasLeftIsDisabled) {
+  service::add_staff_user(*store, "root", "admin", "admin password 1", now);
+  auto session = service::open_session(*store, staff.id, 12h, now);
+  auto early = issue(staff);
+  using C = service::StaffChange;
+  EXPECT_EQ(service::set_staff_enabled(*store, "olena", false, "admin:root", "operator_console",
+                                       " ", now),
+            C::no_reason);
+  EXPECT_EQ(service::set_staff_enabled(*store, "0123456789", false, "admin:root",
+                                       "operator_console", "r", now),
+            C::no_such_person);
+  EXPECT_EQ(service::set_staff_enabled(*store, "olena", false, "admin:root", "operator_console",
+                                       "left on 20.11", now),
+            C::done);
+  EXPECT_FALSE(service::resume_session(*store, session.token, now));
+  EXPECT_FALSE(signs_in("staff password 1", "olena", true));
+  EXPECT_EQ(reset(early.code, "a brand new one", "olena", true), Status::wrong_code);
+  EXPECT_THROW(issue(*store->find_user("olena")), std::invalid_argument);
+  EXPECT_EQ(test::sql_value(path,
+                            "SELECT result FROM audit WHERE action = 'sign_in' AND identity "
+                            "= 'staff=olena' ORDER BY id DESC LIMIT 1"),
+            "failed:disabled");
+  // Back again: the password they had works; the old code does not.
+  EXPECT_EQ(service::set_staff_enabled(*store, "olena", true, "admin:root", "operator_console",
+                                       "came back", now),
+            C::done);
+  EXPECT_TRUE(signs_in("staff password 1", "olena", true));
+  EXPECT_EQ(reset(early.code, "a brand new one", "olena", true), Status::wrong_code);
+  EXPECT_EQ(test::sql_value(path,
+                            "SELECT actor || '|' || reason FROM audit WHERE action = "
+                            "'user_disable'"),
+            "admin:root|left on 20.11");
+  EXPECT_EQ(test::sql_value(path, "SELECT reason FROM audit WHERE action = 'user_enable'"),
+            "came back");
+}
+
+TEST_F(PasswordResetTest, AnAdminCannotDisableThemselvesNorTheLastAdmin) {
+  service::add_staff_user(*store, "root", "admin", "admin password 1", now);
+  using C = service::StaffChange;
+  EXPECT_EQ(service::set_staff_enabled(*store, "root", false, "admin:root", "operator_console",
+                                       "testing", now),
+            C::own_login);
+  EXPECT_EQ(service::set_staff_enabled(*store, "root", false, "admin:cli", "cli", "testing", now),
+            C::last_admin);
+  service::add_staff_user(*store, "second", "admin", "admin password 2", now);
+  EXPECT_EQ(service::set_staff_enabled(*store, "root", false, "admin:cli", "cli", "left", now),
+            C::done);
+  EXPECT_EQ(service::set_staff_enabled(*store, "second", false, "admin:cli", "cli", "left", now),
+            C::last_admin);
+  EXPECT_TRUE(signs_in("admin password 2", "second", true));
+}

@@ -80,6 +80,35 @@ void add_access_commands(CLI::App& app, Common& common, Commands& out) {
                    return 0;
                  }});
 
+  // Staff who leave are disabled, not deleted: the audit goes on naming them.
+  for (bool enable : {false, true}) {
+    auto* cmd = user->add_subcommand(
+        enable ? "enable" : "disable",
+        enable ? "let a disabled staff user sign in again"
+               : "stop a staff user who has left: their sessions end, no sign-in, no reset code");
+    add_common(cmd, common);
+    auto who = std::make_shared<std::pair<std::string, std::string>>();
+    cmd->add_option("--login", who->first, "the staff login")->required();
+    cmd->add_option("--reason", who->second, "why, for the audit")->required();
+    out.push_back(
+        {cmd, [&common, who, enable] {
+           Context ctx = open(common);
+           using C = service::StaffChange;
+           auto r = service::set_staff_enabled(*ctx.store, who->first, enable, "admin:cli", "cli",
+                                               who->second, ctx.clock.now());
+           const char* why = r == C::no_such_person ? "no staff user has that login"
+                             : r == C::no_reason    ? "a reason is required"
+                             : r == C::last_admin   ? "that is the last admin who can sign in"
+                                                    : nullptr;
+           if (why) {
+             std::fprintf(stderr, "%s\n", why);
+             return 1;
+           }
+           std::fprintf(stderr, "%s %s\n", who->first.c_str(), enable ? "enabled" : "disabled");
+           return 0;
+         }});
+  }
+
   auto* reset = user->add_subcommand(
       "reset-code",
       "a one-time password reset code for a person (staff login, or a customer's account number)"

@@ -314,7 +314,7 @@ CREATE UNLOGGED TABLE attempt_counts (
   PRIMARY KEY (name, window_start)
 );
 )sql"},
-      {8, "password reset codes", R"sql(
+      {8, "password reset codes; staff who have left", R"sql(
 -- One-time codes an operator gives a person who has forgotten their password (after checking
 -- who is calling); only a hash is kept, so a copy of the database resets nobody's password.
 CREATE TABLE password_resets (
@@ -326,6 +326,8 @@ CREATE TABLE password_resets (
   used_at     BIGINT
 );
 CREATE INDEX password_resets_user ON password_resets(user_id);
+-- Staff who have left keep their row (the audit names them) but sign in no more.
+ALTER TABLE users ADD COLUMN disabled_at BIGINT;
 )sql"},
   };
   return migrations;

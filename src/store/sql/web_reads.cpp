@@ -18,7 +18,7 @@ AccountRow account_row(Query& q) {
 
 constexpr const char* kUserColumns =
     "id, login, role, account_id, email, phone, password_hash, reminders, failed_signins,"
-    " locked_until";
+    " locked_until, disabled_at";
 
 UserRow user_row(Query& q) {
   UserRow u;
@@ -32,6 +32,7 @@ UserRow user_row(Query& q) {
   u.reminders = q.i64(7) != 0;
   u.failed_signins = static_cast<int>(q.i64(8));
   if (!q.is_null(9)) u.locked_until = instant(q.i64(9));
+  if (!q.is_null(10)) u.disabled_at = instant(q.i64(10));
   return u;
 }
 

@@ -715,6 +715,15 @@ class SqlWriteTx final : public WriteTx {
     q.bind(hash).bind(user_id).run();
   }
 
+  void set_disabled(std::int64_t user_id, std::optional<Instant> at) override {
+    Query q(conn(), "UPDATE users SET disabled_at = ? WHERE id = ?");
+    if (at)
+      q.bind(secs(*at));
+    else
+      q.bind_null();
+    q.bind(user_id).run();
+  }
+
   void set_reminders(std::int64_t user_id, bool on) override {
     Query q(conn(), "UPDATE users SET reminders = ? WHERE id = ?");
     q.bind(on ? 1 : 0).bind(user_id).run();
@@ -748,14 +757,18 @@ class SqlWriteTx final : public WriteTx {
 
   void insert_password_reset(std::string_view code_hash, std::int64_t user_id,
                              std::string_view issued_by, Instant at, Instant expires_at) override {
-    Query replaced(conn(),
-                   "UPDATE password_resets SET expires_at = ? WHERE user_id = ? AND used_at IS NULL"
-                   " AND expires_at > ?");
-    replaced.bind(secs(at)).bind(user_id).bind(secs(at)).run();
+    expire_password_resets(user_id, at);
     Query q(conn(),
             "INSERT INTO password_resets (code_hash, user_id, issued_by, created_at, expires_at)"
             " VALUES (?, ?, ?, ?, ?)");
     q.bind(code_hash).bind(user_id).bind(issued_by).bind(secs(at)).bind(secs(expires_at)).run();
+  }
+
+  void expire_password_resets(std::int64_t user_id, Instant at) override {
+    Query q(conn(),
+            "UPDATE password_resets SET expires_at = ? WHERE user_id = ? AND used_at IS NULL"
+            " AND expires_at > ?");
+    q.bind(secs(at)).bind(user_id).bind(secs(at)).run();
   }
 
   bool use_password_reset(std::string_view code_hash, std::int64_t user_id, Instant at) override {

@@ -538,27 +538,44 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     if (rank(user.role) < 3) return respond(refuse());
     Data d;
     int status = 200;
-    if (path.ends_with("/password-reset")) {
-      // A staff member who has forgotten the password gets a code from an admin.
-      std::string login = path.substr(16, path.size() - 16 - 15);
+    if (path != "/operator/users") {
+      // /operator/users/{login}/{password-reset|disable|enable}, each with a reason.
+      std::string_view rest = std::string_view(path).substr(16);
+      const std::string login(rest.substr(0, rest.find('/')));
+      const std::string_view act = rest.substr(std::min(rest.size(), login.size() + 1));
+      const std::string reason = form->get("reason").substr(0, 500);
       auto person = ctx.store.find_user(login);
-      std::string reason = form->get("reason").substr(0, 500);
-      if (!person || person->account_id) {
+      if (!person || person->account_id ||
+          (act != "password-reset" && act != "disable" && act != "enable")) {
         d.set("error", text(p.lang, "no_such_page"));
         status = 404;
       } else if (reason.find_first_not_of(" \t") == std::string::npos) {
         d.set("error", text(p.lang, "reason_required"));
         status = 422;
+      } else if (act == "password-reset") {
+        // A staff member who has forgotten the password gets a code from an admin.
+        if (person->disabled_at) {
+          d.set("error", text(p.lang, "user_is_disabled"));
+          status = 422;
+        } else {
+          auto code =
+              service::issue_password_reset(ctx.store, *person, actor, "operator_console", reason,
+                                            std::chrono::hours(24), now, p.req.request_id);
+          d.set("reset_for", person->login);
+          d.set("reset_code", code.code);
+          d.set("reset_valid",
+                text(p.lang, "reset_code_valid", {{"time", format_time(code.expires_at)}}));
+        }
       } else {
-        auto code =
-            service::issue_password_reset(ctx.store, *person, actor, "operator_console", reason,
-                                          std::chrono::hours(24), now, p.req.request_id);
-        d.set("reset_for", person->login);
-        d.set("reset_code", code.code);
-        d.set("reset_valid",
-              text(p.lang, "reset_code_valid", {{"time", format_time(code.expires_at)}}));
+        using C = service::StaffChange;
+        auto r = service::set_staff_enabled(ctx.store, login, act == "enable", actor,
+                                            "operator_console", reason, now, p.req.request_id);
+        if (r == C::done) return respond(redirect(p, "/operator/users"));
+        d.set("error", text(p.lang, r == C::own_login ? TextKey("cannot_disable_self")
+                                                      : TextKey("cannot_disable_last_admin")));
+        status = 422;
       }
-    } else if (post && path == "/operator/users") {
+    } else if (post) {
       try {
         service::add_staff_user(ctx.store, form->get("login"), form->get("role"),
                                 form->get("password"), now, actor);
@@ -574,6 +591,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       Data item;
       item.set("login", u.login);
       item.set("role", u.role);
+      if (u.disabled_at) item.set("disabled", format_time(*u.disabled_at));
       users.push_back(item);
     }
     d.set("users", users);
