@@ -10,7 +10,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 if [[ "${1:-}" == --total ]]; then
-  cat "$2"/*.summary 2>/dev/null | sed -n 's/.*number_of_executed_units: \([0-9]*\).*/\1/p' |
+  cat "$2"/*[0-9].summary 2>/dev/null | sed -n 's/.*number_of_executed_units: \([0-9]*\).*/\1/p' |
     awk '{s += $1} END {print s + 0}'
   exit 0
 fi
