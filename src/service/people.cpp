@@ -285,22 +285,26 @@ std::string normalize_reset_code(std::string_view typed) {
   return out;
 }
 
-ResetCode issue_password_reset(store::Store& store, const store::UserRow& person,
+ResetCode issue_password_reset(store::Store& store, std::string_view login, Side side,
                                const std::string& actor, const std::string& channel,
                                std::string_view reason, std::chrono::seconds ttl,
                                domain::Instant now, std::string_view request_id) {
-  if (reason.find_first_not_of(" \t") == std::string_view::npos)
-    throw std::invalid_argument("a reason is required");
-  if (person.disabled_at) throw std::invalid_argument(person.login + " is disabled");
+  using S = ResetCode::Status;
+  auto person = login.empty() ? std::nullopt : store.find_user(login);
+  if (!person || (side != Side::either && (person->role == "customer") != (side == Side::customer)))
+    return {S::no_such_person};
+  if (reason.find_first_not_of(" \t") == std::string_view::npos) return {S::no_reason};
+  if (person->disabled_at) return {S::disabled};
   ensure_sodium();
   std::string code;
   for (std::size_t i = 0; i < kResetLength; ++i)
     code += kResetAlphabet[randombytes_uniform(kResetAlphabet.size())];
-  ResetCode out{code.substr(0, 4) + "-" + code.substr(4, 4) + "-" + code.substr(8), now + ttl};
+  ResetCode out{S::issued, code.substr(0, 4) + "-" + code.substr(4, 4) + "-" + code.substr(8),
+                now + ttl};
   auto tx = store.begin_write();
-  tx->insert_password_reset(digest_hex(code), person.id, actor, now, out.expires_at);
+  tx->insert_password_reset(digest_hex(code), person->id, actor, now, out.expires_at);
   auto e =
-      audit_entry(actor, "password_reset_code", identity_of(person), "issued", now, request_id);
+      audit_entry(actor, "password_reset_code", identity_of(*person), "issued", now, request_id);
   e.channel = channel;
   e.reason = std::string(reason.substr(0, 500));
   tx->append_audit(e);

@@ -92,12 +92,17 @@ PasswordChange change_password(store::Store& store, const store::UserRow& user,
 // characters of Crockford's base32 (60 random bits), shown as XXXX-XXXX-XXXX; a person has one
 // code at a time.
 struct ResetCode {
-  std::string code;  // to tell the person; only its hash is stored
+  enum class Status { issued, no_such_person, no_reason, disabled } status = Status::no_such_person;
+  std::string code;  // issued: to tell the person; only its hash is stored
   domain::Instant expires_at{};
 };
-// Throws std::invalid_argument when no reason is given or the person is disabled. `actor` is who
-// gave it ("operator:x", "admin:cli"), `channel` where ("operator_console", "cli").
-ResetCode issue_password_reset(store::Store& store, const store::UserRow& person,
+// Whose codes a place may give: the console's account view a customer's, its users page a staff
+// member's, the command line either.
+enum class Side { customer, staff, either };
+// `login` is a staff login or a customer's account number; `actor` is who gives the code
+// ("operator:x", "admin:cli"), `channel` where ("operator_console", "cli"), `reason` how the
+// person was identified (required).
+ResetCode issue_password_reset(store::Store& store, std::string_view login, Side side,
                                const std::string& actor, const std::string& channel,
                                std::string_view reason, std::chrono::seconds ttl,
                                domain::Instant now, std::string_view request_id = "");

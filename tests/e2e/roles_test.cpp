@@ -175,8 +175,23 @@ TEST(Roles, AStaffMemberWhoHasLeftIsDisabledAndTheirSessionEnds) {
       303);
   ASSERT_EQ(leaver.get("/operator").status, 200);
   admin.get("/operator/users");
-  EXPECT_EQ(admin.post("/operator/users/u-admin/disable", {{"reason", "oops"}}).status, 422)
-      << "not oneself";
+  // Each refusal in words; no such staff member or action is a 404.
+  auto says = [&](const std::string& path, const std::string& reason, int status,
+                  const std::string& words) {
+    auto r = admin.post(path, {{"reason", reason}});
+    EXPECT_EQ(r.status, status) << path;
+    EXPECT_NE(r.body.find(words), std::string::npos) << path << " " << r.body;
+  };
+  says("/operator/users/u-admin/disable", "oops", 422, "You cannot disable yourself.");
+  says("/operator/users/u-leaver/disable", " ", 422, "Give the reason.");
+  says("/operator/users/u-leaver/password-reset", "", 422, "Give the reason.");
+  says("/operator/users/nobody/disable", "left", 404, "no such page");
+  says("/operator/users/0000000001/password-reset", "asked", 404, "no such page");
+  says("/operator/users/u-leaver/promote", "why not", 404, "no such page");
+  EXPECT_EQ(sql_value(f.db,
+                      "SELECT count(*) FROM audit WHERE action IN ('user_disable', "
+                      "'password_reset_code')"),
+            "0");
   ASSERT_EQ(admin.post("/operator/users/u-leaver/disable", {{"reason", "left on 27.11"}}).status,
             303);
   EXPECT_NE(admin.get("/operator/users").body.find("disabled since"), std::string::npos);
@@ -188,7 +203,7 @@ TEST(Roles, AStaffMemberWhoHasLeftIsDisabledAndTheirSessionEnds) {
           .post("/operator/sign-in", {{"login", "u-leaver"}, {"password", "correct horse battery"}})
           .status,
       401);
-  EXPECT_EQ(admin.post("/operator/users/u-leaver/password-reset", {{"reason", "r"}}).status, 422);
+  says("/operator/users/u-leaver/password-reset", "forgot", 422, "The user is disabled");
   // The command line does the same, e.g. for an admin who cannot reach the console.
   EXPECT_EQ(run_meterdesk({"user", "enable", "--db", f.db, "--login", "u-leaver", "--reason",
                            "came back", "--now", kNow})

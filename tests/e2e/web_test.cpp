@@ -733,7 +733,9 @@ TEST_F(WebTest, AForgottenPasswordIsSetAgainWithTheCodeAnOperatorGave) {
   Browser op = staff(port(), "olena");
   auto view = op.get("/operator/accounts/0000000022");
   ASSERT_NE(view.body.find("/operator/accounts/0000000022/password-reset"), std::string::npos);
-  EXPECT_EQ(op.post("/operator/accounts/0000000022/password-reset", {{"reason", " "}}).status, 422);
+  auto no_reason = op.post("/operator/accounts/0000000022/password-reset", {{"reason", " "}});
+  EXPECT_EQ(no_reason.status, 422);
+  EXPECT_NE(no_reason.body.find("Give the reason."), std::string::npos) << no_reason.body;
   EXPECT_EQ(
       op.post("/operator/accounts/0000000022/password-reset", {{"reason", "r"}}, false).status, 403)
       << "no CSRF token, no code";
@@ -749,7 +751,10 @@ TEST_F(WebTest, AForgottenPasswordIsSetAgainWithTheCodeAnOperatorGave) {
   // An account without a personal account has nothing to reset.
   EXPECT_NE(op.get("/operator/accounts/0000000023").body.find("has not signed up"),
             std::string::npos);
-  EXPECT_EQ(op.post("/operator/accounts/0000000023/password-reset", {{"reason", "r"}}).status, 422);
+  auto no_cabinet = op.post("/operator/accounts/0000000023/password-reset", {{"reason", "r"}});
+  EXPECT_EQ(no_cabinet.status, 422);
+  EXPECT_NE(no_cabinet.body.find("The customer has not signed up"), std::string::npos)
+      << no_cabinet.body;
 
   Browser b(port(), "en");
   auto sign_in = b.get("/account/sign-in");

@@ -123,17 +123,20 @@ void add_access_commands(CLI::App& app, Common& common, Commands& out) {
       ->required();
   out.push_back({reset, [&common, r] {
                    Context ctx = open(common);
-                   auto person = ctx.store->find_user(r->login);
-                   if (!person) {
-                     std::fprintf(stderr, "no one signs in as %s\n", r->login.c_str());
+                   using S = service::ResetCode::Status;
+                   auto code = service::issue_password_reset(
+                       *ctx.store, r->login, service::Side::either, "admin:cli", "cli", r->reason,
+                       std::chrono::hours(24), ctx.clock.now());
+                   if (code.status != S::issued) {
+                     std::fprintf(stderr, "%s\n",
+                                  code.status == S::no_reason ? "a reason is required"
+                                  : code.status == S::disabled
+                                      ? "that person is disabled: enable them first"
+                                      : "no one signs in with that login");
                      return 1;
                    }
-                   auto code = service::issue_password_reset(
-                       *ctx.store, *person, "admin:cli", "cli", r->reason, std::chrono::hours(24),
-                       ctx.clock.now());
                    std::printf("%s\n", code.code.c_str());
-                   std::fprintf(stderr, "a reset code for %s, valid until %s\n",
-                                person->login.c_str(),
+                   std::fprintf(stderr, "a reset code for %s, valid until %s\n", r->login.c_str(),
                                 domain::format_kyiv(code.expires_at).c_str());
                    return 0;
                  }});

@@ -41,6 +41,21 @@ Data said(const char* field, const std::string& words) {
   return d;
 }
 
+// The service's refusals in words.
+TextKey refusal(service::ResetCode::Status status) {
+  using S = service::ResetCode::Status;
+  return status == S::no_reason  ? TextKey("reason_required")
+         : status == S::disabled ? TextKey("user_is_disabled")
+                                 : TextKey("no_cabinet");
+}
+TextKey refusal(service::StaffChange change) {
+  using C = service::StaffChange;
+  return change == C::no_reason    ? TextKey("reason_required")
+         : change == C::own_login  ? TextKey("cannot_disable_self")
+         : change == C::last_admin ? TextKey("cannot_disable_last_admin")
+                                   : TextKey("no_such_page");
+}
+
 }  // namespace
 
 void Site::operator_page(const PagePtr& page, const Respond& respond) {
@@ -277,15 +292,12 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       return respond(render_account(422, said("exchange_error", error)));
     }
     if (rest.ends_with("/password-reset") && post) {
-      auto person = ctx.store.find_user(account->number);
-      if (!person || !person->account_id)
-        return respond(render_account(422, said("reset_error", text(p.lang, "no_cabinet"))));
-      std::string reason = form->get("reason").substr(0, 500);
-      if (reason.find_first_not_of(" \t") == std::string::npos)
-        return respond(render_account(422, said("reset_error", text(p.lang, "reason_required"))));
-      auto code =
-          service::issue_password_reset(ctx.store, *person, actor, "operator_console", reason,
-                                        std::chrono::hours(24), now, p.req.request_id);
+      auto code = service::issue_password_reset(
+          ctx.store, account->number, service::Side::customer, actor, "operator_console",
+          form->get("reason").substr(0, 500), std::chrono::hours(24), now, p.req.request_id);
+      if (code.status != service::ResetCode::Status::issued)
+        return respond(
+            render_account(422, said("reset_error", text(p.lang, refusal(code.status)))));
       // Shown on this answer only (never in a URL, never stored): the operator reads it out.
       Data d = said("reset_code", code.code);
       d.set("reset_valid",
@@ -544,36 +556,31 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       const std::string login(rest.substr(0, rest.find('/')));
       const std::string_view act = rest.substr(std::min(rest.size(), login.size() + 1));
       const std::string reason = form->get("reason").substr(0, 500);
-      auto person = ctx.store.find_user(login);
-      if (!person || person->account_id ||
-          (act != "password-reset" && act != "disable" && act != "enable")) {
-        d.set("error", text(p.lang, "no_such_page"));
-        status = 404;
-      } else if (reason.find_first_not_of(" \t") == std::string::npos) {
-        d.set("error", text(p.lang, "reason_required"));
-        status = 422;
-      } else if (act == "password-reset") {
+      // No such staff member or action is a 404, any other refusal a 422.
+      auto say_no = [&](bool found, TextKey why) {
+        status = found ? 422 : 404;
+        d.set("error", text(p.lang, found ? why : TextKey("no_such_page")));
+      };
+      if (act == "password-reset") {
         // A staff member who has forgotten the password gets a code from an admin.
-        if (person->disabled_at) {
-          d.set("error", text(p.lang, "user_is_disabled"));
-          status = 422;
-        } else {
-          auto code =
-              service::issue_password_reset(ctx.store, *person, actor, "operator_console", reason,
-                                            std::chrono::hours(24), now, p.req.request_id);
-          d.set("reset_for", person->login);
+        auto code = service::issue_password_reset(ctx.store, login, service::Side::staff, actor,
+                                                  "operator_console", reason,
+                                                  std::chrono::hours(24), now, p.req.request_id);
+        if (code.status == service::ResetCode::Status::issued) {
+          d.set("reset_for", login);
           d.set("reset_code", code.code);
           d.set("reset_valid",
                 text(p.lang, "reset_code_valid", {{"time", format_time(code.expires_at)}}));
+        } else {
+          say_no(code.status != service::ResetCode::Status::no_such_person, refusal(code.status));
         }
-      } else {
-        using C = service::StaffChange;
+      } else if (act == "disable" || act == "enable") {
         auto r = service::set_staff_enabled(ctx.store, login, act == "enable", actor,
                                             "operator_console", reason, now, p.req.request_id);
-        if (r == C::done) return respond(redirect(p, "/operator/users"));
-        d.set("error", text(p.lang, r == C::own_login ? TextKey("cannot_disable_self")
-                                                      : TextKey("cannot_disable_last_admin")));
-        status = 422;
+        if (r == service::StaffChange::done) return respond(redirect(p, "/operator/users"));
+        say_no(r != service::StaffChange::no_such_person, refusal(r));
+      } else {
+        say_no(false, "no_such_page");
       }
     } else if (post) {
       try {
