@@ -60,6 +60,14 @@ std::pair<bool, std::optional<domain::Instant>> count_failure(store::WriteTx& tx
   return {failed >= 5, until};
 }
 
+// Would taking this person's admin role away leave no admin who can sign in?
+bool last_admin(store::Store& store, const store::UserRow& person) {
+  if (person.role != "admin" || person.disabled_at) return false;
+  int admins = 0;
+  for (const auto& u : store.staff_users()) admins += u.role == "admin" && !u.disabled_at;
+  return admins <= 1;
+}
+
 // Crockford's base32: no I, L, O or U to misread over the phone.
 constexpr std::string_view kResetAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 constexpr std::size_t kResetLength = 12;
@@ -150,11 +158,7 @@ StaffChange set_staff_enabled(store::Store& store, const std::string& login, boo
   if (!person || person->role == "customer") return StaffChange::no_such_person;
   if (reason.find_first_not_of(" \t") == std::string_view::npos) return StaffChange::no_reason;
   if (!enabled && actor == actor_of(*person)) return StaffChange::own_login;
-  if (!enabled && person->role == "admin" && !person->disabled_at) {
-    int admins = 0;
-    for (const auto& u : store.staff_users()) admins += u.role == "admin" && !u.disabled_at;
-    if (admins <= 1) return StaffChange::last_admin;
-  }
+  if (!enabled && last_admin(store, *person)) return StaffChange::last_admin;
   auto tx = store.begin_write();
   tx->set_disabled(person->id, enabled ? std::nullopt : std::optional<domain::Instant>(now));
   if (!enabled) {
@@ -163,6 +167,28 @@ StaffChange set_staff_enabled(store::Store& store, const std::string& login, boo
   }
   auto e = audit_entry(actor, enabled ? "user_enable" : "user_disable", identity_of(*person),
                        enabled ? "enabled" : "disabled", now, request_id);
+  e.channel = channel;
+  e.reason = std::string(reason.substr(0, 500));
+  tx->append_audit(e);
+  tx->commit();
+  return StaffChange::done;
+}
+
+StaffChange set_staff_role(store::Store& store, const std::string& login, const std::string& role,
+                           const std::string& actor, const std::string& channel,
+                           std::string_view reason, domain::Instant now,
+                           std::string_view request_id) {
+  auto person = store.find_user(login);
+  if (!person || person->role == "customer") return StaffChange::no_such_person;
+  if (!known_staff_role(role)) return StaffChange::unknown_role;
+  if (reason.find_first_not_of(" \t") == std::string_view::npos) return StaffChange::no_reason;
+  if (person->role == role) return StaffChange::done;
+  if (actor == actor_of(*person)) return StaffChange::own_login;
+  if (last_admin(store, *person)) return StaffChange::last_admin;
+  auto tx = store.begin_write();
+  tx->set_role(person->id, role);
+  auto e = audit_entry(actor, "user_role", identity_of(*person), person->role + " -> " + role, now,
+                       request_id);
   e.channel = channel;
   e.reason = std::string(reason.substr(0, 500));
   tx->append_audit(e);

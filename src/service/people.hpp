@@ -44,11 +44,19 @@ std::int64_t add_staff_user(store::Store& store, const std::string& login, const
 // A staff member who has left is disabled: their sessions and reset codes end, they cannot sign in
 // or be given a reset code, and their row stays (the audit names them). Enabling undoes it. An
 // admin cannot disable themselves, nor the last admin who can still sign in.
-enum class StaffChange { done, no_such_person, no_reason, own_login, last_admin };
+enum class StaffChange { done, no_such_person, no_reason, own_login, last_admin, unknown_role };
 StaffChange set_staff_enabled(store::Store& store, const std::string& login, bool enabled,
                               const std::string& actor, const std::string& channel,
                               std::string_view reason, domain::Instant now,
                               std::string_view request_id = "");
+
+// Another role for a staff member (operator, supervisor, admin); it applies from their next
+// request, their sessions go on. Not one's own role (another admin changes it), nor the last
+// enabled admin's. The same role again changes and records nothing.
+StaffChange set_staff_role(store::Store& store, const std::string& login, const std::string& role,
+                           const std::string& actor, const std::string& channel,
+                           std::string_view reason, domain::Instant now,
+                           std::string_view request_id = "");
 
 // Failed sign-ins slow the next try down and then lock the login for a while (rules of thumb of
 // OWASP's authentication guidance): 3 failures wait 5 s, 4 wait 30 s, 5 or more lock 15 min.

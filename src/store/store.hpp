@@ -353,6 +353,7 @@ class WriteTx {
   virtual void set_password(std::int64_t user_id, std::string_view password_hash) = 0;
   // Disables a person from `at` (nullopt enables them again).
   virtual void set_disabled(std::int64_t user_id, std::optional<Instant> at) = 0;
+  virtual void set_role(std::int64_t user_id, std::string_view role) = 0;
   virtual void set_reminders(std::int64_t user_id, bool on) = 0;
   // Throws ConflictError("email") when another person has the e-mail.
   virtual void set_contact(std::int64_t user_id, std::string_view email,

@@ -31,6 +31,7 @@ before(async () => {
     accounts.push({ account: m[1], serial: m[2], zones: Number(m[3]), readings: JSON.parse(m[4]) });
   assert.ok(accounts.length >= 3, out);
   run(['user', 'add', '--db', db, '--login', 'olena', '--role', 'operator'], 'correct horse battery\n');
+  run(['user', 'add', '--db', db, '--login', 'root', '--role', 'admin'], 'admin horse battery\n');
   server = spawn(binary, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--now', now], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -326,6 +327,17 @@ test('the main pages pass axe-core WCAG 2.1 AA checks', async () => {
     await p.goto(base + page);
     pages.push([page, await violations(p)]);
   }
+  // The admin's users page: a row of forms (role, reset code, disable) for each staff member.
+  const admin = await (await browser.newContext({ bypassCSP: true, locale: 'uk-UA' })).newPage();
+  await admin.goto(base + '/operator/sign-in');
+  await admin.fill('#login', 'root');
+  await admin.fill('#password', 'admin horse battery');
+  await admin.click('main button[type=submit]');
+  await admin.waitForURL(base + '/operator');
+  await admin.goto(base + '/operator/users');
+  assert.ok(await admin.locator('#role-olena').count(), 'the users page has a role form');
+  pages.push(['/operator/users', await violations(admin)]);
+  await admin.context().close();
   const failing = pages.filter(([, v]) => v.length > 0);
   assert.deepEqual(failing, []);
   await context.close();

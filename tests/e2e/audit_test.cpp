@@ -212,6 +212,10 @@ TEST(Audit, EveryKindOfActionLeavesWhoWhenWhatAndWhy) {
     ASSERT_EQ(staff.post("/operator/users/petro/disable", {{"reason", "left on 27.11"}}).status,
               303);
     ASSERT_EQ(staff.post("/operator/users/petro/enable", {{"reason", "rehired"}}).status, 303);
+    ASSERT_EQ(
+        staff.post("/operator/users/petro/role", {{"role", "supervisor"}, {"reason", "order 12"}})
+            .status,
+        303);
     // A forgotten password: the operator gives a code, the customer spends it.
     auto given = staff.post("/operator/accounts/0000000002/password-reset",
                             {{"reason", "called, checked the last bill"}});
@@ -260,6 +264,7 @@ TEST(Audit, EveryKindOfActionLeavesWhoWhenWhatAndWhy) {
       {"password_reset", false},
       {"user_disable", true},
       {"user_enable", true},
+      {"user_role", true},
   };
   auto audit = rows(db, "SELECT action, actor, channel, at, result, reason FROM audit");
   std::set<std::string> seen;

@@ -121,6 +121,10 @@ TEST(Roles, EveryConsoleEndpointWithEveryKindOfVisitor) {
       {"POST", "/operator/users/u-operator/password-reset", {{"reason", "asked in person"}}, 3},
       {"POST", "/operator/users/u-leaver/disable", {{"reason", "left"}}, 3},
       {"POST", "/operator/users/u-leaver/enable", {{"reason", "back"}}, 3},
+      {"POST",
+       "/operator/users/u-leaver/role",
+       {{"role", "supervisor"}, {"reason", "order 12"}},
+       3},
       {"GET", "/operator/password", {}, 1},
   };
   const std::map<std::string, int> rank = {
@@ -219,6 +223,40 @@ TEST(Roles, AStaffMemberWhoHasLeftIsDisabledAndTheirSessionEnds) {
                 .exit_code,
             0)
       << "the last admin stays";
+}
+
+// An admin gives an operator the admin role: the operator's open session reaches the users page
+// at once; the command line takes it back and the same session is refused again.
+TEST(Roles, AnAdminChangesAStaffMembersRoleAndItAppliesAtOnce) {
+  Fixture f;
+  Browser admin = visitor(f.server->port(), "admin");
+  Browser op = visitor(f.server->port(), "operator");
+  EXPECT_TRUE(refused(op.get("/operator/users")));
+  auto page = admin.get("/operator/users");
+  EXPECT_NE(page.body.find("action=\"/operator/users/u-operator/role\""), std::string::npos);
+  auto says = [&](const std::string& login, const std::string& role, const std::string& reason,
+                  const std::string& words) {
+    auto r = admin.post("/operator/users/" + login + "/role", {{"role", role}, {"reason", reason}});
+    EXPECT_EQ(r.status, 422) << login << " " << role;
+    EXPECT_NE(r.body.find(words), std::string::npos) << r.body;
+  };
+  says("u-admin", "operator", "stepping down", "You cannot change your own role");
+  says("u-operator", "root", "why not", "There is no such role");
+  says("u-operator", "admin", " ", "Give the reason.");
+  ASSERT_EQ(admin.post("/operator/users/u-operator/role", {{"role", "admin"}, {"reason", "deputy"}})
+                .status,
+            303);
+  EXPECT_EQ(op.get("/operator/users").status, 200);
+  EXPECT_EQ(run_meterdesk({"user", "role", "--db", f.db, "--login", "u-operator", "--role",
+                           "operator", "--reason", "back to the phones", "--now", kNow})
+                .exit_code,
+            0);
+  EXPECT_TRUE(refused(op.get("/operator/users")));
+  EXPECT_EQ(
+      sql_value(f.db,
+                "SELECT group_concat(actor || '|' || result || '|' || reason, ';') FROM "
+                "(SELECT * FROM audit WHERE action = 'user_role' ORDER BY id)"),
+      "admin:u-admin|operator -> admin|deputy;admin:cli|admin -> operator|back to the phones");
 }
 
 TEST(Roles, EveryTokenProtectedApiRouteWithEveryKindOfToken) {

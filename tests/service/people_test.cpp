@@ -1,5 +1,5 @@
-// Forgotten passwords: a one-time code given by staff, spent on a real store (SQLite, and
-// PostgreSQL in the suite's second run).
+// People who sign in: forgotten passwords (a one-time code given by staff), staff who leave and
+// staff roles, on a real store (SQLite, and PostgreSQL in the suite's second run).
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -16,7 +16,7 @@ domain::Instant at(const char* s) {
   return *domain::parse_instant(s);
 }
 
-struct PasswordResetTest : ::testing::Test {
+struct PeopleTest : ::testing::Test {
   test::TempDir dir;
   std::string path = test::test_db(dir, "t.db");
   std::unique_ptr<store::Store> store = store::open_store(path);
@@ -63,7 +63,7 @@ using Status = service::PasswordReset::Status;
 
 }  // namespace
 
-TEST_F(PasswordResetTest, ACodeSetsTheNewPasswordOnceAndSignsEverySessionOut) {
+TEST_F(PeopleTest, ACodeSetsTheNewPasswordOnceAndSignsEverySessionOut) {
   auto session = service::open_session(*store, customer.id, 1h, now);
   auto code = issue(customer);
   EXPECT_TRUE(
@@ -79,7 +79,7 @@ TEST_F(PasswordResetTest, ACodeSetsTheNewPasswordOnceAndSignsEverySessionOut) {
   EXPECT_TRUE(signs_in("a brand new one"));
 }
 
-TEST_F(PasswordResetTest, TheCodeIsReadAsSaidOverThePhone) {
+TEST_F(PeopleTest, TheCodeIsReadAsSaidOverThePhone) {
   auto code = issue(customer);
   // Lower case, spaces instead of dashes, and the letters O, I, L for 0, 1, 1.
   std::string typed;
@@ -89,7 +89,7 @@ TEST_F(PasswordResetTest, TheCodeIsReadAsSaidOverThePhone) {
   EXPECT_EQ(reset(" " + typed + " "), Status::reset);
 }
 
-TEST_F(PasswordResetTest, ANewCodeReplacesTheOldOneAndACodeExpires) {
+TEST_F(PeopleTest, ANewCodeReplacesTheOldOneAndACodeExpires) {
   auto first = issue(customer);
   auto second = issue(customer, 1h);
   EXPECT_EQ(reset(first.code), Status::wrong_code);
@@ -98,13 +98,13 @@ TEST_F(PasswordResetTest, ANewCodeReplacesTheOldOneAndACodeExpires) {
   EXPECT_TRUE(signs_in("the old password"));
 }
 
-TEST_F(PasswordResetTest, AShortPasswordDoesNotSpendTheCode) {
+TEST_F(PeopleTest, AShortPasswordDoesNotSpendTheCode) {
   auto code = issue(customer);
   EXPECT_EQ(reset(code.code, "short"), Status::weak_password);
   EXPECT_EQ(reset(code.code), Status::reset);
 }
 
-TEST_F(PasswordResetTest, WrongCodesCountAsFailedSignInsAndLockTheLogin) {
+TEST_F(PeopleTest, WrongCodesCountAsFailedSignInsAndLockTheLogin) {
   auto code = issue(customer);
   // The same delays as wrong passwords: from the third failure the next try waits.
   for (int i = 0; i < 4; ++i) {
@@ -123,7 +123,7 @@ TEST_F(PasswordResetTest, WrongCodesCountAsFailedSignInsAndLockTheLogin) {
   EXPECT_TRUE(signs_in("a brand new one"));
 }
 
-TEST_F(PasswordResetTest, ACodeWorksOnlyForItsPersonAndOnTheirSide) {
+TEST_F(PeopleTest, ACodeWorksOnlyForItsPersonAndOnTheirSide) {
   auto for_staff = issue(staff);
   auto for_customer = issue(customer);
   EXPECT_EQ(reset(for_staff.code), Status::wrong_code);  // another person's code
@@ -135,7 +135,7 @@ TEST_F(PasswordResetTest, ACodeWorksOnlyForItsPersonAndOnTheirSide) {
   EXPECT_EQ(reset(for_customer.code), Status::reset);
 }
 
-TEST_F(PasswordResetTest, GivingACodeNeedsAReasonAndBothStepsAreAudited) {
+TEST_F(PeopleTest, GivingACodeNeedsAReasonAndBothStepsAreAudited) {
   using Issued = service::ResetCode::Status;
   auto give = [&](std::string_view login, service::Side side, std::string_view reason) {
     return service::issue_password_reset(*store, login, side, "operator:olena", "operator_console",
@@ -177,7 +177,7 @@ TEST_F(PasswordResetTest, GivingACodeNeedsAReasonAndBothStepsAreAudited) {
 
 // Staff who leave are disabled: their sessions end at once, they sign in no more (the answer is
 // the same as for a wrong password; the audit says why), no reset code is given or taken.
-TEST_F(PasswordResetTest, AStaffMemberWhoHasLeftIsDisabled) {
+TEST_F(PeopleTest, AStaffMemberWhoHasLeftIsDisabled) {
   service::add_staff_user(*store, "root", "admin", "admin password 1", now);
   auto session = service::open_session(*store, staff.id, 12h, now);
   auto early = issue(staff);
@@ -216,7 +216,7 @@ TEST_F(PasswordResetTest, AStaffMemberWhoHasLeftIsDisabled) {
             "came back");
 }
 
-TEST_F(PasswordResetTest, AnAdminCannotDisableThemselvesNorTheLastAdmin) {
+TEST_F(PeopleTest, AnAdminCannotDisableThemselvesNorTheLastAdmin) {
   service::add_staff_user(*store, "root", "admin", "admin password 1", now);
   using C = service::StaffChange;
   EXPECT_EQ(service::set_staff_enabled(*store, "root", false, "admin:root", "operator_console",
@@ -230,4 +230,40 @@ TEST_F(PasswordResetTest, AnAdminCannotDisableThemselvesNorTheLastAdmin) {
   EXPECT_EQ(service::set_staff_enabled(*store, "second", false, "admin:cli", "cli", "left", now),
             C::last_admin);
   EXPECT_TRUE(signs_in("admin password 2", "second", true));
+}
+
+// An admin gives a staff member another role; it applies to the session they have open. Nobody
+// changes their own role, and the last admin who can sign in stays one.
+TEST_F(PeopleTest, AnAdminChangesAStaffMembersRole) {
+  service::add_staff_user(*store, "root", "admin", "admin password 1", now);
+  auto session = service::open_session(*store, staff.id, 12h, now);
+  using C = service::StaffChange;
+  auto change = [&](const std::string& login, const std::string& role, std::string_view reason,
+                    const std::string& actor = "admin:root") {
+    return service::set_staff_role(*store, login, role, actor, "operator_console", reason, now);
+  };
+  EXPECT_EQ(change("olena", "customer", "why"), C::unknown_role);
+  EXPECT_EQ(change("olena", "root", "why"), C::unknown_role);
+  EXPECT_EQ(change("olena", "supervisor", " "), C::no_reason);
+  EXPECT_EQ(change("0123456789", "operator", "why"), C::no_such_person);
+  EXPECT_EQ(change("nobody", "operator", "why"), C::no_such_person);
+  EXPECT_EQ(change("root", "operator", "tired of it"), C::own_login);
+  EXPECT_EQ(change("root", "operator", "by the command line", "admin:cli"), C::last_admin);
+  EXPECT_EQ(test::sql_value(path, "SELECT count(*) FROM audit WHERE action = 'user_role'"), "0");
+
+  EXPECT_EQ(change("olena", "supervisor", "order 12 of 25.11"), C::done);
+  EXPECT_EQ(service::resume_session(*store, session.token, now)->user.role, "supervisor");
+  EXPECT_EQ(test::sql_value(path,
+                            "SELECT actor || '|' || identity || '|' || result || '|' || "
+                            "reason FROM audit WHERE action = 'user_role'"),
+            "admin:root|staff=olena|operator -> supervisor|order 12 of 25.11");
+  EXPECT_EQ(change("olena", "supervisor", "again"), C::done);
+  EXPECT_EQ(test::sql_value(path, "SELECT count(*) FROM audit WHERE action = 'user_role'"), "1")
+      << "the same role again changes nothing";
+
+  // With a second admin, the first may step down (done by the other).
+  EXPECT_EQ(change("olena", "admin", "deputy"), C::done);
+  EXPECT_EQ(change("root", "operator", "handed over", "admin:olena"), C::done);
+  EXPECT_EQ(store->find_user("root")->role, "operator");
+  EXPECT_EQ(change("olena", "operator", "by the command line", "admin:cli"), C::last_admin);
 }

@@ -9,6 +9,22 @@
 
 namespace md::app {
 
+namespace {
+
+// A change to a staff user: what was done, or why not, on standard error; the exit code.
+int report(service::StaffChange r, const std::string& done) {
+  using C = service::StaffChange;
+  const char* why = r == C::no_such_person ? "no staff user has that login"
+                    : r == C::no_reason    ? "a reason is required"
+                    : r == C::last_admin   ? "that is the last admin who can sign in"
+                    : r == C::unknown_role ? "the role must be operator, supervisor or admin"
+                                           : nullptr;
+  std::fprintf(stderr, "%s\n", why ? why : done.c_str());
+  return why ? 1 : 0;
+}
+
+}  // namespace
+
 void add_access_commands(CLI::App& app, Common& common, Commands& out) {
   auto* token = app.add_subcommand("token", "API tokens");
   token->require_subcommand(1);
@@ -90,24 +106,34 @@ void add_access_commands(CLI::App& app, Common& common, Commands& out) {
     auto who = std::make_shared<std::pair<std::string, std::string>>();
     cmd->add_option("--login", who->first, "the staff login")->required();
     cmd->add_option("--reason", who->second, "why, for the audit")->required();
-    out.push_back(
-        {cmd, [&common, who, enable] {
-           Context ctx = open(common);
-           using C = service::StaffChange;
-           auto r = service::set_staff_enabled(*ctx.store, who->first, enable, "admin:cli", "cli",
-                                               who->second, ctx.clock.now());
-           const char* why = r == C::no_such_person ? "no staff user has that login"
-                             : r == C::no_reason    ? "a reason is required"
-                             : r == C::last_admin   ? "that is the last admin who can sign in"
-                                                    : nullptr;
-           if (why) {
-             std::fprintf(stderr, "%s\n", why);
-             return 1;
-           }
-           std::fprintf(stderr, "%s %s\n", who->first.c_str(), enable ? "enabled" : "disabled");
-           return 0;
-         }});
+    out.push_back({cmd, [&common, who, enable] {
+                     Context ctx = open(common);
+                     return report(
+                         service::set_staff_enabled(*ctx.store, who->first, enable, "admin:cli",
+                                                    "cli", who->second, ctx.clock.now()),
+                         who->first + (enable ? " enabled" : " disabled"));
+                   }});
   }
+
+  auto* role = user->add_subcommand(
+      "role", "give a staff user another role; it applies from their next request");
+  add_common(role, common);
+  struct Role {
+    std::string login, role, reason;
+  };
+  auto ro = std::make_shared<Role>();
+  role->add_option("--login", ro->login, "the staff login")->required();
+  role->add_option("--role", ro->role, "operator, supervisor or admin")
+      ->required()
+      ->check(CLI::IsMember({"operator", "supervisor", "admin"}));
+  role->add_option("--reason", ro->reason, "why, for the audit")->required();
+  out.push_back({role, [&common, ro] {
+                   Context ctx = open(common);
+                   return report(
+                       service::set_staff_role(*ctx.store, ro->login, ro->role, "admin:cli", "cli",
+                                               ro->reason, ctx.clock.now()),
+                       ro->login + " is now " + ro->role);
+                 }});
 
   auto* reset = user->add_subcommand(
       "reset-code",

@@ -724,6 +724,11 @@ class SqlWriteTx final : public WriteTx {
     q.bind(user_id).run();
   }
 
+  void set_role(std::int64_t user_id, std::string_view role) override {
+    Query q(conn(), "UPDATE users SET role = ? WHERE id = ?");
+    q.bind(role).bind(user_id).run();
+  }
+
   void set_reminders(std::int64_t user_id, bool on) override {
     Query q(conn(), "UPDATE users SET reminders = ? WHERE id = ?");
     q.bind(on ? 1 : 0).bind(user_id).run();

@@ -48,12 +48,19 @@ TextKey refusal(service::ResetCode::Status status) {
          : status == S::disabled ? TextKey("user_is_disabled")
                                  : TextKey("no_cabinet");
 }
-TextKey refusal(service::StaffChange change) {
+TextKey refusal(service::StaffChange change, bool of_role) {
   using C = service::StaffChange;
-  return change == C::no_reason    ? TextKey("reason_required")
-         : change == C::own_login  ? TextKey("cannot_disable_self")
+  return change == C::no_reason      ? TextKey("reason_required")
+         : change == C::unknown_role ? TextKey("unknown_role")
+         : change == C::own_login
+             ? (of_role ? TextKey("cannot_change_own_role") : TextKey("cannot_disable_self"))
          : change == C::last_admin ? TextKey("cannot_disable_last_admin")
                                    : TextKey("no_such_page");
+}
+TextKey role_name(const std::string& role) {
+  return role == "admin"        ? TextKey("role_admin")
+         : role == "supervisor" ? TextKey("role_supervisor")
+                                : TextKey("role_operator");
 }
 
 }  // namespace
@@ -551,7 +558,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     Data d;
     int status = 200;
     if (path != "/operator/users") {
-      // /operator/users/{login}/{password-reset|disable|enable}, each with a reason.
+      // /operator/users/{login}/{password-reset|disable|enable|role}, each with a reason.
       std::string_view rest = std::string_view(path).substr(16);
       const std::string login(rest.substr(0, rest.find('/')));
       const std::string_view act = rest.substr(std::min(rest.size(), login.size() + 1));
@@ -574,11 +581,15 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
         } else {
           say_no(code.status != service::ResetCode::Status::no_such_person, refusal(code.status));
         }
-      } else if (act == "disable" || act == "enable") {
-        auto r = service::set_staff_enabled(ctx.store, login, act == "enable", actor,
-                                            "operator_console", reason, now, p.req.request_id);
+      } else if (act == "disable" || act == "enable" || act == "role") {
+        auto r =
+            act == "role"
+                ? service::set_staff_role(ctx.store, login, form->get("role"), actor,
+                                          "operator_console", reason, now, p.req.request_id)
+                : service::set_staff_enabled(ctx.store, login, act == "enable", actor,
+                                             "operator_console", reason, now, p.req.request_id);
         if (r == service::StaffChange::done) return respond(redirect(p, "/operator/users"));
-        say_no(r != service::StaffChange::no_such_person, refusal(r));
+        say_no(r != service::StaffChange::no_such_person, refusal(r, act == "role"));
       } else {
         say_no(false, "no_such_page");
       }
@@ -597,7 +608,17 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     for (const auto& u : ctx.store.staff_users()) {
       Data item;
       item.set("login", u.login);
-      item.set("role", u.role);
+      item.set("role", text(p.lang, role_name(u.role)));
+      Data roles(Data::type::list);
+      for (const std::string r : {"operator", "supervisor", "admin"}) {
+        Data option;
+        option.set("value", r);
+        option.set("name", text(p.lang, role_name(r)));
+        option.set("selected", r == u.role);
+        roles.push_back(option);
+      }
+      item.set("roles", roles);
+      item.set("self", u.login == user.login);
       if (u.disabled_at) item.set("disabled", format_time(*u.disabled_at));
       users.push_back(item);
     }
