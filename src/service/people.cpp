@@ -60,12 +60,10 @@ std::pair<bool, std::optional<domain::Instant>> count_failure(store::WriteTx& tx
   return {failed >= 5, until};
 }
 
-// Would taking this person's admin role away leave no admin who can sign in?
-bool last_admin(store::Store& store, const store::UserRow& person) {
-  if (person.role != "admin" || person.disabled_at) return false;
-  int admins = 0;
-  for (const auto& u : store.staff_users()) admins += u.role == "admin" && !u.disabled_at;
-  return admins <= 1;
+// Would taking this person's admin role away leave no admin who can sign in? Asked inside the
+// write that takes it, so that the answer still holds when it commits.
+bool last_admin(store::WriteTx& tx, const store::UserRow& person) {
+  return person.role == "admin" && !person.disabled_at && tx.lock_active_admins() <= 1;
 }
 
 // Crockford's base32: no I, L, O or U to misread over the phone.
@@ -158,8 +156,8 @@ StaffChange set_staff_enabled(store::Store& store, const std::string& login, boo
   if (!person || person->role == "customer") return StaffChange::no_such_person;
   if (reason.find_first_not_of(" \t") == std::string_view::npos) return StaffChange::no_reason;
   if (!enabled && actor == actor_of(*person)) return StaffChange::own_login;
-  if (!enabled && last_admin(store, *person)) return StaffChange::last_admin;
   auto tx = store.begin_write();
+  if (!enabled && last_admin(*tx, *person)) return StaffChange::last_admin;
   tx->set_disabled(person->id, enabled ? std::nullopt : std::optional<domain::Instant>(now));
   if (!enabled) {
     tx->delete_sessions_of(person->id);
@@ -184,8 +182,8 @@ StaffChange set_staff_role(store::Store& store, const std::string& login, const 
   if (reason.find_first_not_of(" \t") == std::string_view::npos) return StaffChange::no_reason;
   if (person->role == role) return StaffChange::done;
   if (actor == actor_of(*person)) return StaffChange::own_login;
-  if (last_admin(store, *person)) return StaffChange::last_admin;
   auto tx = store.begin_write();
+  if (last_admin(*tx, *person)) return StaffChange::last_admin;
   tx->set_role(person->id, role);
   auto e = audit_entry(actor, "user_role", identity_of(*person), person->role + " -> " + role, now,
                        request_id);

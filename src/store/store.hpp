@@ -354,6 +354,9 @@ class WriteTx {
   // Disables a person from `at` (nullopt enables them again).
   virtual void set_disabled(std::int64_t user_id, std::optional<Instant> at) = 0;
   virtual void set_role(std::int64_t user_id, std::string_view role) = 0;
+  // How many admins can sign in, their rows locked until the transaction ends where several may
+  // write (PostgreSQL): two admins cannot each take the other's role away at the same moment.
+  virtual int lock_active_admins() = 0;
   virtual void set_reminders(std::int64_t user_id, bool on) = 0;
   // Throws ConflictError("email") when another person has the e-mail.
   virtual void set_contact(std::int64_t user_id, std::string_view email,

@@ -2,7 +2,9 @@
 // staff roles, on a real store (SQLite, and PostgreSQL in the suite's second run).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <regex>
+#include <thread>
 
 #include "service/people.hpp"
 #include "support/support.hpp"
@@ -266,4 +268,30 @@ TEST_F(PeopleTest, AnAdminChangesAStaffMembersRole) {
   EXPECT_EQ(change("root", "operator", "handed over", "admin:olena"), C::done);
   EXPECT_EQ(store->find_user("root")->role, "operator");
   EXPECT_EQ(change("olena", "operator", "by the command line", "admin:cli"), C::last_admin);
+}
+
+// Two admins each taking the other's role at the same moment: the count of admins is taken inside
+// the write, so the second waits for the first and is refused. (Read before the write, both saw
+// two admins and the service was left with none.)
+TEST_F(PeopleTest, TwoAdminsCannotDemoteEachOtherAtOnce) {
+  service::add_staff_user(*store, "root", "admin", "admin password 1", now);
+  service::add_staff_user(*store, "second", "admin", "admin password 2", now);
+  auto first = store->begin_write();
+  ASSERT_EQ(first->lock_active_admins(), 2);
+  first->set_role(store->find_user("root")->id, "operator");
+  std::atomic<bool> done = false;
+  auto result = service::StaffChange::done;
+  std::thread other([&] {
+    result = service::set_staff_role(*store, "second", "operator", "admin:root", "operator_console",
+                                     "at the same moment", now);
+    done = true;
+  });
+  // The other change waits for this write whenever it starts; give it time to reach that point.
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(done);
+  first->commit();
+  first.reset();  // the writer is free once the transaction object is gone
+  other.join();
+  EXPECT_EQ(result, service::StaffChange::last_admin);
+  EXPECT_EQ(store->find_user("second")->role, "admin");
 }

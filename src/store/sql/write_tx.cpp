@@ -729,6 +729,16 @@ class SqlWriteTx final : public WriteTx {
     q.bind(role).bind(user_id).run();
   }
 
+  int lock_active_admins() override {
+    static const std::string sql =
+        "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL";
+    static const std::string locking = sql + " FOR UPDATE";
+    Query q(conn(), conn().dialect().row_locks ? locking.c_str() : sql.c_str());
+    int n = 0;
+    while (q.step()) ++n;
+    return n;
+  }
+
   void set_reminders(std::int64_t user_id, bool on) override {
     Query q(conn(), "UPDATE users SET reminders = ? WHERE id = ?");
     q.bind(on ? 1 : 0).bind(user_id).run();
