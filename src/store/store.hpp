@@ -187,6 +187,22 @@ struct AuditRow : AuditEntry {
   std::int64_t id = 0;
 };
 
+// A search of the audit, newest first, in pages. Each page looks at no more than `window` records
+// (older than `before_id`), so a search that matches little stays quick on years of records; the
+// next page goes on from where this one stopped.
+struct AuditQuery {
+  std::string who;              // a login: its actions under any role ("admin:x", "customer:x")
+  std::string action;           // exact, e.g. "user_role"
+  std::string identity_prefix;  // "account=0123456789", "staff=olena"
+  std::int64_t before_id = 0;   // 0: from the newest
+  int limit = 50;
+  int window = 200'000;
+};
+struct AuditPage {
+  std::vector<AuditRow> rows;
+  std::int64_t next_before = 0;  // where the next page starts; 0 when nothing older is left
+};
+
 // One metering point, its installed meter and its accepted actual readings (oldest first): what
 // the period close needs of it.
 struct PointHistory {
@@ -487,6 +503,7 @@ class Store {
   virtual std::vector<VolumeRow> account_volumes(std::int64_t account_id) = 0;
   // Audit records about the account (its submissions and attempts naming it), newest first.
   virtual std::vector<AuditRow> account_audit(std::int64_t account_id, int limit) = 0;
+  virtual AuditPage search_audit(const AuditQuery& query) = 0;
   // By login or e-mail (case-insensitive for e-mail).
   virtual std::optional<UserRow> find_user(std::string_view login_or_email) = 0;
   virtual std::optional<UserRow> user_by_id(std::int64_t id) = 0;

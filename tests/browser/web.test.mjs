@@ -337,6 +337,9 @@ test('the main pages pass axe-core WCAG 2.1 AA checks', async () => {
   await admin.goto(base + '/operator/users');
   assert.ok(await admin.locator('#role-olena').count(), 'the users page has a role form');
   pages.push(['/operator/users', await violations(admin)]);
+  await admin.goto(base + '/operator/audit?who=root');
+  assert.ok(await admin.locator('main table tbody tr').count(), 'the audit trail lists the sign-in');
+  pages.push(['/operator/audit', await violations(admin)]);
   await admin.context().close();
   const failing = pages.filter(([, v]) => v.length > 0);
   assert.deepEqual(failing, []);

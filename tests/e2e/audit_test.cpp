@@ -216,6 +216,7 @@ TEST(Audit, EveryKindOfActionLeavesWhoWhenWhatAndWhy) {
         staff.post("/operator/users/petro/role", {{"role", "supervisor"}, {"reason", "order 12"}})
             .status,
         303);
+    ASSERT_EQ(staff.get("/operator/audit?who=petro").status, 200);
     // A forgotten password: the operator gives a code, the customer spends it.
     auto given = staff.post("/operator/accounts/0000000002/password-reset",
                             {{"reason", "called, checked the last bill"}});
@@ -265,6 +266,7 @@ TEST(Audit, EveryKindOfActionLeavesWhoWhenWhatAndWhy) {
       {"user_disable", true},
       {"user_enable", true},
       {"user_role", true},
+      {"view_audit", false},
   };
   auto audit = rows(db, "SELECT action, actor, channel, at, result, reason FROM audit");
   std::set<std::string> seen;

@@ -125,6 +125,7 @@ TEST(Roles, EveryConsoleEndpointWithEveryKindOfVisitor) {
        "/operator/users/u-leaver/role",
        {{"role", "supervisor"}, {"reason", "order 12"}},
        3},
+      {"GET", "/operator/audit?who=u-admin", {}, 2},
       {"GET", "/operator/password", {}, 1},
   };
   const std::map<std::string, int> rank = {
@@ -257,6 +258,16 @@ TEST(Roles, AnAdminChangesAStaffMembersRoleAndItAppliesAtOnce) {
                 "SELECT group_concat(actor || '|' || result || '|' || reason, ';') FROM "
                 "(SELECT * FROM audit WHERE action = 'user_role' ORDER BY id)"),
       "admin:u-admin|operator -> admin|deputy;admin:cli|admin -> operator|back to the phones");
+  // The audit trail page finds the admin's change by person and action (not the command line's).
+  auto trail = admin.get("/operator/audit?who=u-admin&action=user_role");
+  EXPECT_EQ(trail.status, 200);
+  EXPECT_NE(trail.body.find("operator -&gt; admin"), std::string::npos) << trail.body;
+  EXPECT_NE(trail.body.find("deputy"), std::string::npos);
+  EXPECT_EQ(trail.body.find("back to the phones"), std::string::npos);
+  auto about = admin.get("/operator/audit?about=u-operator");
+  EXPECT_NE(about.body.find("back to the phones"), std::string::npos) << about.body;
+  EXPECT_NE(admin.get("/operator/audit?who=nobody").body.find("No such records."),
+            std::string::npos);
 }
 
 TEST(Roles, EveryTokenProtectedApiRouteWithEveryKindOfToken) {

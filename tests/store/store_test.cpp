@@ -105,6 +105,74 @@ TEST_F(StoreTest, AuditIsAppendOnly) {
   EXPECT_EQ(tail[0].result, "rejected:not_found");
 }
 
+// The audit searched by person (under any role), action and what it was about, newest first, a
+// page at a time; a window bounds each page's work and the next page goes on below it.
+TEST_F(StoreTest, TheAuditIsSearchedInPagesWithinAWindow) {
+  {
+    auto tx = store->begin_write();
+    for (int i = 1; i <= 30; ++i) {
+      AuditEntry e{at("2025-11-30"), "customer", "web",       "submit", "account=0000000001", "",
+                   "accepted",       "",         std::nullopt};
+      if (i % 10 == 0)
+        e = {at("2025-12-01"),
+             i == 20 ? "admin:olena" : "operator:olena",
+             "operator_console",
+             "view_account",
+             "account=0000000012",
+             "",
+             "ok",
+             "",
+             std::nullopt};
+      if (i == 25) e.identity = "account=00000000012";  // a longer number with the same start
+      tx->append_audit(e);
+    }
+    tx->commit();
+  }
+  auto ids = [](const AuditPage& page) {
+    std::vector<std::int64_t> out;
+    for (const auto& r : page.rows) out.push_back(r.id);
+    return out;
+  };
+  AuditQuery q;
+  q.who = "olena";
+  auto page = store->search_audit(q);
+  EXPECT_EQ(ids(page), (std::vector<std::int64_t>{30, 20, 10}));
+  EXPECT_EQ(page.rows[1].actor, "admin:olena");
+  EXPECT_EQ(page.next_before, 0);
+  q.who.clear();
+  q.identity_prefix = "account=0000000012";
+  EXPECT_EQ(ids(store->search_audit(q)), (std::vector<std::int64_t>{30, 20, 10}));
+  q.identity_prefix.clear();
+  q.action = "submit";
+  q.limit = 4;
+  page = store->search_audit(q);
+  EXPECT_EQ(ids(page), (std::vector<std::int64_t>{29, 28, 27, 26}));
+  q.before_id = page.next_before;
+  EXPECT_EQ(ids(store->search_audit(q)), (std::vector<std::int64_t>{25, 24, 23, 22}));
+  // A window of 5: records 26-30 hold one match; the next page searches from 26 down.
+  q = AuditQuery{};
+  q.who = "olena";
+  q.window = 5;
+  page = store->search_audit(q);
+  EXPECT_EQ(ids(page), (std::vector<std::int64_t>{30}));
+  EXPECT_EQ(page.next_before, 26);
+  q.before_id = 26;
+  page = store->search_audit(q);
+  EXPECT_TRUE(page.rows.empty());
+  EXPECT_EQ(page.next_before, 21);
+  q.before_id = 21;
+  EXPECT_EQ(ids(store->search_audit(q)), (std::vector<std::int64_t>{20}));
+  q.who = "nobody";
+  q.before_id = 7;
+  page = store->search_audit(q);
+  EXPECT_TRUE(page.rows.empty());
+  EXPECT_EQ(page.next_before, 2) << "records 2-6 searched, 1 is older";
+  q.before_id = 6;
+  page = store->search_audit(q);
+  EXPECT_TRUE(page.rows.empty());
+  EXPECT_EQ(page.next_before, 0) << "records 1-5 searched, none older";
+}
+
 TEST_F(StoreTest, StatusChangeIsAudited) {
   auto meter = seed_meter();
   auto tx = store->begin_write();

@@ -50,6 +50,7 @@ class SqlStore : public Store {
   std::vector<ReadingRow> account_readings(std::int64_t account_id, int limit) override;
   std::vector<VolumeRow> account_volumes(std::int64_t account_id) override;
   std::vector<AuditRow> account_audit(std::int64_t account_id, int limit) override;
+  AuditPage search_audit(const AuditQuery& query) override;
   std::optional<UserRow> find_user(std::string_view login_or_email) override;
   std::optional<UserRow> user_by_id(std::int64_t id) override;
   std::vector<UserRow> staff_users() override;

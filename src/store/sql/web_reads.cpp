@@ -1,4 +1,6 @@
 // The store's reads for the web pages: accounts, people, sessions, reviews, statistics.
+#include <limits>
+
 #include "store/sql/rows.hpp"
 #include "store/sql/sql_store.hpp"
 
@@ -151,6 +153,42 @@ std::vector<AuditRow> SqlStore::account_audit(std::int64_t account_id, int limit
   std::vector<AuditRow> out;
   while (q.step()) out.push_back(audit_row(q));
   return out;
+}
+
+AuditPage SqlStore::search_audit(const AuditQuery& query) {
+  auto r = acquire_reader();
+  const std::int64_t before =
+      query.before_id > 0 ? query.before_id : std::numeric_limits<std::int64_t>::max();
+  // The window is the newest `window` records before the cursor, walked down the primary key.
+  Query q(*r,
+          "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
+          " submission_id, request_id FROM (SELECT * FROM audit WHERE id < ?1"
+          " ORDER BY id DESC LIMIT ?2) w"
+          " WHERE (?3 = '' OR actor IN ('customer:' || ?3, 'operator:' || ?3,"
+          "  'supervisor:' || ?3, 'admin:' || ?3))"
+          " AND (?4 = '' OR action = ?4)"
+          " AND (?5 = '' OR (identity >= ?5 AND identity < ?5 || '!'))"
+          " ORDER BY id DESC LIMIT ?6");
+  q.bind(before).bind(query.window).bind(query.who).bind(query.action).bind(query.identity_prefix);
+  q.bind(query.limit + 1);
+  AuditPage page;
+  while (q.step()) page.rows.push_back(audit_row(q));
+  if (static_cast<int>(page.rows.size()) > query.limit) {
+    page.rows.pop_back();
+    page.next_before = page.rows.back().id;
+    return page;
+  }
+  // Fewer than a page: the window ran out. Older records, if any, are the next page's to search.
+  Query w(*r,
+          "SELECT count(*), min(id) FROM (SELECT id FROM audit WHERE id < ?1"
+          " ORDER BY id DESC LIMIT ?2) w");
+  w.bind(before).bind(query.window);
+  if (!w.step() || w.i64(0) < query.window) return page;
+  const std::int64_t lowest = w.i64(1);
+  Query older(*r, "SELECT 1 FROM audit WHERE id < ? LIMIT 1");
+  older.bind(lowest);
+  if (older.step()) page.next_before = lowest;
+  return page;
 }
 
 std::optional<UserRow> SqlStore::find_user(std::string_view login_or_email) {

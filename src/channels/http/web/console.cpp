@@ -553,6 +553,57 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     d.set("items", items);
     return respond(html(p, text(p.lang, "prices"), "op_prices", d, status));
   }
+  if (path == "/operator/audit") {
+    // Who did what, for supervisors and admins: by person, action or what it was about.
+    if (rank(user.role) < 2) return respond(refuse());
+    store::AuditQuery q;
+    q.who = p.req.query_param("who").substr(0, 64);
+    q.action = p.req.query_param("action").substr(0, 64);
+    const std::string about = p.req.query_param("about").substr(0, 64);
+    if (!about.empty())
+      q.identity_prefix =
+          (about.find_first_not_of("0123456789") == std::string::npos ? "account=" : "staff=") +
+          about;
+    q.before_id = std::max<std::int64_t>(0, std::atoll(p.req.query_param("before").c_str()));
+    auto found = ctx.store.search_audit(q);
+    {
+      auto e = store::AuditEntry{};
+      e.at = now;
+      e.actor = actor;
+      e.channel = "operator_console";
+      e.action = "view_audit";
+      e.identity = "audit";
+      e.raw_input = "who=" + q.who + " action=" + q.action + " about=" + about;
+      e.result = "ok";
+      e.request_id = p.req.request_id;
+      auto tx = ctx.store.begin_write();
+      tx->append_audit(e);
+      tx->commit();
+    }
+    Data d;
+    d.set("who", q.who);
+    d.set("action", q.action);
+    d.set("about", about);
+    Data rows(Data::type::list);
+    for (const auto& a : found.rows) {
+      Data row;
+      row.set("at", format_time(a.at));
+      row.set("actor", a.actor);
+      row.set("channel", dialog::label(p.lang, "channel", a.channel));
+      row.set("action", a.action);
+      row.set("identity", a.identity);
+      row.set("result", a.result);
+      row.set("reason", a.reason);
+      rows.push_back(row);
+    }
+    d.set("any", !found.rows.empty());
+    d.set("rows", rows);
+    if (found.next_before > 0) d.set("older", std::to_string(found.next_before));
+    if (found.rows.empty() && found.next_before > 0)
+      d.set("none_yet",
+            text(p.lang, "audit_none_yet", {{"id", std::to_string(found.next_before)}}));
+    return respond(html(p, text(p.lang, "audit"), "op_audit", d));
+  }
   if (path == "/operator/users" || (path.starts_with("/operator/users/") && post)) {
     if (rank(user.role) < 3) return respond(refuse());
     Data d;
