@@ -171,6 +171,11 @@ TEST_F(StoreTest, TheAuditIsSearchedInPagesWithinAWindow) {
   page = store->search_audit(q);
   EXPECT_TRUE(page.rows.empty());
   EXPECT_EQ(page.next_before, 0) << "records 1-5 searched, none older";
+  // What a record was about is looked up through its index, whatever the window.
+  q = AuditQuery{};
+  q.identity_prefix = "account=0000000012";
+  q.window = 5;
+  EXPECT_EQ(ids(store->search_audit(q)), (std::vector<std::int64_t>{30, 20, 10}));
 }
 
 TEST_F(StoreTest, StatusChangeIsAudited) {

@@ -1,5 +1,5 @@
 // The store's reads for the web pages: accounts, people, sessions, reviews, statistics.
-#include <limits>
+#include <algorithm>
 
 #include "store/sql/rows.hpp"
 #include "store/sql/sql_store.hpp"
@@ -157,37 +157,47 @@ std::vector<AuditRow> SqlStore::account_audit(std::int64_t account_id, int limit
 
 AuditPage SqlStore::search_audit(const AuditQuery& query) {
   auto r = acquire_reader();
-  const std::int64_t before =
-      query.before_id > 0 ? query.before_id : std::numeric_limits<std::int64_t>::max();
-  // The window is the newest `window` records before the cursor, walked down the primary key.
-  Query q(*r,
-          "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
-          " submission_id, request_id FROM (SELECT * FROM audit WHERE id < ?1"
-          " ORDER BY id DESC LIMIT ?2) w"
-          " WHERE (?3 = '' OR actor IN ('customer:' || ?3, 'operator:' || ?3,"
-          "  'supervisor:' || ?3, 'admin:' || ?3))"
-          " AND (?4 = '' OR action = ?4)"
-          " AND (?5 = '' OR (identity >= ?5 AND identity < ?5 || '!'))"
-          " ORDER BY id DESC LIMIT ?6");
-  q.bind(before).bind(query.window).bind(query.who).bind(query.action).bind(query.identity_prefix);
-  q.bind(query.limit + 1);
   AuditPage page;
+  std::int64_t before = query.before_id;
+  if (before <= 0) {
+    Query top(*r, "SELECT max(id) FROM audit");
+    if (!top.step() || top.is_null(0)) return page;
+    before = top.i64(0) + 1;
+  }
+  // What a record was about narrows the search through the identity index, to the end. Else
+  // each page walks the primary key down through the ids [before - window, before): the audit is
+  // append-only, so its ids are dense but for a rolled-back insert's gap.
+  static const std::string columns =
+      "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
+      " submission_id, request_id FROM audit WHERE ";
+  static const std::string filters =
+      " AND (?3 = '' OR actor IN ('customer:' || ?3, 'operator:' || ?3, 'supervisor:' || ?3,"
+      " 'admin:' || ?3)) AND (?4 = '' OR action = ?4)";
+  // `+id`: not the primary key, which SQLite would otherwise walk through the whole table.
+  static const std::string by_identity = columns +
+                                         "identity >= ?2 AND identity < ?2 || '!' AND +id < ?1" +
+                                         filters + " ORDER BY +id DESC LIMIT ?5";
+  static const std::string by_window =
+      columns + "id < ?1 AND id >= ?2" + filters + " ORDER BY id DESC LIMIT ?5";
+  const bool about = !query.identity_prefix.empty();
+  const std::int64_t floor = std::max<std::int64_t>(0, before - query.window);
+  Query q(*r, about ? by_identity.c_str() : by_window.c_str());
+  q.bind(before);
+  if (about)
+    q.bind(query.identity_prefix);
+  else
+    q.bind(floor);
+  q.bind(query.who).bind(query.action).bind(query.limit + 1);
   while (q.step()) page.rows.push_back(audit_row(q));
   if (static_cast<int>(page.rows.size()) > query.limit) {
     page.rows.pop_back();
     page.next_before = page.rows.back().id;
-    return page;
+  } else if (!about && floor > 0) {
+    // The window ran out: the next page starts at the newest record below it, if there is one.
+    Query older(*r, "SELECT max(id) FROM audit WHERE id < ?");
+    older.bind(floor);
+    if (older.step() && !older.is_null(0)) page.next_before = older.i64(0) + 1;
   }
-  // Fewer than a page: the window ran out. Older records, if any, are the next page's to search.
-  Query w(*r,
-          "SELECT count(*), min(id) FROM (SELECT id FROM audit WHERE id < ?1"
-          " ORDER BY id DESC LIMIT ?2) w");
-  w.bind(before).bind(query.window);
-  if (!w.step() || w.i64(0) < query.window) return page;
-  const std::int64_t lowest = w.i64(1);
-  Query older(*r, "SELECT 1 FROM audit WHERE id < ? LIMIT 1");
-  older.bind(lowest);
-  if (older.step()) page.next_before = lowest;
   return page;
 }
 
