@@ -176,6 +176,16 @@ TEST_F(StoreTest, TheAuditIsSearchedInPagesWithinAWindow) {
   q.identity_prefix = "account=0000000012";
   q.window = 5;
   EXPECT_EQ(ids(store->search_audit(q)), (std::vector<std::int64_t>{30, 20, 10}));
+  // The console's account view takes the same range.
+  std::int64_t account = 0;
+  {
+    auto tx = store->begin_write();
+    account = tx->insert_account(NewAccount{"0000000012", "Holder", "", "", ""}, at("2025-12-01"));
+    tx->commit();
+  }
+  std::vector<std::int64_t> seen;
+  for (const auto& r : store->account_audit(account, 10)) seen.push_back(r.id);
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{30, 20, 10}));
 }
 
 TEST_F(StoreTest, StatusChangeIsAudited) {

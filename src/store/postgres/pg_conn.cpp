@@ -349,7 +349,7 @@ const Dialect& PgConn::dialect() const {
                          "SELECT pg_advisory_xact_lock(7233010)",
                          "SELECT 1 FROM pg_tables WHERE schemaname = current_schema()"
                          " AND tablename = 'schema_migrations'",
-                         true, true};
+                         true, true, "~>=~", "~<~"};
   return d;
 }
 

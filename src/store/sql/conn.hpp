@@ -64,6 +64,11 @@ struct Dialect {
   // A statement is a round trip to a server (PostgreSQL): a batch's reads are worth asking in
   // advance, all at once (WriteTx::prefetch, in PostgreSQL's SQL). In-process SQLite gains nothing.
   bool prefetch = false;
+  // Byte-order comparisons for a prefix range that an index serves: `identity >= 'account=1' AND
+  // identity < 'account=1!'`. PostgreSQL's text_pattern_ops indexes answer ~>=~ and ~<~ only;
+  // its >= and < follow the collation and leave such a query a scan of the whole table.
+  const char* bytes_ge = ">=";
+  const char* bytes_lt = "<";
 };
 
 class SqlConn {
