@@ -6,6 +6,7 @@
 
 #include "channels/http/web/web_internal.hpp"
 #include "dialog/whole_number.hpp"
+#include "service/audit.hpp"
 #include "service/exchange.hpp"
 #include "service/messenger.hpp"
 #include "service/period_close.hpp"
@@ -57,6 +58,22 @@ TextKey refusal(service::StaffChange change, bool of_role) {
          : change == C::last_admin ? TextKey("cannot_disable_last_admin")
                                    : TextKey("no_such_page");
 }
+Data audit_rows(dialog::Lang lang, const std::vector<store::AuditRow>& entries) {
+  Data rows(Data::type::list);
+  for (const auto& a : entries) {
+    Data row;
+    row.set("at", format_time(a.at));
+    row.set("actor", a.actor);
+    row.set("channel", dialog::label(lang, "channel", a.channel));
+    row.set("action", a.action);
+    row.set("identity", a.identity);
+    row.set("result", a.result);
+    row.set("reason", a.reason);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
 TextKey role_name(const std::string& role) {
   return role == "admin"        ? TextKey("role_admin")
          : role == "supervisor" ? TextKey("role_supervisor")
@@ -201,22 +218,11 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       if (more) readings.pop_back();
       d.set("readings", history_rows(p.lang, readings, true));
       d.set("volumes", volume_rows(p.lang, ctx.store.account_volumes(account->id)));
-      Data audit(Data::type::list);
       auto entries = ctx.store.account_audit(account->id, shown_audit + 1);
       const bool more_audit = static_cast<int>(entries.size()) > shown_audit;
       if (more_audit) entries.pop_back();
       if (more || more_audit) d.set("show_all", "/operator/accounts/" + account->number + "?all=1");
-      for (const auto& a : entries) {
-        Data row;
-        row.set("at", format_time(a.at));
-        row.set("actor", a.actor);
-        row.set("channel", dialog::label(p.lang, "channel", a.channel));
-        row.set("action", a.action);
-        row.set("result", a.result);
-        row.set("reason", a.reason);
-        audit.push_back(row);
-      }
-      d.set("audit", audit);
+      d.set("audit", audit_rows(p.lang, entries));
       return html(p, account->number, "op_account", d, status);
     };
     if (rest.ends_with("/readings") && post) {
@@ -311,20 +317,8 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
             text(p.lang, "reset_code_valid", {{"time", format_time(code.expires_at)}}));
       return respond(render_account(200, std::move(d)));
     }
-    {
-      // Who looked at whose personal data is part of the audit too.
-      store::AuditEntry e;
-      e.at = now;
-      e.actor = actor;
-      e.channel = "operator_console";
-      e.action = "view_account";
-      e.identity = "account=" + account->number;
-      e.result = "ok";
-      e.request_id = p.req.request_id;
-      auto tx = ctx.store.begin_write();
-      tx->append_audit(e);
-      tx->commit();
-    }
+    // Who looked at whose personal data is part of the audit too.
+    service::record_account_view(ctx.store, actor, account->number, now, p.req.request_id);
     return respond(render_account(200));
   }
   if (path == "/operator/review" || path.starts_with("/operator/review/")) {
@@ -556,48 +550,16 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
   if (path == "/operator/audit") {
     // Who did what, for supervisors and admins: by person, action or what it was about.
     if (rank(user.role) < 2) return respond(refuse());
-    store::AuditQuery q;
-    q.who = p.req.query_param("who").substr(0, 64);
-    q.action = p.req.query_param("action").substr(0, 64);
-    const std::string about = p.req.query_param("about").substr(0, 64);
-    if (!about.empty())
-      q.identity_prefix =
-          (about.find_first_not_of("0123456789") == std::string::npos ? "account=" : "staff=") +
-          about;
-    q.before_id = std::max<std::int64_t>(0, std::atoll(p.req.query_param("before").c_str()));
-    auto found = ctx.store.search_audit(q);
-    {
-      auto e = store::AuditEntry{};
-      e.at = now;
-      e.actor = actor;
-      e.channel = "operator_console";
-      e.action = "view_audit";
-      e.identity = "audit";
-      e.raw_input = "who=" + q.who + " action=" + q.action + " about=" + about;
-      e.result = "ok";
-      e.request_id = p.req.request_id;
-      auto tx = ctx.store.begin_write();
-      tx->append_audit(e);
-      tx->commit();
-    }
+    service::AuditSearch q{p.req.query_param("who"), p.req.query_param("action"),
+                           p.req.query_param("about"),
+                           std::atoll(p.req.query_param("before").c_str())};
+    auto found = service::search_audit(ctx.store, q, actor, now, p.req.request_id);
     Data d;
     d.set("who", q.who);
     d.set("action", q.action);
-    d.set("about", about);
-    Data rows(Data::type::list);
-    for (const auto& a : found.rows) {
-      Data row;
-      row.set("at", format_time(a.at));
-      row.set("actor", a.actor);
-      row.set("channel", dialog::label(p.lang, "channel", a.channel));
-      row.set("action", a.action);
-      row.set("identity", a.identity);
-      row.set("result", a.result);
-      row.set("reason", a.reason);
-      rows.push_back(row);
-    }
+    d.set("about", q.about);
     d.set("any", !found.rows.empty());
-    d.set("rows", rows);
+    d.set("rows", audit_rows(p.lang, found.rows));
     if (found.next_before > 0) d.set("older", std::to_string(found.next_before));
     if (found.rows.empty() && found.next_before > 0)
       d.set("none_yet",
