@@ -333,6 +333,21 @@ const std::vector<Key>& keys() {
            &Config::ivr_trust_caller_number),
       flag("ivr.inband_dtmf", "true: also hear DTMF tones in the caller's audio (spandsp)",
            &Config::ivr_inband_dtmf),
+      text_key("mail.smtp_url",
+               "the mail server, smtp://HOST:587 (STARTTLS when offered) or smtps://HOST:465 "
+               "(empty: no e-mail; customers get reset codes from the call centre only)",
+               &Config::mail_smtp_url),
+      text_key("mail.from",
+               "the sender of meterdesk's e-mails, e.g. \"Обленерго <noreply@dso.ua>\"",
+               &Config::mail_from),
+      text_key("mail.username", "SMTP AUTH user (empty: no AUTH)", &Config::mail_username),
+      text_key("mail.password", "SMTP AUTH password", &Config::mail_password),
+      flag("mail.require_tls", "true: never hand a mail to the server without TLS",
+           &Config::mail_require_tls),
+      text_key("web.public_url",
+               "the site's address as customers know it, e.g. https://dso.example (for links in "
+               "e-mails; empty: none)",
+               &Config::web_public_url),
       text_key("log.level", "trace, debug, info, warn, error", &Config::log_level),
       flag("log.json", "true: one JSON object per log line", &Config::log_json),
   };
@@ -341,7 +356,7 @@ const std::vector<Key>& keys() {
 
 // Secrets are never printed: only whether they are set.
 std::string shown(const std::string& name, std::string value) {
-  if (name.ends_with("_token") && !value.empty()) return "(set)";
+  if ((name.ends_with("_token") || name.ends_with("password")) && !value.empty()) return "(set)";
   return value;
 }
 
@@ -423,6 +438,12 @@ Config load_config(const std::optional<std::string>& file) {
   }
   if (c.rules.window.days_before_end + c.rules.window.last_day > 20)
     throw std::runtime_error("window.days_before_end + window.last_day is too long");
+  if (!c.mail_smtp_url.empty() && c.mail_from.find('@') == std::string::npos)
+    throw std::runtime_error("mail.from must be an e-mail address when mail.smtp_url is set");
+  if (!c.mail_smtp_url.starts_with("smtp://") && !c.mail_smtp_url.starts_with("smtps://") &&
+      !c.mail_smtp_url.empty())
+    throw std::runtime_error("mail.smtp_url must start with smtp:// or smtps://");
+  while (c.web_public_url.ends_with('/')) c.web_public_url.pop_back();
   return c;
 }
 

@@ -65,6 +65,13 @@ struct Config {
   bool ivr_inband_dtmf = false;
   bool ivr_trust_caller_number = true;
 
+  std::string mail_smtp_url;  // "": no e-mail (reset codes only by the call centre)
+  std::string mail_from;
+  std::string mail_username;
+  std::string mail_password;
+  bool mail_require_tls = false;
+  std::string web_public_url;
+
   std::string log_level = "info";
   bool log_json = false;
 };

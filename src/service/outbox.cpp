@@ -380,6 +380,8 @@ void OutboxWorker::deliver(Channel& ch, const store::OutboxRow& row, bool& chat_
   Verdict v;
   if (row.method == kFetchPhoto) {
     v = fetch_photo(ch, row);
+  } else if (ch.platform.send) {
+    v = ch.platform.send(row);
   } else {
     HttpAnswer answer = http_("POST", ch.platform.url(row), ch.platform.headers, row.body);
     v = ch.platform.judge(answer);
@@ -412,6 +414,7 @@ void OutboxWorker::deliver(Channel& ch, const store::OutboxRow& row, bool& chat_
       break;
     }
   }
+  if (v.kind != Verdict::Kind::retry && !ch.platform.keep_sent) tx->outbox_forget_body(row.id);
   tx->commit();
   if (v.kind == Verdict::Kind::failed) chat_blocked = false;  // later messages may still go
   if (metrics_)

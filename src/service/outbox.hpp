@@ -51,6 +51,10 @@ struct Platform {
   std::chrono::milliseconds per_chat_interval{1000};   // between two paced messages to one chat
   int per_chat_hour = 0;                               // paced messages per chat per hour (0: any)
   std::function<bool(std::string_view method)> paced;  // counts against the per-chat limits
+  // Delivers a row itself instead of posting it to `url` (e-mail: SMTP, not HTTP).
+  std::function<Verdict(const store::OutboxRow&)> send;
+  // false: a message's body is emptied once it was sent or given up (it carried a secret).
+  bool keep_sent = true;
   // Downloads the picture behind a reference ("telegram:<file_id>", "viber:<url>") into `bytes`.
   std::function<Verdict(std::string_view ref, const HttpCall& http, std::string& bytes)> fetch;
 };

@@ -6,8 +6,10 @@
 #include <stdexcept>
 #include <utility>
 
+#include <nlohmann/json.hpp>
 #include "service/accounts.hpp"
 #include "service/digest.hpp"
+#include "service/rate_limit.hpp"
 
 namespace md::service {
 namespace {
@@ -69,6 +71,18 @@ bool last_admin(store::WriteTx& tx, const store::UserRow& person) {
 // Crockford's base32: no I, L, O or U to misread over the phone.
 constexpr std::string_view kResetAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 constexpr std::size_t kResetLength = 12;
+
+std::string new_reset_code() {
+  ensure_sodium();
+  std::string code;
+  for (std::size_t i = 0; i < kResetLength; ++i)
+    code += kResetAlphabet[randombytes_uniform(kResetAlphabet.size())];
+  return code;
+}
+
+std::string shown_reset_code(const std::string& code) {
+  return code.substr(0, 4) + "-" + code.substr(4, 4) + "-" + code.substr(8);
+}
 
 }  // namespace
 
@@ -319,18 +333,54 @@ ResetCode issue_password_reset(store::Store& store, std::string_view login, Side
     return {S::no_such_person};
   if (reason.find_first_not_of(" \t") == std::string_view::npos) return {S::no_reason};
   if (person->disabled_at) return {S::disabled};
-  ensure_sodium();
-  std::string code;
-  for (std::size_t i = 0; i < kResetLength; ++i)
-    code += kResetAlphabet[randombytes_uniform(kResetAlphabet.size())];
-  ResetCode out{S::issued, code.substr(0, 4) + "-" + code.substr(4, 4) + "-" + code.substr(8),
-                now + ttl};
+  const std::string code = new_reset_code();
+  ResetCode out{S::issued, shown_reset_code(code), now + ttl};
   auto tx = store.begin_write();
   tx->insert_password_reset(digest_hex(code), person->id, actor, now, out.expires_at);
   auto e =
       audit_entry(actor, "password_reset_code", identity_of(*person), "issued", now, request_id);
   e.channel = channel;
   e.reason = std::string(reason.substr(0, 500));
+  tx->append_audit(e);
+  tx->commit();
+  return out;
+}
+
+std::string mail_body(const std::string& to, const std::string& subject, const std::string& text) {
+  return nlohmann::json{{"to", to}, {"subject", subject}, {"text", text}}.dump();
+}
+
+MailedReset mail_password_reset(store::Store& store, std::string_view login,
+                                const ComposeResetMail& compose, AttemptLimit& per_person,
+                                std::chrono::seconds ttl, domain::Instant now,
+                                std::string_view request_id) {
+  auto person = login.empty() ? std::nullopt : store.find_user(login);
+  if (!person || person->role != "customer") return MailedReset::unknown;
+  auto e = audit_entry(actor_of(*person), "password_reset_code", identity_of(*person), "", now,
+                       request_id);
+  e.reason = "asked for by e-mail on the reset page";
+  auto tx = store.begin_write();
+  MailedReset out = MailedReset::queued;
+  if (person->disabled_at) {
+    out = MailedReset::disabled;
+  } else if (person->email.empty()) {
+    out = MailedReset::no_email;
+  } else if (!per_person.allow(*tx, "reset-mail:" + std::to_string(person->id), now)) {
+    out = MailedReset::too_many;
+  }
+  if (out == MailedReset::queued) {
+    const std::string code = new_reset_code();
+    auto mail = compose(shown_reset_code(code), now + ttl);
+    tx->insert_password_reset(digest_hex(code), person->id, e.actor, now, now + ttl);
+    tx->enqueue({std::string(kMailChannel), person->email, "send",
+                 mail_body(person->email, mail.subject, mail.text)},
+                now);
+    e.result = "mailed";
+  } else {
+    e.result = out == MailedReset::disabled   ? "refused:disabled"
+               : out == MailedReset::no_email ? "refused:no_email"
+                                              : "refused:too_many";
+  }
   tx->append_audit(e);
   tx->commit();
   return out;

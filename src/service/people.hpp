@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,8 @@
 #include "store/store.hpp"
 
 namespace md::service {
+
+class AttemptLimit;
 
 inline constexpr std::size_t kMinPassword = 10;
 inline constexpr std::size_t kMaxPassword = 256;
@@ -125,6 +128,27 @@ struct PasswordReset {
 PasswordReset reset_password(store::Store& store, std::string_view login, std::string_view code,
                              std::string_view new_password, bool staff, domain::Instant now,
                              std::string_view request_id);
+// E-mail goes out through the outbox: channel "email", the address as its chat, the body from
+// mail_body (service/mail.hpp sends it over SMTP).
+inline constexpr std::string_view kMailChannel = "email";
+std::string mail_body(const std::string& to, const std::string& subject, const std::string& text);
+
+// A customer's own request for a reset code by e-mail (the reset page): the code is written to
+// the e-mail on file, never shown on the page, and replaces any earlier one. `per_person` limits
+// the mails one person gets (a stranger cannot flood their mailbox). The page answers the same
+// whatever happened, so nobody learns whether an account or e-mail is known; the status is for
+// the audit, metrics and tests. `compose` words the mail in the page's language.
+enum class MailedReset { queued, unknown, no_email, disabled, too_many };
+struct ResetMail {
+  std::string subject, text;
+};
+using ComposeResetMail =
+    std::function<ResetMail(const std::string& code, domain::Instant expires_at)>;
+MailedReset mail_password_reset(store::Store& store, std::string_view login,
+                                const ComposeResetMail& compose, AttemptLimit& per_person,
+                                std::chrono::seconds ttl, domain::Instant now,
+                                std::string_view request_id);
+
 // The code as typed, as issued: capitals, no spaces or dashes, O read as 0 and I, L as 1.
 std::string normalize_reset_code(std::string_view typed);
 

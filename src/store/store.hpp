@@ -414,6 +414,9 @@ class WriteTx {
   virtual void outbox_retry(std::int64_t id, int attempts, Instant not_before,
                             std::string_view error) = 0;
   virtual void outbox_failed(std::int64_t id, int attempts, std::string_view error, Instant at) = 0;
+  // A message that carried a secret (a one-time code) keeps only its envelope once it went or
+  // was given up: its body is emptied.
+  virtual void outbox_forget_body(std::int64_t id) = 0;
   // Forgets processed update ids received before `before`; returns how many.
   virtual std::int64_t prune_updates(Instant before) = 0;
 

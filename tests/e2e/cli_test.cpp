@@ -145,6 +145,27 @@ TEST(Cli, PerMonthCoefficients) {
   EXPECT_EQ(bad_env.exit_code, 1);
 }
 
+// Tokens and passwords in the configuration are shown only as "(set)"; mail settings that
+// cannot work are refused before anything starts.
+TEST(Cli, SecretsAreNeverPrintedAndMailSettingsAreChecked) {
+  auto listed = run_meterdesk({"config"}, {{"METERDESK_TELEGRAM_BOT_TOKEN", "123:tg-secret-value"},
+                                           {"METERDESK_MAIL_SMTP_URL", "smtp://127.0.0.1:25"},
+                                           {"METERDESK_MAIL_FROM", "noreply@dso.example"},
+                                           {"METERDESK_MAIL_PASSWORD", "smtp-secret-value"}});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.out.find("tg-secret-value"), std::string::npos) << listed.out;
+  EXPECT_EQ(listed.out.find("smtp-secret-value"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("(set)"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("smtp://127.0.0.1:25"), std::string::npos) << "not a secret";
+  auto no_from = run_meterdesk({"config"}, {{"METERDESK_MAIL_SMTP_URL", "smtp://127.0.0.1:25"}});
+  EXPECT_EQ(no_from.exit_code, 1);
+  EXPECT_NE(no_from.err.find("mail.from"), std::string::npos) << no_from.err;
+  auto http = run_meterdesk({"config"}, {{"METERDESK_MAIL_SMTP_URL", "http://127.0.0.1:25"},
+                                         {"METERDESK_MAIL_FROM", "noreply@dso.example"}});
+  EXPECT_EQ(http.exit_code, 1);
+  EXPECT_NE(http.err.find("smtp://"), std::string::npos) << http.err;
+}
+
 TEST(Cli, ConfigurationFromFileAndEnvironment) {
   TempDir dir;
   write_file(dir.file("c.toml"), "[window]\nlast_day = 4\n[high]\nfactor = 3.5\n");

@@ -16,6 +16,7 @@
 #include "channels/telegram/telegram.hpp"
 #include "channels/viber/viber.hpp"
 #include "service/ingestor.hpp"
+#include "service/mail.hpp"
 #include "service/messenger.hpp"
 #include "service/outbox.hpp"
 #include "service/rate_limit.hpp"
@@ -67,6 +68,8 @@ http::WebOptions web_options(const Config& cfg) {
   o.address_attempts_per_hour = cfg.web_address_attempts_per_hour;
   o.customer_session = std::chrono::hours(cfg.web_customer_session_hours);
   o.staff_session = std::chrono::hours(cfg.web_staff_session_hours);
+  o.mail = !cfg.mail_smtp_url.empty();
+  o.public_url = cfg.web_public_url;
   return o;
 }
 
@@ -111,6 +114,10 @@ void add_bots(const Config& cfg, service::Messenger& messenger, service::OutboxW
     outbox.add(
         service::viber_platform(cfg.viber_api_base, cfg.viber_auth_token, cfg.viber_per_user_hour));
   }
+  if (!cfg.mail_smtp_url.empty())
+    outbox.add(service::mail_platform(service::MailOptions{cfg.mail_smtp_url, cfg.mail_from,
+                                                           cfg.mail_username, cfg.mail_password,
+                                                           cfg.mail_require_tls}));
 }
 
 ivr::IvrOptions ivr_options(const Config& cfg, const std::string& db) {
@@ -172,7 +179,7 @@ int serve(const Common& c, const std::string& listen_override) {
   const http::ViberWebhook viber_hook{cfg.viber_auth_token, cfg.viber_bot_name};
   http::Web web(http::WebContext{*ctx.store, ingestor, *ctx.submissions, ctx.submissions->config(),
                                  ctx.clock, metrics, web_options(cfg), &messenger,
-                                 account_attempts.get()});
+                                 account_attempts.get(), [&outbox] { outbox.wake(); }});
   http::Server server(
       server_options(cfg, host, port),
       [&](http::Request&& r, const http::Respond& done) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "channels/http/server.hpp"
@@ -29,6 +30,8 @@ struct WebOptions {
   int address_attempts_per_hour = 120;                 // web.address_attempts_per_hour
   std::chrono::seconds customer_session{std::chrono::hours(24 * 14)};  // web.customer_session_hours
   std::chrono::seconds staff_session{std::chrono::hours(12)};          // web.staff_session_hours
+  bool mail = false;       // mail.smtp_url is set: customers may get a reset code by e-mail
+  std::string public_url;  // web.public_url: the site's address, for links in e-mails
 };
 
 struct WebContext {
@@ -43,6 +46,7 @@ struct WebContext {
   // Guesses at an account, counted with the messengers' and the phone line's (one is made when
   // none is given).
   service::AttemptLimit* account_attempts = nullptr;
+  std::function<void()> mail_queued;  // an e-mail is in the outbox: send it now
 };
 
 class Web {

@@ -150,6 +150,11 @@ void outbox_failed(SqlConn& c, std::int64_t id, int attempts, std::string_view e
   q.bind(attempts).bind(error.substr(0, 500)).bind(secs(at)).bind(id).run();
 }
 
+void outbox_forget_body(SqlConn& c, std::int64_t id) {
+  Query q(c, "UPDATE outbox SET body = '' WHERE id = ? AND status <> 'pending'");
+  q.bind(id).run();
+}
+
 std::int64_t prune_updates(SqlConn& c, Instant before) {
   Query q(c, "DELETE FROM bot_updates WHERE received_at < ?");
   q.bind(secs(before)).run();
@@ -853,6 +858,7 @@ class SqlWriteTx final : public WriteTx {
   void outbox_failed(std::int64_t id, int attempts, std::string_view error, Instant at) override {
     bots::outbox_failed(conn(), id, attempts, error, at);
   }
+  void outbox_forget_body(std::int64_t id) override { bots::outbox_forget_body(conn(), id); }
   std::int64_t prune_updates(Instant before) override {
     return bots::prune_updates(conn(), before);
   }

@@ -114,7 +114,8 @@ Site::Site(WebContext c)
       per_address(service::attempt_limit(
           c.store, "form-address", c.options.address_attempts_per_hour, std::chrono::hours(1))),
       signin_per_address(service::attempt_limit(
-          c.store, "signin-address", c.options.address_attempts_per_hour, std::chrono::hours(1))) {}
+          c.store, "signin-address", c.options.address_attempts_per_hour, std::chrono::hours(1))),
+      reset_mails(service::attempt_limit(c.store, "reset-mail", 3, std::chrono::hours(1))) {}
 
 void Site::set_cookie(Page& p, std::string_view name, std::string_view value, std::string_view path,
                       std::optional<std::chrono::seconds> max_age) const {

@@ -102,6 +102,30 @@ inline constexpr Text kText[] = {
      "An administrator gives you a reset code (on the console's users page or with "
      "meterdesk user reset-code)."},
     {"reset_code", "Код відновлення", "Reset code"},
+    {"reset_explain_customer_mail",
+     "Отримайте код відновлення на e-mail, вказаний у вашому кабінеті, і введіть його тут разом "
+     "із новим паролем. Якщо e-mail у кабінеті немає, зателефонуйте до кол-центру 0 800 300 015: "
+     "перевіривши, що ви власник рахунку, оператор продиктує код.",
+     "Get a reset code at the e-mail your personal account has on file and enter it here with a "
+     "new password. If the account has no e-mail, call the call centre on 0 800 300 015: once "
+     "they have checked that the account is yours, the operator gives you a code."},
+    {"reset_by_mail", "Код на e-mail", "A code by e-mail"},
+    {"send_code_by_mail", "Надіслати код на e-mail", "E-mail me a code"},
+    {"reset_with_code", "Новий пароль за кодом", "A new password with the code"},
+    {"reset_mailed",
+     "Якщо в кабінеті цього рахунку вказано e-mail, код уже надіслано на нього; він діє 24 "
+     "години. Листа немає за кілька хвилин — перегляньте теку «Спам» або зателефонуйте до "
+     "кол-центру.",
+     "If this account has an e-mail on file, a code is on its way to it; it is valid for 24 "
+     "hours. No mail within a few minutes? Look in the spam folder, or call the call centre."},
+    {"mail_reset_subject", "Код відновлення пароля", "Your password reset code"},
+    {"mail_reset_text",
+     "Код відновлення пароля до вашого особистого кабінету:\n\n    {code}\n\nВведіть його "
+     "разом із новим паролем на сторінці «Відновлення пароля»{link}. Код діє до {time} і "
+     "спрацьовує один раз.\n\nЯкщо ви не просили код, нічого не робіть: пароль не змінився.\n",
+     "The password reset code for your personal account:\n\n    {code}\n\nEnter it with a new "
+     "password on the \"Reset your password\" page{link}. It is valid until {time}, once.\n\nIf "
+     "you did not ask for it, do nothing: your password has not changed.\n"},
     {"reset_code_hint", "12 знаків, наприклад 7K2M-Q9XD-4TRB",
      "12 characters, e.g. 7K2M-Q9XD-4TRB"},
     {"set_password", "Встановити новий пароль", "Set the new password"},

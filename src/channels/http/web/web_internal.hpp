@@ -96,6 +96,7 @@ struct Site {
   service::AttemptLimit* per_account;
   std::unique_ptr<service::AttemptLimit> per_address;
   std::unique_ptr<service::AttemptLimit> signin_per_address;
+  std::unique_ptr<service::AttemptLimit> reset_mails;  // e-mailed codes per person
 
   explicit Site(WebContext c);
   void handle(Request&& req, const Respond& respond);
@@ -147,6 +148,8 @@ struct Site {
   Response password_page(Page& p, const std::optional<Form>& form, bool staff);
   // The forgotten-password page of either area: login, the reset code staff gave, a new password.
   Response reset_page(Page& p, const std::optional<Form>& form, bool staff);
+  // The cabinet's request for a reset code by e-mail (shown on the reset page).
+  Response reset_mail(Page& p, const Form& form);
 
   // Personal account (cabinet.cpp).
   void account_page(const PagePtr& p, const Respond& respond);
