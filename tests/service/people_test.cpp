@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "service/people.hpp"
+#include "service/rate_limit.hpp"
 #include "support/support.hpp"
 
 using namespace md;
@@ -294,4 +295,57 @@ TEST_F(PeopleTest, TwoAdminsCannotDemoteEachOtherAtOnce) {
   other.join();
   EXPECT_EQ(result, service::StaffChange::last_admin);
   EXPECT_EQ(store->find_user("second")->role, "admin");
+}
+
+// A customer's own request for a code by e-mail: queued in the outbox for the address on file,
+// and only for a customer who has one, within the per-person limit; the code it carries works.
+TEST_F(PeopleTest, AnEMailedCodeGoesOnlyToTheAddressOnFileWithinTheLimit) {
+  service::RateLimiter per_person(2, 1h);
+  std::string mailed_code;
+  auto compose = [&](const std::string& code, domain::Instant expires_at) {
+    mailed_code = code;
+    EXPECT_EQ(expires_at, now + 24h);
+    return service::ResetMail{"Your code", "The code: " + code};
+  };
+  auto mail = [&](std::string_view login) {
+    return service::mail_password_reset(*store, login, compose, per_person, 24h, now, "req-2");
+  };
+  using M = service::MailedReset;
+  EXPECT_EQ(mail("0000000000"), M::unknown);
+  EXPECT_EQ(mail(""), M::unknown);
+  EXPECT_EQ(mail("olena"), M::unknown) << "staff get codes from an admin only";
+  EXPECT_EQ(mail("0123456789"), M::no_email);
+  EXPECT_TRUE(store->outbox_due(now + 1h, 10).empty());
+  EXPECT_TRUE(mailed_code.empty());
+
+  ASSERT_EQ(service::set_contact(*store, customer, "holder@example.com", "", now),
+            service::ContactChange::changed);
+  EXPECT_EQ(mail("holder@example.com"), M::queued);
+  auto rows = store->outbox_due(now + 1h, 10);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].channel, "email");
+  EXPECT_EQ(rows[0].chat_id, "holder@example.com");
+  EXPECT_EQ(rows[0].body,
+            service::mail_body("holder@example.com", "Your code", "The code: " + mailed_code));
+  const std::string first = mailed_code;
+  EXPECT_EQ(mail("0123456789"), M::queued);
+  EXPECT_EQ(mail("0123456789"), M::too_many);
+  EXPECT_EQ(store->outbox_due(now + 1h, 10).size(), 2u);
+  EXPECT_EQ(reset(first), Status::wrong_code) << "the second code replaced the first";
+  EXPECT_EQ(reset(mailed_code), Status::reset);
+
+  // Once sent, a row that carried a code keeps no body.
+  {
+    auto tx = store->begin_write();
+    tx->outbox_sent(rows[0].id, now);
+    tx->outbox_forget_body(rows[0].id);
+    tx->commit();
+  }
+  EXPECT_EQ(test::sql_value(path, "SELECT status || ':' || length(body) FROM outbox WHERE id = " +
+                                      std::to_string(rows[0].id)),
+            "sent:0");
+  EXPECT_EQ(test::sql_value(path,
+                            "SELECT COUNT(*) FROM audit WHERE action = "
+                            "'password_reset_code' AND result = 'mailed'"),
+            "2");
 }
