@@ -81,7 +81,7 @@ struct Upload {
 std::size_t read_upload(char* buffer, std::size_t size, std::size_t n, void* p) {
   auto* u = static_cast<Upload*>(p);
   std::size_t len = std::min(size * n, u->data.size() - u->pos);
-  std::memcpy(buffer, u->data.data() + u->pos, len);
+  std::copy_n(u->data.data() + u->pos, len, buffer);
   u->pos += len;
   return len;
 }

@@ -160,14 +160,15 @@ Response Site::sign_in(Page& p, const std::optional<Form>& form, bool staff) {
   return html(p, title, "signin", d, result.status == service::SignIn::Status::locked ? 429 : 401);
 }
 
-Response Site::reset_page(Page& p, const std::optional<Form>& form, bool staff) {
+Response Site::reset_page(Page& p, const std::optional<Form>& form, bool staff, bool by_mail) {
   const std::string home = staff ? "/operator" : "/account";
   if (p.who) return redirect(p, home + "/password");
+  const bool mail = !staff && ctx.options.mail;
+  if (by_mail && !mail) return message(p, 404, "404", text(p.lang, "no_such_page"), "alert");
   const std::string title = text(p.lang, "reset_password");
   Data d;
   d.set("action", home + "/reset");
   d.set("login_label", text(p.lang, staff ? TextKey("login_staff") : TextKey("login_customer")));
-  const bool mail = !staff && ctx.options.mail;
   d.set("explain", text(p.lang, staff  ? TextKey("reset_explain_staff")
                                 : mail ? TextKey("reset_explain_customer_mail")
                                        : TextKey("reset_explain_customer")));
@@ -182,6 +183,26 @@ Response Site::reset_page(Page& p, const std::optional<Form>& form, bool staff) 
     ctx.metrics.limited("signin_per_address");
     d.set("error", text(p.lang, "too_many_sign_ins"));
     return html(p, title, "reset", d, 429);
+  }
+  if (by_mail) {
+    const dialog::Lang lang = p.lang;
+    const std::string link = ctx.options.public_url.empty()
+                                 ? std::string()
+                                 : " (" + ctx.options.public_url + "/account/reset)";
+    auto status = service::mail_password_reset(
+        ctx.store, login,
+        [&](const std::string& code, domain::Instant expires_at) {
+          return service::ResetMail{
+              text(lang, "mail_reset_subject"),
+              text(lang, "mail_reset_text",
+                   {{"code", code}, {"link", link}, {"time", format_time(expires_at)}})};
+        },
+        *reset_mails, std::chrono::hours(24), now, p.req.request_id);
+    if (status == service::MailedReset::queued && ctx.mail_queued) ctx.mail_queued();
+    if (status == service::MailedReset::too_many) ctx.metrics.limited("reset_mail_per_person");
+    // The same answer whatever happened: the page does not tell whether the account is known.
+    d.set("mailed", text(p.lang, "reset_mailed"));
+    return html(p, title, "reset", d);
   }
   auto r = service::reset_password(ctx.store, login, form->get("code").substr(0, 64),
                                    form->get("new").substr(0, 1024), staff, now, p.req.request_id);
@@ -199,43 +220,6 @@ Response Site::reset_page(Page& p, const std::optional<Form>& form, bool staff) 
     err += " " + text(p.lang, "try_again_after", {{"time", format_time(*r.retry_after)}});
   d.set("error", err);
   return html(p, title, "reset", d, r.status == S::locked ? 429 : 422);
-}
-
-Response Site::reset_mail(Page& p, const Form& form) {
-  const std::string title = text(p.lang, "reset_password");
-  if (p.who) return redirect(p, "/account/password");
-  if (!ctx.options.mail) return message(p, 404, "404", text(p.lang, "no_such_page"), "alert");
-  const auto now = ctx.clock.now();
-  Data d;
-  d.set("action", "/account/reset");
-  d.set("mail_action", "/account/reset/mail");
-  d.set("login_label", text(p.lang, "login_customer"));
-  d.set("explain", text(p.lang, "reset_explain_customer_mail"));
-  std::string login = form.get("login").substr(0, 254);
-  d.set("login", login);
-  if (!signin_per_address->allow(service::address_key(p.req.remote), now)) {
-    ctx.metrics.limited("signin_per_address");
-    d.set("error", text(p.lang, "too_many_sign_ins"));
-    return html(p, title, "reset", d, 429);
-  }
-  const dialog::Lang lang = p.lang;
-  const std::string link = ctx.options.public_url.empty()
-                               ? std::string()
-                               : " (" + ctx.options.public_url + "/account/reset)";
-  auto status = service::mail_password_reset(
-      ctx.store, login,
-      [&](const std::string& code, domain::Instant expires_at) {
-        return service::ResetMail{
-            text(lang, "mail_reset_subject"),
-            text(lang, "mail_reset_text",
-                 {{"code", code}, {"link", link}, {"time", format_time(expires_at)}})};
-      },
-      *reset_mails, std::chrono::hours(24), now, p.req.request_id);
-  if (status == service::MailedReset::queued && ctx.mail_queued) ctx.mail_queued();
-  if (status == service::MailedReset::too_many) ctx.metrics.limited("reset_mail_per_person");
-  // The same answer whatever happened: the page does not tell whether the account is known.
-  d.set("mailed", text(p.lang, "reset_mailed"));
-  return html(p, title, "reset", d);
 }
 
 Response Site::password_page(Page& p, const std::optional<Form>& form, bool staff) {
@@ -270,7 +254,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
   if (path == "/account/reset") return respond(reset_page(p, form, false));
   if (path == "/account/reset/mail") {
     if (!form) return respond(redirect(p, "/account/reset"));
-    return respond(reset_mail(p, *form));
+    return respond(reset_page(p, form, false, true));
   }
   if (path == "/account/sign-up") {
     if (p.who) return respond(redirect(p, "/account"));

@@ -106,16 +106,17 @@ std::string render(std::string_view name, const Data& data) {
 }
 
 Site::Site(WebContext c)
-    : ctx(c),
-      own_per_account(c.account_attempts ? nullptr
-                                         : service::account_attempts(
-                                               c.store, c.options.account_attempts_per_hour)),
-      per_account(c.account_attempts ? c.account_attempts : own_per_account.get()),
+    : ctx(std::move(c)),
+      own_per_account(ctx.account_attempts ? nullptr
+                                           : service::account_attempts(
+                                                 ctx.store, ctx.options.account_attempts_per_hour)),
+      per_account(ctx.account_attempts ? ctx.account_attempts : own_per_account.get()),
       per_address(service::attempt_limit(
-          c.store, "form-address", c.options.address_attempts_per_hour, std::chrono::hours(1))),
-      signin_per_address(service::attempt_limit(
-          c.store, "signin-address", c.options.address_attempts_per_hour, std::chrono::hours(1))),
-      reset_mails(service::attempt_limit(c.store, "reset-mail", 3, std::chrono::hours(1))) {}
+          ctx.store, "form-address", ctx.options.address_attempts_per_hour, std::chrono::hours(1))),
+      signin_per_address(service::attempt_limit(ctx.store, "signin-address",
+                                                ctx.options.address_attempts_per_hour,
+                                                std::chrono::hours(1))),
+      reset_mails(service::attempt_limit(ctx.store, "reset-mail", 3, std::chrono::hours(1))) {}
 
 void Site::set_cookie(Page& p, std::string_view name, std::string_view value, std::string_view path,
                       std::optional<std::chrono::seconds> max_age) const {
@@ -304,7 +305,7 @@ void Site::handle(Request&& request, const Respond& respond) {
 
 }  // namespace web
 
-Web::Web(WebContext ctx) : site_(std::make_unique<web::Site>(ctx)) {}
+Web::Web(WebContext ctx) : site_(std::make_unique<web::Site>(std::move(ctx))) {}
 Web::~Web() = default;
 
 bool Web::serves(const Request& req) {

@@ -146,10 +146,9 @@ struct Site {
   Response sign_in(Page& p, const std::optional<Form>& form, bool staff);
   // The password change page of either area (the signed-in person's own password).
   Response password_page(Page& p, const std::optional<Form>& form, bool staff);
-  // The forgotten-password page of either area: login, the reset code staff gave, a new password.
-  Response reset_page(Page& p, const std::optional<Form>& form, bool staff);
-  // The cabinet's request for a reset code by e-mail (shown on the reset page).
-  Response reset_mail(Page& p, const Form& form);
+  // The forgotten-password page of either area: login, the reset code staff gave, a new password;
+  // `by_mail`: the cabinet's request for a code at the e-mail on file (when mail is on).
+  Response reset_page(Page& p, const std::optional<Form>& form, bool staff, bool by_mail = false);
 
   // Personal account (cabinet.cpp).
   void account_page(const PagePtr& p, const Respond& respond);
