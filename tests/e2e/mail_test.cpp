@@ -92,7 +92,9 @@ class MailTest : public ::testing::Test {
          {"METERDESK_WEB_ADDRESS_ATTEMPTS_PER_HOUR", "100000"}});
   }
   static void TearDownTestSuite() {
+    // No address, account or code in the log, whatever became of the mails.
     EXPECT_EQ(personal_data_in(server_->log(), 12), "") << server_->log();
+    EXPECT_EQ(server_->log().find("@example.com"), std::string::npos) << server_->log();
     delete server_;
     ::kill(peer_, SIGTERM);
     waitpid(peer_, nullptr, 0);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "store/postgres/pg_store.hpp"
+#include "store/sqlite/sqlite_conn.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/support.hpp"
 
@@ -592,4 +593,32 @@ TEST_F(StoreTest, OneLeaderPerRoleAndTheNextTakesOver) {
   EXPECT_TRUE(close);
   lease.reset();
   EXPECT_TRUE(other->try_lead("outbox"));
+}
+
+// Statements are cached by their text's address (no hashing per query): a text built on every
+// call would be prepared again each time, and a later text at a freed one's address would run
+// the wrong statement. Such a text is refused; a text built once per dialect is the way.
+TEST(StatementCache, ATextBuiltOnEveryCallIsRefused) {
+  test::TempDir dir;
+  SqliteConn c(dir.file("c.db"));
+  auto built = [](int n) { return std::string("SELECT ") + std::to_string(n); };
+  // The same literal written in a few places is several statements, and that is fine.
+  std::vector<std::string> texts;
+  for (int i = 0; i <= StatementCache::kMaxCopies; ++i) texts.push_back(built(2));
+  for (int i = 0; i < StatementCache::kMaxCopies; ++i) {
+    Statement& s = c.prepare(texts[i].c_str());
+    ASSERT_TRUE(s.step());
+    EXPECT_EQ(s.i64(0), 2);
+  }
+  // More is a text built per call.
+  EXPECT_THROW(c.prepare(texts.back().c_str()), std::logic_error);
+  auto text = [&c] {
+    return dialect_sql(c.dialect(),
+                       [](const Dialect& d) { return std::string("SELECT '") + d.bytes_ge + "'"; });
+  };
+  EXPECT_EQ(text(), text()) << "one text per dialect and call site";
+  EXPECT_EQ(&c.prepare(text()), &c.prepare(text()));
+  Statement& ge = c.prepare(text());
+  ASSERT_TRUE(ge.step());
+  EXPECT_EQ(ge.text(0), ">=");
 }

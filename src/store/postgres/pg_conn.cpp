@@ -293,22 +293,8 @@ void PgConn::exec(const char* sql) {
   PQclear(r);
 }
 
-namespace {
-// The statement cached for `sql`, reset for its next use; made by `make` the first time.
-template <typename Make>
-Statement& cached(std::unordered_map<const char*, std::unique_ptr<Statement>>& cache,
-                  const char* sql, Make make) {
-  auto it = cache.find(sql);
-  if (it != cache.end()) {
-    it->second->reset();
-    return *it->second;
-  }
-  return *cache.emplace(sql, make()).first->second;
-}
-}  // namespace
-
 Statement& PgConn::prepare(const char* sql) {
-  return cached(cache_, sql, [&] {
+  return cache_.get(sql, [&]() -> std::unique_ptr<Statement> {
     std::string name = "md" + std::to_string(++next_name_);
     std::string text = pg_sql(sql);
     PGresult* r = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
@@ -337,7 +323,7 @@ void PgConn::copy_in(const char* sql, std::string_view rows) {
 }
 
 Statement& PgConn::prepare_scan(const char* sql) {
-  return cached(scans_, sql, [&] {
+  return scans_.get(sql, [&]() -> std::unique_ptr<Statement> {
     return std::make_unique<PgStatement>(*this, "md_scan" + std::to_string(++next_name_),
                                          pg_sql(sql));
   });

@@ -41,8 +41,8 @@ class PgConn final : public SqlConn {
   PGconn* conn_ = nullptr;
   bool lost_ = false;
   int next_name_ = 0;
-  std::unordered_map<const char*, std::unique_ptr<Statement>> cache_;  // by the literal's address
-  std::unordered_map<const char*, std::unique_ptr<Statement>> scans_;  // cursors, the same way
+  StatementCache cache_;
+  StatementCache scans_;  // cursors
 };
 
 }  // namespace md::store

@@ -5,9 +5,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "store/store.hpp"
@@ -51,6 +56,47 @@ class Statement {
   virtual std::int64_t changes() = 0;  // rows the last execution inserted, updated or deleted
 };
 
+// A connection's prepared statements, known by the address of their text: texts are literals or
+// static strings, so the address names the statement without hashing the text on every query.
+// A text built on every call would break that: prepared again each time, the cache growing
+// without end, and a later text at a freed one's address would find the wrong statement. So a
+// text met at more addresses than the same literal written in a few places could have is refused
+// when it is prepared, and debug builds check every cached text on use.
+class StatementCache {
+ public:
+  static constexpr int kMaxCopies = 3;
+  template <typename Make>
+  Statement& get(const char* sql, Make make) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) {
+#ifndef NDEBUG
+      if (it->second.text != sql)
+        throw std::logic_error("statement cache: another text at a cached text's address: " +
+                               it->second.text);
+#endif
+      it->second.statement->reset();
+      return *it->second.statement;
+    }
+    const auto copies = std::count_if(cache_.begin(), cache_.end(),
+                                      [&](const auto& kv) { return kv.second.text == sql; });
+    if (copies >= kMaxCopies)
+      throw std::logic_error(
+          "statement cache: a text built on every call (keep it in static storage): " +
+          std::string(sql));
+    return *cache_.emplace(sql, Entry{make(), sql}).first->second.statement;
+  }
+  void clear() {
+    cache_.clear();
+  }
+
+ private:
+  struct Entry {
+    std::unique_ptr<Statement> statement;
+    std::string text;
+  };
+  std::unordered_map<const char*, Entry> cache_;
+};
+
 // What differs between the engines beyond placeholders.
 struct Dialect {
   const char* begin_write;     // the write transaction
@@ -70,6 +116,18 @@ struct Dialect {
   const char* bytes_ge = ">=";
   const char* bytes_lt = "<";
 };
+
+// A statement text that depends on the dialect (the text stays in static storage, one per
+// dialect, as StatementCache wants): `build(dialect)` runs once per dialect and call site.
+template <typename Build>
+const char* dialect_sql(const Dialect& d, Build build) {
+  static std::mutex mutex;
+  static std::map<const Dialect*, std::string> texts;
+  std::lock_guard lock(mutex);
+  auto [it, fresh] = texts.try_emplace(&d);
+  if (fresh) it->second = build(d);
+  return it->second.c_str();
+}
 
 class SqlConn {
  public:

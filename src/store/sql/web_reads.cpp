@@ -141,18 +141,19 @@ std::vector<AuditRow> SqlStore::account_audit(std::int64_t account_id, int limit
   // takes both, through the index); stored ones link the submission. The parentheses matter on
   // PostgreSQL: ~<~ binds as tightly as ||. The inner LIMIT keeps PostgreSQL from merging the
   // ids with a walk down the whole primary key.
-  const Dialect& d = (*r).dialect();
-  const std::string sql =
-      std::string(
-          "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
-          " submission_id, request_id FROM audit WHERE id IN (SELECT id FROM ("
-          "  SELECT au.id FROM audit au JOIN submissions s ON s.id = au.submission_id"
-          "  WHERE s.account_id = ?1"
-          "  UNION SELECT au.id FROM audit au, accounts a"
-          "  WHERE a.id = ?1 AND au.submission_id IS NULL AND au.identity ") +
-      d.bytes_ge + " ('account=' || a.number) AND au.identity " + d.bytes_lt +
-      " ('account=' || a.number || '!')) u ORDER BY id DESC LIMIT ?2) ORDER BY id DESC LIMIT ?2";
-  Query q(*r, sql.c_str());
+  const char* sql = dialect_sql((*r).dialect(), [](const Dialect& d) {
+    return std::string(
+               "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
+               " submission_id, request_id FROM audit WHERE id IN (SELECT id FROM ("
+               "  SELECT au.id FROM audit au JOIN submissions s ON s.id = au.submission_id"
+               "  WHERE s.account_id = ?1"
+               "  UNION SELECT au.id FROM audit au, accounts a"
+               "  WHERE a.id = ?1 AND au.submission_id IS NULL AND au.identity ") +
+           d.bytes_ge + " ('account=' || a.number) AND au.identity " + d.bytes_lt +
+           " ('account=' || a.number || '!')) u ORDER BY id DESC LIMIT ?2) ORDER BY id DESC"
+           " LIMIT ?2";
+  });
+  Query q(*r, sql);
   q.bind(account_id).bind(limit);
   std::vector<AuditRow> out;
   while (q.step()) out.push_back(audit_row(q));
@@ -171,22 +172,22 @@ AuditPage SqlStore::search_audit(const AuditQuery& query) {
   // What a record was about narrows the search through the identity index, to the end. Else
   // each page walks the primary key down through the ids [before - window, before): the audit is
   // append-only, so its ids are dense but for a rolled-back insert's gap.
-  const Dialect& d = (*r).dialect();
-  const std::string columns =
+  static constexpr const char* kColumns =
       "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
       " submission_id, request_id FROM audit WHERE ";
-  const std::string filters =
+  static constexpr const char* kFilters =
       " AND (?3 = '' OR actor IN ('customer:' || ?3, 'operator:' || ?3, 'supervisor:' || ?3,"
       " 'admin:' || ?3)) AND (?4 = '' OR action = ?4)";
   // `+id`: not the primary key, which SQLite would otherwise walk through the whole table.
-  const std::string by_identity = columns + "identity " + d.bytes_ge + " ?2 AND identity " +
-                                  d.bytes_lt + " (?2 || '!') AND +id < ?1" + filters +
-                                  " ORDER BY +id DESC LIMIT ?5";
-  const std::string by_window =
-      columns + "id < ?1 AND id >= ?2" + filters + " ORDER BY id DESC LIMIT ?5";
+  const char* by_identity = dialect_sql((*r).dialect(), [](const Dialect& d) {
+    return std::string(kColumns) + "identity " + d.bytes_ge + " ?2 AND identity " + d.bytes_lt +
+           " (?2 || '!') AND +id < ?1" + kFilters + " ORDER BY +id DESC LIMIT ?5";
+  });
+  static const std::string by_window =
+      std::string(kColumns) + "id < ?1 AND id >= ?2" + kFilters + " ORDER BY id DESC LIMIT ?5";
   const bool about = !query.identity_prefix.empty();
   const std::int64_t floor = std::max<std::int64_t>(0, before - query.window);
-  Query q(*r, about ? by_identity.c_str() : by_window.c_str());
+  Query q(*r, about ? by_identity : by_window.c_str());
   q.bind(before);
   if (about)
     q.bind(query.identity_prefix);

@@ -93,15 +93,12 @@ void SqliteConn::exec(const char* sql) {
 }
 
 Statement& SqliteConn::prepare(const char* sql) {
-  auto it = cache_.find(sql);
-  if (it != cache_.end()) {
-    it->second->reset();
-    return *it->second;
-  }
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
-    throw StoreError(std::string("prepare: ") + sqlite3_errmsg(db_));
-  return *cache_.emplace(sql, std::make_unique<SqliteStatement>(db_, stmt)).first->second;
+  return cache_.get(sql, [&]() -> std::unique_ptr<Statement> {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
+      throw StoreError(std::string("prepare: ") + sqlite3_errmsg(db_));
+    return std::make_unique<SqliteStatement>(db_, stmt);
+  });
 }
 
 const Dialect& SqliteConn::dialect() const {

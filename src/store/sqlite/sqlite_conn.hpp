@@ -25,7 +25,7 @@ class SqliteConn final : public SqlConn {
 
  private:
   sqlite3* db_ = nullptr;
-  std::unordered_map<const char*, std::unique_ptr<Statement>> cache_;  // by the literal's address
+  StatementCache cache_;
 };
 
 }  // namespace md::store
