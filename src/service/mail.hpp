@@ -4,8 +4,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
+#include "dialog/messages.hpp"
+#include "domain/calendar.hpp"
 #include "service/outbox.hpp"
 #include "service/people.hpp"
 
@@ -27,5 +30,15 @@ std::string mail_message(const std::string& from, const std::string& to, const s
 // How the outbox reaches the mail server. Retried on a 4xx or no answer; given up on a 5xx
 // (the server refuses that message or address for good).
 Platform mail_platform(MailOptions options);
+
+// The personal account's reading reminders by e-mail, on the bots' schedule
+// (Messenger::queue_notices): when the window opens (10:00 Kyiv on its first day) and on the
+// 2nd of the new month, to customers with reminders on and an e-mail whose account has sent
+// nothing for the month yet. Each round is claimed with its mails in one transaction, so it
+// happens once across restarts and nodes. Returns how many mails were queued.
+using ComposeReminder = std::function<MailText(
+    dialog::Lang lang, bool again, const std::string& account, const std::string& window)>;
+int queue_mail_reminders(store::Store& store, const domain::WindowRules& rules,
+                         const ComposeReminder& compose, domain::Instant now);
 
 }  // namespace md::service

@@ -139,11 +139,11 @@ std::string mail_body(const std::string& to, const std::string& subject, const s
 // whatever happened, so nobody learns whether an account or e-mail is known; the status is for
 // the audit, metrics and tests. `compose` words the mail in the page's language.
 enum class MailedReset { queued, unknown, no_email, disabled, too_many };
-struct ResetMail {
+struct MailText {
   std::string subject, text;
 };
 using ComposeResetMail =
-    std::function<ResetMail(const std::string& code, domain::Instant expires_at)>;
+    std::function<MailText(const std::string& code, domain::Instant expires_at)>;
 MailedReset mail_password_reset(store::Store& store, std::string_view login,
                                 const ComposeResetMail& compose, AttemptLimit& per_person,
                                 std::chrono::seconds ttl, domain::Instant now,

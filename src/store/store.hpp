@@ -527,6 +527,9 @@ class Store {
   // Every subscribed chat with reminders on, per linked account, with whether the account has an
   // accepted reading counting for `period`.
   virtual std::vector<ChatLink> reminder_targets(YearMonth period) = 0;
+  // Customers whose personal account has reminders on and an e-mail (channel "email", the
+  // address as chat_id), with whether their account sent a reading for `period`.
+  virtual std::vector<ChatLink> mail_reminder_targets(YearMonth period) = 0;
   // Chats of accounts that had a volume of `period` estimated.
   virtual std::vector<ChatLink> estimated_targets(YearMonth period) = 0;
   virtual bool run_claimed(std::string_view kind, std::string_view key) = 0;

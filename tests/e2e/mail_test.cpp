@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <regex>
 #include <thread>
 
@@ -57,6 +58,59 @@ Mail parse_mail(const std::string& file) {
   return m;
 }
 
+// The SMTP peer: Python's smtpd on a loopback port, writing each accepted mail to a folder.
+class SmtpPeer {
+ public:
+  explicit SmtpPeer(const std::string& folder) : folder_(folder), port_(free_port(SOCK_STREAM)) {
+    std::filesystem::create_directory(folder_);
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string script = std::string(METERDESK_SOURCE_DIR) + "/tests/support/smtp_peer.py";
+      const std::string port = std::to_string(port_);
+      execlp("python3", "python3", script.c_str(), port.c_str(), folder_.c_str(),
+             static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 100 && !std::filesystem::exists(folder_ + "/ready"); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(std::filesystem::exists(folder_ + "/ready")) << "the SMTP peer did not start";
+  }
+  ~SmtpPeer() {
+    ::kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  SmtpPeer(const SmtpPeer&) = delete;
+  SmtpPeer& operator=(const SmtpPeer&) = delete;
+  // meterdesk's settings for it.
+  [[nodiscard]] std::map<std::string, std::string> env() const {
+    return {{"METERDESK_MAIL_SMTP_URL", "smtp://127.0.0.1:" + std::to_string(port_)},
+            {"METERDESK_MAIL_FROM", "Обленерго <noreply@dso.example>"},
+            {"METERDESK_WEB_PUBLIC_URL", "https://dso.example/"},
+            {"METERDESK_WEB_ADDRESS_ATTEMPTS_PER_HOUR", "100000"}};
+  }
+  // The mails accepted for `to`, oldest first (at least `n`, waiting up to 20 s for them).
+  [[nodiscard]] std::vector<Mail> mails_to(const std::string& to, std::size_t n) const {
+    std::vector<Mail> out;
+    for (int i = 0; i < 200; ++i) {
+      std::vector<std::string> files;
+      for (const auto& f : std::filesystem::directory_iterator(folder_))
+        if (f.path().extension() == ".eml") files.push_back(f.path().string());
+      std::sort(files.begin(), files.end());
+      out.clear();
+      for (const auto& f : files)
+        if (auto m = parse_mail(f); m.envelope_to == to) out.push_back(m);
+      if (out.size() >= n) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return out;
+  }
+
+ private:
+  std::string folder_;
+  std::uint16_t port_;
+  pid_t pid_ = -1;
+};
+
 class MailTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -69,55 +123,22 @@ class MailTest : public ::testing::Test {
     auto u = run_meterdesk({"user", "add", "--db", db_, "--login", "olena", "--role", "operator"},
                            {}, "correct horse battery\n");
     ASSERT_EQ(u.exit_code, 0) << u.err;
-    // The SMTP peer.
-    mails_ = dir_->file("mails");
-    std::filesystem::create_directory(mails_);
-    const std::uint16_t smtp_port = free_port(SOCK_STREAM);
-    peer_ = fork();
-    if (peer_ == 0) {
-      const std::string script = std::string(METERDESK_SOURCE_DIR) + "/tests/support/smtp_peer.py";
-      const std::string port = std::to_string(smtp_port);
-      execlp("python3", "python3", script.c_str(), port.c_str(), mails_.c_str(),
-             static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 100 && !std::filesystem::exists(mails_ + "/ready"); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_TRUE(std::filesystem::exists(mails_ + "/ready")) << "the SMTP peer did not start";
-    server_ = new ServerProcess(
-        db_, {"--now", kNow},
-        {{"METERDESK_MAIL_SMTP_URL", "smtp://127.0.0.1:" + std::to_string(smtp_port)},
-         {"METERDESK_MAIL_FROM", "Обленерго <noreply@dso.example>"},
-         {"METERDESK_WEB_PUBLIC_URL", "https://dso.example/"},
-         {"METERDESK_WEB_ADDRESS_ATTEMPTS_PER_HOUR", "100000"}});
+    peer_ = new SmtpPeer(dir_->file("mails"));
+    server_ = new ServerProcess(db_, {"--now", kNow}, peer_->env());
   }
   static void TearDownTestSuite() {
     // No address, account or code in the log, whatever became of the mails.
     EXPECT_EQ(personal_data_in(server_->log(), 12), "") << server_->log();
     EXPECT_EQ(server_->log().find("@example.com"), std::string::npos) << server_->log();
     delete server_;
-    ::kill(peer_, SIGTERM);
-    waitpid(peer_, nullptr, 0);
+    delete peer_;
     delete dir_;
   }
   static std::uint16_t port() { return server_->port(); }
   static std::string sql(const std::string& query) { return sql_value(db_, query); }
 
-  // The mails the peer accepted for `to`, oldest first (at least `n`, waiting up to 20 s).
   static std::vector<Mail> mails_to(const std::string& to, std::size_t n) {
-    std::vector<Mail> out;
-    for (int i = 0; i < 200; ++i) {
-      std::vector<std::string> files;
-      for (const auto& f : std::filesystem::directory_iterator(mails_))
-        if (f.path().extension() == ".eml") files.push_back(f.path().string());
-      std::sort(files.begin(), files.end());
-      out.clear();
-      for (const auto& f : files)
-        if (auto m = parse_mail(f); m.envelope_to == to) out.push_back(m);
-      if (out.size() >= n) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return out;
+    return peer_->mails_to(to, n);
   }
   static std::string code_in(const std::string& text) {
     std::smatch m;
@@ -143,14 +164,13 @@ class MailTest : public ::testing::Test {
   }
 
   static TempDir* dir_;
-  static std::string db_, mails_;
-  static pid_t peer_;
+  static std::string db_;
+  static SmtpPeer* peer_;
   static ServerProcess* server_;
 };
 TempDir* MailTest::dir_ = nullptr;
 std::string MailTest::db_;
-std::string MailTest::mails_;
-pid_t MailTest::peer_ = -1;
+SmtpPeer* MailTest::peer_ = nullptr;
 ServerProcess* MailTest::server_ = nullptr;
 
 TEST_F(MailTest, AForgottenPasswordIsSetAgainWithACodeSentByEMail) {
@@ -274,6 +294,81 @@ TEST_F(MailTest, ARefusedAddressIsGivenUpAndATemporaryRefusalIsRetried) {
   EXPECT_TRUE(bounced.starts_with("failed:0:")) << bounced;
   EXPECT_NE(bounced.find("550"), std::string::npos) << bounced;
   EXPECT_TRUE(mails_to("bounce7@example.com", 0).empty());
+}
+
+// The personal account's "Remind me" sends e-mails: when the window opens and again on the 2nd,
+// to customers with an e-mail and reminders on whose account has sent nothing; each round once,
+// however often the server restarts.
+TEST(MailReminders, GoToCustomersWhoHaveNotSentTheirReadingsAndEachRoundOnce) {
+  TempDir dir;
+  const std::string db = dir.file("r.db");
+  write_file(dir.file("accounts.csv"), accounts_csv(6));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
+                           "2026-01-10T12:00:00"})
+                .exit_code,
+            0);
+  SmtpPeer peer(dir.file("mails"));
+  {
+    // The window's first day, before the reminders' hour: people sign up, one sends a reading.
+    ServerProcess before(db, {"--now", "2026-11-29T09:00:00+02:00"}, peer.env());
+    for (const auto& [account, email] :
+         std::vector<std::pair<std::string, std::string>>{{"0000000001", "one@example.com"},
+                                                          {"0000000002", "two@example.com"},
+                                                          {"0000000003", "three@example.com"},
+                                                          {"0000000004", ""}}) {
+      Browser b(before.port(), "en");
+      b.get("/account/sign-up");
+      auto r = b.post("/account/sign-up", {{"account", account},
+                                           {"serial", "S" + account.substr(3)},
+                                           {"password", "a long password"},
+                                           {"email", email}});
+      ASSERT_EQ(r.status, 303) << r.body;
+      // The cabinet says what its switch does.
+      auto overview = b.get("/account");
+      EXPECT_NE(overview.body.find(email.empty() ? "give your e-mail in the contact details"
+                                                 : "Reminders come by e-mail to " + email),
+                std::string::npos)
+          << overview.body;
+      if (account == "0000000002") {
+        b.get("/account");
+        EXPECT_EQ(b.post("/account/reminders", {{"on", "0"}}).status, 303);
+      }
+    }
+    auto sent = http(before.port(), "POST", "/api/v1/readings",
+                     R"({"account":"0000000003","meter_serial":"S0000003",)"
+                     R"("readings":{"total":1150}})");
+    ASSERT_EQ(sent.status, 201) << sent.body;
+  }
+  {
+    ServerProcess opening(db, {"--now", "2026-11-29T10:30:00+02:00"}, peer.env());
+    auto first = peer.mails_to("one@example.com", 1);
+    ASSERT_EQ(first.size(), 1u);
+    EXPECT_NE(first[0].headers.find("Subject: =?UTF-8?B?"), std::string::npos) << "Ukrainian";
+    EXPECT_NE(first[0].text.find("Нагадування для рахунку"), std::string::npos) << first[0].text;
+    EXPECT_NE(first[0].text.find("29.11–03.12"), std::string::npos) << first[0].text;
+    EXPECT_NE(first[0].text.find("https://dso.example/submit"), std::string::npos);
+    EXPECT_NE(first[0].text.find("https://dso.example/account"), std::string::npos);
+    EXPECT_EQ(first[0].text.find("0000000001"), std::string::npos) << "the number is masked";
+  }
+  {
+    ServerProcess again(db, {"--now", "2026-11-29T11:00:00+02:00"}, peer.env());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  {
+    ServerProcess day2(db, {"--now", "2026-12-02T10:30:00+02:00"}, peer.env());
+    auto both = peer.mails_to("one@example.com", 2);
+    ASSERT_EQ(both.size(), 2u) << "the restart on the first day sent nothing again";
+    EXPECT_NE(both[1].text.find("Ми ще не отримали показників рахунку"), std::string::npos)
+        << both[1].text;
+  }
+  // Reminders off, a reading sent, no e-mail: nothing.
+  EXPECT_TRUE(peer.mails_to("two@example.com", 0).empty());
+  EXPECT_TRUE(peer.mails_to("three@example.com", 0).empty());
+  EXPECT_EQ(sql_value(db, "SELECT COUNT(*) FROM outbox WHERE channel = 'email'"), "2");
+  EXPECT_EQ(sql_value(db,
+                      "SELECT group_concat(identity || ' ' || result, '; ') FROM audit WHERE "
+                      "action = 'notices' AND identity LIKE 'mail%'"),
+            "mail_window_open 2026-11 queued:1; mail_window_day2 2026-11 queued:1");
 }
 
 }  // namespace

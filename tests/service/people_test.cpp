@@ -305,7 +305,7 @@ TEST_F(PeopleTest, AnEMailedCodeGoesOnlyToTheAddressOnFileWithinTheLimit) {
   auto compose = [&](const std::string& code, domain::Instant expires_at) {
     mailed_code = code;
     EXPECT_EQ(expires_at, now + 24h);
-    return service::ResetMail{"Your code", "The code: " + code};
+    return service::MailText{"Your code", "The code: " + code};
   };
   auto mail = [&](std::string_view login) {
     return service::mail_password_reset(*store, login, compose, per_person, 24h, now, "req-2");

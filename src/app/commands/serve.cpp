@@ -13,6 +13,7 @@
 #include "channels/http/web.hpp"
 #include "channels/http/webhooks.hpp"
 #include "channels/ivr/ivr.hpp"
+#include "channels/mail/mail.hpp"
 #include "channels/telegram/telegram.hpp"
 #include "channels/viber/viber.hpp"
 #include "service/ingestor.hpp"
@@ -160,20 +161,29 @@ int serve(const Common& c, const std::string& listen_override) {
   service::OutboxWorker outbox(*ctx.store, service::curl_transport(), &metrics, outbox_options);
   add_bots(cfg, messenger, outbox);
   messenger.on_enqueued([&outbox] { outbox.wake(); });
-  outbox.on_tick(
-      [&messenger, &ctx, last_prune = std::chrono::steady_clock::time_point{}]() mutable {
-        messenger.queue_notices(ctx.clock.now());
-        if (std::chrono::steady_clock::now() - last_prune > std::chrono::hours{1}) {
-          // Platforms redeliver for a day at most; a week of update ids is plenty.
-          {
-            auto tx = ctx.store->begin_write();
-            tx->prune_updates(ctx.clock.now() - std::chrono::hours{24 * 7});
-            tx->commit();
-          }  // its writer connection is free again before the next transaction asks for one
-          service::prune_attempts(*ctx.store, ctx.clock.now());
-          last_prune = std::chrono::steady_clock::now();
-        }
-      });
+  outbox.on_tick([&messenger, &ctx, &cfg, &outbox,
+                  last_prune = std::chrono::steady_clock::time_point{}]() mutable {
+    messenger.queue_notices(ctx.clock.now());
+    if (!cfg.mail_smtp_url.empty() &&
+        service::queue_mail_reminders(
+            *ctx.store, ctx.submissions->config().rules.window,
+            [&cfg](dialog::Lang lang, bool again, const std::string& account,
+                   const std::string& window) {
+              return mail::reminder(lang, again, account, window, cfg.web_public_url);
+            },
+            ctx.clock.now()) > 0)
+      outbox.wake();
+    if (std::chrono::steady_clock::now() - last_prune > std::chrono::hours{1}) {
+      // Platforms redeliver for a day at most; a week of update ids is plenty.
+      {
+        auto tx = ctx.store->begin_write();
+        tx->prune_updates(ctx.clock.now() - std::chrono::hours{24 * 7});
+        tx->commit();
+      }  // its writer connection is free again before the next transaction asks for one
+      service::prune_attempts(*ctx.store, ctx.clock.now());
+      last_prune = std::chrono::steady_clock::now();
+    }
+  });
   // Webhook bodies are held to server.body_limit like every other request.
   const http::TelegramWebhook telegram_hook{cfg.telegram_secret_token};
   const http::ViberWebhook viber_hook{cfg.viber_auth_token, cfg.viber_bot_name};

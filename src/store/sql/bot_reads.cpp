@@ -113,6 +113,25 @@ std::vector<ChatLink> SqlStore::reminder_targets(YearMonth period) {
   return out;
 }
 
+std::vector<ChatLink> SqlStore::mail_reminder_targets(YearMonth period) {
+  auto r = acquire_reader();
+  Query q(*r,
+          "SELECT 'email', u.email, 'uk', u.reminders, a.id, a.number,"
+          " EXISTS (SELECT 1 FROM submissions s WHERE s.account_id = a.id AND s.period = ?"
+          " AND s.status = 'accepted')"
+          " FROM users u JOIN accounts a ON a.id = u.account_id"
+          " WHERE u.role = 'customer' AND u.reminders = 1 AND u.email IS NOT NULL"
+          " AND u.email <> '' AND u.disabled_at IS NULL AND a.active = 1"
+          " ORDER BY u.email, a.number");
+  q.bind(period.str());
+  std::vector<ChatLink> out;
+  while (q.step()) {
+    out.push_back(chat_link(q));
+    out.back().has_reading = q.i64(6) != 0;
+  }
+  return out;
+}
+
 std::vector<ChatLink> SqlStore::estimated_targets(YearMonth period) {
   auto r = acquire_reader();
   static const std::string sql =

@@ -66,6 +66,7 @@ class SqlStore : public Store {
   std::int64_t outbox_pending() override;
   std::vector<ChatLink> chats_of_account(std::int64_t account_id) override;
   std::vector<ChatLink> reminder_targets(YearMonth period) override;
+  std::vector<ChatLink> mail_reminder_targets(YearMonth period) override;
   std::vector<ChatLink> estimated_targets(YearMonth period) override;
   bool run_claimed(std::string_view kind, std::string_view key) override;
   std::optional<std::pair<std::int64_t, std::string>> submission_owner(

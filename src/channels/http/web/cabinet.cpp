@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "channels/http/web/web_internal.hpp"
+#include "channels/mail/mail.hpp"
 #include "service/handover.hpp"
 #include "service/prices.hpp"
 
@@ -186,16 +187,10 @@ Response Site::reset_page(Page& p, const std::optional<Form>& form, bool staff, 
   }
   if (by_mail) {
     const dialog::Lang lang = p.lang;
-    const std::string link = ctx.options.public_url.empty()
-                                 ? std::string()
-                                 : " (" + ctx.options.public_url + "/account/reset)";
     auto status = service::mail_password_reset(
         ctx.store, login,
         [&](const std::string& code, domain::Instant expires_at) {
-          return service::ResetMail{
-              text(lang, "mail_reset_subject"),
-              text(lang, "mail_reset_text",
-                   {{"code", code}, {"link", link}, {"time", format_time(expires_at)}})};
+          return mail::reset_code(lang, code, format_time(expires_at), ctx.options.public_url);
         },
         *reset_mails, std::chrono::hours(24), now, p.req.request_id);
     if (status == service::MailedReset::queued && ctx.mail_queued) ctx.mail_queued();
@@ -469,6 +464,11 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
     d.set("holder", account->holder);
     d.set("account", account->number);
     d.set("reminders", user.reminders);
+    // What the switch does here: e-mails when mail is on; the bots have their own (/reminders).
+    if (ctx.options.mail)
+      d.set("reminders_how", user.email.empty()
+                                 ? text(p.lang, "reminders_need_email")
+                                 : text(p.lang, "reminders_by_email", {{"email", user.email}}));
     d.set("email", user.email);
     d.set("phone", user.phone);
     if (!contact_error.empty()) d.set("contact_error", contact_error);

@@ -118,14 +118,6 @@ inline constexpr Text kText[] = {
      "кол-центру.",
      "If this account has an e-mail on file, a code is on its way to it; it is valid for 24 "
      "hours. No mail within a few minutes? Look in the spam folder, or call the call centre."},
-    {"mail_reset_subject", "Код відновлення пароля", "Your password reset code"},
-    {"mail_reset_text",
-     "Код відновлення пароля до вашого особистого кабінету:\n\n    {code}\n\nВведіть його "
-     "разом із новим паролем на сторінці «Відновлення пароля»{link}. Код діє до {time} і "
-     "спрацьовує один раз.\n\nЯкщо ви не просили код, нічого не робіть: пароль не змінився.\n",
-     "The password reset code for your personal account:\n\n    {code}\n\nEnter it with a new "
-     "password on the \"Reset your password\" page{link}. It is valid until {time}, once.\n\nIf "
-     "you did not ask for it, do nothing: your password has not changed.\n"},
     {"reset_code_hint", "12 знаків, наприклад 7K2M-Q9XD-4TRB",
      "12 characters, e.g. 7K2M-Q9XD-4TRB"},
     {"set_password", "Встановити новий пароль", "Set the new password"},
@@ -184,6 +176,18 @@ inline constexpr Text kText[] = {
     {"submit_now", "Передати зараз", "Submit now"},
     {"reminders", "Нагадування", "Reminders"},
     {"reminders_on", "Нагадувати про передачу показників", "Remind me to submit readings"},
+    {"reminders_by_email",
+     "Нагадування приходять листом на {email}, коли починається прийом показників, і ще раз "
+     "2-го числа, якщо показників рахунку ще немає. У ботах Telegram і Viber нагадування "
+     "вмикаються командою /reminders.",
+     "Reminders come by e-mail to {email} when the window opens, and again on the 2nd if the "
+     "account has sent no readings yet. In the Telegram and Viber bots, /reminders switches "
+     "them."},
+    {"reminders_need_email",
+     "Щоб отримувати нагадування листом, вкажіть e-mail у контактах вище. У ботах Telegram і "
+     "Viber нагадування вмикаються командою /reminders.",
+     "To get reminders by e-mail, give your e-mail in the contact details above. In the Telegram "
+     "and Viber bots, /reminders switches them."},
     {"messengers",
      "Показники можна передавати й через бот у Telegram або Viber: напишіть /start і поділіться "
      "номером телефону.",
