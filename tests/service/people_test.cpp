@@ -349,3 +349,19 @@ TEST_F(PeopleTest, AnEMailedCodeGoesOnlyToTheAddressOnFileWithinTheLimit) {
                             "'password_reset_code' AND result = 'mailed'"),
             "2");
 }
+
+// Who the personal account's e-mail reminders go to: a customer with an e-mail and reminders on.
+TEST_F(PeopleTest, EMailRemindersGoToCustomersWithAnEMailAndRemindersOn) {
+  const auto m = *domain::YearMonth::parse("2026-11");
+  EXPECT_TRUE(store->mail_reminder_targets(m).empty()) << "no e-mail on file";
+  ASSERT_EQ(service::set_contact(*store, customer, "Holder@Example.com", "", now),
+            service::ContactChange::changed);
+  auto targets = store->mail_reminder_targets(m);
+  ASSERT_EQ(targets.size(), 1u);
+  EXPECT_EQ(targets[0].channel, "email");
+  EXPECT_EQ(targets[0].chat_id, "Holder@Example.com");
+  EXPECT_EQ(targets[0].account_number, "0123456789");
+  EXPECT_FALSE(targets[0].has_reading);
+  service::set_reminders(*store, *store->find_user("0123456789"), false, now);
+  EXPECT_TRUE(store->mail_reminder_targets(m).empty()) << "reminders off";
+}
