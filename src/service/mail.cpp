@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 #include "dialog/explain.hpp"
+#include "service/messenger.hpp"
 #include "service/receipt.hpp"
 
 namespace md::service {
@@ -183,54 +184,29 @@ Platform mail_platform(MailOptions o) {
   return p;
 }
 
-namespace {
-
-int queue_round(store::Store& store, const char* kind, domain::YearMonth m, bool again,
-                const domain::WindowRules& rules, const ComposeReminder& compose,
-                domain::Instant now) {
-  if (store.run_claimed(kind, m.str())) return 0;
-  auto targets = store.mail_reminder_targets(m);
+int queue_mail_reminders(store::Store& store, const domain::WindowRules& rules,
+                         const ComposeReminder& compose, domain::Instant now) {
+  auto round = reminder_round(now, rules);
+  if (!round) return 0;
+  const char* kind = round->second ? "mail_window_day2" : "mail_window_open";
+  const std::string key = round->month.str();
+  if (store.run_claimed(kind, key)) return 0;
+  auto targets = store.mail_reminder_targets(round->month);
   auto tx = store.begin_write();
   int queued = 0;
   for (const auto& t : targets) {
     if (t.has_reading) continue;
     const dialog::Lang lang = dialog::parse_lang(t.lang);
-    auto mail = compose(lang, again, mask_account(t.account_number),
+    auto mail = compose(lang, round->second, mask_account(t.account_number),
                         dialog::window_text(lang, domain::kyiv_date(now), rules));
     tx->enqueue({std::string(kMailChannel), t.chat_id, "send",
                  mail_body(t.chat_id, mail.subject, mail.text)},
                 now);
     ++queued;
   }
-  // Claimed with the mails: the round happens once, wholly or not at all.
-  if (!tx->claim_run(kind, m.str(), queued, now)) return 0;
-  store::AuditEntry e;
-  e.at = now;
-  e.actor = "system";
-  e.channel = "outbox";
-  e.action = "notices";
-  e.identity = std::string(kind) + " " + m.str();
-  e.result = "queued:" + std::to_string(queued);
-  tx->append_audit(e);
-  tx->commit();
-  spdlog::info("queued {} {} e-mails for {}", queued, kind, m.str());
+  if (!claim_notice_round(*tx, kind, key, queued, now)) return 0;
+  spdlog::info("queued {} {} e-mails for {}", queued, kind, key);
   return queued;
-}
-
-}  // namespace
-
-int queue_mail_reminders(store::Store& store, const domain::WindowRules& rules,
-                         const ComposeReminder& compose, domain::Instant now) {
-  auto m = domain::window_containing(domain::kyiv_date(now), rules);
-  if (!m) return 0;
-  auto opening = domain::kyiv_time(domain::window(*m, rules).first, std::chrono::hours{10});
-  auto day2 = domain::kyiv_time(m->next().first_day() + date::days{1}, std::chrono::hours{10});
-  auto closes = domain::window_closes(*m, rules);
-  if (now >= opening && now < day2)
-    return queue_round(store, "mail_window_open", *m, false, rules, compose, now);
-  if (now >= day2 && now < closes)
-    return queue_round(store, "mail_window_day2", *m, true, rules, compose, now);
-  return 0;
 }
 
 }  // namespace md::service

@@ -303,6 +303,32 @@ int Messenger::notify_account(store::WriteTx& tx, std::int64_t account_id, std::
   return queued;
 }
 
+std::optional<ReminderRound> reminder_round(domain::Instant now, const domain::WindowRules& rules) {
+  auto m = domain::window_containing(domain::kyiv_date(now), rules);
+  if (!m) return std::nullopt;
+  auto opening = domain::kyiv_time(domain::window(*m, rules).first, std::chrono::hours{10});
+  auto day2 = domain::kyiv_time(m->next().first_day() + date::days{1}, std::chrono::hours{10});
+  if (now >= opening && now < day2) return ReminderRound{*m, false};
+  if (now >= day2 && now < domain::window_closes(*m, rules)) return ReminderRound{*m, true};
+  return std::nullopt;
+}
+
+bool claim_notice_round(store::WriteTx& tx, std::string_view kind, std::string_view key, int queued,
+                        domain::Instant now) {
+  // Claimed in the same transaction as the messages: the round happens once, wholly or not at all.
+  if (!tx.claim_run(kind, key, queued, now)) return false;
+  store::AuditEntry e;
+  e.at = now;
+  e.actor = "system";
+  e.channel = "outbox";
+  e.action = "notices";
+  e.identity = std::string(kind) + " " + std::string(key);
+  e.result = "queued:" + std::to_string(queued);
+  tx.append_audit(e);
+  tx.commit();
+  return true;
+}
+
 int Messenger::queue_run(std::string_view kind, std::string_view key,
                          const std::vector<store::ChatLink>& targets, std::string_view message_key,
                          const std::map<std::string, std::string>& params, domain::Instant now) {
@@ -328,44 +354,23 @@ int Messenger::queue_run(std::string_view kind, std::string_view key,
       ++queued;
     }
   }
-  // Claimed in the same transaction as the messages: the run happens once, wholly or not at all.
-  if (!tx->claim_run(kind, key, queued, now)) return 0;
-  store::AuditEntry e;
-  e.at = now;
-  e.actor = "system";
-  e.channel = "outbox";
-  e.action = "notices";
-  e.identity = std::string(kind) + " " + std::string(key);
-  e.result = "queued:" + std::to_string(queued);
-  tx->append_audit(e);
-  tx->commit();
+  if (!claim_notice_round(*tx, kind, key, queued, now)) return 0;
   if (queued && wake_) wake_();
   spdlog::info("queued {} {} notices for {}", queued, kind, key);
   return queued;
 }
 
 int Messenger::queue_notices(domain::Instant now) {
-  const auto& rules = submissions_.config().rules.window;
   int queued = 0;
-  domain::Day today = domain::kyiv_date(now);
-  if (auto m = domain::window_containing(today, rules)) {
-    auto w = domain::window(*m, rules);
-    auto closes = domain::window_closes(*m, rules);
-    auto opening = domain::kyiv_time(w.first, std::chrono::hours{10});
-    auto day2 = domain::kyiv_time(m->next().first_day() + date::days{1}, std::chrono::hours{10});
-    if (now >= opening && now < day2 && !store_.run_claimed("window_open", m->str())) {
+  if (auto round = reminder_round(now, submissions_.config().rules.window)) {
+    const char* kind = round->second ? "window_day2" : "window_open";
+    if (!store_.run_claimed(kind, round->month.str())) {
       std::vector<store::ChatLink> targets;
-      for (auto& t : store_.reminder_targets(*m))
+      for (auto& t : store_.reminder_targets(round->month))
         if (!t.has_reading) targets.push_back(std::move(t));
-      queued +=
-          queue_run("window_open", m->str(), targets, "notice.window_open", {{"window", ""}}, now);
-    }
-    if (now >= day2 && now < closes && !store_.run_claimed("window_day2", m->str())) {
-      std::vector<store::ChatLink> targets;
-      for (auto& t : store_.reminder_targets(*m))
-        if (!t.has_reading) targets.push_back(std::move(t));
-      queued +=
-          queue_run("window_day2", m->str(), targets, "notice.window_day2", {{"window", ""}}, now);
+      queued += queue_run(kind, round->month.str(), targets,
+                          round->second ? "notice.window_day2" : "notice.window_open",
+                          {{"window", ""}}, now);
     }
   }
   if (auto closed = store_.last_closed_period()) {

@@ -7,10 +7,12 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "dialog/conversation.hpp"
+#include "domain/calendar.hpp"
 #include "obs/metrics.hpp"
 #include "service/ingestor.hpp"
 #include "service/rate_limit.hpp"
@@ -37,6 +39,20 @@ inline constexpr std::string_view kFetchPhoto = "fetch_photo";
 // How a channel turns replies into platform API calls. `in` is null for notices.
 using Render = std::function<std::vector<store::OutboxMessage>(
     const Inbound* in, std::string_view chat_id, const dialog::Step& step)>;
+
+// The reminder rounds' schedule, shared by the bots and e-mail: at 10:00 Kyiv on the window's
+// first day (`second` false), and at 10:00 on the 2nd of the new month until the window closes
+// (`second`: to those who have still sent nothing).
+struct ReminderRound {
+  domain::YearMonth month;
+  bool second = false;
+};
+std::optional<ReminderRound> reminder_round(domain::Instant now, const domain::WindowRules& rules);
+
+// Ends a round of notices in the transaction that queued its messages: claims it (false when it
+// was claimed before: nothing is committed) and audits it; commits.
+bool claim_notice_round(store::WriteTx& tx, std::string_view kind, std::string_view key, int queued,
+                        domain::Instant now);
 
 class Messenger {
  public:

@@ -19,6 +19,16 @@ ChatLink chat_link(Query& q) {
   return l;
 }
 
+// Links with a seventh column: whether the account sent a reading for the period.
+std::vector<ChatLink> links_with_reading(Query& q) {
+  std::vector<ChatLink> out;
+  while (q.step()) {
+    out.push_back(chat_link(q));
+    out.back().has_reading = q.i64(6) != 0;
+  }
+  return out;
+}
+
 constexpr const char* kLinkColumns = "c.channel, c.chat_id, c.lang, c.reminders, a.id, a.number";
 
 }  // namespace
@@ -105,12 +115,7 @@ std::vector<ChatLink> SqlStore::reminder_targets(YearMonth period) {
       " ORDER BY c.channel, c.chat_id, a.number";
   Query q(*r, sql.c_str());
   q.bind(period.str());
-  std::vector<ChatLink> out;
-  while (q.step()) {
-    out.push_back(chat_link(q));
-    out.back().has_reading = q.i64(6) != 0;
-  }
-  return out;
+  return links_with_reading(q);
 }
 
 std::vector<ChatLink> SqlStore::mail_reminder_targets(YearMonth period) {
@@ -124,12 +129,7 @@ std::vector<ChatLink> SqlStore::mail_reminder_targets(YearMonth period) {
           " AND u.email <> '' AND u.disabled_at IS NULL AND a.active = 1"
           " ORDER BY u.email, a.number");
   q.bind(period.str());
-  std::vector<ChatLink> out;
-  while (q.step()) {
-    out.push_back(chat_link(q));
-    out.back().has_reading = q.i64(6) != 0;
-  }
-  return out;
+  return links_with_reading(q);
 }
 
 std::vector<ChatLink> SqlStore::estimated_targets(YearMonth period) {
