@@ -229,7 +229,8 @@ std::optional<UserRow> SqlStore::user_by_id(std::int64_t id) {
 std::vector<UserRow> SqlStore::staff_users() {
   auto r = acquire_reader();
   static const std::string sql =
-      std::string("SELECT ") + kUserColumns + " FROM users WHERE role <> 'customer' ORDER BY login";
+      std::string("SELECT ") + kUserColumns +
+      " FROM users WHERE role IN ('operator', 'supervisor', 'admin') ORDER BY login";
   Query q(*r, sql.c_str());
   std::vector<UserRow> out;
   while (q.step()) out.push_back(user_row(q));
