@@ -1,6 +1,7 @@
 #include "store/postgres/pg_conn.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -286,7 +287,20 @@ void PgConn::fail(PGresult* r) {
   throw StoreError(msg);
 }
 
+namespace {
+std::atomic<void (*)(const std::string&)> statement_observer{nullptr};
+
+void observed(const std::string& sql) {
+  if (auto* f = statement_observer.load(std::memory_order_relaxed)) f(sql);
+}
+}  // namespace
+
+void pg_observe_statements(void (*observer)(const std::string& sql)) {
+  statement_observer.store(observer);
+}
+
 void PgConn::exec(const char* sql) {
+  observed(sql);
   PGresult* r = PQexec(conn_, sql);
   auto status = PQresultStatus(r);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r);
@@ -297,6 +311,7 @@ Statement& PgConn::prepare(const char* sql) {
   return cache_.get(sql, [&]() -> std::unique_ptr<Statement> {
     std::string name = "md" + std::to_string(++next_name_);
     std::string text = pg_sql(sql);
+    observed(text);
     PGresult* r = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) fail(r);
     PQclear(r);
@@ -324,8 +339,10 @@ void PgConn::copy_in(const char* sql, std::string_view rows) {
 
 Statement& PgConn::prepare_scan(const char* sql) {
   return scans_.get(sql, [&]() -> std::unique_ptr<Statement> {
+    std::string text = pg_sql(sql);
+    observed(text);
     return std::make_unique<PgStatement>(*this, "md_scan" + std::to_string(++next_name_),
-                                         pg_sql(sql));
+                                         std::move(text));
   });
 }
 

@@ -18,6 +18,10 @@ std::string pg_redacted(const std::string& url);
 // The SQL text as PostgreSQL takes it: `$N` placeholders and the few dialect rewrites.
 std::string pg_sql(std::string_view sqlite_flavoured);
 
+// Test instrumentation (tests/store/plans_test.cpp checks every statement's plan): `observer`,
+// when set, is called with the text of each statement a connection prepares or runs.
+void pg_observe_statements(void (*observer)(const std::string& sql));
+
 class PgConn final : public SqlConn {
  public:
   explicit PgConn(const std::string& url);
