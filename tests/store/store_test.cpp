@@ -530,6 +530,53 @@ TEST_F(StoreTest, AClosesVolumesAreReadBackAsWritten) {
   }
 }
 
+// The cabinet's "monthly volumes": every closed month of each of the account's points, in order,
+// and nobody else's.
+TEST_F(StoreTest, AnAccountsVolumesAreEachClosedMonthOfEachOfItsPoints) {
+  auto tx = store->begin_write();
+  auto mine = tx->insert_account(NewAccount{"0123456789", "Holder", "", "", ""}, at("2025-01-01"));
+  auto other = tx->insert_account(NewAccount{"0123456790", "Other", "", "", ""}, at("2025-01-01"));
+  const auto installed = *domain::parse_date("2025-01-01");
+  std::vector<std::pair<std::int64_t, std::int64_t>> points;  // point, meter
+  for (auto [account, eic, serial] :
+       {std::tuple{mine, "62Z000000000001B", "A1"}, std::tuple{mine, "62Z000000000002B", "A2"},
+        std::tuple{other, "62Z000000000003B", "B1"}}) {
+    auto p = tx->insert_metering_point(account, eic, "");
+    points.emplace_back(p, tx->insert_meter(p, NewMeter{serial, 2, 5, installed}));
+  }
+  std::vector<VolumeRow> rows;
+  for (const char* month : {"2025-10", "2025-11"}) {
+    const auto period = *domain::YearMonth::parse(month);
+    tx->insert_period(period, at("2025-12-05"), "{}");
+    for (auto [point, meter] : points)
+      for (int zone = 0; zone < 2; ++zone) {
+        VolumeRow v;
+        v.period = period;
+        v.point_id = point;
+        v.meter_id = meter;
+        v.zone = zone == 0 ? "day" : "night";
+        v.zone_index = zone;
+        v.start_kind = v.end_kind = v.method = "actual";
+        v.volume = point * 100 + zone;
+        rows.push_back(v);
+      }
+  }
+  tx->insert_volumes(rows);
+  tx->commit();
+  auto back = store->account_volumes(mine);
+  std::vector<std::string> seen;
+  for (const auto& v : back)
+    seen.push_back(v.period.str() + " " + v.serial + " " + v.zone + " " + std::to_string(v.volume));
+  const auto a1 = std::to_string(points[0].first * 100), a2 = std::to_string(points[1].first * 100);
+  const auto a1n = std::to_string(points[0].first * 100 + 1),
+             a2n = std::to_string(points[1].first * 100 + 1);
+  EXPECT_EQ(seen, (std::vector<std::string>{"2025-10 A1 day " + a1, "2025-10 A1 night " + a1n,
+                                            "2025-10 A2 day " + a2, "2025-10 A2 night " + a2n,
+                                            "2025-11 A1 day " + a1, "2025-11 A1 night " + a1n,
+                                            "2025-11 A2 day " + a2, "2025-11 A2 night " + a2n}));
+  EXPECT_EQ(store->account_volumes(other).size(), 4U);
+}
+
 TEST_F(StoreTest, ReadsWorkWhileAWriteIsOpen) {
   auto meter = seed_meter();
   auto tx = store->begin_write();

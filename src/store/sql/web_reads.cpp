@@ -127,8 +127,13 @@ std::vector<ReadingRow> SqlStore::account_readings(std::int64_t account_id, int 
 
 std::vector<VolumeRow> SqlStore::account_volumes(std::int64_t account_id) {
   auto r = acquire_reader();
+  // The volumes' key starts with the period: naming the periods (every volume's period is closed)
+  // and the account's points lets both engines seek each month of each point, where a join from
+  // the account walked every volume of every month (tests/store/plans_test.cpp).
   Query q(*r, "SELECT " VOLUME_COLUMNS
-              " WHERE p.account_id = ? ORDER BY v.period, p.id, v.chain, v.zone_index");
+              " WHERE v.period IN (SELECT period FROM periods)"
+              " AND v.metering_point_id IN (SELECT id FROM metering_points WHERE account_id = ?)"
+              " ORDER BY v.period, p.id, v.chain, v.zone_index");
   q.bind(account_id);
   std::vector<VolumeRow> out;
   while (q.step()) out.push_back(volume_row(q));
@@ -311,7 +316,10 @@ std::vector<InspectionOrderRow> SqlStore::inspection_order_list(YearMonth m, int
           "  WHERE m.metering_point_id = p.id AND s.type = 'inspector'"
           "  AND s.received_at >= o.created_at)"
           " FROM inspection_orders o JOIN metering_points p ON p.id = o.metering_point_id"
-          " JOIN accounts a ON a.id = p.account_id WHERE o.period = ? ORDER BY a.number LIMIT ?");
+          " JOIN accounts a ON a.id = p.account_id WHERE o.period = ?"
+          // Sorted after the month's orders are found: ordered by the bare column, PostgreSQL
+          // may walk every account in number order looking for the orders to fill the LIMIT.
+          " ORDER BY a.number || '' LIMIT ?");
   q.bind(m.str()).bind(limit);
   std::vector<InspectionOrderRow> out;
   while (q.step()) {
