@@ -315,6 +315,8 @@ const std::vector<Key>& keys() {
              &Config::outbox_max_attempts, 1, 1000),
       number("outbox.drain_seconds", "seconds the outbox keeps sending after SIGTERM",
              &Config::outbox_drain_seconds, 0, 600),
+      number("outbox.keep_days", "days a sent or given-up message is kept, then forgotten",
+             &Config::outbox_keep_days, 1, 3650),
       text_key("ivr.listen", "HOST:PORT for the phone line's SIP over UDP (empty: off)",
                &Config::ivr_listen),
       text_key("ivr.prompts", "directory of the rendered prompts (uk/, en/)", &Config::ivr_prompts),

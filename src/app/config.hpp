@@ -53,6 +53,7 @@ struct Config {
   int viber_per_user_hour = 100;
   int outbox_max_attempts = 12;
   int outbox_drain_seconds = 5;
+  int outbox_keep_days = 90;
 
   // The phone line: off while ivr.listen is empty.
   std::string ivr_listen;

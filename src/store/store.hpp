@@ -419,6 +419,9 @@ class WriteTx {
   virtual void outbox_forget_body(std::int64_t id) = 0;
   // Forgets processed update ids received before `before`; returns how many.
   virtual std::int64_t prune_updates(Instant before) = 0;
+  // Forgets messages sent or given up before `done_before` (real time), envelope and body;
+  // pending ones stay whatever their age. Returns how many.
+  virtual std::int64_t prune_outbox(Instant done_before) = 0;
 
   // Attempt counters that every node sees (service::SharedRateLimiter), by window start (unix
   // seconds). attempts(): the counts in the windows starting at `start` and `start - length`.

@@ -380,6 +380,34 @@ TEST_F(BotsTest, NothingQueuedIsLostOrSentTwiceAcrossARestart) {
   EXPECT_EQ(q("SELECT count(*) FROM outbox WHERE status = 'sent'"), "20");
 }
 
+// outbox.keep_days (90 by default): at its start and every hour the server forgets what it sent
+// or gave up longer ago; what it sent lately stays, and so does a message still waiting.
+TEST_F(BotsTest, WhatTheOutboxSentIsForgottenAfterItsDays) {
+  start();
+  ASSERT_EQ(post_update(message("/start", 80)).status, 200);
+  settle();
+  server->kill(SIGTERM);
+  ASSERT_EQ(server->wait(), 0);
+  ASSERT_NE(q("SELECT count(*) FROM outbox WHERE chat_id = '80' AND status = 'sent'"), "0");
+  EXPECT_EQ(sql_exec(db,
+                     "UPDATE outbox SET sent_at = sent_at - 91 * 86400 WHERE chat_id = '80';"
+                     "INSERT INTO outbox (channel, chat_id, method, body, created_at,"
+                     " not_before) VALUES ('email', 'waits@example.com', 'send', '{}', 0, 0)"),
+            "");
+  start();
+  ASSERT_EQ(post_update(message("/start", 81)).status, 200);
+  for (int i = 0; i < 200; ++i) {  // the e-mail waits: there is no mail server configured
+    if (q("SELECT count(*) FROM outbox WHERE chat_id = '80'") == "0" &&
+        q("SELECT count(*) FROM outbox WHERE chat_id = '81' AND status = 'pending'") == "0")
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(q("SELECT count(*) FROM outbox WHERE chat_id = '80'"), "0");
+  EXPECT_NE(q("SELECT count(*) FROM outbox WHERE chat_id = '81' AND status = 'sent'"), "0");
+  EXPECT_EQ(q("SELECT status FROM outbox WHERE chat_id = 'waits@example.com'"), "pending");
+  EXPECT_NE(server->log().find("outbox: forgot"), std::string::npos) << server->log();
+}
+
 TEST_F(BotsTest, ViberSignaturesAndAWholeConversation) {
   start();
   auto post = [&](const json& body, bool sign = true) {

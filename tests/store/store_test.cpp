@@ -577,6 +577,32 @@ TEST_F(StoreTest, AnAccountsVolumesAreEachClosedMonthOfEachOfItsPoints) {
   EXPECT_EQ(store->account_volumes(other).size(), 4U);
 }
 
+// outbox.keep_days: what was sent or given up goes after its time; a pending message, however
+// old (a platform down for weeks), stays to be sent.
+TEST_F(StoreTest, TheOutboxForgetsWhatItSentOrGaveUpBeforeTheCutAndNothingPending) {
+  auto tx = store->begin_write();
+  auto message = [&](const char* chat) {
+    return tx->enqueue({"telegram", chat, "sendMessage", R"({"text":"x"})"}, at("2025-01-01"));
+  };
+  auto sent_old = message("1"), failed_old = message("2"), pending_old = message("3"),
+       sent_new = message("4");
+  tx->outbox_sent(sent_old, at("2025-08-01"));
+  tx->outbox_failed(failed_old, 12, "403 Forbidden", at("2025-08-02"));
+  tx->outbox_sent(sent_new, at("2025-11-20"));
+  tx->commit();
+  tx.reset();  // the writer connection is free for the next transaction
+  tx = store->begin_write();
+  EXPECT_EQ(tx->prune_outbox(at("2025-09-01")), 2);
+  EXPECT_EQ(tx->prune_outbox(at("2025-09-01")), 0);
+  tx->commit();
+  EXPECT_EQ(
+      test::sql_value(path, "SELECT count(*) || ':' || min(chat_id) || max(chat_id) FROM outbox"),
+      "2:34");
+  EXPECT_EQ(store->outbox_pending(), 1);
+  ASSERT_EQ(store->outbox_due(at("2025-11-21"), 10).size(), 1U);
+  EXPECT_EQ(store->outbox_due(at("2025-11-21"), 10)[0].id, pending_old);
+}
+
 TEST_F(StoreTest, ReadsWorkWhileAWriteIsOpen) {
   auto meter = seed_meter();
   auto tx = store->begin_write();

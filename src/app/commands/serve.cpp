@@ -162,7 +162,8 @@ int serve(const Common& c, const std::string& listen_override) {
   add_bots(cfg, messenger, outbox);
   messenger.on_enqueued([&outbox] { outbox.wake(); });
   outbox.on_tick([&messenger, &ctx, &cfg, &outbox,
-                  last_prune = std::chrono::steady_clock::time_point{}]() mutable {
+                  // The first tick prunes: the steady clock may start at boot, under an hour ago.
+                  last_prune = std::chrono::steady_clock::now() - std::chrono::hours{2}]() mutable {
     messenger.queue_notices(ctx.clock.now());
     if (!cfg.mail_smtp_url.empty() &&
         service::queue_mail_reminders(
@@ -178,7 +179,14 @@ int serve(const Common& c, const std::string& listen_override) {
       {
         auto tx = ctx.store->begin_write();
         tx->prune_updates(ctx.clock.now() - std::chrono::hours{24 * 7});
+        // Chat ids, addresses and the words sent: kept for questions about them, not for ever.
+        // The outbox stamps messages with real time, whatever the business clock says.
+        const auto forgotten = tx->prune_outbox(service::Clock{}.now() -
+                                                std::chrono::hours{24 * cfg.outbox_keep_days});
         tx->commit();
+        if (forgotten > 0)
+          spdlog::info("outbox: forgot {} messages sent or given up over {} days ago", forgotten,
+                       cfg.outbox_keep_days);
       }  // its writer connection is free again before the next transaction asks for one
       service::prune_attempts(*ctx.store, ctx.clock.now());
       last_prune = std::chrono::steady_clock::now();

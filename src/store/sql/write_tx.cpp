@@ -161,6 +161,12 @@ std::int64_t prune_updates(SqlConn& c, Instant before) {
   return q.changes();
 }
 
+std::int64_t prune_outbox(SqlConn& c, Instant done_before) {
+  Query q(c, "DELETE FROM outbox WHERE status <> 'pending' AND sent_at < ?");
+  q.bind(secs(done_before)).run();
+  return q.changes();
+}
+
 }  // namespace bots
 
 }  // namespace
@@ -861,6 +867,9 @@ class SqlWriteTx final : public WriteTx {
   void outbox_forget_body(std::int64_t id) override { bots::outbox_forget_body(conn(), id); }
   std::int64_t prune_updates(Instant before) override {
     return bots::prune_updates(conn(), before);
+  }
+  std::int64_t prune_outbox(Instant done_before) override {
+    return bots::prune_outbox(conn(), done_before);
   }
   AttemptCounts attempts(std::string_view name, std::int64_t start, std::int64_t length) override {
     return attempts_on(conn(), name, start, length);

@@ -339,12 +339,16 @@ CREATE INDEX password_resets_user ON password_resets(user_id);
 -- Staff who have left keep their row (the audit names them) but sign in no more.
 ALTER TABLE users ADD COLUMN disabled_at INTEGER;
 )sql"},
-      {9, "indexes: the outbox's queue and chat order, staff by role, a month's inspection orders",
+      {9,
+       "indexes: the outbox's queue, chat order and age; staff by role; a month's inspection "
+       "orders",
        R"sql(
 -- The outbox keeps what it sent; the worker reads the pending messages in order every second, so
 -- it walks an index of the pending ones only, not every message ever sent (tests/store/plans_test.cpp).
 CREATE INDEX outbox_queue ON outbox(id) WHERE status = 'pending';
 CREATE INDEX outbox_chat ON outbox(channel, chat_id, id) WHERE status = 'pending';
+-- What it sent is kept outbox.keep_days, then forgotten oldest first.
+CREATE INDEX outbox_done ON outbox(sent_at) WHERE status <> 'pending';
 -- Staff among the customers' accounts: the last-admin check, the users page.
 CREATE INDEX users_role ON users(role);
 -- A month's inspection orders (the console's list and count).
