@@ -1,8 +1,9 @@
-// How SQLite finds the rows of every statement the store and service suites run. A table that
-// grows with the region (readings, accounts, chats, the audit, the outbox…) read from end to end
-// is a window that slows down with every month of data: each such scan must be on the list below
-// with its reason. A dropped index, or a query rewritten past its index, fails the test that ran
-// the query, with the statement and its plan, long before a region's window finds it.
+// How the engines find the rows of every statement the store and service suites run, on SQLite
+// and on PostgreSQL. A table that grows with the region (readings, accounts, chats, the audit,
+// the outbox…) read from end to end is a page or a worker that slows down with every month of
+// data: each such read must be on the list below with its reason. A dropped index, or a query
+// rewritten past its index, fails the test that ran the query, with the statement and its plan,
+// long before a region's window finds it.
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
@@ -84,7 +85,8 @@ bool reads_rows(std::string_view sql) {
   auto start = sql.find_first_not_of(" \t\r\n(");
   if (start == std::string_view::npos) return false;
   std::string word;
-  for (char c : sql.substr(start, 6)) word += static_cast<char>(std::toupper(c));
+  for (char c : sql.substr(start, 6))
+    word += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return word.starts_with("SELECT") || word.starts_with("WITH") || word.starts_with("UPDATE") ||
          word.starts_with("DELETE") || word.starts_with("INSERT");
 }
