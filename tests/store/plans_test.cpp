@@ -40,9 +40,11 @@ constexpr std::string_view kEveryChat =
 constexpr AllowedScan kAllowed[] = {
     {"periods", "", "a row per month"},
     {"api_tokens", "", "a row per integration"},
-    {"accounts", "OR p.eic = upper(",
-     "the console's search by an address fragment: a walk in number order that stops at the "
-     "limit when much matches (exact numbers, EICs, serials and phones would not need it)"},
+    {"accounts", "OR a.id IN (SELECT account_id FROM metering_points WHERE address ",
+     "the console's search by a part of a number, phone or address, when no whole identifier "
+     "matched: a walk in number order that stops at the limit when much matches"},
+    {"metering_points", "OR a.id IN (SELECT account_id FROM metering_points WHERE address ",
+     "the same search: the points' addresses, read once"},
     {"accounts", "SELECT (SELECT count(*) FROM accounts)", "the command line's totals: every row"},
     {"meters", "SELECT (SELECT count(*) FROM accounts)", "the command line's totals: every row"},
     {"submissions", "SELECT (SELECT count(*) FROM accounts)",

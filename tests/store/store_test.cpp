@@ -603,6 +603,46 @@ TEST_F(StoreTest, TheOutboxForgetsWhatItSentOrGaveUpBeforeTheCutAndNothingPendin
   EXPECT_EQ(store->outbox_due(at("2025-11-21"), 10)[0].id, pending_old);
 }
 
+// The console's search: a whole number, EIC (any case), serial or phone finds its account and
+// only it; otherwise three characters or more find accounts by a part of the number, the phone
+// or an address (the account's or its point's), taken literally, in number order, to the limit.
+TEST_F(StoreTest, TheAccountSearchFindsWholeIdentifiersFirstThenParts) {
+  auto tx = store->begin_write();
+  const auto installed = *domain::parse_date("2025-01-01");
+  auto add = [&](const char* number, const char* phone, const char* address, const char* eic,
+                 const char* point_address, const char* serial) {
+    auto a = tx->insert_account(NewAccount{number, "H", phone, "", address}, at("2025-01-01"));
+    auto p = tx->insert_metering_point(a, eic, point_address);
+    tx->insert_meter(p, NewMeter{serial, 1, 5, installed});
+  };
+  add("0000000301", "+380501112233", "Odesa, Fontanska 12", "62Z000000000301X", "", "S301");
+  add("0000000302", "+380501112244", "Odesa, Rishelievska 3", "62Z000000000302X",
+      "Odesa, Fontanska 14 (garage)", "S302");
+  add("0000000303", "", "Izmail, 100% Street 1", "62Z000000000303X", "", "0000000301");
+  tx->commit();
+  auto numbers = [&](std::string_view q, int limit = 20) {
+    std::string out;
+    for (const auto& a : store->search_accounts(q, limit)) out += a.number.substr(7) + " ";
+    return out;
+  };
+  EXPECT_EQ(numbers("0000000302"), "302 ");
+  EXPECT_EQ(numbers("62z000000000302x"), "302 ");
+  EXPECT_EQ(numbers("S301"), "301 ");
+  EXPECT_EQ(numbers("+380501112244"), "302 ");
+  // A serial that is another account's number: both are whole matches.
+  EXPECT_EQ(numbers("0000000301"), "301 303 ");
+  EXPECT_EQ(numbers("00000003"), "301 302 303 ");
+  EXPECT_EQ(numbers("00000003", 2), "301 302 ");
+  EXPECT_EQ(numbers("+38050111"), "301 302 ");
+  EXPECT_EQ(numbers("fontanska"), "301 302 ");
+  EXPECT_EQ(numbers("garage"), "302 ");
+  EXPECT_EQ(numbers("100%"), "303 ");
+  EXPECT_EQ(numbers("0%S"), "");
+  EXPECT_EQ(numbers("_00"), "");
+  EXPECT_EQ(numbers("Od"), "") << "two characters find only whole identifiers";
+  EXPECT_EQ(numbers(""), "");
+}
+
 TEST_F(StoreTest, ReadsWorkWhileAWriteIsOpen) {
   auto meter = seed_meter();
   auto tx = store->begin_write();
