@@ -9,7 +9,7 @@ packages=(
   libboost-dev libboost-system-dev nlohmann-json3-dev libhowardhinnant-date-dev
   libsodium-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   prometheus-cpp-dev libsqlite3-dev sqlite3 libpq-dev zlib1g-dev curl libcurl4-openssl-dev libkainjow-mustache-dev
-  liblinphone-dev libmediastreamer-dev libspandsp-dev espeak-ng espeak-ng-data sox libsox-fmt-base
+  libeigen3-dev liblinphone-dev libmediastreamer-dev libspandsp-dev espeak-ng espeak-ng-data sox libsox-fmt-base
 )
 case "$mode" in
   test) packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy chromium lintian dpkg-dev clang-14 libclang-rt-14-dev wrk sqlmap sip-tester baresip postgresql haproxy python3) ;;

@@ -246,7 +246,7 @@ const std::vector<Key>& keys() {
       number("ingest.writers",
              "group-commit writers, each on its own connection (0: SQLite 1, PostgreSQL 4)",
              &Config::ingest_writers, 0, 64),
-      Key{"estimation.method", "regulatory, recent or seasonal (rules §7)",
+      Key{"estimation.method", "regulatory, recent, seasonal or blend (rules §7)",
           [](Config& c, const std::string& t) {
             auto m = domain::parse_method(t);
             if (m) c.estimation.method = *m;

@@ -1,5 +1,6 @@
 #include "dialog/explain.hpp"
 
+#include <cmath>
 #include <cstdio>
 
 namespace md::dialog {
@@ -36,10 +37,48 @@ std::string days_word(Lang lang, int n) {
   return "днів";
 }
 
+// "14 % more" / "на 14 % більше": a ratio as the change it means; empty when under half a percent.
+std::string change_text(Lang lang, double ratio) {
+  double percent = (ratio - 1.0) * 100.0;
+  if (!(std::abs(percent) >= 0.5)) return {};
+  std::string n = number(lang, std::abs(percent), 0) + " %";
+  if (lang == Lang::en) return n + (percent > 0 ? " more" : " less");
+  return "на " + n + (percent > 0 ? " більше" : " менше");
+}
+
+// The blend's reasons, each a clause: the household's recent average, its own season a year ago
+// (or everyone's), and what this month's senders used against what was expected of them.
+std::string blend_text(Lang lang, const domain::RateBasis& b) {
+  const bool en = lang == Lang::en;
+  const auto& in = b.inputs;
+  std::string text = (en ? "your average " : "ваше середнє ") + number(lang, in.recent, 2) + " " +
+                     (en ? "kWh/day " : "кВт·год/добу ") + domain::format_date_dmy(in.recent_from) +
+                     "–" + domain::format_date_dmy(in.recent_to);
+  if (b.step == domain::BlendStep::full && in.quarter_year_ago > 0) {
+    if (auto c = change_text(lang, in.year_ago / in.quarter_year_ago); !c.empty())
+      text += en ? "; a year ago you used " + c + " this month than in the three months before"
+                 : "; рік тому цього місяця ви спожили " + c + ", ніж за три місяці перед тим";
+  } else if (b.step != domain::BlendStep::recent) {
+    if (auto c = change_text(lang, in.season); !c.empty())
+      text += en ? "; a year ago customers used " + c + " this month than in your months"
+                 : "; рік тому споживачі цього місяця спожили " + c + ", ніж у ваші місяці";
+  }
+  if (auto c = change_text(lang, b.signal); b.signal != 1.0 && !c.empty())
+    text += en ? "; customers who sent readings this month use " + c + " than expected"
+               : "; ті, хто передав показники цього місяця, споживають " + c + ", ніж очікувалося";
+  return text;
+}
+
 std::string basis_text(Lang lang, const domain::RateBasis& b) {
   using K = domain::RateBasis::Kind;
   std::string text;
   switch (b.kind) {
+    case K::blend:
+      text = blend_text(lang, b);
+      if (b.k_outage != 1.0)
+        text +=
+            (lang == Lang::en ? ", outages × " : ", відключення × ") + number(lang, b.k_outage, 2);
+      return text;
     case K::same_month_last_year:
       text = month_name(lang, b.basis_month);
       break;

@@ -16,6 +16,10 @@ struct ChainPoint {
   Day day{};
   std::int64_t value = 0;
   bool installation = false;  // an installation or exchange reading
+  // The day at whose start the value was read (the end of the day it was taken); unset (the
+  // epoch) when it is the as-of day. A window reading counts at the 1st but is read up to three
+  // days off it: the `blend` estimator times rates by this day.
+  Day read{};
 };
 
 // The readings of one register, sorted by day; on a day with several, the last one counts.

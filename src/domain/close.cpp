@@ -16,7 +16,7 @@ std::string_view ChainClose::method() const {
 }
 
 ChainClose close_chain(const Chain& chain, YearMonth m, const std::optional<PriorPosition>& prior,
-                       const EstimationRules& rules, const SeasonalIndex* seasonal) {
+                       const EstimationRules& rules, const Population* population) {
   ChainClose c;
   const Day start = m.first_day();
   const Day end = m.next().first_day();
@@ -44,7 +44,7 @@ ChainClose close_chain(const Chain& chain, YearMonth m, const std::optional<Prio
     c.start_kind = ValueKind::estimated;
     previous = prior->position;
   } else {
-    Estimate e = estimate_between(chain, last->day, start, rules, seasonal);
+    Estimate e = estimate_between(chain, last->day, start, rules, population);
     c.start_value = last->value + e.kwh;
     c.start_kind = ValueKind::estimated;
     previous = c.start_value;
@@ -62,12 +62,12 @@ ChainClose close_chain(const Chain& chain, YearMonth m, const std::optional<Prio
     c.end_value = v->value;  // an exchange reading exactly at B(M+1) is an actual value
     c.end_kind = ValueKind::actual;
   } else if (last->day >= start) {
-    Estimate e = estimate_between(chain, last->day, end, rules, seasonal);
+    Estimate e = estimate_between(chain, last->day, end, rules, population);
     c.end_value = last->value + e.kwh;
     c.end_kind = ValueKind::estimated;
     c.estimate = std::move(e);
   } else {
-    Estimate e = estimate_between(chain, start, end, rules, seasonal);
+    Estimate e = estimate_between(chain, start, end, rules, population);
     c.end_value = previous + e.kwh;
     c.end_kind = ValueKind::estimated;
     c.estimate = std::move(e);

@@ -33,6 +33,6 @@ struct ChainClose {
 };
 
 ChainClose close_chain(const Chain& chain, YearMonth m, const std::optional<PriorPosition>& prior,
-                       const EstimationRules& rules, const SeasonalIndex* seasonal = nullptr);
+                       const EstimationRules& rules, const Population* population = nullptr);
 
 }  // namespace md::domain

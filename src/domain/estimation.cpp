@@ -13,13 +13,15 @@ std::string_view method_name(EstimationMethod m) {
       return "recent";
     case EstimationMethod::seasonal:
       return "seasonal";
+    case EstimationMethod::blend:
+      return "blend";
   }
   return "regulatory";
 }
 
 std::optional<EstimationMethod> parse_method(std::string_view name) {
-  for (auto m :
-       {EstimationMethod::regulatory, EstimationMethod::recent, EstimationMethod::seasonal})
+  for (auto m : {EstimationMethod::regulatory, EstimationMethod::recent, EstimationMethod::seasonal,
+                 EstimationMethod::blend})
     if (method_name(m) == name) return m;
   return std::nullopt;
 }
@@ -48,12 +50,8 @@ void SeasonalIndex::add(YearMonth m, std::vector<double> daily_rates) {
   samples[m] = static_cast<int>(daily_rates.size());
 }
 
-std::optional<double> SeasonalIndex::ratio(YearMonth target, Day basis_from, Day basis_to) const {
-  // Population level a year before the target, over the population level of the basis interval
-  // a year before it (weighted by days).
-  auto target_level = level.find(target.plus(-12));
-  if (target_level == level.end() || basis_to <= basis_from) return std::nullopt;
-  Day from = basis_from - date::days{365}, to = basis_to - date::days{365};
+std::optional<double> SeasonalIndex::level_over(Day from, Day to) const {
+  if (to <= from) return std::nullopt;
   double weighted = 0;
   int days = 0;
   for (YearMonth m = YearMonth::of(from); m.first_day() < to; m = m.next()) {
@@ -64,7 +62,25 @@ std::optional<double> SeasonalIndex::ratio(YearMonth target, Day basis_from, Day
     days += days_between(a, b);
   }
   if (days == 0 || weighted <= 0) return std::nullopt;
-  return target_level->second / (weighted / days);
+  return weighted / days;
+}
+
+std::optional<double> SeasonalIndex::ratio_between(Day target_from, Day target_to, Day basis_from,
+                                                   Day basis_to) const {
+  auto target = level_over(target_from, target_to);
+  auto basis = level_over(basis_from, basis_to);
+  if (!target || !basis || *target <= 0) return std::nullopt;
+  return *target / *basis;
+}
+
+std::optional<double> SeasonalIndex::ratio(YearMonth target, Day basis_from, Day basis_to) const {
+  // Population level a year before the target, over the population level of the basis interval
+  // a year before it (weighted by days).
+  auto target_level = level.find(target.plus(-12));
+  if (target_level == level.end() || basis_to <= basis_from) return std::nullopt;
+  auto basis = level_over(basis_from - date::days{365}, basis_to - date::days{365});
+  if (!basis) return std::nullopt;
+  return target_level->second / *basis;
 }
 
 namespace {
@@ -96,8 +112,53 @@ RateBasis class_default(const Chain& chain) {
 
 }  // namespace
 
+namespace {
+
+// The blend's rate for month m, when the household's readings and the fitted model allow it.
+std::optional<RateBasis> blend_rate(const Chain& chain, YearMonth m, const EstimationRules& rules,
+                                    const Population& population, std::string& fallback) {
+  const BlendModel& model = *population.blend;
+  auto in = blend_inputs(chain, chain.points.size(), m.first_day(), m.next().first_day(),
+                         &population.seasonal);
+  if (!in) {
+    fallback = "fewer than two readings two weeks apart";
+    return std::nullopt;
+  }
+  RateBasis r;
+  r.kind = RateBasis::Kind::blend;
+  r.inputs = *in;
+  auto y = model.predict(*in, &r.step);
+  if (!y) {
+    fallback = "no model was fitted";
+    return std::nullopt;
+  }
+  r.from = in->recent_from;
+  r.to = in->recent_to;
+  r.seasonal = in->season;
+  // This month's signal measures what the submitters really used, outages included: K_outage
+  // applies only where there is no signal, or an outage would count twice.
+  if (const std::size_t k = in->after_estimate ? 1 : 0;
+      m == model.month && model.signal_households[k] > 0) {
+    r.signal = std::exp(model.signal[k]);
+  } else {
+    r.k_outage = rules.k_outage_of(m);
+  }
+  r.rate = std::exp(*y) * r.signal * r.k_outage;
+  return r;
+}
+
+}  // namespace
+
 RateBasis daily_rate(const Chain& chain, YearMonth m, const EstimationRules& rules,
-                     const SeasonalIndex* seasonal) {
+                     const Population* population) {
+  std::string fallback;
+  if (rules.method == EstimationMethod::blend) {
+    if (population && population->blend) {
+      if (auto r = blend_rate(chain, m, rules, *population, fallback)) return *r;
+    } else {
+      fallback = "no model was fitted";
+    }
+  }
   if (rules.method == EstimationMethod::regulatory) {
     YearMonth year_ago = m.plus(-12);
     if (auto v = actual_volume(chain, year_ago)) {
@@ -113,19 +174,30 @@ RateBasis daily_rate(const Chain& chain, YearMonth m, const EstimationRules& rul
     }
   }
   if (auto r = last_known_rate(chain, m, rules)) {
-    if (rules.method == EstimationMethod::seasonal && seasonal) {
-      if (auto ratio = seasonal->ratio(m, r->from, r->to)) {
+    const bool scaled =
+        rules.method == EstimationMethod::seasonal || rules.method == EstimationMethod::blend;
+    if (scaled && population) {
+      if (auto ratio = population->seasonal.ratio(m, r->from, r->to)) {
         r->seasonal = *ratio;
         r->rate *= *ratio;
       }
     }
+    r->fallback = fallback;
     return *r;
   }
-  return class_default(chain);
+  RateBasis r = class_default(chain);
+  if (rules.method == EstimationMethod::blend && population && population->blend &&
+      population->blend->month == m) {
+    // What this month's senders of the same class use, not a constant from the configuration.
+    r.seasonal = population->blend->class_scale;
+    r.rate *= r.seasonal;
+  }
+  r.fallback = fallback;
+  return r;
 }
 
 Estimate estimate_between(const Chain& chain, Day from, Day to, const EstimationRules& rules,
-                          const SeasonalIndex* seasonal) {
+                          const Population* population) {
   Estimate e;
   e.method = rules.method;
   double total = 0;
@@ -133,7 +205,7 @@ Estimate estimate_between(const Chain& chain, Day from, Day to, const Estimation
     Day a = std::max(from, m.first_day()), b = std::min(to, m.next().first_day());
     int days = days_between(a, b);
     if (days <= 0) continue;
-    RateBasis basis = daily_rate(chain, m, rules, seasonal);
+    RateBasis basis = daily_rate(chain, m, rules, population);
     total += basis.rate * days;
     e.segments.push_back(EstimateSegment{m, days, basis});
   }

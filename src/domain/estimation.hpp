@@ -8,11 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/blend.hpp"
 #include "domain/boundary.hpp"
 
 namespace md::domain {
 
-enum class EstimationMethod { regulatory, recent, seasonal };
+enum class EstimationMethod { regulatory, recent, seasonal, blend };
 std::string_view method_name(EstimationMethod m);
 std::optional<EstimationMethod> parse_method(std::string_view name);
 
@@ -26,7 +27,7 @@ struct EstimationRules {
 };
 
 // The population's average daily consumption per month, relative to any one month: used by the
-// `seasonal` estimator to scale a household's recent rate to the target month.
+// `seasonal` and `blend` estimators to scale a household's recent rate to the target month.
 struct SeasonalIndex {
   std::map<YearMonth, double> level;  // the median household's daily kWh in the month
   std::map<YearMonth, int> samples;
@@ -34,11 +35,24 @@ struct SeasonalIndex {
   // The median, not the mean: a few heavy users must not set the season for everyone.
   void add(YearMonth m, std::vector<double> daily_rates);
   [[nodiscard]] std::optional<double> ratio(YearMonth target, Day basis_from, Day basis_to) const;
+  // The level over [target_from, target_to) over the level over [basis_from, basis_to), both
+  // intervals as given (the caller shifts them a year back).
+  [[nodiscard]] std::optional<double> ratio_between(Day target_from, Day target_to, Day basis_from,
+                                                    Day basis_to) const;
+  // The day-weighted level over [from, to), when every month of it has one.
+  [[nodiscard]] std::optional<double> level_over(Day from, Day to) const;
+};
+
+// What the close learned from everyone, for the policy estimators: the seasonal index and, for
+// `blend`, the fitted model with this month's signal.
+struct Population {
+  SeasonalIndex seasonal;
+  std::optional<BlendModel> blend;
 };
 
 // Where a daily rate came from: enough to explain it to the customer.
 struct RateBasis {
-  enum class Kind { same_month_last_year, last_known_rate, class_default };
+  enum class Kind { same_month_last_year, last_known_rate, class_default, blend };
   Kind kind = Kind::class_default;
   YearMonth basis_month{};  // same_month_last_year: the month a year before
   std::int64_t volume = 0;  // same_month_last_year / last_known_rate: kWh of the basis
@@ -46,6 +60,12 @@ struct RateBasis {
   Day from{}, to{};         // last_known_rate: the two readings' days
   double k = 1.0, k_outage = 1.0, seasonal = 1.0;
   double rate = 0;  // kWh/day after coefficients
+  // blend: the model step that estimated it, its inputs, and this month's signal (a factor).
+  BlendStep step = BlendStep::recent;
+  BlendInputs inputs;
+  double signal = 1.0;
+  // A step taken back (e.g. blend -> last known rate) says why.
+  std::string fallback;
 };
 
 struct EstimateSegment {
@@ -62,12 +82,12 @@ struct Estimate {
 
 // ρ for `chain` in month `m` (§7).
 RateBasis daily_rate(const Chain& chain, YearMonth m, const EstimationRules& rules,
-                     const SeasonalIndex* seasonal = nullptr);
+                     const Population* population = nullptr);
 
 // The estimate from day `from` to day `to` (exclusive): Σ ρ(month) × days of that month inside
 // [from, to), rounded to whole kWh once, at the end.
 Estimate estimate_between(const Chain& chain, Day from, Day to, const EstimationRules& rules,
-                          const SeasonalIndex* seasonal = nullptr);
+                          const Population* population = nullptr);
 
 // The monthly volume V(m) from actual or derived boundary values, if the readings reach both ends.
 std::optional<std::int64_t> actual_volume(const Chain& chain, YearMonth m);

@@ -22,7 +22,10 @@ void Backtest::add_row(std::string_view household, Day day, double kwh) {
   double before = h.cumulative.empty() ? 0.0 : h.cumulative.back();
   // Days missing from the data count as no consumption, for the readings and the truth alike.
   while (static_cast<int>(h.cumulative.size()) < index) h.cumulative.push_back(before);
-  h.cumulative.push_back(before + std::max(0.0, kwh));
+  double factor = 1.0;
+  if (auto shock = options_.shocks.find(YearMonth::of(day)); shock != options_.shocks.end())
+    factor = shock->second;
+  h.cumulative.push_back(before + std::max(0.0, kwh) * factor);
 }
 
 double Backtest::Household::through(Day d) const {
@@ -80,8 +83,9 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
       bool dropped = skip_run > 0 || u < options_.drop_probability;
       if (skip_run > 0) --skip_run;
       if (!dropped)
-        p.readings[m] = domain::ChainPoint{
-            m.next().first_day(), static_cast<std::int64_t>(std::floor(h.through(taken))), false};
+        p.readings[m] = domain::ChainPoint{m.next().first_day(),
+                                           static_cast<std::int64_t>(std::floor(h.through(taken))),
+                                           false, taken + date::days{1}};
     }
     if (p.last_month < p.first_month) continue;
     global_first = std::min(global_first, p.first_month);
@@ -103,11 +107,13 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
   };
 
   std::vector<std::optional<domain::PriorPosition>> prior(plans.size());
-  std::vector<double> ape, abs_delta;
+  std::vector<double> ape, abs_delta, shock_ape, shock_signed;
   double signed_sum = 0, abs_err = 0, actual_sum = 0, delta_sum = 0;
+  const bool seasonal = rules.method == domain::EstimationMethod::seasonal ||
+                        rules.method == domain::EstimationMethod::blend;
   for (YearMonth m = global_first; m <= global_last; m = m.next()) {
-    domain::SeasonalIndex index;
-    if (rules.method == domain::EstimationMethod::seasonal) {
+    domain::Population population;
+    if (seasonal) {
       std::map<YearMonth, std::vector<double>> rates;
       for (const auto& p : plans) {
         if (m < p.first_month || m > p.last_month) continue;
@@ -117,13 +123,31 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
             rates[x].push_back(static_cast<double>(*v) / x.days());
         }
       }
-      for (auto& [x, r] : rates) index.add(x, r);
+      for (auto& [x, r] : rates) population.seasonal.add(x, r);
+    }
+    if (rules.method == domain::EstimationMethod::blend) {
+      // Learned from what the system knows at this close: earlier months for the weights, this
+      // month's submitters for the signal. Nothing later.
+      std::vector<domain::BlendRow> rows, submitters;
+      for (size_t i = 0; i < plans.size(); ++i) {
+        const Plan& p = plans[i];
+        if (m < p.first_month || m > p.last_month) continue;
+        domain::Chain c = chain_at(plans[i], m);
+        auto id = static_cast<std::int64_t>(i);
+        domain::blend_rows(c, id, m.plus(-12), m.prev(), m.first_day(), &population.seasonal, rows);
+        domain::blend_rows(c, id, m, m, m.next().first_day(), &population.seasonal, submitters);
+      }
+      population.blend = domain::fit_blend(rows);
+      population.blend->month = m;
+      domain::set_signal(*population.blend, submitters);
+      for (const auto& f : population.blend->fits) result.fit_failures += !f;
+      result.last_model = population.blend;
     }
     for (size_t i = 0; i < plans.size(); ++i) {
       const Plan& p = plans[i];
       if (m < p.first_month || m > p.last_month) continue;
       domain::Chain c = chain_at(p, m);
-      domain::ChainClose r = domain::close_chain(c, m, prior[i], rules, &index);
+      domain::ChainClose r = domain::close_chain(c, m, prior[i], rules, &population);
       if (!r.exists) continue;
       prior[i] = domain::PriorPosition{r.position, r.estimated_run};
       ++result.closed_months;
@@ -141,6 +165,10 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
       signed_sum += 100.0 * err / truth;
       abs_err += std::abs(err);
       actual_sum += truth;
+      if (options_.shocks.contains(m)) {
+        shock_ape.push_back(100.0 * std::abs(err) / truth);
+        shock_signed.push_back(100.0 * err / truth);
+      }
     }
   }
   result.median_ape = percentile(ape, 0.5);
@@ -149,6 +177,13 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
   result.wape = actual_sum > 0 ? 100.0 * abs_err / actual_sum : 0;
   result.median_abs_delta = percentile(abs_delta, 0.5);
   result.p90_abs_delta = percentile(abs_delta, 0.9);
+  result.shock_months = static_cast<std::int64_t>(shock_ape.size());
+  result.shock_median_ape = percentile(shock_ape, 0.5);
+  result.shock_p90_ape = percentile(shock_ape, 0.9);
+  double shock_sum = 0;
+  for (double e : shock_signed) shock_sum += e;
+  result.shock_mean_signed =
+      shock_signed.empty() ? 0 : shock_sum / static_cast<double>(shock_signed.size());
   result.mean_delta =
       result.closed_months ? delta_sum / static_cast<double>(result.closed_months) : 0;
   return result;

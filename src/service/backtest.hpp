@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,8 @@ struct BacktestOptions {
   domain::WindowRules window;
   double default_rate = 6.0;
   double min_true_kwh = 10.0;  // months with less real consumption are left out of APE
+  // Population-wide shocks (power cuts): every household's daily use in the month × factor.
+  std::map<domain::YearMonth, double> shocks;
 };
 
 struct BacktestResult {
@@ -29,6 +33,12 @@ struct BacktestResult {
   std::int64_t corrections = 0;                         // months with Δ ≠ 0
   double median_abs_delta = 0, p90_abs_delta = 0;       // kWh, over months with Δ ≠ 0
   double mean_delta = 0;                                // kWh, over all closed months
+  // Over the shocked months only (when there are shocks).
+  std::int64_t shock_months = 0;
+  double shock_median_ape = 0, shock_p90_ape = 0, shock_mean_signed = 0;
+  // blend: the months whose fit fell back, and the last month's model.
+  std::int64_t fit_failures = 0;
+  std::optional<domain::BlendModel> last_model;
 };
 
 class Backtest {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <tuple>
 #include <unordered_map>
@@ -22,11 +23,37 @@ using domain::YearMonth;
 using json = nlohmann::ordered_json;
 
 std::string CloseReport::summary_json() const {
-  return json{{"period", period.str()},   {"chains", chains},
-              {"actual", actual},         {"derived", derived},
-              {"estimated", estimated},   {"inspections", inspections},
-              {"volume_kwh", volume_kwh}, {"correction_kwh", correction_kwh}}
-      .dump();
+  json j{{"period", period.str()},   {"chains", chains},
+         {"actual", actual},         {"derived", derived},
+         {"estimated", estimated},   {"inspections", inspections},
+         {"volume_kwh", volume_kwh}, {"correction_kwh", correction_kwh}};
+  if (model) j["blend"] = blend_model_json(*model);
+  return j.dump();
+}
+
+json blend_model_json(const domain::BlendModel& model) {
+  static constexpr std::array<const char*, domain::kBlendTerms> kTerms = {
+      "constant", "recent", "earlier", "season", "year_ago", "last_year", "quarter_year_ago"};
+  json models = json::object();
+  for (int s = 0; s < domain::kBlendSteps; ++s) {
+    for (bool est : {false, true}) {
+      auto step = static_cast<domain::BlendStep>(s);
+      json j;
+      if (const auto* f = model.fit(step, est)) {
+        json weights = json::object();
+        for (size_t i = 0; i < f->weights.size(); ++i) weights[kTerms[i]] = f->weights[i];
+        j = json{{"weights", weights}, {"rows", f->rows}, {"households", f->households}};
+      } else {
+        j = json{{"failed", model.failures[domain::model_index(step, est)]}};
+      }
+      models[std::string(domain::step_name(step)) + (est ? "_after_estimate" : "")] = std::move(j);
+    }
+  }
+  return json{{"month", model.month.str()},
+              {"models", models},
+              {"signal", model.signal},
+              {"signal_households", model.signal_households},
+              {"class_scale", model.class_scale}};
 }
 
 namespace {
@@ -95,8 +122,11 @@ std::vector<ChainSpec> chains_of(const store::PointHistory& p,
     for (const auto& r : p.readings) {
       if (!in_era(r.meter_id)) continue;
       domain::Day day = kyiv_day(r.as_of);
+      // The value was read at the end of the day it was taken (the as-of rule of off-cycle ones).
+      domain::Day read = r.taken_on == domain::Day{} ? day : r.taken_on + date::days{1};
       for (size_t z = 0; z < zones.size(); ++z)
-        era[z].chain.points.push_back(domain::ChainPoint{day, r.unwrapped[z], r.installation});
+        era[z].chain.points.push_back(
+            domain::ChainPoint{day, r.unwrapped[z], r.installation, read});
     }
     for (auto& c : era) {
       c.chain.normalize();
@@ -115,6 +145,8 @@ std::string basis_kind(domain::RateBasis::Kind k) {
       return "last_known_rate";
     case domain::RateBasis::Kind::class_default:
       return "class_default";
+    case domain::RateBasis::Kind::blend:
+      return "blend";
   }
   return "class_default";
 }
@@ -135,7 +167,24 @@ std::string estimate_json(const domain::Estimate& e) {
       seg["basis_to"] = domain::format_date(s.basis.to);
       seg["basis_kwh"] = s.basis.volume;
       seg["basis_days"] = s.basis.days;
+    } else if (s.basis.kind == domain::RateBasis::Kind::blend) {
+      const auto& in = s.basis.inputs;
+      seg["step"] = domain::step_name(s.basis.step);
+      seg["signal"] = s.basis.signal;
+      json inputs{{"recent_kwh_per_day", in.recent},
+                  {"recent_from", domain::format_date(in.recent_from)},
+                  {"recent_to", domain::format_date(in.recent_to)},
+                  {"earlier_kwh_per_day", in.earlier},
+                  {"after_estimate", in.after_estimate}};
+      if (in.step != domain::BlendStep::recent) inputs["season"] = in.season;
+      if (in.step == domain::BlendStep::full) {
+        inputs["year_ago_kwh_per_day"] = in.year_ago;
+        inputs["last_year_kwh_per_day"] = in.last_year;
+        inputs["quarter_year_ago_kwh_per_day"] = in.quarter_year_ago;
+      }
+      seg["inputs"] = std::move(inputs);
     }
+    if (!s.basis.fallback.empty()) seg["fallback"] = s.basis.fallback;
     segments.push_back(std::move(seg));
   }
   return json{{"method", domain::method_name(e.method)},
@@ -227,9 +276,17 @@ std::optional<YearMonth> next_closable(store::Store& store, domain::Instant now,
   return candidate;
 }
 
-domain::SeasonalIndex seasonal_index(store::Store& store, YearMonth month,
-                                     const ServiceConfig& config) {
+domain::Population learn_population(store::Store& store, YearMonth month,
+                                    const ServiceConfig& config) {
+  // Enough chains for a fit of seven terms many times over; a million would take memory and
+  // time and teach it nothing more. A reservoir, seeded by the month: the same store and month
+  // give the same sample, so a close can be reproduced.
+  constexpr size_t kSample = 40000;
+  const bool blend = config.estimation.method == domain::EstimationMethod::blend;
   std::map<YearMonth, std::vector<double>> rates;
+  std::vector<std::pair<std::int64_t, domain::Chain>> sample;
+  std::mt19937_64 rng(static_cast<std::uint64_t>(month.year) * 100 + month.month);
+  std::uint64_t seen = 0;
   YearMonth from = month.plus(-25);
   store.scan_points([&](store::PointHistory&& p) {
     auto chains = chains_of(p, config.rules);
@@ -248,10 +305,31 @@ domain::SeasonalIndex seasonal_index(store::Store& store, YearMonth month,
       }
       if (all) rates[m].push_back(static_cast<double>(total) / m.days());
     }
+    if (!blend) return;
+    for (auto& c : chains) {
+      if (c.chain.ended || c.chain.points.size() < 3) continue;
+      ++seen;
+      if (sample.size() < kSample) {
+        sample.emplace_back(p.point_id, std::move(c.chain));
+      } else if (auto j = rng() % seen; j < kSample) {
+        sample[j] = {p.point_id, std::move(c.chain)};
+      }
+    }
   });
-  domain::SeasonalIndex index;
-  for (auto& [m, r] : rates) index.add(m, std::move(r));
-  return index;
+  domain::Population population;
+  for (auto& [m, r] : rates) population.seasonal.add(m, std::move(r));
+  if (!blend) return population;
+  std::vector<domain::BlendRow> rows, submitters;
+  for (const auto& [point, chain] : sample) {
+    domain::blend_rows(chain, point, month.plus(-12), month.prev(), month.first_day(),
+                       &population.seasonal, rows);
+    domain::blend_rows(chain, point, month, month, month.next().first_day(), &population.seasonal,
+                       submitters);
+  }
+  population.blend = domain::fit_blend(rows);
+  population.blend->month = month;
+  domain::set_signal(*population.blend, submitters);
+  return population;
 }
 
 CloseReport close_period(store::Store& store, YearMonth month, domain::Instant now,
@@ -296,12 +374,15 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
     });
   }
   lap(report.seconds_prior);
-  domain::SeasonalIndex index;
-  const domain::SeasonalIndex* seasonal = nullptr;
-  if (config.estimation.method == domain::EstimationMethod::seasonal) {
-    index = seasonal_index(store, month, config);
-    seasonal = &index;
+  domain::Population population;
+  const domain::Population* learned = nullptr;
+  if (config.estimation.method == domain::EstimationMethod::seasonal ||
+      config.estimation.method == domain::EstimationMethod::blend) {
+    population = learn_population(store, month, config);
+    learned = &population;
+    report.model = population.blend;
   }
+  lap(report.seconds_learn);
 
   // A closed chain, compactly: a million metering points' worth is held until the write.
   struct Closed {
@@ -323,7 +404,7 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
       std::optional<domain::PriorPosition> before;
       if (found != prior.end()) before = found->second;
       domain::ChainClose c =
-          domain::close_chain(spec.chain, month, before, config.estimation, seasonal);
+          domain::close_chain(spec.chain, month, before, config.estimation, learned);
       if (!c.exists) continue;
       domain::Day end_at =
           spec.chain.ended && *spec.chain.ended <= end_day ? *spec.chain.ended : end_day;

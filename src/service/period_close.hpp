@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "domain/estimation.hpp"
 #include "service/submission.hpp"
 #include "store/store.hpp"
@@ -21,7 +23,10 @@ struct CloseReport {
   bool already_closed = false;  // nothing was done: the month had been closed before
   int chains = 0, actual = 0, derived = 0, estimated = 0, inspections = 0;
   std::int64_t volume_kwh = 0, correction_kwh = 0;
-  double seconds_prior = 0, seconds_compute = 0, seconds_write = 0;  // where the time went
+  double seconds_prior = 0, seconds_learn = 0, seconds_compute = 0,
+         seconds_write = 0;  // where the time went
+  // blend: the model this close fitted (stored with the period in its summary).
+  std::optional<domain::BlendModel> model;
   [[nodiscard]] std::string summary_json() const;
 };
 
@@ -35,8 +40,13 @@ CloseReport close_period(store::Store& store, domain::YearMonth month, domain::I
                          const ServiceConfig& config, const std::string& actor,
                          const std::string& channel = "cli", const std::string& why = "");
 
-// The population seasonal index over the months before `month` (for the `seasonal` estimator).
-domain::SeasonalIndex seasonal_index(store::Store& store, domain::YearMonth month,
-                                     const ServiceConfig& config);
+// What the policy estimators learn from everyone at the close of `month`: the seasonal index
+// over the months before it and, for `blend`, the model fitted on a sample of chains (earlier
+// months only) with this month's signal from the customers who submitted in its window.
+domain::Population learn_population(store::Store& store, domain::YearMonth month,
+                                    const ServiceConfig& config);
+
+// The fitted model as stored with the period, and back.
+nlohmann::ordered_json blend_model_json(const domain::BlendModel& model);
 
 }  // namespace md::service

@@ -223,6 +223,7 @@ struct PointHistory {
   struct Reading {  // no heap: a million points with two years of history each pass through
     std::int64_t meter_id = 0;
     Instant as_of{};
+    Day taken_on{};                           // the Kyiv date it was taken
     bool installation = false;                // an installation or exchange reading
     std::array<std::int64_t, 3> unwrapped{};  // zone order; as many as the meter has zones
   };

@@ -151,13 +151,14 @@ TEST(Estimation, RecentIgnoresLastYear) {
 }
 
 TEST(Estimation, SeasonalScalesTheRecentRate) {
-  SeasonalIndex index;
+  Population population;
+  SeasonalIndex& index = population.seasonal;
   for (YearMonth m = ym("2024-01"); m <= ym("2024-12"); m = m.next())
     index.level[m] = m.month == 12 ? 12.0 : 6.0;
   Chain c = chain({{"2025-10-01", 1000}, {"2025-11-01", 1186}});  // 6 kWh/day in October
   EstimationRules rules;
   rules.method = EstimationMethod::seasonal;
-  RateBasis r = daily_rate(c, ym("2025-12"), rules, &index);
+  RateBasis r = daily_rate(c, ym("2025-12"), rules, &population);
   EXPECT_NEAR(r.seasonal, 2.0, 1e-9);  // December runs twice October's level
   EXPECT_NEAR(r.rate, 12.0, 1e-9);
 }

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <map>
 
 #include "app/commands/command.hpp"
 #include "dialog/phone_call.hpp"
@@ -51,8 +52,29 @@ void read_daily(const std::string& path, service::Backtest& backtest, std::size_
   if (bad) std::fprintf(stderr, "%zu malformed rows skipped\n", bad);
 }
 
+// "2013-11:0.75,2013-12:0.8" -> the months and their factors.
+std::map<domain::YearMonth, double> parse_shocks(const std::string& text) {
+  std::map<domain::YearMonth, double> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t comma = text.find(',', at);
+    std::string item = text.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    at = comma == std::string::npos ? text.size() : comma + 1;
+    auto colon = item.find(':');
+    auto month = domain::YearMonth::parse(item.substr(0, colon));
+    char* end = nullptr;
+    double factor = colon == std::string::npos ? 0 : std::strtod(item.c_str() + colon + 1, &end);
+    if (!month || colon == std::string::npos || end == item.c_str() + colon + 1 || *end != 0 ||
+        !(factor > 0 && factor <= 10))
+      throw std::runtime_error("--shock: '" + item +
+                               "' is not MONTH:FACTOR (e.g. 2013-12:0.8, factor in (0, 10])");
+    out[*month] = factor;
+  }
+  return out;
+}
+
 struct BacktestArgs {
-  std::string daily, method = "all";
+  std::string daily, method = "all", shock;
   service::BacktestOptions options;
   std::size_t households = 1000000;
 };
@@ -61,14 +83,16 @@ int backtest(const Common& common, BacktestArgs& a) {
   auto config = load(common);
   a.options.window = config.rules.window;
   a.options.default_rate = config.rules.default_rates.total;
+  a.options.shocks = parse_shocks(a.shock);
   service::Backtest backtest(a.options);
   read_daily(a.daily, backtest, a.households);
   std::printf(
       "| estimator | households | closed months | estimated months | median APE %% | "
       "P90 APE %% | mean signed error %% | WAPE %% | months with Δ≠0 | median |Δ| kWh | "
       "P90 |Δ| kWh | mean Δ kWh |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::vector<service::BacktestResult> results;
   for (auto method : {domain::EstimationMethod::regulatory, domain::EstimationMethod::recent,
-                      domain::EstimationMethod::seasonal}) {
+                      domain::EstimationMethod::seasonal, domain::EstimationMethod::blend}) {
     if (a.method != "all" && a.method != domain::method_name(method)) continue;
     domain::EstimationRules rules = config.estimation;
     rules.method = method;
@@ -81,6 +105,42 @@ int backtest(const Common& common, BacktestArgs& a) {
         r.median_ape, r.p90_ape, r.mean_signed, r.wape, static_cast<long long>(r.corrections),
         r.median_abs_delta, r.p90_abs_delta, r.mean_delta);
     std::fflush(stdout);
+    results.push_back(std::move(r));
+  }
+  if (!a.options.shocks.empty()) {
+    std::printf(
+        "\nThe shocked months only (%s):\n\n| estimator | estimated months | median APE %% | "
+        "P90 APE %% | mean signed error %% |\n|---|---|---|---|---|\n",
+        a.shock.c_str());
+    for (const auto& r : results)
+      std::printf("| %s | %lld | %.1f | %.1f | %+.1f |\n", r.method.c_str(),
+                  static_cast<long long>(r.shock_months), r.shock_median_ape, r.shock_p90_ape,
+                  r.shock_mean_signed);
+  }
+  for (const auto& r : results) {
+    if (!r.last_model) continue;
+    const auto& model = *r.last_model;
+    std::printf(
+        "\nblend, the last month's model (%s; signal %+.3f / %+.3f from %d / %d submitters; "
+        "class scale %.2f):\n",
+        model.month.str().c_str(), model.signal[0], model.signal[1], model.signal_households[0],
+        model.signal_households[1], model.class_scale);
+    for (int s = 0; s < domain::kBlendSteps; ++s) {
+      for (bool est : {false, true}) {
+        auto step = static_cast<domain::BlendStep>(s);
+        const auto* f = model.fit(step, est);
+        std::printf("  %-6s %-15s", std::string(domain::step_name(step)).c_str(),
+                    est ? "after estimate" : "");
+        if (!f) {
+          std::printf(" not fitted: %s\n", model.failures[domain::model_index(step, est)].c_str());
+          continue;
+        }
+        for (double w : f->weights) std::printf(" %+.3f", w);
+        std::printf("  (%d rows, %d households)\n", f->rows, f->households);
+      }
+    }
+    std::printf("  models not fitted, over all months: %lld\n",
+                static_cast<long long>(r.fit_failures));
   }
   return 0;
 }
@@ -95,8 +155,8 @@ void add_tool_commands(CLI::App& app, Common& common, Commands& out) {
   cmd->add_option("--daily", a->daily, "CSV (.gz) of household_id,date,kwh")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--method", a->method, "regulatory, recent, seasonal or all")
-      ->check(CLI::IsMember({"regulatory", "recent", "seasonal", "all"}))
+  cmd->add_option("--method", a->method, "regulatory, recent, seasonal, blend or all")
+      ->check(CLI::IsMember({"regulatory", "recent", "seasonal", "blend", "all"}))
       ->capture_default_str();
   cmd->add_option("--seed", a->options.seed, "random seed")->capture_default_str();
   cmd->add_option("--drop", a->options.drop_probability,
@@ -108,6 +168,9 @@ void add_tool_commands(CLI::App& app, Common& common, Commands& out) {
       ->check(CLI::Range(0.0, 0.5))
       ->capture_default_str();
   cmd->add_option("--households", a->households, "use at most this many");
+  cmd->add_option("--shock", a->shock,
+                  "population-wide shocks: every household's use in MONTH × FACTOR, e.g. "
+                  "2013-11:0.75,2013-12:0.8");
   out.push_back({cmd, [&common, a] { return backtest(common, *a); }});
 
   auto* config = app.add_subcommand(

@@ -202,6 +202,8 @@ class Query {
   // True when the text column starts with "exchange_" (without copying it).
   bool is_exchange(int col) { return stmt_.text(col).starts_with("exchange_"); }
   std::string text(int col) { return std::string(stmt_.text(col)); }
+  // A YYYY-MM-DD column, without copying it (the close reads one per reading).
+  Day day(int col) { return domain::parse_date(stmt_.text(col)).value_or(Day{}); }
   std::string blob(int col) { return stmt_.blob(col); }
 
  private:

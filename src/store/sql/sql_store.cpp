@@ -207,8 +207,8 @@ void SqlStore::scan_points(const std::function<void(PointHistory&&)>& visit) {
                  " JOIN meters m ON m.metering_point_id = p.id ORDER BY p.id, m.installed_on, m.id",
                  Query::Scan{});
     Query readings(*r,
-                   "SELECT m.metering_point_id, s.meter_id, s.as_of, s.type, s.u1, s.u2, s.u3"
-                   " FROM meters m JOIN submissions s ON s.meter_id = m.id"
+                   "SELECT m.metering_point_id, s.meter_id, s.as_of, s.type, s.u1, s.u2, s.u3,"
+                   " s.taken_on FROM meters m JOIN submissions s ON s.meter_id = m.id"
                    " AND s.status = 'accepted' ORDER BY m.metering_point_id, m.id, s.as_of, s.id",
                    Query::Scan{});
     bool reading_ready = readings.step();
@@ -232,6 +232,7 @@ void SqlStore::scan_points(const std::function<void(PointHistory&&)>& visit) {
         reading.meter_id = readings.i64(1);
         reading.as_of = instant(readings.i64(2));
         reading.installation = readings.is_exchange(3);
+        reading.taken_on = readings.day(7);
         int zones = zones_of(reading.meter_id);
         for (int z = 0; z < zones && z < 3; ++z)
           reading.unwrapped[static_cast<size_t>(z)] = readings.i64(4 + z);
