@@ -46,26 +46,16 @@ double percentile(std::vector<double> v, double p) {
   return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
 }
 
-// What a household's meter would have shown to the system: the installation reading and one
-// customer reading per month (taken on a random day of the window), some of them never sent.
-struct Plan {
-  YearMonth first_month{}, last_month{};  // months to close
-  domain::ChainPoint installation{};
-  std::map<YearMonth, domain::ChainPoint> readings;  // sent ones only
-  std::map<YearMonth, double> truth;                 // real consumption of each month
-};
-
 }  // namespace
 
-BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
-  BacktestResult result;
-  result.method = std::string(domain::method_name(rules.method));
-  std::vector<Plan> plans;
-  YearMonth global_first{9999, 12}, global_last{0, 1};
+std::vector<BacktestPlan> Backtest::plans() const {
+  std::vector<BacktestPlan> plans;
   for (const auto& h : households_) {
     if (h.cumulative.size() < 120) continue;  // under four months: nothing to learn
     std::mt19937_64 rng(options_.seed ^ std::hash<std::string>{}(h.id));
-    Plan p;
+    BacktestPlan p;
+    p.household = h.id;
+    p.installed_on = h.first;
     p.installation = domain::ChainPoint{
         h.first + date::days{1}, static_cast<std::int64_t>(std::floor(h.through(h.first))), true};
     p.first_month = YearMonth::of(h.first).next();
@@ -88,13 +78,23 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
                                            false, taken + date::days{1}};
     }
     if (p.last_month < p.first_month) continue;
+    plans.push_back(std::move(p));
+  }
+  return plans;
+}
+
+BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
+  BacktestResult result;
+  result.method = std::string(domain::method_name(rules.method));
+  const std::vector<BacktestPlan> plans = this->plans();
+  YearMonth global_first{9999, 12}, global_last{0, 1};
+  for (const auto& p : plans) {
     global_first = std::min(global_first, p.first_month);
     global_last = std::max(global_last, p.last_month);
-    plans.push_back(std::move(p));
   }
   result.households = static_cast<std::int64_t>(plans.size());
 
-  auto chain_at = [&](const Plan& p, YearMonth closing) {
+  auto chain_at = [&](const BacktestPlan& p, YearMonth closing) {
     domain::Chain c;
     c.default_rate = options_.default_rate;
     c.points.push_back(p.installation);
@@ -108,7 +108,7 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
 
   std::vector<std::optional<domain::PriorPosition>> prior(plans.size());
   std::vector<double> ape, abs_delta, shock_ape, shock_signed;
-  double signed_sum = 0, abs_err = 0, actual_sum = 0, delta_sum = 0;
+  double signed_sum = 0, abs_err = 0, err_sum = 0, actual_sum = 0, delta_sum = 0;
   const bool seasonal = rules.method == domain::EstimationMethod::seasonal ||
                         rules.method == domain::EstimationMethod::blend;
   for (YearMonth m = global_first; m <= global_last; m = m.next()) {
@@ -130,7 +130,7 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
       // month's submitters for the signal. Nothing later.
       std::vector<domain::BlendRow> rows, submitters;
       for (size_t i = 0; i < plans.size(); ++i) {
-        const Plan& p = plans[i];
+        const BacktestPlan& p = plans[i];
         if (m < p.first_month || m > p.last_month) continue;
         domain::Chain c = chain_at(plans[i], m);
         auto id = static_cast<std::int64_t>(i);
@@ -144,13 +144,15 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
       result.last_model = population.blend;
     }
     for (size_t i = 0; i < plans.size(); ++i) {
-      const Plan& p = plans[i];
+      const BacktestPlan& p = plans[i];
       if (m < p.first_month || m > p.last_month) continue;
       domain::Chain c = chain_at(p, m);
       domain::ChainClose r = domain::close_chain(c, m, prior[i], rules, &population);
       if (!r.exists) continue;
       prior[i] = domain::PriorPosition{r.position, r.estimated_run};
       ++result.closed_months;
+      if (options_.keep_closes)
+        result.closes.push_back(BacktestClose{i, m, r.volume, r.correction, r.end_kind});
       delta_sum += static_cast<double>(r.correction);
       if (r.correction != 0) {
         ++result.corrections;
@@ -164,6 +166,7 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
       ape.push_back(100.0 * std::abs(err) / truth);
       signed_sum += 100.0 * err / truth;
       abs_err += std::abs(err);
+      err_sum += err;
       actual_sum += truth;
       if (options_.shocks.contains(m)) {
         shock_ape.push_back(100.0 * std::abs(err) / truth);
@@ -175,6 +178,7 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
   result.p90_ape = percentile(ape, 0.9);
   result.mean_signed = ape.empty() ? 0 : signed_sum / static_cast<double>(ape.size());
   result.wape = actual_sum > 0 ? 100.0 * abs_err / actual_sum : 0;
+  result.volume_bias = actual_sum > 0 ? 100.0 * err_sum / actual_sum : 0;
   result.median_abs_delta = percentile(abs_delta, 0.5);
   result.p90_abs_delta = percentile(abs_delta, 0.9);
   result.shock_months = static_cast<std::int64_t>(shock_ape.size());

@@ -23,6 +23,25 @@ struct BacktestOptions {
   double min_true_kwh = 10.0;  // months with less real consumption are left out of APE
   // Population-wide shocks (power cuts): every household's daily use in the month × factor.
   std::map<domain::YearMonth, double> shocks;
+  bool keep_closes = false;  // keep every closed month in the result (tests)
+};
+
+// What a household's meter shows the system: the installation reading and one customer reading
+// per month (taken on a random day of the window), some of them never sent.
+struct BacktestPlan {
+  std::string household;
+  domain::Day installed_on{};
+  domain::YearMonth first_month{}, last_month{};  // months to close
+  domain::ChainPoint installation{};
+  std::map<domain::YearMonth, domain::ChainPoint> readings;  // sent ones only
+  std::map<domain::YearMonth, double> truth;                 // real consumption of each month
+};
+
+struct BacktestClose {
+  std::size_t plan = 0;  // index into plans()
+  domain::YearMonth month{};
+  std::int64_t volume = 0, correction = 0;
+  domain::ValueKind end_kind{};
 };
 
 struct BacktestResult {
@@ -30,6 +49,7 @@ struct BacktestResult {
   std::int64_t households = 0, closed_months = 0, estimated_months = 0;
   double median_ape = 0, p90_ape = 0, mean_signed = 0;  // percent
   double wape = 0;                                      // Σ|err| / Σ actual, percent
+  double volume_bias = 0;                               // Σ err / Σ actual, percent
   std::int64_t corrections = 0;                         // months with Δ ≠ 0
   double median_abs_delta = 0, p90_abs_delta = 0;       // kWh, over months with Δ ≠ 0
   double mean_delta = 0;                                // kWh, over all closed months
@@ -39,6 +59,7 @@ struct BacktestResult {
   // blend: the months whose fit fell back, and the last month's model.
   std::int64_t fit_failures = 0;
   std::optional<domain::BlendModel> last_model;
+  std::vector<BacktestClose> closes;  // with keep_closes
 };
 
 class Backtest {
@@ -48,6 +69,8 @@ class Backtest {
   void add_row(std::string_view household, domain::Day day, double kwh);
   [[nodiscard]] std::size_t households() const { return households_.size(); }
   BacktestResult run(const domain::EstimationRules& rules) const;
+  // The readings every estimator is shown (the same for each: drops and days are seeded).
+  [[nodiscard]] std::vector<BacktestPlan> plans() const;
 
  private:
   struct Household {

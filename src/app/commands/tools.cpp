@@ -89,7 +89,8 @@ int backtest(const Common& common, BacktestArgs& a) {
   std::printf(
       "| estimator | households | closed months | estimated months | median APE %% | "
       "P90 APE %% | mean signed error %% | WAPE %% | months with Δ≠0 | median |Δ| kWh | "
-      "P90 |Δ| kWh | mean Δ kWh |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "P90 |Δ| kWh | mean Δ kWh | kWh bias %% "
+      "|\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   std::vector<service::BacktestResult> results;
   for (auto method : {domain::EstimationMethod::regulatory, domain::EstimationMethod::recent,
                       domain::EstimationMethod::seasonal, domain::EstimationMethod::blend}) {
@@ -98,12 +99,12 @@ int backtest(const Common& common, BacktestArgs& a) {
     rules.method = method;
     auto r = backtest.run(rules);
     std::printf(
-        "| %s | %lld | %lld | %lld | %.1f | %.1f | %+.1f | %.1f | %lld | %.0f | %.0f | %+.2f "
-        "|\n",
+        "| %s | %lld | %lld | %lld | %.1f | %.1f | %+.1f | %.1f | %lld | %.0f | %.0f | %+.2f | "
+        "%+.1f |\n",
         r.method.c_str(), static_cast<long long>(r.households),
         static_cast<long long>(r.closed_months), static_cast<long long>(r.estimated_months),
         r.median_ape, r.p90_ape, r.mean_signed, r.wape, static_cast<long long>(r.corrections),
-        r.median_abs_delta, r.p90_abs_delta, r.mean_delta);
+        r.median_abs_delta, r.p90_abs_delta, r.mean_delta, r.volume_bias);
     std::fflush(stdout);
     results.push_back(std::move(r));
   }
