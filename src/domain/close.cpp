@@ -15,6 +15,17 @@ std::string_view ChainClose::method() const {
   }
 }
 
+bool needs_estimate(const Chain& chain, YearMonth m, bool has_prior) {
+  const Day start = m.first_day(), end = m.next().first_day();
+  const ChainPoint* first = chain.first();
+  if (!first || first->day >= end || (chain.ended && *chain.ended <= start)) return false;
+  const bool start_estimated =
+      !has_prior && first->day <= start && !value_from_readings(chain, start);
+  const bool end_estimated =
+      !(chain.ended && *chain.ended <= end) && !value_from_readings(chain, end);
+  return start_estimated || end_estimated;
+}
+
 ChainClose close_chain(const Chain& chain, YearMonth m, const std::optional<PriorPosition>& prior,
                        const EstimationRules& rules, const Population* population) {
   ChainClose c;

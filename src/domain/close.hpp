@@ -32,6 +32,10 @@ struct ChainClose {
   [[nodiscard]] std::string_view method() const;  // actual / derived / estimated
 };
 
+// Whether close_chain would estimate a value of `chain` for month m (its end, or the start of a
+// first close): a caller that learns its estimator from everyone can set those chains aside.
+bool needs_estimate(const Chain& chain, YearMonth m, bool has_prior);
+
 ChainClose close_chain(const Chain& chain, YearMonth m, const std::optional<PriorPosition>& prior,
                        const EstimationRules& rules, const Population* population = nullptr);
 

@@ -1,7 +1,9 @@
 #include "service/period_close.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -74,12 +76,18 @@ struct ChainSpec {
       if (candidate->installed_on + date::days{1} <= d) m = candidate;
     return *m;
   }
-  [[nodiscard]] std::int64_t shown(std::int64_t value, domain::Day d) const {
+  // What the meter installed at day d shows for a counter value: offset and wrapped.
+  struct Display {
+    std::int64_t offset = 0, modulus = 1;
+    [[nodiscard]] std::int64_t of(std::int64_t value) const {
+      return (((value - offset) % modulus) + modulus) % modulus;
+    }
+  };
+  [[nodiscard]] Display display_at(domain::Day d) const {
     const auto& m = meter_at(d);
     auto zi = static_cast<size_t>(zone_index);
-    std::int64_t offset = zi < m.counter_offsets.size() ? m.counter_offsets[zi] : 0;
-    std::int64_t mod = domain::register_modulus(m.digits);
-    return (((value - offset) % mod) + mod) % mod;
+    return Display{zi < m.counter_offsets.size() ? m.counter_offsets[zi] : 0,
+                   domain::register_modulus(m.digits)};
   }
 };
 
@@ -168,19 +176,22 @@ std::string estimate_json(const domain::Estimate& e) {
       seg["basis_kwh"] = s.basis.volume;
       seg["basis_days"] = s.basis.days;
     } else if (s.basis.kind == domain::RateBasis::Kind::blend) {
+      // Four decimals say what they are (17 digits per number made the volume rows of a
+      // month's estimates a third longer to write); the rate itself is kept whole above.
+      auto r4 = [](double x) { return std::round(x * 1e4) / 1e4; };
       const auto& in = s.basis.inputs;
       seg["step"] = domain::step_name(s.basis.step);
-      seg["signal"] = s.basis.signal;
-      json inputs{{"recent_kwh_per_day", in.recent},
+      seg["signal"] = r4(s.basis.signal);
+      json inputs{{"recent_kwh_per_day", r4(in.recent)},
                   {"recent_from", domain::format_date(in.recent_from)},
                   {"recent_to", domain::format_date(in.recent_to)},
-                  {"earlier_kwh_per_day", in.earlier},
+                  {"earlier_kwh_per_day", r4(in.earlier)},
                   {"after_estimate", in.after_estimate}};
-      if (in.step != domain::BlendStep::recent) inputs["season"] = in.season;
+      if (in.step != domain::BlendStep::recent) inputs["season"] = r4(in.season);
       if (in.step == domain::BlendStep::full) {
-        inputs["year_ago_kwh_per_day"] = in.year_ago;
-        inputs["last_year_kwh_per_day"] = in.last_year;
-        inputs["quarter_year_ago_kwh_per_day"] = in.quarter_year_ago;
+        inputs["year_ago_kwh_per_day"] = r4(in.year_ago);
+        inputs["last_year_kwh_per_day"] = r4(in.last_year);
+        inputs["quarter_year_ago_kwh_per_day"] = r4(in.quarter_year_ago);
       }
       seg["inputs"] = std::move(inputs);
     }
@@ -276,60 +287,134 @@ std::optional<YearMonth> next_closable(store::Store& store, domain::Instant now,
   return candidate;
 }
 
+namespace {
+
+// What the policy estimators learn from everyone, fed point by point (by a scan of its own or by
+// the close's scan): the seasonal index and, for `blend`, a reservoir of chains to fit on.
+class PopulationLearner {
+ public:
+  PopulationLearner(YearMonth month, bool blend)
+      : month_(month),
+        blend_(blend),
+        rng_(static_cast<std::uint64_t>(month.year) * 100 + month.month) {}
+
+  // `seasonal` takes every household into the index; `blend` keeps a sample of households (a
+  // copy of their chains) and learns everything from it when the scan is done.
+  void add(std::int64_t point, const std::vector<ChainSpec>& chains) {
+    if (!blend_) {
+      std::vector<const domain::Chain*> of;
+      of.reserve(chains.size());
+      for (const auto& c : chains) of.push_back(&c.chain);
+      add_to_index(of);
+      return;
+    }
+    ++seen_;
+    auto copy = [&] {
+      std::vector<domain::Chain> out;
+      out.reserve(chains.size());
+      for (const auto& c : chains) out.push_back(c.chain);
+      return out;
+    };
+    if (sample_.size() < kSample) {
+      sample_.emplace_back(point, copy());
+    } else if (auto j = rng_() % seen_; j < kSample) {
+      sample_[j] = {point, copy()};
+    }
+  }
+
+  domain::Population finish() {
+    domain::Population population;
+    if (blend_) {
+      for (const auto& household : sample_) {
+        std::vector<const domain::Chain*> of;
+        for (const auto& c : household.second) of.push_back(&c);
+        add_to_index(of);
+      }
+    }
+    for (auto& [m, r] : rates_) population.seasonal.add(m, std::move(r));
+    if (!blend_) return population;
+    std::vector<domain::BlendRow> rows, submitters;
+    for (const auto& [point, chains] : sample_) {
+      for (const auto& chain : chains) {
+        if (chain.ended || chain.points.size() < 3) continue;
+        domain::blend_rows(chain, point, month_.plus(-12), month_.prev(), month_.first_day(),
+                           &population.seasonal, rows);
+        domain::blend_rows(chain, point, month_, month_, month_.next().first_day(),
+                           &population.seasonal, submitters);
+      }
+    }
+    population.blend = domain::fit_blend(rows);
+    population.blend->month = month_;
+    domain::set_signal(*population.blend, submitters);
+    return population;
+  }
+
+ private:
+  // A household's daily level in each of the 25 months before this one, into the index.
+  void add_to_index(const std::vector<const domain::Chain*>& chains) {
+    // A household's level is the sum over its zones: the index describes households. Each
+    // chain's values at the 26 boundaries come from one walk over its readings.
+    constexpr int kMonths = 25;
+    const YearMonth first = month_.plus(-kMonths);
+    std::array<std::int64_t, kMonths> total{};
+    std::array<bool, kMonths> all{};
+    all.fill(!chains.empty());
+    for (const domain::Chain* c : chains) {
+      if (c->ended) continue;
+      const auto& pts = c->points;
+      std::size_t i = 0;
+      std::optional<std::int64_t> previous;
+      YearMonth m = first;
+      for (int k = 0; k <= kMonths; ++k, m = m.next()) {
+        const domain::Day b = m.first_day();
+        while (i < pts.size() && pts[i].day < b) ++i;
+        std::optional<std::int64_t> value;
+        if (i < pts.size() && pts[i].day == b) {
+          value = pts[i].value;
+        } else if (i > 0 && i < pts.size()) {  // between two readings: as value_from_readings
+          const auto& before = pts[i - 1];
+          std::int64_t span = domain::days_between(before.day, pts[i].day);
+          std::int64_t into = domain::days_between(before.day, b);
+          value = before.value + domain::div_round((pts[i].value - before.value) * into, span);
+        }
+        if (k > 0) {
+          auto at = static_cast<std::size_t>(k - 1);
+          if (previous && value)
+            total[at] += *value - *previous;
+          else
+            all[at] = false;
+        }
+        previous = value;
+      }
+    }
+    YearMonth m = first;
+    for (std::size_t k = 0; k < total.size(); ++k, m = m.next())
+      if (all[k]) rates_[m].push_back(static_cast<double>(total[k]) / m.days());
+  }
+
+  // Enough households for a fit of seven terms many times over (a chain gives about 36 rows)
+  // and a median per month; a million
+  // would take memory and time and teach it nothing more. A reservoir, seeded by the month: the
+  // same store and month give the same sample, so a close can be reproduced.
+  static constexpr size_t kSample = 5000;
+  YearMonth month_;
+  bool blend_;
+  std::map<YearMonth, std::vector<double>> rates_;
+  std::vector<std::pair<std::int64_t, std::vector<domain::Chain>>> sample_;  // by household
+  std::mt19937_64 rng_;
+  std::uint64_t seen_ = 0;
+};
+
+}  // namespace
+
 domain::Population learn_population(store::Store& store, YearMonth month,
                                     const ServiceConfig& config) {
-  // Enough chains for a fit of seven terms many times over; a million would take memory and
-  // time and teach it nothing more. A reservoir, seeded by the month: the same store and month
-  // give the same sample, so a close can be reproduced.
-  constexpr size_t kSample = 40000;
-  const bool blend = config.estimation.method == domain::EstimationMethod::blend;
-  std::map<YearMonth, std::vector<double>> rates;
-  std::vector<std::pair<std::int64_t, domain::Chain>> sample;
-  std::mt19937_64 rng(static_cast<std::uint64_t>(month.year) * 100 + month.month);
-  std::uint64_t seen = 0;
-  YearMonth from = month.plus(-25);
+  PopulationLearner learner(month, config.estimation.method == domain::EstimationMethod::blend);
   store.scan_points([&](store::PointHistory&& p) {
     auto chains = chains_of(p, config.rules);
-    // A household's level is the sum over its zones: the index describes households.
-    for (YearMonth m = from; m < month; m = m.next()) {
-      std::int64_t total = 0;
-      bool all = !chains.empty();
-      for (const auto& c : chains) {
-        if (c.chain.ended) continue;
-        auto v = domain::actual_volume(c.chain, m);
-        if (!v) {
-          all = false;
-          break;
-        }
-        total += *v;
-      }
-      if (all) rates[m].push_back(static_cast<double>(total) / m.days());
-    }
-    if (!blend) return;
-    for (auto& c : chains) {
-      if (c.chain.ended || c.chain.points.size() < 3) continue;
-      ++seen;
-      if (sample.size() < kSample) {
-        sample.emplace_back(p.point_id, std::move(c.chain));
-      } else if (auto j = rng() % seen; j < kSample) {
-        sample[j] = {p.point_id, std::move(c.chain)};
-      }
-    }
+    learner.add(p.point_id, chains);
   });
-  domain::Population population;
-  for (auto& [m, r] : rates) population.seasonal.add(m, std::move(r));
-  if (!blend) return population;
-  std::vector<domain::BlendRow> rows, submitters;
-  for (const auto& [point, chain] : sample) {
-    domain::blend_rows(chain, point, month.plus(-12), month.prev(), month.first_day(),
-                       &population.seasonal, rows);
-    domain::blend_rows(chain, point, month, month, month.next().first_day(), &population.seasonal,
-                       submitters);
-  }
-  population.blend = domain::fit_blend(rows);
-  population.blend->month = month;
-  domain::set_signal(*population.blend, submitters);
-  return population;
+  return learner.finish();
 }
 
 CloseReport close_period(store::Store& store, YearMonth month, domain::Instant now,
@@ -374,13 +459,14 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
     });
   }
   lap(report.seconds_prior);
+  // `seasonal` learns by a scan of its own; `blend` learns in the close's scan and closes the
+  // chains it must estimate after it, when the model is fitted: one scan of every reading.
+  const bool blend = config.estimation.method == domain::EstimationMethod::blend;
   domain::Population population;
   const domain::Population* learned = nullptr;
-  if (config.estimation.method == domain::EstimationMethod::seasonal ||
-      config.estimation.method == domain::EstimationMethod::blend) {
+  if (config.estimation.method == domain::EstimationMethod::seasonal) {
     population = learn_population(store, month, config);
     learned = &population;
-    report.model = population.blend;
   }
   lap(report.seconds_learn);
 
@@ -394,18 +480,53 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
     std::int32_t run = 0;
     std::string estimate;  // JSON, only for estimated chains
   };
+  // A chain waiting for the blend's model: what its row needs besides the close.
+  struct Waiting {
+    Closed row;  // identity, meter
+    ChainSpec::Display start, end;
+    std::optional<domain::PriorPosition> before;
+    domain::Chain chain;
+  };
   std::vector<Closed> rows;
+  std::vector<Waiting> waiting;
   std::vector<std::int64_t> inspections;
+  PopulationLearner learner(month, true);
   const domain::Day start_day = month.first_day(), end_day = month.next().first_day();
+  auto add = [&](Closed v, const ChainSpec::Display& start, const ChainSpec::Display& end,
+                 const domain::ChainClose& c) {
+    v.start_value = c.start_value;
+    v.start_shown = start.of(c.start_value);
+    v.start_kind = c.start_kind;
+    v.end_value = c.end_value;
+    v.end_shown = end.of(c.end_value);
+    v.end_kind = c.end_kind;
+    v.volume = c.volume;
+    v.correction = c.correction;
+    v.position = c.position;
+    v.run = c.estimated_run;
+    if (c.estimate) v.estimate = estimate_json(*c.estimate);
+    ++report.chains;
+    report.actual += c.end_kind == domain::ValueKind::actual;
+    report.derived += c.end_kind == domain::ValueKind::derived;
+    report.estimated += c.end_kind == domain::ValueKind::estimated;
+    report.volume_kwh += c.volume;
+    report.correction_kwh += c.correction;
+    rows.push_back(std::move(v));
+  };
   scan_pipelined(store, [&](store::PointHistory& p) {
     bool inspection = false;
-    for (const auto& spec : chains_of(p, config.rules)) {
+    auto specs = chains_of(p, config.rules);
+    if (blend) learner.add(p.point_id, specs);
+    for (auto& spec : specs) {
       auto found = prior.find({p.point_id, spec.id, spec.zone_index});
       std::optional<domain::PriorPosition> before;
       if (found != prior.end()) before = found->second;
-      domain::ChainClose c =
-          domain::close_chain(spec.chain, month, before, config.estimation, learned);
-      if (!c.exists) continue;
+      const bool waits = blend && domain::needs_estimate(spec.chain, month, before.has_value());
+      domain::ChainClose c;
+      if (!waits) {
+        c = domain::close_chain(spec.chain, month, before, config.estimation, learned);
+        if (!c.exists) continue;
+      }
       domain::Day end_at =
           spec.chain.ended && *spec.chain.ended <= end_day ? *spec.chain.ended : end_day;
       Closed v;
@@ -414,30 +535,42 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
       v.meter = spec.meter_at(end_at).id;
       v.zone_index = static_cast<std::uint8_t>(spec.zone_index);
       v.zones = static_cast<std::uint8_t>(spec.zones);
-      v.start_value = c.start_value;
-      v.start_shown = spec.shown(c.start_value, std::max(start_day, spec.chain.first()->day));
-      v.start_kind = c.start_kind;
-      v.end_value = c.end_value;
-      v.end_shown = spec.shown(c.end_value, end_at);
-      v.end_kind = c.end_kind;
-      v.volume = c.volume;
-      v.correction = c.correction;
-      v.position = c.position;
-      v.run = c.estimated_run;
-      if (c.estimate) v.estimate = estimate_json(*c.estimate);
+      auto start = spec.display_at(std::max(start_day, spec.chain.first()->day));
+      auto end = spec.display_at(end_at);
+      if (waits) {
+        waiting.push_back(Waiting{std::move(v), start, end, before, std::move(spec.chain)});
+        continue;
+      }
       inspection = inspection || c.inspection_due;
-      ++report.chains;
-      report.actual += c.end_kind == domain::ValueKind::actual;
-      report.derived += c.end_kind == domain::ValueKind::derived;
-      report.estimated += c.end_kind == domain::ValueKind::estimated;
-      report.volume_kwh += c.volume;
-      report.correction_kwh += c.correction;
-      rows.push_back(std::move(v));
+      add(std::move(v), start, end, c);
     }
     if (inspection) inspections.push_back(p.point_id);
   });
+  if (blend) {
+    auto scanned = std::chrono::steady_clock::now();
+    population = learner.finish();
+    report.model = population.blend;
+    report.seconds_learn =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - scanned).count();
+    const size_t scanned_rows = rows.size();
+    for (auto& w : waiting) {
+      domain::ChainClose c =
+          domain::close_chain(w.chain, month, w.before, config.estimation, &population);
+      if (!c.exists) continue;
+      if (c.inspection_due) inspections.push_back(w.row.point);
+      add(std::move(w.row), w.start, w.end, c);
+    }
+    waiting = {};
+    // Volumes are written in key order; the waiting ones came last.
+    std::inplace_merge(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(scanned_rows),
+                       rows.end(),
+                       [](const Closed& a, const Closed& b) { return a.point < b.point; });
+    std::sort(inspections.begin(), inspections.end());
+    inspections.erase(std::unique(inspections.begin(), inspections.end()), inspections.end());
+  }
   report.inspections = static_cast<int>(inspections.size());
   lap(report.seconds_compute);
+  if (blend) report.seconds_compute -= report.seconds_learn;  // reported on its own
 
   auto tx = store.begin_write();
   // Another closer may have finished first (a second node, a second command): then this one

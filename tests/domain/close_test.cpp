@@ -281,3 +281,36 @@ TEST(Close, AMeterExchangedOnTheMonthsLastDayEndsTheMonthOnItsActualReading) {
   EXPECT_EQ(dec.method(), "estimated");
   EXPECT_TRUE(dec.estimate);
 }
+
+// The blend's close sets aside the chains it must estimate before it has a model: it must set
+// aside exactly those close_chain estimates, over every kind of chain and month.
+TEST(Close, NeedsEstimateIsExactlyWhenTheCloseEstimates) {
+  std::vector<Chain> chains = {
+      worked_example(1180),
+      chain({{"2025-01-10", 100}, {"2025-06-01", 400}}),
+      chain({{"2025-01-10", 100}, {"2025-06-15", 400}, {"2025-09-01", 700}}),
+      chain({{"2025-11-20", 5}}),  // installed during a month
+      chain({{"2025-03-01", 50}, {"2025-12-01", 950}}),
+  };
+  Chain ended = chain({{"2025-01-10", 100}, {"2025-05-20", 300}});
+  ended.ended = d("2025-05-20");
+  chains.push_back(ended);
+  int estimated = 0, checked = 0;
+  for (const auto& c : chains) {
+    for (YearMonth m = ym("2024-08"); m <= ym("2026-02"); m = m.next()) {
+      for (bool has_prior : {false, true}) {
+        std::optional<PriorPosition> prior;
+        if (has_prior) prior = PriorPosition{c.points.front().value, 0};
+        ChainClose r = close_chain(c, m, prior, regulatory());
+        bool estimates = r.exists && (r.end_kind == ValueKind::estimated ||
+                                      (r.start_kind == ValueKind::estimated && !has_prior));
+        EXPECT_EQ(needs_estimate(c, m, has_prior), estimates)
+            << "chain " << &c - chains.data() << " " << m.str() << " prior " << has_prior;
+        estimated += estimates;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(estimated, 20);
+  EXPECT_LT(estimated, checked);
+}
