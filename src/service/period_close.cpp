@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <tuple>
 #include <unordered_map>
@@ -415,6 +416,103 @@ domain::Population learn_population(store::Store& store, YearMonth month,
     learner.add(p.point_id, chains);
   });
   return learner.finish();
+}
+
+namespace {
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  double pos = p * static_cast<double>(v.size() - 1);
+  auto lo = static_cast<size_t>(std::floor(pos));
+  size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+}  // namespace
+
+MonthEvidence estimation_evidence(store::Store& store, YearMonth month,
+                                  const ServiceConfig& config) {
+  struct Key {
+    std::int64_t point, chain;
+    int zone;
+    // clang-tidy 14 takes the 0 of a defaulted <=> for a null pointer.
+    // NOLINTNEXTLINE(modernize-use-nullptr)
+    auto operator<=>(const Key&) const = default;
+  };
+  MonthEvidence evidence;
+  evidence.month = month;
+  std::set<Key> estimated;
+  for (const auto& v : store.volumes(month))
+    if (v.method == "estimated") estimated.insert({v.point_id, v.chain, v.zone_index});
+  evidence.estimated = static_cast<int>(estimated.size());
+  std::map<Key, domain::PriorPosition> prior;
+  store.positions(month.prev(), [&](const store::Store::Position& p) {
+    prior[{p.point_id, p.chain, p.zone_index}] = domain::PriorPosition{p.position, p.estimated_run};
+  });
+
+  // What the close knew: the readings as of the month's end at the latest.
+  const domain::Day end = month.next().first_day();
+  auto known_then = [&](domain::Chain chain) {
+    auto& pts = chain.points;
+    pts.erase(std::find_if(pts.begin(), pts.end(),
+                           [&](const domain::ChainPoint& p) { return p.day > end; }),
+              pts.end());
+    return chain;
+  };
+  struct Case {
+    Key key;
+    domain::Chain chain;  // as the close knew it
+    double truth = 0;
+  };
+  std::vector<Case> cases;
+  PopulationLearner everyone(month, false), sample(month, true);
+  store.scan_points([&](store::PointHistory&& p) {
+    auto specs = chains_of(p, config.rules);
+    for (auto& spec : specs) {
+      // The truth from today's readings, for the chains the close estimated.
+      Key key{p.point_id, spec.id, spec.zone_index};
+      if (estimated.contains(key)) {
+        auto truth = domain::actual_volume(spec.chain, month);
+        if (truth && *truth >= 10)
+          cases.push_back(Case{key, known_then(spec.chain), static_cast<double>(*truth)});
+      }
+      spec.chain = known_then(std::move(spec.chain));
+    }
+    everyone.add(p.point_id, specs);
+    sample.add(p.point_id, specs);
+  });
+  evidence.known = static_cast<int>(cases.size());
+  domain::Population seasonal = everyone.finish(), blend = sample.finish();
+  for (auto method : {domain::EstimationMethod::regulatory, domain::EstimationMethod::recent,
+                      domain::EstimationMethod::seasonal, domain::EstimationMethod::blend}) {
+    domain::EstimationRules rules = config.estimation;
+    rules.method = method;
+    const domain::Population* population =
+        method == domain::EstimationMethod::blend ? &blend : &seasonal;
+    std::vector<double> ape;
+    double signed_sum = 0, abs_sum = 0, truth_sum = 0;
+    for (const auto& c : cases) {
+      std::optional<domain::PriorPosition> before;
+      if (auto it = prior.find(c.key); it != prior.end()) before = it->second;
+      auto r = domain::close_chain(c.chain, month, before, rules, population);
+      if (!r.exists) continue;
+      double err = static_cast<double>(r.volume) - c.truth;
+      ape.push_back(100.0 * std::abs(err) / c.truth);
+      signed_sum += 100.0 * err / c.truth;
+      abs_sum += std::abs(err);
+      truth_sum += c.truth;
+    }
+    MethodEvidence m;
+    m.method = method;
+    m.months = static_cast<int>(ape.size());
+    m.median_ape = percentile(ape, 0.5);
+    m.p90_ape = percentile(ape, 0.9);
+    m.mean_signed = ape.empty() ? 0 : signed_sum / static_cast<double>(ape.size());
+    m.wape = truth_sum > 0 ? 100.0 * abs_sum / truth_sum : 0;
+    evidence.methods.push_back(m);
+  }
+  return evidence;
 }
 
 CloseReport close_period(store::Store& store, YearMonth month, domain::Instant now,

@@ -46,6 +46,25 @@ CloseReport close_period(store::Store& store, domain::YearMonth month, domain::I
 domain::Population learn_population(store::Store& store, domain::YearMonth month,
                                     const ServiceConfig& config);
 
+// Evidence before switching estimation.method: for a closed month, the chains its close
+// estimated whose readings now reach both ends of the month, each estimated again by every
+// method from what the close knew (readings as of the month's end at the latest; the seasonal
+// index and the blend's model learned from those alone) and compared with the volume the later
+// readings show.
+struct MethodEvidence {
+  domain::EstimationMethod method{};
+  int months = 0;  // chains estimated then and known now (10 kWh or more)
+  double median_ape = 0, p90_ape = 0, mean_signed = 0, wape = 0;  // percent
+};
+struct MonthEvidence {
+  domain::YearMonth month{};
+  int estimated = 0;  // chains the close estimated
+  int known = 0;      // ...whose month the readings now show
+  std::vector<MethodEvidence> methods;  // regulatory, recent, seasonal, blend
+};
+MonthEvidence estimation_evidence(store::Store& store, domain::YearMonth month,
+                                  const ServiceConfig& config);
+
 // The fitted model as stored with the period, and back.
 nlohmann::ordered_json blend_model_json(const domain::BlendModel& model);
 

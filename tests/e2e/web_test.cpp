@@ -1067,6 +1067,24 @@ TEST_F(WebTest, SupervisorClosesAMonthAndTheCustomerSeesVolumesAndBill) {
       "<strong>" + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + "%</strong>";
   EXPECT_NE(sup.get("/operator").body.find(share), std::string::npos) << share;
 
+  // The evidence before switching methods: every method, the one in use marked; the accounts
+  // estimated here have no later readings yet, so nothing is known of them.
+  auto periods_now = sup.get("/operator/periods");
+  EXPECT_NE(periods_now.body.find("/operator/periods?evidence=2026-10"), std::string::npos);
+  auto evidence = sup.get("/operator/periods?evidence=2026-10");
+  ASSERT_EQ(evidence.status, 200);
+  EXPECT_NE(evidence.body.find("How each method would have estimated: 2026-10"), std::string::npos)
+      << evidence.body;
+  EXPECT_NE(evidence.body.find("(estimated / known now: " + std::to_string(estimated) + " / 0)"),
+            std::string::npos)
+      << evidence.body;
+  for (const char* method :
+       {"<td>regulatory (now)</td>", "<td>recent</td>", "<td>seasonal</td>", "<td>blend</td>"})
+    EXPECT_NE(evidence.body.find(method), std::string::npos) << method;
+  EXPECT_EQ(sup.get("/operator/periods?evidence=2026-11").body.find("<h2>How each method"),
+            std::string::npos)
+      << "a month not closed has no evidence";
+
   Browser customer = customer_of(server.port(), "0000000003");
   auto volumes = customer.get("/account/volumes");
   EXPECT_NE(volumes.body.find("October 2026"), std::string::npos);

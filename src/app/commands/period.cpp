@@ -52,6 +52,45 @@ void add_close(CLI::App& app, Common& common, Commands& out) {
                  }});
 }
 
+void add_evidence(CLI::App& app, Common& common, Commands& out) {
+  auto* cmd = app.add_subcommand(
+      "estimation-evidence",
+      "for closed months: what each estimation method would have estimated for the chains the "
+      "close estimated, against what their later readings show");
+  add_common(cmd, common);
+  struct Options {
+    std::string month;
+    int months = 1;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("MONTH", o->month, "YYYY-MM: the last month to look at")->required();
+  cmd->add_option("--months", o->months, "this many closed months up to MONTH")
+      ->check(CLI::Range(1, 24))
+      ->capture_default_str();
+  out.push_back({cmd, [&common, o] {
+                   const auto last = month_of(o->month);
+                   Context ctx = open(common);
+                   std::printf(
+                       "| month | estimated | known now | method | median APE %% | P90 APE %% | "
+                       "mean signed %% | WAPE %% |\n|---|---|---|---|---|---|---|---|\n");
+                   for (auto m = last.plus(1 - o->months); m <= last; m = m.next()) {
+                     if (!ctx.store->period(m)) {
+                       std::fprintf(stderr, "%s is not closed: left out\n", m.str().c_str());
+                       continue;
+                     }
+                     auto e = service::estimation_evidence(*ctx.store, m,
+                                                           ctx.submissions->config());
+                     for (const auto& method : e.methods)
+                       std::printf("| %s | %d | %d | %s | %.1f | %.1f | %+.1f | %.1f |\n",
+                                   m.str().c_str(), e.estimated, e.known,
+                                   std::string(domain::method_name(method.method)).c_str(),
+                                   method.median_ape, method.p90_ape, method.mean_signed,
+                                   method.wape);
+                   }
+                   return 0;
+                 }});
+}
+
 void add_export(CLI::App& app, Common& common, Commands& out) {
   auto* cmd = app.add_subcommand("export", "the supplier hand-over of a closed month");
   add_common(cmd, common);
@@ -139,6 +178,7 @@ void add_exchange(CLI::App& app, Common& common, Commands& out) {
 
 void add_period_commands(CLI::App& app, Common& common, Commands& out) {
   add_close(app, common, out);
+  add_evidence(app, common, out);
   add_export(app, common, out);
   add_exchange(app, common, out);
 }

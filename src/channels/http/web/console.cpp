@@ -477,6 +477,32 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       }
     }
     d.set("periods", periods);
+    // Reads every reading of the store: on request, one month at a time.
+    if (auto month = domain::YearMonth::parse(p.req.query_param("evidence"));
+        month && ctx.store.period(*month)) {
+      auto e = service::estimation_evidence(ctx.store, *month, ctx.config);
+      auto one = [](double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f", v);
+        return std::string(buf);
+      };
+      Data evidence;
+      evidence.set("month", month->str());
+      evidence.set("estimated", std::to_string(e.estimated));
+      evidence.set("known", std::to_string(e.known));
+      Data methods(Data::type::list);
+      for (const auto& m : e.methods) {
+        Data row;
+        row.set("name", std::string(domain::method_name(m.method)));
+        row.set("current", m.method == ctx.config.estimation.method);
+        row.set("median", one(m.median_ape));
+        row.set("p90", one(m.p90_ape));
+        row.set("signed", (m.mean_signed >= 0 ? "+" : "") + one(m.mean_signed));
+        methods.push_back(row);
+      }
+      evidence.set("methods", methods);
+      d.set("evidence", evidence);
+    }
     if (next) d.set("next", next->str());
     d.set("can_close", rank(user.role) >= 2);
     return respond(html(p, text(p.lang, "periods"), "op_periods", d, error.empty() ? 200 : 422));

@@ -263,6 +263,18 @@ inline constexpr Text kText[] = {
     {"export", "Вивантажити", "Export"},
     {"next_close", "Наступний до закриття", "Next to close"},
     {"run_close", "Закрити період", "Close the period"},
+    {"evidence", "Як оцінили б методи", "How each method would have estimated"},
+    {"evidence_intro",
+     "Для лічильників, яким цей місяць оцінили і чиї пізніші показники вже його показують: оцінка "
+     "кожного методу з того, що було відомо при закритті, проти спожитого.",
+     "For the chains this month's close estimated whose later readings now show it: each method's "
+     "estimate from what the close knew, against what was used."},
+    {"method", "Метод", "Method"},
+    {"estimated_known", "оцінено / відомо тепер", "estimated / known now"},
+    {"median_ape", "Медіанна похибка, %", "Median error, %"},
+    {"p90_ape", "Похибка P90, %", "P90 error, %"},
+    {"mean_signed", "Середнє зміщення, %", "Mean bias, %"},
+    {"current_method", "зараз", "now"},
     {"users", "Користувачі", "Users"},
     {"login", "Логін", "Login"},
     {"role", "Роль", "Role"},
