@@ -58,8 +58,8 @@ struct MethodEvidence {
 };
 struct MonthEvidence {
   domain::YearMonth month{};
-  int estimated = 0;  // chains the close estimated
-  int known = 0;      // ...whose month the readings now show
+  int estimated = 0;                    // chains the close estimated
+  int known = 0;                        // ...whose month the readings now show
   std::vector<MethodEvidence> methods;  // regulatory, recent, seasonal, blend
 };
 MonthEvidence estimation_evidence(store::Store& store, domain::YearMonth month,

@@ -67,28 +67,27 @@ void add_evidence(CLI::App& app, Common& common, Commands& out) {
   cmd->add_option("--months", o->months, "this many closed months up to MONTH")
       ->check(CLI::Range(1, 24))
       ->capture_default_str();
-  out.push_back({cmd, [&common, o] {
-                   const auto last = month_of(o->month);
-                   Context ctx = open(common);
-                   std::printf(
-                       "| month | estimated | known now | method | median APE %% | P90 APE %% | "
-                       "mean signed %% | WAPE %% |\n|---|---|---|---|---|---|---|---|\n");
-                   for (auto m = last.plus(1 - o->months); m <= last; m = m.next()) {
-                     if (!ctx.store->period(m)) {
-                       std::fprintf(stderr, "%s is not closed: left out\n", m.str().c_str());
-                       continue;
-                     }
-                     auto e = service::estimation_evidence(*ctx.store, m,
-                                                           ctx.submissions->config());
-                     for (const auto& method : e.methods)
-                       std::printf("| %s | %d | %d | %s | %.1f | %.1f | %+.1f | %.1f |\n",
-                                   m.str().c_str(), e.estimated, e.known,
-                                   std::string(domain::method_name(method.method)).c_str(),
-                                   method.median_ape, method.p90_ape, method.mean_signed,
-                                   method.wape);
-                   }
-                   return 0;
-                 }});
+  out.push_back(
+      {cmd, [&common, o] {
+         const auto last = month_of(o->month);
+         Context ctx = open(common);
+         std::printf(
+             "| month | estimated | known now | method | median APE %% | P90 APE %% | "
+             "mean signed %% | WAPE %% |\n|---|---|---|---|---|---|---|---|\n");
+         for (auto m = last.plus(1 - o->months); m <= last; m = m.next()) {
+           if (!ctx.store->period(m)) {
+             std::fprintf(stderr, "%s is not closed: left out\n", m.str().c_str());
+             continue;
+           }
+           auto e = service::estimation_evidence(*ctx.store, m, ctx.submissions->config());
+           for (const auto& method : e.methods)
+             std::printf("| %s | %d | %d | %s | %.1f | %.1f | %+.1f | %.1f |\n", m.str().c_str(),
+                         e.estimated, e.known,
+                         std::string(domain::method_name(method.method)).c_str(), method.median_ape,
+                         method.p90_ape, method.mean_signed, method.wape);
+         }
+         return 0;
+       }});
 }
 
 void add_export(CLI::App& app, Common& common, Commands& out) {
