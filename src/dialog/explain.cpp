@@ -88,6 +88,10 @@ std::string basis_text(Lang lang, const domain::RateBasis& b) {
       break;
     case K::class_default:
       text = lang == Lang::en ? "the usual for this meter type" : "типове для цього лічильника";
+      if (b.class_scale != 1.0)
+        text += std::string(" × ") + number(lang, b.class_scale, 2) +
+                (lang == Lang::en ? ", as this month's senders use it"
+                                  : ", як споживають ті, хто передав показники цього місяця");
       break;
   }
   if (b.k != 1.0) text += ", K " + number(lang, b.k, 2);

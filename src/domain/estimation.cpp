@@ -110,10 +110,6 @@ RateBasis class_default(const Chain& chain) {
   return r;
 }
 
-}  // namespace
-
-namespace {
-
 // The blend's rate for month m, when the household's readings and the fitted model allow it.
 std::optional<RateBasis> blend_rate(const Chain& chain, YearMonth m, const EstimationRules& rules,
                                     const Population& population, std::string& fallback) {
@@ -189,8 +185,8 @@ RateBasis daily_rate(const Chain& chain, YearMonth m, const EstimationRules& rul
   if (rules.method == EstimationMethod::blend && population && population->blend &&
       population->blend->month == m) {
     // What this month's senders of the same class use, not a constant from the configuration.
-    r.seasonal = population->blend->class_scale;
-    r.rate *= r.seasonal;
+    r.class_scale = population->blend->class_scale;
+    r.rate *= r.class_scale;
   }
   r.fallback = fallback;
   return r;

@@ -64,6 +64,8 @@ struct RateBasis {
   BlendStep step = BlendStep::recent;
   BlendInputs inputs;
   double signal = 1.0;
+  // class_default under blend: this month's senders' use over the class default.
+  double class_scale = 1.0;
   // A step taken back (e.g. blend -> last known rate) says why.
   std::string fallback;
 };

@@ -196,6 +196,7 @@ std::string estimate_json(const domain::Estimate& e) {
       }
       seg["inputs"] = std::move(inputs);
     }
+    if (s.basis.class_scale != 1.0) seg["class_scale"] = s.basis.class_scale;
     if (!s.basis.fallback.empty()) seg["fallback"] = s.basis.fallback;
     segments.push_back(std::move(seg));
   }

@@ -147,6 +147,10 @@ TEST(Blend, TooFewReadingsGiveNoInputsAndTheEstimateFallsBackSayingWhy) {
   EXPECT_EQ(r.kind, RateBasis::Kind::class_default);
   EXPECT_DOUBLE_EQ(r.rate, 9.0);
   EXPECT_EQ(r.fallback, "fewer than two readings two weeks apart");
+  Estimate e = estimate_between(installed, d("2025-12-01"), d("2026-01-01"), rules, &population);
+  EXPECT_EQ(md::dialog::explain_estimate(md::dialog::Lang::en, e),
+            "279 kWh = 9.00 kWh/day (the usual for this meter type × 1.50, as this month's senders "
+            "use it) × 31 days");
 
   // With readings but no fitted model: the seasonal rule, saying so.
   Chain c = monthly("2025-01", 11, flat);
