@@ -269,7 +269,7 @@ inline constexpr Text kText[] = {
      "кожного методу з того, що було відомо при закритті, проти спожитого.",
      "For the chains this month's close estimated whose later readings now show it: each method's "
      "estimate from what the close knew, against what was used."},
-    {"method", "Метод", "Method"},
+    {"estimation_method", "Метод оцінки", "Estimation method"},
     {"estimated_known", "оцінено / відомо тепер", "estimated / known now"},
     {"median_ape", "Медіанна похибка, %", "Median error, %"},
     {"p90_ape", "Похибка P90, %", "P90 error, %"},
