@@ -51,7 +51,14 @@ TEST(Sqlmap, FindsNoInjectableParameterInThePublicEndpoints) {
         << args << "\n"
         << text;
     EXPECT_EQ(text.find("is vulnerable"), std::string::npos) << args;
-    EXPECT_EQ(text.find("[CRITICAL]"), std::string::npos) << args << "\n" << text;
+    // Every critical line is a failure of the run (no connection, a WAF, a crash), except sqlmap
+    // noticing that an answer changes between two identical requests (a new receipt each time)
+    // and retrying: seen under the sanitizers' slower server, after which it tests on.
+    for (std::size_t at = 0; (at = text.find("[CRITICAL]", at)) != std::string::npos; ++at) {
+      auto line = text.substr(at, text.find('\n', at) - at);
+      if (line.find("appears to be heavily dynamic") != std::string::npos) continue;
+      ADD_FAILURE() << args << "\n" << line << "\n" << text;
+    }
     for (std::size_t at = 0;
          (at = text.find("testing for SQL injection on", at)) != std::string::npos; ++at)
       ++tested;
