@@ -6,6 +6,7 @@
 #include <random>
 
 #include "domain/close.hpp"
+#include "domain/percentile.hpp"
 
 namespace md::service {
 
@@ -34,19 +35,6 @@ double Backtest::Household::through(Day d) const {
   if (i >= static_cast<int>(cumulative.size())) return cumulative.back();
   return cumulative[static_cast<size_t>(i)];
 }
-
-namespace {
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  double pos = p * static_cast<double>(v.size() - 1);
-  auto lo = static_cast<size_t>(std::floor(pos));
-  size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
-}  // namespace
 
 std::vector<BacktestPlan> Backtest::plans() const {
   std::vector<BacktestPlan> plans;
@@ -174,16 +162,16 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
       }
     }
   }
-  result.median_ape = percentile(ape, 0.5);
-  result.p90_ape = percentile(ape, 0.9);
+  result.median_ape = domain::percentile(ape, 0.5);
+  result.p90_ape = domain::percentile(ape, 0.9);
   result.mean_signed = ape.empty() ? 0 : signed_sum / static_cast<double>(ape.size());
   result.wape = actual_sum > 0 ? 100.0 * abs_err / actual_sum : 0;
   result.volume_bias = actual_sum > 0 ? 100.0 * err_sum / actual_sum : 0;
-  result.median_abs_delta = percentile(abs_delta, 0.5);
-  result.p90_abs_delta = percentile(abs_delta, 0.9);
+  result.median_abs_delta = domain::percentile(abs_delta, 0.5);
+  result.p90_abs_delta = domain::percentile(abs_delta, 0.9);
   result.shock_months = static_cast<std::int64_t>(shock_ape.size());
-  result.shock_median_ape = percentile(shock_ape, 0.5);
-  result.shock_p90_ape = percentile(shock_ape, 0.9);
+  result.shock_median_ape = domain::percentile(shock_ape, 0.5);
+  result.shock_p90_ape = domain::percentile(shock_ape, 0.9);
   double shock_sum = 0;
   for (double e : shock_signed) shock_sum += e;
   result.shock_mean_signed =

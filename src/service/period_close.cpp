@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <functional>
 #include <map>
@@ -19,6 +20,7 @@
 
 #include "dialog/explain.hpp"
 #include "domain/close.hpp"
+#include "domain/percentile.hpp"
 
 namespace md::service {
 
@@ -32,6 +34,22 @@ std::string CloseReport::summary_json() const {
          {"volume_kwh", volume_kwh}, {"correction_kwh", correction_kwh}};
   if (model) j["blend"] = blend_model_json(*model);
   return j.dump();
+}
+
+PeriodSummaryText period_summary_text(const std::string& summary) {
+  auto j = nlohmann::json::parse(summary, nullptr, false);
+  if (!j.is_object() || !j.contains("blend")) return {summary, {}};
+  const auto model = j["blend"];
+  j.erase("blend");
+  PeriodSummaryText text{j.dump(), "blend"};
+  if (model.contains("signal") && model["signal"].is_array() && !model["signal"].empty() &&
+      model["signal"][0].is_number()) {
+    double percent = (std::exp(model["signal"][0].get<double>()) - 1) * 100;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, ": this month's senders %+.1f %% against the model", percent);
+    text.model += buf;
+  }
+  return text;
 }
 
 json blend_model_json(const domain::BlendModel& model) {
@@ -90,6 +108,20 @@ struct ChainSpec {
     return Display{zi < m.counter_offsets.size() ? m.counter_offsets[zi] : 0,
                    domain::register_modulus(m.digits)};
   }
+};
+
+// A register chain of a metering point, as positions and volumes name it.
+struct ChainKey {
+  std::int64_t point, chain;
+  int zone;
+  // clang-tidy 14 takes the 0 of a defaulted <=> for a null pointer.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
+  auto operator<=>(const ChainKey&) const = default;
+  struct Hash {
+    size_t operator()(const ChainKey& k) const {
+      return std::hash<std::int64_t>{}(k.point * 1000003 + k.chain * 7 + k.zone);
+    }
+  };
 };
 
 // As-of instants repeat: most are month boundaries. Looking them up in the time-zone database
@@ -419,28 +451,9 @@ domain::Population learn_population(store::Store& store, YearMonth month,
   return learner.finish();
 }
 
-namespace {
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  double pos = p * static_cast<double>(v.size() - 1);
-  auto lo = static_cast<size_t>(std::floor(pos));
-  size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
-}  // namespace
-
 MonthEvidence estimation_evidence(store::Store& store, YearMonth month,
                                   const ServiceConfig& config) {
-  struct Key {
-    std::int64_t point, chain;
-    int zone;
-    // clang-tidy 14 takes the 0 of a defaulted <=> for a null pointer.
-    // NOLINTNEXTLINE(modernize-use-nullptr)
-    auto operator<=>(const Key&) const = default;
-  };
+  using Key = ChainKey;
   MonthEvidence evidence;
   evidence.month = month;
   std::set<Key> estimated;
@@ -507,8 +520,8 @@ MonthEvidence estimation_evidence(store::Store& store, YearMonth month,
     MethodEvidence m;
     m.method = method;
     m.months = static_cast<int>(ape.size());
-    m.median_ape = percentile(ape, 0.5);
-    m.p90_ape = percentile(ape, 0.9);
+    m.median_ape = domain::percentile(ape, 0.5);
+    m.p90_ape = domain::percentile(ape, 0.9);
     m.mean_signed = ape.empty() ? 0 : signed_sum / static_cast<double>(ape.size());
     m.wape = truth_sum > 0 ? 100.0 * abs_sum / truth_sum : 0;
     evidence.methods.push_back(m);
@@ -540,17 +553,8 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
     into = std::chrono::duration<double>(now_t - phase_started).count();
     phase_started = now_t;
   };
-  struct Key {
-    std::int64_t point, chain;
-    int zone;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      return std::hash<std::int64_t>{}(k.point * 1000003 + k.chain * 7 + k.zone);
-    }
-  };
-  std::unordered_map<Key, domain::PriorPosition, KeyHash> prior;
+  using Key = ChainKey;
+  std::unordered_map<Key, domain::PriorPosition, ChainKey::Hash> prior;
   if (last) {
     store.positions(*last, [&](const store::Store::Position& p) {
       prior[{p.point_id, p.chain, p.zone_index}] =

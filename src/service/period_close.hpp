@@ -65,6 +65,13 @@ struct MonthEvidence {
 MonthEvidence estimation_evidence(store::Store& store, domain::YearMonth month,
                                   const ServiceConfig& config);
 
+// A closed month's stored summary for a list: its counts, and the gist of the blend's model
+// (kept whole with the period) when it has one.
+struct PeriodSummaryText {
+  std::string counts, model;
+};
+PeriodSummaryText period_summary_text(const std::string& summary);
+
 // The fitted model as stored with the period, and back.
 nlohmann::ordered_json blend_model_json(const domain::BlendModel& model);
 

@@ -2,8 +2,6 @@
 // readings, the review queue, period close, users. Every action is audited with who and why.
 #include <nlohmann/json.hpp>
 
-#include <cmath>
-
 #include "channels/http/web/web_internal.hpp"
 #include "dialog/whole_number.hpp"
 #include "service/audit.hpp"
@@ -454,25 +452,9 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
         Data item;
         item.set("period", m.str());
         item.set("closed_at", format_time(row->closed_at));
-        // The blend's model is kept whole with the period; the list shows its gist.
-        auto summary = nlohmann::json::parse(row->summary, nullptr, false);
-        if (summary.is_object() && summary.contains("blend")) {
-          const auto model = summary["blend"];
-          summary.erase("blend");
-          item.set("summary", summary.dump());
-          std::string gist = "blend";
-          if (model.contains("signal") && model["signal"].is_array() && !model["signal"].empty() &&
-              model["signal"][0].is_number()) {
-            double percent = (std::exp(model["signal"][0].get<double>()) - 1) * 100;
-            char buf[96];
-            std::snprintf(buf, sizeof buf, ": this month's senders %+.1f %% against the model",
-                          percent);
-            gist += buf;
-          }
-          item.set("model", gist);
-        } else {
-          item.set("summary", row->summary);
-        }
+        auto text = service::period_summary_text(row->summary);
+        item.set("summary", text.counts);
+        if (!text.model.empty()) item.set("model", text.model);
         periods.push_back(item);
       }
     }
