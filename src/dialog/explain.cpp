@@ -63,9 +63,17 @@ std::string blend_text(Lang lang, const domain::RateBasis& b) {
       text += en ? "; a year ago customers used " + c + " this month than in your months"
                  : "; рік тому споживачі цього місяця спожили " + c + ", ніж у ваші місяці";
   }
-  if (auto c = change_text(lang, b.signal); b.signal != 1.0 && !c.empty())
-    text += en ? "; customers who sent readings this month use " + c + " than expected"
-               : "; ті, хто передав показники цього місяця, споживають " + c + ", ніж очікувалося";
+  if (auto c = change_text(lang, b.signal); b.signal != 1.0 && !c.empty()) {
+    if (b.signal_area.empty())
+      text +=
+          en ? "; customers who sent readings this month use " + c + " than expected"
+             : "; ті, хто передав показники цього місяця, споживають " + c + ", ніж очікувалося";
+    else
+      text += en ? "; customers in " + b.signal_area + " who sent readings this month use " + c +
+                       " than expected"
+                 : "; ті, хто передав показники цього місяця в районі " + b.signal_area +
+                       ", споживають " + c + ", ніж очікувалося";
+  }
   return text;
 }
 

@@ -158,7 +158,7 @@ void blend_rows(const Chain& chain, std::int64_t household, YearMonth first_mont
     for (std::size_t upto = i + 1; upto >= 2 && upto + 2 >= i + 1; --upto) {
       auto in = blend_inputs(chain, upto, from, to, index);
       if (!in) break;
-      out.push_back(BlendRow{*in, y, household, chain.default_rate});
+      out.push_back(BlendRow{*in, y, household, chain.default_rate, chain.area});
     }
   }
 }
@@ -221,35 +221,55 @@ double least_percentage_error(std::vector<double> values) {
 
 }  // namespace
 
+namespace {
+
+// The shift s with the least Σ |e^(d+s) − 1| over the residuals d = ln expected − ln real: the
+// least absolute percentage error over the senders. It is where the e^d on either side of −s
+// balance.
+double least_percentage_shift(std::vector<double>& residuals) {
+  std::sort(residuals.begin(), residuals.end());
+  double total = 0;
+  for (double d : residuals) total += std::exp(std::clamp(d, -3.0, 3.0));
+  double running = 0;
+  for (auto it = residuals.rbegin(); it != residuals.rend(); ++it) {
+    running += std::exp(std::clamp(*it, -3.0, 3.0));
+    if (running >= total / 2) return -*it;
+  }
+  return 0;
+}
+
+}  // namespace
+
 void set_signal(BlendModel& model, const std::vector<BlendRow>& rows, int min_households) {
   const double min_rate = std::log(10.0 / 30.0);  // 10 kWh a month
   std::array<std::vector<double>, 2> residuals;
+  std::map<std::string, std::array<std::vector<double>, 2>, std::less<>> by_area;
   std::vector<double> scales;
   for (const auto& r : rows) {
     if (r.log_rate < min_rate) continue;
     if (r.class_rate > 0 && !r.inputs.after_estimate)
       scales.push_back(std::exp(r.log_rate) / r.class_rate);
-    if (auto p = model.predict(r.inputs))
-      residuals[r.inputs.after_estimate ? 1 : 0].push_back(*p - r.log_rate);
+    if (auto p = model.predict(r.inputs)) {
+      const std::size_t k = r.inputs.after_estimate ? 1 : 0;
+      residuals[k].push_back(*p - r.log_rate);
+      if (!r.area.empty()) by_area[r.area][k].push_back(*p - r.log_rate);
+    }
   }
   for (std::size_t k = 0; k < 2; ++k) {
-    auto& v = residuals[k];
-    model.signal[k] = 0;
-    model.signal_households[k] = static_cast<int>(v.size());
-    if (model.signal_households[k] < min_households) continue;
-    // The shift s with the least Σ |e^(d+s) − 1| (d = ln expected − ln real): the least absolute
-    // percentage error over the senders. It is where the e^d on either side of −s balance.
-    std::sort(v.begin(), v.end());
-    double total = 0;
-    for (double d : v) total += std::exp(std::clamp(d, -3.0, 3.0));
-    double running = 0;
-    for (auto it = v.rbegin(); it != v.rend(); ++it) {
-      running += std::exp(std::clamp(*it, -3.0, 3.0));
-      if (running >= total / 2) {
-        model.signal[k] = -*it;
-        break;
-      }
+    // Too few senders measure nothing: no signal (0 households), and K_outage applies.
+    const bool enough = static_cast<int>(residuals[k].size()) >= min_households;
+    model.signal_households[k] = enough ? static_cast<int>(residuals[k].size()) : 0;
+    model.signal[k] = enough ? least_percentage_shift(residuals[k]) : 0;
+  }
+  model.areas.clear();
+  for (auto& [area, res] : by_area) {
+    BlendModel::AreaSignal a;
+    for (std::size_t k = 0; k < 2; ++k) {
+      if (static_cast<int>(res[k].size()) < min_households) continue;
+      a.households[k] = static_cast<int>(res[k].size());
+      a.signal[k] = least_percentage_shift(res[k]);
     }
+    if (a.households[0] > 0 || a.households[1] > 0) model.areas.emplace(area, a);
   }
   model.class_scale = 1.0;
   if (static_cast<int>(scales.size()) >= min_households)

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -83,6 +84,13 @@ struct BlendModel {
   // seen from their previous reading [0] and from an older one [1].
   std::array<double, 2> signal{};
   std::array<int, 2> signal_households{};
+  // The same from one area's senders, where an area has enough of them: a power cut of one
+  // district is not spread over the whole DSO.
+  struct AreaSignal {
+    std::array<double, 2> signal{};
+    std::array<int, 2> households{};
+  };
+  std::map<std::string, AreaSignal, std::less<>> areas;
   // This month's submitters' median rate over their class default: a chain with too few
   // readings for the model is estimated at its class default times this (1 when unknown).
   double class_scale = 1.0;
@@ -102,6 +110,7 @@ struct BlendRow {
   double log_rate = 0;  // ln of the rate over the interval, floored
   std::int64_t household = 0;
   double class_rate = 0;  // the chain's class default (estimation.default_kwh_per_day)
+  std::string area;       // the chain's area
 };
 
 // Training rows of one chain: each interval of 20–45 days between consecutive readings whose
@@ -116,10 +125,10 @@ void blend_rows(const Chain& chain, std::int64_t household, YearMonth first_mont
 BlendModel fit_blend(const std::vector<BlendRow>& rows, std::size_t max_rows = 60000);
 
 // From the month's submitters (`rows`, each seen from its previous reading): the signal, the
-// ln of the mean ratio of real use to the model's expectation, so that the estimates of the
-// month are unbiased on average (each ratio held within e^±1.5, and only intervals of 10 kWh or
-// more, where a percentage means something); and the class scale. Nothing with fewer than
-// `min_households`.
+// shift of the model's expectation with the least absolute percentage error over them (only
+// intervals of 10 kWh or more, where a percentage means something), so that the month's
+// estimates are unbiased in percent; and the class scale. Nothing with fewer than
+// `min_households` (the whole DSO's, and each area's).
 void set_signal(BlendModel& model, const std::vector<BlendRow>& rows, int min_households = 30);
 
 }  // namespace md::domain

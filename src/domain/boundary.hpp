@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct Chain {
   // Set when an exchange changed the zones: the chain ends at its last (exchange) reading, as of
   // this day (rules.md §4).
   std::optional<Day> ended;
+  // The DSO's area of the metering point (its district; empty when none was given): K_outage and
+  // this month's signal may be set per area.
+  std::string area;
 
   // Sorts and keeps one point per day (the last given).
   void normalize();

@@ -30,9 +30,15 @@ double EstimationRules::k_of(YearMonth m) const {
   auto it = k.find(m);
   return it == k.end() ? 1.0 : it->second;
 }
-double EstimationRules::k_outage_of(YearMonth m) const {
+double EstimationRules::k_outage_of(YearMonth m, const std::string& area) const {
+  if (!area.empty())
+    if (auto it = area_k_outage.find(std::pair{area, m}); it != area_k_outage.end())
+      return it->second;
   auto it = k_outage.find(m);
   return it == k_outage.end() ? 1.0 : it->second;
+}
+bool EstimationRules::has_area_k_outage(YearMonth m, const std::string& area) const {
+  return !area.empty() && area_k_outage.contains(std::pair{area, m});
 }
 
 std::optional<std::int64_t> actual_volume(const Chain& chain, YearMonth m) {
@@ -98,7 +104,7 @@ std::optional<RateBasis> last_known_rate(const Chain& chain, YearMonth m,
   r.days = days;
   r.from = a.day;
   r.to = b.day;
-  r.k_outage = rules.k_outage_of(m);
+  r.k_outage = rules.k_outage_of(m, chain.area);
   r.rate = static_cast<double>(r.volume) / days * r.k_outage;
   return r;
 }
@@ -132,12 +138,22 @@ std::optional<RateBasis> blend_rate(const Chain& chain, YearMonth m, const Estim
   r.to = in->recent_to;
   r.seasonal = in->season;
   // This month's signal measures what the submitters really used, outages included: K_outage
-  // applies only where there is no signal, or an outage would count twice.
-  if (const std::size_t k = in->after_estimate ? 1 : 0;
-      m == model.month && model.signal_households[k] > 0) {
+  // applies only where no signal measured it, or an outage would count twice. The area's own
+  // signal measured the area's outages; the whole DSO's signal did not measure one area's.
+  const std::size_t k = in->after_estimate ? 1 : 0;
+  const BlendModel::AreaSignal* area = nullptr;
+  if (auto it = model.areas.find(chain.area); m == model.month && !chain.area.empty() &&
+                                              it != model.areas.end() &&
+                                              it->second.households[k] > 0)
+    area = &it->second;
+  if (area) {
+    r.signal = std::exp(area->signal[k]);
+    r.signal_area = chain.area;
+  } else if (m == model.month && model.signal_households[k] > 0) {
     r.signal = std::exp(model.signal[k]);
+    if (rules.has_area_k_outage(m, chain.area)) r.k_outage = rules.k_outage_of(m, chain.area);
   } else {
-    r.k_outage = rules.k_outage_of(m);
+    r.k_outage = rules.k_outage_of(m, chain.area);
   }
   r.rate = std::exp(*y) * r.signal * r.k_outage;
   return r;
@@ -164,7 +180,7 @@ RateBasis daily_rate(const Chain& chain, YearMonth m, const EstimationRules& rul
       r.volume = *v;
       r.days = year_ago.days();
       r.k = rules.k_of(m);
-      r.k_outage = rules.k_outage_of(m);
+      r.k_outage = rules.k_outage_of(m, chain.area);
       r.rate = static_cast<double>(*v) / r.days * r.k * r.k_outage;
       return r;
     }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "domain/blend.hpp"
@@ -21,9 +22,13 @@ struct EstimationRules {
   EstimationMethod method = EstimationMethod::regulatory;  // estimation.method
   std::map<YearMonth, double> k;                           // K(M), default 1.0
   std::map<YearMonth, double> k_outage;                    // K_outage(M), default 1.0
-  int max_consecutive = 3;                                 // estimation.max_consecutive
+  // K_outage(M) of one area (operators enter it after an area's outages): over the whole DSO's.
+  std::map<std::pair<std::string, YearMonth>, double, std::less<>> area_k_outage;
+  int max_consecutive = 3;  // estimation.max_consecutive
   [[nodiscard]] double k_of(YearMonth m) const;
-  [[nodiscard]] double k_outage_of(YearMonth m) const;
+  // The area's own K_outage(M), else the whole DSO's, else 1.
+  [[nodiscard]] double k_outage_of(YearMonth m, const std::string& area = {}) const;
+  [[nodiscard]] bool has_area_k_outage(YearMonth m, const std::string& area) const;
 };
 
 // The population's average daily consumption per month, relative to any one month: used by the
@@ -64,6 +69,7 @@ struct RateBasis {
   BlendStep step = BlendStep::recent;
   BlendInputs inputs;
   double signal = 1.0;
+  std::string signal_area;  // the area whose senders gave the signal (empty: the whole DSO's)
   // class_default under blend: this month's senders' use over the class default.
   double class_scale = 1.0;
   // A step taken back (e.g. blend -> last known rate) says why.

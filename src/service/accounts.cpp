@@ -56,14 +56,21 @@ std::string serialize_row(const std::vector<std::string>& fields) {
   return s;
 }
 
-// Parses the file and checks its header; false (with the reason in the report) if it is wrong.
-bool open_csv(std::string_view csv, std::string_view header, CsvTable& table,
-              ImportReport& report) {
+// Parses the file and checks its header: which of the accepted ones it is, or nothing (with the
+// reason in the report).
+std::optional<std::size_t> open_csv(std::string_view csv,
+                                    std::initializer_list<std::string_view> headers,
+                                    CsvTable& table, ImportReport& report) {
   table = parse_csv(csv);
   report.errors = table.errors;
-  if (header_matches(table.header, header)) return true;
-  report.errors.push_back("line 1: the header must be exactly: " + std::string(header));
-  return false;
+  std::string accepted;
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    const std::string_view header = *(headers.begin() + i);
+    if (header_matches(table.header, header)) return i;
+    accepted += std::string(i ? ", or: " : "") + std::string(header);
+  }
+  report.errors.push_back("line 1: the header must be exactly: " + accepted);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -118,17 +125,22 @@ ImportReport import_accounts(store::Store& store, Submissions& submissions, std:
                              domain::Instant now) {
   ImportReport report;
   CsvTable table;
-  if (!open_csv(csv, kAccountsHeader, table, report)) return report;
+  auto header = open_csv(csv, {kAccountsHeader, kAccountsHeaderWithArea}, table, report);
+  if (!header) return report;
+  const bool with_area = *header == 1;
+  const std::size_t columns = with_area ? 12 : 11;
   const int account_digits = submissions.config().account_digits;
   const domain::Day today = domain::kyiv_date(now);
   auto tx = store.begin_write();
   std::map<std::string, std::string> holders;  // account → holder within the file
+  std::map<std::string, std::string> areas;    // account → area within the file
   std::set<std::string> eics, serials;
   for (const CsvRow& row : table.rows) {
     std::vector<std::string> problems;
-    if (row.fields.size() != 11) {
-      report.errors.push_back(
-          at_line(row.line, "expected 11 fields, found " + std::to_string(row.fields.size())));
+    if (row.fields.size() != columns) {
+      report.errors.push_back(at_line(row.line, "expected " + std::to_string(columns) +
+                                                    " fields, found " +
+                                                    std::to_string(row.fields.size())));
       continue;
     }
     const auto& f = row.fields;
@@ -176,9 +188,16 @@ ImportReport import_accounts(store::Store& store, Submissions& submissions, std:
         }
       }
     }
+    const std::string area = with_area ? f[11] : std::string();
+    if (area.size() > 64 || area.find_first_of("\r\n\t") != std::string::npos ||
+        (!area.empty() && (area.front() == ' ' || area.back() == ' ')))
+      problems.push_back("area must be at most 64 characters on one line, without blanks around");
     if (auto it = holders.find(account); it != holders.end() && it->second != holder)
       problems.push_back("account " + account + " appears with another holder");
     holders.emplace(account, holder);
+    if (auto it = areas.find(account); it != areas.end() && it->second != area)
+      problems.push_back("account " + account + " appears with another area");
+    areas.emplace(account, area);
     for (const auto& p : problems) report.errors.push_back(at_line(row.line, p));
     if (!problems.empty() || !report.errors.empty()) continue;
 
@@ -187,7 +206,7 @@ ImportReport import_accounts(store::Store& store, Submissions& submissions, std:
       auto account_id = tx->find_account(account);
       if (!account_id)
         account_id = tx->insert_account(
-            store::NewAccount{account, holder, normalized_phone, email, address}, now);
+            store::NewAccount{account, holder, normalized_phone, email, address, area}, now);
       auto point = tx->insert_metering_point(*account_id, eic, address);
       tx->insert_meter(point, store::NewMeter{serial, *zones, *digits, *installed});
       SubmitRequest initial_reading;
@@ -230,7 +249,7 @@ ImportReport import_readings(store::Store& store, Submissions& submissions, std:
                              domain::Instant now) {
   ImportReport report;
   CsvTable table;
-  if (!open_csv(csv, kReadingsHeader, table, report)) return report;
+  if (!open_csv(csv, {kReadingsHeader}, table, report)) return report;
   {
     auto tx = store.begin_write();
     for (const CsvRow& row : table.rows) {

@@ -20,6 +20,9 @@ struct ImportReport {
 
 inline constexpr std::string_view kAccountsHeader =
     "account,holder,phone,email,address,eic,meter_serial,zones,digits,installed_on,initial";
+// The same with the DSO's area (district) of each account, for K_outage per area.
+inline constexpr std::string_view kAccountsHeaderWithArea =
+    "account,holder,phone,email,address,eic,meter_serial,zones,digits,installed_on,initial,area";
 inline constexpr std::string_view kReadingsHeader = "account,meter_serial,taken_on,type,values";
 
 ImportReport import_accounts(store::Store& store, Submissions& submissions, std::string_view csv,

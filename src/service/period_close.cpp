@@ -1,4 +1,5 @@
 #include "service/period_close.hpp"
+#include "service/outages.hpp"
 
 #include <algorithm>
 #include <array>
@@ -70,11 +71,12 @@ json blend_model_json(const domain::BlendModel& model) {
       models[std::string(domain::step_name(step)) + (est ? "_after_estimate" : "")] = std::move(j);
     }
   }
-  return json{{"month", model.month.str()},
-              {"models", models},
-              {"signal", model.signal},
-              {"signal_households", model.signal_households},
-              {"class_scale", model.class_scale}};
+  json areas = json::object();
+  for (const auto& [name, a] : model.areas)
+    areas[name] = json{{"signal", a.signal}, {"signal_households", a.households}};
+  return json{{"month", model.month.str()}, {"models", models},
+              {"signal", model.signal},     {"signal_households", model.signal_households},
+              {"area_signals", areas},      {"class_scale", model.class_scale}};
 }
 
 namespace {
@@ -154,6 +156,7 @@ std::vector<ChainSpec> chains_of(const store::PointHistory& p,
       era[z].zone_index = static_cast<int>(z);
       era[z].zones = first.zones;
       era[z].chain.default_rate = rules.default_rates.of(zones[z], first.zones);
+      era[z].chain.area = p.area;
       for (size_t k = era_begin; k < i; ++k) era[z].meters.push_back(&p.meters[k]);
       const auto& last_meter = p.meters[i - 1];
       if (i < p.meters.size() && last_meter.removed_on)
@@ -215,6 +218,7 @@ std::string estimate_json(const domain::Estimate& e) {
       const auto& in = s.basis.inputs;
       seg["step"] = domain::step_name(s.basis.step);
       seg["signal"] = r4(s.basis.signal);
+      if (!s.basis.signal_area.empty()) seg["signal_area"] = s.basis.signal_area;
       json inputs{{"recent_kwh_per_day", r4(in.recent)},
                   {"recent_from", domain::format_date(in.recent_from)},
                   {"recent_to", domain::format_date(in.recent_to)},
@@ -456,6 +460,7 @@ MonthEvidence estimation_evidence(store::Store& store, YearMonth month,
   using Key = ChainKey;
   MonthEvidence evidence;
   evidence.month = month;
+  const domain::EstimationRules estimation = effective_estimation(store, config.estimation);
   std::set<Key> estimated;
   for (const auto& v : store.volumes(month))
     if (v.method == "estimated") estimated.insert({v.point_id, v.chain, v.zone_index});
@@ -500,7 +505,7 @@ MonthEvidence estimation_evidence(store::Store& store, YearMonth month,
   domain::Population seasonal = everyone.finish(), blend = sample.finish();
   for (auto method : {domain::EstimationMethod::regulatory, domain::EstimationMethod::recent,
                       domain::EstimationMethod::seasonal, domain::EstimationMethod::blend}) {
-    domain::EstimationRules rules = config.estimation;
+    domain::EstimationRules rules = estimation;
     rules.method = method;
     const domain::Population* population =
         method == domain::EstimationMethod::blend ? &blend : &seasonal;
@@ -546,6 +551,8 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
   if (last && month != last->next())
     throw CloseRefused("periods close in order: close " + last->next().str() + " first (" +
                        last->str() + " is the last closed)");
+  // The configured coefficients with the operators' K_outage per area on top.
+  const domain::EstimationRules estimation = effective_estimation(store, config.estimation);
 
   auto phase_started = std::chrono::steady_clock::now();
   auto lap = [&phase_started](double& into) {
@@ -627,7 +634,7 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
       const bool waits = blend && domain::needs_estimate(spec.chain, month, before.has_value());
       domain::ChainClose c;
       if (!waits) {
-        c = domain::close_chain(spec.chain, month, before, config.estimation, learned);
+        c = domain::close_chain(spec.chain, month, before, estimation, learned);
         if (!c.exists) continue;
       }
       domain::Day end_at =
@@ -657,8 +664,7 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
         std::chrono::duration<double>(std::chrono::steady_clock::now() - scanned).count();
     const size_t scanned_rows = rows.size();
     for (auto& w : waiting) {
-      domain::ChainClose c =
-          domain::close_chain(w.chain, month, w.before, config.estimation, &population);
+      domain::ChainClose c = domain::close_chain(w.chain, month, w.before, estimation, &population);
       if (!c.exists) continue;
       if (c.inspection_due) inspections.push_back(w.row.point);
       add(std::move(w.row), w.start, w.end, c);

@@ -30,6 +30,7 @@ struct ConflictError : StoreError {
 
 struct NewAccount {
   std::string number, holder, phone, email, address;
+  std::string area;  // the DSO's district; empty when none
 };
 
 struct NewMeter {
@@ -131,6 +132,15 @@ struct ReviewRow {
   std::vector<ReadingRow> earlier;
 };
 
+// K_outage(M) a supervisor entered for an area ('' = every area), in thousandths.
+struct OutageCoefficientRow {
+  std::string area;
+  YearMonth period{};
+  int k_milli = 1000;
+  std::string actor, reason;
+  Instant created_at{};
+};
+
 struct PriceChangeRow {
   domain::PriceChange change;
   std::string actor, reason;
@@ -210,6 +220,7 @@ struct PointHistory {
   std::int64_t account_id = 0;
   std::string account_number, eic;
   bool electric_heating = false;
+  std::string area;
   struct Meter {
     std::int64_t id = 0;
     std::string serial;
@@ -396,6 +407,7 @@ class WriteTx {
 
   virtual void insert_price_change(const domain::PriceChange& c, std::string_view actor,
                                    std::string_view reason, Instant at) = 0;
+  virtual void insert_outage_coefficient(const OutageCoefficientRow& row) = 0;
 
   // Messengers. False when the platform's update was already processed.
   virtual bool record_update(std::string_view channel, std::string_view key, Instant at) = 0;
@@ -523,6 +535,8 @@ class Store {
   virtual std::vector<ChannelHour> channel_hours(Instant from, Instant to) = 0;
   virtual std::vector<InspectionOrderRow> inspection_order_list(YearMonth m, int limit) = 0;
   virtual std::vector<PriceChangeRow> price_changes() = 0;  // in the order they were made
+  virtual std::vector<OutageCoefficientRow> outage_coefficients() = 0;  // in the order entered
+  virtual std::vector<std::string> account_areas() = 0;  // the areas accounts have, sorted
   // Messengers.
   virtual std::vector<AccountRow> accounts_by_phone(std::string_view phone) = 0;
   virtual std::vector<OutboxRow> outbox_due(Instant now, int limit) = 0;  // oldest first

@@ -331,7 +331,8 @@ test('the main pages pass axe-core WCAG 2.1 AA checks', async () => {
   await p.click('main button[type=submit]');
   await p.waitForURL(base + '/operator');
   for (const page of ['/operator', '/operator/review', '/operator/accounts/' + a.account,
-                      '/operator/periods', '/operator/prices', '/operator/inspections']) {
+                      '/operator/periods', '/operator/prices', '/operator/outages',
+                      '/operator/inspections']) {
     await p.goto(base + page);
     pages.push([page, await violations(p)]);
   }
@@ -345,6 +346,10 @@ test('the main pages pass axe-core WCAG 2.1 AA checks', async () => {
   await admin.goto(base + '/operator/users');
   assert.ok(await admin.locator('#role-olena').count(), 'the users page has a role form');
   pages.push(['/operator/users', await violations(admin)]);
+  await admin.goto(base + '/operator/outages');
+  assert.ok(await admin.locator('form[action="/operator/outages"] #k').count(),
+            'a supervisor or admin has the K_outage form');
+  pages.push(['/operator/outages (form)', await violations(admin)]);
   await admin.goto(base + '/operator/audit?who=root');
   assert.ok(await admin.locator('main table tbody tr').count(), 'the audit trail lists the sign-in');
   pages.push(['/operator/audit', await violations(admin)]);

@@ -250,3 +250,62 @@ TEST(Blend, NothingIsEstimatedBelowZeroAndZeroMonthsStayFinite) {
   EXPECT_GE(e.kwh, 0);
   EXPECT_LT(e.kwh, 10);
 }
+
+// An area's senders give the area its own signal when there are enough of them; an area with
+// too few is measured only within the whole DSO's.
+TEST(Blend, EachAreaWithEnoughSendersGetsItsOwnSignal) {
+  BlendModel model;
+  model.month = ym("2025-12");
+  // ln ρ = ln recent: the model expects each household's last rate.
+  model.fits[model_index(BlendStep::recent, false)] = BlendModel::Fit{{0, 1, 0}, 100, 100};
+  std::vector<BlendRow> senders;
+  auto add = [&](const char* area, int n, double factor) {
+    for (int i = 0; i < n; ++i) {
+      BlendRow r;
+      r.inputs.recent = r.inputs.earlier = 4.0 + i % 7;
+      r.log_rate = std::log(r.inputs.recent * factor * (1 + 0.01 * (i % 3)));
+      r.area = area;
+      r.class_rate = 6;
+      senders.push_back(r);
+    }
+  };
+  add("Izmail", 40, 0.6);
+  add("Balta", 40, 1.0);
+  add("Reni", 10, 0.8);
+  set_signal(model, senders);
+  ASSERT_TRUE(model.areas.contains("Izmail"));
+  ASSERT_TRUE(model.areas.contains("Balta"));
+  EXPECT_FALSE(model.areas.contains("Reni")) << "10 senders measure nothing";
+  EXPECT_EQ(model.areas.at("Izmail").households[0], 40);
+  EXPECT_NEAR(std::exp(model.areas.at("Izmail").signal[0]), 0.6, 0.02);
+  EXPECT_NEAR(std::exp(model.areas.at("Balta").signal[0]), 1.0, 0.02);
+  EXPECT_EQ(model.signal_households[0], 90);
+  const double all = std::exp(model.signal[0]);
+  EXPECT_GT(all, 0.6);
+  EXPECT_LT(all, 1.0);
+  EXPECT_EQ(model.signal_households[1], 0) << "no after-estimate senders: no signal";
+}
+
+// K_outage: the chain's area's own for the month, else the whole DSO's, else 1.
+TEST(Estimation, KOutageOfTheChainsAreaComesBeforeTheWholeDsos) {
+  EstimationRules rules;
+  rules.method = EstimationMethod::recent;
+  const YearMonth dec = ym("2025-12");
+  rules.k_outage[dec] = 0.9;
+  rules.area_k_outage[{"Izmail", dec}] = 0.7;
+  rules.area_k_outage[{"Izmail", dec.next()}] = 0.8;
+  Chain c = monthly("2025-01", 11, [](YearMonth) { return 5.0; });
+  auto k_of = [&](const std::string& area, YearMonth m) {
+    c.area = area;
+    return daily_rate(c, m, rules).k_outage;
+  };
+  EXPECT_DOUBLE_EQ(k_of("Izmail", dec), 0.7);
+  EXPECT_DOUBLE_EQ(k_of("Balta", dec), 0.9);
+  EXPECT_DOUBLE_EQ(k_of("", dec), 0.9);
+  EXPECT_DOUBLE_EQ(k_of("Izmail", dec.next()), 0.8);
+  EXPECT_DOUBLE_EQ(k_of("Balta", dec.next()), 1.0);
+  c.area = "Izmail";
+  EXPECT_NEAR(daily_rate(c, dec, rules).rate, 5.0 * 0.7, 0.01);
+  rules.method = EstimationMethod::regulatory;  // the published rule takes it the same way
+  EXPECT_DOUBLE_EQ(daily_rate(c, dec, rules).k_outage, 0.7);
+}

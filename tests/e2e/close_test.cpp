@@ -580,20 +580,39 @@ namespace {
 // (not imported).
 // Returns each household's real use in December.
 constexpr int kHouseholds = 80;
-std::map<int, double> eighty_households(CloseFlow& f, std::string* january = nullptr) {
+// With `areas`, households 2–64 are in the area "Izmail", where December's cuts take 40 %, and
+// 65–80 in "Balta", which had none (household 1, imported before, has no area).
+std::string area_of(int i) {
+  return i == 1 ? "" : i <= 64 ? "Izmail" : "Balta";
+}
+std::map<int, double> eighty_households(CloseFlow& f, std::string* january = nullptr,
+                                        bool areas = false) {
   // SetUp imported the first two of these.
   std::string csv = accounts_csv(kHouseholds);
   auto header_end = csv.find('\n') + 1;
   auto third = csv.find("0000000002,");
-  write_file(f.dir.file("a80.csv"), csv.substr(0, header_end) + csv.substr(third));
-  EXPECT_EQ(f.run("import-accounts", f.dir.file("a80.csv"), "2025-01-10T12:00:00").exit_code, 0);
+  std::string file = csv.substr(0, header_end) + csv.substr(third);
+  if (areas) {
+    std::istringstream lines(file);
+    file.clear();
+    std::string line;
+    std::getline(lines, line);
+    file = line + ",area\n";
+    while (std::getline(lines, line)) file += line + "," + area_of(std::stoi(line)) + "\n";
+  }
+  write_file(f.dir.file("a80.csv"), file);
+  auto imported = f.run("import-accounts", f.dir.file("a80.csv"), "2025-01-10T12:00:00");
+  EXPECT_EQ(imported.exit_code, 0) << imported.err;
   using md::domain::Day;
   using md::domain::YearMonth;
-  auto rate = [](int i, Day day) {
+  auto rate = [areas](int i, Day day) {
     auto m = YearMonth::of(day);
     double season = 1 + 0.3 * std::cos(2 * 3.14159265 * (static_cast<double>(m.month) - 1) / 12);
     double own = 1 + 0.03 * std::sin(i * 7.0 + m.month * 3.0);
-    double cuts = m == YearMonth{2025, 12} ? 0.8 : 1.0;
+    double cuts = m != YearMonth{2025, 12} ? 1.0
+                  : !areas                 ? 0.8
+                  : area_of(i) == "Izmail" ? 0.6
+                                           : 1.0;
     return (4.0 + i % 9) * season * own * cuts;
   };
   // The counter at the end of `day`: 1000 at the end of 10 January, then the daily use.
@@ -722,4 +741,117 @@ TEST_F(CloseFlow, EstimationEvidenceComparesEveryMethodWithWhatTheReadingsLaterS
   // A month that is not closed is said so.
   auto open = run_meterdesk({"estimation-evidence", "2026-01", "--db", db});
   EXPECT_NE(open.err.find("2026-01 is not closed"), std::string::npos) << open.err;
+}
+
+// K_outage per area (rules.md §7, NEURC 1603/2022): a supervisor enters it for one area and
+// month, with why; the published rule's estimates of that area's households are reduced by it,
+// the other area's are not, and a closed month can no longer be changed.
+TEST_F(CloseFlow, KOutageEnteredForAnAreaReducesThatAreasEstimatesOnly) {
+  eighty_households(*this, nullptr, true);
+  auto enter = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "outage-coefficient");
+    for (const char* a : {"--db", "--now"}) args.push_back(a);
+    args.insert(args.end() - 1, db);
+    args.push_back("2026-01-05T09:00:00");
+    return run_meterdesk(args);
+  };
+  auto unknown = enter({"2025-12", "--area", "Reni", "--k", "0.7", "--reason", "cuts"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("no account has this area"), std::string::npos) << unknown.err;
+  EXPECT_EQ(enter({"2025-12", "--area", "Izmail", "--k", "1.2", "--reason", "cuts"}).exit_code, 1);
+  EXPECT_EQ(enter({"2025-12", "--area", "Izmail", "--k", "0.7"}).exit_code, 1) << "no reason";
+  // The later entry for the same area and month replaces the earlier one.
+  ASSERT_EQ(
+      enter({"2025-12", "--area", "Izmail", "--k", "0.5", "--reason", "first guess"}).exit_code, 0);
+  auto entered =
+      enter({"2025-12", "--area", "Izmail", "--k", "0,7", "--reason", "order 17: 9 h a day"});
+  ASSERT_EQ(entered.exit_code, 0) << entered.err;
+  auto list = enter({});
+  EXPECT_NE(list.out.find("| operator:cli | Izmail | 2025-12 | 0.700 | order 17: 9 h a day |"),
+            std::string::npos)
+      << list.out;
+  EXPECT_EQ(column(db,
+                   "SELECT actor || '|' || identity || '|' || raw_input || '|' || reason FROM "
+                   "audit WHERE action = 'outage_coefficient' ORDER BY id DESC LIMIT 1")
+                .at(0),
+            "operator:cli|Izmail|0.700 for 2025-12|order 17: 9 h a day");
+
+  close("2025-12", "2026-01-05T10:00:00");
+  auto out = run_meterdesk({"export", "volumes", "2025-12", "--format", "json", "--db", db});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  int izmail = 0, balta = 0;
+  for (const auto& r : nlohmann::json::parse(out.out)) {
+    if (r["method"] != "estimated") continue;
+    int i = std::stoi(r["account"].get<std::string>());
+    if (i == 123456789) continue;
+    const auto& segment = r["estimate"]["segments"][0];
+    std::string en = r["estimate"]["explanation"]["en"];
+    if (area_of(i) == "Izmail") {
+      ++izmail;
+      EXPECT_DOUBLE_EQ(segment["k_outage"].get<double>(), 0.7) << r.dump();
+      EXPECT_NE(en.find("outages × 0.70"), std::string::npos) << en;
+    } else {
+      ++balta;
+      EXPECT_DOUBLE_EQ(segment["k_outage"].get<double>(), 1.0) << r.dump();
+      EXPECT_EQ(en.find("outages"), std::string::npos) << en;
+    }
+  }
+  EXPECT_EQ(izmail, 31);    // the odd households 3–63
+  EXPECT_EQ(balta, 8 + 1);  // 65–79, and household 1 (no area)
+  auto closed = enter({"2025-12", "--area", "Izmail", "--k", "0.9", "--reason", "late"});
+  EXPECT_EQ(closed.exit_code, 1);
+  EXPECT_NE(closed.err.find("not closed yet"), std::string::npos) << closed.err;
+}
+
+// `blend` measures this month per area where an area has enough senders: the cuts of one
+// district are not spread over the whole DSO. An area without its own signal takes the whole
+// DSO's, and its operators' K_outage on top (the whole DSO's signal did not measure its cuts).
+TEST_F(CloseFlow, TheBlendMeasuresThisMonthPerAreaWhereAnAreaHasEnoughSenders) {
+  auto december = eighty_households(*this, nullptr, true);
+  auto k = run_meterdesk({"outage-coefficient", "2025-12", "--area", "Balta", "--k", "0.9",
+                          "--reason", "order 18", "--db", db, "--now", "2026-01-05T09:00:00"});
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  auto k_izmail =
+      run_meterdesk({"outage-coefficient", "2025-12", "--area", "Izmail", "--k", "0.5", "--reason",
+                     "order 19", "--db", db, "--now", "2026-01-05T09:00:00"});
+  ASSERT_EQ(k_izmail.exit_code, 0) << k_izmail.err;
+  write_file(dir.file("blend.toml"), "[estimation]\nmethod = \"blend\"\n");
+  auto closed = run_meterdesk({"close-period", "2025-12", "--db", db, "--now",
+                               "2026-01-05T10:00:00", "--config", dir.file("blend.toml")});
+  ASSERT_EQ(closed.exit_code, 0) << closed.err;
+  auto summary = nlohmann::json::parse(
+      column(db, "SELECT summary FROM periods WHERE period = '2025-12'").at(0));
+  const auto& areas = summary["blend"]["area_signals"];
+  ASSERT_TRUE(areas.contains("Izmail")) << summary.dump();
+  EXPECT_EQ(areas["Izmail"]["signal_households"][0], 32);  // the even households 2–64
+  EXPECT_FALSE(areas.contains("Balta")) << "8 senders measure nothing";
+
+  auto out = run_meterdesk({"export", "volumes", "2025-12", "--format", "json", "--db", db});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  double izmail_error = 0;
+  int izmail = 0;
+  for (const auto& r : nlohmann::json::parse(out.out)) {
+    if (r["method"] != "estimated") continue;
+    int i = std::stoi(r["account"].get<std::string>());
+    if (i == 123456789) continue;
+    const auto& segment = r["estimate"]["segments"][0];
+    ASSERT_EQ(segment["basis"], "blend") << r.dump();
+    std::string en = r["estimate"]["explanation"]["en"];
+    if (area_of(i) == "Izmail") {
+      ++izmail;
+      EXPECT_EQ(segment["signal_area"], "Izmail") << r.dump();
+      EXPECT_NEAR(segment["signal"].get<double>(), 0.6, 0.05) << r.dump();
+      // The area's senders measured its cuts: its K_outage is not applied twice.
+      EXPECT_DOUBLE_EQ(segment["k_outage"].get<double>(), 1.0) << r.dump();
+      EXPECT_NE(en.find("customers in Izmail who sent readings this month use"), std::string::npos)
+          << en;
+      izmail_error += std::abs(r["volume_kwh"].get<double>() - december[i]) / december[i];
+    } else {
+      EXPECT_FALSE(segment.contains("signal_area")) << r.dump();
+      EXPECT_DOUBLE_EQ(segment["k_outage"].get<double>(), area_of(i) == "Balta" ? 0.9 : 1.0)
+          << r.dump();
+    }
+  }
+  EXPECT_EQ(izmail, 31);
+  EXPECT_LT(izmail_error / izmail, 0.08);  // as the whole DSO's signal does for a DSO-wide cut
 }

@@ -885,6 +885,44 @@ TEST_F(WebTest, SupervisorChangesAPriceFromADayAndOnlySupervisorsMay) {
   EXPECT_NE(page.body.find("5.00"), std::string::npos);
 }
 
+// K_outage per area (NEURC 1603/2022) entered in the console: supervisors only, with a reason,
+// for an area some account has or for every area; kept and audited.
+TEST_F(WebTest, SupervisorEntersKOutageForAnAreaAndOnlySupervisorsMay) {
+  ASSERT_EQ(sql_exec(db_, "UPDATE accounts SET area = 'Izmail' WHERE number = '0000000021'"), "");
+  Browser op = staff(port(), "olena");
+  ASSERT_EQ(op.get("/operator/outages").status, 200);
+  using Form = std::vector<std::pair<std::string, std::string>>;
+  auto entry = [](const char* area, const char* k, const char* reason,
+                  const char* month = "2026-12") {
+    return Form{{"area", area}, {"month", month}, {"k", k}, {"reason", reason}};
+  };
+  EXPECT_EQ(op.post("/operator/outages", entry("Izmail", "0.8", "order 17")).status, 403);
+  Browser sup = staff(port(), "petro");
+  auto page = sup.get("/operator/outages");
+  EXPECT_NE(page.body.find("<option value=\"Izmail\">Izmail</option>"), std::string::npos)
+      << page.body;
+  auto unknown = sup.post("/operator/outages", entry("Reni", "0.8", "order 17"));
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_NE(unknown.body.find("No account has this area"), std::string::npos) << unknown.body;
+  EXPECT_EQ(sup.post("/operator/outages", entry("Izmail", "1.5", "order 17")).status, 422);
+  EXPECT_EQ(sup.post("/operator/outages", entry("Izmail", "0.8", " ")).status, 422);
+  EXPECT_EQ(sup.post("/operator/outages", entry("Izmail", "0.8", "order 17", "2026-13")).status,
+            422);
+  EXPECT_EQ(sup.post("/operator/outages", entry("Izmail", "0.8", "order 17")).status, 303);
+  EXPECT_EQ(sup.post("/operator/outages", entry("", "0.95", "order 18")).status, 303);
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT group_concat(area || '|' || period || '|' || k_milli || '|' || actor,"
+                      " ';') FROM outage_coefficients"),
+            "Izmail|2026-12|800|supervisor:petro;|2026-12|950|supervisor:petro");
+  EXPECT_EQ(sql_value(db_,
+                      "SELECT identity || '|' || raw_input || '|' || reason FROM audit WHERE "
+                      "action = 'outage_coefficient' ORDER BY id LIMIT 1"),
+            "Izmail|0.800 for 2026-12|order 17");
+  page = sup.get("/operator/outages");
+  EXPECT_NE(page.body.find("0.950"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("order 18"), std::string::npos);
+}
+
 TEST_F(WebTest, MeterExchangeEnteredInTheConsole) {
   Browser op = staff(port(), "olena");
   auto view = op.get("/operator/accounts/0000000012");

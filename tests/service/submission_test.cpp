@@ -275,6 +275,33 @@ TEST_F(ServiceTest, ImportAccountsRejectsAWrongHeader) {
   auto report = import_accounts(*store, submissions, "account,name\n1,2\n", at("2025-11-30"));
   ASSERT_FALSE(report.ok());
   EXPECT_NE(report.errors[0].find("line 1: the header must be exactly"), std::string::npos);
+  EXPECT_NE(report.errors[0].find(",initial, or: account,"), std::string::npos)
+      << "it names both headers it takes: " << report.errors[0];
+}
+
+// The DSO's area of each account, for K_outage and the blend's signal per area: an optional last
+// column, one area per account, on one line without blanks around.
+TEST_F(ServiceTest, ImportAccountsTakesAnAreaColumn) {
+  auto fresh = store::open_store(test::test_db(dir, "areas.db"));
+  fresh->migrate();
+  const std::string header = std::string(kAccountsHeaderWithArea) + "\n";
+  const std::string a = "0000000101,H,,,Odesa,62Z000000000001B,S101,1,5,2025-01-10,100,Izmail\n";
+  const std::string b = "0000000102,H,,,Odesa,62Z0000000000029,S102,1,5,2025-01-10,100, Balta\n";
+  const std::string c = "0000000101,H,,,Odesa,62Z0000000000037,S103,1,5,2025-01-10,100,Balta\n";
+  auto bad = import_accounts(*fresh, submissions, header + a + b + c, at("2025-11-30"));
+  ASSERT_FALSE(bad.ok());
+  std::string all;
+  for (const auto& e : bad.errors) all += e + "\n";
+  EXPECT_NE(all.find("line 3: area must be"), std::string::npos) << all;
+  EXPECT_NE(all.find("line 4: account 0000000101 appears with another area"), std::string::npos)
+      << all;
+  EXPECT_TRUE(fresh->account_areas().empty());
+  auto ok = import_accounts(
+      *fresh, submissions,
+      header + a + "0000000102,H,,,Odesa,62Z0000000000029,S102,1,5,2025-01-10,100,\n",
+      at("2025-11-30"));
+  ASSERT_TRUE(ok.ok()) << ok.errors[0];
+  EXPECT_EQ(fresh->account_areas(), std::vector<std::string>{"Izmail"});
 }
 
 TEST_F(ServiceTest, ImportReadingsIsAllOrNothingAndReplaySafe) {

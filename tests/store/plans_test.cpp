@@ -40,6 +40,7 @@ constexpr std::string_view kEveryChat =
 constexpr AllowedScan kAllowed[] = {
     {"periods", "", "a row per month"},
     {"api_tokens", "", "a row per integration"},
+    {"outage_coefficients", "", "a row per area and month a supervisor entered"},
     {"accounts", "OR a.id IN (SELECT account_id FROM metering_points WHERE address ",
      "the console's search by a part of a number, phone or address, when no whole identifier "
      "matched: a walk in number order that stops at the limit when much matches"},

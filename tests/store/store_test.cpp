@@ -106,6 +106,48 @@ TEST_F(StoreTest, AuditIsAppendOnly) {
   EXPECT_EQ(tail[0].result, "rejected:not_found");
 }
 
+// An account's area reaches the close's scan; the operators' K_outage entries are kept in the
+// order entered and never changed or removed.
+TEST_F(StoreTest, AreasReachTheScanAndOutageCoefficientsAreAppendOnly) {
+  {
+    auto tx = store->begin_write();
+    auto a =
+        tx->insert_account(NewAccount{"0000000001", "H", "", "", "", "Izmail"}, at("2025-01-01"));
+    auto p = tx->insert_metering_point(a, "62Z000000000001B", "");
+    tx->insert_meter(p, NewMeter{"A1", 1, 5, *domain::parse_date("2025-01-01")});
+    tx->insert_account(NewAccount{"0000000002", "H", "", "", "", "Balta"}, at("2025-01-01"));
+    tx->insert_account(NewAccount{"0000000003", "H", "", "", "", "Izmail"}, at("2025-01-01"));
+    tx->insert_account(NewAccount{"0000000004", "H", "", "", ""}, at("2025-01-01"));
+    tx->insert_outage_coefficient(OutageCoefficientRow{"Izmail", domain::YearMonth{2025, 12}, 700,
+                                                       "supervisor:petro", "order 17",
+                                                       at("2026-01-02T10:00:00")});
+    tx->insert_outage_coefficient(OutageCoefficientRow{"", domain::YearMonth{2025, 12}, 950,
+                                                       "operator:cli", "all", at("2026-01-03")});
+    tx->commit();
+  }
+  EXPECT_EQ(store->account_areas(), (std::vector<std::string>{"Balta", "Izmail"}));
+  std::string area = "none";
+  store->scan_points([&](PointHistory&& h) { area = h.area; });
+  EXPECT_EQ(area, "Izmail");
+  auto rows = store->outage_coefficients();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].area, "Izmail");
+  EXPECT_EQ(rows[0].period, (domain::YearMonth{2025, 12}));
+  EXPECT_EQ(rows[0].k_milli, 700);
+  EXPECT_EQ(rows[0].actor, "supervisor:petro");
+  EXPECT_EQ(rows[0].reason, "order 17");
+  EXPECT_EQ(rows[0].created_at, at("2026-01-02T10:00:00"));
+  EXPECT_EQ(rows[1].area, "");
+  EXPECT_NE(test::sql_exec(path, "UPDATE outage_coefficients SET k_milli = 1000"), "");
+  EXPECT_NE(test::sql_exec(path, "DELETE FROM outage_coefficients"), "");
+  EXPECT_NE(test::sql_exec(path,
+                           "INSERT INTO outage_coefficients (area, period, k_milli, actor,"
+                           " reason, created_at) VALUES ('', '2025-12', 1001, 'x', 'y', 0)"),
+            "")
+      << "K_outage is at most 1";
+  EXPECT_EQ(store->outage_coefficients().size(), 2u);
+}
+
 // The audit searched by person (under any role), action and what it was about, newest first, a
 // page at a time; a window bounds each page's work and the next page goes on below it.
 TEST_F(StoreTest, TheAuditIsSearchedInPagesWithinAWindow) {

@@ -25,11 +25,12 @@ using Import = service::ImportReport (*)(store::Store&, service::Submissions&, s
                                          domain::Instant);
 
 void add_import(CLI::App& app, Common& common, Commands& out, const char* name,
-                const char* description, std::string_view header, Import import, const char* what) {
+                const char* description, const std::string& header, Import import,
+                const char* what) {
   auto* cmd = app.add_subcommand(name, description);
   add_common(cmd, common);
   auto file = std::make_shared<std::string>();
-  cmd->add_option("FILE", *file, "CSV with the header " + std::string(header))->required();
+  cmd->add_option("FILE", *file, "CSV with the header " + header)->required();
   out.push_back({cmd, [&common, file, import, what] {
                    Context ctx = open(common);
                    return report(
@@ -52,9 +53,10 @@ void add_data_commands(CLI::App& app, Common& common, Commands& out) {
                  }});
 
   add_import(app, common, out, "import-accounts", "import accounts and meters from CSV",
-             service::kAccountsHeader, &service::import_accounts, "accounts");
+             std::string(service::kAccountsHeader) + "[,area]", &service::import_accounts,
+             "accounts");
   add_import(app, common, out, "import-readings", "import readings from CSV",
-             service::kReadingsHeader, &service::import_readings, "readings");
+             std::string(service::kReadingsHeader), &service::import_readings, "readings");
 
   struct Demo {
     int accounts = 1000;

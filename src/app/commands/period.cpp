@@ -6,6 +6,7 @@
 #include "service/accounts.hpp"
 #include "service/exchange.hpp"
 #include "service/handover.hpp"
+#include "service/outages.hpp"
 #include "service/period_close.hpp"
 
 namespace md::app {
@@ -86,6 +87,54 @@ void add_evidence(CLI::App& app, Common& common, Commands& out) {
                          std::string(domain::method_name(method.method)).c_str(), method.median_ape,
                          method.p90_ape, method.mean_signed, method.wape);
          }
+         return 0;
+       }});
+}
+
+// K_outage(M) per area: set one (audited), or list what was entered.
+void add_outage(CLI::App& app, Common& common, Commands& out) {
+  auto* cmd = app.add_subcommand(
+      "outage-coefficient",
+      "K_outage(M) for an area or every area (NEURC 1603/2022): with MONTH and --k, enter one; "
+      "without, list the entries");
+  add_common(cmd, common);
+  struct Options {
+    std::string month, area, k, reason;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("MONTH", o->month, "YYYY-MM, a month not closed yet");
+  cmd->add_option("--area", o->area, "the area as the accounts name it; none: every area");
+  cmd->add_option("--k", o->k, "the coefficient, 0 to 1, e.g. 0.85");
+  cmd->add_option("--reason", o->reason, "why, for the audit (required to enter one)");
+  out.push_back(
+      {cmd, [&common, o] {
+         Context ctx = open(common);
+         if (o->month.empty()) {
+           std::printf(
+               "| entered | by | area | month | K_outage | reason |\n"
+               "|---|---|---|---|---|---|\n");
+           for (const auto& r : ctx.store->outage_coefficients())
+             std::printf("| %s | %s | %s | %s | %s | %s |\n",
+                         domain::format_kyiv(r.created_at).c_str(), r.actor.c_str(),
+                         r.area.empty() ? "every area" : r.area.c_str(), r.period.str().c_str(),
+                         service::format_thousandths(r.k_milli).c_str(), r.reason.c_str());
+           return 0;
+         }
+         using R = service::OutageChangeResult;
+         auto r =
+             service::set_outage_coefficient(*ctx.store, o->area, o->month, o->k, "operator:cli",
+                                             o->reason, ctx.clock.now(), "cli", "");
+         const char* why = r == R::unknown_area      ? "no account has this area"
+                           : r == R::bad_value       ? "--k must be a number from 0 to 1"
+                           : r == R::bad_month       ? "MONTH must be YYYY-MM and not closed yet"
+                           : r == R::reason_required ? "--reason is required"
+                                                     : nullptr;
+         if (why) {
+           std::fprintf(stderr, "meterdesk: not entered: %s\n", why);
+           return 1;
+         }
+         std::printf("K_outage %s for %s: %s\n", o->month.c_str(),
+                     o->area.empty() ? "every area" : o->area.c_str(), o->k.c_str());
          return 0;
        }});
 }
@@ -178,6 +227,7 @@ void add_exchange(CLI::App& app, Common& common, Commands& out) {
 void add_period_commands(CLI::App& app, Common& common, Commands& out) {
   add_close(app, common, out);
   add_evidence(app, common, out);
+  add_outage(app, common, out);
   add_export(app, common, out);
   add_exchange(app, common, out);
 }

@@ -202,7 +202,7 @@ void SqlStore::scan_points(const std::function<void(PointHistory&&)>& visit) {
     // readings of those meters.
     Query meters(*r,
                  "SELECT p.id, a.id, a.number, p.eic, a.electric_heating, m.id, m.serial, m.zones,"
-                 " m.digits, m.installed_on, m.removed_on, m.counter_offsets"
+                 " m.digits, m.installed_on, m.removed_on, m.counter_offsets, a.area"
                  " FROM metering_points p JOIN accounts a ON a.id = p.account_id"
                  " JOIN meters m ON m.metering_point_id = p.id ORDER BY p.id, m.installed_on, m.id",
                  Query::Scan{});
@@ -261,6 +261,7 @@ void SqlStore::scan_points(const std::function<void(PointHistory&&)>& visit) {
         current.account_number = meters.text(2);
         current.eic = meters.text(3);
         current.electric_heating = meters.i64(4) != 0;
+        current.area = meters.text(12);
         have = true;
       }
       PointHistory::Meter m;

@@ -61,6 +61,8 @@ class SqlStore : public Store {
   std::vector<ChannelHour> channel_hours(Instant from, Instant to) override;
   std::vector<InspectionOrderRow> inspection_order_list(YearMonth m, int limit) override;
   std::vector<PriceChangeRow> price_changes() override;
+  std::vector<OutageCoefficientRow> outage_coefficients() override;
+  std::vector<std::string> account_areas() override;
   std::vector<AccountRow> accounts_by_phone(std::string_view phone) override;
   std::vector<OutboxRow> outbox_due(Instant now, int limit) override;
   std::int64_t outbox_pending() override;

@@ -364,4 +364,31 @@ std::vector<PriceChangeRow> SqlStore::price_changes() {
   return out;
 }
 
+std::vector<OutageCoefficientRow> SqlStore::outage_coefficients() {
+  auto r = acquire_reader();
+  Query q(*r,
+          "SELECT area, period, k_milli, actor, reason, created_at FROM outage_coefficients"
+          " ORDER BY id");
+  std::vector<OutageCoefficientRow> out;
+  while (q.step()) {
+    auto period = domain::YearMonth::parse(q.text(1));
+    out.push_back(OutageCoefficientRow{q.text(0), period.value_or(domain::YearMonth{}),
+                                       static_cast<int>(q.i64(2)), q.text(3), q.text(4),
+                                       instant(q.i64(5))});
+  }
+  return out;
+}
+
+std::vector<std::string> SqlStore::account_areas() {
+  auto r = acquire_reader();
+  // One index seek per area (a skip scan): a DSO has tens of areas and a million accounts.
+  Query q(*r,
+          "WITH RECURSIVE a(area) AS (SELECT min(area) FROM accounts WHERE area <> ''"
+          " UNION ALL SELECT (SELECT min(area) FROM accounts WHERE area <> '' AND area > a.area)"
+          " FROM a WHERE a.area IS NOT NULL) SELECT area FROM a WHERE area IS NOT NULL");
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.text(0));
+  return out;
+}
+
 }  // namespace md::store

@@ -548,9 +548,10 @@ class SqlWriteTx final : public WriteTx {
   std::int64_t insert_account(const NewAccount& a, Instant now) override {
     meters_.clear();  // what find_meter answers may change
     Query q(conn(),
-            "INSERT INTO accounts (number, holder, phone, email, address, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
-    q.bind(a.number).bind(a.holder).bind(a.phone).bind(a.email).bind(a.address).bind(secs(now));
+            "INSERT INTO accounts (number, holder, phone, email, address, area, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id");
+    q.bind(a.number).bind(a.holder).bind(a.phone).bind(a.email).bind(a.address).bind(a.area);
+    q.bind(secs(now));
     return returning_id(q);
   }
 
@@ -822,6 +823,14 @@ class SqlWriteTx final : public WriteTx {
             " VALUES (?, ?, ?, ?, ?, ?)");
     q.bind(c.item).bind(day_text(c.from)).bind(c.value).bind(actor).bind(reason).bind(secs(at));
     q.run();
+  }
+
+  void insert_outage_coefficient(const OutageCoefficientRow& row) override {
+    Query q(conn(),
+            "INSERT INTO outage_coefficients (area, period, k_milli, actor, reason, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)");
+    q.bind(row.area).bind(row.period.str()).bind(row.k_milli).bind(row.actor).bind(row.reason);
+    q.bind(secs(row.created_at)).run();
   }
 
   bool revoke_token(std::int64_t id, Instant at) override {

@@ -361,6 +361,27 @@ DROP INDEX submissions_meter;
 CREATE INDEX submissions_meter ON submissions(meter_id, status, as_of, id, type, u1, u2, u3,
                                               taken_on);
 )sql"},
+      {11, "areas of accounts; operators' K_outage per area and month", R"sql(
+-- The DSO's area (district) of an account: K_outage and the blend's signal may be set per area.
+ALTER TABLE accounts ADD COLUMN area TEXT NOT NULL DEFAULT '';
+-- The console lists the areas accounts have: a seek per area, not a read of every account.
+CREATE INDEX accounts_area ON accounts(area) WHERE area <> '';
+-- K_outage(M) entered by supervisors (NEURC 1603/2022) for one area, or for all ('') over the
+-- configured one. Append-only: the latest entry for an area and month counts.
+CREATE TABLE outage_coefficients (
+  id          INTEGER PRIMARY KEY,
+  area        TEXT NOT NULL,
+  period      TEXT NOT NULL,
+  k_milli     INTEGER NOT NULL CHECK (k_milli BETWEEN 0 AND 1000),
+  actor       TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+);
+CREATE TRIGGER outage_coefficients_no_update BEFORE UPDATE ON outage_coefficients
+BEGIN SELECT RAISE(ABORT, 'outage coefficients are append-only'); END;
+CREATE TRIGGER outage_coefficients_no_delete BEFORE DELETE ON outage_coefficients
+BEGIN SELECT RAISE(ABORT, 'outage coefficients are append-only'); END;
+)sql"},
   };
   return migrations;
 }

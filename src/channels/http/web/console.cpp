@@ -7,6 +7,7 @@
 #include "service/audit.hpp"
 #include "service/exchange.hpp"
 #include "service/messenger.hpp"
+#include "service/outages.hpp"
 #include "service/period_close.hpp"
 #include "service/prices.hpp"
 #include "service/review.hpp"
@@ -572,6 +573,43 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       items.push_back(Data(std::string(i)));
     d.set("items", items);
     return respond(html(p, text(p.lang, "prices"), "op_prices", d, status));
+  }
+  if (path == "/operator/outages") {
+    Data d;
+    int status = 200;
+    if (post) {
+      if (rank(user.role) < 2) return respond(refuse());
+      using R = service::OutageChangeResult;
+      auto result = service::set_outage_coefficient(
+          ctx.store, form->get("area").substr(0, 64), form->get("month").substr(0, 10),
+          form->get("k").substr(0, 12), actor, form->get("reason").substr(0, 500), now,
+          "operator_console", p.req.request_id);
+      if (result == R::changed) return respond(redirect(p, "/operator/outages"));
+      status = 422;
+      d.set("error", result == R::unknown_area      ? text(p.lang, "outage_unknown_area")
+                     : result == R::bad_month       ? text(p.lang, "outage_wrong_month")
+                     : result == R::reason_required ? text(p.lang, "price_reason_required")
+                                                    : text(p.lang, "outage_wrong_value"));
+    }
+    Data entries(Data::type::list);
+    for (const auto& e : ctx.store.outage_coefficients()) {
+      Data row;
+      row.set("at", format_time(e.created_at));
+      row.set("actor", e.actor);
+      row.set("area", e.area.empty() ? text(p.lang, "every_area") : e.area);
+      row.set("month", e.period.str());
+      row.set("k", service::format_thousandths(e.k_milli));
+      row.set("reason", e.reason);
+      entries.push_back(row);
+    }
+    d.set("entries", entries);
+    Data areas(Data::type::list);
+    for (const auto& a : ctx.store.account_areas()) areas.push_back(Data(a));
+    d.set("areas", areas);
+    if (auto next = service::next_closable(ctx.store, now, ctx.config.rules.window))
+      d.set("month", next->str());
+    d.set("can_change", rank(user.role) >= 2);
+    return respond(html(p, text(p.lang, "outages"), "op_outages", d, status));
   }
   if (path == "/operator/audit") {
     // Who did what, for supervisors and admins: by person, action or what it was about.

@@ -179,6 +179,7 @@ Response Site::html(Page& p, const std::string& title, std::string_view tmpl, Da
       link("/operator/inspections", "inspections");
       link("/operator/periods", "periods");
       link("/operator/prices", "prices");
+      link("/operator/outages", "outages");
       if (p.who->user.role != "operator") link("/operator/audit", "audit");
       if (p.who->user.role == "admin") link("/operator/users", "users");
       link("/operator/password", "change_password");

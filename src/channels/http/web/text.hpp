@@ -316,6 +316,22 @@ inline constexpr Text kText[] = {
      "not before the first day of a month still open"},
     {"value_hint", "ціна в гривнях (4.32) або коефіцієнт (0.5)",
      "a price in UAH (4.32) or a coefficient (0.5)"},
+    {"outages", "Відключення: K_outage", "Outages: K_outage"},
+    {"outages_intro",
+     "Коефіцієнт K_outage(M) (постанова НКРЕКП № 1603 від 2022 р.) зменшує розрахункові обсяги "
+     "місяця на години без електроенергії. Для району діє його власний, інакше спільний для всіх "
+     "районів, інакше з конфігурації. Останній внесений заміняє попередні.",
+     "K_outage(M) (NEURC resolution 1603 of 2022) reduces a month's estimated volumes for the "
+     "hours without power. An area's own applies, else the one for every area, else the "
+     "configured one. The latest entered replaces earlier ones."},
+    {"area", "Район", "Area"},
+    {"every_area", "усі райони", "every area"},
+    {"outage_entries", "Внесені коефіцієнти", "Coefficients entered"},
+    {"no_outages", "Ще нічого не внесено: діють коефіцієнти з конфігурації.",
+     "Nothing entered yet: the configured coefficients apply."},
+    {"new_outage", "Внести коефіцієнт", "Enter a coefficient"},
+    {"k_outage_hint", "від 0 до 1, напр. 0.85", "0 to 1, e.g. 0.85"},
+    {"outage_month_hint", "місяць, ще не закритий", "a month not closed yet"},
 
     // Errors and notices.
     {"no_such_page", "Такої сторінки немає.", "There is no such page."},
@@ -377,6 +393,12 @@ inline constexpr Text kText[] = {
     {"price_reason_required", "Вкажіть підставу (постанову, наказ).",
      "Give the reason (the regulator's decision)."},
     {"price_wrong", "Невідома позиція або неправильне значення.", "Unknown item or a wrong value."},
+    {"outage_wrong_value", "Коефіцієнт має бути числом від 0 до 1.",
+     "The coefficient must be a number from 0 to 1."},
+    {"outage_wrong_month", "Місяць має бути ще не закритим (РРРР-ММ).",
+     "The month must be one not closed yet (YYYY-MM)."},
+    {"outage_unknown_area", "Такого району немає в жодному особовому рахунку.",
+     "No account has this area."},
     {"coefficient_single", "одна зона · день / пік", "one zone · day / peak"},
     {"coefficient_night_half_peak", "ніч / напівпік", "night / half-peak"},
     {"coefficient_night3", "ніч (3 зони)", "night (3 zones)"},
