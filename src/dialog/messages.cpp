@@ -179,11 +179,10 @@ constexpr Entry kCatalogue[] = {
      "We have not received the readings of account {account} yet. {window} Send them with "
      "/submit."},
     {"notice.estimated",
-     "Показників рахунку {account} за {month} не надійшло, тому обсяг визначено за середнім "
-     "споживанням. Надішліть фактичні показники (/submit), і наступний місяць урахує різницю.",
-     "No reading of account {account} arrived for {month}, so the volume was estimated from "
-     "average consumption. Send an actual reading (/submit) and next month will carry the "
-     "difference."},
+     "Показників рахунку {account} за {month} не надійшло, тому обсяг визначено розрахунково: "
+     "{estimate}. Надішліть фактичні показники (/submit), і наступний місяць урахує різницю.",
+     "No reading of account {account} arrived for {month}, so the volume was estimated: "
+     "{estimate}. Send an actual reading (/submit) and next month will carry the difference."},
     {"notice.review_accepted", "Показник {receipt} рахунку {account} перевірено та прийнято.",
      "Reading {receipt} of account {account} was checked and accepted."},
     {"notice.review_rejected",

@@ -11,6 +11,26 @@
 namespace md::service {
 namespace {
 
+// What the close estimated for an account's month, in the words the estimate was stored with:
+// "212 kWh = 6.84 kWh/day (your average …) × 31 days", each zone named when there are several.
+std::string estimate_words(const std::vector<store::VolumeRow>& volumes, domain::YearMonth month,
+                           dialog::Lang lang) {
+  std::string out;
+  for (const auto& v : volumes) {
+    if (v.period != month || v.method != "estimated" || v.estimate.empty()) continue;
+    auto j = nlohmann::json::parse(v.estimate, nullptr, false);
+    if (!j.is_object() || !j.contains("explanation")) continue;
+    std::string words = j["explanation"].value(std::string(dialog::lang_code(lang)), "");
+    if (words.empty()) continue;
+    if (!out.empty()) out += "; ";
+    if (v.zones > 1) out += dialog::zone_label(lang, v.zone) + ": ";
+    out += words;
+  }
+  if (out.empty())  // an estimate stored before estimates were explained
+    out = lang == dialog::Lang::en ? "from average consumption" : "за середнім споживанням";
+  return out;
+}
+
 using dialog::Lang;
 
 // The conversation's view of the system, inside the step's write transaction.
@@ -331,7 +351,8 @@ bool claim_notice_round(store::WriteTx& tx, std::string_view kind, std::string_v
 
 int Messenger::queue_run(std::string_view kind, std::string_view key,
                          const std::vector<store::ChatLink>& targets, std::string_view message_key,
-                         const std::map<std::string, std::string>& params, domain::Instant now) {
+                         const std::map<std::string, std::string>& params, domain::Instant now,
+                         const TargetParams& each) {
   auto tx = store_.begin_write();
   int queued = 0;
   for (const auto& link : targets) {
@@ -345,6 +366,7 @@ int Messenger::queue_run(std::string_view kind, std::string_view key,
           dialog::window_text(lang, domain::kyiv_date(now), submissions_.config().rules.window);
     if (p.count("month"))
       if (auto m = domain::YearMonth::parse(p["month"])) p["month"] = dialog::month_name(lang, *m);
+    if (each) each(link, lang, p);
     dialog::Step step;
     dialog::Reply reply;
     reply.text = dialog::message(lang, message_key, p);
@@ -378,8 +400,12 @@ int Messenger::queue_notices(domain::Instant now) {
     // Only a recent close: a first start on an old database does not announce old months.
     if (period && now - period->closed_at < std::chrono::hours{24 * 7} &&
         !store_.run_claimed("estimated", closed->str()))
-      queued += queue_run("estimated", closed->str(), store_.estimated_targets(*closed),
-                          "notice.estimated", {{"month", closed->str()}}, now);
+      queued += queue_run(
+          "estimated", closed->str(), store_.estimated_targets(*closed), "notice.estimated",
+          {{"month", closed->str()}}, now,
+          [&](const store::ChatLink& link, Lang lang, std::map<std::string, std::string>& p) {
+            p["estimate"] = estimate_words(store_.account_volumes(link.account_id), *closed, lang);
+          });
   }
   return queued;
 }

@@ -93,9 +93,13 @@ class Messenger {
  private:
   void step(store::WriteTx& tx, const Inbound& in, domain::Instant now, bool& duplicate);
   void apologise(store::WriteTx& tx, const Inbound& in, domain::Instant now, bool& duplicate);
+  // `each`, when given, adds a target's own parameters (in its language) to `params`.
+  using TargetParams = std::function<void(const store::ChatLink&, dialog::Lang,
+                                          std::map<std::string, std::string>&)>;
   int queue_run(std::string_view kind, std::string_view key,
                 const std::vector<store::ChatLink>& targets, std::string_view message_key,
-                const std::map<std::string, std::string>& params, domain::Instant now);
+                const std::map<std::string, std::string>& params, domain::Instant now,
+                const TargetParams& each = {});
 
   store::Store& store_;
   Ingestor& ingestor_;

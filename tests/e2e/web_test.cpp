@@ -1141,6 +1141,9 @@ TEST_F(WebTest, SupervisorClosesAMonthAndTheCustomerSeesVolumesAndBill) {
   auto bills = customer.get("/account/bills");
   EXPECT_NE(bills.body.find("<h2>October 2026</h2>"), std::string::npos) << bills.body;
   EXPECT_EQ(bills.body.find("prices.household"), std::string::npos);
+  // The bill says what was estimated, and from what.
+  EXPECT_NE(bills.body.find("Estimated (total): "), std::string::npos) << bills.body;
+  EXPECT_NE(bills.body.find(" kWh/day ("), std::string::npos) << bills.body;
   auto data = customer.get("/account/data.json");
   EXPECT_EQ(data.headers["content-type"], "application/json");
   EXPECT_NE(data.body.find("\"2026-10\""), std::string::npos);

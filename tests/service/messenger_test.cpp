@@ -444,7 +444,11 @@ TEST_F(MessengerTest, AfterACloseTheEstimatedAccountsAreToldOnce) {
   ASSERT_GT(report.estimated, 0);
   EXPECT_EQ(messenger->queue_notices(after), 1);
   std::string t = transcript();
-  EXPECT_NE(t.find("обсяг визначено за середнім"), std::string::npos) << t;
+  // The notice says what was estimated and from what, zone by zone, as the estimate was stored.
+  EXPECT_NE(t.find("обсяг визначено розрахунково: день: "), std::string::npos) << t;
+  EXPECT_NE(t.find("; ніч: "), std::string::npos) << t;
+  EXPECT_NE(t.find(" кВт·год = "), std::string::npos) << t;
+  EXPECT_NE(t.find("кВт·год/добу ("), std::string::npos) << t;
   EXPECT_EQ(count("SELECT chat_id FROM outbox ORDER BY id DESC"), "701");
   EXPECT_EQ(messenger->queue_notices(after + std::chrono::hours{1}), 0) << "once";
   EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action = 'notices'"), "1");

@@ -396,6 +396,18 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
       }
       b.set("lines", lines);
       b.set("total", format_money(bill.total_kop, p.lang));
+      // An estimated volume is billed with the words it was estimated by.
+      Data estimates(Data::type::list);
+      for (const auto& v : volumes) {
+        if (v.period != bill.period || v.method != "estimated") continue;
+        if (auto e = explanation(p.lang, v.estimate); !e.empty()) {
+          Data row;
+          row.set("zone", dialog::zone_label(p.lang, v.zone));
+          row.set("explanation", e);
+          estimates.push_back(row);
+        }
+      }
+      if (!estimates.is_empty_list()) b.set("estimates", estimates);
       bills.push_back(b);
     }
     d.set("bills", bills);
