@@ -39,7 +39,9 @@ double Backtest::Household::through(Day d) const {
 std::vector<BacktestPlan> Backtest::plans() const {
   std::vector<BacktestPlan> plans;
   for (const auto& h : households_) {
-    if (h.cumulative.size() < 120) continue;  // under four months: nothing to learn
+    // Too short to learn from (under four months), or under the months asked for.
+    const auto days = static_cast<double>(h.cumulative.size());
+    if (days < 120 || days < options_.min_months * 365.25 / 12) continue;
     std::mt19937_64 rng(options_.seed ^ std::hash<std::string>{}(h.id));
     BacktestPlan p;
     p.household = h.id;
@@ -95,7 +97,8 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
   };
 
   std::vector<std::optional<domain::PriorPosition>> prior(plans.size());
-  std::vector<double> ape, abs_delta, shock_ape, shock_signed;
+  std::vector<double> ape, abs_delta, shock_ape, shock_signed, year_ape;
+  double year_signed = 0;
   double signed_sum = 0, abs_err = 0, err_sum = 0, actual_sum = 0, delta_sum = 0;
   const bool seasonal = rules.method == domain::EstimationMethod::seasonal ||
                         rules.method == domain::EstimationMethod::blend;
@@ -156,6 +159,10 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
       abs_err += std::abs(err);
       err_sum += err;
       actual_sum += truth;
+      if (domain::days_between(p.installed_on, m.first_day()) >= 365) {
+        year_ape.push_back(100.0 * std::abs(err) / truth);
+        year_signed += 100.0 * err / truth;
+      }
       if (options_.shocks.contains(m)) {
         shock_ape.push_back(100.0 * std::abs(err) / truth);
         shock_signed.push_back(100.0 * err / truth);
@@ -169,6 +176,11 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
   result.volume_bias = actual_sum > 0 ? 100.0 * err_sum / actual_sum : 0;
   result.median_abs_delta = domain::percentile(abs_delta, 0.5);
   result.p90_abs_delta = domain::percentile(abs_delta, 0.9);
+  result.year_months = static_cast<std::int64_t>(year_ape.size());
+  result.year_median_ape = domain::percentile(year_ape, 0.5);
+  result.year_p90_ape = domain::percentile(year_ape, 0.9);
+  result.year_mean_signed =
+      year_ape.empty() ? 0 : year_signed / static_cast<double>(year_ape.size());
   result.shock_months = static_cast<std::int64_t>(shock_ape.size());
   result.shock_median_ape = domain::percentile(shock_ape, 0.5);
   result.shock_p90_ape = domain::percentile(shock_ape, 0.9);

@@ -21,6 +21,7 @@ struct BacktestOptions {
   domain::WindowRules window;
   double default_rate = 6.0;
   double min_true_kwh = 10.0;  // months with less real consumption are left out of APE
+  int min_months = 4;          // households with fewer months of data are left out
   // Population-wide shocks (power cuts): every household's daily use in the month × factor.
   std::map<domain::YearMonth, double> shocks;
   bool keep_closes = false;  // keep every closed month in the result (tests)
@@ -53,6 +54,10 @@ struct BacktestResult {
   std::int64_t corrections = 0;                         // months with Δ ≠ 0
   double median_abs_delta = 0, p90_abs_delta = 0;       // kWh, over months with Δ ≠ 0
   double mean_delta = 0;                                // kWh, over all closed months
+  // Over the months of households with a year of readings before them (the full model's inputs
+  // exist; a household's first months can only be estimated from what others use).
+  std::int64_t year_months = 0;
+  double year_median_ape = 0, year_p90_ape = 0, year_mean_signed = 0;
   // Over the shocked months only (when there are shocks).
   std::int64_t shock_months = 0;
   double shock_median_ape = 0, shock_p90_ape = 0, shock_mean_signed = 0;

@@ -108,6 +108,14 @@ int backtest(const Common& common, BacktestArgs& a) {
     std::fflush(stdout);
     results.push_back(std::move(r));
   }
+  std::printf(
+      "\nThe months of households with a year of readings before them:\n\n| estimator | "
+      "estimated months | median APE %% | P90 APE %% | mean signed error %% |\n"
+      "|---|---|---|---|---|\n");
+  for (const auto& r : results)
+    std::printf("| %s | %lld | %.1f | %.1f | %+.1f |\n", r.method.c_str(),
+                static_cast<long long>(r.year_months), r.year_median_ape, r.year_p90_ape,
+                r.year_mean_signed);
   if (!a.options.shocks.empty()) {
     std::printf(
         "\nThe shocked months only (%s):\n\n| estimator | estimated months | median APE %% | "
@@ -169,6 +177,11 @@ void add_tool_commands(CLI::App& app, Common& common, Commands& out) {
       ->check(CLI::Range(0.0, 0.5))
       ->capture_default_str();
   cmd->add_option("--households", a->households, "use at most this many");
+  cmd->add_option("--min-months", a->options.min_months,
+                  "only households with at least this many months of data (the study the issue "
+                  "cites used 16)")
+      ->check(CLI::Range(4, 120))
+      ->capture_default_str();
   cmd->add_option("--shock", a->shock,
                   "population-wide shocks: every household's use in MONTH × FACTOR, e.g. "
                   "2013-11:0.75,2013-12:0.8");
