@@ -1,6 +1,7 @@
 #include "service/handover.hpp"
 
 #include "service/prices.hpp"
+#include "service/stored_estimate.hpp"
 
 #include "service/digest.hpp"
 
@@ -48,7 +49,7 @@ std::string volumes_json(const std::vector<store::VolumeRow>& rows) {
              {"volume_kwh", v.volume},
              {"method", v.method},
              {"correction_kwh", v.correction}};
-    row["estimate"] = v.estimate.empty() ? json(nullptr) : json::parse(v.estimate);
+    row["estimate"] = estimate_for_reading(v.estimate);
     out.push_back(std::move(row));
   }
   return out.dump();
@@ -226,9 +227,7 @@ std::string volumes_cim(const std::vector<store::VolumeRow>& rows) {
     for (size_t k = i; k < j; ++k) {
       const auto& v = rows[k];
       int tou = v.zones == 1 ? 0 : v.zone_index + 1;
-      std::string explanation;
-      if (!v.estimate.empty())
-        explanation = json::parse(v.estimate)["explanation"]["en"].get<std::string>();
+      const std::string explanation = estimate_explanation(v.estimate, dialog::Lang::en);
       reading(out, start, v.start_shown, v.start_kind,
               v.start_kind == "derived" ? "derived: linear between actual readings" : "estimated",
               reading_type(false, tou));

@@ -1,4 +1,5 @@
 #include "service/messenger.hpp"
+#include "service/stored_estimate.hpp"
 
 #include <future>
 
@@ -17,16 +18,14 @@ std::string estimate_words(const std::vector<store::VolumeRow>& volumes, domain:
                            dialog::Lang lang) {
   std::string out;
   for (const auto& v : volumes) {
-    if (v.period != month || v.method != "estimated" || v.estimate.empty()) continue;
-    auto j = nlohmann::json::parse(v.estimate, nullptr, false);
-    if (!j.is_object() || !j.contains("explanation")) continue;
-    std::string words = j["explanation"].value(std::string(dialog::lang_code(lang)), "");
+    if (v.period != month || v.method != "estimated") continue;
+    const std::string words = estimate_explanation(v.estimate, lang);
     if (words.empty()) continue;
     if (!out.empty()) out += "; ";
     if (v.zones > 1) out += dialog::zone_label(lang, v.zone) + ": ";
     out += words;
   }
-  if (out.empty())  // an estimate stored before estimates were explained
+  if (out.empty())  // no estimate that can be read
     out = lang == dialog::Lang::en ? "from average consumption" : "за середнім споживанням";
   return out;
 }

@@ -1,5 +1,6 @@
 #include "service/period_close.hpp"
 #include "service/outages.hpp"
+#include "service/stored_estimate.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <random>
@@ -179,70 +181,6 @@ std::vector<ChainSpec> chains_of(const store::PointHistory& p,
     era_begin = i;
   }
   return out;
-}
-
-std::string basis_kind(domain::RateBasis::Kind k) {
-  switch (k) {
-    case domain::RateBasis::Kind::same_month_last_year:
-      return "same_month_last_year";
-    case domain::RateBasis::Kind::last_known_rate:
-      return "last_known_rate";
-    case domain::RateBasis::Kind::class_default:
-      return "class_default";
-    case domain::RateBasis::Kind::blend:
-      return "blend";
-  }
-  return "class_default";
-}
-
-std::string estimate_json(const domain::Estimate& e) {
-  json segments = json::array();
-  for (const auto& s : e.segments) {
-    json seg{
-        {"month", s.month.str()},           {"days", s.days}, {"basis", basis_kind(s.basis.kind)},
-        {"rate_kwh_per_day", s.basis.rate}, {"k", s.basis.k}, {"k_outage", s.basis.k_outage},
-        {"seasonal", s.basis.seasonal}};
-    if (s.basis.kind == domain::RateBasis::Kind::same_month_last_year) {
-      seg["basis_month"] = s.basis.basis_month.str();
-      seg["basis_kwh"] = s.basis.volume;
-      seg["basis_days"] = s.basis.days;
-    } else if (s.basis.kind == domain::RateBasis::Kind::last_known_rate) {
-      seg["basis_from"] = domain::format_date(s.basis.from);
-      seg["basis_to"] = domain::format_date(s.basis.to);
-      seg["basis_kwh"] = s.basis.volume;
-      seg["basis_days"] = s.basis.days;
-    } else if (s.basis.kind == domain::RateBasis::Kind::blend) {
-      // Four decimals say what they are (17 digits per number made the volume rows of a
-      // month's estimates a third longer to write); the rate itself is kept whole above.
-      auto r4 = [](double x) { return std::round(x * 1e4) / 1e4; };
-      const auto& in = s.basis.inputs;
-      seg["step"] = domain::step_name(s.basis.step);
-      seg["signal"] = r4(s.basis.signal);
-      if (!s.basis.signal_area.empty()) seg["signal_area"] = s.basis.signal_area;
-      json inputs{{"recent_kwh_per_day", r4(in.recent)},
-                  {"recent_from", domain::format_date(in.recent_from)},
-                  {"recent_to", domain::format_date(in.recent_to)},
-                  {"earlier_kwh_per_day", r4(in.earlier)},
-                  {"after_estimate", in.after_estimate}};
-      if (in.step != domain::BlendStep::recent) inputs["season"] = r4(in.season);
-      if (in.step == domain::BlendStep::full) {
-        inputs["year_ago_kwh_per_day"] = r4(in.year_ago);
-        inputs["last_year_kwh_per_day"] = r4(in.last_year);
-        inputs["quarter_year_ago_kwh_per_day"] = r4(in.quarter_year_ago);
-      }
-      seg["inputs"] = std::move(inputs);
-    }
-    if (s.basis.class_scale != 1.0) seg["class_scale"] = s.basis.class_scale;
-    if (!s.basis.fallback.empty()) seg["fallback"] = s.basis.fallback;
-    segments.push_back(std::move(seg));
-  }
-  return json{{"method", domain::method_name(e.method)},
-              {"kwh", e.kwh},
-              {"segments", segments},
-              {"explanation",
-               {{"uk", dialog::explain_estimate(dialog::Lang::uk, e)},
-                {"en", dialog::explain_estimate(dialog::Lang::en, e)}}}}
-      .dump();
 }
 
 // Reads points on a second thread while this one closes them: SQLite stepping and the close's
@@ -603,7 +541,7 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
   PopulationLearner learner(month, true);
   const domain::Day start_day = month.first_day(), end_day = month.next().first_day();
   auto add = [&](Closed v, const ChainSpec::Display& start, const ChainSpec::Display& end,
-                 const domain::ChainClose& c) {
+                 const domain::ChainClose& c, std::string estimate) {
     v.start_value = c.start_value;
     v.start_shown = start.of(c.start_value);
     v.start_kind = c.start_kind;
@@ -614,7 +552,7 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
     v.correction = c.correction;
     v.position = c.position;
     v.run = c.estimated_run;
-    if (c.estimate) v.estimate = estimate_json(*c.estimate);
+    v.estimate = std::move(estimate);
     ++report.chains;
     report.actual += c.end_kind == domain::ValueKind::actual;
     report.derived += c.end_kind == domain::ValueKind::derived;
@@ -652,7 +590,7 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
         continue;
       }
       inspection = inspection || c.inspection_due;
-      add(std::move(v), start, end, c);
+      add(std::move(v), start, end, c, c.estimate ? stored_estimate(*c.estimate) : std::string());
     }
     if (inspection) inspections.push_back(p.point_id);
   });
@@ -663,13 +601,28 @@ CloseReport close_period(store::Store& store, YearMonth month, domain::Instant n
     report.seconds_learn =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - scanned).count();
     const size_t scanned_rows = rows.size();
-    for (auto& w : waiting) {
-      domain::ChainClose c = domain::close_chain(w.chain, month, w.before, estimation, &population);
+    // Every waiting chain is estimated: on both cores, the stored form of each estimate too.
+    std::vector<std::pair<domain::ChainClose, std::string>> closed(waiting.size());
+    auto close_from = [&](std::size_t from, std::size_t to) {
+      for (std::size_t i = from; i < to; ++i) {
+        auto& [c, text] = closed[i];
+        c = domain::close_chain(waiting[i].chain, month, waiting[i].before, estimation,
+                                &population);
+        if (c.exists && c.estimate) text = stored_estimate(*c.estimate);
+      }
+    };
+    const std::size_t half = waiting.size() / 2;
+    auto other = std::async(std::launch::async, close_from, half, waiting.size());
+    close_from(0, half);
+    other.get();
+    for (std::size_t i = 0; i < waiting.size(); ++i) {
+      auto& [c, text] = closed[i];
       if (!c.exists) continue;
-      if (c.inspection_due) inspections.push_back(w.row.point);
-      add(std::move(w.row), w.start, w.end, c);
+      if (c.inspection_due) inspections.push_back(waiting[i].row.point);
+      add(std::move(waiting[i].row), waiting[i].start, waiting[i].end, c, std::move(text));
     }
     waiting = {};
+    closed = {};
     // Volumes are written in key order; the waiting ones came last.
     std::inplace_merge(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(scanned_rows),
                        rows.end(),

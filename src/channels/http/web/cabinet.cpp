@@ -7,6 +7,7 @@
 #include "channels/mail/mail.hpp"
 #include "service/handover.hpp"
 #include "service/prices.hpp"
+#include "service/stored_estimate.hpp"
 
 namespace md::http::web {
 namespace {
@@ -29,10 +30,7 @@ Data reading_values(Lang lang, const store::ReadingRow& r) {
 }
 
 std::string explanation(Lang lang, const std::string& estimate) {
-  if (estimate.empty()) return {};
-  auto j = json::parse(estimate, nullptr, false);
-  if (!j.is_object() || !j.contains("explanation")) return {};
-  return j["explanation"].value(std::string(dialog::lang_code(lang)), "");
+  return service::estimate_explanation(estimate, lang);
 }
 
 // The last closed month at a glance: its volume, its bill, and whether it was estimated (the
