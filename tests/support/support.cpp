@@ -233,6 +233,9 @@ std::string sql_exec(const std::string& db, const std::string& sql) {
   sqlite3* h = nullptr;
   sqlite3_open(db.c_str(), &h);
   sqlite3_trace_v2(h, 0, nullptr, nullptr);  // not the store's statements: no plan check
+  // A running server may hold the write lock for a moment (its outbox, a checkpoint): wait for
+  // it as the server's own connections do, rather than fail at random.
+  sqlite3_busy_timeout(h, 10000);
   char* err = nullptr;
   int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
   std::string msg = rc == SQLITE_OK ? "" : (err ? err : "error");
