@@ -17,10 +17,13 @@ trap 'scripts/pg-test.sh stop "$pg_dir"' EXIT
 METERDESK_TEST_POSTGRES=$(scripts/pg-test.sh start "$pg_dir" "${METERDESK_PG_PORT:-55432}")
 export METERDESK_TEST_POSTGRES
 
-echo "== step 0: formatting (clang-format, .clang-format)"
+echo "== step 0: formatting (clang-format, .clang-format) and the layers' includes"
 sources=$(git ls-files -- 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' 2>/dev/null \
   || find src tests bench -name '*.cpp' -o -name '*.hpp')
 echo "$sources" | xargs -r clang-format --dry-run --Werror
+# No #include runs up the layers (docs/architecture.md); the check first proves it can fail.
+scripts/check-layers.sh --self-test
+scripts/check-layers.sh src
 
 echo "== step 1: release build, all tests"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETERDESK_WERROR=ON -DMETERDESK_TESTS=ON -DMETERDESK_BENCH=ON >/dev/null

@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     input = nl == std::string_view::npos ? std::string_view() : input.substr(nl + 1);
   }
   fuzz::MemoryBackend backend;
-  dialog::Conversation conv({"telegram", "42"}, state, dialog::Lang::uk, true);
+  dialog::Conversation conv({"telegram", "42"}, state, i18n::Lang::uk, true);
   dialog::Step last = conv.prompt(backend);
   int steps = 0;
   while (!input.empty() && steps++ < 64) {

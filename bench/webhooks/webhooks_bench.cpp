@@ -12,8 +12,8 @@
 #include "bench/common/bench.hpp"
 #include "channels/telegram/telegram.hpp"
 #include "channels/viber/viber.hpp"
+#include "dialog/messenger.hpp"
 #include "service/ingestor.hpp"
-#include "service/messenger.hpp"
 
 using namespace md;
 using Clock = std::chrono::steady_clock;
@@ -33,13 +33,13 @@ double service_rate(const std::string& path, int updates) {
   service::Clock clock{*domain::parse_instant("2026-11-30T10:00:00")};
   service::Ingestor ingestor(*store, subs, clock, nullptr,
                              service::IngestOptions{512, static_cast<std::size_t>(updates) + 1});
-  service::Messenger messenger(*store, ingestor, subs, nullptr);
+  dialog::Messenger messenger(*store, ingestor, subs, nullptr);
   messenger.add_channel("telegram", &telegram::render);
   std::atomic<int> done{0}, failed{0};
   auto start = Clock::now();
   for (int n = 0; n < updates; ++n) {
     int chat = n % chats, round = n / chats;
-    service::Inbound in;
+    dialog::Inbound in;
     in.channel = "telegram";
     in.update_key = std::to_string(n + 1);
     in.chat_id = std::to_string(chat + 1);
@@ -50,8 +50,8 @@ double service_rate(const std::string& path, int updates) {
                                  : std::to_string(1000 + round);
     // A full queue hands the update back unprocessed: each try gets its own copy (a moved-from
     // one would be an empty update on the retry).
-    while (!messenger.handle_async(in, [&](service::Messenger::Result r) {
-      if (r != service::Messenger::Result::processed) ++failed;
+    while (!messenger.handle_async(in, [&](dialog::Messenger::Result r) {
+      if (r != dialog::Messenger::Result::processed) ++failed;
       ++done;
     }))
       std::this_thread::yield();

@@ -4,13 +4,23 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dialog/explain.hpp"
-#include "dialog/whole_number.hpp"
 #include "domain/meter.hpp"
+#include "domain/whole_number.hpp"
+#include "i18n/explain.hpp"
 #include "service/accounts.hpp"
 #include "service/receipt.hpp"
 
 namespace md::dialog {
+
+using domain::whole_number;
+using i18n::label;
+using i18n::Lang;
+using i18n::message;
+using i18n::month_name;
+using i18n::parse_lang;
+using i18n::window_text;
+using i18n::zone_label;
+
 namespace {
 
 using json = nlohmann::json;

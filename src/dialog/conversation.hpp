@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "dialog/messages.hpp"
 #include "domain/calendar.hpp"
+#include "i18n/messages.hpp"
 #include "service/submission.hpp"
 
 namespace md::dialog {
@@ -95,14 +95,14 @@ struct Party {
 
 class Conversation {
  public:
-  Conversation(Party party, std::string_view state_json, Lang lang, bool reminders);
+  Conversation(Party party, std::string_view state_json, i18n::Lang lang, bool reminders);
 
   Step handle(const Event& e, Backend& backend);
   // The prompt of the current step again (after a restart, or for a channel that repeats).
   Step prompt(Backend& backend);
   [[nodiscard]] std::string state_json() const;
 
-  Lang lang;
+  i18n::Lang lang;
   bool reminders;
   std::string phone;  // a verified phone shared in this conversation, normalised
 
@@ -162,6 +162,6 @@ class Conversation {
 };
 
 // The receipt JSON (rules.md §11) as a message.
-std::string receipt_text(Lang lang, std::string_view receipt_json);
+std::string receipt_text(i18n::Lang lang, std::string_view receipt_json);
 
 }  // namespace md::dialog

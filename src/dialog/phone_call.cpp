@@ -9,6 +9,9 @@
 #include "service/accounts.hpp"
 
 namespace md::dialog {
+
+using i18n::Lang;
+
 namespace {
 
 using Outcome = service::SubmitOutcome;

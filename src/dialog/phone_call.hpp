@@ -36,7 +36,7 @@ class PhoneCall {
   CallStep digit(char d, Backend& b);  // 0-9, *, #
   CallStep timeout(Backend& b);        // no digit for ivr.timeout seconds
 
-  Lang lang = Lang::uk;
+  i18n::Lang lang = i18n::Lang::uk;
 
   enum class Stage {
     menu,

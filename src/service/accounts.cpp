@@ -33,7 +33,7 @@ std::optional<int> small_int(const std::string& s) {
 
 std::string describe(const SubmitOutcome& o) {
   if (o.rejection) {
-    std::string text = dialog::message(dialog::Lang::en, o.rejection->code, [&] {
+    std::string text = i18n::message(i18n::Lang::en, o.rejection->code, [&] {
       auto p = o.rejection->params;
       if (o.rejection->zone) p["zone"] = std::string(domain::zone_name(*o.rejection->zone));
       return p;

@@ -30,7 +30,7 @@ std::string why(const SubmitOutcome& o, const char* which) {
     params = o.rejection->params;
     if (o.rejection->zone) params["zone"] = std::string(domain::zone_name(*o.rejection->zone));
   }
-  return std::string(which) + ": " + code + " (" + dialog::message(dialog::Lang::en, code, params) +
+  return std::string(which) + ": " + code + " (" + i18n::message(i18n::Lang::en, code, params) +
          ")";
 }
 

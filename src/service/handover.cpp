@@ -227,7 +227,7 @@ std::string volumes_cim(const std::vector<store::VolumeRow>& rows) {
     for (size_t k = i; k < j; ++k) {
       const auto& v = rows[k];
       int tou = v.zones == 1 ? 0 : v.zone_index + 1;
-      const std::string explanation = estimate_explanation(v.estimate, dialog::Lang::en);
+      const std::string explanation = estimate_explanation(v.estimate, i18n::Lang::en);
       reading(out, start, v.start_shown, v.start_kind,
               v.start_kind == "derived" ? "derived: linear between actual readings" : "estimated",
               reading_type(false, tou));

@@ -10,9 +10,9 @@
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
-#include "dialog/explain.hpp"
-#include "service/messenger.hpp"
+#include "i18n/explain.hpp"
 #include "service/receipt.hpp"
+#include "service/reminders.hpp"
 
 namespace md::service {
 namespace {
@@ -196,9 +196,9 @@ int queue_mail_reminders(store::Store& store, const domain::WindowRules& rules,
   int queued = 0;
   for (const auto& t : targets) {
     if (t.has_reading) continue;
-    const dialog::Lang lang = dialog::parse_lang(t.lang);
+    const i18n::Lang lang = i18n::parse_lang(t.lang);
     auto mail = compose(lang, round->second, mask_account(t.account_number),
-                        dialog::window_text(lang, domain::kyiv_date(now), rules));
+                        i18n::window_text(lang, domain::kyiv_date(now), rules));
     tx->enqueue({std::string(kMailChannel), t.chat_id, "send",
                  mail_body(t.chat_id, mail.subject, mail.text)},
                 now);

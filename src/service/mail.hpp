@@ -7,8 +7,8 @@
 #include <functional>
 #include <string>
 
-#include "dialog/messages.hpp"
 #include "domain/calendar.hpp"
+#include "i18n/messages.hpp"
 #include "service/outbox.hpp"
 #include "service/people.hpp"
 
@@ -37,7 +37,7 @@ Platform mail_platform(MailOptions options);
 // nothing for the month yet. Each round is claimed with its mails in one transaction, so it
 // happens once across restarts and nodes. Returns how many mails were queued.
 using ComposeReminder = std::function<MailText(
-    dialog::Lang lang, bool again, const std::string& account, const std::string& window)>;
+    i18n::Lang lang, bool again, const std::string& account, const std::string& window)>;
 int queue_mail_reminders(store::Store& store, const domain::WindowRules& rules,
                          const ComposeReminder& compose, domain::Instant now);
 

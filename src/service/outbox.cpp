@@ -8,8 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
-#include "dialog/whole_number.hpp"
-#include "service/messenger.hpp"
+#include "domain/whole_number.hpp"
 
 namespace md::service {
 namespace {
@@ -130,7 +129,7 @@ Platform telegram_platform(std::string api_base, const std::string& token, doubl
       std::int64_t after = 1;
       if (body.is_object() && body.contains("parameters") && body["parameters"].is_object())
         if (auto it = body["parameters"].find("retry_after"); it != body["parameters"].end())
-          after = dialog::whole_number<std::int64_t>(*it).value_or(1);
+          after = domain::whole_number<std::int64_t>(*it).value_or(1);
       v.retry_after = std::chrono::seconds{std::clamp<std::int64_t>(after, 1, 3600)};
       v.whole_channel = true;
       return v;
@@ -183,7 +182,7 @@ Platform viber_platform(std::string api_base, const std::string& token, int per_
       return v;
     }
     auto it = body.find("status");
-    int status = it == body.end() ? -1 : dialog::whole_number<int>(*it).value_or(-1);
+    int status = it == body.end() ? -1 : domain::whole_number<int>(*it).value_or(-1);
     v.error = std::to_string(status) + " " + body.value("status_message", std::string());
     switch (status) {
       case 0:

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -20,6 +21,10 @@
 #include "store/store.hpp"
 
 namespace md::service {
+
+// The outbox method that fetches a reading's photo from the platform and stores it with the
+// reading (body: {"photo": reference, "receipt": id}).
+inline constexpr std::string_view kFetchPhoto = "fetch_photo";
 
 // An HTTP request (POST with a JSON body, or GET); libcurl in production (curl_transport).
 struct HttpAnswer {

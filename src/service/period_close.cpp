@@ -21,9 +21,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dialog/explain.hpp"
 #include "domain/close.hpp"
 #include "domain/percentile.hpp"
+#include "i18n/explain.hpp"
 
 namespace md::service {
 

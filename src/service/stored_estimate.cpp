@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "dialog/explain.hpp"
+#include "i18n/explain.hpp"
 
 namespace md::service {
 
@@ -152,18 +152,18 @@ json estimate_for_reading(std::string_view stored) {
   if (!j.is_object()) return nullptr;
   if (!j.contains("explanation"))
     if (auto e = estimate_of(stored))
-      j["explanation"] = {{"uk", dialog::explain_estimate(dialog::Lang::uk, *e)},
-                          {"en", dialog::explain_estimate(dialog::Lang::en, *e)}};
+      j["explanation"] = {{"uk", i18n::explain_estimate(i18n::Lang::uk, *e)},
+                          {"en", i18n::explain_estimate(i18n::Lang::en, *e)}};
   return j;
 }
 
-std::string estimate_explanation(std::string_view stored, dialog::Lang lang) {
+std::string estimate_explanation(std::string_view stored, i18n::Lang lang) {
   if (stored.empty()) return {};
   const json j = json::parse(stored, nullptr, false);
   if (j.is_object() && j.contains("explanation") && j["explanation"].is_object())
-    return j["explanation"].value(std::string(dialog::lang_code(lang)), "");
+    return j["explanation"].value(std::string(i18n::lang_code(lang)), "");
   auto e = estimate_of(stored);
-  return e ? dialog::explain_estimate(lang, *e) : std::string();
+  return e ? i18n::explain_estimate(lang, *e) : std::string();
 }
 
 }  // namespace md::service

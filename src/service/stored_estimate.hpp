@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dialog/messages.hpp"
 #include "domain/estimation.hpp"
+#include "i18n/messages.hpp"
 
 namespace md::service {
 
@@ -24,6 +24,6 @@ std::optional<domain::Estimate> estimate_of(std::string_view stored);
 nlohmann::json estimate_for_reading(std::string_view stored);
 
 // "212 kWh = 7.07 kWh/day (November 2025) × 30 days"; empty when there is no estimate.
-std::string estimate_explanation(std::string_view stored, dialog::Lang lang);
+std::string estimate_explanation(std::string_view stored, i18n::Lang lang);
 
 }  // namespace md::service

@@ -186,7 +186,7 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
   receipt.period = as_of.period;
   receipt.correction_deadline = correction_deadline(as_of, in.taken_on, config_.rules.window);
   for (domain::Flag f : v.flags) receipt.flags.emplace_back(domain::flag_name(f));
-  for (const auto& note : v.notes) receipt.notes.push_back(dialog::message(req.lang, note));
+  for (const auto& note : v.notes) receipt.notes.push_back(i18n::message(req.lang, note));
 
   store::NewSubmission s;
   s.meter_id = meter->meter_id;

@@ -7,10 +7,10 @@
 #include <utility>
 #include <vector>
 
-#include "dialog/messages.hpp"
 #include "domain/bill.hpp"
 #include "domain/estimation.hpp"
 #include "domain/validation.hpp"
+#include "i18n/messages.hpp"
 #include "service/receipt.hpp"
 #include "store/store.hpp"
 
@@ -39,7 +39,7 @@ struct SubmitRequest {
   std::string raw_input;              // what arrived, verbatim, for the audit
   std::string request_id;             // the channel's request id, kept with the audit record
   std::optional<store::Photo> photo;  // a picture of the meter, stored with an accepted reading
-  dialog::Lang lang = dialog::Lang::uk;
+  i18n::Lang lang = i18n::Lang::uk;
 };
 
 struct SubmitOutcome {

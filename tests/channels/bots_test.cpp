@@ -110,7 +110,7 @@ TEST(TelegramParse, UnknownAndChannelUpdateKindsAreIgnored) {
 TEST(TelegramParse, BlockingTheBotUnsubscribes) {
   auto p = telegram::parse_update(fixture("telegram/my_chat_member.json"));
   ASSERT_EQ(p.kind, telegram::Parsed::Kind::ok);
-  EXPECT_EQ(p.in.action, service::Inbound::Action::unsubscribe);
+  EXPECT_EQ(p.in.action, dialog::Inbound::Action::unsubscribe);
 }
 
 TEST(TelegramParse, SeveralKindsInOneUpdateTakeTheMessage) {
@@ -177,7 +177,7 @@ TEST(TelegramParse, LargeIdsStayExact) {
 }
 
 TEST(TelegramRender, InlineKeyboardsContactKeyboardAndCallbackAnswer) {
-  service::Inbound in;
+  dialog::Inbound in;
   in.callback_id = "cb1";
   dialog::Step step;
   step.toast = "old";
@@ -277,9 +277,9 @@ TEST(ViberParse, EveryEvent) {
     EXPECT_EQ(p.kind, c.kind) << c.file << ": " << p.why;
   }
   auto sub = viber::parse_callback(fixture("viber/subscribed.json"));
-  EXPECT_EQ(sub.in.action, service::Inbound::Action::subscribe);
+  EXPECT_EQ(sub.in.action, dialog::Inbound::Action::subscribe);
   auto unsub = viber::parse_callback(fixture("viber/unsubscribed.json"));
-  EXPECT_EQ(unsub.in.action, service::Inbound::Action::unsubscribe);
+  EXPECT_EQ(unsub.in.action, dialog::Inbound::Action::unsubscribe);
   // The derived fixtures write the token as a string: accepted, exactly.
   auto text = viber::parse_callback(fixture("viber/message_text.json"));
   EXPECT_EQ(text.in.update_key, "912661846655238145");

@@ -79,21 +79,21 @@ TEST(WebChart, RoundGridlinesEachBarsNumberAndItsMonthAndYear) {
 
 TEST(WebFormat, MoneyInEachLanguagesWay) {
   using http::web::format_money;
-  EXPECT_EQ(format_money(200448, dialog::Lang::uk), "2\u00a0004,48");
-  EXPECT_EQ(format_money(200448, dialog::Lang::en), "2,004.48");
-  EXPECT_EQ(format_money(-50, dialog::Lang::en), "−0.50") << "a refund under one hryvnia";
-  EXPECT_EQ(format_money(7, dialog::Lang::uk), "0,07");
-  EXPECT_EQ(http::web::format_tenths(566, dialog::Lang::uk), "56,6");
-  EXPECT_EQ(http::web::format_tenths(-5, dialog::Lang::en), "−0.5");
+  EXPECT_EQ(format_money(200448, i18n::Lang::uk), "2\u00a0004,48");
+  EXPECT_EQ(format_money(200448, i18n::Lang::en), "2,004.48");
+  EXPECT_EQ(format_money(-50, i18n::Lang::en), "−0.50") << "a refund under one hryvnia";
+  EXPECT_EQ(format_money(7, i18n::Lang::uk), "0,07");
+  EXPECT_EQ(http::web::format_tenths(566, i18n::Lang::uk), "56,6");
+  EXPECT_EQ(http::web::format_tenths(-5, i18n::Lang::en), "−0.5");
 }
 
 TEST(WebText, PlaceholdersAreFilledAndAValueIsNotFilledAgain) {
   using http::web::text;
-  EXPECT_EQ(text(dialog::Lang::en, "bill_not_ready", {{"month", "October 2026"}}),
+  EXPECT_EQ(text(i18n::Lang::en, "bill_not_ready", {{"month", "October 2026"}}),
             "The bill for October 2026 is not ready yet.");
-  EXPECT_EQ(text(dialog::Lang::uk, "try_again_after", {{"time", "30.11.2026 14:05"}}),
+  EXPECT_EQ(text(i18n::Lang::uk, "try_again_after", {{"time", "30.11.2026 14:05"}}),
             "Спробуйте знову після 30.11.2026 14:05.");
-  EXPECT_EQ(text(dialog::Lang::en, "photo_hint", {{"max", "{max}"}}),
+  EXPECT_EQ(text(i18n::Lang::en, "photo_hint", {{"max", "{max}"}}),
             "optional; JPEG or PNG up to {max}");
 }
 

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <random>
 
-#include "dialog/explain.hpp"
 #include "domain/close.hpp"
 #include "domain/robust_fit.hpp"
+#include "i18n/explain.hpp"
 
 using namespace md::domain;
 
@@ -148,7 +148,7 @@ TEST(Blend, TooFewReadingsGiveNoInputsAndTheEstimateFallsBackSayingWhy) {
   EXPECT_DOUBLE_EQ(r.rate, 9.0);
   EXPECT_EQ(r.fallback, "fewer than two readings two weeks apart");
   Estimate e = estimate_between(installed, d("2025-12-01"), d("2026-01-01"), rules, &population);
-  EXPECT_EQ(md::dialog::explain_estimate(md::dialog::Lang::en, e),
+  EXPECT_EQ(md::i18n::explain_estimate(md::i18n::Lang::en, e),
             "279 kWh = 9.00 kWh/day (the usual for this meter type × 1.50, as this month's senders "
             "use it) × 31 days");
 
@@ -224,11 +224,11 @@ TEST(Blend, LearnsFromEarlierMonthsAndThisMonthsSendersMoveTheEstimate) {
   EXPECT_DOUBLE_EQ(jan.signal, 1.0);
 
   Estimate e = estimate_between(quiet, dec.first_day(), dec.next().first_day(), rules, &population);
-  std::string en = md::dialog::explain_estimate(md::dialog::Lang::en, e);
+  std::string en = md::i18n::explain_estimate(md::i18n::Lang::en, e);
   EXPECT_NE(en.find("your average"), std::string::npos) << en;
   EXPECT_NE(en.find("customers who sent readings this month use 3"), std::string::npos) << en;
   EXPECT_NE(en.find(" % less than expected"), std::string::npos) << en;
-  std::string uk = md::dialog::explain_estimate(md::dialog::Lang::uk, e);
+  std::string uk = md::i18n::explain_estimate(md::i18n::Lang::uk, e);
   EXPECT_NE(uk.find("% менше, ніж очікувалося"), std::string::npos) << uk;
 }
 

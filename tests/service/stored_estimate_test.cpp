@@ -3,7 +3,7 @@
 // and rows stored with their words keep them.
 #include <gtest/gtest.h>
 
-#include "dialog/explain.hpp"
+#include "i18n/explain.hpp"
 #include "service/stored_estimate.hpp"
 
 using namespace md;
@@ -76,15 +76,15 @@ TEST(StoredEstimate, WhatIsReadBackIsExplainedAsWhatWasEstimated) {
     ASSERT_TRUE(back) << stored;
     EXPECT_EQ(back->kwh, e.kwh);
     ASSERT_EQ(back->segments.size(), e.segments.size());
-    for (auto lang : {dialog::Lang::uk, dialog::Lang::en}) {
-      EXPECT_EQ(service::estimate_explanation(stored, lang), dialog::explain_estimate(lang, e))
+    for (auto lang : {i18n::Lang::uk, i18n::Lang::en}) {
+      EXPECT_EQ(service::estimate_explanation(stored, lang), i18n::explain_estimate(lang, e))
           << stored;
-      EXPECT_EQ(service::estimate_for_reading(stored)["explanation"][dialog::lang_code(lang)],
-                dialog::explain_estimate(lang, e));
+      EXPECT_EQ(service::estimate_for_reading(stored)["explanation"][i18n::lang_code(lang)],
+                i18n::explain_estimate(lang, e));
     }
   }
   const std::string en =
-      service::estimate_explanation(service::stored_estimate(cases[0]), dialog::Lang::en);
+      service::estimate_explanation(service::stored_estimate(cases[0]), i18n::Lang::en);
   EXPECT_NE(en.find("customers in Izmail who sent readings this month use 19 % less"),
             std::string::npos)
       << en;
@@ -96,10 +96,10 @@ TEST(StoredEstimate, WhatIsReadBackIsExplainedAsWhatWasEstimated) {
 TEST(StoredEstimate, WordsStoredWithAnOlderRowAreKeptAndNothingIsNoWords) {
   const std::string old =
       R"({"method":"recent","kwh":98,"segments":[],"explanation":{"uk":"98 кВт·год","en":"98 kWh"}})";
-  EXPECT_EQ(service::estimate_explanation(old, dialog::Lang::en), "98 kWh");
+  EXPECT_EQ(service::estimate_explanation(old, i18n::Lang::en), "98 kWh");
   EXPECT_EQ(service::estimate_for_reading(old)["explanation"]["uk"], "98 кВт·год");
-  EXPECT_EQ(service::estimate_explanation("", dialog::Lang::en), "");
+  EXPECT_EQ(service::estimate_explanation("", i18n::Lang::en), "");
   EXPECT_TRUE(service::estimate_for_reading("").is_null());
-  EXPECT_EQ(service::estimate_explanation("{not json", dialog::Lang::uk), "");
+  EXPECT_EQ(service::estimate_explanation("{not json", i18n::Lang::uk), "");
   EXPECT_FALSE(service::estimate_of(R"({"method":"guess","segments":[]})"));
 }

@@ -16,9 +16,9 @@
 #include "channels/mail/mail.hpp"
 #include "channels/telegram/telegram.hpp"
 #include "channels/viber/viber.hpp"
+#include "dialog/messenger.hpp"
 #include "service/ingestor.hpp"
 #include "service/mail.hpp"
-#include "service/messenger.hpp"
 #include "service/outbox.hpp"
 #include "service/rate_limit.hpp"
 #include "service/scheduler.hpp"
@@ -96,7 +96,7 @@ http::ServerOptions server_options(const Config& cfg, std::string host, std::uin
 }
 
 // Each bot is on when its token is configured: its replies rendered, its platform in the outbox.
-void add_bots(const Config& cfg, service::Messenger& messenger, service::OutboxWorker& outbox) {
+void add_bots(const Config& cfg, dialog::Messenger& messenger, service::OutboxWorker& outbox) {
   if (!cfg.telegram_bot_token.empty()) {
     if (cfg.telegram_secret_token.empty())
       throw std::runtime_error(
@@ -108,7 +108,7 @@ void add_bots(const Config& cfg, service::Messenger& messenger, service::OutboxW
   }
   if (!cfg.viber_auth_token.empty()) {
     viber::RenderOptions viber_render{cfg.viber_bot_name};
-    messenger.add_channel("viber", [viber_render](const service::Inbound*, std::string_view chat,
+    messenger.add_channel("viber", [viber_render](const dialog::Inbound*, std::string_view chat,
                                                   const dialog::Step& step) {
       return viber::render(viber_render, chat, step);
     });
@@ -153,7 +153,7 @@ int serve(const Common& c, const std::string& listen_override) {
   http::Api api(http::ApiContext{*ctx.store, ingestor, *ctx.submissions, metrics,
                                  ctx.submissions->config(), ctx.clock, cfg.json_max_depth,
                                  cfg.ingest_max_queue, account_attempts.get()});
-  service::Messenger messenger(*ctx.store, ingestor, *ctx.submissions, &metrics);
+  dialog::Messenger messenger(*ctx.store, ingestor, *ctx.submissions, &metrics);
   messenger.limit_identifications(account_attempts.get());
   service::OutboxOptions outbox_options;
   outbox_options.max_attempts = cfg.outbox_max_attempts;
@@ -168,7 +168,7 @@ int serve(const Common& c, const std::string& listen_override) {
     if (!cfg.mail_smtp_url.empty() &&
         service::queue_mail_reminders(
             *ctx.store, ctx.submissions->config().rules.window,
-            [&cfg](dialog::Lang lang, bool again, const std::string& account,
+            [&cfg](i18n::Lang lang, bool again, const std::string& account,
                    const std::string& window) {
               return mail::reminder(lang, again, account, window, cfg.web_public_url);
             },

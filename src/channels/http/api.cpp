@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "channels/http/openapi.hpp"
-#include "dialog/messages.hpp"
-#include "dialog/whole_number.hpp"
+#include "domain/whole_number.hpp"
+#include "i18n/messages.hpp"
 #include "service/accounts.hpp"
 #include "service/exchange.hpp"
 #include "service/handover.hpp"
@@ -33,8 +33,8 @@ Response problem(int status, std::string_view code, const std::string& message, 
                        std::move(route));
 }
 
-Response bad_request(dialog::Lang lang, const std::string& reason, std::string route) {
-  return problem(400, "bad_request", dialog::message(lang, "bad_request", {{"reason", reason}}),
+Response bad_request(i18n::Lang lang, const std::string& reason, std::string route) {
+  return problem(400, "bad_request", i18n::message(lang, "bad_request", {{"reason", reason}}),
                  std::move(route));
 }
 
@@ -52,7 +52,7 @@ std::map<std::string, std::string> params_of(const domain::Rejection& r) {
 }
 
 // Maps the outcome of the one submission path onto HTTP; for a check, what storing it would give.
-Response outcome_response(const SubmitOutcome& o, dialog::Lang lang, bool check) {
+Response outcome_response(const SubmitOutcome& o, i18n::Lang lang, bool check) {
   const char* route = check ? kCheckRoute : kReadingsRoute;
   switch (o.status) {
     case SubmitOutcome::Status::accepted: {
@@ -82,12 +82,12 @@ Response outcome_response(const SubmitOutcome& o, dialog::Lang lang, bool check)
       return r;
     }
     case SubmitOutcome::Status::not_found:
-      return problem(404, "not_found", dialog::message(lang, "not_found"), route);
+      return problem(404, "not_found", i18n::message(lang, "not_found"), route);
     case SubmitOutcome::Status::rejected: {
       const domain::Rejection& rej = *o.rejection;
       json body{{"status", "rejected"},
                 {"code", rej.code},
-                {"message", dialog::message(lang, rej.code, params_of(rej))}};
+                {"message", i18n::message(lang, rej.code, params_of(rej))}};
       if (rej.zone) body["zone"] = domain::zone_name(*rej.zone);
       if (rej.params.count("previous")) {
         body["previous"] = {{"value", std::stoll(rej.params.at("previous"))},
@@ -96,7 +96,7 @@ Response outcome_response(const SubmitOutcome& o, dialog::Lang lang, bool check)
       if (rej.suggestion) {
         body["suggestion"] = *rej.suggestion;
         body["hint"] =
-            dialog::message(lang, "suggestion", {{"value", std::to_string(*rej.suggestion)}});
+            i18n::message(lang, "suggestion", {{"value", std::to_string(*rej.suggestion)}});
       }
       return json_response(422, body, route);
     }
@@ -112,7 +112,7 @@ Response outcome_response(const SubmitOutcome& o, dialog::Lang lang, bool check)
       }
       json body{{"status", "needs_confirmation"},
                 {"reason", "high"},
-                {"message", dialog::message(lang, "high")},
+                {"message", i18n::message(lang, "high")},
                 {"readings", readings},
                 {"consumption", consumption},
                 {"expected", expected},
@@ -123,7 +123,7 @@ Response outcome_response(const SubmitOutcome& o, dialog::Lang lang, bool check)
     case SubmitOutcome::Status::unavailable:
       break;
   }
-  Response r = problem(503, "unavailable", dialog::message(lang, "unavailable"), route);
+  Response r = problem(503, "unavailable", i18n::message(lang, "unavailable"), route);
   r.headers.emplace_back("Retry-After", "1");
   return r;
 }
@@ -236,8 +236,8 @@ void Api::handle(Request&& req, const Respond& respond) {
     spdlog::error("api {}: database unavailable: {}", req.request_id, e.what());
     Response r =
         problem(503, "unavailable",
-                dialog::message(dialog::lang_from_accept_language(req.header("accept-language")),
-                                "unavailable"),
+                i18n::message(i18n::lang_from_accept_language(req.header("accept-language")),
+                              "unavailable"),
                 "other");
     r.headers.emplace_back("Retry-After", "5");
     return respond(std::move(r));
@@ -248,7 +248,7 @@ void Api::handle(Request&& req, const Respond& respond) {
 
 void Api::submit_reading(Request&& req, const Respond& respond, bool check) {
   const char* route = check ? kCheckRoute : kReadingsRoute;
-  const dialog::Lang lang = dialog::lang_from_accept_language(req.header("accept-language"));
+  const i18n::Lang lang = i18n::lang_from_accept_language(req.header("accept-language"));
   if (!is_json_content_type(req.header("content-type"))) {
     return respond(problem(415, "unsupported_media_type", "send application/json", route));
   }
@@ -261,11 +261,10 @@ void Api::submit_reading(Request&& req, const Respond& respond, bool check) {
   if (!service::valid_account_number(sub.account, ctx_.config.account_digits)) {
     return respond(json_response(
         422,
-        json{
-            {"status", "rejected"},
-            {"code", "account_format"},
-            {"message", dialog::message(lang, "account_format",
-                                        {{"digits", std::to_string(ctx_.config.account_digits)}})}},
+        json{{"status", "rejected"},
+             {"code", "account_format"},
+             {"message", i18n::message(lang, "account_format",
+                                       {{"digits", std::to_string(ctx_.config.account_digits)}})}},
         route));
   }
   auto key = req.header("idempotency-key");
@@ -290,13 +289,13 @@ void Api::submit_reading(Request&& req, const Respond& respond, bool check) {
   bool queued = check ? ctx_.ingestor.preview_async(std::move(sub), std::move(answer))
                       : ctx_.ingestor.submit_async(std::move(sub), std::move(answer));
   if (!queued) {
-    Response r = problem(503, "unavailable", dialog::message(lang, "unavailable"), route);
+    Response r = problem(503, "unavailable", i18n::message(lang, "unavailable"), route);
     r.headers.emplace_back("Retry-After", "1");
     respond(std::move(r));
   }
 }
 
-std::optional<Response> Api::over_account_limit(std::string_view account, dialog::Lang lang,
+std::optional<Response> Api::over_account_limit(std::string_view account, i18n::Lang lang,
                                                 const char* route) {
   if (!ctx_.account_attempts) return std::nullopt;
   // Before every reading: what this node knows, no database round trip (it would halve ingest).
@@ -307,7 +306,7 @@ std::optional<Response> Api::over_account_limit(std::string_view account, dialog
 }
 
 // Called on the writer thread after a reading's commit for a reading whose meter was not found.
-std::optional<Response> Api::count_failed_guess(std::string_view account, dialog::Lang lang,
+std::optional<Response> Api::count_failed_guess(std::string_view account, i18n::Lang lang,
                                                 const char* route) {
   if (!ctx_.account_attempts) return std::nullopt;
   auto until = service::count_wrong_serial(*ctx_.account_attempts, account, ctx_.clock.now());
@@ -315,11 +314,11 @@ std::optional<Response> Api::count_failed_guess(std::string_view account, dialog
   return too_many_attempts(*until, lang, route);
 }
 
-Response Api::too_many_attempts(domain::Instant retry, dialog::Lang lang, const char* route) {
+Response Api::too_many_attempts(domain::Instant retry, i18n::Lang lang, const char* route) {
   ctx_.metrics.limited("per_account");
   Response r = problem(429, "too_many_attempts",
-                       dialog::message(lang, "bot.account_attempts",
-                                       {{"time", domain::format_kyiv(retry).substr(11, 5)}}),
+                       i18n::message(lang, "bot.account_attempts",
+                                     {{"time", domain::format_kyiv(retry).substr(11, 5)}}),
                        route);
   const auto wait =
       std::chrono::duration_cast<std::chrono::seconds>(retry - ctx_.clock.now()).count();
@@ -328,7 +327,7 @@ Response Api::too_many_attempts(domain::Instant retry, dialog::Lang lang, const 
 }
 
 Response Api::reading_history(const Request& req, std::string_view account) {
-  const dialog::Lang lang = dialog::lang_from_accept_language(req.header("accept-language"));
+  const i18n::Lang lang = i18n::lang_from_accept_language(req.header("accept-language"));
   std::string serial = req.query_param("meter_serial");
   if (serial.empty()) return bad_request(lang, "meter_serial is required", kHistoryRoute);
   int limit = 100;
@@ -338,12 +337,12 @@ Response Api::reading_history(const Request& req, std::string_view account) {
       return bad_request(lang, "limit must be 1 to 1000", kHistoryRoute);
   }
   if (!service::valid_account_number(account, ctx_.config.account_digits))
-    return problem(404, "not_found", dialog::message(lang, "not_found"), kHistoryRoute);
+    return problem(404, "not_found", i18n::message(lang, "not_found"), kHistoryRoute);
   if (auto refused = over_account_limit(account, lang, kHistoryRoute)) return std::move(*refused);
   auto meter = ctx_.store.find_meter(account, serial);
   if (!meter) {
     if (auto refused = count_failed_guess(account, lang, kHistoryRoute)) return std::move(*refused);
-    return problem(404, "not_found", dialog::message(lang, "not_found"), kHistoryRoute);
+    return problem(404, "not_found", i18n::message(lang, "not_found"), kHistoryRoute);
   }
   json items = json::array();
   for (const auto& row : ctx_.store.history(meter->meter_id, limit)) {
@@ -446,8 +445,8 @@ Response Api::meter_exchange(const Request& req) {
   text("reason", x.reason);
   // get<int>() would wrap 4294967298 round to 2 zones; a number no int holds is refused.
   auto zone_count =
-      body.contains("zones") ? dialog::whole_number<int>(body["zones"]) : std::nullopt;
-  auto digits = body.contains("digits") ? dialog::whole_number<int>(body["digits"]) : std::nullopt;
+      body.contains("zones") ? domain::whole_number<int>(body["zones"]) : std::nullopt;
+  auto digits = body.contains("digits") ? domain::whole_number<int>(body["digits"]) : std::nullopt;
   if (!zone_count || !digits) return bad("zones and digits are required integers");
   x.zones = *zone_count;
   x.digits = *digits;

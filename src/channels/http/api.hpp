@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "channels/http/server.hpp"
-#include "dialog/messages.hpp"
+#include "i18n/messages.hpp"
 #include "obs/metrics.hpp"
 #include "service/clock.hpp"
 #include "service/ingestor.hpp"
@@ -53,12 +53,12 @@ class Api {
   Response period_export(const Request& req, std::string_view month, bool bills);
   Response meter_exchange(const Request& req);
   // The refusal when `account` is known to be over its limit of guesses, else nullopt.
-  std::optional<Response> over_account_limit(std::string_view account, dialog::Lang lang,
+  std::optional<Response> over_account_limit(std::string_view account, i18n::Lang lang,
                                              const char* route);
   // Counts a wrong account + serial; the refusal when that was one over the limit.
-  std::optional<Response> count_failed_guess(std::string_view account, dialog::Lang lang,
+  std::optional<Response> count_failed_guess(std::string_view account, i18n::Lang lang,
                                              const char* route);
-  Response too_many_attempts(domain::Instant retry, dialog::Lang lang, const char* route);
+  Response too_many_attempts(domain::Instant retry, i18n::Lang lang, const char* route);
   // nullopt when the bearer token has one of `roles` (and `who` names it); else the refusal.
   std::optional<Response> authorize(const Request& req,
                                     std::initializer_list<std::string_view> roles,

@@ -14,7 +14,7 @@
 #include "service/submission.hpp"
 #include "store/store.hpp"
 
-namespace md::service {
+namespace md::dialog {
 class Messenger;
 }
 
@@ -42,7 +42,7 @@ struct WebContext {
   const service::Clock& clock;
   obs::Metrics& metrics;
   WebOptions options;
-  service::Messenger* messenger = nullptr;  // tells customers in messengers of decisions
+  dialog::Messenger* messenger = nullptr;  // tells customers in messengers of decisions
   // Guesses at an account, counted with the messengers' and the phone line's (one is made when
   // none is given).
   service::AttemptLimit* account_attempts = nullptr;

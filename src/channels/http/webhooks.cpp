@@ -34,7 +34,7 @@ bool refused_method(const Request& req, const Answer& answer, const Respond& res
 
 // Hands the update to the messenger and answers once it is committed: 200 when processed (or
 // processed before), else 503 so that the platform delivers it again.
-void process(service::Messenger& messenger, service::Inbound&& in, const Respond& respond,
+void process(dialog::Messenger& messenger, dialog::Inbound&& in, const Respond& respond,
              Answer answer) {
   auto retry = [answer](const char* why) {
     auto r = answer(503, std::string(R"({"error":")") + why + R"("})");
@@ -42,7 +42,7 @@ void process(service::Messenger& messenger, service::Inbound&& in, const Respond
     return r;
   };
   bool queued = messenger.handle_async(std::move(in), [respond, answer, retry](auto result) {
-    using R = service::Messenger::Result;
+    using R = dialog::Messenger::Result;
     if (result == R::processed || result == R::duplicate) return respond(answer(200, "{}"));
     respond(retry("not stored; deliver it again"));
   });
@@ -51,7 +51,7 @@ void process(service::Messenger& messenger, service::Inbound&& in, const Respond
 
 }  // namespace
 
-void telegram_webhook(service::Messenger& messenger, const TelegramWebhook& options, Request&& req,
+void telegram_webhook(dialog::Messenger& messenger, const TelegramWebhook& options, Request&& req,
                       const Respond& respond, obs::Metrics* metrics) {
   const Answer answer{"/webhooks/telegram"};
   if (refused_method(req, answer, respond)) return;
@@ -72,7 +72,7 @@ void telegram_webhook(service::Messenger& messenger, const TelegramWebhook& opti
   process(messenger, std::move(p.in), respond, answer);
 }
 
-void viber_webhook(service::Messenger& messenger, const ViberWebhook& options, Request&& req,
+void viber_webhook(dialog::Messenger& messenger, const ViberWebhook& options, Request&& req,
                    const Respond& respond, obs::Metrics* metrics) {
   const Answer answer{"/webhooks/viber"};
   if (refused_method(req, answer, respond)) return;
@@ -92,9 +92,9 @@ void viber_webhook(service::Messenger& messenger, const ViberWebhook& options, R
   }
   if (p.kind == PK::welcome) {
     if (metrics) metrics->bot_update("viber", "welcome");
-    dialog::Lang lang = dialog::parse_lang(p.in.lang_hint);
+    i18n::Lang lang = i18n::parse_lang(p.in.lang_hint);
     dialog::Reply reply;
-    reply.text = dialog::message(lang, "bot.welcome") + " " + dialog::message(lang, "bot.help");
+    reply.text = i18n::message(lang, "bot.welcome") + " " + i18n::message(lang, "bot.help");
     json body = viber::message_body(viber::RenderOptions{options.bot_name}, p.in.chat_id, reply);
     body.erase("receiver");
     return respond(answer(200, body.dump(-1, ' ', false, json::error_handler_t::replace)));

@@ -107,7 +107,7 @@ struct Ivr::Impl {
   };
 
   IvrOptions options;
-  service::Messenger& messenger;
+  dialog::Messenger& messenger;
   std::shared_ptr<linphone::Core> core;
   std::shared_ptr<Listener> listener;
   std::map<std::string, std::shared_ptr<Call>> calls;  // by SIP Call-ID
@@ -117,15 +117,15 @@ struct Ivr::Impl {
   std::thread thread;
   std::string work_dir;
 
-  Impl(IvrOptions o, service::Messenger& m) : options(std::move(o)), messenger(m) {}
+  Impl(IvrOptions o, dialog::Messenger& m) : options(std::move(o)), messenger(m) {}
 
   static std::string id_of(const std::shared_ptr<linphone::Call>& call) {
     auto log = call->getCallLog();
     return log ? log->getCallId() : std::string();
   }
 
-  std::string prompt_file(dialog::Lang lang, const std::string& name) const {
-    std::string sub = lang == dialog::Lang::en ? "/en/" : "/uk/";
+  std::string prompt_file(i18n::Lang lang, const std::string& name) const {
+    std::string sub = lang == i18n::Lang::en ? "/en/" : "/uk/";
     if (!options.prompts_override.empty()) {
       std::string recorded = options.prompts_override + sub + name + ".wav";
       if (fs::exists(recorded)) return recorded;
@@ -336,7 +336,7 @@ struct Ivr::Impl {
   }
 };
 
-Ivr::Ivr(IvrOptions options, service::Messenger& messenger)
+Ivr::Ivr(IvrOptions options, dialog::Messenger& messenger)
     : impl_(std::make_unique<Impl>(std::move(options), messenger)) {}
 
 Ivr::~Ivr() {

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "dialog/messenger.hpp"
 #include "dialog/phone_call.hpp"
-#include "service/messenger.hpp"
 
 namespace md::ivr {
 
@@ -25,7 +25,7 @@ struct IvrOptions {
 
 class Ivr {
  public:
-  Ivr(IvrOptions options, service::Messenger& messenger);
+  Ivr(IvrOptions options, dialog::Messenger& messenger);
   ~Ivr();
   Ivr(const Ivr&) = delete;
   Ivr& operator=(const Ivr&) = delete;

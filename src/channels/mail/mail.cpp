@@ -3,8 +3,8 @@
 namespace md::mail {
 namespace {
 
-const std::string& pick(dialog::Lang lang, const std::string& uk, const std::string& en) {
-  return lang == dialog::Lang::en ? en : uk;
+const std::string& pick(i18n::Lang lang, const std::string& uk, const std::string& en) {
+  return lang == i18n::Lang::en ? en : uk;
 }
 
 // " (https://dso.example/account/reset)" or "".
@@ -14,7 +14,7 @@ std::string at(const std::string& site, const char* path) {
 
 }  // namespace
 
-service::MailText reset_code(dialog::Lang lang, const std::string& code,
+service::MailText reset_code(i18n::Lang lang, const std::string& code,
                              const std::string& valid_until, const std::string& site) {
   const std::string link = at(site, "/account/reset");
   return {pick(lang, "Код відновлення пароля", "Your password reset code"),
@@ -31,7 +31,7 @@ service::MailText reset_code(dialog::Lang lang, const std::string& code,
                    "changed.\n")};
 }
 
-service::MailText reminder(dialog::Lang lang, bool again, const std::string& account,
+service::MailText reminder(i18n::Lang lang, bool again, const std::string& account,
                            const std::string& window, const std::string& site) {
   const std::string submit = at(site, "/submit");
   const std::string cabinet = at(site, "/account");

@@ -5,16 +5,16 @@
 
 #include <string>
 
-#include "dialog/messages.hpp"
+#include "i18n/messages.hpp"
 #include "service/people.hpp"
 
 namespace md::mail {
 
 // `site`: web.public_url ("" when not set: the mail names no address).
-service::MailText reset_code(dialog::Lang lang, const std::string& code,
+service::MailText reset_code(i18n::Lang lang, const std::string& code,
                              const std::string& valid_until, const std::string& site);
 // `again`: the second reminder (nothing came on the first); `window`: the window in words.
-service::MailText reminder(dialog::Lang lang, bool again, const std::string& account,
+service::MailText reminder(i18n::Lang lang, bool again, const std::string& account,
                            const std::string& window, const std::string& site);
 
 }  // namespace md::mail

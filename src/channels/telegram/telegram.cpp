@@ -34,7 +34,7 @@ std::string id_of(const json* object) {
   return id ? id_text(*id) : std::string();
 }
 
-void read_message(const json& msg, const json* from, service::Inbound& in) {
+void read_message(const json& msg, const json* from, dialog::Inbound& in) {
   if (const json* text = member(msg, "text"); text && text->is_string()) {
     std::string t = text->get<std::string>();
     if (t.starts_with('/')) {
@@ -84,7 +84,7 @@ Parsed parse_update(std::string_view body) {
     out.why = "no update_id";
     return out;
   }
-  service::Inbound& in = out.in;
+  dialog::Inbound& in = out.in;
   in.channel = "telegram";
   in.update_key = id_text(*id);
   out.kind = Parsed::Kind::ignored;
@@ -147,7 +147,7 @@ Parsed parse_update(std::string_view body) {
     if (chat && text_of(*chat, "type") == "private" && now && text_of(*now, "status") == "kicked") {
       in.chat_id = id_of(chat);
       if (!in.chat_id.empty()) {
-        in.action = service::Inbound::Action::unsubscribe;  // blocked the bot: no more reminders
+        in.action = dialog::Inbound::Action::unsubscribe;  // blocked the bot: no more reminders
         out.kind = Parsed::Kind::ok;
         return out;
       }
@@ -159,7 +159,7 @@ Parsed parse_update(std::string_view body) {
   return out;
 }
 
-std::vector<store::OutboxMessage> render(const service::Inbound* in, std::string_view chat_id,
+std::vector<store::OutboxMessage> render(const dialog::Inbound* in, std::string_view chat_id,
                                          const dialog::Step& step) {
   std::vector<store::OutboxMessage> out;
   auto add = [&](const char* method, const json& body) {

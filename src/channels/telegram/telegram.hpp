@@ -6,14 +6,14 @@
 #include <string_view>
 #include <vector>
 
-#include "service/messenger.hpp"
+#include "dialog/messenger.hpp"
 
 namespace md::telegram {
 
 struct Parsed {
   enum class Kind { ok, ignored, malformed };
   Kind kind = Kind::malformed;
-  service::Inbound in;
+  dialog::Inbound in;
   std::string why;  // ignored or malformed: what it was
 };
 
@@ -22,7 +22,7 @@ struct Parsed {
 Parsed parse_update(std::string_view body);
 
 // sendMessage calls for the replies (and answerCallbackQuery for a button press).
-std::vector<store::OutboxMessage> render(const service::Inbound* in, std::string_view chat_id,
+std::vector<store::OutboxMessage> render(const dialog::Inbound* in, std::string_view chat_id,
                                          const dialog::Step& step);
 
 // Compares secrets in time independent of where they differ.

@@ -83,7 +83,7 @@ Parsed parse_callback(std::string_view body) {
     out.why = "no event";
     return out;
   }
-  service::Inbound& in = out.in;
+  dialog::Inbound& in = out.in;
   in.channel = "viber";
   in.update_key = token_text(member(j, "message_token"));
   out.kind = Parsed::Kind::ignored;
@@ -114,7 +114,7 @@ Parsed parse_callback(std::string_view body) {
       return out;
     }
     in.lang_hint = text_of(*user, "language");
-    in.action = service::Inbound::Action::subscribe;
+    in.action = dialog::Inbound::Action::subscribe;
     out.kind = Parsed::Kind::ok;
     return out;
   }
@@ -125,7 +125,7 @@ Parsed parse_callback(std::string_view body) {
       out.why = "unsubscribed without user_id";
       return out;
     }
-    in.action = service::Inbound::Action::unsubscribe;
+    in.action = dialog::Inbound::Action::unsubscribe;
     out.kind = Parsed::Kind::ok;
     return out;
   }

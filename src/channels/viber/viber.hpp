@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "service/messenger.hpp"
+#include "dialog/messenger.hpp"
 
 namespace md::viber {
 
@@ -19,7 +19,7 @@ bool signature_ok(std::string_view body, std::string_view auth_token, std::strin
 struct Parsed {
   enum class Kind { ok, welcome, ignored, malformed };
   Kind kind = Kind::malformed;
-  service::Inbound in;
+  dialog::Inbound in;
   std::string event;  // the callback's event name
   std::string why;
 };

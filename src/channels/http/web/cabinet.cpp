@@ -12,7 +12,7 @@
 namespace md::http::web {
 namespace {
 
-using dialog::Lang;
+using i18n::Lang;
 using json = nlohmann::ordered_json;
 
 constexpr const char* kCookie = "md_session";
@@ -22,7 +22,7 @@ Data reading_values(Lang lang, const store::ReadingRow& r) {
   auto zones = domain::zones_of(r.zones);
   for (std::size_t i = 0; i < zones.size() && i < r.values.size(); ++i) {
     Data v;
-    v.set("label", dialog::zone_label(lang, domain::zone_name(zones[i])));
+    v.set("label", i18n::zone_label(lang, domain::zone_name(zones[i])));
     v.set("value", format_number(r.values[i], lang));
     values.push_back(v);
   }
@@ -39,7 +39,7 @@ std::optional<Data> last_month(Lang lang, const std::vector<service::AccountMont
   if (months.empty()) return std::nullopt;
   const auto& m = months.back();
   Data d;
-  d.set("period", dialog::month_name(lang, m.period));
+  d.set("period", i18n::month_name(lang, m.period));
   d.set("kwh", format_number(m.kwh, lang));
   d.set("estimated", m.estimated);
   // No bill yet (a price is missing): the bills page says so; here the volume is enough.
@@ -51,7 +51,7 @@ std::optional<Data> last_month(Lang lang, const std::vector<service::AccountMont
 
 std::string flag_labels(Lang lang, const std::vector<std::string>& flags) {
   std::string out;
-  for (const auto& f : flags) out += (out.empty() ? "" : ", ") + dialog::label(lang, "flag", f);
+  for (const auto& f : flags) out += (out.empty() ? "" : ", ") + i18n::label(lang, "flag", f);
   return out;
 }
 
@@ -63,13 +63,13 @@ Data history_rows(Lang lang, const std::vector<store::ReadingRow>& readings, boo
     row.set("received", format_time(r.received_at));
     row.set("receipt", r.receipt);
     row.set("serial", r.meter_serial);
-    row.set("type", dialog::label(lang, "type", r.type));
+    row.set("type", i18n::label(lang, "type", r.type));
     row.set("values", reading_values(lang, r));
-    row.set("channel", dialog::label(lang, "channel", r.channel));
-    row.set("status", dialog::label(lang, "status", r.status));
+    row.set("channel", i18n::label(lang, "channel", r.channel));
+    row.set("status", i18n::label(lang, "status", r.status));
     if (!r.flags.empty()) row.set("flags", flag_labels(lang, r.flags));
     if (!r.review.empty()) {
-      row.set("review", dialog::label(lang, "review", r.review));
+      row.set("review", i18n::label(lang, "review", r.review));
       row.set("review_class", r.review);
     }
     if (!r.review_reason.empty()) row.set("review_reason", r.review_reason);
@@ -83,19 +83,19 @@ Data volume_rows(Lang lang, const std::vector<store::VolumeRow>& volumes) {
   Data rows(Data::type::list);
   for (const auto& v : volumes) {
     Data row;
-    row.set("period", dialog::month_name(lang, v.period));
+    row.set("period", i18n::month_name(lang, v.period));
     row.set("serial", v.serial);
-    row.set("zone", dialog::zone_label(lang, v.zone));
+    row.set("zone", i18n::zone_label(lang, v.zone));
     row.set("start", format_number(v.start_shown, lang));
     row.set("start_kind", v.start_kind);
-    row.set("start_kind_label", dialog::label(lang, "kind", v.start_kind));
+    row.set("start_kind_label", i18n::label(lang, "kind", v.start_kind));
     row.set("end", format_number(v.end_shown, lang));
     row.set("end_kind", v.end_kind);
-    row.set("end_kind_label", dialog::label(lang, "kind", v.end_kind));
+    row.set("end_kind_label", i18n::label(lang, "kind", v.end_kind));
     row.set("volume", format_number(v.volume, lang));
     row.set("correction", v.correction == 0 ? "" : format_number(v.correction, lang));
     row.set("method", v.method);
-    row.set("method_label", dialog::label(lang, "kind", v.method));
+    row.set("method_label", i18n::label(lang, "kind", v.method));
     if (auto e = explanation(lang, v.estimate); !e.empty()) row.set("explanation", e);
     rows.push_back(row);
   }
@@ -184,7 +184,7 @@ Response Site::reset_page(Page& p, const std::optional<Form>& form, bool staff, 
     return html(p, title, "reset", d, 429);
   }
   if (by_mail) {
-    const dialog::Lang lang = p.lang;
+    const i18n::Lang lang = p.lang;
     auto status = service::mail_password_reset(
         ctx.store, login,
         [&](const std::string& code, domain::Instant expires_at) {
@@ -261,7 +261,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
     d.set("email", su.email);
     d.set("phone", su.phone);
     auto too_many_attempts = [&] {
-      d.set("error", dialog::message(p.lang, "too_many_attempts"));
+      d.set("error", i18n::message(p.lang, "too_many_attempts"));
       return html(p, text(p.lang, "sign_up"), "signup", d, 429);
     };
     if (service::address_refused(*per_address, p.req.remote, now) ||
@@ -292,7 +292,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
         err = text(p.lang, "already_registered");
         break;
       default:
-        err = dialog::message(p.lang, "not_found");
+        err = i18n::message(p.lang, "not_found");
     }
     d.set("error", err);
     return respond(html(p, text(p.lang, "sign_up"), "signup", d, 422));
@@ -348,7 +348,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
     for (const auto& v : volumes) {
       if (months.empty() || months.back() != v.period) {
         months.push_back(v.period);
-        bars.push_back(Bar{dialog::month_short(p.lang, v.period), 0, "actual", {}, {}});
+        bars.push_back(Bar{i18n::month_short(p.lang, v.period), 0, "actual", {}, {}});
       }
       bars.back().value += v.volume;
       if (v.method == "estimated") bars.back().kind = "estimated";
@@ -374,17 +374,17 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
       if (!month.bill) {
         // The customer needs to know the bill is pending, not which price list lacks an entry.
         spdlog::warn("no bill for a closed month: {}", month.missing_price);
-        d.set("bill_error", text(p.lang, "bill_not_ready",
-                                 {{"month", dialog::month_name(p.lang, month.period)}}));
+        d.set("bill_error",
+              text(p.lang, "bill_not_ready", {{"month", i18n::month_name(p.lang, month.period)}}));
         continue;
       }
       const domain::Bill& bill = *month.bill;
       Data b;
-      b.set("period", dialog::month_name(p.lang, bill.period));
+      b.set("period", i18n::month_name(p.lang, bill.period));
       Data lines(Data::type::list);
       for (const auto& l : bill.lines) {
         Data line;
-        line.set("zone", dialog::zone_label(p.lang, domain::zone_name(l.zone)));
+        line.set("zone", i18n::zone_label(p.lang, domain::zone_name(l.zone)));
         line.set("kind",
                  l.kind == "correction" ? text(p.lang, "correction") : text(p.lang, "volume"));
         line.set("kwh", format_number(l.kwh, p.lang));
@@ -400,7 +400,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
         if (v.period != bill.period || v.method != "estimated") continue;
         if (auto e = explanation(p.lang, v.estimate); !e.empty()) {
           Data row;
-          row.set("zone", dialog::zone_label(p.lang, v.zone));
+          row.set("zone", i18n::zone_label(p.lang, v.zone));
           row.set("explanation", e);
           estimates.push_back(row);
         }
@@ -493,7 +493,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
         if (r.status != "accepted") continue;
         Data last;
         last.set("date", format_day(r.taken_on));
-        last.set("channel", dialog::label(p.lang, "channel", r.channel));
+        last.set("channel", i18n::label(p.lang, "channel", r.channel));
         last.set("values", reading_values(p.lang, r));
         item.set("last", last);
         if (open && r.period == *open) item.set("this_month", text(p.lang, "this_month_in"));

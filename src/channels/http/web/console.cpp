@@ -3,10 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include "channels/http/web/web_internal.hpp"
-#include "dialog/whole_number.hpp"
+#include "dialog/messenger.hpp"
+#include "domain/whole_number.hpp"
 #include "service/audit.hpp"
 #include "service/exchange.hpp"
-#include "service/messenger.hpp"
 #include "service/outages.hpp"
 #include "service/period_close.hpp"
 #include "service/prices.hpp"
@@ -57,13 +57,13 @@ TextKey refusal(service::StaffChange change, bool of_role) {
          : change == C::last_admin ? TextKey("cannot_disable_last_admin")
                                    : TextKey("no_such_page");
 }
-Data audit_rows(dialog::Lang lang, const std::vector<store::AuditRow>& entries) {
+Data audit_rows(i18n::Lang lang, const std::vector<store::AuditRow>& entries) {
   Data rows(Data::type::list);
   for (const auto& a : entries) {
     Data row;
     row.set("at", format_time(a.at));
     row.set("actor", a.actor);
-    row.set("channel", dialog::label(lang, "channel", a.channel));
+    row.set("channel", i18n::label(lang, "channel", a.channel));
     row.set("action", a.action);
     row.set("identity", a.identity);
     row.set("result", a.result);
@@ -135,7 +135,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       Data channel_list(Data::type::list);
       std::vector<std::string> legend;
       for (const auto& c : channels) {
-        legend.push_back(dialog::label(p.lang, "channel", c));
+        legend.push_back(i18n::label(p.lang, "channel", c));
         channel_list.push_back(Data(legend.back()));
       }
       std::vector<Bar> bars;
@@ -165,7 +165,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
           const auto s = nlohmann::json::parse(period->summary, nullptr, false);
           auto count = [&](const char* key) -> std::int64_t {
             if (!s.is_object() || !s.contains(key)) return 0;
-            return dialog::whole_number<std::int64_t>(s[key]).value_or(0);
+            return domain::whole_number<std::int64_t>(s[key]).value_or(0);
           };
           if (const auto chains = count("chains"); chains > 0)
             stats.set("estimated_share",
@@ -181,7 +181,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
     std::string number(rest.substr(0, rest.find('/')));
     auto account = ctx.store.account(number);
     if (!account)
-      return respond(message(p, 404, "404", dialog::message(p.lang, "not_found"), "alert"));
+      return respond(message(p, 404, "404", i18n::message(p.lang, "not_found"), "alert"));
     // `d` brings what the last action has to say: entry_error, entry_confirm, exchange_error,
     // reset_error or reset_code.
     auto render_account = [this, &p, account](int status, Data d = Data()) {
@@ -203,7 +203,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
         item.set("installed", format_day(m.installed_on));
         std::string zones;
         for (auto z : domain::zones_of(m.zones))
-          zones += (zones.empty() ? "" : " / ") + dialog::zone_label(p.lang, domain::zone_name(z));
+          zones += (zones.empty() ? "" : " / ") + i18n::zone_label(p.lang, domain::zone_name(z));
         item.set("zones_label", zones);
         meters.push_back(item);
       }
@@ -243,7 +243,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       auto meter = ctx.store.find_meter(req.account, req.meter_serial);
       if (!meter)
         return respond(
-            render_account(422, said("entry_error", dialog::message(p.lang, "not_found"))));
+            render_account(422, said("entry_error", i18n::message(p.lang, "not_found"))));
       auto zones = domain::zones_of(meter->zones);
       auto values = values_of(form->get("values").substr(0, 200));
       for (std::size_t i = 0; i < values.size(); ++i)
@@ -260,18 +260,18 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
               return respond(redirect(pg, "/operator/accounts/" + number));
             if (o.status == S::needs_confirmation)
               return respond(
-                  (*shared_render)(409, said("entry_confirm", dialog::message(pg.lang, "high"))));
+                  (*shared_render)(409, said("entry_confirm", i18n::message(pg.lang, "high"))));
             if (o.status == S::rejected || o.status == S::not_found) {
               auto params = o.rejection->params;
               if (o.rejection->zone)
                 params["zone"] = std::string(domain::zone_name(*o.rejection->zone));
               return respond((*shared_render)(
-                  422, said("entry_error", dialog::message(pg.lang, o.rejection->code, params))));
+                  422, said("entry_error", i18n::message(pg.lang, o.rejection->code, params))));
             }
-            respond(message(pg, 503, "503", dialog::message(pg.lang, "unavailable"), "alert"));
+            respond(message(pg, 503, "503", i18n::message(pg.lang, "unavailable"), "alert"));
           });
       if (!queued)
-        return respond(message(p, 503, "503", dialog::message(p.lang, "unavailable"), "alert"));
+        return respond(message(p, 503, "503", i18n::message(p.lang, "unavailable"), "alert"));
       return;
     }
     if (rest.ends_with("/exchange") && post) {
@@ -350,7 +350,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       item.set("account", r.account_number);
       item.set("serial", r.reading.meter_serial);
       item.set("received", format_time(r.reading.received_at));
-      item.set("reason", dialog::label(p.lang, "flag", r.reason));
+      item.set("reason", i18n::label(p.lang, "flag", r.reason));
       // A rate a day, beside the usual one, is what tells a real jump from a long gap.
       const auto f = service::review_figures(r, ctx.config.rules);
       if (f.previous_on)
@@ -361,7 +361,7 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
       auto zones = domain::zones_of(r.reading.zones);
       for (std::size_t i = 0; i < zones.size() && i < r.reading.values.size(); ++i) {
         Data v;
-        v.set("label", dialog::zone_label(p.lang, domain::zone_name(zones[i])));
+        v.set("label", i18n::zone_label(p.lang, domain::zone_name(zones[i])));
         v.set("value", format_number(r.reading.values[i], p.lang));
         if (i < f.kwh.size() && f.kwh[i]) {
           v.set("previous", format_number(r.earlier.front().values.at(i), p.lang));

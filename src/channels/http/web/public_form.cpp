@@ -41,7 +41,7 @@ Response too_many(Site& site, Page& p, domain::Instant retry, std::string_view l
   site.ctx.metrics.limited(limit);
   Response r = site.message(
       p, 429, text(p.lang, "too_many_attempts"),
-      dialog::message(p.lang, "too_many_attempts_until", {{"time", format_time(retry)}}), "alert");
+      i18n::message(p.lang, "too_many_attempts_until", {{"time", format_time(retry)}}), "alert");
   auto wait = std::chrono::duration_cast<std::chrono::seconds>(retry - site.ctx.clock.now());
   r.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, wait.count())));
   return r;
@@ -56,8 +56,8 @@ Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
   d.set("tries", std::to_string(f.tries));
   d.set("account", f.account);
   d.set("serial", f.serial);
-  d.set("account_hint", dialog::message(p.lang, "account_format",
-                                        {{"digits", std::to_string(ctx.config.account_digits)}}));
+  d.set("account_hint", i18n::message(p.lang, "account_format",
+                                      {{"digits", std::to_string(ctx.config.account_digits)}}));
   d.set("cabinet", f.cabinet);
   d.set("other_channels", f.other_channels);
   if (!f.error.empty()) d.set("error", f.error);
@@ -96,7 +96,7 @@ Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
       std::string name(domain::zone_name(names[i]));
       Data z;
       z.set("name", name);
-      z.set("label", dialog::zone_label(p.lang, name));
+      z.set("label", i18n::zone_label(p.lang, name));
       for (const auto& [k, v] : f.values)
         if (k == name) z.set("value", v);
       if (auto e = f.zone_errors.find(name); e != f.zone_errors.end())
@@ -116,26 +116,26 @@ Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
     d.set("photo_again", f.photo_again);
     if (f.confirm) {
       d.set("confirm", true);
-      d.set("confirm_message", dialog::message(p.lang, "high"));
+      d.set("confirm_message", i18n::message(p.lang, "high"));
     }
     Data rows(Data::type::list);
     for (const auto& reg : checked->validation.registers) {
       std::string zone(domain::zone_name(reg.zone));
       Data c;
-      c.set("label", dialog::zone_label(p.lang, zone));
+      c.set("label", i18n::zone_label(p.lang, zone));
       c.set("value", format_number(reg.value, p.lang));
       c.set("kwh", reg.advance ? format_number(*reg.advance, p.lang) : "—");
       if (f.confirm && reg.expected)
         c.set("expected", format_number(static_cast<std::int64_t>(*reg.expected), p.lang));
       if (f.confirm && reg.suggestion)
         c.set("suggestion",
-              dialog::message(p.lang, "suggestion", {{"value", std::to_string(*reg.suggestion)}}));
+              i18n::message(p.lang, "suggestion", {{"value", std::to_string(*reg.suggestion)}}));
       rows.push_back(c);
     }
     d.set("checked", rows);
     const domain::AsOf& as_of = checked->validation.as_of;
     d.set("counts_for",
-          as_of.period ? dialog::month_name(p.lang, *as_of.period) : format_day(as_of.day));
+          as_of.period ? i18n::month_name(p.lang, *as_of.period) : format_day(as_of.day));
     next_label = text(p.lang, f.confirm ? TextKey("send_confirmed") : TextKey("send"));
   }
   d.set("submit_label", next_label);
@@ -170,8 +170,8 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
     return respond(too_many(*this, p, *until, "per_address"));
   if (!service::valid_account_number(f.account, ctx.config.account_digits) || f.serial.empty() ||
       f.serial.size() > 32) {
-    f.error = dialog::message(p.lang, "account_format",
-                              {{"digits", std::to_string(ctx.config.account_digits)}});
+    f.error = i18n::message(p.lang, "account_format",
+                            {{"digits", std::to_string(ctx.config.account_digits)}});
     if (f.serial.empty()) f.error += " " + text(p.lang, "meter_serial") + "?";
     return respond(reading_form(p, f, 422));
   }
@@ -184,7 +184,7 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
       return respond(too_many(*this, p, *until, "per_account"));
     if (by_address) return respond(too_many(*this, p, *by_address, "per_address"));
     // The same answer whichever of the two was wrong: the form must not confirm accounts.
-    f.error = dialog::message(p.lang, "not_found");
+    f.error = i18n::message(p.lang, "not_found");
     return respond(reading_form(p, f, 422));
   }
   f.step2 = true;
@@ -200,7 +200,7 @@ void Site::post_reading(const PagePtr& page, const Form& form, ReadingForm f, st
   Page& p = *page;
   auto meter = ctx.store.find_meter(f.account, f.serial);
   if (!meter) {
-    f.error = dialog::message(p.lang, "not_found");
+    f.error = i18n::message(p.lang, "not_found");
     f.step2 = false;
     return respond(reading_form(p, f, 422));
   }
@@ -252,13 +252,13 @@ void Site::post_reading(const PagePtr& page, const Form& form, ReadingForm f, st
     try {
       respond(reading_answer(*page, f, o, send));
     } catch (const std::exception&) {
-      respond(message(*page, 500, "500", dialog::message(page->lang, "unavailable"), "alert"));
+      respond(message(*page, 500, "500", i18n::message(page->lang, "unavailable"), "alert"));
     }
   };
   bool queued = send ? ctx.ingestor.submit_async(std::move(req), std::move(answer))
                      : ctx.ingestor.preview_async(std::move(req), std::move(answer));
   if (!queued) {
-    Response r = message(p, 503, "503", dialog::message(p.lang, "unavailable"), "alert");
+    Response r = message(p, 503, "503", i18n::message(p.lang, "unavailable"), "alert");
     r.headers.emplace_back("Retry-After", "5");
     respond(std::move(r));
   }
@@ -284,10 +284,10 @@ Response Site::reading_answer(Page& p, ReadingForm f, const SubmitOutcome& o, bo
       const auto& rej = *o.rejection;
       auto params = rej.params;
       if (rej.zone) params["zone"] = std::string(domain::zone_name(*rej.zone));
-      std::string msg = dialog::message(p.lang, rej.code, params);
+      std::string msg = i18n::message(p.lang, rej.code, params);
       if (rej.suggestion)
-        msg += " " +
-               dialog::message(p.lang, "suggestion", {{"value", std::to_string(*rej.suggestion)}});
+        msg +=
+            " " + i18n::message(p.lang, "suggestion", {{"value", std::to_string(*rej.suggestion)}});
       // A zone's error stands beside its field; others above the form.
       if (rej.zone)
         f.zone_errors[std::string(domain::zone_name(*rej.zone))] = msg;
@@ -298,13 +298,13 @@ Response Site::reading_answer(Page& p, ReadingForm f, const SubmitOutcome& o, bo
       return reading_form(p, f, 422);
     }
     case SubmitOutcome::Status::not_found:
-      f.error = dialog::message(p.lang, "not_found");
+      f.error = i18n::message(p.lang, "not_found");
       f.step2 = false;
       return reading_form(p, f, 422);
     case SubmitOutcome::Status::unavailable:
       break;
   }
-  Response r = message(p, 503, "503", dialog::message(p.lang, "unavailable"), "alert");
+  Response r = message(p, 503, "503", i18n::message(p.lang, "unavailable"), "alert");
   r.headers.emplace_back("Retry-After", "5");
   return r;
 }
@@ -326,14 +326,14 @@ Response Site::zones_json(Page& p) {
   std::string account = trimmed(form->get("account")), serial = trimmed(form->get("serial"));
   auto too_many_attempts = [&](std::string_view limit) {
     ctx.metrics.limited(limit);
-    return answer(429, {{"error", dialog::message(p.lang, "too_many_attempts")}});
+    return answer(429, {{"error", i18n::message(p.lang, "too_many_attempts")}});
   };
   if (service::address_refused(*per_address, p.req.remote, now))
     return too_many_attempts("per_address");
   if (!service::valid_account_number(account, ctx.config.account_digits))
     return answer(
-        422, {{"error", dialog::message(p.lang, "account_format",
-                                        {{"digits", std::to_string(ctx.config.account_digits)}})}});
+        422, {{"error", i18n::message(p.lang, "account_format",
+                                      {{"digits", std::to_string(ctx.config.account_digits)}})}});
   if (service::account_refused(*per_account, account, now)) return too_many_attempts("per_account");
   auto meter = ctx.store.find_meter(account, serial);
   if (!meter || !meter->account_active) {
@@ -341,7 +341,7 @@ Response Site::zones_json(Page& p) {
     if (service::count_wrong_serial(*per_account, account, now))
       return too_many_attempts("per_account");
     if (by_address) return too_many_attempts("per_address");
-    return answer(422, {{"error", dialog::message(p.lang, "not_found")}});
+    return answer(422, {{"error", i18n::message(p.lang, "not_found")}});
   }
   json zones = json::array();
   std::string last_text;
@@ -349,10 +349,10 @@ Response Site::zones_json(Page& p) {
   auto names = domain::zones_of(meter->zones);
   for (std::size_t i = 0; i < names.size(); ++i) {
     std::string name(domain::zone_name(names[i]));
-    zones.push_back({{"name", name}, {"label", dialog::zone_label(p.lang, name)}});
+    zones.push_back({{"name", name}, {"label", i18n::zone_label(p.lang, name)}});
     if (last && i < last->values.size())
       last_text +=
-          dialog::zone_label(p.lang, name) + " " + format_number(last->values[i], p.lang) + " ";
+          i18n::zone_label(p.lang, name) + " " + format_number(last->values[i], p.lang) + " ";
   }
   json body{{"zones", zones}, {"submit_label", text(p.lang, "next")}};
   if (last)
@@ -372,7 +372,7 @@ Response Site::receipt_page(Page& p, std::string_view id) {
   if (r.contains("readings") && r["readings"].is_object())
     for (const auto& [zone, v] : r["readings"].items()) {
       Data item;
-      item.set("label", dialog::zone_label(p.lang, zone));
+      item.set("label", i18n::zone_label(p.lang, zone));
       item.set("value",
                v.is_number_integer() ? format_number(v.get<std::int64_t>(), p.lang) : v.dump());
       values.push_back(item);
@@ -384,7 +384,7 @@ Response Site::receipt_page(Page& p, std::string_view id) {
     for (const auto& [zone, v] : r["consumption"].items()) {
       if (!v.is_number_integer()) continue;
       Data item;
-      item.set("label", dialog::zone_label(p.lang, zone));
+      item.set("label", i18n::zone_label(p.lang, zone));
       item.set("kwh", format_number(v.get<std::int64_t>(), p.lang));
       consumption.push_back(item);
     }
@@ -395,13 +395,13 @@ Response Site::receipt_page(Page& p, std::string_view id) {
   const auto& counts = r["counts_as"];
   if (counts.contains("period")) {
     if (auto m = domain::YearMonth::parse(counts["period"].get<std::string>()))
-      d.set("counts_for", dialog::month_name(p.lang, *m));
+      d.set("counts_for", i18n::month_name(p.lang, *m));
   } else if (auto day = domain::parse_date(counts.value("date", ""))) {
     d.set("counts_for", format_day(*day));
   }
   if (auto at = domain::parse_instant(r.value("received_at", "")))
     d.set("received", format_time(*at));
-  d.set("channel", dialog::label(p.lang, "channel", r.value("channel", "")));
+  d.set("channel", i18n::label(p.lang, "channel", r.value("channel", "")));
   std::vector<std::string> flags;
   if (r.contains("flags") && r["flags"].is_array())
     for (const auto& fl : r["flags"])

@@ -6,25 +6,25 @@
 #include <spdlog/spdlog.h>
 
 #include "channels/http/web/web_internal.hpp"
-#include "dialog/explain.hpp"
+#include "i18n/explain.hpp"
 
 namespace md::http {
 
 namespace web {
 namespace {
 
-using dialog::Lang;
+using i18n::Lang;
 
 Lang lang_of(Page& p, const Site& site) {
   std::string q = p.req.query_param("lang");
   if (q == "uk" || q == "en") {
-    Lang l = dialog::parse_lang(q);
+    Lang l = i18n::parse_lang(q);
     site.set_cookie(p, "md_lang", q, "/", std::chrono::hours(24 * 365));
     return l;
   }
   std::string c = cookie(p.req, "md_lang");
-  if (c == "uk" || c == "en") return dialog::parse_lang(c);
-  return dialog::lang_from_accept_language(p.req.header("accept-language"));
+  if (c == "uk" || c == "en") return i18n::parse_lang(c);
+  return i18n::lang_from_accept_language(p.req.header("accept-language"));
 }
 
 // The current target with lang=<other>, for the language switch.
@@ -38,7 +38,7 @@ std::string lang_href(const Request& req, Lang other) {
     if (pair.empty() || pair.starts_with("lang=")) continue;
     query += std::string(pair) + "&";
   }
-  return req.path + "?" + query + "lang=" + std::string(dialog::lang_code(other));
+  return req.path + "?" + query + "lang=" + std::string(i18n::lang_code(other));
 }
 
 }  // namespace
@@ -133,13 +133,13 @@ bool Site::csrf_ok(const Page& p, const Form& f) const {
 }
 
 std::string Site::window_text(Lang lang) const {
-  return dialog::window_text(lang, domain::kyiv_date(ctx.clock.now()), ctx.config.rules.window);
+  return i18n::window_text(lang, domain::kyiv_date(ctx.clock.now()), ctx.config.rules.window);
 }
 
 Data Site::base_data(Page& p) {
   Data d;
   d.set("t", texts(p.lang));
-  d.set("lang", std::string(dialog::lang_code(p.lang)));
+  d.set("lang", std::string(i18n::lang_code(p.lang)));
   d.set("csrf", p.csrf);
   return d;
 }
@@ -149,16 +149,16 @@ Response Site::html(Page& p, const std::string& title, std::string_view tmpl, Da
   const Lang other = p.lang == Lang::uk ? Lang::en : Lang::uk;
   if (!data.get("t")) data.set("t", texts(p.lang));
   data.set("csrf", p.csrf);
-  data.set("lang", std::string(dialog::lang_code(p.lang)));
+  data.set("lang", std::string(i18n::lang_code(p.lang)));
   std::string content = render(tmpl, data);
 
   Data layout;
   layout.set("t", texts(p.lang));
-  layout.set("lang", std::string(dialog::lang_code(p.lang)));
+  layout.set("lang", std::string(i18n::lang_code(p.lang)));
   layout.set("title", title);
   layout.set("content", content);
   layout.set("window_text", window_text(p.lang));
-  layout.set("other_lang", std::string(dialog::lang_code(other)));
+  layout.set("other_lang", std::string(i18n::lang_code(other)));
   layout.set("other_lang_name", other == Lang::en ? "English" : "Українська");
   layout.set("lang_href", lang_href(p.req, other));
   layout.set("csrf", p.csrf);
@@ -295,7 +295,7 @@ void Site::handle(Request&& request, const Respond& respond) {
   } catch (const store::StoreError& e) {
     // The database is away (restarting, failing over, full): nothing was done; say when to retry.
     spdlog::error("web page {}: database unavailable: {}", req.request_id, e.what());
-    Response r = message(p, 503, "503", dialog::message(p.lang, "unavailable"), "alert");
+    Response r = message(p, 503, "503", i18n::message(p.lang, "unavailable"), "alert");
     r.headers.emplace_back("Retry-After", "5");
     return reply(std::move(r));
   } catch (const std::exception& e) {

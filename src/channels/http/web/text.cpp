@@ -5,17 +5,17 @@
 
 namespace md::http::web {
 
-kainjow::mustache::data texts(dialog::Lang lang) {
+kainjow::mustache::data texts(i18n::Lang lang) {
   kainjow::mustache::data t;
-  for (const auto& e : kText) t.set(e.key, lang == dialog::Lang::en ? e.en : e.uk);
+  for (const auto& e : kText) t.set(e.key, lang == i18n::Lang::en ? e.en : e.uk);
   return t;
 }
 
-std::string text(dialog::Lang lang, TextKey key) {
-  return lang == dialog::Lang::en ? key.entry().en : key.entry().uk;
+std::string text(i18n::Lang lang, TextKey key) {
+  return lang == i18n::Lang::en ? key.entry().en : key.entry().uk;
 }
 
-std::string text(dialog::Lang lang, TextKey key,
+std::string text(i18n::Lang lang, TextKey key,
                  std::initializer_list<std::pair<std::string_view, std::string>> params) {
   std::string out = text(lang, key);
   for (const auto& [name, value] : params) {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <utility>
 
-#include "dialog/messages.hpp"
+#include "i18n/messages.hpp"
 
 namespace md::http::web {
 
@@ -423,9 +423,9 @@ class TextKey {
   std::size_t index_;
 };
 
-std::string text(dialog::Lang lang, TextKey key);
+std::string text(i18n::Lang lang, TextKey key);
 // The text with each {name} replaced by its value.
-std::string text(dialog::Lang lang, TextKey key,
+std::string text(i18n::Lang lang, TextKey key,
                  std::initializer_list<std::pair<std::string_view, std::string>> params);
 
 }  // namespace md::http::web

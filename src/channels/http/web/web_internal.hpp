@@ -13,8 +13,8 @@
 
 #include "channels/http/web.hpp"
 #include "channels/http/web/text.hpp"
-#include "dialog/explain.hpp"
-#include "dialog/messages.hpp"
+#include "i18n/explain.hpp"
+#include "i18n/messages.hpp"
 #include "service/people.hpp"
 #include "service/rate_limit.hpp"
 
@@ -23,7 +23,7 @@ namespace md::http::web {
 using Data = kainjow::mustache::data;
 using List = kainjow::mustache::data;  // construct with Data::type::list
 
-Data texts(dialog::Lang lang);
+Data texts(i18n::Lang lang);
 // The compiled-in files of assets/ (templates, CSS, JS); empty when there is no such file.
 std::string_view asset(std::string_view name);
 // Renders assets/<name>.html with `data`; throws std::runtime_error on a template error.
@@ -48,14 +48,14 @@ std::string cookie(const Request& req, std::string_view name);
 bool same_token(std::string_view a, std::string_view b);  // constant time
 
 // "12 345" (uk, with a no-break space) or "12,345" (en).
-std::string format_number(std::int64_t n, dialog::Lang lang);
+std::string format_number(std::int64_t n, i18n::Lang lang);
 // One decimal from tenths: "51,8" (uk) or "51.8" (en).
-std::string format_tenths(std::int64_t tenths, dialog::Lang lang);
+std::string format_tenths(std::int64_t tenths, i18n::Lang lang);
 // Hryvnias from kopecks: "2 004,48" (uk) or "2,004.48" (en).
-std::string format_money(std::int64_t kop, dialog::Lang lang);
+std::string format_money(std::int64_t kop, i18n::Lang lang);
 std::string format_day(domain::Day d);       // 30.11.2026
 std::string format_time(domain::Instant t);  // 30.11.2026 14:05 (Kyiv)
-std::string format_bytes(std::size_t n, dialog::Lang lang);
+std::string format_bytes(std::size_t n, i18n::Lang lang);
 
 struct Bar {
   std::string label;
@@ -72,15 +72,15 @@ std::string bar_chart(const std::vector<Bar>& bars, std::string_view title,
                       ChartWidth size = ChartWidth::wide);
 
 // A reading's stored flags in words, as one line ("високе споживання, з фото").
-std::string flag_labels(dialog::Lang lang, const std::vector<std::string>& flags);
+std::string flag_labels(i18n::Lang lang, const std::vector<std::string>& flags);
 // Table rows shared by the cabinet and the console.
-Data history_rows(dialog::Lang lang, const std::vector<store::ReadingRow>& readings, bool staff);
-Data volume_rows(dialog::Lang lang, const std::vector<store::VolumeRow>& volumes);
+Data history_rows(i18n::Lang lang, const std::vector<store::ReadingRow>& readings, bool staff);
+Data volume_rows(i18n::Lang lang, const std::vector<store::VolumeRow>& volumes);
 
 // What a request carries through the page code.
 struct Page {
   Request req;
-  dialog::Lang lang = dialog::Lang::uk;
+  i18n::Lang lang = i18n::Lang::uk;
   std::vector<std::string> set_cookies;
   std::optional<service::SignedIn> who;
   std::string csrf;  // what this page's forms carry
@@ -111,7 +111,7 @@ struct Site {
   bool csrf_ok(const Page& p, const Form& f) const;
   void set_cookie(Page& p, std::string_view name, std::string_view value, std::string_view path,
                   std::optional<std::chrono::seconds> max_age) const;
-  std::string window_text(dialog::Lang lang) const;
+  std::string window_text(i18n::Lang lang) const;
   Data base_data(Page& p);
 
   // Public form and receipt (public_form.cpp).

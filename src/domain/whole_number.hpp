@@ -1,4 +1,5 @@
-// A whole number from JSON that came from outside or from storage, or nothing. json's own
+// A whole number from JSON (nlohmann::json, or any type with its interface) that came from
+// outside or from storage, or nothing. json's own
 // conversion casts a floating-point value to the integer type asked for, which is undefined
 // behaviour when it is out of range (fuzz_dialog found `"zone_index":1.3e57` in a stored state),
 // and throws on another type; here a fraction, an out-of-range number or another type is nothing.
@@ -8,9 +9,7 @@
 #include <optional>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
-namespace md::dialog {
+namespace md::domain {
 
 template <typename T, typename Json>
 std::optional<T> whole_number(const Json& v) {
@@ -24,4 +23,4 @@ std::optional<T> whole_number(const Json& v) {
   return std::nullopt;
 }
 
-}  // namespace md::dialog
+}  // namespace md::domain

@@ -1,4 +1,4 @@
-#include "dialog/messages.hpp"
+#include "i18n/messages.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include "domain/validation.hpp"
 
-using namespace md::dialog;
+using namespace md::i18n;
 
 TEST(Messages, EveryValidationCodeHasBothLanguages) {
   for (const char* code :
@@ -67,7 +67,7 @@ TEST(Messages, AcceptLanguage) {
   EXPECT_EQ(lang_from_accept_language("en;q=0.3,uk;q=0.7"), Lang::uk);
 }
 
-#include "dialog/explain.hpp"
+#include "i18n/explain.hpp"
 
 TEST(Explain, TheSentenceOfRules7) {
   md::domain::Estimate e;

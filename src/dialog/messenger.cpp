@@ -1,4 +1,4 @@
-#include "service/messenger.hpp"
+#include "dialog/messenger.hpp"
 #include "service/stored_estimate.hpp"
 
 #include <future>
@@ -6,34 +6,48 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
-#include "dialog/explain.hpp"
+#include "i18n/explain.hpp"
+#include "service/outbox.hpp"
 #include "service/receipt.hpp"
 
-namespace md::service {
+namespace md::dialog {
+
+using service::account_key;
+using service::AttemptLimit;
+using service::claim_notice_round;
+using service::estimate_explanation;
+using service::Ingestor;
+using service::kFetchPhoto;
+using service::mask_account;
+using service::reminder_round;
+using service::Submissions;
+using service::SubmitOutcome;
+using service::SubmitRequest;
+
 namespace {
 
 // What the close estimated for an account's month, in the words the estimate was stored with:
 // "212 kWh = 6.84 kWh/day (your average …) × 31 days", each zone named when there are several.
 std::string estimate_words(const std::vector<store::VolumeRow>& volumes, domain::YearMonth month,
-                           dialog::Lang lang) {
+                           i18n::Lang lang) {
   std::string out;
   for (const auto& v : volumes) {
     if (v.period != month || v.method != "estimated") continue;
     const std::string words = estimate_explanation(v.estimate, lang);
     if (words.empty()) continue;
     if (!out.empty()) out += "; ";
-    if (v.zones > 1) out += dialog::zone_label(lang, v.zone) + ": ";
+    if (v.zones > 1) out += i18n::zone_label(lang, v.zone) + ": ";
     out += words;
   }
   if (out.empty())  // no estimate that can be read
-    out = lang == dialog::Lang::en ? "from average consumption" : "за середнім споживанням";
+    out = lang == i18n::Lang::en ? "from average consumption" : "за середнім споживанням";
   return out;
 }
 
-using dialog::Lang;
+using i18n::Lang;
 
 // The conversation's view of the system, inside the step's write transaction.
-class TxBackend final : public dialog::Backend {
+class TxBackend final : public Backend {
  public:
   TxBackend(store::WriteTx& tx, store::Store& store, Submissions& submissions, const Inbound& in,
             domain::Instant now, AttemptLimit* per_account, obs::Metrics* metrics)
@@ -174,9 +188,9 @@ void Messenger::step(store::WriteTx& tx, const Inbound& in, domain::Instant now,
     chat = store::ChatRow{};
     chat->channel = in.channel;
     chat->chat_id = in.chat_id;
-    chat->lang = std::string(dialog::lang_code(dialog::parse_lang(in.lang_hint)));
+    chat->lang = std::string(i18n::lang_code(i18n::parse_lang(in.lang_hint)));
   }
-  dialog::Conversation conv({in.channel, in.chat_id}, chat->state, dialog::parse_lang(chat->lang),
+  dialog::Conversation conv({in.channel, in.chat_id}, chat->state, i18n::parse_lang(chat->lang),
                             chat->reminders);
   TxBackend backend(tx, store_, submissions_, in, now, per_account_, metrics_);
   dialog::Step step;
@@ -199,7 +213,7 @@ void Messenger::step(store::WriteTx& tx, const Inbound& in, domain::Instant now,
     for (const auto& account : tx.chat_accounts(in.channel, in.chat_id))
       backend.audit("reminders", account, conv.reminders ? "on" : "off");
   chat->state = conv.state_json();
-  chat->lang = std::string(dialog::lang_code(conv.lang));
+  chat->lang = std::string(i18n::lang_code(conv.lang));
   chat->reminders = conv.reminders;
   if (!conv.phone.empty()) chat->phone = conv.phone;
   tx.save_chat(*chat, now);
@@ -226,7 +240,7 @@ void Messenger::apologise(store::WriteTx& tx, const Inbound& in, domain::Instant
   auto chat = tx.chat(in.channel, in.chat_id);
   dialog::Step step;
   dialog::Reply reply;
-  reply.text = dialog::message(dialog::parse_lang(chat ? chat->lang : in.lang_hint), "unavailable");
+  reply.text = i18n::message(i18n::parse_lang(chat ? chat->lang : in.lang_hint), "unavailable");
   step.replies.push_back(std::move(reply));
   for (const auto& m : render->second(&in, in.chat_id, step)) tx.enqueue(m, now);
 }
@@ -312,7 +326,7 @@ int Messenger::notify_account(store::WriteTx& tx, std::int64_t account_id, std::
     p["account"] = mask_account(link.account_number);
     dialog::Step step;
     dialog::Reply reply;
-    reply.text = dialog::message(dialog::parse_lang(link.lang), key, p);
+    reply.text = i18n::message(i18n::parse_lang(link.lang), key, p);
     step.replies.push_back(std::move(reply));
     for (const auto& m : render->second(nullptr, link.chat_id, step)) {
       tx.enqueue(m, now);
@@ -320,32 +334,6 @@ int Messenger::notify_account(store::WriteTx& tx, std::int64_t account_id, std::
     }
   }
   return queued;
-}
-
-std::optional<ReminderRound> reminder_round(domain::Instant now, const domain::WindowRules& rules) {
-  auto m = domain::window_containing(domain::kyiv_date(now), rules);
-  if (!m) return std::nullopt;
-  auto opening = domain::kyiv_time(domain::window(*m, rules).first, std::chrono::hours{10});
-  auto day2 = domain::kyiv_time(m->next().first_day() + date::days{1}, std::chrono::hours{10});
-  if (now >= opening && now < day2) return ReminderRound{*m, false};
-  if (now >= day2 && now < domain::window_closes(*m, rules)) return ReminderRound{*m, true};
-  return std::nullopt;
-}
-
-bool claim_notice_round(store::WriteTx& tx, std::string_view kind, std::string_view key, int queued,
-                        domain::Instant now) {
-  // Claimed in the same transaction as the messages: the round happens once, wholly or not at all.
-  if (!tx.claim_run(kind, key, queued, now)) return false;
-  store::AuditEntry e;
-  e.at = now;
-  e.actor = "system";
-  e.channel = "outbox";
-  e.action = "notices";
-  e.identity = std::string(kind) + " " + std::string(key);
-  e.result = "queued:" + std::to_string(queued);
-  tx.append_audit(e);
-  tx.commit();
-  return true;
 }
 
 int Messenger::queue_run(std::string_view kind, std::string_view key,
@@ -357,18 +345,18 @@ int Messenger::queue_run(std::string_view kind, std::string_view key,
   for (const auto& link : targets) {
     auto render = renderers_.find(link.channel);
     if (render == renderers_.end()) continue;
-    Lang lang = dialog::parse_lang(link.lang);
+    Lang lang = i18n::parse_lang(link.lang);
     auto p = params;
     p["account"] = mask_account(link.account_number);
     if (p.count("window"))
       p["window"] =
-          dialog::window_text(lang, domain::kyiv_date(now), submissions_.config().rules.window);
+          i18n::window_text(lang, domain::kyiv_date(now), submissions_.config().rules.window);
     if (p.count("month"))
-      if (auto m = domain::YearMonth::parse(p["month"])) p["month"] = dialog::month_name(lang, *m);
+      if (auto m = domain::YearMonth::parse(p["month"])) p["month"] = i18n::month_name(lang, *m);
     if (each) each(link, lang, p);
     dialog::Step step;
     dialog::Reply reply;
-    reply.text = dialog::message(lang, message_key, p);
+    reply.text = i18n::message(lang, message_key, p);
     step.replies.push_back(std::move(reply));
     for (const auto& m : render->second(nullptr, link.chat_id, step)) {
       tx->enqueue(m, now);
@@ -409,4 +397,4 @@ int Messenger::queue_notices(domain::Instant now) {
   return queued;
 }
 
-}  // namespace md::service
+}  // namespace md::dialog

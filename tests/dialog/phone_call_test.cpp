@@ -4,10 +4,10 @@
 
 #include <set>
 
+#include "dialog/messenger.hpp"
 #include "dialog/phone_call.hpp"
 #include "domain/receipt_id.hpp"
 #include "service/accounts.hpp"
-#include "service/messenger.hpp"
 #include "support/support.hpp"
 
 namespace md {
@@ -33,7 +33,7 @@ struct PhoneTest : ::testing::Test {
   std::string db = test::test_db(dir, "ivr.db");
   std::unique_ptr<store::Store> store = store::open_store(db);
   std::unique_ptr<service::Ingestor> ingestor;
-  std::unique_ptr<service::Messenger> messenger;
+  std::unique_ptr<dialog::Messenger> messenger;
 
   void SetUp() override {
     store->migrate();
@@ -41,7 +41,7 @@ struct PhoneTest : ::testing::Test {
                                          at("2025-01-10T12:00:00"))
                     .ok());
     ingestor = std::make_unique<service::Ingestor>(*store, submissions, clock, nullptr);
-    messenger = std::make_unique<service::Messenger>(*store, *ingestor, submissions, nullptr);
+    messenger = std::make_unique<dialog::Messenger>(*store, *ingestor, submissions, nullptr);
   }
   void TearDown() override { ingestor->stop(); }
 
@@ -172,7 +172,7 @@ TEST_F(PhoneTest, EnglishOnNineAndStarStartsAnEntryAgain) {
   PhoneCall call("call-4", "", {});
   begin(call);
   EXPECT_EQ(keys(call, "9"), "ivr.welcome ivr.menu");
-  EXPECT_EQ(call.lang, dialog::Lang::en);
+  EXPECT_EQ(call.lang, i18n::Lang::en);
   keys(call, "2");
   EXPECT_EQ(keys(call, "01234*"), "ivr.enter_account");
   EXPECT_EQ(keys(call, "0123456789#"), "ivr.enter_serial");

@@ -1,11 +1,11 @@
-#include "dialog/messages.hpp"
+#include "i18n/messages.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <vector>
 
-namespace md::dialog {
+namespace md::i18n {
 namespace {
 
 struct Entry {
@@ -319,4 +319,4 @@ std::string zone_label(Lang lang, std::string_view zone) {
   return label(lang, "zone", zone);
 }
 
-}  // namespace md::dialog
+}  // namespace md::i18n

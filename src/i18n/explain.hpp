@@ -3,10 +3,10 @@
 #pragma once
 #include <string>
 
-#include "dialog/messages.hpp"
 #include "domain/estimation.hpp"
+#include "i18n/messages.hpp"
 
-namespace md::dialog {
+namespace md::i18n {
 
 std::string month_name(Lang lang, domain::YearMonth m);  // "November 2025", "листопад 2025"
 std::string month_short(Lang lang, domain::YearMonth m);  // "Nov", "лис": a chart's axis
@@ -15,4 +15,4 @@ std::string explain_estimate(Lang lang, const domain::Estimate& e);
 // when the next window is: every channel states it the same way.
 std::string window_text(Lang lang, domain::Day today, const domain::WindowRules& rules);
 
-}  // namespace md::dialog
+}  // namespace md::i18n

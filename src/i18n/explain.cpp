@@ -1,9 +1,9 @@
-#include "dialog/explain.hpp"
+#include "i18n/explain.hpp"
 
 #include <cmath>
 #include <cstdio>
 
-namespace md::dialog {
+namespace md::i18n {
 namespace {
 
 constexpr const char* kMonthsEn[] = {"January",   "February", "March",    "April",
@@ -154,4 +154,4 @@ std::string window_text(Lang lang, domain::Day today, const domain::WindowRules&
               : "Показники за " + month + " приймаються " + range + ".";
 }
 
-}  // namespace md::dialog
+}  // namespace md::i18n

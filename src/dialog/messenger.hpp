@@ -16,9 +16,10 @@
 #include "obs/metrics.hpp"
 #include "service/ingestor.hpp"
 #include "service/rate_limit.hpp"
+#include "service/reminders.hpp"
 #include "store/store.hpp"
 
-namespace md::service {
+namespace md::dialog {
 
 // One platform update, parsed by its channel.
 struct Inbound {
@@ -27,41 +28,23 @@ struct Inbound {
   std::string update_key;  // the platform's id of the update, for dedupe; empty: none
   std::string chat_id;
   Action action = Action::dialog;
-  dialog::Event event;
+  Event event;
   std::string lang_hint;    // the person's app language, for a new conversation
   std::string callback_id;  // a button press to answer (Telegram)
 };
 
-// The outbox method that fetches a reading's photo from the platform and stores it with the
-// reading (body: {"photo": reference, "receipt": id}).
-inline constexpr std::string_view kFetchPhoto = "fetch_photo";
-
 // How a channel turns replies into platform API calls. `in` is null for notices.
 using Render = std::function<std::vector<store::OutboxMessage>(
-    const Inbound* in, std::string_view chat_id, const dialog::Step& step)>;
-
-// The reminder rounds' schedule, shared by the bots and e-mail: at 10:00 Kyiv on the window's
-// first day (`second` false), and at 10:00 on the 2nd of the new month until the window closes
-// (`second`: to those who have still sent nothing).
-struct ReminderRound {
-  domain::YearMonth month;
-  bool second = false;
-};
-std::optional<ReminderRound> reminder_round(domain::Instant now, const domain::WindowRules& rules);
-
-// Ends a round of notices in the transaction that queued its messages: claims it (false when it
-// was claimed before: nothing is committed) and audits it; commits.
-bool claim_notice_round(store::WriteTx& tx, std::string_view kind, std::string_view key, int queued,
-                        domain::Instant now);
+    const Inbound* in, std::string_view chat_id, const Step& step)>;
 
 class Messenger {
  public:
-  Messenger(store::Store& store, Ingestor& ingestor, Submissions& submissions,
+  Messenger(store::Store& store, service::Ingestor& ingestor, service::Submissions& submissions,
             obs::Metrics* metrics);
 
   void add_channel(std::string channel, Render render);
   // The limit on guesses at an account (the public form's, shared with it); none when unset.
-  void limit_identifications(AttemptLimit* per_account) { per_account_ = per_account; }
+  void limit_identifications(service::AttemptLimit* per_account) { per_account_ = per_account; }
   [[nodiscard]] bool has_channel(std::string_view channel) const;
 
   enum class Result { processed, duplicate, failed, busy };
@@ -72,10 +55,10 @@ class Messenger {
   // Runs `work` with the conversation backend inside the writer's transaction (the phone line's
   // steps, whose state lives in the call): lookups and submissions commit with it; `done(true)`
   // after the commit. False: the writer's queue is full.
-  bool run_async(std::string channel, std::string conversation,
-                 std::function<void(dialog::Backend&)> work, std::function<void(bool)> done);
+  bool run_async(std::string channel, std::string conversation, std::function<void(Backend&)> work,
+                 std::function<void(bool)> done);
   bool run(std::string channel, std::string conversation,
-           const std::function<void(dialog::Backend&)>& work);  // blocking
+           const std::function<void(Backend&)>& work);  // blocking
 
   // Runs inside a write transaction: queues `reply` to every chat linked to the account.
   // Used for the operators' decisions.
@@ -94,20 +77,20 @@ class Messenger {
   void step(store::WriteTx& tx, const Inbound& in, domain::Instant now, bool& duplicate);
   void apologise(store::WriteTx& tx, const Inbound& in, domain::Instant now, bool& duplicate);
   // `each`, when given, adds a target's own parameters (in its language) to `params`.
-  using TargetParams = std::function<void(const store::ChatLink&, dialog::Lang,
-                                          std::map<std::string, std::string>&)>;
+  using TargetParams =
+      std::function<void(const store::ChatLink&, i18n::Lang, std::map<std::string, std::string>&)>;
   int queue_run(std::string_view kind, std::string_view key,
                 const std::vector<store::ChatLink>& targets, std::string_view message_key,
                 const std::map<std::string, std::string>& params, domain::Instant now,
                 const TargetParams& each = {});
 
   store::Store& store_;
-  Ingestor& ingestor_;
-  Submissions& submissions_;
+  service::Ingestor& ingestor_;
+  service::Submissions& submissions_;
   obs::Metrics* metrics_;
-  AttemptLimit* per_account_ = nullptr;
+  service::AttemptLimit* per_account_ = nullptr;
   std::map<std::string, Render, std::less<>> renderers_;
   std::function<void()> wake_;
 };
 
-}  // namespace md::service
+}  // namespace md::dialog

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace md::dialog {
+namespace md::i18n {
 
 enum class Lang { uk, en };
 
@@ -23,4 +23,4 @@ bool has_message(std::string_view key);
 std::string label(Lang lang, std::string_view family, std::string_view code);
 std::string zone_label(Lang lang, std::string_view zone);
 
-}  // namespace md::dialog
+}  // namespace md::i18n

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "channels/telegram/telegram.hpp"
+#include "dialog/messenger.hpp"
 #include "service/accounts.hpp"
-#include "service/messenger.hpp"
 #include "service/period_close.hpp"
 #include "service/review.hpp"
 #include "support/support.hpp"
@@ -17,7 +17,7 @@ namespace {
 
 using json = nlohmann::json;
 using Kind = dialog::Event::Kind;
-using Result = service::Messenger::Result;
+using Result = dialog::Messenger::Result;
 
 domain::Instant at(const char* s) {
   return *domain::parse_instant(s);
@@ -30,7 +30,7 @@ struct MessengerTest : ::testing::Test {
   std::optional<service::Clock> clock;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<service::Ingestor> ingestor;
-  std::unique_ptr<service::Messenger> messenger;
+  std::unique_ptr<dialog::Messenger> messenger;
   std::int64_t update = 100;
   std::int64_t seen_outbox = 0;  // outbox rows already looked at
 
@@ -51,13 +51,13 @@ struct MessengerTest : ::testing::Test {
     store = store::open_store(db);
     store->migrate();
     ingestor = std::make_unique<service::Ingestor>(*store, submissions, *clock, nullptr);
-    messenger = std::make_unique<service::Messenger>(*store, *ingestor, submissions, nullptr);
+    messenger = std::make_unique<dialog::Messenger>(*store, *ingestor, submissions, nullptr);
     messenger->add_channel("telegram", &telegram::render);
   }
 
   Result send(Kind kind, const std::string& text, const std::string& chat = "501",
               std::optional<std::int64_t> id = std::nullopt) {
-    service::Inbound in;
+    dialog::Inbound in;
     in.channel = "telegram";
     in.update_key = std::to_string(id ? *id : ++update);
     in.chat_id = chat;
@@ -185,7 +185,7 @@ TEST_F(MessengerTest, ARestartMidConversationLosesNothing) {
 }
 
 TEST_F(MessengerTest, SharedOwnPhoneFindsTheAccounts) {
-  service::Inbound in;
+  dialog::Inbound in;
   in.channel = "telegram";
   in.update_key = "1";
   in.chat_id = "777";
@@ -202,7 +202,7 @@ TEST_F(MessengerTest, SharedOwnPhoneFindsTheAccounts) {
 }
 
 TEST_F(MessengerTest, SomeoneElsesContactCardLinksNothing) {
-  service::Inbound in;
+  dialog::Inbound in;
   in.channel = "telegram";
   in.update_key = "2";
   in.chat_id = "778";
@@ -418,7 +418,7 @@ TEST_F(MessengerTest, RemindersGoOutOncePerWindowAndOnlyToThoseWhoSentNothing) {
 TEST_F(MessengerTest, AnUpdateThatHitsABugIsAnsweredWithAnApologyNotRedeliveredForEver) {
   // A renderer that fails on the welcome: a stand-in for any bug in a conversation step.
   messenger->add_channel(
-      "telegram", [](const service::Inbound* in, std::string_view chat, const dialog::Step& step) {
+      "telegram", [](const dialog::Inbound* in, std::string_view chat, const dialog::Step& step) {
         for (const auto& r : step.replies)
           if (r.text.find("Вітаємо") != std::string::npos) throw std::logic_error("a bug");
         return telegram::render(in, chat, step);
