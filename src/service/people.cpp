@@ -130,8 +130,8 @@ SignUpResult sign_up(store::Store& store, const SignUp& req, domain::Instant now
     std::int64_t id = tx->insert_user(u, now);
     if (user_id) *user_id = id;
   } catch (const store::ConflictError& e) {
-    return std::string_view(e.what()) == "email" ? SignUpResult::email_taken
-                                                 : SignUpResult::already_registered;
+    return e.kind == store::Conflict::email ? SignUpResult::email_taken
+                                            : SignUpResult::already_registered;
   }
   tx->append_audit(
       audit_entry("customer", "sign_up", "account=" + req.account, "created", now, req.request_id));
@@ -153,7 +153,13 @@ std::int64_t add_staff_user(store::Store& store, const std::string& login, const
     throw std::invalid_argument("the password must be 10 to 256 characters");
   std::string hash = hash_password(password);
   auto tx = store.begin_write();
-  std::int64_t id = tx->insert_user(store::NewUser{login, role, std::nullopt, "", "", hash}, now);
+  std::int64_t id = 0;
+  try {
+    id = tx->insert_user(store::NewUser{login, role, std::nullopt, "", "", hash}, now);
+  } catch (const store::ConflictError& e) {
+    if (e.kind == store::Conflict::login) throw LoginTaken();
+    throw;
+  }
   auto e = audit_entry(actor, "user_add", "staff=" + login, "created", now, "");
   e.channel = actor.ends_with(":cli") ? "cli" : "operator_console";
   e.reason = "role " + role;

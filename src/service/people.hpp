@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -39,7 +40,11 @@ enum class SignUpResult {
 SignUpResult sign_up(store::Store& store, const SignUp& req, domain::Instant now,
                      std::int64_t* user_id = nullptr);
 
-// Throws std::invalid_argument on an unknown role or a weak password, ConflictError when taken.
+// A staff login someone already has.
+struct LoginTaken : std::runtime_error {
+  LoginTaken() : std::runtime_error("the login is taken") {}
+};
+// Throws std::invalid_argument on an unknown role or a weak password, LoginTaken.
 std::int64_t add_staff_user(store::Store& store, const std::string& login, const std::string& role,
                             const std::string& password, domain::Instant now,
                             const std::string& actor = "admin:cli");

@@ -224,10 +224,10 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
       break;
     } catch (const store::ConflictError& e) {
       // Another node stored the same idempotency key meanwhile: its answer is the answer.
-      if (std::string_view(e.what()) == "idempotency")
+      if (e.kind == store::Conflict::idempotency)
         if (auto replayed = replay()) return std::move(*replayed);
       // Ids are random: a collision is possible but rare; try another one.
-      if (std::string_view(e.what()) != "receipt" || attempt >= 8) throw;
+      if (e.kind != store::Conflict::receipt || attempt >= 8) throw;
     }
   }
   for (std::int64_t old : accepted.in_window) {

@@ -23,9 +23,13 @@ using domain::YearMonth;
 struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-// A unique constraint was hit; `what` names it ("receipt", "idempotency", "eic", "account"...).
+// Which unique constraint was hit: the ones callers answer differently; `other` for the rest.
+enum class Conflict { other, receipt, idempotency, eic, account, login, email };
+
+// A unique constraint was hit: `what` is the engine's message, `kind` says which one.
 struct ConflictError : StoreError {
-  using StoreError::StoreError;
+  ConflictError(Conflict k, const std::string& message) : StoreError(message), kind(k) {}
+  Conflict kind;
 };
 
 struct NewAccount {
@@ -374,7 +378,7 @@ class WriteTx {
 
   // The meter photo sent with a submission (web form, cabinet, messengers).
   virtual void insert_photo(std::int64_t submission_id, const Photo& photo, Instant at) = 0;
-  // Throws ConflictError("login") or ConflictError("email").
+  // Throws ConflictError (Conflict::login or Conflict::email).
   virtual std::int64_t insert_user(const NewUser& u, Instant at) = 0;
   virtual void set_signin_state(std::int64_t user_id, int failed_signins,
                                 std::optional<Instant> locked_until) = 0;
@@ -386,7 +390,7 @@ class WriteTx {
   // write (PostgreSQL): two admins cannot each take the other's role away at the same moment.
   virtual int lock_active_admins() = 0;
   virtual void set_reminders(std::int64_t user_id, bool on) = 0;
-  // Throws ConflictError("email") when another person has the e-mail.
+  // Throws ConflictError (Conflict::email) when another person has the e-mail.
   virtual void set_contact(std::int64_t user_id, std::string_view email,
                            std::string_view phone) = 0;
   virtual void insert_session(std::string_view token_hash, const SessionRow& s, Instant at) = 0;
@@ -483,6 +487,9 @@ class Store {
   // Reads: safe from any thread, concurrent with the writer.
   virtual std::optional<MeterRow> find_meter(std::string_view account, std::string_view serial) = 0;
   virtual std::vector<ReadingRow> history(std::int64_t meter_id, int limit) = 0;
+  // A meter's latest accepted reading by as-of instant (rules.md §3), the one a new reading is
+  // validated against: what every channel shows as "your last reading".
+  virtual std::optional<ReadingRow> latest_accepted(std::int64_t meter_id) = 0;
   virtual std::vector<AuditRow> audit_tail(int limit) = 0;
   virtual std::optional<ReadingRow> find_by_receipt(std::string_view receipt) = 0;
   virtual Counts counts() = 0;

@@ -82,6 +82,15 @@ TEST_F(PeopleTest, ACodeSetsTheNewPasswordOnceAndSignsEverySessionOut) {
   EXPECT_TRUE(signs_in("a brand new one"));
 }
 
+TEST_F(PeopleTest, AStaffLoginIsGivenOnceAndWhatIsWrongIsSaid) {
+  EXPECT_THROW(service::add_staff_user(*store, "olena", "admin", "another password", now),
+               service::LoginTaken);
+  EXPECT_THROW(service::add_staff_user(*store, "petro", "janitor", "another password", now),
+               std::invalid_argument);
+  EXPECT_EQ(store->find_user("olena")->role, "operator");
+  EXPECT_FALSE(store->find_user("petro"));
+}
+
 TEST_F(PeopleTest, TheCodeIsReadAsSaidOverThePhone) {
   auto code = issue(customer);
   // Lower case, spaces instead of dashes, and the letters O, I, L for 0, 1, 1.

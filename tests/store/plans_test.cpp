@@ -381,6 +381,7 @@ TEST(QueryPlans, TheReadsOfThePagesAndTheCommandLine) {
   EXPECT_EQ(store->inspection_orders(month), 0);
   EXPECT_FALSE(store->photo(1));
   EXPECT_FALSE(store->receipt_json("R-0000"));
+  EXPECT_FALSE(store->latest_accepted(1));
   EXPECT_TRUE(store->review_queue(50).empty());
   EXPECT_TRUE(store->tokens().empty());
   auto tx = store->begin_write();

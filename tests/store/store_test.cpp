@@ -256,7 +256,7 @@ TEST_F(StoreTest, IdempotencyKeyIsUniquePerChannel) {
     tx->insert_submission(submission(meter, "R-4444-4444", "same"));
     FAIL() << "duplicate key accepted";
   } catch (const ConflictError& e) {
-    EXPECT_STREQ(e.what(), "idempotency");
+    EXPECT_EQ(e.kind, Conflict::idempotency) << e.what();
   }
   EXPECT_EQ(tx->find_replay("api", "same"), "{\"receipt\":\"R-2222-2222\"}");
   EXPECT_FALSE(tx->find_replay("viber", "same"));
@@ -273,7 +273,7 @@ TEST_F(StoreTest, ReceiptIsUnique) {
     tx->insert_submission(submission(meter, "R-2222-2222", "b"));
     FAIL();
   } catch (const ConflictError& e) {
-    EXPECT_STREQ(e.what(), "receipt");
+    EXPECT_EQ(e.kind, Conflict::receipt) << e.what();
   }
 }
 
@@ -502,6 +502,35 @@ TEST_F(StoreTest, AMetersLaterReadingNeverGetsALowerIdOnAnotherWriterConnection)
   auto history = store->history(meter, 3);
   ASSERT_EQ(history.size(), 3u);
   EXPECT_EQ(history[0].receipt, "R-4444-4444");
+}
+
+// "Your last reading" on every page and in every bot is the reading validation compares a new one
+// with: the latest accepted by as-of instant, not the latest received or taken.
+TEST_F(StoreTest, TheLatestAcceptedReadingIsTheOneANewReadingIsComparedWith) {
+  auto meter = seed_meter();
+  EXPECT_FALSE(store->latest_accepted(meter));
+  auto tx = store->begin_write();
+  tx->insert_submission(submission(meter, "R-2222-2222", ""));  // window: as of 01.12, taken 30.11
+  auto off_cycle = submission(meter, "R-3333-3333", "");        // received later, taken earlier
+  off_cycle.taken_on = *domain::parse_date("2025-11-20");
+  off_cycle.as_of = at("2025-11-21");
+  off_cycle.period.reset();
+  off_cycle.received_at = at("2025-12-02T09:00:00");
+  tx->insert_submission(off_cycle);
+  auto rejected = submission(meter, "R-4444-4444", "");  // the latest, but not accepted
+  rejected.as_of = at("2025-12-02");
+  rejected.period.reset();
+  tx->change_status(tx->insert_submission(rejected), "rejected_by_operator",
+                    AuditEntry{at("2025-12-03"), "operator:olena", "operator_console",
+                               "status_change", "", "", "rejected_by_operator", "photo", 0});
+  auto compared = tx->accepted_readings(meter, 1, std::nullopt).latest;
+  tx->commit();
+  auto latest = store->latest_accepted(meter);
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->receipt, "R-2222-2222");
+  ASSERT_EQ(compared.size(), 1u);
+  EXPECT_EQ(compared[0].receipt, latest->receipt);
+  EXPECT_FALSE(store->latest_accepted(meter + 1));
 }
 
 TEST_F(StoreTest, RowsWrittenTogetherKeepEveryCharacterOfTheirText) {

@@ -273,8 +273,7 @@ void PgConn::fail(PGresult* r) {
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   PQclear(r);
   if (sqlstate.starts_with("23")) {  // integrity constraint violation (and our triggers)
-    auto name = conflict_name(constraint);
-    throw ConflictError(name.empty() ? msg : std::string(name));
+    throw ConflictError(conflict_kind(constraint), msg);
   }
   // Connection lost (08), server shutting down (57P), a standby that takes no writes (25006),
   // no disk or memory (53): the operation failed as a whole and may be retried; the connection

@@ -25,17 +25,21 @@ struct Migration {
   const char* sql;
 };
 
-// The store's name for a violated unique constraint (what ConflictError carries), from the
-// engine's constraint name or message; "" when it is none that callers handle by name.
-inline std::string_view conflict_name(std::string text) {
+// Which violated unique constraint (what ConflictError carries), from the engine's constraint
+// name or message; `other` when it is none that callers answer differently.
+inline Conflict conflict_kind(std::string text) {
   std::replace(text.begin(), text.end(), '.', '_');  // SQLite says table.column
-  static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
-      {"receipt", "receipt"},         {"idempotency", "idempotency"}, {"eic", "eic"},
-      {"accounts_number", "account"}, {"users_login", "login"},       {"users_email", "email"},
-      {"users_account_id", "login"}};
-  for (auto [needle, name] : kNames)
-    if (text.find(needle) != std::string::npos) return name;
-  return {};
+  static constexpr std::pair<std::string_view, Conflict> kKinds[] = {
+      {"receipt", Conflict::receipt},
+      {"idempotency", Conflict::idempotency},
+      {"eic", Conflict::eic},
+      {"accounts_number", Conflict::account},
+      {"users_login", Conflict::login},
+      {"users_email", Conflict::email},
+      {"users_account_id", Conflict::login}};
+  for (auto [needle, kind] : kKinds)
+    if (text.find(needle) != std::string::npos) return kind;
+  return Conflict::other;
 }
 
 // One prepared statement of an engine. Errors throw ConflictError (a constraint) or StoreError.

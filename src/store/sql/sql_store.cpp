@@ -158,6 +158,18 @@ std::vector<ReadingRow> SqlStore::history(std::int64_t meter_id, int limit) {
   return out;
 }
 
+std::optional<ReadingRow> SqlStore::latest_accepted(std::int64_t meter_id) {
+  auto r = acquire_reader();
+  // The order of WriteTx::accepted_readings, which validation compares with.
+  Query q(*r, "SELECT " READING_COLUMNS
+              " FROM submissions s JOIN meters m ON m.id = s.meter_id"
+              " WHERE s.meter_id = ? AND s.status = 'accepted'"
+              " ORDER BY s.as_of DESC, s.id DESC LIMIT 1");
+  q.bind(meter_id);
+  if (!q.step()) return std::nullopt;
+  return reading_row(q);
+}
+
 std::optional<ReadingRow> SqlStore::find_by_receipt(std::string_view receipt) {
   auto r = acquire_reader();
   Query q(*r, "SELECT " READING_COLUMNS

@@ -28,6 +28,7 @@ class SqlStore : public Store {
 
   std::optional<MeterRow> find_meter(std::string_view account, std::string_view serial) override;
   std::vector<ReadingRow> history(std::int64_t meter_id, int limit) override;
+  std::optional<ReadingRow> latest_accepted(std::int64_t meter_id) override;
   std::vector<AuditRow> audit_tail(int limit) override;
   std::optional<ReadingRow> find_by_receipt(std::string_view receipt) override;
   Counts counts() override;

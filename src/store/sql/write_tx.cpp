@@ -511,7 +511,8 @@ class SqlWriteTx final : public WriteTx {
     }
     Query taken(conn(), "SELECT 1 FROM submissions WHERE receipt = ?");
     taken.bind(s.receipt);
-    throw ConflictError(taken.step() ? "receipt" : "idempotency");
+    throw taken.step() ? ConflictError(Conflict::receipt, "receipt id taken")
+                       : ConflictError(Conflict::idempotency, "idempotency key used");
   }
 
   void change_status(std::int64_t id, std::string_view to, const AuditEntry& why) override {
@@ -960,7 +961,7 @@ class SqlWriteTx final : public WriteTx {
     if (!s.idempotency_key.empty()) {
       auto used = keys_.find({s.channel, s.idempotency_key});
       if (used == keys_.end()) return std::nullopt;  // not read in advance: ask the database
-      if (used->second) throw ConflictError("idempotency");
+      if (used->second) throw ConflictError(Conflict::idempotency, "idempotency key used");
     }
     // Taken per transaction, after its meters are locked: a meter's later reading then always has
     // the higher id, which orders readings with the same as-of instant (a pool kept between

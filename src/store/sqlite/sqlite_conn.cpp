@@ -51,8 +51,7 @@ class SqliteStatement final : public Statement {
   [[noreturn]] void fail(int rc) {
     std::string msg = sqlite3_errmsg(db_);
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-      auto name = conflict_name(msg);
-      throw ConflictError(name.empty() ? msg : std::string(name));
+      throw ConflictError(conflict_kind(msg), msg);
     }
     throw StoreError(msg);
   }

@@ -488,16 +488,13 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
       item.set("serial", m.serial);
       item.set("eic", m.eic);
       item.set("address", account->address);
-      auto history = ctx.store.history(m.meter_id, 20);
-      for (const auto& r : history) {
-        if (r.status != "accepted") continue;
+      if (auto r = ctx.store.latest_accepted(m.meter_id)) {
         Data last;
-        last.set("date", format_day(r.taken_on));
-        last.set("channel", i18n::label(p.lang, "channel", r.channel));
-        last.set("values", reading_values(p.lang, r));
+        last.set("date", format_day(r->taken_on));
+        last.set("channel", i18n::label(p.lang, "channel", r->channel));
+        last.set("values", reading_values(p.lang, *r));
         item.set("last", last);
-        if (open && r.period == *open) item.set("this_month", text(p.lang, "this_month_in"));
-        break;
+        if (open && r->period == *open) item.set("this_month", text(p.lang, "this_month_in"));
       }
       if (open && !item.get("this_month")) item.set("missing", text(p.lang, "this_month_missing"));
       list.push_back(item);

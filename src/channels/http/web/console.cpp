@@ -675,9 +675,11 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
         service::add_staff_user(ctx.store, form->get("login"), form->get("role"),
                                 form->get("password"), now, actor);
         return respond(redirect(p, "/operator/users"));
-      } catch (const std::exception& e) {
-        d.set("error", std::string(e.what()) == "login" ? text(p.lang, "login_taken")
-                                                        : std::string(e.what()));
+      } catch (const service::LoginTaken&) {
+        d.set("error", text(p.lang, "login_taken"));
+        status = 422;
+      } catch (const std::invalid_argument& e) {
+        d.set("error", std::string(e.what()));
         status = 422;
       }
     }

@@ -18,13 +18,6 @@ std::string trimmed(std::string s) {
   return s;
 }
 
-// The latest accepted reading of a meter, if any.
-std::optional<store::ReadingRow> last_accepted(store::Store& store, std::int64_t meter_id) {
-  for (auto& r : store.history(meter_id, 20))
-    if (r.status == "accepted") return std::move(r);
-  return std::nullopt;
-}
-
 bool is_image(const Form::File& f) {
   const std::string& b = f.bytes;
   if (b.size() >= 3 && static_cast<unsigned char>(b[0]) == 0xFF &&
@@ -88,7 +81,7 @@ Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
   }
   if (meter && (f.step2 || f.cabinet)) {
     d.set("step2", true);
-    auto last = last_accepted(ctx.store, meter->meter_id);
+    auto last = ctx.store.latest_accepted(meter->meter_id);
     d.set("has_last", last.has_value());
     Data zones(Data::type::list);
     auto names = domain::zones_of(meter->zones);
@@ -215,7 +208,7 @@ void Site::post_reading(const PagePtr& page, const Form& form, ReadingForm f, st
   if (p.who) req.actor = service::actor_of(p.who->user);
   auto zones = domain::zones_of(meter->zones);
   if (form.get("same") == "1") {
-    auto last = last_accepted(ctx.store, meter->meter_id);
+    auto last = ctx.store.latest_accepted(meter->meter_id);
     for (std::size_t i = 0; last && i < zones.size() && i < last->values.size(); ++i)
       req.values.emplace_back(std::string(domain::zone_name(zones[i])),
                               std::to_string(last->values[i]));
@@ -345,7 +338,7 @@ Response Site::zones_json(Page& p) {
   }
   json zones = json::array();
   std::string last_text;
-  auto last = last_accepted(ctx.store, meter->meter_id);
+  auto last = ctx.store.latest_accepted(meter->meter_id);
   auto names = domain::zones_of(meter->zones);
   for (std::size_t i = 0; i < names.size(); ++i) {
     std::string name(domain::zone_name(names[i]));
