@@ -471,28 +471,56 @@ class Lease {
   virtual bool held() = 0;
 };
 
-class Store {
+// The store's reads, split by the use cases that read them (ports): a service takes the port it
+// reads through, and a query's signature shows what it may read. Reads are safe from any thread,
+// concurrent with the writer. Store is every port, the writes (begin_write) and the running of
+// the database.
+// A meter's readings and what follows from them: the submission path's lookups, receipts,
+// photos, the review queue.
+class ReadingReads {
  public:
-  virtual ~Store() = default;
-  virtual int migrate() = 0;  // applies pending migrations; returns the schema version
-  virtual int schema_version() = 0;
-  virtual std::unique_ptr<WriteTx> begin_write() = 0;
-  // How many write transactions may be open at once (SQLite: one; PostgreSQL: a few, each on a
-  // connection of its own). The ingest runs one group-commit writer per.
-  [[nodiscard]] virtual int writers() const { return 1; }
-  // Several nodes may serve from this database (PostgreSQL): what must hold across them (attempt
-  // limits) is kept in it, not in a process.
-  [[nodiscard]] virtual bool shared_by_nodes() const { return false; }
-
-  // Reads: safe from any thread, concurrent with the writer.
+  virtual ~ReadingReads() = default;
   virtual std::optional<MeterRow> find_meter(std::string_view account, std::string_view serial) = 0;
   virtual std::vector<ReadingRow> history(std::int64_t meter_id, int limit) = 0;
   // A meter's latest accepted reading by as-of instant (rules.md §3), the one a new reading is
   // validated against: what every channel shows as "your last reading".
   virtual std::optional<ReadingRow> latest_accepted(std::int64_t meter_id) = 0;
-  virtual std::vector<AuditRow> audit_tail(int limit) = 0;
   virtual std::optional<ReadingRow> find_by_receipt(std::string_view receipt) = 0;
-  virtual Counts counts() = 0;
+  // The receipt as it was given (rules.md §11), for the printable receipt page.
+  virtual std::optional<std::string> receipt_json(std::string_view receipt) = 0;
+  virtual std::optional<Photo> photo(std::int64_t submission_id) = 0;
+  virtual std::vector<ReviewRow> review_queue(int limit) = 0;
+  virtual std::int64_t review_backlog() = 0;
+  // The account and receipt of a submission.
+  virtual std::optional<std::pair<std::int64_t, std::string>> submission_owner(
+      std::int64_t submission_id) = 0;
+};
+
+// Accounts as customers and staff see them: their meters, readings, months and audit, the
+// console's search and its per-hour counts, the phone numbers the bots and the IVR know.
+class AccountReads {
+ public:
+  virtual ~AccountReads() = default;
+  virtual std::optional<AccountRow> account(std::string_view number) = 0;
+  virtual std::optional<AccountRow> account_by_id(std::int64_t id) = 0;
+  // By account number, EIC, meter serial, phone (exact or prefix) or an address fragment.
+  virtual std::vector<AccountRow> search_accounts(std::string_view query, int limit) = 0;
+  virtual std::vector<MeterRow> account_meters(std::int64_t account_id) = 0;  // installed now
+  // Every reading of the account's meters from every channel, newest first.
+  virtual std::vector<ReadingRow> account_readings(std::int64_t account_id, int limit) = 0;
+  // Closed months of the account, oldest first.
+  virtual std::vector<VolumeRow> account_volumes(std::int64_t account_id) = 0;
+  // Audit records about the account (its submissions and attempts naming it), newest first.
+  virtual std::vector<AuditRow> account_audit(std::int64_t account_id, int limit) = 0;
+  virtual std::vector<AccountRow> accounts_by_phone(std::string_view phone) = 0;
+  virtual std::vector<ChannelHour> channel_hours(Instant from, Instant to) = 0;
+};
+
+// The monthly close and what it leaves: every point's history, closed months, their volumes and
+// positions, inspection orders, prices and K_outage entered, the areas accounts have.
+class PeriodReads {
+ public:
+  virtual ~PeriodReads() = default;
   // Every metering point with its readings, from one consistent snapshot, in point order.
   virtual void scan_points(const std::function<void(PointHistory&&)>& visit) = 0;
   virtual std::optional<YearMonth> last_closed_period() = 0;
@@ -507,45 +535,36 @@ class Store {
     int estimated_run = 0;
   };
   virtual void positions(YearMonth m, const std::function<void(const Position&)>& visit) = 0;
-  virtual std::optional<TokenRow> find_token(std::string_view token_hash) = 0;
-  virtual std::vector<TokenRow> tokens() = 0;
   virtual std::int64_t inspection_orders(YearMonth m) = 0;
-  virtual std::int64_t review_backlog() = 0;
-  virtual bool healthy() = 0;
-  // An attempt limit's counts as WriteTx::attempts() reads them, on a reader (a check that does
-  // not count need not take a writer).
-  virtual AttemptCounts attempts(std::string_view name, std::int64_t start,
-                                 std::int64_t length) = 0;
+  virtual std::vector<InspectionOrderRow> inspection_order_list(YearMonth m, int limit) = 0;
+  virtual std::vector<PriceChangeRow> price_changes() = 0;  // in the order they were made
+  virtual std::vector<OutageCoefficientRow> outage_coefficients() = 0;  // in the order entered
+  virtual std::vector<std::string> account_areas() = 0;  // the areas accounts have, sorted
+};
 
-  // The web: accounts, people and sessions.
-  virtual std::optional<AccountRow> account(std::string_view number) = 0;
-  virtual std::optional<AccountRow> account_by_id(std::int64_t id) = 0;
-  // By account number, EIC, meter serial, phone (exact or prefix) or an address fragment.
-  virtual std::vector<AccountRow> search_accounts(std::string_view query, int limit) = 0;
-  virtual std::vector<MeterRow> account_meters(std::int64_t account_id) = 0;  // installed now
-  // Every reading of the account's meters from every channel, newest first.
-  virtual std::vector<ReadingRow> account_readings(std::int64_t account_id, int limit) = 0;
-  // Closed months of the account, oldest first.
-  virtual std::vector<VolumeRow> account_volumes(std::int64_t account_id) = 0;
-  // Audit records about the account (its submissions and attempts naming it), newest first.
-  virtual std::vector<AuditRow> account_audit(std::int64_t account_id, int limit) = 0;
-  virtual AuditPage search_audit(const AuditQuery& query) = 0;
+// People who sign in and what they did: users, sessions, API tokens, attempt limits, the audit.
+class PeopleReads {
+ public:
+  virtual ~PeopleReads() = default;
   // By login or e-mail (case-insensitive for e-mail).
   virtual std::optional<UserRow> find_user(std::string_view login_or_email) = 0;
   virtual std::optional<UserRow> user_by_id(std::int64_t id) = 0;
   virtual std::vector<UserRow> staff_users() = 0;
   virtual std::optional<SessionRow> find_session(std::string_view token_hash) = 0;
-  virtual std::optional<Photo> photo(std::int64_t submission_id) = 0;
-  // The receipt as it was given (rules.md §11), for the printable receipt page.
-  virtual std::optional<std::string> receipt_json(std::string_view receipt) = 0;
-  virtual std::vector<ReviewRow> review_queue(int limit) = 0;
-  virtual std::vector<ChannelHour> channel_hours(Instant from, Instant to) = 0;
-  virtual std::vector<InspectionOrderRow> inspection_order_list(YearMonth m, int limit) = 0;
-  virtual std::vector<PriceChangeRow> price_changes() = 0;  // in the order they were made
-  virtual std::vector<OutageCoefficientRow> outage_coefficients() = 0;  // in the order entered
-  virtual std::vector<std::string> account_areas() = 0;  // the areas accounts have, sorted
-  // Messengers.
-  virtual std::vector<AccountRow> accounts_by_phone(std::string_view phone) = 0;
+  virtual std::optional<TokenRow> find_token(std::string_view token_hash) = 0;
+  virtual std::vector<TokenRow> tokens() = 0;
+  // An attempt limit's counts as WriteTx::attempts() reads them, on a reader (a check that does
+  // not count need not take a writer).
+  virtual AttemptCounts attempts(std::string_view name, std::int64_t start,
+                                 std::int64_t length) = 0;
+  virtual std::vector<AuditRow> audit_tail(int limit) = 0;
+  virtual AuditPage search_audit(const AuditQuery& query) = 0;
+};
+
+// The messengers' outbox and whom the reminder and notice rounds reach.
+class MessengerReads {
+ public:
+  virtual ~MessengerReads() = default;
   virtual std::vector<OutboxRow> outbox_due(Instant now, int limit) = 0;  // oldest first
   virtual std::int64_t outbox_pending() = 0;
   virtual std::vector<ChatLink> chats_of_account(std::int64_t account_id) = 0;
@@ -558,9 +577,27 @@ class Store {
   // Chats of accounts that had a volume of `period` estimated.
   virtual std::vector<ChatLink> estimated_targets(YearMonth period) = 0;
   virtual bool run_claimed(std::string_view kind, std::string_view key) = 0;
-  // The account and receipt of a submission.
-  virtual std::optional<std::pair<std::int64_t, std::string>> submission_owner(
-      std::int64_t submission_id) = 0;
+};
+
+class Store : public ReadingReads,
+              public AccountReads,
+              public PeriodReads,
+              public PeopleReads,
+              public MessengerReads {
+ public:
+  ~Store() override = default;
+  virtual int migrate() = 0;  // applies pending migrations; returns the schema version
+  virtual int schema_version() = 0;
+  virtual std::unique_ptr<WriteTx> begin_write() = 0;
+  // How many write transactions may be open at once (SQLite: one; PostgreSQL: a few, each on a
+  // connection of its own). The ingest runs one group-commit writer per.
+  [[nodiscard]] virtual int writers() const { return 1; }
+  // Several nodes may serve from this database (PostgreSQL): what must hold across them (attempt
+  // limits) is kept in it, not in a process.
+  [[nodiscard]] virtual bool shared_by_nodes() const { return false; }
+
+  virtual Counts counts() = 0;
+  virtual bool healthy() = 0;
 
   // The lead in `role` if no other process holds it (nullptr otherwise): the work of that role
   // then runs on one node only.

@@ -23,6 +23,14 @@ inline Day day_of(const std::string& s) {
   return domain::parse_date(s).value_or(Day{});
 }
 
+// The id an INSERT … RETURNING id gave.
+inline std::int64_t returning_id(Query& q) {
+  if (!q.step()) throw StoreError("the insert returned no id");
+  std::int64_t id = q.i64(0);
+  q.run();
+  return id;
+}
+
 inline constexpr const char* kMeterColumns =
     "m.id, p.id, a.id, a.number, a.active, p.eic, m.serial, m.zones, m.digits, m.installed_on,"
     " m.counter_offsets";

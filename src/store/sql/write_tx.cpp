@@ -9,167 +9,11 @@
 
 #include "store/sql/rows.hpp"
 #include "store/sql/sql_store.hpp"
+#include "store/sql/writes.hpp"
 
 namespace md::store {
 
 using namespace detail;
-
-namespace {
-std::int64_t returning_id(Query& q) {
-  if (!q.step()) throw StoreError("the insert returned no id");
-  std::int64_t id = q.i64(0);
-  q.run();
-  return id;
-}
-namespace bots {
-
-bool record_update(SqlConn& c, std::string_view channel, std::string_view key, Instant at) {
-  Query q(c,
-          "INSERT INTO bot_updates (channel, update_key, received_at) VALUES (?, ?, ?)"
-          " ON CONFLICT DO NOTHING");
-  q.bind(channel).bind(key).bind(secs(at)).run();
-  return q.changes() == 1;
-}
-
-std::optional<ChatRow> chat(SqlConn& c, std::string_view channel, std::string_view chat_id) {
-  Query q(c,
-          "SELECT lang, state, reminders, subscribed, phone FROM chats"
-          " WHERE channel = ? AND chat_id = ?");
-  q.bind(channel).bind(chat_id);
-  if (!q.step()) return std::nullopt;
-  ChatRow r;
-  r.channel = channel;
-  r.chat_id = chat_id;
-  r.lang = q.text(0);
-  r.state = q.text(1);
-  r.reminders = q.i64(2) != 0;
-  r.subscribed = q.i64(3) != 0;
-  r.phone = q.text(4);
-  return r;
-}
-
-void save_chat(SqlConn& c, const ChatRow& r, Instant at) {
-  Query q(c,
-          "INSERT INTO chats (channel, chat_id, lang, state, reminders, subscribed, phone,"
-          " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-          " ON CONFLICT (channel, chat_id) DO UPDATE SET lang = excluded.lang,"
-          " state = excluded.state, reminders = excluded.reminders,"
-          " subscribed = excluded.subscribed, phone = excluded.phone,"
-          " updated_at = excluded.updated_at");
-  q.bind(r.channel).bind(r.chat_id).bind(r.lang).bind(r.state);
-  q.bind(r.reminders ? 1 : 0).bind(r.subscribed ? 1 : 0).bind(r.phone);
-  q.bind(secs(at)).bind(secs(at)).run();
-}
-
-std::vector<std::string> chat_accounts(SqlConn& c, std::string_view channel,
-                                       std::string_view chat_id) {
-  Query q(c,
-          "SELECT a.number FROM chat_accounts l JOIN accounts a ON a.id = l.account_id"
-          " WHERE l.channel = ? AND l.chat_id = ? ORDER BY l.linked_at, a.number");
-  q.bind(channel).bind(chat_id);
-  std::vector<std::string> out;
-  while (q.step()) out.push_back(q.text(0));
-  return out;
-}
-
-void link_account(SqlConn& c, std::string_view channel, std::string_view chat_id,
-                  std::int64_t account_id, Instant at) {
-  Query q(c,
-          "INSERT INTO chat_accounts (channel, chat_id, account_id, linked_at) VALUES (?, ?, ?, ?)"
-          " ON CONFLICT DO NOTHING");
-  q.bind(channel).bind(chat_id).bind(account_id).bind(secs(at)).run();
-}
-
-void unlink_account(SqlConn& c, std::string_view channel, std::string_view chat_id,
-                    std::int64_t account_id) {
-  Query q(c, "DELETE FROM chat_accounts WHERE channel = ? AND chat_id = ? AND account_id = ?");
-  q.bind(channel).bind(chat_id).bind(account_id).run();
-}
-
-std::int64_t enqueue(SqlConn& c, const OutboxMessage& m, Instant at) {
-  Query q(c,
-          "INSERT INTO outbox (channel, chat_id, method, body, created_at, not_before)"
-          " VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
-  q.bind(m.channel).bind(m.chat_id).bind(m.method).bind(m.body).bind(secs(at));
-  q.bind(secs(m.not_before));
-  return returning_id(q);
-}
-
-bool claim_run(SqlConn& c, std::string_view kind, std::string_view key, std::int64_t messages,
-               Instant at) {
-  Query q(c,
-          "INSERT INTO notice_runs (kind, run_key, created_at, messages) VALUES (?, ?, ?, ?)"
-          " ON CONFLICT DO NOTHING");
-  q.bind(kind).bind(key).bind(secs(at)).bind(messages).run();
-  return q.changes() == 1;
-}
-
-}  // namespace bots
-
-namespace attempts {
-
-bool count(SqlConn& c, std::string_view name, std::int64_t start, int below) {
-  if (below <= 0) return false;
-  Query q(c,
-          "INSERT INTO attempt_counts (name, window_start, n) VALUES (?, ?, 1)"
-          " ON CONFLICT (name, window_start) DO UPDATE SET n = attempt_counts.n + 1"
-          " WHERE attempt_counts.n < ?");
-  q.bind(name).bind(start).bind(below).run();
-  return q.changes() == 1;
-}
-
-std::int64_t prune(SqlConn& c, std::int64_t before) {
-  Query q(c, "DELETE FROM attempt_counts WHERE window_start < ?");
-  q.bind(before).run();
-  return q.changes();
-}
-
-}  // namespace attempts
-
-namespace bots {
-
-void outbox_sent(SqlConn& c, std::int64_t id, Instant at) {
-  Query q(c,
-          "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1"
-          " WHERE id = ? AND status = 'pending'");
-  q.bind(secs(at)).bind(id).run();
-}
-
-void outbox_retry(SqlConn& c, std::int64_t id, int attempts, Instant not_before,
-                  std::string_view error) {
-  Query q(c,
-          "UPDATE outbox SET attempts = ?, not_before = ?, last_error = ?"
-          " WHERE id = ? AND status = 'pending'");
-  q.bind(attempts).bind(secs(not_before)).bind(error.substr(0, 500)).bind(id).run();
-}
-
-void outbox_failed(SqlConn& c, std::int64_t id, int attempts, std::string_view error, Instant at) {
-  Query q(c,
-          "UPDATE outbox SET status = 'failed', attempts = ?, last_error = ?, sent_at = ?"
-          " WHERE id = ? AND status = 'pending'");
-  q.bind(attempts).bind(error.substr(0, 500)).bind(secs(at)).bind(id).run();
-}
-
-void outbox_forget_body(SqlConn& c, std::int64_t id) {
-  Query q(c, "UPDATE outbox SET body = '' WHERE id = ? AND status <> 'pending'");
-  q.bind(id).run();
-}
-
-std::int64_t prune_updates(SqlConn& c, Instant before) {
-  Query q(c, "DELETE FROM bot_updates WHERE received_at < ?");
-  q.bind(secs(before)).run();
-  return q.changes();
-}
-
-std::int64_t prune_outbox(SqlConn& c, Instant done_before) {
-  Query q(c, "DELETE FROM outbox WHERE status <> 'pending' AND sent_at < ?");
-  q.bind(secs(done_before)).run();
-  return q.changes();
-}
-
-}  // namespace bots
-
-}  // namespace
 
 AttemptCounts detail::attempts_on(SqlConn& c, std::string_view name, std::int64_t start,
                                   std::int64_t length) {
@@ -692,154 +536,64 @@ class SqlWriteTx final : public WriteTx {
   }
 
   void insert_photo(std::int64_t submission_id, const Photo& photo, Instant at) override {
-    Query q(conn(),
-            "INSERT INTO submission_photos (submission_id, content_type, bytes, created_at)"
-            " VALUES (?, ?, ?, ?)");
-    q.bind(submission_id).bind(photo.content_type).bind_blob(photo.bytes).bind(secs(at));
-    q.run();
+    people::insert_photo(conn(), submission_id, photo, at);
   }
-
   std::int64_t insert_user(const NewUser& u, Instant at) override {
-    Query q(conn(),
-            "INSERT INTO users (login, role, account_id, email, phone, password_hash, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id");
-    q.bind(u.login).bind(u.role).bind(u.account_id);
-    if (u.email.empty())
-      q.bind_null();
-    else
-      q.bind(u.email);
-    q.bind(u.phone).bind(u.password_hash).bind(secs(at));
-    return returning_id(q);
+    return people::insert_user(conn(), u, at);
   }
-
   void set_signin_state(std::int64_t user_id, int failed,
                         std::optional<Instant> locked_until) override {
-    Query q(conn(), "UPDATE users SET failed_signins = ?, locked_until = ? WHERE id = ?");
-    q.bind(failed);
-    if (locked_until)
-      q.bind(secs(*locked_until));
-    else
-      q.bind_null();
-    q.bind(user_id).run();
+    people::set_signin_state(conn(), user_id, failed, locked_until);
   }
-
   void set_password(std::int64_t user_id, std::string_view hash) override {
-    Query q(conn(), "UPDATE users SET password_hash = ? WHERE id = ?");
-    q.bind(hash).bind(user_id).run();
+    people::set_password(conn(), user_id, hash);
   }
-
   void set_disabled(std::int64_t user_id, std::optional<Instant> at) override {
-    Query q(conn(), "UPDATE users SET disabled_at = ? WHERE id = ?");
-    if (at)
-      q.bind(secs(*at));
-    else
-      q.bind_null();
-    q.bind(user_id).run();
+    people::set_disabled(conn(), user_id, at);
   }
-
   void set_role(std::int64_t user_id, std::string_view role) override {
-    Query q(conn(), "UPDATE users SET role = ? WHERE id = ?");
-    q.bind(role).bind(user_id).run();
+    people::set_role(conn(), user_id, role);
   }
-
-  int lock_active_admins() override {
-    static const std::string sql =
-        "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL";
-    static const std::string locking = sql + " FOR UPDATE";
-    Query q(conn(), conn().dialect().row_locks ? locking.c_str() : sql.c_str());
-    int n = 0;
-    while (q.step()) ++n;
-    return n;
-  }
-
+  int lock_active_admins() override { return people::lock_active_admins(conn()); }
   void set_reminders(std::int64_t user_id, bool on) override {
-    Query q(conn(), "UPDATE users SET reminders = ? WHERE id = ?");
-    q.bind(on ? 1 : 0).bind(user_id).run();
+    people::set_reminders(conn(), user_id, on);
   }
-
   void set_contact(std::int64_t user_id, std::string_view email, std::string_view phone) override {
-    Query q(conn(), "UPDATE users SET email = ?, phone = ? WHERE id = ?");
-    if (email.empty())
-      q.bind_null();
-    else
-      q.bind(email);
-    q.bind(phone).bind(user_id).run();
+    people::set_contact(conn(), user_id, email, phone);
   }
-
   void insert_session(std::string_view token_hash, const SessionRow& s, Instant at) override {
-    Query q(conn(),
-            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?)");
-    q.bind(token_hash).bind(s.user_id).bind(s.csrf).bind(secs(at)).bind(secs(s.expires_at)).run();
+    people::insert_session(conn(), token_hash, s, at);
   }
-
   void delete_session(std::string_view token_hash) override {
-    Query q(conn(), "DELETE FROM sessions WHERE token_hash = ?");
-    q.bind(token_hash).run();
+    people::delete_session(conn(), token_hash);
   }
-
   void delete_sessions_of(std::int64_t user_id) override {
-    Query q(conn(), "DELETE FROM sessions WHERE user_id = ?");
-    q.bind(user_id).run();
+    people::delete_sessions_of(conn(), user_id);
   }
-
   void insert_password_reset(std::string_view code_hash, std::int64_t user_id,
                              std::string_view issued_by, Instant at, Instant expires_at) override {
-    expire_password_resets(user_id, at);
-    Query q(conn(),
-            "INSERT INTO password_resets (code_hash, user_id, issued_by, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?)");
-    q.bind(code_hash).bind(user_id).bind(issued_by).bind(secs(at)).bind(secs(expires_at)).run();
+    people::insert_password_reset(conn(), code_hash, user_id, issued_by, at, expires_at);
   }
-
   void expire_password_resets(std::int64_t user_id, Instant at) override {
-    Query q(conn(),
-            "UPDATE password_resets SET expires_at = ? WHERE user_id = ? AND used_at IS NULL"
-            " AND expires_at > ?");
-    q.bind(secs(at)).bind(user_id).bind(secs(at)).run();
+    people::expire_password_resets(conn(), user_id, at);
   }
-
   bool use_password_reset(std::string_view code_hash, std::int64_t user_id, Instant at) override {
-    // One statement decides: two browsers racing with the same code cannot both spend it.
-    Query q(conn(),
-            "UPDATE password_resets SET used_at = ? WHERE code_hash = ? AND user_id = ?"
-            " AND used_at IS NULL AND expires_at > ?");
-    q.bind(secs(at)).bind(code_hash).bind(user_id).bind(secs(at)).run();
-    return q.changes() == 1;
+    return people::use_password_reset(conn(), code_hash, user_id, at);
   }
-
   bool decide_review(std::int64_t submission_id, std::string_view decision, std::string_view actor,
                      std::string_view reason, Instant at) override {
-    Query q(conn(),
-            "UPDATE review_items SET decision = ?, decided_by = ?, decision_reason = ?,"
-            " decided_at = ? WHERE submission_id = ? AND decision IS NULL");
-    q.bind(decision).bind(actor).bind(reason).bind(secs(at)).bind(submission_id).run();
-    return q.changes() == 1;
+    return people::decide_review(conn(), submission_id, decision, actor, reason, at);
   }
-
   void insert_price_change(const domain::PriceChange& c, std::string_view actor,
                            std::string_view reason, Instant at) override {
-    Query q(conn(),
-            "INSERT INTO price_changes (item, valid_from, value, actor, reason, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)");
-    q.bind(c.item).bind(day_text(c.from)).bind(c.value).bind(actor).bind(reason).bind(secs(at));
-    q.run();
+    people::insert_price_change(conn(), c, actor, reason, at);
   }
-
   void insert_outage_coefficient(const OutageCoefficientRow& row) override {
-    Query q(conn(),
-            "INSERT INTO outage_coefficients (area, period, k_milli, actor, reason, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)");
-    q.bind(row.area).bind(row.period.str()).bind(row.k_milli).bind(row.actor).bind(row.reason);
-    q.bind(secs(row.created_at)).run();
+    people::insert_outage_coefficient(conn(), row);
   }
-
   bool revoke_token(std::int64_t id, Instant at) override {
-    Query q(conn(), "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
-    q.bind(secs(at)).bind(id).run();
-    return q.changes() == 1;
+    return people::revoke_token(conn(), id, at);
   }
-
   bool record_update(std::string_view channel, std::string_view key, Instant at) override {
     return bots::record_update(conn(), channel, key, at);
   }
