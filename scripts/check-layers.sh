@@ -13,8 +13,8 @@ declare -A may_include=(
   [store]="store domain"
   [service]="service store domain i18n obs"
   [dialog]="dialog service store domain i18n obs"
-  # channels → store: what pages still read from the store directly (issue 31, item 1).
-  [channels]="channels dialog service store domain i18n obs"
+  # Channels reach the store only through the service's use cases and read models.
+  [channels]="channels dialog service domain i18n obs"
   [app]="app channels dialog service store domain i18n obs"
 )
 
@@ -35,6 +35,14 @@ check() {
       bad=1
     fi
   done < <(grep -rnE '^#include "[^/"]+/' "$src" --include='*.cpp' --include='*.hpp' | cut -d: -f1,2)
+  # Nor may a channel call the store it hands to the service (`ctx.store.find_meter(...)`): what a
+  # page shows comes from a service query (service/console_views.hpp, service/account_views.hpp).
+  if [[ -d $src/channels ]]; then
+    while IFS= read -r hit; do
+      echo "$hit: a channel reads the store itself; ask a service query instead"
+      bad=1
+    done < <(grep -rnE '\bstore_?\.[a-z_]+\(' "$src/channels" --include='*.cpp' --include='*.hpp')
+  fi
   return $bad
 }
 
@@ -46,6 +54,10 @@ if [[ ${1:-} == --self-test ]]; then
   printf '#include "dialog/b.hpp"\n' >"$tmp/domain/b.hpp"
   check "$tmp" >/dev/null && { echo "check-layers self-test: an upward include passed"; exit 1; }
   rm "$tmp/domain/b.hpp"
+  mkdir -p "$tmp/channels"
+  printf 'auto m = ctx.store.find_meter(a, s);\n' >"$tmp/channels/page.cpp"
+  check "$tmp" >/dev/null && { echo "check-layers self-test: a channel's store read passed"; exit 1; }
+  printf 'auto m = service::find_meter(ctx.store, a, s);\n' >"$tmp/channels/page.cpp"
   check "$tmp" || { echo "check-layers self-test: a downward include failed"; exit 1; }
   echo "check-layers self-test: ok"
   exit 0

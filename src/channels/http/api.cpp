@@ -8,6 +8,7 @@
 #include "channels/http/openapi.hpp"
 #include "domain/whole_number.hpp"
 #include "i18n/messages.hpp"
+#include "service/account_views.hpp"
 #include "service/accounts.hpp"
 #include "service/exchange.hpp"
 #include "service/handover.hpp"
@@ -190,7 +191,7 @@ void Api::handle(Request&& req, const Respond& respond) {
       return respond(meter_exchange(req));
     }
     if (path == "/healthz") {
-      bool ok = ctx_.store.healthy();
+      bool ok = service::store_healthy(ctx_.store);
       return respond(json_response(ok ? 200 : 503,
                                    json{{"status", ok ? "ok" : "unavailable"},
                                         {"ingest_queue", ctx_.ingestor.queue_depth()}},
@@ -199,7 +200,7 @@ void Api::handle(Request&& req, const Respond& respond) {
     if (path == "/readyz") {
       // Ready to take traffic: the store answers, takes writes, and the writer's queue has room.
       auto refused = ctx_.ingestor.write_failure();
-      bool ready = !refused && ctx_.store.healthy() &&
+      bool ready = !refused && service::store_healthy(ctx_.store) &&
                    ctx_.ingestor.queue_depth() < ctx_.ingest_max_queue / 2;
       json body{{"status", ready ? "ready" : "not_ready"},
                 {"ingest_queue", ctx_.ingestor.queue_depth()}};
@@ -207,7 +208,7 @@ void Api::handle(Request&& req, const Respond& respond) {
       return respond(json_response(ready ? 200 : 503, body, "/readyz"));
     }
     if (path == "/metrics") {
-      ctx_.metrics.review_backlog(ctx_.store.review_backlog());
+      ctx_.metrics.review_backlog(service::review_backlog(ctx_.store));
       Response r;
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       r.body = ctx_.metrics.render();
@@ -339,13 +340,13 @@ Response Api::reading_history(const Request& req, std::string_view account) {
   if (!service::valid_account_number(account, ctx_.config.account_digits))
     return problem(404, "not_found", i18n::message(lang, "not_found"), kHistoryRoute);
   if (auto refused = over_account_limit(account, lang, kHistoryRoute)) return std::move(*refused);
-  auto meter = ctx_.store.find_meter(account, serial);
+  auto meter = service::find_meter(ctx_.store, account, serial);
   if (!meter) {
     if (auto refused = count_failed_guess(account, lang, kHistoryRoute)) return std::move(*refused);
     return problem(404, "not_found", i18n::message(lang, "not_found"), kHistoryRoute);
   }
   json items = json::array();
-  for (const auto& row : ctx_.store.history(meter->meter_id, limit)) {
+  for (const auto& row : service::meter_history(ctx_.store, meter->meter_id, limit)) {
     json readings = json::object();
     auto zones = domain::zones_of(row.zones);
     for (size_t i = 0; i < zones.size() && i < row.values.size(); ++i)
@@ -467,7 +468,7 @@ Response Api::meter_exchange(const Request& req) {
   if (!domain::valid_zone_count(x.zones)) return bad("zones must be 1, 2 or 3");
   if (!values("new_initial", x.zones, x.new_initial))
     return bad("new_initial needs a value for each zone of the new meter");
-  auto old = ctx_.store.find_meter(x.account, x.old_serial);
+  auto old = service::find_meter(ctx_.store, x.account, x.old_serial);
   if (!old)
     return problem(404, "not_found", "no such meter is installed for this account", kExchangeRoute);
   if (!values("old_final", old->zones, x.old_final))

@@ -14,7 +14,6 @@
 #include "service/ingestor.hpp"
 #include "service/rate_limit.hpp"
 #include "service/submission.hpp"
-#include "store/store.hpp"
 
 namespace md::http {
 

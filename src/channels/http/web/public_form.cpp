@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "channels/http/web/web_internal.hpp"
+#include "service/account_views.hpp"
 #include "service/accounts.hpp"
 
 namespace md::http::web {
@@ -61,7 +62,7 @@ Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
 
   std::optional<store::MeterRow> meter;
   if (f.cabinet && p.who && p.who->user.account_id) {
-    auto meters = ctx.store.account_meters(*p.who->user.account_id);
+    auto meters = service::account_meters(ctx.store, *p.who->user.account_id);
     Data list(Data::type::list);
     for (const auto& m : meters) {
       Data item;
@@ -77,11 +78,11 @@ Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
     // fields shown are always that meter's zones.
     if (meter) d.set("serial", meter->serial);
   } else if (f.step2) {
-    meter = ctx.store.find_meter(f.account, f.serial);
+    meter = service::find_meter(ctx.store, f.account, f.serial);
   }
   if (meter && (f.step2 || f.cabinet)) {
     d.set("step2", true);
-    auto last = ctx.store.latest_accepted(meter->meter_id);
+    auto last = service::latest_accepted(ctx.store, meter->meter_id);
     d.set("has_last", last.has_value());
     Data zones(Data::type::list);
     auto names = domain::zones_of(meter->zones);
@@ -170,7 +171,7 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
   }
   if (auto until = service::account_refused(*per_account, f.account, now))
     return respond(too_many(*this, p, *until, "per_account"));
-  auto meter = ctx.store.find_meter(f.account, f.serial);
+  auto meter = service::find_meter(ctx.store, f.account, f.serial);
   if (!meter || !meter->account_active) {
     auto by_address = service::count_wrong_pair_from(*per_address, p.req.remote, now);
     if (auto until = service::count_wrong_serial(*per_account, f.account, now))
@@ -191,7 +192,7 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
 void Site::post_reading(const PagePtr& page, const Form& form, ReadingForm f, std::string channel,
                         const Respond& respond) {
   Page& p = *page;
-  auto meter = ctx.store.find_meter(f.account, f.serial);
+  auto meter = service::find_meter(ctx.store, f.account, f.serial);
   if (!meter) {
     f.error = i18n::message(p.lang, "not_found");
     f.step2 = false;
@@ -208,7 +209,7 @@ void Site::post_reading(const PagePtr& page, const Form& form, ReadingForm f, st
   if (p.who) req.actor = service::actor_of(p.who->user);
   auto zones = domain::zones_of(meter->zones);
   if (form.get("same") == "1") {
-    auto last = ctx.store.latest_accepted(meter->meter_id);
+    auto last = service::latest_accepted(ctx.store, meter->meter_id);
     for (std::size_t i = 0; last && i < zones.size() && i < last->values.size(); ++i)
       req.values.emplace_back(std::string(domain::zone_name(zones[i])),
                               std::to_string(last->values[i]));
@@ -328,7 +329,7 @@ Response Site::zones_json(Page& p) {
         422, {{"error", i18n::message(p.lang, "account_format",
                                       {{"digits", std::to_string(ctx.config.account_digits)}})}});
   if (service::account_refused(*per_account, account, now)) return too_many_attempts("per_account");
-  auto meter = ctx.store.find_meter(account, serial);
+  auto meter = service::find_meter(ctx.store, account, serial);
   if (!meter || !meter->account_active) {
     auto by_address = service::count_wrong_pair_from(*per_address, p.req.remote, now);
     if (service::count_wrong_serial(*per_account, account, now))
@@ -338,7 +339,7 @@ Response Site::zones_json(Page& p) {
   }
   json zones = json::array();
   std::string last_text;
-  auto last = ctx.store.latest_accepted(meter->meter_id);
+  auto last = service::latest_accepted(ctx.store, meter->meter_id);
   auto names = domain::zones_of(meter->zones);
   for (std::size_t i = 0; i < names.size(); ++i) {
     std::string name(domain::zone_name(names[i]));
@@ -355,7 +356,7 @@ Response Site::zones_json(Page& p) {
 }
 
 Response Site::receipt_page(Page& p, std::string_view id) {
-  auto stored = id.size() <= 32 ? ctx.store.receipt_json(id) : std::nullopt;
+  auto stored = id.size() <= 32 ? service::stored_receipt(ctx.store, id) : std::nullopt;
   if (!stored) return message(p, 404, "404", text(p.lang, "no_such_receipt"), "alert");
   json r = json::parse(*stored, nullptr, false);
   Data d;

@@ -71,11 +71,20 @@ std::string bar_chart(const std::vector<Bar>& bars, std::string_view title,
                       const std::vector<std::string>& legend = {},
                       ChartWidth size = ChartWidth::wide);
 
+// The values of a reading, a label and a number per zone.
+Data reading_values(i18n::Lang lang, const store::ReadingRow& r);
+// The words an estimated volume was made by ("" when it was not estimated).
+std::string explanation(i18n::Lang lang, const std::string& estimate);
 // A reading's stored flags in words, as one line ("високе споживання, з фото").
 std::string flag_labels(i18n::Lang lang, const std::vector<std::string>& flags);
 // Table rows shared by the cabinet and the console.
 Data history_rows(i18n::Lang lang, const std::vector<store::ReadingRow>& readings, bool staff);
 Data volume_rows(i18n::Lang lang, const std::vector<store::VolumeRow>& volumes);
+
+// The session cookie of either signed-in area.
+constexpr const char* session_cookie(bool staff) {
+  return staff ? "md_staff" : "md_session";
+}
 
 // What a request carries through the page code.
 struct Page {
@@ -150,9 +159,9 @@ struct Site {
   // `by_mail`: the cabinet's request for a code at the e-mail on file (when mail is on).
   Response reset_page(Page& p, const std::optional<Form>& form, bool staff, bool by_mail = false);
 
-  // Personal account (cabinet.cpp).
+  // Personal account (cabinet/cabinet.cpp).
   void account_page(const PagePtr& p, const Respond& respond);
-  // Operators' console (console.cpp).
+  // Operators' console (console/console.cpp).
   void operator_page(const PagePtr& p, const Respond& respond);
 };
 
