@@ -41,6 +41,7 @@ constexpr AllowedScan kAllowed[] = {
     {"periods", "", "a row per month"},
     {"api_tokens", "", "a row per integration"},
     {"outage_coefficients", "", "a row per area and month a supervisor entered"},
+    {"price_changes", "", "a row per price change a supervisor made: a few a year"},
     {"accounts", "OR a.id IN (SELECT account_id FROM metering_points WHERE address ",
      "the console's search by a part of a number, phone or address, when no whole identifier "
      "matched: a walk in number order that stops at the limit when much matches"},

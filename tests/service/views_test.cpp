@@ -1,0 +1,152 @@
+// The read models the pages render (service/console_views, service/account_views), on a real
+// store (SQLite, and PostgreSQL in the suite's second run): what each page is promised to get.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "service/account_views.hpp"
+#include "service/accounts.hpp"
+#include "service/console_views.hpp"
+#include "service/people.hpp"
+#include "service/submission.hpp"
+#include "support/support.hpp"
+
+using namespace md;
+
+namespace {
+
+domain::Instant at(const char* s) {
+  return *domain::parse_instant(s);
+}
+
+struct ViewsTest : ::testing::Test {
+  test::TempDir dir;
+  std::string path = test::test_db(dir, "v.db");
+  std::unique_ptr<store::Store> store = store::open_store(path);
+  service::Submissions submissions{service::ServiceConfig{}};
+
+  void SetUp() override {
+    store->migrate();
+    auto report = service::import_accounts(*store, submissions, test::accounts_csv(3),
+                                           at("2025-01-10T12:00:00"));
+    ASSERT_TRUE(report.ok()) << report.errors.front();
+  }
+
+  // A one-zone reading of account 000000000N (meter S000000N), received at `when`.
+  std::string submit(int account, const char* when, const char* value,
+                     const char* channel = "api") {
+    service::SubmitRequest r;
+    r.channel = channel;
+    r.account = "000000000" + std::to_string(account);
+    r.meter_serial = "S000000" + std::to_string(account);
+    r.values = {{"total", value}};
+    r.raw_input = "test";
+    auto tx = store->begin_write();
+    auto out = submissions.process(*tx, r, at(when));
+    tx->commit();
+    EXPECT_EQ(out.status, service::SubmitOutcome::Status::accepted) << when << " " << value;
+    return out.receipt_id;
+  }
+  store::AccountRow account(int n) {
+    return *service::find_account(*store, "000000000" + std::to_string(n));
+  }
+};
+
+}  // namespace
+
+TEST_F(ViewsTest, TheWindowsStatisticsCountEachChannelOnItsDayAndEveryDayIsThere) {
+  submit(1, "2026-11-29T09:00:00", "1100");
+  submit(2, "2026-11-29T21:30:00", "1200", "telegram");
+  submit(3, "2026-12-02T08:00:00", "1300");
+  submit(1, "2026-12-02T10:00:00", "1150", "telegram");  // a second in the same window counts too
+
+  auto s = service::window_stats(*store, at("2026-12-02T12:00:00"), {});
+  EXPECT_EQ(domain::format_date(s.first), "2026-11-29");
+  EXPECT_EQ(domain::format_date(s.last), "2026-12-03");
+  EXPECT_EQ(s.channels, (std::vector<std::string>{"api", "telegram"}));
+  ASSERT_EQ(s.days.size(), 5U);  // 29, 30 November, 1, 2, 3 December: a day without any is 0
+  EXPECT_EQ(s.days[0].counts, (std::vector<std::int64_t>{1, 1}));
+  EXPECT_EQ(s.days[1].counts, (std::vector<std::int64_t>{0, 0}));
+  EXPECT_EQ(s.days[3].counts, (std::vector<std::int64_t>{1, 1}));
+  EXPECT_EQ(s.days[4].counts, (std::vector<std::int64_t>{0, 0}));
+  EXPECT_FALSE(s.estimated_per_mille);  // nothing closed yet
+
+  // Between windows the last one is shown.
+  auto later = service::window_stats(*store, at("2026-12-15T12:00:00"), {});
+  EXPECT_EQ(domain::format_date(later.first), "2026-11-29");
+  EXPECT_EQ(later.days[3].counts, (std::vector<std::int64_t>{1, 1}));
+}
+
+TEST_F(ViewsTest, AnAccountShowsItsLatestReadingsAndSaysWhenThereAreMore) {
+  auto first = submit(1, "2026-09-29T09:00:00", "1100");
+  auto second = submit(1, "2026-10-30T09:00:00", "1200");
+  auto third = submit(1, "2026-11-29T09:00:00", "1300");
+
+  auto o = service::account_overview(*store, account(1), 2, 100);
+  ASSERT_EQ(o.readings.size(), 2U);
+  EXPECT_EQ(o.readings[0].receipt, third);  // the latest first
+  EXPECT_EQ(o.readings[1].receipt, second);
+  EXPECT_TRUE(o.more_readings);
+  ASSERT_EQ(o.meters.size(), 1U);
+  EXPECT_EQ(o.meters[0].serial, "S0000001");
+  EXPECT_FALSE(o.has_cabinet);
+
+  // The three and the reading the meter was installed with.
+  auto all = service::account_overview(*store, account(1), 4, 100);
+  EXPECT_EQ(all.readings.size(), 4U);
+  EXPECT_EQ(all.readings[2].receipt, first);
+  EXPECT_FALSE(all.more_readings);
+  EXPECT_FALSE(all.more_audit);
+  EXPECT_FALSE(all.audit.empty());
+
+  ASSERT_EQ(service::sign_up(*store, {"0000000001", "S0000001", "a long password", "", "", ""},
+                             at("2026-12-01T10:00:00")),
+            service::SignUpResult::created);
+  EXPECT_TRUE(service::account_overview(*store, account(1), 4, 100).has_cabinet);
+  // Another account's readings are not this one's: it has its installation reading only.
+  auto other = service::account_overview(*store, account(2), 4, 100);
+  ASSERT_EQ(other.readings.size(), 1U);
+  EXPECT_EQ(other.readings[0].meter_serial, "S0000002");
+  EXPECT_FALSE(other.has_cabinet);
+}
+
+TEST_F(ViewsTest, ACustomerSeesEachMeterWithItsLatestAcceptedReadingAndCanTakeAllTheirData) {
+  submit(2, "2026-10-30T09:00:00", "1200");
+  auto latest = submit(2, "2026-11-29T09:00:00", "1300");
+  ASSERT_EQ(service::sign_up(*store, {"0000000002", "S0000002", "a long password", "", "", ""},
+                             at("2026-12-01T10:00:00")),
+            service::SignUpResult::created);
+  auto user = *store->find_user("0000000002");
+
+  auto o = service::customer_overview(*store, *user.account_id, {});
+  EXPECT_EQ(o.account.number, "0000000002");
+  ASSERT_EQ(o.meters.size(), 1U);
+  ASSERT_TRUE(o.meters[0].last);
+  EXPECT_EQ(o.meters[0].last->receipt, latest);
+  EXPECT_EQ(o.meters[0].last->values, (std::vector<std::int64_t>{1300}));
+  EXPECT_TRUE(o.months.empty());  // nothing closed yet
+
+  auto json = service::account_data_json(*store, user);
+  EXPECT_EQ(json.filename, "meterdesk-0000000002.json");
+  auto j = nlohmann::json::parse(json.body);
+  EXPECT_EQ(j["account"]["number"], "0000000002");
+  EXPECT_EQ(j["readings"].size(), 3U);  // the two and the installation reading
+  EXPECT_EQ(j["readings"][0]["receipt"], latest);
+
+  auto csv = service::account_data_csv(*store, user);
+  EXPECT_EQ(csv.filename, "meterdesk-0000000002.csv");
+  EXPECT_NE(csv.body.find(latest + ",S0000002,2026-11-29,"), std::string::npos) << csv.body;
+}
+
+TEST_F(ViewsTest, AMeterIsFoundByItsAccountAndSerialOnlyTogether) {
+  EXPECT_TRUE(service::find_meter(*store, "0000000001", "S0000001"));
+  EXPECT_FALSE(service::find_meter(*store, "0000000001", "S0000002"));
+  auto meter = *service::find_meter(*store, "0000000003", "S0000003");
+  EXPECT_FALSE(service::latest_accepted(*store, meter.meter_id)->period);  // installation only
+  auto receipt = submit(3, "2026-11-30T09:00:00", "1400");
+  EXPECT_EQ(service::latest_accepted(*store, meter.meter_id)->receipt, receipt);
+  EXPECT_EQ(service::meter_history(*store, meter.meter_id, 10).size(), 2U);
+  auto stored = service::stored_receipt(*store, receipt);
+  ASSERT_TRUE(stored);
+  EXPECT_NE(stored->find(receipt), std::string::npos);
+  EXPECT_FALSE(service::stored_receipt(*store, "NO-SUCH-RECEIPT"));
+}
