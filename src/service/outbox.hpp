@@ -64,9 +64,8 @@ struct Platform {
   std::function<Verdict(std::string_view ref, const HttpCall& http, std::string& bytes)> fetch;
 };
 
-Platform telegram_platform(std::string api_base, const std::string& token, double per_second,
-                           std::chrono::milliseconds per_chat_interval);
-Platform viber_platform(std::string api_base, const std::string& token, int per_user_hour);
+// The platforms themselves (their URLs, JSON and limits) are the channels': telegram::platform
+// (channels/telegram/platform.cpp) and viber::platform (channels/viber/platform.cpp).
 
 struct OutboxOptions {
   int max_attempts = 12;

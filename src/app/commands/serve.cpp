@@ -102,9 +102,9 @@ void add_bots(const Config& cfg, dialog::Messenger& messenger, service::OutboxWo
       throw std::runtime_error(
           "telegram.secret_token must be set when telegram.bot_token is (the webhook checks it)");
     messenger.add_channel("telegram", &telegram::render);
-    outbox.add(service::telegram_platform(
-        cfg.telegram_api_base, cfg.telegram_bot_token, cfg.telegram_per_second,
-        std::chrono::milliseconds(cfg.telegram_per_chat_interval_ms)));
+    outbox.add(telegram::platform(cfg.telegram_api_base, cfg.telegram_bot_token,
+                                  cfg.telegram_per_second,
+                                  std::chrono::milliseconds(cfg.telegram_per_chat_interval_ms)));
   }
   if (!cfg.viber_auth_token.empty()) {
     viber::RenderOptions viber_render{cfg.viber_bot_name};
@@ -112,8 +112,7 @@ void add_bots(const Config& cfg, dialog::Messenger& messenger, service::OutboxWo
                                                   const dialog::Step& step) {
       return viber::render(viber_render, chat, step);
     });
-    outbox.add(
-        service::viber_platform(cfg.viber_api_base, cfg.viber_auth_token, cfg.viber_per_user_hour));
+    outbox.add(viber::platform(cfg.viber_api_base, cfg.viber_auth_token, cfg.viber_per_user_hour));
   }
   if (!cfg.mail_smtp_url.empty())
     outbox.add(service::mail_platform(service::MailOptions{cfg.mail_smtp_url, cfg.mail_from,

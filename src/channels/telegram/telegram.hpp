@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dialog/messenger.hpp"
+#include "service/outbox.hpp"
 
 namespace md::telegram {
 
@@ -27,5 +28,10 @@ std::vector<store::OutboxMessage> render(const dialog::Inbound* in, std::string_
 
 // Compares secrets in time independent of where they differ.
 bool same_secret(std::string_view given, std::string_view expected);
+
+// The Bot API for the outbox (platform.cpp): calls to api_base/bot<token>/<method>, at most
+// `per_second` in all and one a `per_chat_interval` per chat.
+service::Platform platform(std::string api_base, const std::string& token, double per_second,
+                           std::chrono::milliseconds per_chat_interval);
 
 }  // namespace md::telegram

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dialog/messenger.hpp"
+#include "service/outbox.hpp"
 
 namespace md::viber {
 
@@ -35,5 +36,9 @@ std::vector<store::OutboxMessage> render(const RenderOptions& options, std::stri
 // One send_message body (also the welcome answered to conversation_started).
 nlohmann::json message_body(const RenderOptions& options, std::string_view chat_id,
                             const dialog::Reply& reply);
+
+// The Viber REST API for the outbox (platform.cpp): calls with the auth token, at most
+// `per_user_hour` messages to one user an hour.
+service::Platform platform(std::string api_base, const std::string& token, int per_user_hour);
 
 }  // namespace md::viber
