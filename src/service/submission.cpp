@@ -5,6 +5,7 @@
 #include <array>
 #include <stdexcept>
 
+#include "domain/latest_wins.hpp"
 #include "domain/receipt_id.hpp"
 
 namespace md::service {
@@ -96,6 +97,23 @@ std::string identity_of(const SubmitRequest& r) {
   return "account=" + r.account + " serial=" + r.meter_serial;
 }
 
+// What rules.md §3 makes of the accepted readings the store found for a new one.
+struct Wins {
+  std::vector<std::int64_t> superseded;
+  std::vector<const store::ReadingRow*> compared_with;  // the latest first
+};
+Wins latest_in_window_wins(std::optional<domain::YearMonth> window,
+                           const store::WriteTx::Accepted& found) {
+  std::vector<domain::AcceptedReading> readings;
+  for (const auto& r : found.latest) readings.push_back({r.id, r.as_of, r.period});
+  // The store gives these by id only: they count for the window it was asked about.
+  for (std::int64_t id : found.in_window) readings.push_back({id, {}, window});
+  const auto rule = domain::latest_in_window_wins(window, readings, found.latest.size());
+  Wins out{rule.superseded, {}};
+  for (std::size_t i : rule.compared_with) out.compared_with.push_back(&found.latest.at(i));
+  return out;
+}
+
 Day correction_deadline(const domain::AsOf& as_of, Day taken_on, const domain::WindowRules& w) {
   if (as_of.period) return domain::window(*as_of.period, w).last;
   // An off-cycle reading feeds the close of its own month, after that month's window.
@@ -161,12 +179,13 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
   in.confirmed = req.confirmed;
   in.last_closed = tx.last_closed_period();
   const domain::AsOf& as_of = when.as_of;
-  // A reading inside a window replaces earlier ones of the same window: compare with what came
-  // before them.
+  // The latest reading in a window wins (rules.md §3): the store reads the candidates, the rule
+  // says which are superseded and which this one is compared with.
   const auto accepted = tx.accepted_readings(meter->meter_id, 2, as_of.period);  // see prefetch
-  const auto& previous = accepted.latest;
-  if (!previous.empty()) in.previous = to_prior(previous[0]);
-  if (previous.size() > 1) in.before_previous = to_prior(previous[1]);
+  const auto wins = latest_in_window_wins(as_of.period, accepted);
+  const auto& previous = wins.compared_with;
+  if (!previous.empty()) in.previous = to_prior(*previous[0]);
+  if (previous.size() > 1) in.before_previous = to_prior(*previous[1]);
 
   out.validation = domain::validate(in, config_.rules);
   const domain::Validation& v = out.validation;
@@ -230,7 +249,7 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
       if (e.kind != store::Conflict::receipt || attempt >= 8) throw;
     }
   }
-  for (std::int64_t old : accepted.in_window) {
+  for (std::int64_t old : wins.superseded) {
     store::AuditEntry why = audit;
     why.action = "status_change";
     why.result = "superseded";
