@@ -67,4 +67,11 @@ std::optional<BoundaryValue> value_from_readings(const Chain& chain, Day b) {
                        before.value + div_round((after.value - before.value) * into, span)};
 }
 
+std::optional<double> rate_between(Day from, std::int64_t from_value, Day to,
+                                   std::int64_t to_value) {
+  const int days = days_between(from, to);
+  if (days <= 0) return std::nullopt;
+  return static_cast<double>(to_value - from_value) / days;
+}
+
 }  // namespace md::domain

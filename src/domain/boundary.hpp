@@ -57,4 +57,10 @@ std::optional<BoundaryValue> value_from_readings(const Chain& chain, Day b);
 std::int64_t div_round(std::int64_t x, std::int64_t d);
 std::int64_t round_half_away(double x);
 
+// rules.md §7 step 2, "the last known rate": the advance a day between two values of a register
+// at their as-of days; none when they are on the same day. The one daily rate the estimators
+// (estimation.cpp) and validation's expectation (validation.cpp, §5) are built on.
+std::optional<double> rate_between(Day from, std::int64_t from_value, Day to,
+                                   std::int64_t to_value);
+
 }  // namespace md::domain

@@ -96,16 +96,16 @@ std::optional<RateBasis> last_known_rate(const Chain& chain, YearMonth m,
   if (chain.points.size() < 2) return std::nullopt;
   const ChainPoint& a = chain.points[chain.points.size() - 2];
   const ChainPoint& b = chain.points.back();
-  int days = days_between(a.day, b.day);
-  if (days <= 0) return std::nullopt;
+  auto rate = rate_between(a.day, a.value, b.day, b.value);
+  if (!rate) return std::nullopt;
   RateBasis r;
   r.kind = RateBasis::Kind::last_known_rate;
   r.volume = b.value - a.value;
-  r.days = days;
+  r.days = days_between(a.day, b.day);
   r.from = a.day;
   r.to = b.day;
   r.k_outage = rules.k_outage_of(m, chain.area);
-  r.rate = static_cast<double>(r.volume) / days * r.k_outage;
+  r.rate = *rate * r.k_outage;
   return r;
 }
 

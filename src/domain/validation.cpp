@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "domain/boundary.hpp"
 #include "domain/reading_value.hpp"
 
 namespace md::domain {
@@ -27,16 +28,13 @@ bool Validation::has(Flag f) const {
   return std::find(flags.begin(), flags.end(), f) != flags.end();
 }
 
-double simple_daily_rate(const ValidationInput& in, size_t i, const ValidationRules& rules) {
+double usual_daily_rate(const ValidationInput& in, size_t i, const ValidationRules& rules) {
   Zone zone = zones_of(in.meter.zones)[i];
   if (in.previous && in.before_previous && i < in.previous->unwrapped.size() &&
-      i < in.before_previous->unwrapped.size()) {
-    int days = days_between(in.before_previous->as_of.day, in.previous->as_of.day);
-    if (days > 0) {
-      auto advance = in.previous->unwrapped[i] - in.before_previous->unwrapped[i];
-      return static_cast<double>(advance) / days;
-    }
-  }
+      i < in.before_previous->unwrapped.size())
+    if (auto rate = rate_between(in.before_previous->as_of.day, in.before_previous->unwrapped[i],
+                                 in.previous->as_of.day, in.previous->unwrapped[i]))
+      return *rate;
   return rules.default_rates.of(zone, in.meter.zones);
 }
 
@@ -178,7 +176,7 @@ Validation validate(const ValidationInput& in, const ValidationRules& rules) {
     RegisterResult& reg = out.registers[i];
     const std::int64_t p = i < prev.values.size() ? prev.values[i] : 0;
     const std::int64_t pu = i < prev.unwrapped.size() ? prev.unwrapped[i] : p;
-    const double expected = simple_daily_rate(in, i, rules) * days;
+    const double expected = usual_daily_rate(in, i, rules) * days;
     reg.expected = expected;
     std::int64_t a = reg.value - p;
     if (a < 0) {

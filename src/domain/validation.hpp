@@ -81,9 +81,10 @@ struct Validation {
 
 Validation validate(const ValidationInput& in, const ValidationRules& rules);
 
-// The daily rate of §7 steps 2–3 for a register: the last known rate, else the class default.
-double simple_daily_rate(const ValidationInput& in, size_t register_index,
-                         const ValidationRules& rules);
+// What §5 expects a day of a register: §7 steps 2–3, the last known rate (rate_between the two
+// readings before) else the class default; K_outage and the policy estimators are the close's.
+double usual_daily_rate(const ValidationInput& in, size_t register_index,
+                        const ValidationRules& rules);
 
 // §5 step 6: a value one adjacent swap or one dropped digit away from `typed` whose advance over
 // `previous` lies in [0, 2 × expected]; the one closest to `expected`.

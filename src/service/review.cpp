@@ -21,7 +21,7 @@ ReviewFigures review_figures(const store::ReviewRow& row, const domain::Validati
     if (in.previous && i < in.previous->unwrapped.size() && i < row.reading.unwrapped.size())
       kwh = row.reading.unwrapped[i] - in.previous->unwrapped[i];
     f.kwh.push_back(kwh);
-    f.usual_per_day.push_back(domain::simple_daily_rate(in, i, rules));
+    f.usual_per_day.push_back(domain::usual_daily_rate(in, i, rules));
   }
   return f;
 }

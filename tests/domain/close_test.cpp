@@ -55,6 +55,15 @@ TEST(Boundary, ActualDerivedAndUnknown) {
   EXPECT_FALSE(value_from_readings(c, d("2026-01-01")));
 }
 
+TEST(Boundary, TheLastKnownRateIsTheAdvanceADayBetweenTwoReadings) {
+  EXPECT_DOUBLE_EQ(*rate_between(d("2026-10-01"), 12000, d("2026-11-01"), 12310), 10.0);
+  // Across the autumn clock change the days are calendar days still.
+  EXPECT_DOUBLE_EQ(*rate_between(d("2026-10-20"), 100, d("2026-10-30"), 150), 5.0);
+  EXPECT_DOUBLE_EQ(*rate_between(d("2026-10-01"), 500, d("2026-10-05"), 500), 0.0);
+  EXPECT_FALSE(rate_between(d("2026-10-01"), 500, d("2026-10-01"), 510));  // the same day
+  EXPECT_FALSE(rate_between(d("2026-10-02"), 500, d("2026-10-01"), 510));
+}
+
 TEST(Boundary, RoundsHalfAwayFromZero) {
   EXPECT_EQ(div_round(5, 2), 3);
   EXPECT_EQ(div_round(-5, 2), -3);

@@ -214,12 +214,12 @@ TEST(Validation, ExpectedUsesTheLastKnownRatePerZone) {
 TEST(Validation, ClassDefaultsPerZone) {
   ValidationInput in;
   in.meter = MeterSpec{3, 6, d("2024-01-10")};
-  EXPECT_DOUBLE_EQ(simple_daily_rate(in, 0, kRules), 1.5);  // peak
-  EXPECT_DOUBLE_EQ(simple_daily_rate(in, 1, kRules), 3.0);  // half-peak
-  EXPECT_DOUBLE_EQ(simple_daily_rate(in, 2, kRules), 1.5);  // night of a 3-zone meter
+  EXPECT_DOUBLE_EQ(usual_daily_rate(in, 0, kRules), 1.5);  // peak
+  EXPECT_DOUBLE_EQ(usual_daily_rate(in, 1, kRules), 3.0);  // half-peak
+  EXPECT_DOUBLE_EQ(usual_daily_rate(in, 2, kRules), 1.5);  // night of a 3-zone meter
   in.meter.zones = 2;
-  EXPECT_DOUBLE_EQ(simple_daily_rate(in, 0, kRules), 4.0);
-  EXPECT_DOUBLE_EQ(simple_daily_rate(in, 1, kRules), 2.0);
+  EXPECT_DOUBLE_EQ(usual_daily_rate(in, 0, kRules), 4.0);
+  EXPECT_DOUBLE_EQ(usual_daily_rate(in, 1, kRules), 2.0);
 }
 
 TEST(Validation, FirstReadingHasNothingToCompare) {
