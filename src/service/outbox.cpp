@@ -75,6 +75,20 @@ HttpCall curl_transport(std::size_t max_download) {
   };
 }
 
+Verdict download(const HttpCall& http, const std::string& url, std::string& bytes,
+                 bool (*gone)(long status)) {
+  Verdict v;
+  HttpAnswer file = http("GET", url, {}, {});
+  if (file.status != 200) {
+    v.error = "download: " + (file.status ? std::to_string(file.status) : file.error);
+    if (gone(file.status)) v.kind = Verdict::Kind::failed;
+    return v;
+  }
+  bytes = std::move(file.body);
+  v.kind = Verdict::Kind::sent;
+  return v;
+}
+
 OutboxWorker::OutboxWorker(store::Store& store, HttpCall http, obs::Metrics* metrics,
                            OutboxOptions options)
     : store_(store), http_(std::move(http)), metrics_(metrics), options_(options) {}

@@ -46,6 +46,11 @@ struct Verdict {
   std::string error;
 };
 
+// Downloads `url` into `bytes`: sent when it came, failed for good when `gone(status)` says the
+// file will never come (else the outbox tries again later).
+Verdict download(const HttpCall& http, const std::string& url, std::string& bytes,
+                 bool (*gone)(long status));
+
 // How to reach one platform.
 struct Platform {
   std::string channel;

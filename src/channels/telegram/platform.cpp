@@ -45,15 +45,7 @@ Platform platform(std::string api_base, const std::string& token, double per_sec
       v.error = "getFile: no file_path";
       return v;
     }
-    HttpAnswer file = http("GET", files + path, {}, {});
-    if (file.status != 200) {
-      v.error = "download: " + (file.status ? std::to_string(file.status) : file.error);
-      if (file.status == 404) v.kind = Verdict::Kind::failed;
-      return v;
-    }
-    bytes = std::move(file.body);
-    v.kind = Verdict::Kind::sent;
-    return v;
+    return service::download(http, files + path, bytes, [](long status) { return status == 404; });
   };
   p.judge = [](const HttpAnswer& a) {
     Verdict v;

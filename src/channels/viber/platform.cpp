@@ -34,15 +34,9 @@ Platform platform(std::string api_base, const std::string& token, int per_user_h
       v.error = "not a URL";
       return v;
     }
-    HttpAnswer file = http("GET", url, {}, {});
-    if (file.status != 200) {
-      v.error = "download: " + (file.status ? std::to_string(file.status) : file.error);
-      if (file.status >= 400 && file.status < 500) v.kind = Verdict::Kind::failed;
-      return v;
-    }
-    bytes = std::move(file.body);
-    v.kind = Verdict::Kind::sent;
-    return v;
+    // A URL that answers 4xx (expired, removed) will not answer otherwise later.
+    return service::download(http, url, bytes,
+                             [](long status) { return status >= 400 && status < 500; });
   };
   p.judge = [](const HttpAnswer& a) {
     Verdict v;
