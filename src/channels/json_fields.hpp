@@ -2,7 +2,9 @@
 // missing or of another type is "absent", never an exception.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +29,21 @@ inline std::string cut_utf8(std::string s, std::size_t max) {
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
   s.resize(n);
   return s;
+}
+
+// Exact decimal text of a 64-bit integer (chat and user ids, message tokens); "" when it is none.
+// Unsigned first: is_number_integer() holds for unsigned too, which get<int64_t> would wrap.
+inline std::string integer_text(const nlohmann::json& v) {
+  if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
+  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+  return {};
+}
+
+// A request body that must be a JSON object; nullopt when it is malformed or another type.
+inline std::optional<nlohmann::json> json_object(std::string_view body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  return j;
 }
 
 }  // namespace md::channels

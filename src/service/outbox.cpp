@@ -75,6 +75,16 @@ HttpCall curl_transport(std::size_t max_download) {
   };
 }
 
+store::OutboxMessage outbox_call(std::string_view channel, std::string_view chat_id,
+                                 std::string_view method, const nlohmann::json& body) {
+  store::OutboxMessage m;
+  m.channel = std::string(channel);
+  m.chat_id = std::string(chat_id);
+  m.method = std::string(method);
+  m.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return m;
+}
+
 Verdict download(const HttpCall& http, const std::string& url, std::string& bytes,
                  bool (*gone)(long status)) {
   Verdict v;

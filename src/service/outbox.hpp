@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "obs/metrics.hpp"
 #include "service/clock.hpp"
 #include "service/leadership.hpp"
@@ -45,6 +47,11 @@ struct Verdict {
   bool whole_channel = false;           // the limit is the bot's, not the chat's
   std::string error;
 };
+
+// One platform call for the outbox: `body` as JSON text, ill-formed UTF-8 replaced (a message
+// carries what people typed).
+store::OutboxMessage outbox_call(std::string_view channel, std::string_view chat_id,
+                                 std::string_view method, const nlohmann::json& body);
 
 // Downloads `url` into `bytes`: sent when it came, failed for good when `gone(status)` says the
 // file will never come (else the outbox tries again later).

@@ -14,24 +14,17 @@ namespace {
 
 using json = nlohmann::json;
 using channels::cut_utf8;
+using channels::integer_text;
 using channels::member;
 using channels::text_of;
 using Kind = dialog::Event::Kind;
 
 constexpr std::size_t kMaxText = 4096;  // Bot API: 1–4096 characters after entity parsing
 
-// A chat or user id as text; ids are 64-bit (supergroups -100…).
-std::string id_text(const json& v) {
-  // Unsigned first: is_number_integer() holds for unsigned too, which get<int64_t> would wrap.
-  if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
-  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
-  return {};
-}
-
 // The "id" of an object that may be missing or not an object at all.
 std::string id_of(const json* object) {
   const json* id = object ? member(*object, "id") : nullptr;
-  return id ? id_text(*id) : std::string();
+  return id ? integer_text(*id) : std::string();
 }
 
 void read_message(const json& msg, const json* from, dialog::Inbound& in) {
@@ -56,7 +49,7 @@ void read_message(const json& msg, const json* from, dialog::Inbound& in) {
     // A contact card anyone could forward; only the button's own contact carries the sender's id.
     const json* owner = member(*contact, "user_id");
     std::string sender = id_of(from);
-    in.event.own_contact = owner && !sender.empty() && id_text(*owner) == sender;
+    in.event.own_contact = owner && !sender.empty() && integer_text(*owner) == sender;
     return;
   }
   if (const json* photo = member(msg, "photo"); photo && photo->is_array() && !photo->empty()) {
@@ -74,11 +67,9 @@ void read_message(const json& msg, const json* from, dialog::Inbound& in) {
 
 Parsed parse_update(std::string_view body) {
   Parsed out;
-  json u = json::parse(body, nullptr, false);
-  if (!u.is_object()) {
-    out.why = "not a JSON object";
-    return out;
-  }
+  const auto object = channels::json_object(body);
+  if (!object) return {Parsed::Kind::malformed, {}, "not a JSON object"};
+  const json& u = *object;
   const json* id = member(u, "update_id");
   if (!id || !(id->is_number_integer() || id->is_number_unsigned())) {
     out.why = "no update_id";
@@ -86,7 +77,7 @@ Parsed parse_update(std::string_view body) {
   }
   dialog::Inbound& in = out.in;
   in.channel = "telegram";
-  in.update_key = id_text(*id);
+  in.update_key = integer_text(*id);
   out.kind = Parsed::Kind::ignored;
 
   const json* msg = member(u, "message");
@@ -163,12 +154,7 @@ std::vector<store::OutboxMessage> render(const dialog::Inbound* in, std::string_
                                          const dialog::Step& step) {
   std::vector<store::OutboxMessage> out;
   auto add = [&](const char* method, const json& body) {
-    store::OutboxMessage m;
-    m.channel = "telegram";
-    m.chat_id = std::string(chat_id);
-    m.method = method;
-    m.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-    out.push_back(std::move(m));
+    out.push_back(service::outbox_call("telegram", chat_id, method, body));
   };
   if (in && !in->callback_id.empty()) {
     json answer{{"callback_query_id", in->callback_id}};

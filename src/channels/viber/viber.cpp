@@ -22,8 +22,7 @@ constexpr std::size_t kMaxText = 7000;  // Viber's text message limit
 // Exact decimal text of a 64-bit token; the string form some libraries send is accepted too.
 std::string token_text(const json* v) {
   if (!v) return {};
-  if (v->is_number_unsigned()) return std::to_string(v->get<std::uint64_t>());
-  if (v->is_number_integer()) return std::to_string(v->get<std::int64_t>());
+  if (auto number = channels::integer_text(*v); !number.empty()) return number;
   if (v->is_string()) {
     std::string s = v->get<std::string>();
     if (!s.empty() && s.size() <= 20 && s.find_first_not_of("0123456789") == std::string::npos)
@@ -73,11 +72,9 @@ bool signature_ok(std::string_view body, std::string_view auth_token, std::strin
 
 Parsed parse_callback(std::string_view body) {
   Parsed out;
-  json j = json::parse(body, nullptr, false);
-  if (!j.is_object()) {
-    out.why = "not a JSON object";
-    return out;
-  }
+  const auto object = channels::json_object(body);
+  if (!object) return {Parsed::Kind::malformed, {}, {}, "not a JSON object"};
+  const json& j = *object;
   out.event = text_of(j, "event");
   if (out.event.empty()) {
     out.why = "no event";
@@ -207,13 +204,8 @@ std::vector<store::OutboxMessage> render(const RenderOptions& options, std::stri
   std::vector<store::OutboxMessage> out;
   for (const auto& reply : step.replies) {
     if (reply.text.empty()) continue;
-    store::OutboxMessage m;
-    m.channel = "viber";
-    m.chat_id = std::string(chat_id);
-    m.method = "send_message";
-    m.body =
-        message_body(options, chat_id, reply).dump(-1, ' ', false, json::error_handler_t::replace);
-    out.push_back(std::move(m));
+    out.push_back(service::outbox_call("viber", chat_id, "send_message",
+                                       message_body(options, chat_id, reply)));
   }
   return out;
 }
