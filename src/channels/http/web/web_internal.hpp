@@ -99,6 +99,26 @@ struct Page {
 // Shared: an answer may be given later, from the writer thread, after a submission commits.
 using PagePtr = std::shared_ptr<Page>;
 
+struct Site;
+
+// A request to a page of a signed-in area (the personal account, the console), past its session
+// and CSRF checks: what every page of either gets.
+struct AreaRequest {
+  Site& site;
+  const PagePtr& page;
+  Page& p;
+  const std::optional<Form>& form;  // a POST's fields (the CSRF token checked)
+  domain::Instant now;
+  bool post = false;
+  const Respond& respond;
+
+  [[nodiscard]] const std::string& path() const { return p.req.path; }
+  // A form field, cut to `max` bytes.
+  [[nodiscard]] std::string field(std::string_view name, std::size_t max) const {
+    return form->get(name).substr(0, max);
+  }
+};
+
 struct Site {
   WebContext ctx;
   std::unique_ptr<service::AttemptLimit> own_per_account;  // when the context brings none

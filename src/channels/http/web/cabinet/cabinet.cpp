@@ -55,7 +55,7 @@ void Site::account_page(const PagePtr& page, const Respond& respond) {
   const auto now = ctx.clock.now();
   std::optional<Form> form;
   if (auto refused = open_area(p, false, form)) return respond(std::move(*refused));
-  cabinet::Request rq{*this, page, p, form, now, post, respond};
+  cabinet::Request rq{{*this, page, p, form, now, post, respond}};
   if (path == "/account/sign-in") return respond(sign_in(p, form, false));
   if (path == "/account/reset") return respond(reset_page(p, form, false));
   if (path == "/account/reset/mail")

@@ -8,16 +8,7 @@
 
 namespace md::http::web::cabinet {
 
-struct Request {
-  Site& site;
-  const PagePtr& page;
-  Page& p;
-  const std::optional<Form>& form;  // a POST's fields (the CSRF token checked)
-  domain::Instant now;
-  bool post = false;
-  const Respond& respond;
-
-  [[nodiscard]] const std::string& path() const { return p.req.path; }
+struct Request : AreaRequest {
   // Past the sign-in only: the customer and their account.
   [[nodiscard]] const store::UserRow& user() const { return p.who->user; }
   [[nodiscard]] std::int64_t account_id() const { return *p.who->user.account_id; }

@@ -20,6 +20,22 @@ void Request::not_found(const std::string& words) const {
   respond(site.message(p, 404, "404", words, "alert"));
 }
 
+bool supervisor_change(Request& r, Data& d, int& status, const std::string& page,
+                       const std::function<std::string()>& change) {
+  if (!r.may(2)) {
+    r.refuse();
+    return true;
+  }
+  auto error = change();
+  if (error.empty()) {
+    r.respond(r.site.redirect(r.p, page));
+    return true;
+  }
+  status = 422;
+  d.set("error", error);
+  return false;
+}
+
 int rank(const std::string& role) {
   return role == "admin" ? 3 : role == "supervisor" ? 2 : role == "operator" ? 1 : 0;
 }
@@ -119,8 +135,8 @@ void Site::operator_page(const PagePtr& page, const Respond& respond) {
   if (path == "/operator/password") return respond(password_page(p, form, true));
   for (const auto& route : console::kRoutes) {
     if (route.prefix ? !path.starts_with(route.path) : path != route.path) continue;
-    console::Request r{*this, page, p,      form, p.who->user, service::actor_of(p.who->user),
-                       now,   post, respond};
+    console::Request r{
+        {*this, page, p, form, now, post, respond}, p.who->user, service::actor_of(p.who->user)};
     return route.page(r);
   }
   return respond(message(p, 404, "404", text(p.lang, "no_such_page"), "alert"));

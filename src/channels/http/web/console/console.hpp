@@ -2,6 +2,7 @@
 // pages the route table (console.cpp) sends requests to, one file each, and what they share.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,21 +12,10 @@
 namespace md::http::web::console {
 
 // A console request from a signed-in member of staff.
-struct Request {
-  Site& site;
-  const PagePtr& page;
-  Page& p;
-  const std::optional<Form>& form;  // a POST's fields (the CSRF token checked)
+struct Request : AreaRequest {
   const store::UserRow& user;
   std::string actor;  // who, as the audit names them
-  domain::Instant now;
-  bool post = false;
-  const Respond& respond;
 
-  [[nodiscard]] const std::string& path() const { return p.req.path; }
-  [[nodiscard]] std::string field(std::string_view name, std::size_t max) const {
-    return form->get(name).substr(0, max);
-  }
   // What the signed-in role may do: operator 1, supervisor 2, admin 3.
   [[nodiscard]] bool may(int rank) const;
   void refuse() const;  // 403: the role may not do this
@@ -42,6 +32,12 @@ void prices(Request& r);       // prices.cpp
 void outages(Request& r);      // outages.cpp: K_outage per area
 void audit(Request& r);        // users.cpp: who did what
 void users(Request& r);        // users.cpp: staff, roles, resets
+
+// A change only supervisors and admins may make, posted to the page at `page`: refused (403)
+// below them; when `change` says nothing (done) the page is shown afresh (a redirect), else what
+// it says is the page's error (422). True when the request was answered.
+bool supervisor_change(Request& r, Data& d, int& status, const std::string& page,
+                       const std::function<std::string()>& change);
 
 int rank(const std::string& role);
 // Register values as typed by staff: "12600 6250", "12600/6250" or "12600, 6250".

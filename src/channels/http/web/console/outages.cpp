@@ -12,19 +12,18 @@ void outages(Request& r) {
   Page& p = r.p;
   Data d;
   int status = 200;
-  if (r.post) {
-    if (!r.may(2)) return r.refuse();
-    using R = service::OutageChangeResult;
-    auto result = service::set_outage_coefficient(
-        ctx.store, r.field("area", 64), r.field("month", 10), r.field("k", 12), r.actor,
-        r.field("reason", 500), r.now, "operator_console", p.req.request_id);
-    if (result == R::changed) return r.respond(r.site.redirect(p, "/operator/outages"));
-    status = 422;
-    d.set("error", result == R::unknown_area      ? text(p.lang, "outage_unknown_area")
-                   : result == R::bad_month       ? text(p.lang, "outage_wrong_month")
-                   : result == R::reason_required ? text(p.lang, "price_reason_required")
-                                                  : text(p.lang, "outage_wrong_value"));
-  }
+  if (r.post && supervisor_change(r, d, status, "/operator/outages", [&]() -> std::string {
+        using R = service::OutageChangeResult;
+        auto result = service::set_outage_coefficient(
+            ctx.store, r.field("area", 64), r.field("month", 10), r.field("k", 12), r.actor,
+            r.field("reason", 500), r.now, "operator_console", p.req.request_id);
+        return result == R::changed           ? ""
+               : result == R::unknown_area    ? text(p.lang, "outage_unknown_area")
+               : result == R::bad_month       ? text(p.lang, "outage_wrong_month")
+               : result == R::reason_required ? text(p.lang, "price_reason_required")
+                                              : text(p.lang, "outage_wrong_value");
+      }))
+    return;
   const auto k = service::outage_coefficients(ctx.store);
   Data entries(Data::type::list);
   for (const auto& e : k.entries) {

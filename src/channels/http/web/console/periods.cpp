@@ -65,14 +65,11 @@ void periods(Request& r) {
   auto& ctx = r.site.ctx;
   Page& p = r.p;
   Data d;
-  std::string error;
+  int status = 200;
   auto next = service::next_closable(ctx.store, r.now, ctx.config.rules.window);
-  if (r.path() == "/operator/periods/close" && r.post) {
-    if (!r.may(2)) return r.refuse();
-    error = close(r, next);
-    if (error.empty()) return r.respond(r.site.redirect(p, "/operator/periods"));
-  }
-  if (!error.empty()) d.set("error", error);
+  if (r.path() == "/operator/periods/close" && r.post &&
+      supervisor_change(r, d, status, "/operator/periods", [&] { return close(r, next); }))
+    return;
   Data periods(Data::type::list);
   for (const auto& period : service::closed_periods(ctx.store, 12)) {
     Data item;
@@ -90,7 +87,7 @@ void periods(Request& r) {
                                     ctx.config.estimation.method));
   if (next) d.set("next", next->str());
   d.set("can_close", r.may(2));
-  r.respond(r.site.html(p, text(p.lang, "periods"), "op_periods", d, error.empty() ? 200 : 422));
+  r.respond(r.site.html(p, text(p.lang, "periods"), "op_periods", d, status));
 }
 
 void inspections(Request& r) {

@@ -33,20 +33,17 @@ void prices(Request& r) {
   Page& p = r.p;
   Data d;
   int status = 200;
-  if (r.post) {
-    if (!r.may(2)) return r.refuse();
-    auto result = service::change_price(ctx.store, r.form->get("item"), r.form->get("from"),
-                                        r.field("value", 20), r.actor, r.field("reason", 500),
-                                        r.now, p.req.request_id);
-    if (result == service::PriceChangeResult::changed)
-      return r.respond(r.site.redirect(p, "/operator/prices"));
-    status = 422;
-    d.set("error", result == service::PriceChangeResult::bad_date
-                       ? text(p.lang, "price_date_too_early")
-                   : result == service::PriceChangeResult::reason_required
-                       ? text(p.lang, "price_reason_required")
-                       : text(p.lang, "price_wrong"));
-  }
+  if (r.post && supervisor_change(r, d, status, "/operator/prices", [&]() -> std::string {
+        using R = service::PriceChangeResult;
+        auto result = service::change_price(ctx.store, r.form->get("item"), r.form->get("from"),
+                                            r.field("value", 20), r.actor, r.field("reason", 500),
+                                            r.now, p.req.request_id);
+        return result == R::changed           ? ""
+               : result == R::bad_date        ? text(p.lang, "price_date_too_early")
+               : result == R::reason_required ? text(p.lang, "price_reason_required")
+                                              : text(p.lang, "price_wrong");
+      }))
+    return;
   const auto prices = service::effective_prices(ctx.store, ctx.config.prices);
   Data list(Data::type::list);
   for (auto [name, entries] :
