@@ -6,6 +6,7 @@
 #include "service/account_views.hpp"
 #include "service/accounts.hpp"
 #include "service/console_views.hpp"
+#include "service/identify.hpp"
 #include "service/people.hpp"
 #include "service/submission.hpp"
 #include "support/support.hpp"
@@ -149,4 +150,59 @@ TEST_F(ViewsTest, AMeterIsFoundByItsAccountAndSerialOnlyTogether) {
   ASSERT_TRUE(stored);
   EXPECT_NE(stored->find(receipt), std::string::npos);
   EXPECT_FALSE(service::stored_receipt(*store, "NO-SUCH-RECEIPT"));
+}
+
+TEST_F(ViewsTest, OneIdentificationCountsAWrongPairOnBothLimitsAndRefusesOnceEitherIsSpent) {
+  using S = service::Identification::Status;
+  const auto now = at("2026-11-30T10:00:00");
+  // Wrong serials at `account` until one is refused: how many were answered "not found".
+  auto misses_until_refused = [&](const service::Guesses& g, bool other_accounts) {
+    int misses = 0;
+    for (; misses < 50; ++misses) {
+      const std::string account =
+          other_accounts ? "000000000" + std::to_string(1 + misses % 3) : std::string("0000000001");
+      auto r = service::identify_meter(*store, g, account, "X" + std::to_string(misses), now);
+      if (r.status == S::refused) {
+        EXPECT_GT(r.retry_at, now);
+        return std::pair{misses, std::string(r.limit)};
+      }
+      EXPECT_EQ(r.status, S::not_found);
+    }
+    return std::pair{misses, std::string()};
+  };
+
+  auto per_account = service::account_attempts(*store, 3);
+  auto per_address = service::attempt_limit(*store, "form-address", 100, std::chrono::hours(1));
+  const service::Guesses web{per_account.get(), per_address.get(), "203.0.113.7"};
+  auto found = service::identify_meter(*store, web, "0000000001", "S0000001", now);
+  ASSERT_EQ(found.status, S::found);
+  EXPECT_EQ(found.meter->serial, "S0000001");
+  // A wrong serial and an unknown account get the same answer, and a right pair counts nothing.
+  EXPECT_EQ(service::identify_meter(*store, web, "0000000009", "S0000001", now).status,
+            S::not_found);
+  EXPECT_EQ(misses_until_refused(web, false), (std::pair{3, std::string("per_account")}));
+  // Refused before the lookup, the right serial too.
+  EXPECT_EQ(service::identify_meter(*store, web, "0000000001", "S0000001", now).status, S::refused);
+  // Another account is not slowed by account 1's guesses.
+  EXPECT_EQ(service::identify_meter(*store, web, "0000000002", "S0000002", now).status, S::found);
+
+  // One address guessing at many accounts is refused by its own limit.
+  auto loose = service::account_attempts(*store, 100);
+  auto tight = service::attempt_limit(*store, "form-address-2", 3, std::chrono::hours(1));
+  const service::Guesses guesser{loose.get(), tight.get(), "198.51.100.1"};
+  EXPECT_EQ(misses_until_refused(guesser, true), (std::pair{3, std::string("per_address")}));
+  const service::Guesses neighbour{loose.get(), tight.get(), "198.51.100.2"};
+  EXPECT_EQ(service::identify_meter(*store, neighbour, "0000000003", "S0000003", now).status,
+            S::found);
+}
+
+TEST_F(ViewsTest, AClosedAccountsMeterIsNotFoundUnlessItsHistoryIsAskedFor) {
+  using S = service::Identification::Status;
+  test::sql_exec(path, "UPDATE accounts SET active = 0 WHERE number = '0000000002'");
+  const service::Guesses api{nullptr};
+  const auto now = at("2026-11-30T10:00:00");
+  EXPECT_EQ(service::identify_meter(*store, api, "0000000002", "S0000002", now).status,
+            S::not_found);
+  EXPECT_EQ(service::identify_meter(*store, api, "0000000002", "S0000002", now, true).status,
+            S::found);
 }

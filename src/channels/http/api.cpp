@@ -12,6 +12,7 @@
 #include "service/accounts.hpp"
 #include "service/exchange.hpp"
 #include "service/handover.hpp"
+#include "service/identify.hpp"
 #include "service/prices.hpp"
 
 namespace md::http {
@@ -339,12 +340,15 @@ Response Api::reading_history(const Request& req, std::string_view account) {
   }
   if (!service::valid_account_number(account, ctx_.config.account_digits))
     return problem(404, "not_found", i18n::message(lang, "not_found"), kHistoryRoute);
-  if (auto refused = over_account_limit(account, lang, kHistoryRoute)) return std::move(*refused);
-  auto meter = service::find_meter(ctx_.store, account, serial);
-  if (!meter) {
-    if (auto refused = count_failed_guess(account, lang, kHistoryRoute)) return std::move(*refused);
+  // Before the lookup, what this node knows of the account's guesses: no database round trip.
+  const auto who = service::identify_meter(
+      ctx_.store, {ctx_.account_attempts, nullptr, {}, service::Knowledge::known}, account, serial,
+      ctx_.clock.now(), true);
+  using S = service::Identification::Status;
+  if (who.status == S::refused) return too_many_attempts(who.retry_at, lang, kHistoryRoute);
+  if (who.status == S::not_found)
     return problem(404, "not_found", i18n::message(lang, "not_found"), kHistoryRoute);
-  }
+  const auto& meter = who.meter;
   json items = json::array();
   for (const auto& row : service::meter_history(ctx_.store, meter->meter_id, limit)) {
     json readings = json::object();

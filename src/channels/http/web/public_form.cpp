@@ -5,6 +5,7 @@
 #include "channels/http/web/web_internal.hpp"
 #include "service/account_views.hpp"
 #include "service/accounts.hpp"
+#include "service/identify.hpp"
 
 namespace md::http::web {
 namespace {
@@ -169,15 +170,11 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
     if (f.serial.empty()) f.error += " " + text(p.lang, "meter_serial") + "?";
     return respond(reading_form(p, f, 422));
   }
-  if (auto until = service::account_refused(*per_account, f.account, now))
-    return respond(too_many(*this, p, *until, "per_account"));
-  auto meter = service::find_meter(ctx.store, f.account, f.serial);
-  if (!meter || !meter->account_active) {
-    auto by_address = service::count_wrong_pair_from(*per_address, p.req.remote, now);
-    if (auto until = service::count_wrong_serial(*per_account, f.account, now))
-      return respond(too_many(*this, p, *until, "per_account"));
-    if (by_address) return respond(too_many(*this, p, *by_address, "per_address"));
-    // The same answer whichever of the two was wrong: the form must not confirm accounts.
+  using S = service::Identification::Status;
+  const auto who = service::identify_meter(
+      ctx.store, {per_account, per_address.get(), p.req.remote}, f.account, f.serial, now);
+  if (who.status == S::refused) return respond(too_many(*this, p, who.retry_at, who.limit));
+  if (who.status == S::not_found) {
     f.error = i18n::message(p.lang, "not_found");
     return respond(reading_form(p, f, 422));
   }
@@ -328,15 +325,13 @@ Response Site::zones_json(Page& p) {
     return answer(
         422, {{"error", i18n::message(p.lang, "account_format",
                                       {{"digits", std::to_string(ctx.config.account_digits)}})}});
-  if (service::account_refused(*per_account, account, now)) return too_many_attempts("per_account");
-  auto meter = service::find_meter(ctx.store, account, serial);
-  if (!meter || !meter->account_active) {
-    auto by_address = service::count_wrong_pair_from(*per_address, p.req.remote, now);
-    if (service::count_wrong_serial(*per_account, account, now))
-      return too_many_attempts("per_account");
-    if (by_address) return too_many_attempts("per_address");
+  using S = service::Identification::Status;
+  const auto who = service::identify_meter(
+      ctx.store, {per_account, per_address.get(), p.req.remote}, account, serial, now);
+  if (who.status == S::refused) return too_many_attempts(who.limit);
+  if (who.status == S::not_found)
     return answer(422, {{"error", i18n::message(p.lang, "not_found")}});
-  }
+  const auto& meter = who.meter;
   json zones = json::array();
   std::string last_text;
   auto last = service::latest_accepted(ctx.store, meter->meter_id);

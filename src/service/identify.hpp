@@ -1,0 +1,38 @@
+// Who names a meter by account number and serial: one identification for the public form, its
+// zones lookup and the API's history (a submission finds its meter inside its own transaction and
+// counts a miss by the same limits: Ingestor, Conversation, PhoneCall).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "service/rate_limit.hpp"
+#include "store/store.hpp"
+
+namespace md::service {
+
+// The attempt limits a guess is counted against.
+struct Guesses {
+  AttemptLimit* per_account = nullptr;  // shared with the messengers and the phone line
+  AttemptLimit* per_address = nullptr;  // the public web's, by client address; none on the API
+  std::string_view remote;              // the client address
+  Knowledge how = Knowledge::counted;   // known: no database round trip before the lookup
+};
+
+struct Identification {
+  enum class Status { found, not_found, refused };
+  Status status = Status::not_found;
+  std::optional<store::MeterRow> meter;  // found: installed now (on an active account)
+  domain::Instant retry_at{};            // refused: until when
+  const char* limit = "";                // refused: "per_account" or "per_address"
+};
+
+// Refused while the account's guesses are spent (before anything is looked up); found; or not
+// found, counted against both limits, and the same answer whichever of the two was wrong (the
+// answer must not confirm that an account exists). A guess that spends a limit is refused.
+// `closed_too`: a closed account's meter is found as well (its history stays readable).
+Identification identify_meter(store::ReadingReads& store, const Guesses& guesses,
+                              std::string_view account, std::string_view serial,
+                              domain::Instant now, bool closed_too = false);
+
+}  // namespace md::service
