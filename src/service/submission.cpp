@@ -120,9 +120,8 @@ Day correction_deadline(const domain::AsOf& as_of, Day taken_on, const domain::W
   return domain::window(domain::YearMonth::of(taken_on), w).last;
 }
 
-}  // namespace
-
-SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req, Instant now) {
+// Every attempt's audit record, whatever becomes of it.
+store::AuditEntry audit_of(const SubmitRequest& req, Instant now) {
   store::AuditEntry audit;
   audit.at = now;
   audit.actor = req.actor;
@@ -131,6 +130,92 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
   audit.identity = identity_of(req);
   audit.raw_input = req.raw_input;
   audit.request_id = req.request_id;
+  return audit;
+}
+
+// Rules §3: the readings of the same window no longer count; each change is audited.
+void supersede(store::WriteTx& tx, const std::vector<std::int64_t>& ids,
+               const store::AuditEntry& audit, const std::string& receipt) {
+  for (std::int64_t old : ids) {
+    store::AuditEntry why = audit;
+    why.action = "status_change";
+    why.result = "superseded";
+    why.reason = "replaced by " + receipt + " in the same window";
+    tx.change_status(old, "superseded", why);
+  }
+}
+
+// What validation is given for a reading of `meter`: the values as typed, when it counts, and
+// the accepted readings rules §3 compares it with (the latest first).
+domain::ValidationInput validation_input(const SubmitRequest& req, const store::MeterRow& meter,
+                                         const Counting& when, Day today,
+                                         std::optional<domain::YearMonth> last_closed,
+                                         const std::vector<const store::ReadingRow*>& previous) {
+  domain::ValidationInput in;
+  in.meter = domain::MeterSpec{meter.zones, meter.digits, meter.installed_on};
+  in.entries = req.values;
+  in.taken_on = when.taken_on;
+  in.today = today;
+  in.counts_in_window = when.in_window;
+  in.confirmed = req.confirmed;
+  in.last_closed = last_closed;
+  if (!previous.empty()) in.previous = to_prior(*previous[0]);
+  if (previous.size() > 1) in.before_previous = to_prior(*previous[1]);
+  return in;
+}
+
+// A valid reading as it will be stored and as the customer's receipt shows it (the receipt's id
+// is drawn when it is inserted).
+std::pair<Receipt, store::NewSubmission> draft(const SubmitRequest& req,
+                                               const store::MeterRow& meter,
+                                               const domain::ValidationInput& in,
+                                               const domain::AsOf& as_of,
+                                               const domain::Validation& v, Instant now,
+                                               const domain::WindowRules& window) {
+  Receipt receipt;
+  receipt.received_at = now;
+  receipt.account_masked = mask_account(meter.account_number);
+  receipt.meter_serial = meter.serial;
+  receipt.type = req.type;
+  receipt.channel = req.channel;
+  receipt.taken_on = in.taken_on;
+  receipt.period = as_of.period;
+  receipt.correction_deadline = correction_deadline(as_of, in.taken_on, window);
+  for (domain::Flag f : v.flags) receipt.flags.emplace_back(domain::flag_name(f));
+  for (const auto& note : v.notes) receipt.notes.push_back(i18n::message(req.lang, note));
+
+  store::NewSubmission s;
+  s.meter_id = meter.meter_id;
+  s.account_id = meter.account_id;
+  s.channel = req.channel;
+  s.idempotency_key = req.idempotency_key;
+  s.type = req.type;
+  s.taken_on = in.taken_on;
+  s.as_of = as_of.instant;
+  s.period = as_of.period;
+  s.received_at = now;
+  s.flags = receipt.flags;
+  s.raw_input = req.raw_input;
+  s.actor = req.actor;
+  for (size_t i = 0; i < v.registers.size(); ++i) {
+    const auto& reg = v.registers[i];
+    std::string zone(domain::zone_name(reg.zone));
+    receipt.readings.emplace_back(zone, reg.value);
+    if (reg.advance) receipt.consumption.emplace_back(zone, *reg.advance);
+    s.values.push_back(reg.value);
+    // A meter's first reading starts the counter where the metering point's counter stands: after
+    // an exchange with the same zones it continues the old meter's (rules.md §4).
+    std::int64_t offset =
+        !in.previous && i < meter.counter_offsets.size() ? meter.counter_offsets[i] : 0;
+    s.unwrapped.push_back(reg.unwrapped + offset);
+  }
+  return {std::move(receipt), std::move(s)};
+}
+
+}  // namespace
+
+SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req, Instant now) {
+  store::AuditEntry audit = audit_of(req, now);
 
   SubmitOutcome out;
   // The answer stored with this idempotency key, if the key was used before (audited as such).
@@ -169,23 +254,14 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
                   "rejected:account_inactive");
 
   const Day today = domain::kyiv_date(now);
-  domain::ValidationInput in;
-  in.meter = domain::MeterSpec{meter->zones, meter->digits, meter->installed_on};
-  in.entries = req.values;
   const Counting when = counting(req, today, config_.rules.window);
-  in.taken_on = when.taken_on;
-  in.today = today;
-  in.counts_in_window = when.in_window;
-  in.confirmed = req.confirmed;
-  in.last_closed = tx.last_closed_period();
   const domain::AsOf& as_of = when.as_of;
   // The latest reading in a window wins (rules.md §3): the store reads the candidates, the rule
   // says which are superseded and which this one is compared with.
   const auto accepted = tx.accepted_readings(meter->meter_id, 2, as_of.period);  // see prefetch
   const auto wins = latest_in_window_wins(as_of.period, accepted);
-  const auto& previous = wins.compared_with;
-  if (!previous.empty()) in.previous = to_prior(*previous[0]);
-  if (previous.size() > 1) in.before_previous = to_prior(*previous[1]);
+  const domain::ValidationInput in =
+      validation_input(req, *meter, when, today, tx.last_closed_period(), wins.compared_with);
 
   out.validation = domain::validate(in, config_.rules);
   const domain::Validation& v = out.validation;
@@ -195,44 +271,7 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
     return refuse(SubmitOutcome::Status::needs_confirmation, std::nullopt,
                   "needs_confirmation:high");
 
-  Receipt receipt;
-  receipt.received_at = now;
-  receipt.account_masked = mask_account(meter->account_number);
-  receipt.meter_serial = meter->serial;
-  receipt.type = req.type;
-  receipt.channel = req.channel;
-  receipt.taken_on = in.taken_on;
-  receipt.period = as_of.period;
-  receipt.correction_deadline = correction_deadline(as_of, in.taken_on, config_.rules.window);
-  for (domain::Flag f : v.flags) receipt.flags.emplace_back(domain::flag_name(f));
-  for (const auto& note : v.notes) receipt.notes.push_back(i18n::message(req.lang, note));
-
-  store::NewSubmission s;
-  s.meter_id = meter->meter_id;
-  s.account_id = meter->account_id;
-  s.channel = req.channel;
-  s.idempotency_key = req.idempotency_key;
-  s.type = req.type;
-  s.taken_on = in.taken_on;
-  s.as_of = as_of.instant;
-  s.period = as_of.period;
-  s.received_at = now;
-  s.flags = receipt.flags;
-  s.raw_input = req.raw_input;
-  s.actor = req.actor;
-  for (size_t i = 0; i < v.registers.size(); ++i) {
-    const auto& reg = v.registers[i];
-    std::string zone(domain::zone_name(reg.zone));
-    receipt.readings.emplace_back(zone, reg.value);
-    if (reg.advance) receipt.consumption.emplace_back(zone, *reg.advance);
-    s.values.push_back(reg.value);
-    // A meter's first reading starts the counter where the metering point's counter stands: after
-    // an exchange with the same zones it continues the old meter's (rules.md §4).
-    std::int64_t offset =
-        !in.previous && i < meter->counter_offsets.size() ? meter->counter_offsets[i] : 0;
-    s.unwrapped.push_back(reg.unwrapped + offset);
-  }
-
+  auto [receipt, s] = draft(req, *meter, in, as_of, v, now, config_.rules.window);
   std::int64_t id = 0;
   for (int attempt = 0;; ++attempt) {
     receipt.id = ids_();
@@ -249,13 +288,7 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
       if (e.kind != store::Conflict::receipt || attempt >= 8) throw;
     }
   }
-  for (std::int64_t old : wins.superseded) {
-    store::AuditEntry why = audit;
-    why.action = "status_change";
-    why.result = "superseded";
-    why.reason = "replaced by " + receipt.id + " in the same window";
-    tx.change_status(old, "superseded", why);
-  }
+  supersede(tx, wins.superseded, audit, receipt.id);
   if (v.has(domain::Flag::high)) tx.add_review_item(id, "high", now);
   if (req.photo) tx.insert_photo(id, *req.photo, now);
 
