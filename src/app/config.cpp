@@ -201,6 +201,8 @@ Key flag(const char* name, const char* description, bool Config::*field) {
              [=](const Config& c) { return std::string(c.*field ? "true" : "false"); }};
 }
 
+// Every configuration key in one table (its environment variable, words and default), long on
+// purpose: `meterdesk config` prints it in this order.
 const std::vector<Key>& keys() {
   static const std::vector<Key> all = {
       window_key("window.days_before_end", "days at the end of month M that belong to window(M)",

@@ -329,6 +329,8 @@ CallStep PhoneCall::fail(Backend& b, std::vector<std::string> why, Stage again) 
   return ask(again, std::move(step));
 }
 
+// Every prompt the line speaks, in both languages: a catalogue, long on purpose (the prompts
+// command lists it in this order, for recording).
 std::vector<PromptText> phone_prompts() {
   std::vector<PromptText> p = {
       {"ivr.welcome", "Вітаємо! Це служба показників лічильників. For English, press 9.",

@@ -2,6 +2,7 @@
 
 namespace md::store {
 
+// One long list on purpose, like sqlite_migrations(): the schema's history in one place.
 // The same versions as sqlite_migrations(), in PostgreSQL's dialect: what each version means is
 // the same on both engines. Forward-only: a released migration is never edited, add a new one.
 // Instants are Unix seconds and dates text, as on SQLite, so the store's SQL is shared.

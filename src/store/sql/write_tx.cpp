@@ -1,4 +1,7 @@
-// The write transaction, the same SQL on SQLite and PostgreSQL.
+// The write transaction, the same SQL on SQLite and PostgreSQL. Over 600 lines on purpose: one
+// class whose members share the batch's state (the meters and accepted readings read ahead, the
+// readings and audit rows held back for multi-row inserts, the savepoints) and must be read
+// together; its plain statements are in bot_writes.cpp and people_writes.cpp.
 #include <algorithm>
 #include <array>
 #include <map>

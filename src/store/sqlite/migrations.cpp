@@ -2,7 +2,8 @@
 
 namespace md::store {
 
-// Forward-only. A released migration is never edited: add a new one.
+// Forward-only. A released migration is never edited: add a new one. One long list on purpose:
+// the schema's history reads top to bottom, version by version, as it was applied.
 const std::vector<Migration>& sqlite_migrations() {
   static const std::vector<Migration> migrations = {
       {1, "accounts, metering points, meters, submissions, audit", R"sql(
