@@ -20,10 +20,6 @@ Data reading_values(Lang lang, const store::ReadingRow& r) {
   return values;
 }
 
-std::string explanation(Lang lang, const std::string& estimate) {
-  return service::estimate_explanation(estimate, lang);
-}
-
 std::string flag_labels(Lang lang, const std::vector<std::string>& flags) {
   std::string out;
   for (const auto& f : flags) out += (out.empty() ? "" : ", ") + i18n::label(lang, "flag", f);
@@ -71,7 +67,8 @@ Data volume_rows(Lang lang, const std::vector<store::VolumeRow>& volumes) {
     row.set("correction", v.correction == 0 ? "" : format_number(v.correction, lang));
     row.set("method", v.method);
     row.set("method_label", i18n::label(lang, "kind", v.method));
-    if (auto e = explanation(lang, v.estimate); !e.empty()) row.set("explanation", e);
+    if (auto e = service::estimate_explanation(v.estimate, lang); !e.empty())
+      row.set("explanation", e);
     rows.push_back(row);
   }
   return rows;

@@ -73,8 +73,6 @@ std::string bar_chart(const std::vector<Bar>& bars, std::string_view title,
 
 // The values of a reading, a label and a number per zone.
 Data reading_values(i18n::Lang lang, const store::ReadingRow& r);
-// The words an estimated volume was made by ("" when it was not estimated).
-std::string explanation(i18n::Lang lang, const std::string& estimate);
 // A reading's stored flags in words, as one line ("високе споживання, з фото").
 std::string flag_labels(i18n::Lang lang, const std::vector<std::string>& flags);
 // Table rows shared by the cabinet and the console.

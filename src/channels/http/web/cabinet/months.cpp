@@ -4,6 +4,7 @@
 
 #include "channels/http/web/cabinet/cabinet.hpp"
 #include "service/account_views.hpp"
+#include "service/stored_estimate.hpp"
 
 namespace md::http::web::cabinet {
 
@@ -79,7 +80,7 @@ void bills(Request& rq) {
     Data estimates(Data::type::list);
     for (const auto& v : volumes) {
       if (v.period != bill.period || v.method != "estimated") continue;
-      if (auto e = explanation(p.lang, v.estimate); !e.empty()) {
+      if (auto e = service::estimate_explanation(v.estimate, p.lang); !e.empty()) {
         Data row;
         row.set("zone", i18n::zone_label(p.lang, v.zone));
         row.set("explanation", e);

@@ -81,12 +81,6 @@ TextKey refusal(service::ResetCode::Status status) {
                                  : TextKey("no_cabinet");
 }
 
-std::string thousandths(int value) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%d.%03d", value / 1000, value % 1000);
-  return buf;
-}
-
 namespace {
 
 // A path the console serves: the whole path, or (`prefix`) everything under it.

@@ -47,7 +47,5 @@ Data said(const char* field, const std::string& words);
 Data audit_rows(i18n::Lang lang, const std::vector<store::AuditRow>& entries);
 // The service's refusal of a reset code in words.
 TextKey refusal(service::ResetCode::Status status);
-// Thousandths as the price lists write coefficients: 1.000.
-std::string thousandths(int value);
 
 }  // namespace md::http::web::console

@@ -3,6 +3,7 @@
 #include "service/prices.hpp"
 #include "channels/http/web/console/console.hpp"
 #include "service/console_views.hpp"
+#include "service/outages.hpp"
 
 namespace md::http::web::console {
 namespace {
@@ -18,11 +19,12 @@ Data coefficient_rows(i18n::Lang lang, const domain::PerZone<int>& c) {
     return r;
   };
   Data rows(Data::type::list);
-  rows.push_back(
-      row("coefficient_single", {thousandths(c.total), thousandths(c.day), thousandths(c.peak)}));
-  rows.push_back(
-      row("coefficient_night_half_peak", {"—", thousandths(c.night), thousandths(c.half_peak)}));
-  rows.push_back(row("coefficient_night3", {"—", "—", thousandths(c.night3)}));
+  rows.push_back(row("coefficient_single",
+                     {service::format_thousandths(c.total), service::format_thousandths(c.day),
+                      service::format_thousandths(c.peak)}));
+  rows.push_back(row("coefficient_night_half_peak", {"—", service::format_thousandths(c.night),
+                                                     service::format_thousandths(c.half_peak)}));
+  rows.push_back(row("coefficient_night3", {"—", "—", service::format_thousandths(c.night3)}));
   return rows;
 }
 
@@ -71,7 +73,7 @@ void prices(Request& r) {
     row.set("item", ch.change.item);
     row.set("from", format_day(ch.change.from));
     row.set("value", domain::is_coefficient(ch.change.item)
-                         ? thousandths(static_cast<int>(ch.change.value))
+                         ? service::format_thousandths(static_cast<int>(ch.change.value))
                          : domain::format_uah(ch.change.value));
     row.set("reason", ch.reason);
     changes.push_back(row);
