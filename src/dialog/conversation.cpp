@@ -5,18 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/meter.hpp"
-#include "domain/whole_number.hpp"
 #include "i18n/explain.hpp"
 #include "service/accounts.hpp"
 #include "service/receipt.hpp"
 
 namespace md::dialog {
 
-using domain::whole_number;
 using i18n::label;
-using i18n::Lang;
 using i18n::message;
-using i18n::month_name;
 using i18n::parse_lang;
 using i18n::window_text;
 using i18n::zone_label;
@@ -45,117 +41,13 @@ std::string digits_only(std::string_view s) {
   return out;
 }
 
-std::string_view stage_name(Conversation::Stage s) {
-  using S = Conversation::Stage;
-  switch (s) {
-    case S::start:
-      return "start";
-    case S::ask_account:
-      return "ask_account";
-    case S::ask_serial:
-      return "ask_serial";
-    case S::pick_account:
-      return "pick_account";
-    case S::idle:
-      return "idle";
-    case S::choose_account:
-      return "choose_account";
-    case S::choose_meter:
-      return "choose_meter";
-    case S::zone:
-      return "zone";
-    case S::confirm_high:
-      return "confirm_high";
-    case S::confirm_all:
-      return "confirm_all";
-    case S::language:
-      return "language";
-    case S::reminders:
-      return "reminders";
-    case S::accounts:
-      return "accounts";
-  }
-  return "start";
-}
-
 Reply say(std::string text) {
   Reply r;
   r.text = std::move(text);
   return r;
 }
 
-Conversation::Stage stage_of(std::string_view name) {
-  using S = Conversation::Stage;
-  for (S s : {S::start, S::ask_account, S::ask_serial, S::pick_account, S::idle, S::choose_account,
-              S::choose_meter, S::zone, S::confirm_high, S::confirm_all, S::language, S::reminders,
-              S::accounts})
-    if (stage_name(s) == name) return s;
-  return S::start;
-}
-
-// A stored state that cannot be read back: the conversation starts over.
-struct UnreadableState {};
-
-// A whole number of a stored state, or `fallback` when it is absent; anything else makes the
-// state unreadable.
-template <typename T>
-T whole(const json& j, const char* key, T fallback) {
-  auto it = j.find(key);
-  if (it == j.end()) return fallback;
-  if (auto v = whole_number<T>(*it)) return *v;
-  throw UnreadableState{};
-}
-
-std::string zone_of(int zones, std::size_t index) {
-  auto names = domain::zones_of(zones);
-  return index < names.size() ? std::string(domain::zone_name(names[index])) : "total";
-}
-
 }  // namespace
-
-Conversation::Conversation(Party party, std::string_view state_json, Lang lang_, bool reminders_)
-    : lang(lang_), reminders(reminders_), party_(std::move(party)) {
-  json j = json::parse(state_json, nullptr, false);
-  if (!j.is_object()) return;  // a fresh conversation
-  try {
-    s_.stage = stage_of(j.value("stage", "start"));
-    s_.version = whole(j, "version", 0);
-    s_.account = j.value("account", "");
-    s_.serial = j.value("serial", "");
-    s_.zones = std::clamp(whole(j, "zones", 1), 1, 3);
-    s_.zone_index = whole(j, "zone_index", std::size_t{0});
-    s_.values = j.value("values", std::vector<std::string>{});
-    s_.tries = whole(j, "tries", 0);
-    s_.high_confirmed = j.value("high_confirmed", false);
-    s_.photo = j.value("photo", "");
-    s_.offered = j.value("offered", std::vector<std::string>{});
-    s_.seq = whole(j, "seq", std::int64_t{0});
-    s_.locked_until = whole(j, "locked_until", std::int64_t{0});
-    phone = j.value("phone", "");
-  } catch (const json::exception&) {
-    s_ = State{};  // a state written by another version: start over rather than fail
-  } catch (const UnreadableState&) {
-    s_ = State{};
-  }
-  if (s_.zone_index > static_cast<std::size_t>(s_.zones)) s_.zone_index = 0;
-  if (s_.values.size() > static_cast<std::size_t>(s_.zones)) s_.values.clear();
-}
-
-std::string Conversation::state_json() const {
-  json j{{"stage", stage_name(s_.stage)}, {"version", s_.version}, {"seq", s_.seq}};
-  if (!s_.account.empty()) j["account"] = s_.account;
-  if (!s_.serial.empty()) j["serial"] = s_.serial;
-  if (s_.zones != 1) j["zones"] = s_.zones;
-  if (s_.zone_index) j["zone_index"] = s_.zone_index;
-  if (!s_.values.empty()) j["values"] = s_.values;
-  if (s_.tries) j["tries"] = s_.tries;
-  if (s_.high_confirmed) j["high_confirmed"] = true;
-  if (!s_.photo.empty()) j["photo"] = s_.photo;
-  if (!s_.offered.empty()) j["offered"] = s_.offered;
-  if (s_.locked_until) j["locked_until"] = s_.locked_until;
-  if (!phone.empty()) j["phone"] = phone;
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 std::string Conversation::t(std::string_view key,
                             const std::map<std::string, std::string>& p) const {
@@ -169,10 +61,12 @@ Button Conversation::button(std::string_view action, std::string_view label,
   return Button{std::move(data), std::string(label)};
 }
 
-std::string Conversation::values_text(const std::vector<std::string>& values) const {
+std::string Conversation::values_text(const std::vector<std::string>& values, int zones) const {
+  Draft shape;
+  shape.zones = zones;
   std::string out;
   for (std::size_t i = 0; i < values.size(); ++i)
-    out += (i ? ", " : "") + zone_label(lang, zone_of(s_.zones, i)) + " " + values[i];
+    out += (i ? ", " : "") + zone_label(lang, shape.zone_name(i)) + " " + values[i];
   return out;
 }
 
@@ -218,37 +112,19 @@ Step Conversation::to(Stage stage, Backend& b, Step step) {
       break;
     case Stage::choose_meter:
       r.text = t("bot.choose_meter");
-      for (const auto& m : b.meters(s_.account))
+      for (const auto& m : b.meters(s_.draft.account))
         r.buttons.push_back(button("meter", m.serial, m.serial));
       break;
-    case Stage::zone: {
-      if (s_.zone_index == 0 && s_.values.empty()) {
-        r.text = t("bot.meter_line",
-                   {{"serial", s_.serial}, {"account", service::mask_account(s_.account)}}) +
-                 "\n";
-        auto last = b.last_reading(s_.account, s_.serial);
-        if (last) {
-          std::vector<std::string> shown;
-          for (auto v : last->values) shown.push_back(std::to_string(v));
-          r.text += t("bot.last", {{"date", domain::format_date_dmy(last->taken_on)},
-                                   {"values", values_text(shown)}});
-        } else {
-          r.text += t("bot.no_last");
-        }
-        r.text += "\n" + window_text(lang, domain::kyiv_date(b.now()), b.window_rules()) + "\n";
-        if (last) r.buttons.push_back(button("same", t("bot.same")));
-      }
-      r.text += t("bot.ask_zone", {{"zone", zone_of(s_.zones, s_.zone_index)}});
-      r.buttons.push_back(button("cancel", t("bot.cancel")));
+    case Stage::zone:
+      r = zone_prompt(b);
       break;
-    }
     case Stage::confirm_high:
       r.text = t("high");
       r.buttons = {button("confirm", t("bot.confirm_high_button")),
                    button("reenter", t("bot.reenter"))};
       break;
     case Stage::confirm_all:
-      r.text = t("bot.check", {{"values", values_text(s_.values)}});
+      r.text = t("bot.check", {{"values", values_text(s_.draft.values, s_.draft.zones)}});
       r.buttons = {button("send", t("bot.send")), button("reenter", t("bot.reenter")),
                    button("cancel", t("bot.cancel"))};
       break;
@@ -262,22 +138,52 @@ Step Conversation::to(Stage stage, Backend& b, Step step) {
           button("rem", t(reminders ? "bot.turn_off" : "bot.turn_on"), reminders ? "off" : "on"),
           button("menu", t("bot.menu"))};
       break;
-    case Stage::accounts: {
-      auto linked = b.linked();
-      std::string list;
-      for (const auto& a : linked) list += (list.empty() ? "" : ", ") + service::mask_account(a);
-      r.text =
-          linked.empty() ? t("bot.accounts_none") : t("bot.accounts_list", {{"accounts", list}});
-      r.buttons.push_back(button("add", t("bot.add_account")));
-      for (const auto& a : linked)
-        r.buttons.push_back(
-            button("unlink", t("bot.unlink", {{"account", service::mask_account(a)}}), a));
-      r.buttons.push_back(button("menu", t("bot.menu")));
+    case Stage::accounts:
+      r = accounts_prompt(b);
       break;
-    }
   }
   step.replies.push_back(std::move(r));
   return step;
+}
+
+// The first zone's prompt shows the meter, its last reading and the window; every zone's asks
+// for its value.
+Reply Conversation::zone_prompt(Backend& b) {
+  const Draft& d = s_.draft;
+  Reply r;
+  if (d.values.empty()) {
+    r.text =
+        t("bot.meter_line", {{"serial", d.serial}, {"account", service::mask_account(d.account)}}) +
+        "\n";
+    auto last = b.last_reading(d.account, d.serial);
+    if (last) {
+      std::vector<std::string> shown;
+      for (auto v : last->values) shown.push_back(std::to_string(v));
+      r.text += t("bot.last", {{"date", domain::format_date_dmy(last->taken_on)},
+                               {"values", values_text(shown, d.zones)}});
+    } else {
+      r.text += t("bot.no_last");
+    }
+    r.text += "\n" + window_text(lang, domain::kyiv_date(b.now()), b.window_rules()) + "\n";
+    if (last) r.buttons.push_back(button("same", t("bot.same")));
+  }
+  r.text += t("bot.ask_zone", {{"zone", d.zone_name()}});
+  r.buttons.push_back(button("cancel", t("bot.cancel")));
+  return r;
+}
+
+Reply Conversation::accounts_prompt(Backend& b) {
+  auto linked = b.linked();
+  std::string list;
+  for (const auto& a : linked) list += (list.empty() ? "" : ", ") + service::mask_account(a);
+  Reply r;
+  r.text = linked.empty() ? t("bot.accounts_none") : t("bot.accounts_list", {{"accounts", list}});
+  r.buttons.push_back(button("add", t("bot.add_account")));
+  for (const auto& a : linked)
+    r.buttons.push_back(
+        button("unlink", t("bot.unlink", {{"account", service::mask_account(a)}}), a));
+  r.buttons.push_back(button("menu", t("bot.menu")));
+  return r;
 }
 
 Step Conversation::handle(const Event& e, Backend& b) {
@@ -325,7 +231,7 @@ Step Conversation::handle(const Event& e, Backend& b) {
     case Event::Kind::photo: {
       Step step;
       bool flagged =
-          s_.stage == Stage::confirm_high || (s_.stage == Stage::confirm_all && s_.high_confirmed);
+          s_.stage == Stage::confirm_high || (s_.stage == Stage::confirm_all && s_.draft.confirmed);
       if (flagged) {
         s_.photo = e.photo.substr(0, 200);
         step.replies.push_back(say(t("bot.photo_attached")));
@@ -365,11 +271,7 @@ Step Conversation::on_text(const std::string& text, Backend& b) {
     case Stage::ask_serial:
       return identify_serial(text, b);
     case Stage::zone:
-      if (text.empty()) return to(Stage::zone, b);
-      s_.values.resize(s_.zone_index);
-      s_.values.push_back(text);
-      s_.zone_index += 1;
-      if (s_.zone_index < static_cast<std::size_t>(s_.zones)) return to(Stage::zone, b);
+      if (text.empty() || !s_.draft.enter(text)) return to(Stage::zone, b);
       return check(b);
     case Stage::idle:
       return to(Stage::idle, b);
@@ -388,85 +290,33 @@ Step Conversation::on_button(std::string_view action, std::string_view arg, Back
   };
   if (action == "menu") return to(Stage::idle, b);
   if (action == "submit") return start_submission(b);
-  if (action == "history") {
-    auto linked = b.linked();
-    if (linked.empty()) {
-      step.replies.push_back(say(t("bot.need_account")));
-      return to(Stage::ask_account, b, std::move(step));
-    }
-    std::string text;
-    for (const auto& a : linked)
-      for (const auto& h : b.history(a, 5)) {
-        std::vector<std::string> shown;
-        for (auto v : h.values) shown.push_back(std::to_string(v));
-        int saved = s_.zones;
-        s_.zones = h.zones;
-        text += "\n" + domain::format_date_dmy(h.taken_on) + " · " + service::mask_account(a) +
-                " · " + values_text(shown) + " · " + label(lang, "channel", h.channel) + " · " +
-                label(lang, "status", h.status);
-        s_.zones = saved;
-      }
-    step.replies.push_back(
-        say(text.empty() ? t("bot.history_empty") : t("bot.history_title") + text));
-    return to(Stage::idle, b, std::move(step));
-  }
+  if (action == "history") return history(b);
   if (action == "accounts") return to(Stage::accounts, b);
   if (action == "language") return to(Stage::language, b);
   if (action == "reminders") return to(Stage::reminders, b);
   if (action == "cancel") {
-    s_.values.clear();
-    s_.zone_index = 0;
+    s_.draft.restart();
     step.replies.push_back(say(t("bot.cancelled")));
     return to(Stage::idle, b, std::move(step));
   }
   if (action == "other" || action == "add") return to(Stage::ask_account, b);
-  if (action == "pick" && stage_is({Stage::pick_account}) &&
-      std::find(s_.offered.begin(), s_.offered.end(), arg) != s_.offered.end()) {
-    std::string account(arg);
-    b.link(account);
-    s_.offered.clear();
-    step.replies.push_back(say(t("bot.linked", {{"account", service::mask_account(account)}})));
-    s_.account = account;
-    auto meters = b.meters(account);
-    if (meters.size() == 1) {
-      auto next = begin_meter(meters.front(), b);
-      for (auto& r : next.replies) step.replies.push_back(std::move(r));
-      return step;
-    }
-    return to(Stage::idle, b, std::move(step));
-  }
-  if (action == "acct" && stage_is({Stage::choose_account})) {
-    auto linked = b.linked();
-    if (std::find(linked.begin(), linked.end(), arg) == linked.end()) return to(s_.stage, b);
-    s_.account = std::string(arg);
-    auto meters = b.meters(s_.account);
-    if (meters.empty()) {
-      step.replies.push_back(say(t("bot.no_meter")));
-      return to(Stage::idle, b, std::move(step));
-    }
-    if (meters.size() == 1) return begin_meter(meters.front(), b);
-    return to(Stage::choose_meter, b);
-  }
-  if (action == "meter" && stage_is({Stage::choose_meter})) {
-    if (auto m = b.meter(s_.account, arg)) return begin_meter(*m, b);
-    return to(Stage::choose_meter, b);
-  }
+  if ((action == "pick" && stage_is({Stage::pick_account})) ||
+      (action == "acct" && stage_is({Stage::choose_account})) ||
+      (action == "meter" && stage_is({Stage::choose_meter})))
+    return choice(action, arg, b);
   if (action == "same" && stage_is({Stage::zone})) {
-    auto last = b.last_reading(s_.account, s_.serial);
+    auto last = b.last_reading(s_.draft.account, s_.draft.serial);
     if (!last) return to(Stage::zone, b);
-    s_.values.clear();
-    for (auto v : last->values) s_.values.push_back(std::to_string(v));
-    s_.zone_index = s_.values.size();
+    s_.draft.restart();
+    for (auto v : last->values) s_.draft.enter(std::to_string(v));
     return check(b);
   }
   if (action == "confirm" && stage_is({Stage::confirm_high})) {
-    s_.high_confirmed = true;
+    s_.draft.confirmed = true;
     return to(Stage::confirm_all, b);
   }
   if (action == "reenter" && stage_is({Stage::confirm_high, Stage::confirm_all})) {
-    s_.values.clear();
-    s_.zone_index = 0;
-    s_.high_confirmed = false;
+    s_.draft.restart();
     s_.photo.clear();
     return to(Stage::zone, b);
   }
@@ -492,6 +342,64 @@ Step Conversation::on_button(std::string_view action, std::string_view arg, Back
   return to(s_.stage, b, std::move(step));
 }
 
+Step Conversation::history(Backend& b) {
+  Step step;
+  auto linked = b.linked();
+  if (linked.empty()) {
+    step.replies.push_back(say(t("bot.need_account")));
+    return to(Stage::ask_account, b, std::move(step));
+  }
+  std::string text;
+  for (const auto& a : linked)
+    for (const auto& h : b.history(a, 5)) {
+      std::vector<std::string> shown;
+      for (auto v : h.values) shown.push_back(std::to_string(v));
+      text += "\n" + domain::format_date_dmy(h.taken_on) + " · " + service::mask_account(a) +
+              " · " + values_text(shown, h.zones) + " · " + label(lang, "channel", h.channel) +
+              " · " + label(lang, "status", h.status);
+    }
+  step.replies.push_back(
+      say(text.empty() ? t("bot.history_empty") : t("bot.history_title") + text));
+  return to(Stage::idle, b, std::move(step));
+}
+
+// A pick among what was offered: an account found by phone (which links it), a linked account,
+// one of its meters. Anything not offered shows the choice again.
+Step Conversation::choice(std::string_view action, std::string_view arg, Backend& b) {
+  Step step;
+  if (action == "pick") {
+    if (std::find(s_.offered.begin(), s_.offered.end(), arg) == s_.offered.end()) {
+      step.toast = t("bot.outdated");
+      return to(s_.stage, b, std::move(step));
+    }
+    std::string account(arg);
+    b.link(account);
+    s_.offered.clear();
+    step.replies.push_back(say(t("bot.linked", {{"account", service::mask_account(account)}})));
+    s_.draft.account = account;
+    auto meters = b.meters(account);
+    if (meters.size() != 1) return to(Stage::idle, b, std::move(step));
+    auto next = begin_meter(meters.front(), b);
+    for (auto& r : next.replies) step.replies.push_back(std::move(r));
+    return step;
+  }
+  if (action == "acct") {
+    auto linked = b.linked();
+    if (std::find(linked.begin(), linked.end(), arg) == linked.end()) return to(s_.stage, b);
+    s_.draft.account = std::string(arg);
+    auto meters = b.meters(s_.draft.account);
+    if (meters.empty()) {
+      step.replies.push_back(say(t("bot.no_meter")));
+      return to(Stage::idle, b, std::move(step));
+    }
+    if (meters.size() == 1) return begin_meter(meters.front(), b);
+    return to(Stage::choose_meter, b);
+  }
+  for (const auto& m : b.meters(s_.draft.account))
+    if (m.serial == arg) return begin_meter(m, b);
+  return to(Stage::choose_meter, b);
+}
+
 Step Conversation::identify_account(const std::string& text, Backend& b) {
   Step step;
   auto now = b.now().time_since_epoch().count();
@@ -509,27 +417,27 @@ Step Conversation::identify_account(const std::string& text, Backend& b) {
     return identification_failed(b, std::move(step));
   }
   // The serial is asked whether or not the account exists: the bot must not confirm accounts.
-  s_.account = account;
+  s_.draft.account = account;
   return to(Stage::ask_serial, b, std::move(step));
 }
 
 Step Conversation::identify_serial(const std::string& text, Backend& b) {
   Step step;
-  // Before the serial is looked at: a refused try must not tell whether it was right.
-  if (auto until = b.identification_refused(s_.account)) {
+  auto id = b.identify(s_.draft.account, text, service::SerialForm::whole);
+  if (id.status == Identified::Status::refused) {
     step.replies.push_back(
-        say(t("bot.account_attempts", {{"time", domain::format_kyiv(*until).substr(11, 5)}})));
+        say(t("bot.account_attempts", {{"time", domain::format_kyiv(id.retry_at).substr(11, 5)}})));
     return to(Stage::ask_account, b, std::move(step));
   }
-  auto m = b.meter(s_.account, text);
-  if (!m) {
+  if (id.status == Identified::Status::not_found) {
     step.replies.push_back(say(t("not_found")));
     return identification_failed(b, std::move(step));
   }
-  b.link(m->account);
+  b.link(id.meter.account);
   s_.tries = 0;
-  step.replies.push_back(say(t("bot.linked", {{"account", service::mask_account(m->account)}})));
-  auto next = begin_meter(*m, b);
+  step.replies.push_back(
+      say(t("bot.linked", {{"account", service::mask_account(id.meter.account)}})));
+  auto next = begin_meter(id.meter, b);
   for (auto& r : next.replies) step.replies.push_back(std::move(r));
   return step;
 }
@@ -552,8 +460,8 @@ Step Conversation::start_submission(Backend& b) {
     return to(Stage::ask_account, b, std::move(step));
   }
   if (linked.size() > 1) return to(Stage::choose_account, b);
-  s_.account = linked.front();
-  auto meters = b.meters(s_.account);
+  s_.draft.account = linked.front();
+  auto meters = b.meters(s_.draft.account);
   if (meters.empty()) {
     Step step;
     step.replies.push_back(say(t("bot.no_meter")));
@@ -564,44 +472,37 @@ Step Conversation::start_submission(Backend& b) {
 }
 
 Step Conversation::begin_meter(const MeterInfo& m, Backend& b) {
-  s_.account = m.account;
-  s_.serial = m.serial;
-  s_.zones = std::clamp(m.zones, 1, 3);
-  s_.zone_index = 0;
-  s_.values.clear();
+  s_.draft.begin(m);
   s_.tries = 0;
-  s_.high_confirmed = false;
   s_.photo.clear();
   return to(Stage::zone, b);
 }
 
-service::SubmitRequest Conversation::request(Backend& b) const {
-  (void)b;
-  service::SubmitRequest req;
-  req.channel = party_.channel;
-  req.account = s_.account;
-  req.meter_serial = s_.serial;
-  req.lang = lang;
-  req.confirmed = s_.high_confirmed;
-  json raw{{"conversation", party_.conversation_id}, {"values", s_.values}};
-  for (std::size_t i = 0; i < s_.values.size(); ++i)
-    req.values.emplace_back(zone_of(s_.zones, i), s_.values[i]);
+service::SubmitRequest Conversation::request() const {
+  json raw{{"conversation", party_.conversation_id}};
   if (!s_.photo.empty()) raw["photo"] = s_.photo;
-  req.raw_input = raw.dump(-1, ' ', false, json::error_handler_t::replace);
-  return req;
+  return s_.draft.request(party_.channel, lang, std::move(raw));
 }
 
 Step Conversation::check(Backend& b) {
-  Outcome o = b.submit(request(b), true);
+  return answered(dialog::check(s_.draft, request(), b), b);
+}
+
+Step Conversation::store(Backend& b) {
+  service::SubmitRequest req = request();
+  req.idempotency_key = party_.conversation_id + ":" + std::to_string(s_.seq);
+  return answered(dialog::store(s_.draft, req, b), b);
+}
+
+// The service's answer, in words, and the stage it leads to.
+Step Conversation::answered(const Answer& a, Backend& b) {
   Step step;
-  switch (o.status) {
-    case Outcome::Status::accepted:
-    case Outcome::Status::replayed:
+  switch (a.kind) {
+    case Answer::Kind::ready:
       return to(Stage::confirm_all, b);
-    case Outcome::Status::needs_confirmation: {
-      s_.high_confirmed = false;
+    case Answer::Kind::unusual: {
       std::string lines;
-      for (const auto& reg : o.validation.registers) {
+      for (const auto& reg : a.outcome.validation.registers) {
         std::string zone(domain::zone_name(reg.zone));
         lines +=
             "\n" + t("bot.consumption",
@@ -612,56 +513,30 @@ Step Conversation::check(Backend& b) {
         if (reg.suggestion)
           lines += ". " + t("suggestion", {{"value", std::to_string(*reg.suggestion)}});
       }
-      step.replies.push_back(say(values_text(s_.values) + lines));
+      step.replies.push_back(say(values_text(s_.draft.values, s_.draft.zones) + lines));
       return to(Stage::confirm_high, b, std::move(step));
     }
-    default:
-      break;
-  }
-  return not_taken(o, b);
-}
-
-Step Conversation::store(Backend& b) {
-  service::SubmitRequest req = request(b);
-  req.idempotency_key = party_.conversation_id + ":" + std::to_string(s_.seq);
-  Outcome o = b.submit(req, false);
-  Step step;
-  switch (o.status) {
-    case Outcome::Status::accepted:
-    case Outcome::Status::replayed: {
+    case Answer::Kind::stored:
       s_.seq += 1;
-      s_.values.clear();
-      s_.zone_index = 0;
-      s_.high_confirmed = false;
+      s_.tries = 0;
       step.photo = std::move(s_.photo);
       s_.photo.clear();
-      s_.tries = 0;
-      step.receipt = o.receipt_id;
-      if (step.receipt.empty())
-        step.receipt = json::parse(o.receipt_json, nullptr, false).value("receipt", "");
-      step.replies.push_back(say(receipt_text(lang, o.receipt_json)));
+      step.receipt = a.receipt;
+      step.replies.push_back(say(receipt_text(lang, a.outcome.receipt_json)));
       return to(Stage::idle, b, std::move(step));
-    }
-    case Outcome::Status::needs_confirmation:
-      return check(b);
-    default:
+    case Answer::Kind::rejected:
+      return rejected(a.outcome, b);
+    case Answer::Kind::not_found:
+      step.replies.push_back(say(t("not_found")));
+      return to(Stage::idle, b, std::move(step));
+    case Answer::Kind::unavailable:
       break;
-  }
-  return not_taken(o, b);
-}
-
-// A reading that was not taken: rejected (say why), gone (the meter), or the service busy.
-Step Conversation::not_taken(const Outcome& o, Backend& b) {
-  if (o.status == Outcome::Status::rejected) return rejected(o, b);
-  Step step;
-  if (o.status == Outcome::Status::not_found) {
-    step.replies.push_back(say(t("not_found")));
-    return to(Stage::idle, b, std::move(step));
   }
   step.replies.push_back(say(t("unavailable")));
   return to(Stage::confirm_all, b, std::move(step));
 }
 
+// Says why; after three rejected tries the other channels are offered instead.
 Step Conversation::rejected(const Outcome& o, Backend& b) {
   Step step;
   const auto& rej = *o.rejection;
@@ -670,66 +545,11 @@ Step Conversation::rejected(const Outcome& o, Backend& b) {
   std::string msg = t(rej.code, params);
   if (rej.suggestion) msg += " " + t("suggestion", {{"value", std::to_string(*rej.suggestion)}});
   step.replies.push_back(say(msg));
-  s_.tries += 1;
-  s_.high_confirmed = false;
-  if (s_.tries >= kTries) {
-    s_.tries = 0;
-    s_.values.clear();
-    s_.zone_index = 0;
-    step.replies.push_back(say(t("bot.other_channels")));
-    return to(Stage::idle, b, std::move(step));
-  }
-  std::size_t index = 0;
-  if (rej.zone) {
-    auto names = domain::zones_of(s_.zones);
-    auto it = std::find(names.begin(), names.end(), *rej.zone);
-    if (it != names.end()) index = static_cast<std::size_t>(it - names.begin());
-  }
-  s_.zone_index = index;
-  s_.values.resize(index);
-  return to(Stage::zone, b, std::move(step));
-}
-
-std::string receipt_text(Lang lang, std::string_view receipt_json) {
-  json r = json::parse(receipt_json, nullptr, false);
-  if (!r.is_object()) return message(lang, "accepted", {{"receipt", "?"}});
-  auto zone_list = [&](const char* key) {
-    std::string out;
-    if (r.contains(key) && r[key].is_object())
-      for (const auto& [zone, v] : r[key].items())
-        if (v.is_number_integer())
-          out += (out.empty() ? "" : ", ") + zone_label(lang, zone) + " " +
-                 std::to_string(v.get<std::int64_t>());
-    return out;
-  };
-  std::string text = message(lang, "accepted", {{"receipt", r.value("receipt", "")}});
-  std::string received = r.value("received_at", "");
-  if (auto at = domain::parse_instant(received)) {
-    auto kyiv = domain::format_kyiv(*at);  // 2026-11-30T10:00:00+02:00
-    auto day = domain::kyiv_date(*at);
-    received = domain::format_date_dmy(day) + " " + kyiv.substr(11, 5);
-  }
-  text += "\n" + message(lang, "bot.receipt_meta",
-                         {{"time", received},
-                          {"account", r.value("account", "")},
-                          {"serial", r.value("meter_serial", "")}});
-  text += "\n" + message(lang, "bot.receipt_values", {{"values", zone_list("readings")}});
-  if (auto c = zone_list("consumption"); !c.empty())
-    text += "\n" + message(lang, "bot.receipt_consumption",
-                           {{"values", c + (lang == Lang::en ? " kWh" : " кВт·год")}});
-  if (r.contains("counts_as") && r["counts_as"].is_object()) {
-    const auto& counts = r["counts_as"];
-    if (counts.contains("period") && counts["period"].is_string()) {
-      if (auto m = domain::YearMonth::parse(counts["period"].get<std::string>()))
-        text += "\n" + message(lang, "bot.receipt_period", {{"month", month_name(lang, *m)}});
-    } else if (auto d = domain::parse_date(counts.value("date", ""))) {
-      text +=
-          "\n" + message(lang, "bot.receipt_off_cycle", {{"date", domain::format_date_dmy(*d)}});
-    }
-  }
-  if (auto d = domain::parse_date(r.value("correction_deadline", "")))
-    text += "\n" + message(lang, "bot.receipt_deadline", {{"date", domain::format_date_dmy(*d)}});
-  return text;
+  if (++s_.tries < kTries) return to(Stage::zone, b, std::move(step));
+  s_.tries = 0;
+  s_.draft.restart();
+  step.replies.push_back(say(t("bot.other_channels")));
+  return to(Stage::idle, b, std::move(step));
 }
 
 }  // namespace md::dialog

@@ -10,9 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "dialog/backend.hpp"
+#include "dialog/draft.hpp"
 #include "domain/calendar.hpp"
 #include "i18n/messages.hpp"
-#include "service/submission.hpp"
 
 namespace md::dialog {
 
@@ -44,47 +45,6 @@ struct Step {
   std::string toast;    // a short answer to a button press
   std::string receipt;  // set when a reading was stored...
   std::string photo;    // ...with this picture (the platform's reference), to be fetched
-};
-
-struct MeterInfo {
-  std::string account, serial;
-  int zones = 1;
-};
-
-struct LastReading {
-  domain::Day taken_on{};
-  std::vector<std::int64_t> values;  // zone order
-};
-
-struct HistoryLine {
-  std::string receipt, serial, channel, status;
-  domain::Day taken_on{};
-  int zones = 1;
-  std::vector<std::int64_t> values;
-};
-
-// What the conversation needs of the rest of the system: lookups and the one submission path.
-class Backend {
- public:
-  virtual ~Backend() = default;
-  virtual std::vector<std::string> linked() = 0;  // accounts linked to this conversation
-  virtual void link(std::string_view account) = 0;
-  virtual void unlink(std::string_view account) = 0;
-  virtual std::vector<std::string> accounts_by_phone(std::string_view phone) = 0;
-  virtual std::optional<MeterInfo> meter(std::string_view account, std::string_view serial) = 0;
-  virtual std::vector<MeterInfo> meters(std::string_view account) = 0;  // installed now
-  virtual std::optional<LastReading> last_reading(std::string_view account,
-                                                  std::string_view serial) = 0;
-  virtual std::vector<HistoryLine> history(std::string_view account, int limit) = 0;
-  // dry_run: validate only; nothing is stored.
-  virtual service::SubmitOutcome submit(const service::SubmitRequest& req, bool dry_run) = 0;
-  virtual domain::Instant now() = 0;
-  virtual const domain::WindowRules& window_rules() = 0;
-  virtual int account_digits() = 0;
-  // Counts an attempt to reach `account` with something a stranger could guess (its meter's
-  // serial), shared with every channel; when the account has had too many lately, nothing is
-  // counted and the answer is when it may try again.
-  virtual std::optional<domain::Instant> identification_refused(std::string_view account) = 0;
 };
 
 // Who the conversation is with, as the channel knows it.
@@ -127,12 +87,8 @@ class Conversation {
   struct State {
     Stage stage = Stage::start;
     int version = 0;
-    std::string account, serial;
-    int zones = 1;
-    std::size_t zone_index = 0;
-    std::vector<std::string> values;
+    Draft draft;
     int tries = 0;
-    bool high_confirmed = false;
     std::string photo;
     std::vector<std::string> offered;
     std::int64_t seq = 0;
@@ -152,10 +108,14 @@ class Conversation {
   Step begin_meter(const MeterInfo& m, Backend& b);
   Step check(Backend& b);
   Step store(Backend& b);
+  Step answered(const Answer& a, Backend& b);
   Step rejected(const service::SubmitOutcome& o, Backend& b);
-  Step not_taken(const service::SubmitOutcome& o, Backend& b);
-  service::SubmitRequest request(Backend& b) const;
-  std::string values_text(const std::vector<std::string>& values) const;
+  Step history(Backend& b);
+  Step choice(std::string_view action, std::string_view arg, Backend& b);
+  Reply zone_prompt(Backend& b);
+  Reply accounts_prompt(Backend& b);
+  [[nodiscard]] service::SubmitRequest request() const;
+  std::string values_text(const std::vector<std::string>& values, int zones) const;
 
   Party party_;
   State s_;

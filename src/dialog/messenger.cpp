@@ -12,7 +12,6 @@
 
 namespace md::dialog {
 
-using service::account_key;
 using service::AttemptLimit;
 using service::claim_notice_round;
 using service::estimate_explanation;
@@ -89,13 +88,6 @@ class TxBackend final : public Backend {
     for (const auto& a : store_.accounts_by_phone(phone)) out.push_back(a.number);
     return out;
   }
-  std::optional<dialog::MeterInfo> meter(std::string_view account,
-                                         std::string_view serial) override {
-    if (serial.empty() || serial.size() > 32) return std::nullopt;
-    auto m = tx_.find_meter(account, serial);
-    if (!m || !m->account_active) return std::nullopt;
-    return dialog::MeterInfo{m->account_number, m->serial, m->zones};
-  }
   std::vector<dialog::MeterInfo> meters(std::string_view account) override {
     std::vector<dialog::MeterInfo> out;
     auto a = store_.account(account);
@@ -142,13 +134,25 @@ class TxBackend final : public Backend {
   domain::Instant now() override { return now_; }
   const domain::WindowRules& window_rules() override { return submissions_.config().rules.window; }
   int account_digits() override { return submissions_.config().account_digits; }
-  std::optional<domain::Instant> identification_refused(std::string_view account) override {
-    if (!per_account_) return std::nullopt;
-    const std::string key = account_key(account);
-    if (per_account_->allow(tx_, key, now_)) return std::nullopt;
-    if (metrics_) metrics_->limited("per_account");
-    audit("identify", account, "refused: too many attempts for the account");
-    return per_account_->retry_at(tx_, key, now_);
+  Identified identify(std::string_view account, std::string_view serial,
+                      service::SerialForm form) override {
+    auto id = service::identify_meter(tx_, store_, per_account_, account, serial, now_, form);
+    Identified out;
+    out.retry_at = id.retry_at;
+    switch (id.status) {
+      case service::Identification::Status::found:
+        out.status = Identified::Status::found;
+        out.meter = MeterInfo{id.meter->account_number, id.meter->serial, id.meter->zones};
+        break;
+      case service::Identification::Status::refused:
+        out.status = Identified::Status::refused;
+        if (metrics_) metrics_->limited("per_account");
+        audit("identify", account, "refused: too many attempts for the account");
+        break;
+      case service::Identification::Status::not_found:
+        break;
+    }
+    return out;
   }
 
  private:

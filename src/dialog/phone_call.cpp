@@ -1,6 +1,7 @@
 #include "dialog/phone_call.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -33,11 +34,6 @@ std::string rejection_prompt(std::string_view code) {
 PhoneCall::PhoneCall(std::string call_id, std::string caller, CallSettings settings)
     : call_id_(std::move(call_id)), caller_(std::move(caller)), settings_(std::move(settings)) {}
 
-std::string PhoneCall::zone() const {
-  auto names = domain::zones_of(zones_);
-  return zone_index_ < names.size() ? std::string(domain::zone_name(names[zone_index_])) : "total";
-}
-
 void PhoneCall::say_number(CallStep& step, std::string_view digits) const {
   for (char c : digits) {
     if (c >= '0' && c <= '9') step.play.push_back(std::string("digit.") + c);
@@ -64,7 +60,7 @@ CallStep PhoneCall::ask(Stage stage, CallStep step) {
       step.play.push_back("ivr.enter_serial");
       break;
     case Stage::zone:
-      step.play.push_back("ivr.zone." + zone());
+      step.play.push_back("ivr.zone." + draft_.zone_name());
       break;
     case Stage::zone_check:
     case Stage::flag_check:
@@ -122,39 +118,28 @@ CallStep PhoneCall::digit(char d, Backend& b) {
       return start(b);
     case Stage::caller_choice:
       if (d == '1') {
-        account_ = offered_;
+        draft_.account = offered_;
         if (!settings_.trust_caller) return ask(Stage::serial);
-        auto meters = b.meters(account_);
-        if (meters.size() == 1) {
-          serial_ = meters.front().serial;
-          zones_ = std::clamp(meters.front().zones, 1, 3);
-          zone_index_ = 0;
-          values_.clear();
-          return ask(Stage::zone);
-        }
+        auto meters = b.meters(draft_.account);
+        if (meters.size() == 1) return begin(meters.front());
         return ask(Stage::serial);
       }
       if (d == '0') return ask(Stage::account);
       return ask(Stage::caller_choice);
     case Stage::zone_check:
       if (d == '1') {
-        values_.push_back(buffer_);
-        buffer_.clear();
-        ++zone_index_;
-        if (zone_index_ < static_cast<std::size_t>(zones_)) return ask(Stage::zone);
+        if (!draft_.enter(std::exchange(buffer_, {}))) return ask(Stage::zone);
         return validate(b);
       }
       if (d == '2') return ask(Stage::zone);
       return CallStep{{"ivr.confirm"}, CallStep::Then::listen, {}};
     case Stage::flag_check:
       if (d == '1') {
-        flag_confirmed_ = true;
+        draft_.confirmed = true;
         return store(b);
       }
       if (d == '2') {
-        values_.clear();
-        zone_index_ = 0;
-        flag_confirmed_ = false;
+        draft_.restart();
         return ask(Stage::zone);
       }
       return CallStep{{"ivr.confirm"}, CallStep::Then::listen, {}};
@@ -179,32 +164,10 @@ CallStep PhoneCall::entered(Backend& b) {
       if (!service::valid_account_number(buffer_, b.account_digits()))
         return fail(b, {"ivr.account_format"}, Stage::account);
       // The serial is asked whether or not the account exists: the line must not confirm them.
-      account_ = buffer_;
+      draft_.account = buffer_;
       return ask(Stage::serial);
-    case Stage::serial: {
-      // Four digits are easily guessed: every try counts against the account, on every channel.
-      if (b.identification_refused(account_)) {
-        stage_ = Stage::done;
-        CallStep step{{"ivr.account_attempts"}, CallStep::Then::hang_up, {}};
-        if (!settings_.transfer.empty()) {
-          step.play.emplace_back("ivr.transfer");
-          step.then = CallStep::Then::transfer;
-        } else {
-          step.play.emplace_back("ivr.goodbye");
-        }
-        return step;
-      }
-      std::vector<MeterInfo> found;
-      if (buffer_.size() == 4)
-        for (auto& m : b.meters(account_))
-          if (m.serial.ends_with(buffer_)) found.push_back(m);
-      if (found.size() != 1) return fail(b, {"ivr.not_found"}, Stage::account);
-      serial_ = found.front().serial;
-      zones_ = std::clamp(found.front().zones, 1, 3);
-      zone_index_ = 0;
-      values_.clear();
-      return ask(Stage::zone);
-    }
+    case Stage::serial:
+      return identify(b);
     case Stage::zone: {
       CallStep step;
       stage_ = Stage::zone_check;
@@ -218,31 +181,69 @@ CallStep PhoneCall::entered(Backend& b) {
   }
 }
 
+// Four digits are easily guessed: every wrong try counts against the account, on every channel.
+CallStep PhoneCall::identify(Backend& b) {
+  auto id = b.identify(draft_.account, buffer_, service::SerialForm::last_four);
+  if (id.status == Identified::Status::refused) return refused();
+  if (id.status == Identified::Status::not_found) return fail(b, {"ivr.not_found"}, Stage::account);
+  return begin(id.meter);
+}
+
+CallStep PhoneCall::begin(const MeterInfo& m) {
+  draft_.begin(m);
+  return ask(Stage::zone);
+}
+
+// Too many guesses at the account lately, on any channel: the operator or goodbye.
+CallStep PhoneCall::refused() {
+  stage_ = Stage::done;
+  CallStep step{{"ivr.account_attempts"}, CallStep::Then::hang_up, {}};
+  if (!settings_.transfer.empty()) {
+    step.play.emplace_back("ivr.transfer");
+    step.then = CallStep::Then::transfer;
+  } else {
+    step.play.emplace_back("ivr.goodbye");
+  }
+  return step;
+}
+
 service::SubmitRequest PhoneCall::request() const {
-  service::SubmitRequest req;
-  req.channel = "ivr";
-  req.account = account_;
-  req.meter_serial = serial_;
-  req.lang = lang;
-  req.confirmed = flag_confirmed_;
-  auto names = domain::zones_of(zones_);
-  for (std::size_t i = 0; i < values_.size() && i < names.size(); ++i)
-    req.values.emplace_back(std::string(domain::zone_name(names[i])), values_[i]);
-  nlohmann::json raw{{"call", call_id_}, {"caller", caller_}, {"values", values_}};
-  req.raw_input = raw.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return req;
+  return draft_.request("ivr", lang, {{"call", call_id_}, {"caller", caller_}});
 }
 
 CallStep PhoneCall::validate(Backend& b) {
-  Outcome o = b.submit(request(), true);
-  switch (o.status) {
-    case Outcome::Status::accepted:
-    case Outcome::Status::replayed:
+  return answered(check(draft_, request(), b), b);
+}
+
+CallStep PhoneCall::store(Backend& b) {
+  service::SubmitRequest req = request();
+  req.idempotency_key = call_id_;
+  return answered(dialog::store(draft_, req, b), b);
+}
+
+// The service's answer, spoken: each zone was confirmed as it was typed, so a reading that
+// passes is stored at once; an unusual one is read back for a 1; a rejected one is said and its
+// zone asked again.
+CallStep PhoneCall::answered(const Answer& a, Backend& b) {
+  switch (a.kind) {
+    case Answer::Kind::ready:
       return store(b);
-    case Outcome::Status::needs_confirmation: {
+    case Answer::Kind::stored: {
+      CallStep step;
+      stage_ = Stage::done;
+      step.receipt = a.receipt;
+      step.play.push_back("ivr.accepted");
+      say_number(step, step.receipt);
+      step.play.push_back("ivr.repeat");
+      say_number(step, step.receipt);
+      step.play.push_back("ivr.goodbye");
+      step.then = CallStep::Then::hang_up;
+      return step;
+    }
+    case Answer::Kind::unusual: {
       CallStep step;
       stage_ = Stage::flag_check;
-      for (const auto& reg : o.validation.registers) {
+      for (const auto& reg : a.outcome.validation.registers) {
         if (reg.suggestion) {
           step.play.push_back("ivr.suggestion");
           say_number(step, std::to_string(*reg.suggestion));
@@ -256,56 +257,20 @@ CallStep PhoneCall::validate(Backend& b) {
       step.play.push_back("ivr.confirm");
       return step;
     }
-    case Outcome::Status::rejected: {
-      const auto& rej = *o.rejection;
-      std::size_t index = 0;
-      if (rej.zone) {
-        auto names = domain::zones_of(zones_);
-        auto it = std::find(names.begin(), names.end(), *rej.zone);
-        if (it != names.end()) index = static_cast<std::size_t>(it - names.begin());
-      }
-      zone_index_ = index;
-      values_.resize(index);
-      std::vector<std::string> why{rejection_prompt(rej.code)};
+    case Answer::Kind::rejected: {
+      const auto& rej = *a.outcome.rejection;
+      CallStep why{{rejection_prompt(rej.code)}, CallStep::Then::listen, {}};
       if (rej.suggestion) {
-        CallStep hint;
-        say_number(hint, std::to_string(*rej.suggestion));
-        why.push_back("ivr.suggestion");
-        why.insert(why.end(), hint.play.begin(), hint.play.end());
+        why.play.push_back("ivr.suggestion");
+        say_number(why, std::to_string(*rej.suggestion));
       }
-      return fail(b, why, Stage::zone);
+      return fail(b, std::move(why.play), Stage::zone);
     }
-    case Outcome::Status::not_found:
+    case Answer::Kind::not_found:
       return fail(b, {"ivr.not_found"}, Stage::account);
-    case Outcome::Status::unavailable:
+    case Answer::Kind::unavailable:
       break;
   }
-  stage_ = Stage::done;
-  return CallStep{{"ivr.unavailable", "ivr.goodbye"}, CallStep::Then::hang_up, {}};
-}
-
-CallStep PhoneCall::store(Backend& b) {
-  service::SubmitRequest req = request();
-  req.idempotency_key = call_id_;
-  Outcome o = b.submit(req, false);
-  if (o.status == Outcome::Status::accepted || o.status == Outcome::Status::replayed) {
-    CallStep step;
-    stage_ = Stage::done;
-    step.receipt = o.receipt_id;
-    if (step.receipt.empty())
-      step.receipt =
-          nlohmann::json::parse(o.receipt_json, nullptr, false).value("receipt", std::string());
-    step.play.push_back("ivr.accepted");
-    say_number(step, step.receipt);
-    step.play.push_back("ivr.repeat");
-    say_number(step, step.receipt);
-    step.play.push_back("ivr.goodbye");
-    step.then = CallStep::Then::hang_up;
-    return step;
-  }
-  if (o.status == Outcome::Status::needs_confirmation) return validate(b);
-  if (o.status == Outcome::Status::rejected || o.status == Outcome::Status::not_found)
-    return validate(b);  // says why, as before storing
   stage_ = Stage::done;
   return CallStep{{"ivr.unavailable", "ivr.goodbye"}, CallStep::Then::hang_up, {}};
 }

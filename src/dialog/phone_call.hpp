@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "dialog/conversation.hpp"
+#include "dialog/backend.hpp"
+#include "dialog/draft.hpp"
 
 namespace md::dialog {
 
@@ -54,22 +55,21 @@ class PhoneCall {
   CallStep ask(Stage stage, CallStep step = {});
   CallStep fail(Backend& b, std::vector<std::string> why, Stage again);
   CallStep entered(Backend& b);
+  CallStep identify(Backend& b);
+  CallStep begin(const MeterInfo& m);
   CallStep validate(Backend& b);
   CallStep store(Backend& b);
-  service::SubmitRequest request() const;
+  CallStep answered(const Answer& a, Backend& b);
+  CallStep refused();
+  [[nodiscard]] service::SubmitRequest request() const;
   void say_number(CallStep& step, std::string_view digits) const;
-  std::string zone() const;
 
   std::string call_id_, caller_;
   CallSettings settings_;
   Stage stage_ = Stage::menu;
   std::string buffer_;   // digits typed since the last prompt
   std::string offered_;  // the caller's account found by their number
-  std::string account_, serial_;
-  int zones_ = 1;
-  std::size_t zone_index_ = 0;
-  std::vector<std::string> values_;
-  bool flag_confirmed_ = false;
+  Draft draft_;
   int failures_ = 0;
   int timeouts_ = 0;
 };

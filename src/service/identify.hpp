@@ -1,6 +1,7 @@
-// Who names a meter by account number and serial: one identification for the public form, its
-// zones lookup and the API's history (a submission finds its meter inside its own transaction and
-// counts a miss by the same limits: Ingestor, Conversation, PhoneCall).
+// Who names a meter by account number and serial: one identification for every channel. The
+// public form, its zones lookup and the API's history ask it on their own; the messengers and the
+// phone line ask it inside their step's write transaction. Every channel counts a wrong pair
+// against the same per-account limit (a submission that finds no meter is counted by Ingestor).
 #pragma once
 
 #include <optional>
@@ -34,5 +35,14 @@ struct Identification {
 Identification identify_meter(store::ReadingReads& store, const Guesses& guesses,
                               std::string_view account, std::string_view serial,
                               domain::Instant now, bool closed_too = false);
+
+// The same inside a messenger's or a call's write transaction, the account's guesses counted in
+// it (a refusal is the caller's to audit). On the phone line `serial` is the last four digits
+// typed, which must name exactly one of the account's meters installed now.
+enum class SerialForm { whole, last_four };
+Identification identify_meter(store::WriteTx& tx, store::AccountReads& accounts,
+                              AttemptLimit* per_account, std::string_view account,
+                              std::string_view serial, domain::Instant now,
+                              SerialForm form = SerialForm::whole);
 
 }  // namespace md::service

@@ -157,15 +157,24 @@ TEST_F(PhoneTest, AnUntrustedCallerNumberOffersTheAccountButTheSerialIsStillAske
   CallStep last;
   keys(holder, "1", &last);
   EXPECT_FALSE(last.receipt.empty());
-  // Each try counts against the account, as the form's and the bots' do: the third is the last.
-  PhoneCall third("call-u3", "+380671234567", untrusted);
-  begin(third);
-  keys(third, "1");
-  EXPECT_EQ(keys(third, "4567#"), "ivr.zone.day");
-  PhoneCall fourth("call-u4", "+380671234567", untrusted);
-  begin(fourth);
-  keys(fourth, "1");
-  EXPECT_EQ(keys(fourth, "4567#"), "ivr.account_attempts ivr.goodbye");
+  // Only a wrong serial is a guess, as on the form and the bots: the holder calling again and
+  // again is not slowed; the third wrong one spends the account's tries, for the holder too.
+  for (std::string id : {"call-u3", "call-u4"}) {
+    PhoneCall again(id, "+380671234567", untrusted);
+    begin(again);
+    keys(again, "1");
+    EXPECT_EQ(keys(again, "4567#"), "ivr.zone.day") << id;
+  }
+  for (std::string id : {"call-u5", "call-u6"}) {
+    PhoneCall wrong(id, "+380671234567", untrusted);
+    begin(wrong);
+    keys(wrong, "1");
+    EXPECT_EQ(keys(wrong, "1111#"), "ivr.not_found ivr.enter_account") << id;
+  }
+  PhoneCall refused("call-u7", "+380671234567", untrusted);
+  begin(refused);
+  keys(refused, "1");
+  EXPECT_EQ(keys(refused, "4567#"), "ivr.account_attempts ivr.goodbye");
 }
 
 TEST_F(PhoneTest, EnglishOnNineAndStarStartsAnEntryAgain) {
@@ -208,6 +217,19 @@ TEST_F(PhoneTest, ARejectedValueIsSaidAndAskedAgainAndAHighOneIsReadOut) {
   keys(call, "1", &last);
   ASSERT_FALSE(last.receipt.empty());
   EXPECT_EQ(q("SELECT flags FROM submissions WHERE receipt = '" + last.receipt + "'"), "high");
+}
+
+TEST_F(PhoneTest, ARejectedNightValueAsksOnlyTheNightAgainAndKeepsTheDay) {
+  PhoneCall call("call-7", "", {});
+  begin(call);
+  keys(call, "20123456789#4567#");
+  keys(call, "12120#1");
+  EXPECT_TRUE(keys(call, "100#1").ends_with("| ivr.rejected.lower_than_previous ivr.zone.night"));
+  CallStep last;
+  keys(call, "6060#1", &last);
+  ASSERT_FALSE(last.receipt.empty());
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE receipt = '" + last.receipt + "'"),
+            "12120/6060");
 }
 
 TEST_F(PhoneTest, SilenceRepeatsThePromptTwiceThenHangsUp) {

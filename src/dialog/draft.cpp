@@ -1,0 +1,104 @@
+#include "dialog/draft.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "domain/meter.hpp"
+
+namespace md::dialog {
+
+using Outcome = service::SubmitOutcome;
+
+void Draft::begin(const MeterInfo& m) {
+  account = m.account;
+  serial = m.serial;
+  zones = std::clamp(m.zones, 1, 3);
+  restart();
+}
+
+void Draft::restart() {
+  values.clear();
+  confirmed = false;
+}
+
+bool Draft::enter(std::string value) {
+  if (values.size() < static_cast<std::size_t>(zones)) values.push_back(std::move(value));
+  return values.size() >= static_cast<std::size_t>(zones);
+}
+
+std::string Draft::zone_name(std::size_t index) const {
+  auto names = domain::zones_of(zones);
+  return index < names.size() ? std::string(domain::zone_name(names[index])) : "total";
+}
+
+service::SubmitRequest Draft::request(std::string_view channel, i18n::Lang lang, nlohmann::json raw,
+                                      std::string key) const {
+  service::SubmitRequest req;
+  req.channel = std::string(channel);
+  req.idempotency_key = std::move(key);
+  req.account = account;
+  req.meter_serial = serial;
+  req.lang = lang;
+  req.confirmed = confirmed;
+  for (std::size_t i = 0; i < values.size(); ++i) req.values.emplace_back(zone_name(i), values[i]);
+  raw["values"] = values;
+  req.raw_input = raw.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return req;
+}
+
+namespace {
+
+// Where the person goes after `o`, for a dry run and a store alike.
+Answer answer(Draft& d, Outcome o) {
+  Answer a;
+  switch (o.status) {
+    case Outcome::Status::accepted:
+    case Outcome::Status::replayed:
+      a.kind = Answer::Kind::ready;
+      break;
+    case Outcome::Status::needs_confirmation:
+      a.kind = Answer::Kind::unusual;
+      d.confirmed = false;
+      break;
+    case Outcome::Status::rejected: {
+      a.kind = Answer::Kind::rejected;
+      std::size_t index = 0;
+      if (o.rejection && o.rejection->zone) {
+        auto names = domain::zones_of(d.zones);
+        auto it = std::find(names.begin(), names.end(), *o.rejection->zone);
+        if (it != names.end()) index = static_cast<std::size_t>(it - names.begin());
+      }
+      d.values.resize(std::min(index, d.values.size()));
+      d.confirmed = false;
+      break;
+    }
+    case Outcome::Status::not_found:
+      a.kind = Answer::Kind::not_found;
+      break;
+    case Outcome::Status::unavailable:
+      a.kind = Answer::Kind::unavailable;
+      break;
+  }
+  a.outcome = std::move(o);
+  return a;
+}
+
+}  // namespace
+
+Answer check(Draft& d, const service::SubmitRequest& req, Backend& b) {
+  return answer(d, b.submit(req, true));
+}
+
+Answer store(Draft& d, const service::SubmitRequest& req, Backend& b) {
+  Answer a = answer(d, b.submit(req, false));
+  if (a.kind != Answer::Kind::ready) return a;
+  a.kind = Answer::Kind::stored;
+  a.receipt = a.outcome.receipt_id;
+  if (a.receipt.empty())  // a replay answers with the stored receipt only
+    a.receipt = nlohmann::json::parse(a.outcome.receipt_json, nullptr, false).value("receipt", "");
+  d.restart();
+  return a;
+}
+
+}  // namespace md::dialog
