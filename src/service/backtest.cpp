@@ -73,6 +73,113 @@ std::vector<BacktestPlan> Backtest::plans() const {
   return plans;
 }
 
+namespace {
+
+// What the system knows of a household when `closing` closes: its installation and the readings
+// sent up to then.
+domain::Chain chain_at(const BacktestPlan& p, YearMonth closing, double default_rate) {
+  domain::Chain c;
+  c.default_rate = default_rate;
+  c.points.push_back(p.installation);
+  for (const auto& [m, point] : p.readings) {
+    if (m > closing) break;
+    c.points.push_back(point);
+  }
+  c.normalize();
+  return c;
+}
+
+bool open_in(const BacktestPlan& p, YearMonth m) {
+  return m >= p.first_month && m <= p.last_month;
+}
+
+// The estimates' errors against the truth, and the corrections, summed as the closes run.
+struct Tally {
+  std::vector<double> ape, abs_delta, shock_ape, shock_signed, year_ape;
+  double year_signed = 0, signed_sum = 0, abs_err = 0, err_sum = 0, actual_sum = 0, delta_sum = 0;
+
+  void correction(std::int64_t delta, BacktestResult& r) {
+    delta_sum += static_cast<double>(delta);
+    if (delta == 0) return;
+    ++r.corrections;
+    abs_delta.push_back(std::abs(static_cast<double>(delta)));
+  }
+  void estimate(double err, double truth, bool a_year_in, bool shock) {
+    const double pct = 100.0 * err / truth;
+    ape.push_back(std::abs(pct));
+    signed_sum += pct;
+    abs_err += std::abs(err);
+    err_sum += err;
+    actual_sum += truth;
+    if (a_year_in) {
+      year_ape.push_back(std::abs(pct));
+      year_signed += pct;
+    }
+    if (shock) {
+      shock_ape.push_back(std::abs(pct));
+      shock_signed.push_back(pct);
+    }
+  }
+  void into(BacktestResult& r) const {
+    auto mean = [](double sum, std::size_t n) { return n ? sum / static_cast<double>(n) : 0.0; };
+    r.median_ape = domain::percentile(ape, 0.5);
+    r.p90_ape = domain::percentile(ape, 0.9);
+    r.mean_signed = mean(signed_sum, ape.size());
+    r.wape = actual_sum > 0 ? 100.0 * abs_err / actual_sum : 0;
+    r.volume_bias = actual_sum > 0 ? 100.0 * err_sum / actual_sum : 0;
+    r.median_abs_delta = domain::percentile(abs_delta, 0.5);
+    r.p90_abs_delta = domain::percentile(abs_delta, 0.9);
+    r.year_months = static_cast<std::int64_t>(year_ape.size());
+    r.year_median_ape = domain::percentile(year_ape, 0.5);
+    r.year_p90_ape = domain::percentile(year_ape, 0.9);
+    r.year_mean_signed = mean(year_signed, year_ape.size());
+    r.shock_months = static_cast<std::int64_t>(shock_ape.size());
+    r.shock_median_ape = domain::percentile(shock_ape, 0.5);
+    r.shock_p90_ape = domain::percentile(shock_ape, 0.9);
+    double shock_sum = 0;
+    for (double e : shock_signed) shock_sum += e;
+    r.shock_mean_signed = mean(shock_sum, shock_signed.size());
+    r.mean_delta = mean(delta_sum, static_cast<std::size_t>(r.closed_months));
+  }
+};
+
+}  // namespace
+
+// What the population tells the close of `m`, learned only from what the system knows then:
+// the seasonal profile from the months before, the blend's weights from the year before and its
+// signal from this month's submitters.
+domain::Population Backtest::population_at(const std::vector<BacktestPlan>& plans, YearMonth m,
+                                           const domain::EstimationRules& rules,
+                                           BacktestResult& result) const {
+  domain::Population population;
+  const bool blend = rules.method == domain::EstimationMethod::blend;
+  if (!blend && rules.method != domain::EstimationMethod::seasonal) return population;
+  std::map<YearMonth, std::vector<double>> rates;
+  for (const auto& p : plans) {
+    if (!open_in(p, m)) continue;
+    domain::Chain c = chain_at(p, m, options_.default_rate);
+    for (YearMonth x = m.plus(-25); x < m; x = x.next())
+      if (auto v = domain::actual_volume(c, x))
+        rates[x].push_back(static_cast<double>(*v) / x.days());
+  }
+  for (auto& [x, r] : rates) population.seasonal.add(x, r);
+  if (!blend) return population;
+  std::vector<domain::BlendRow> rows, submitters;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    if (!open_in(plans[i], m)) continue;
+    domain::Chain c = chain_at(plans[i], m, options_.default_rate);
+    auto id = static_cast<std::int64_t>(i);
+    domain::blend_rows(c, id, m.plus(-12), m.prev(), m.first_day(), &population.seasonal, rows);
+    domain::blend_rows(c, id, m, m, m.next().first_day(), &population.seasonal, submitters);
+  }
+  population.blend = domain::fit_blend(rows);
+  population.blend->month = m;
+  domain::set_signal(*population.blend, submitters);
+  for (const auto& f : population.blend->fits) result.fit_failures += !f;
+  result.last_model = population.blend;
+  return population;
+}
+
 BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
   BacktestResult result;
   result.method = std::string(domain::method_name(rules.method));
@@ -83,113 +190,31 @@ BacktestResult Backtest::run(const domain::EstimationRules& rules) const {
     global_last = std::max(global_last, p.last_month);
   }
   result.households = static_cast<std::int64_t>(plans.size());
-
-  auto chain_at = [&](const BacktestPlan& p, YearMonth closing) {
-    domain::Chain c;
-    c.default_rate = options_.default_rate;
-    c.points.push_back(p.installation);
-    for (const auto& [m, point] : p.readings) {
-      if (m > closing) break;
-      c.points.push_back(point);
-    }
-    c.normalize();
-    return c;
-  };
-
   std::vector<std::optional<domain::PriorPosition>> prior(plans.size());
-  std::vector<double> ape, abs_delta, shock_ape, shock_signed, year_ape;
-  double year_signed = 0;
-  double signed_sum = 0, abs_err = 0, err_sum = 0, actual_sum = 0, delta_sum = 0;
-  const bool seasonal = rules.method == domain::EstimationMethod::seasonal ||
-                        rules.method == domain::EstimationMethod::blend;
+  Tally tally;
   for (YearMonth m = global_first; m <= global_last; m = m.next()) {
-    domain::Population population;
-    if (seasonal) {
-      std::map<YearMonth, std::vector<double>> rates;
-      for (const auto& p : plans) {
-        if (m < p.first_month || m > p.last_month) continue;
-        domain::Chain c = chain_at(p, m);
-        for (YearMonth x = m.plus(-25); x < m; x = x.next()) {
-          if (auto v = domain::actual_volume(c, x))
-            rates[x].push_back(static_cast<double>(*v) / x.days());
-        }
-      }
-      for (auto& [x, r] : rates) population.seasonal.add(x, r);
-    }
-    if (rules.method == domain::EstimationMethod::blend) {
-      // Learned from what the system knows at this close: earlier months for the weights, this
-      // month's submitters for the signal. Nothing later.
-      std::vector<domain::BlendRow> rows, submitters;
-      for (size_t i = 0; i < plans.size(); ++i) {
-        const BacktestPlan& p = plans[i];
-        if (m < p.first_month || m > p.last_month) continue;
-        domain::Chain c = chain_at(plans[i], m);
-        auto id = static_cast<std::int64_t>(i);
-        domain::blend_rows(c, id, m.plus(-12), m.prev(), m.first_day(), &population.seasonal, rows);
-        domain::blend_rows(c, id, m, m, m.next().first_day(), &population.seasonal, submitters);
-      }
-      population.blend = domain::fit_blend(rows);
-      population.blend->month = m;
-      domain::set_signal(*population.blend, submitters);
-      for (const auto& f : population.blend->fits) result.fit_failures += !f;
-      result.last_model = population.blend;
-    }
+    const domain::Population population = population_at(plans, m, rules, result);
     for (size_t i = 0; i < plans.size(); ++i) {
       const BacktestPlan& p = plans[i];
-      if (m < p.first_month || m > p.last_month) continue;
-      domain::Chain c = chain_at(p, m);
+      if (!open_in(p, m)) continue;
+      domain::Chain c = chain_at(p, m, options_.default_rate);
       domain::ChainClose r = domain::close_chain(c, m, prior[i], rules, &population);
       if (!r.exists) continue;
       prior[i] = domain::PriorPosition{r.position, r.estimated_run};
       ++result.closed_months;
       if (options_.keep_closes)
         result.closes.push_back(BacktestClose{i, m, r.volume, r.correction, r.end_kind});
-      delta_sum += static_cast<double>(r.correction);
-      if (r.correction != 0) {
-        ++result.corrections;
-        abs_delta.push_back(std::abs(static_cast<double>(r.correction)));
-      }
+      tally.correction(r.correction, result);
       if (r.end_kind != domain::ValueKind::estimated) continue;
       double truth = p.truth.at(m);
       if (truth < options_.min_true_kwh) continue;
       ++result.estimated_months;
-      double err = static_cast<double>(r.volume) - truth;
-      ape.push_back(100.0 * std::abs(err) / truth);
-      signed_sum += 100.0 * err / truth;
-      abs_err += std::abs(err);
-      err_sum += err;
-      actual_sum += truth;
-      if (domain::days_between(p.installed_on, m.first_day()) >= 365) {
-        year_ape.push_back(100.0 * std::abs(err) / truth);
-        year_signed += 100.0 * err / truth;
-      }
-      if (options_.shocks.contains(m)) {
-        shock_ape.push_back(100.0 * std::abs(err) / truth);
-        shock_signed.push_back(100.0 * err / truth);
-      }
+      tally.estimate(static_cast<double>(r.volume) - truth, truth,
+                     domain::days_between(p.installed_on, m.first_day()) >= 365,
+                     options_.shocks.contains(m));
     }
   }
-  result.median_ape = domain::percentile(ape, 0.5);
-  result.p90_ape = domain::percentile(ape, 0.9);
-  result.mean_signed = ape.empty() ? 0 : signed_sum / static_cast<double>(ape.size());
-  result.wape = actual_sum > 0 ? 100.0 * abs_err / actual_sum : 0;
-  result.volume_bias = actual_sum > 0 ? 100.0 * err_sum / actual_sum : 0;
-  result.median_abs_delta = domain::percentile(abs_delta, 0.5);
-  result.p90_abs_delta = domain::percentile(abs_delta, 0.9);
-  result.year_months = static_cast<std::int64_t>(year_ape.size());
-  result.year_median_ape = domain::percentile(year_ape, 0.5);
-  result.year_p90_ape = domain::percentile(year_ape, 0.9);
-  result.year_mean_signed =
-      year_ape.empty() ? 0 : year_signed / static_cast<double>(year_ape.size());
-  result.shock_months = static_cast<std::int64_t>(shock_ape.size());
-  result.shock_median_ape = domain::percentile(shock_ape, 0.5);
-  result.shock_p90_ape = domain::percentile(shock_ape, 0.9);
-  double shock_sum = 0;
-  for (double e : shock_signed) shock_sum += e;
-  result.shock_mean_signed =
-      shock_signed.empty() ? 0 : shock_sum / static_cast<double>(shock_signed.size());
-  result.mean_delta =
-      result.closed_months ? delta_sum / static_cast<double>(result.closed_months) : 0;
+  tally.into(result);
   return result;
 }
 

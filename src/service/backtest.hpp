@@ -87,6 +87,9 @@ class Backtest {
     }
     [[nodiscard]] double through(domain::Day d) const;  // counter at the end of day d
   };
+  domain::Population population_at(const std::vector<BacktestPlan>& plans, domain::YearMonth m,
+                                   const domain::EstimationRules& rules,
+                                   BacktestResult& result) const;
   BacktestOptions options_;
   std::vector<Household> households_;
 };

@@ -23,9 +23,7 @@ int report(service::StaffChange r, const std::string& done) {
   return why ? 1 : 0;
 }
 
-}  // namespace
-
-void add_access_commands(CLI::App& app, Common& common, Commands& out) {
+void add_token_commands(CLI::App& app, Common& common, Commands& out) {
   auto* token = app.add_subcommand("token", "API tokens");
   token->require_subcommand(1);
 
@@ -71,9 +69,9 @@ void add_access_commands(CLI::App& app, Common& common, Commands& out) {
                    std::fprintf(stderr, "token %lld revoked\n", static_cast<long long>(t->id));
                    return 0;
                  }});
+}
 
-  auto* user = app.add_subcommand("user", "staff users of the operators' console");
-  user->require_subcommand(1);
+void add_user_commands(CLI::App* user, Common& common, Commands& out) {
   auto* add = user->add_subcommand(
       "add", "add a staff user; the password is read from standard input (one line)");
   add_common(add, common);
@@ -134,7 +132,9 @@ void add_access_commands(CLI::App& app, Common& common, Commands& out) {
                                                ro->reason, ctx.clock.now()),
                        ro->login + " is now " + ro->role);
                  }});
+}
 
+void add_reset_command(CLI::App* user, Common& common, Commands& out) {
   auto* reset = user->add_subcommand(
       "reset-code",
       "a one-time password reset code for a person (staff login, or a customer's account number)"
@@ -166,6 +166,16 @@ void add_access_commands(CLI::App& app, Common& common, Commands& out) {
                                 domain::format_kyiv(code.expires_at).c_str());
                    return 0;
                  }});
+}
+
+}  // namespace
+
+void add_access_commands(CLI::App& app, Common& common, Commands& out) {
+  add_token_commands(app, common, out);
+  auto* user = app.add_subcommand("user", "staff users of the operators' console");
+  user->require_subcommand(1);
+  add_user_commands(user, common, out);
+  add_reset_command(user, common, out);
 }
 
 }  // namespace md::app
