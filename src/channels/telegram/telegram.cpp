@@ -63,6 +63,55 @@ void read_message(const json& msg, const json* from, dialog::Inbound& in) {
   in.event.kind = Kind::unsupported;  // stickers, voice notes, documents, locations, dice...
 }
 
+Parsed malformed(Parsed out, std::string why) {
+  out.kind = Parsed::Kind::malformed;
+  out.why = std::move(why);
+  return out;
+}
+
+// A message (or an edit of one) in a private chat.
+Parsed message_update(const json& msg, bool edited, Parsed out) {
+  dialog::Inbound& in = out.in;
+  const json* chat = member(msg, "chat");
+  if (!chat || text_of(*chat, "type") != "private") {
+    out.why = "not a private chat";
+    return out;
+  }
+  in.chat_id = id_of(chat);
+  if (in.chat_id.empty()) return malformed(std::move(out), "chat without id");
+  const json* from = member(msg, "from");
+  if (from) in.lang_hint = text_of(*from, "language_code");
+  if (edited)
+    in.event.kind = Kind::unsupported;  // an edit cannot change what was already taken
+  else
+    read_message(msg, from, in);
+  out.kind = Parsed::Kind::ok;
+  return out;
+}
+
+// A press on one of our buttons.
+Parsed button_update(const json& cb, Parsed out) {
+  dialog::Inbound& in = out.in;
+  in.callback_id = text_of(cb, "id");
+  const json* from = member(cb, "from");
+  std::string user = id_of(from);
+  // The chat of the message with the button; in a private chat it is the user's id.
+  const json* message = member(cb, "message");
+  const json* chat = message ? member(*message, "chat") : nullptr;
+  if (chat && !text_of(*chat, "type").empty() && text_of(*chat, "type") != "private") {
+    out.why = "button in a group chat";
+    return out;
+  }
+  in.chat_id = chat ? id_of(chat) : user;
+  if (in.chat_id.empty() || in.callback_id.empty())
+    return malformed(std::move(out), "callback_query without id or chat");
+  if (from) in.lang_hint = text_of(*from, "language_code");
+  in.event.kind = Kind::button;
+  in.event.text = text_of(cb, "data").substr(0, 64);
+  out.kind = Parsed::Kind::ok;
+  return out;
+}
+
 }  // namespace
 
 Parsed parse_update(std::string_view body) {
@@ -79,58 +128,13 @@ Parsed parse_update(std::string_view body) {
   in.channel = "telegram";
   in.update_key = integer_text(*id);
   out.kind = Parsed::Kind::ignored;
-
-  const json* msg = member(u, "message");
-  bool edited = false;
-  if (!msg) {
-    msg = member(u, "edited_message");
-    edited = msg != nullptr;
-  }
-  if (msg && msg->is_object()) {
-    const json* chat = member(*msg, "chat");
-    if (!chat || text_of(*chat, "type") != "private") {
-      out.why = "not a private chat";
-      return out;
-    }
-    in.chat_id = id_of(chat);
-    if (in.chat_id.empty()) {
-      out.kind = Parsed::Kind::malformed;
-      out.why = "chat without id";
-      return out;
-    }
-    const json* from = member(*msg, "from");
-    if (from) in.lang_hint = text_of(*from, "language_code");
-    if (edited) {
-      in.event.kind = Kind::unsupported;  // an edit cannot change what was already taken
-    } else {
-      read_message(*msg, from, in);
-    }
-    out.kind = Parsed::Kind::ok;
-    return out;
-  }
-  if (const json* cb = member(u, "callback_query"); cb && cb->is_object()) {
-    in.callback_id = text_of(*cb, "id");
-    const json* from = member(*cb, "from");
-    std::string user = id_of(from);
-    // The chat of the message with the button; in a private chat it is the user's id.
-    const json* message = member(*cb, "message");
-    const json* chat = message ? member(*message, "chat") : nullptr;
-    if (chat && !text_of(*chat, "type").empty() && text_of(*chat, "type") != "private") {
-      out.why = "button in a group chat";
-      return out;
-    }
-    in.chat_id = chat ? id_of(chat) : user;
-    if (in.chat_id.empty() || in.callback_id.empty()) {
-      out.kind = Parsed::Kind::malformed;
-      out.why = "callback_query without id or chat";
-      return out;
-    }
-    if (from) in.lang_hint = text_of(*from, "language_code");
-    in.event.kind = Kind::button;
-    in.event.text = text_of(*cb, "data").substr(0, 64);
-    out.kind = Parsed::Kind::ok;
-    return out;
-  }
+  if (const json* msg = member(u, "message"); msg && msg->is_object())
+    return message_update(*msg, false, std::move(out));
+  if (const json* msg = member(u, "message"); !msg)
+    if (const json* edit = member(u, "edited_message"); edit && edit->is_object())
+      return message_update(*edit, true, std::move(out));
+  if (const json* cb = member(u, "callback_query"); cb && cb->is_object())
+    return button_update(*cb, std::move(out));
   if (const json* member_update = member(u, "my_chat_member");
       member_update && member_update->is_object()) {
     const json* chat = member(*member_update, "chat");

@@ -70,6 +70,72 @@ bool signature_ok(std::string_view body, std::string_view auth_token, std::strin
   return CRYPTO_memcmp(lower.data(), expected.data(), expected.size()) == 0;
 }
 
+namespace {
+
+Parsed malformed(Parsed out, std::string why) {
+  out.kind = Parsed::Kind::malformed;
+  out.why = std::move(why);
+  return out;
+}
+
+// conversation_started, subscribed, unsubscribed: who, and what it means for their chat.
+Parsed user_event(const json& j, Parsed out) {
+  dialog::Inbound& in = out.in;
+  const std::string& event = out.event;
+  if (event == "unsubscribed") {
+    in.chat_id = text_of(j, "user_id");
+    if (in.chat_id.empty()) return malformed(std::move(out), "unsubscribed without user_id");
+    in.action = dialog::Inbound::Action::unsubscribe;
+    out.kind = Parsed::Kind::ok;
+    return out;
+  }
+  const json* user = member(j, "user");
+  in.chat_id = user ? text_of(*user, "id") : "";
+  if (in.chat_id.empty()) return malformed(std::move(out), event + " without user.id");
+  in.lang_hint = text_of(*user, "language");
+  if (event == "conversation_started") {
+    out.kind = Parsed::Kind::welcome;
+    return out;
+  }
+  in.action = dialog::Inbound::Action::subscribe;
+  out.kind = Parsed::Kind::ok;
+  return out;
+}
+
+// A message's content as the conversation's event: a button's data comes back as text.
+dialog::Event message_event(const json& message) {
+  dialog::Event e;
+  std::string type = text_of(message, "type");
+  if (type == "text") {
+    std::string t = text_of(message, "text");
+    if (is_button_data(t)) {
+      e.kind = Kind::button;
+      e.text = t.substr(0, 64);
+    } else if (t.starts_with('/')) {
+      e.kind = Kind::command;
+      e.text = t.substr(1, std::min<std::size_t>(t.find_first_of(" \n") - 1, 64));
+    } else {
+      e.kind = Kind::text;
+      e.text = std::move(t);
+    }
+  } else if (type == "contact") {
+    e.kind = Kind::contact;
+    const json* contact = member(message, "contact");
+    e.phone = contact ? text_of(*contact, "phone_number") : "";
+    // Only the reply to our share-phone button is the sender's own number: anyone can send
+    // someone else's card, and a stranger's phone would link that person's accounts.
+    e.own_contact = !e.phone.empty() && text_of(message, "text") == kSharePhoneBody;
+  } else if (type == "picture") {
+    e.kind = Kind::photo;
+    e.photo = "viber:" + text_of(message, "media");
+  } else {
+    e.kind = Kind::unsupported;
+  }
+  return e;
+}
+
+}  // namespace
+
 Parsed parse_callback(std::string_view body) {
   Parsed out;
   const auto object = channels::json_object(body);
@@ -90,42 +156,8 @@ Parsed parse_callback(std::string_view body) {
     out.why = event;
     return out;
   }
-  if (event == "conversation_started") {
-    const json* user = member(j, "user");
-    in.chat_id = user ? text_of(*user, "id") : "";
-    if (in.chat_id.empty()) {
-      out.kind = Parsed::Kind::malformed;
-      out.why = "conversation_started without user.id";
-      return out;
-    }
-    in.lang_hint = text_of(*user, "language");
-    out.kind = Parsed::Kind::welcome;
-    return out;
-  }
-  if (event == "subscribed") {
-    const json* user = member(j, "user");
-    in.chat_id = user ? text_of(*user, "id") : "";
-    if (in.chat_id.empty()) {
-      out.kind = Parsed::Kind::malformed;
-      out.why = "subscribed without user.id";
-      return out;
-    }
-    in.lang_hint = text_of(*user, "language");
-    in.action = dialog::Inbound::Action::subscribe;
-    out.kind = Parsed::Kind::ok;
-    return out;
-  }
-  if (event == "unsubscribed") {
-    in.chat_id = text_of(j, "user_id");
-    if (in.chat_id.empty()) {
-      out.kind = Parsed::Kind::malformed;
-      out.why = "unsubscribed without user_id";
-      return out;
-    }
-    in.action = dialog::Inbound::Action::unsubscribe;
-    out.kind = Parsed::Kind::ok;
-    return out;
-  }
+  if (event == "conversation_started" || event == "subscribed" || event == "unsubscribed")
+    return user_event(j, std::move(out));
   if (event != "message") {
     out.why = "event not used";
     return out;
@@ -133,43 +165,11 @@ Parsed parse_callback(std::string_view body) {
   const json* sender = member(j, "sender");
   const json* message = member(j, "message");
   in.chat_id = sender ? text_of(*sender, "id") : "";
-  if (in.chat_id.empty() || !message || !message->is_object()) {
-    out.kind = Parsed::Kind::malformed;
-    out.why = "message without sender.id or message";
-    return out;
-  }
-  if (in.update_key.empty()) {
-    out.kind = Parsed::Kind::malformed;
-    out.why = "message without message_token";
-    return out;
-  }
+  if (in.chat_id.empty() || !message || !message->is_object())
+    return malformed(std::move(out), "message without sender.id or message");
+  if (in.update_key.empty()) return malformed(std::move(out), "message without message_token");
   in.lang_hint = text_of(*sender, "language");
-  std::string type = text_of(*message, "type");
-  if (type == "text") {
-    std::string t = text_of(*message, "text");
-    if (is_button_data(t)) {
-      in.event.kind = Kind::button;
-      in.event.text = t.substr(0, 64);
-    } else if (t.starts_with('/')) {
-      in.event.kind = Kind::command;
-      in.event.text = t.substr(1, std::min<std::size_t>(t.find_first_of(" \n") - 1, 64));
-    } else {
-      in.event.kind = Kind::text;
-      in.event.text = std::move(t);
-    }
-  } else if (type == "contact") {
-    in.event.kind = Kind::contact;
-    const json* contact = member(*message, "contact");
-    in.event.phone = contact ? text_of(*contact, "phone_number") : "";
-    // Only the reply to our share-phone button is the sender's own number: anyone can send
-    // someone else's card, and a stranger's phone would link that person's accounts.
-    in.event.own_contact = !in.event.phone.empty() && text_of(*message, "text") == kSharePhoneBody;
-  } else if (type == "picture") {
-    in.event.kind = Kind::photo;
-    in.event.photo = "viber:" + text_of(*message, "media");
-  } else {
-    in.event.kind = Kind::unsupported;
-  }
+  in.event = message_event(*message);
   out.kind = Parsed::Kind::ok;
   return out;
 }
