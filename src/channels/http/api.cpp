@@ -146,92 +146,50 @@ bool is_json_content_type(std::string_view ct) {
 
 }  // namespace
 
+namespace {
+
+Response wrong_method(const char* allow, const char* route) {
+  Response r = problem(405, "method_not_allowed", std::string("use ") + allow, route);
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+// The {parameter} of a path "prefix{parameter}suffix"; none when the path is not of that shape.
+std::optional<std::string_view> parameter(std::string_view path, std::string_view prefix,
+                                          std::string_view suffix) {
+  if (!path.starts_with(prefix) || !path.ends_with(suffix) ||
+      path.size() < prefix.size() + suffix.size())
+    return std::nullopt;
+  return path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+}
+
+}  // namespace
+
 void Api::handle(Request&& req, const Respond& respond) {
   const std::string& path = req.path;
   try {
     if (path == kReadingsRoute || path == kCheckRoute) {
       const bool check = path == kCheckRoute;
-      if (req.method != "POST") {
-        Response r =
-            problem(405, "method_not_allowed", "use POST", check ? kCheckRoute : kReadingsRoute);
-        r.headers.emplace_back("Allow", "POST");
-        return respond(std::move(r));
-      }
+      if (req.method != "POST")
+        return respond(wrong_method("POST", check ? kCheckRoute : kReadingsRoute));
       return submit_reading(std::move(req), respond, check);
     }
-    static constexpr std::string_view kAccounts = "/api/v1/accounts/";
-    if (path.starts_with(kAccounts) && path.ends_with("/readings")) {
-      std::string_view account = std::string_view(path).substr(
-          kAccounts.size(), path.size() - kAccounts.size() - std::string_view("/readings").size());
-      if (req.method != "GET") {
-        Response r = problem(405, "method_not_allowed", "use GET", kHistoryRoute);
-        r.headers.emplace_back("Allow", "GET");
-        return respond(std::move(r));
-      }
-      return respond(reading_history(req, account));
+    if (auto account = parameter(path, "/api/v1/accounts/", "/readings")) {
+      if (req.method != "GET") return respond(wrong_method("GET", kHistoryRoute));
+      return respond(reading_history(req, *account));
     }
-    static constexpr std::string_view kPeriods = "/api/v1/periods/";
-    for (std::string_view what : {"/volumes", "/bills"}) {
-      if (!path.starts_with(kPeriods) || !path.ends_with(what)) continue;
-      const char* route = what == "/volumes" ? kVolumesRoute : kBillsRoute;
-      if (req.method != "GET") {
-        Response r = problem(405, "method_not_allowed", "use GET", route);
-        r.headers.emplace_back("Allow", "GET");
-        return respond(std::move(r));
-      }
-      std::string_view month = std::string_view(path).substr(
-          kPeriods.size(), path.size() - kPeriods.size() - what.size());
-      return respond(period_export(req, month, what == "/bills"));
+    for (bool bills : {false, true}) {
+      auto month = parameter(path, "/api/v1/periods/", bills ? "/bills" : "/volumes");
+      if (!month) continue;
+      if (req.method != "GET")
+        return respond(wrong_method("GET", bills ? kBillsRoute : kVolumesRoute));
+      return respond(period_export(req, *month, bills));
     }
     if (path == "/api/v1/meter-exchanges") {
-      if (req.method != "POST") {
-        Response r = problem(405, "method_not_allowed", "use POST", kExchangeRoute);
-        r.headers.emplace_back("Allow", "POST");
-        return respond(std::move(r));
-      }
+      if (req.method != "POST") return respond(wrong_method("POST", kExchangeRoute));
       return respond(meter_exchange(req));
     }
-    if (path == "/healthz") {
-      bool ok = service::store_healthy(ctx_.store);
-      return respond(json_response(ok ? 200 : 503,
-                                   json{{"status", ok ? "ok" : "unavailable"},
-                                        {"ingest_queue", ctx_.ingestor.queue_depth()}},
-                                   "/healthz"));
-    }
-    if (path == "/readyz") {
-      // Ready to take traffic: the store answers, takes writes, and the writer's queue has room.
-      auto refused = ctx_.ingestor.write_failure();
-      bool ready = !refused && service::store_healthy(ctx_.store) &&
-                   ctx_.ingestor.queue_depth() < ctx_.ingest_max_queue / 2;
-      json body{{"status", ready ? "ready" : "not_ready"},
-                {"ingest_queue", ctx_.ingestor.queue_depth()}};
-      if (refused) body["store_writes"] = "failing: " + *refused;
-      return respond(json_response(ready ? 200 : 503, body, "/readyz"));
-    }
-    if (path == "/metrics") {
-      ctx_.metrics.review_backlog(service::review_backlog(ctx_.store));
-      Response r;
-      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      r.body = ctx_.metrics.render();
-      r.route = "/metrics";
-      return respond(std::move(r));
-    }
-    if (path == "/api/openapi.json") {
-      Response r;
-      r.body = std::string(openapi_document());
-      r.route = "/api/openapi.json";
-      return respond(std::move(r));
-    }
-    if (path == "/") {
-      json endpoints = json::array();
-      for (const auto& r : routes())
-        endpoints.push_back(std::string(r.method) + " " + std::string(r.path));
-      return respond(json_response(
-          200,
-          json{
-              {"service", "meterdesk"}, {"endpoints", endpoints}, {"openapi", "/api/openapi.json"}},
-          "/"));
-    }
+    if (auto r = operations(path)) return respond(std::move(*r));
     return respond(problem(404, "no_route", "no such endpoint", "other"));
   } catch (const store::StoreError& e) {
     // The database is away (restarting, failing over, full): nothing was done; say when to retry.
@@ -246,6 +204,51 @@ void Api::handle(Request&& req, const Respond& respond) {
   } catch (const std::exception&) {
     return respond(problem(500, "internal", "internal error", "other"));
   }
+}
+
+// What the operators' tools ask: health, readiness, metrics, the OpenAPI document, the index.
+std::optional<Response> Api::operations(const std::string& path) {
+  if (path == "/healthz") {
+    bool ok = service::store_healthy(ctx_.store);
+    return json_response(
+        ok ? 200 : 503,
+        json{{"status", ok ? "ok" : "unavailable"}, {"ingest_queue", ctx_.ingestor.queue_depth()}},
+        "/healthz");
+  }
+  if (path == "/readyz") {
+    // Ready to take traffic: the store answers, takes writes, and the writer's queue has room.
+    auto refused = ctx_.ingestor.write_failure();
+    bool ready = !refused && service::store_healthy(ctx_.store) &&
+                 ctx_.ingestor.queue_depth() < ctx_.ingest_max_queue / 2;
+    json body{{"status", ready ? "ready" : "not_ready"},
+              {"ingest_queue", ctx_.ingestor.queue_depth()}};
+    if (refused) body["store_writes"] = "failing: " + *refused;
+    return json_response(ready ? 200 : 503, body, "/readyz");
+  }
+  if (path == "/metrics") {
+    ctx_.metrics.review_backlog(service::review_backlog(ctx_.store));
+    Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = ctx_.metrics.render();
+    r.route = "/metrics";
+    return r;
+  }
+  if (path == "/api/openapi.json") {
+    Response r;
+    r.body = std::string(openapi_document());
+    r.route = "/api/openapi.json";
+    return r;
+  }
+  if (path == "/") {
+    json endpoints = json::array();
+    for (const auto& r : routes())
+      endpoints.push_back(std::string(r.method) + " " + std::string(r.path));
+    return json_response(
+        200,
+        json{{"service", "meterdesk"}, {"endpoints", endpoints}, {"openapi", "/api/openapi.json"}},
+        "/");
+  }
+  return std::nullopt;
 }
 
 void Api::submit_reading(Request&& req, const Respond& respond, bool check) {

@@ -48,6 +48,7 @@ class Api {
   // POST /api/v1/readings, or with `check` POST /api/v1/readings/check: the same validation and
   // answers, nothing stored (an app shows the whole reading once more before sending it).
   void submit_reading(Request&& req, const Respond& respond, bool check);
+  std::optional<Response> operations(const std::string& path);
   Response reading_history(const Request& req, std::string_view account);
   Response period_export(const Request& req, std::string_view month, bool bills);
   Response meter_exchange(const Request& req);
