@@ -139,6 +139,35 @@ ivr::IvrOptions ivr_options(const Config& cfg, const std::string& db) {
   return o;
 }
 
+// The e-mail reminders due now, when mail is set up; how many were queued.
+int queue_due_mail(Context& ctx, const Config& cfg) {
+  if (cfg.mail_smtp_url.empty()) return 0;
+  return service::queue_mail_reminders(
+      *ctx.store, ctx.submissions->config().rules.window,
+      [&cfg](i18n::Lang lang, bool again, const std::string& account, const std::string& window) {
+        return mail::reminder(lang, again, account, window, cfg.web_public_url);
+      },
+      ctx.clock.now());
+}
+
+// What is kept only for a while: the platforms' update ids, the outbox, old attempt counts.
+void forget_old(Context& ctx, const Config& cfg) {
+  {
+    auto tx = ctx.store->begin_write();
+    // Platforms redeliver for a day at most; a week of update ids is plenty.
+    tx->prune_updates(ctx.clock.now() - std::chrono::hours{24 * 7});
+    // Chat ids, addresses and the words sent: kept for questions about them, not for ever.
+    // The outbox stamps messages with real time, whatever the business clock says.
+    const auto forgotten =
+        tx->prune_outbox(service::Clock{}.now() - std::chrono::hours{24 * cfg.outbox_keep_days});
+    tx->commit();
+    if (forgotten > 0)
+      spdlog::info("outbox: forgot {} messages sent or given up over {} days ago", forgotten,
+                   cfg.outbox_keep_days);
+  }  // its writer connection is free again before the next transaction asks for one
+  service::prune_attempts(*ctx.store, ctx.clock.now());
+}
+
 int serve(const Common& c, const std::string& listen_override) {
   Context ctx = open(c);
   const Config& cfg = ctx.config;
@@ -164,30 +193,9 @@ int serve(const Common& c, const std::string& listen_override) {
                   // The first tick prunes: the steady clock may start at boot, under an hour ago.
                   last_prune = std::chrono::steady_clock::now() - std::chrono::hours{2}]() mutable {
     messenger.queue_notices(ctx.clock.now());
-    if (!cfg.mail_smtp_url.empty() &&
-        service::queue_mail_reminders(
-            *ctx.store, ctx.submissions->config().rules.window,
-            [&cfg](i18n::Lang lang, bool again, const std::string& account,
-                   const std::string& window) {
-              return mail::reminder(lang, again, account, window, cfg.web_public_url);
-            },
-            ctx.clock.now()) > 0)
-      outbox.wake();
+    if (queue_due_mail(ctx, cfg) > 0) outbox.wake();
     if (std::chrono::steady_clock::now() - last_prune > std::chrono::hours{1}) {
-      // Platforms redeliver for a day at most; a week of update ids is plenty.
-      {
-        auto tx = ctx.store->begin_write();
-        tx->prune_updates(ctx.clock.now() - std::chrono::hours{24 * 7});
-        // Chat ids, addresses and the words sent: kept for questions about them, not for ever.
-        // The outbox stamps messages with real time, whatever the business clock says.
-        const auto forgotten = tx->prune_outbox(service::Clock{}.now() -
-                                                std::chrono::hours{24 * cfg.outbox_keep_days});
-        tx->commit();
-        if (forgotten > 0)
-          spdlog::info("outbox: forgot {} messages sent or given up over {} days ago", forgotten,
-                       cfg.outbox_keep_days);
-      }  // its writer connection is free again before the next transaction asks for one
-      service::prune_attempts(*ctx.store, ctx.clock.now());
+      forget_old(ctx, cfg);
       last_prune = std::chrono::steady_clock::now();
     }
   });
