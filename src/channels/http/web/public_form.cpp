@@ -44,6 +44,52 @@ Response too_many(Site& site, Page& p, domain::Instant retry, std::string_view l
 
 }  // namespace
 
+namespace {
+
+// One field per zone of the meter, with what was typed, its error and the last reading.
+Data zone_fields(i18n::Lang lang, const Site::ReadingForm& f, int zones,
+                 const std::optional<store::ReadingRow>& last) {
+  Data list(Data::type::list);
+  auto names = domain::zones_of(zones);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::string name(domain::zone_name(names[i]));
+    Data z;
+    z.set("name", name);
+    z.set("label", i18n::zone_label(lang, name));
+    for (const auto& [k, v] : f.values)
+      if (k == name) z.set("value", v);
+    if (auto e = f.zone_errors.find(name); e != f.zone_errors.end()) z.set("zone_error", e->second);
+    if (last && i < last->values.size()) {
+      z.set("last", format_number(last->values[i], lang));
+      z.set("last_date", format_day(last->taken_on));
+    }
+    list.push_back(z);
+  }
+  return list;
+}
+
+// The reading shown once more before it is stored: each zone's value and consumption, and for
+// an unusual one what was expected and what may have been meant.
+Data checked_rows(i18n::Lang lang, const domain::Validation& v, bool unusual) {
+  Data rows(Data::type::list);
+  for (const auto& reg : v.registers) {
+    std::string zone(domain::zone_name(reg.zone));
+    Data c;
+    c.set("label", i18n::zone_label(lang, zone));
+    c.set("value", format_number(reg.value, lang));
+    c.set("kwh", reg.advance ? format_number(*reg.advance, lang) : "—");
+    if (unusual && reg.expected)
+      c.set("expected", format_number(static_cast<std::int64_t>(*reg.expected), lang));
+    if (unusual && reg.suggestion)
+      c.set("suggestion",
+            i18n::message(lang, "suggestion", {{"value", std::to_string(*reg.suggestion)}}));
+    rows.push_back(c);
+  }
+  return rows;
+}
+
+}  // namespace
+
 Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
   Data d;
   d.set("action", f.cabinet ? "/account/submit" : "/submit");
@@ -85,24 +131,7 @@ Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
     d.set("step2", true);
     auto last = service::latest_accepted(ctx.store, meter->meter_id);
     d.set("has_last", last.has_value());
-    Data zones(Data::type::list);
-    auto names = domain::zones_of(meter->zones);
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      std::string name(domain::zone_name(names[i]));
-      Data z;
-      z.set("name", name);
-      z.set("label", i18n::zone_label(p.lang, name));
-      for (const auto& [k, v] : f.values)
-        if (k == name) z.set("value", v);
-      if (auto e = f.zone_errors.find(name); e != f.zone_errors.end())
-        z.set("zone_error", e->second);
-      if (last && i < last->values.size()) {
-        z.set("last", format_number(last->values[i], p.lang));
-        z.set("last_date", format_day(last->taken_on));
-      }
-      zones.push_back(z);
-    }
-    d.set("zones", zones);
+    d.set("zones", zone_fields(p.lang, f, meter->zones, last));
   }
   d.set("next_step", meter ? "2" : "1");
   std::string next_label = text(p.lang, "next");
@@ -113,21 +142,7 @@ Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
       d.set("confirm", true);
       d.set("confirm_message", i18n::message(p.lang, "high"));
     }
-    Data rows(Data::type::list);
-    for (const auto& reg : checked->validation.registers) {
-      std::string zone(domain::zone_name(reg.zone));
-      Data c;
-      c.set("label", i18n::zone_label(p.lang, zone));
-      c.set("value", format_number(reg.value, p.lang));
-      c.set("kwh", reg.advance ? format_number(*reg.advance, p.lang) : "—");
-      if (f.confirm && reg.expected)
-        c.set("expected", format_number(static_cast<std::int64_t>(*reg.expected), p.lang));
-      if (f.confirm && reg.suggestion)
-        c.set("suggestion",
-              i18n::message(p.lang, "suggestion", {{"value", std::to_string(*reg.suggestion)}}));
-      rows.push_back(c);
-    }
-    d.set("checked", rows);
+    d.set("checked", checked_rows(p.lang, checked->validation, f.confirm != nullptr));
     const domain::AsOf& as_of = checked->validation.as_of;
     d.set("counts_for",
           as_of.period ? i18n::month_name(p.lang, *as_of.period) : format_day(as_of.day));
