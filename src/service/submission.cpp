@@ -214,24 +214,32 @@ std::pair<Receipt, store::NewSubmission> draft(const SubmitRequest& req,
 
 }  // namespace
 
+namespace {
+
+// The answer stored with this request's idempotency key, if the key was used before (audited as
+// such).
+std::optional<SubmitOutcome> stored_answer(store::WriteTx& tx, const SubmitRequest& req,
+                                           store::AuditEntry& audit) {
+  if (req.idempotency_key.empty()) return std::nullopt;
+  auto stored = tx.find_replay(req.channel, req.idempotency_key);
+  if (!stored) return std::nullopt;
+  SubmitOutcome r;
+  r.status = SubmitOutcome::Status::replayed;
+  r.receipt_json = std::move(*stored);
+  audit.result = "replayed";
+  tx.append_audit(audit);
+  return r;
+}
+
+}  // namespace
+
 SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req, Instant now) {
   store::AuditEntry audit = audit_of(req, now);
 
   SubmitOutcome out;
-  // The answer stored with this idempotency key, if the key was used before (audited as such).
   // Asked only when this request would not be stored: a used key makes the insert conflict, so
   // the usual path saves the round trip.
-  auto replay = [&]() -> std::optional<SubmitOutcome> {
-    if (req.idempotency_key.empty()) return std::nullopt;
-    auto stored = tx.find_replay(req.channel, req.idempotency_key);
-    if (!stored) return std::nullopt;
-    SubmitOutcome r;
-    r.status = SubmitOutcome::Status::replayed;
-    r.receipt_json = std::move(*stored);
-    audit.result = "replayed";
-    tx.append_audit(audit);
-    return r;
-  };
+  auto replay = [&] { return stored_answer(tx, req, audit); };
   // An answer that stores nothing: the stored one if the key was used, else this one, audited.
   auto refuse = [&](SubmitOutcome::Status status, std::optional<domain::Rejection> why,
                     std::string result) -> SubmitOutcome {
