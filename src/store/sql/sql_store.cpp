@@ -206,6 +206,50 @@ std::int64_t SqlStore::review_backlog() {
   return q.i64(0);
 }
 
+namespace {
+
+// The accepted readings of `point`'s meters from the readings cursor (which is at or before
+// them, in metering-point order), in the order the close reads them. Whether the cursor still
+// has a row.
+bool take_readings(Query& readings, bool ready, PointHistory& point) {
+  while (ready && readings.i64(0) < point.point_id) ready = readings.step();
+  auto zones_of = [&](std::int64_t meter) {
+    for (const auto& m : point.meters)
+      if (m.id == meter) return m.zones;
+    return 0;
+  };
+  auto order_of = [&](std::int64_t meter) {
+    for (size_t i = 0; i < point.meters.size(); ++i)
+      if (point.meters[i].id == meter) return i;
+    return point.meters.size();
+  };
+  bool sorted = true;
+  while (ready && readings.i64(0) == point.point_id) {
+    PointHistory::Reading reading;
+    reading.meter_id = readings.i64(1);
+    reading.as_of = instant(readings.i64(2));
+    reading.installation = readings.is_exchange(3);
+    reading.taken_on = readings.day(7);
+    int zones = zones_of(reading.meter_id);
+    for (int z = 0; z < zones && z < 3; ++z)
+      reading.unwrapped[static_cast<size_t>(z)] = readings.i64(4 + z);
+    if (!point.readings.empty() && point.readings.back().as_of > reading.as_of) sorted = false;
+    point.readings.push_back(reading);
+    ready = readings.step();
+  }
+  // Across meters (after an exchange): by as-of instant, and at one instant the old meter's
+  // final reading first.
+  if (!sorted || point.meters.size() > 1)
+    std::stable_sort(point.readings.begin(), point.readings.end(),
+                     [&](const PointHistory::Reading& a, const PointHistory::Reading& b) {
+                       if (a.as_of != b.as_of) return a.as_of < b.as_of;
+                       return order_of(a.meter_id) < order_of(b.meter_id);
+                     });
+  return ready;
+}
+
+}  // namespace
+
 void SqlStore::scan_points(const std::function<void(PointHistory&&)>& visit) {
   auto r = acquire_reader();
   (*r).exec((*r).dialect().begin_snapshot);  // one snapshot for the whole scan
@@ -227,40 +271,7 @@ void SqlStore::scan_points(const std::function<void(PointHistory&&)>& visit) {
     PointHistory current;
     bool have = false;
     auto flush = [&] {
-      while (reading_ready && readings.i64(0) < current.point_id) reading_ready = readings.step();
-      auto zones_of = [&](std::int64_t meter) {
-        for (const auto& m : current.meters)
-          if (m.id == meter) return m.zones;
-        return 0;
-      };
-      auto order_of = [&](std::int64_t meter) {
-        for (size_t i = 0; i < current.meters.size(); ++i)
-          if (current.meters[i].id == meter) return i;
-        return current.meters.size();
-      };
-      bool sorted = true;
-      while (reading_ready && readings.i64(0) == current.point_id) {
-        PointHistory::Reading reading;
-        reading.meter_id = readings.i64(1);
-        reading.as_of = instant(readings.i64(2));
-        reading.installation = readings.is_exchange(3);
-        reading.taken_on = readings.day(7);
-        int zones = zones_of(reading.meter_id);
-        for (int z = 0; z < zones && z < 3; ++z)
-          reading.unwrapped[static_cast<size_t>(z)] = readings.i64(4 + z);
-        if (!current.readings.empty() && current.readings.back().as_of > reading.as_of)
-          sorted = false;
-        current.readings.push_back(reading);
-        reading_ready = readings.step();
-      }
-      // Across meters (after an exchange): by as-of instant, and at one instant the old meter's
-      // final reading first.
-      if (!sorted || current.meters.size() > 1)
-        std::stable_sort(current.readings.begin(), current.readings.end(),
-                         [&](const PointHistory::Reading& a, const PointHistory::Reading& b) {
-                           if (a.as_of != b.as_of) return a.as_of < b.as_of;
-                           return order_of(a.meter_id) < order_of(b.meter_id);
-                         });
+      reading_ready = take_readings(readings, reading_ready, current);
       visit(std::move(current));
     };
     while (meters.step()) {
