@@ -121,6 +121,139 @@ std::string normalize_phone(std::string_view phone) {
   return out;
 }
 
+namespace {
+
+// One row of the accounts file, read and checked: `problems` is empty when it can be imported.
+struct AccountLine {
+  std::string account, holder, phone, email, address, eic, serial, area;
+  std::optional<int> zones, digits;
+  std::optional<domain::Day> installed;
+  std::vector<std::string> initial;
+  std::vector<std::string> problems;
+};
+
+// Reads the rows of one accounts file, with what the earlier rows said (a repeated EIC or meter,
+// an account with another holder or area) and what is on file already.
+class AccountsFile {
+ public:
+  AccountsFile(store::WriteTx& tx, int account_digits, domain::Day today, bool with_area)
+      : tx_(tx), account_digits_(account_digits), today_(today), with_area_(with_area) {}
+
+  AccountLine read(const std::vector<std::string>& f) {
+    AccountLine l{f[0], f[1], f[2], f[3], f[4], f[5], f[6], with_area_ ? f[11] : std::string()};
+    auto& problems = l.problems;
+    if (!valid_account_number(l.account, account_digits_))
+      problems.push_back("account must be " + std::to_string(account_digits_) + " digits");
+    if (l.holder.empty()) problems.push_back("holder is empty");
+    if (!l.phone.empty()) {
+      l.phone = normalize_phone(l.phone);
+      if (l.phone.empty()) problems.push_back("phone is not a phone number");
+    }
+    if (!l.email.empty() && (l.email.find('@') == std::string::npos || l.email.size() > 254))
+      problems.push_back("email is not an e-mail address");
+    check_meter(l);
+    l.zones = small_int(f[7]);
+    if (!l.zones || !domain::valid_zone_count(*l.zones))
+      problems.push_back("zones must be 1, 2 or 3");
+    l.digits = small_int(f[8]);
+    if (!l.digits || !domain::valid_digits(*l.digits)) problems.push_back("digits must be 4 to 8");
+    l.installed = domain::parse_date(f[9]);
+    if (!l.installed)
+      problems.push_back("installed_on must be a date YYYY-MM-DD");
+    else if (*l.installed > today_)
+      problems.push_back("installed_on is in the future");
+    l.initial = split_values(f[10]);
+    check_initial(l);
+    const std::string& area = l.area;
+    if (area.size() > 64 || area.find_first_of("\r\n\t") != std::string::npos ||
+        (!area.empty() && (area.front() == ' ' || area.back() == ' ')))
+      problems.push_back("area must be at most 64 characters on one line, without blanks around");
+    if (auto it = holders_.find(l.account); it != holders_.end() && it->second != l.holder)
+      problems.push_back("account " + l.account + " appears with another holder");
+    holders_.emplace(l.account, l.holder);
+    if (auto it = areas_.find(l.account); it != areas_.end() && it->second != area)
+      problems.push_back("account " + l.account + " appears with another area");
+    areas_.emplace(l.account, area);
+    return l;
+  }
+
+ private:
+  void check_meter(AccountLine& l) {
+    if (!domain::valid_eic(l.eic))
+      l.problems.push_back("eic " + l.eic + " is not a valid EIC");
+    else if (!eics_.insert(l.eic).second)
+      l.problems.push_back("eic " + l.eic + " repeats an earlier row");
+    else if (tx_.eic_exists(l.eic))
+      l.problems.push_back("eic " + l.eic + " is already on file");
+    if (!valid_serial(l.serial))
+      l.problems.push_back("meter_serial is not a serial number");
+    else if (!serials_.insert(l.account + "/" + l.serial).second)
+      l.problems.push_back("meter_serial " + l.serial + " repeats an earlier row of this account");
+    else if (tx_.find_meter(l.account, l.serial))
+      l.problems.push_back("meter_serial " + l.serial + " is already installed for this account");
+  }
+  static void check_initial(AccountLine& l) {
+    if (!l.zones || !l.digits || !domain::valid_digits(*l.digits)) return;
+    if (static_cast<int>(l.initial.size()) != *l.zones) {
+      l.problems.push_back("initial needs " + std::to_string(*l.zones) + " values separated by /");
+      return;
+    }
+    for (const auto& v : l.initial) {
+      auto parsed = domain::parse_reading_value(v, *l.digits);
+      if (parsed.error != domain::ParsedValue::Error::none || parsed.decimal_ignored)
+        l.problems.push_back("initial value '" + v + "' is not a whole number of at most " +
+                             std::to_string(*l.digits) + " digits");
+    }
+  }
+
+  store::WriteTx& tx_;
+  int account_digits_;
+  domain::Day today_;
+  bool with_area_;
+  std::map<std::string, std::string> holders_;  // account → holder within the file
+  std::map<std::string, std::string> areas_;    // account → area within the file
+  std::set<std::string> eics_, serials_;
+};
+
+// Stores a checked row: its account (once), metering point, meter and installation reading.
+// Why it could not, if it could not (the row's writes are undone).
+std::optional<std::string> store_line(store::WriteTx& tx, Submissions& submissions,
+                                      const AccountLine& l, std::string raw, domain::Instant now) {
+  tx.savepoint();
+  try {
+    auto account_id = tx.find_account(l.account);
+    if (!account_id)
+      account_id = tx.insert_account(
+          store::NewAccount{l.account, l.holder, l.phone, l.email, l.address, l.area}, now);
+    auto point = tx.insert_metering_point(*account_id, l.eic, l.address);
+    tx.insert_meter(point, store::NewMeter{l.serial, *l.zones, *l.digits, *l.installed});
+    SubmitRequest initial_reading;
+    initial_reading.channel = "import";
+    initial_reading.account = l.account;
+    initial_reading.meter_serial = l.serial;
+    initial_reading.taken_on = l.installed;
+    initial_reading.type = "exchange_initial";
+    initial_reading.actor = "import";
+    initial_reading.raw_input = std::move(raw);
+    auto zone_list = domain::zones_of(*l.zones);
+    for (size_t i = 0; i < zone_list.size(); ++i)
+      initial_reading.values.emplace_back(std::string(domain::zone_name(zone_list[i])),
+                                          l.initial[i]);
+    SubmitOutcome o = submissions.process(tx, initial_reading, now);
+    if (o.status != SubmitOutcome::Status::accepted) {
+      tx.rollback_to();
+      return "initial reading: " + describe(o);
+    }
+    tx.release();
+    return std::nullopt;
+  } catch (const store::StoreError& e) {
+    tx.rollback_to();
+    return e.what();
+  }
+}
+
+}  // namespace
+
 ImportReport import_accounts(store::Store& store, Submissions& submissions, std::string_view csv,
                              domain::Instant now) {
   ImportReport report;
@@ -129,110 +262,22 @@ ImportReport import_accounts(store::Store& store, Submissions& submissions, std:
   if (!header) return report;
   const bool with_area = *header == 1;
   const std::size_t columns = with_area ? 12 : 11;
-  const int account_digits = submissions.config().account_digits;
-  const domain::Day today = domain::kyiv_date(now);
   auto tx = store.begin_write();
-  std::map<std::string, std::string> holders;  // account → holder within the file
-  std::map<std::string, std::string> areas;    // account → area within the file
-  std::set<std::string> eics, serials;
+  AccountsFile file(*tx, submissions.config().account_digits, domain::kyiv_date(now), with_area);
   for (const CsvRow& row : table.rows) {
-    std::vector<std::string> problems;
     if (row.fields.size() != columns) {
       report.errors.push_back(at_line(row.line, "expected " + std::to_string(columns) +
                                                     " fields, found " +
                                                     std::to_string(row.fields.size())));
       continue;
     }
-    const auto& f = row.fields;
-    const std::string &account = f[0], &holder = f[1], &phone = f[2], &email = f[3],
-                      &address = f[4], &eic = f[5], &serial = f[6];
-    if (!valid_account_number(account, account_digits))
-      problems.push_back("account must be " + std::to_string(account_digits) + " digits");
-    if (holder.empty()) problems.push_back("holder is empty");
-    std::string normalized_phone = phone.empty() ? std::string() : normalize_phone(phone);
-    if (!phone.empty() && normalized_phone.empty())
-      problems.push_back("phone is not a phone number");
-    if (!email.empty() && (email.find('@') == std::string::npos || email.size() > 254))
-      problems.push_back("email is not an e-mail address");
-    if (!domain::valid_eic(eic))
-      problems.push_back("eic " + eic + " is not a valid EIC");
-    else if (!eics.insert(eic).second)
-      problems.push_back("eic " + eic + " repeats an earlier row");
-    else if (tx->eic_exists(eic))
-      problems.push_back("eic " + eic + " is already on file");
-    if (!valid_serial(serial))
-      problems.push_back("meter_serial is not a serial number");
-    else if (!serials.insert(std::string(account).append("/").append(serial)).second)
-      problems.push_back("meter_serial " + serial + " repeats an earlier row of this account");
-    else if (tx->find_meter(account, serial))
-      problems.push_back("meter_serial " + serial + " is already installed for this account");
-    auto zones = small_int(f[7]);
-    if (!zones || !domain::valid_zone_count(*zones)) problems.push_back("zones must be 1, 2 or 3");
-    auto digits = small_int(f[8]);
-    if (!digits || !domain::valid_digits(*digits)) problems.push_back("digits must be 4 to 8");
-    auto installed = domain::parse_date(f[9]);
-    if (!installed)
-      problems.push_back("installed_on must be a date YYYY-MM-DD");
-    else if (*installed > today)
-      problems.push_back("installed_on is in the future");
-    auto initial = split_values(f[10]);
-    if (zones && digits && domain::valid_digits(*digits)) {
-      if (static_cast<int>(initial.size()) != *zones) {
-        problems.push_back("initial needs " + std::to_string(*zones) + " values separated by /");
-      } else {
-        for (const auto& v : initial) {
-          auto parsed = domain::parse_reading_value(v, *digits);
-          if (parsed.error != domain::ParsedValue::Error::none || parsed.decimal_ignored)
-            problems.push_back("initial value '" + v + "' is not a whole number of at most " +
-                               std::to_string(*digits) + " digits");
-        }
-      }
-    }
-    const std::string area = with_area ? f[11] : std::string();
-    if (area.size() > 64 || area.find_first_of("\r\n\t") != std::string::npos ||
-        (!area.empty() && (area.front() == ' ' || area.back() == ' ')))
-      problems.push_back("area must be at most 64 characters on one line, without blanks around");
-    if (auto it = holders.find(account); it != holders.end() && it->second != holder)
-      problems.push_back("account " + account + " appears with another holder");
-    holders.emplace(account, holder);
-    if (auto it = areas.find(account); it != areas.end() && it->second != area)
-      problems.push_back("account " + account + " appears with another area");
-    areas.emplace(account, area);
-    for (const auto& p : problems) report.errors.push_back(at_line(row.line, p));
-    if (!problems.empty() || !report.errors.empty()) continue;
-
-    tx->savepoint();
-    try {
-      auto account_id = tx->find_account(account);
-      if (!account_id)
-        account_id = tx->insert_account(
-            store::NewAccount{account, holder, normalized_phone, email, address, area}, now);
-      auto point = tx->insert_metering_point(*account_id, eic, address);
-      tx->insert_meter(point, store::NewMeter{serial, *zones, *digits, *installed});
-      SubmitRequest initial_reading;
-      initial_reading.channel = "import";
-      initial_reading.account = account;
-      initial_reading.meter_serial = serial;
-      initial_reading.taken_on = installed;
-      initial_reading.type = "exchange_initial";
-      initial_reading.actor = "import";
-      initial_reading.raw_input = serialize_row(f);
-      auto zone_list = domain::zones_of(*zones);
-      for (size_t i = 0; i < zone_list.size(); ++i)
-        initial_reading.values.emplace_back(std::string(domain::zone_name(zone_list[i])),
-                                            initial[i]);
-      SubmitOutcome o = submissions.process(*tx, initial_reading, now);
-      if (o.status != SubmitOutcome::Status::accepted) {
-        report.errors.push_back(at_line(row.line, "initial reading: " + describe(o)));
-        tx->rollback_to();
-        continue;
-      }
-      tx->release();
+    AccountLine line = file.read(row.fields);
+    for (const auto& p : line.problems) report.errors.push_back(at_line(row.line, p));
+    if (!line.problems.empty() || !report.errors.empty()) continue;
+    if (auto failed = store_line(*tx, submissions, line, serialize_row(row.fields), now))
+      report.errors.push_back(at_line(row.line, *failed));
+    else
       ++report.imported;
-    } catch (const store::StoreError& e) {
-      tx->rollback_to();
-      report.errors.push_back(at_line(row.line, e.what()));
-    }
   }
   if (!report.ok()) {
     report.imported = 0;
