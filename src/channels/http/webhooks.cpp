@@ -49,6 +49,22 @@ void process(dialog::Messenger& messenger, dialog::Inbound&& in, const Respond& 
   if (!queued) respond(retry("busy; deliver it again"));
 }
 
+// An update that is not one (malformed) or says nothing to act on (ignored) is answered at once:
+// 400, or 200 so that it is not delivered again. True when it was.
+template <typename Parsed>
+bool answered_at_once(const Parsed& p, const char* channel, const char* what, const Answer& answer,
+                      const Respond& respond, obs::Metrics* metrics) {
+  using PK = typename Parsed::Kind;
+  if (p.kind != PK::malformed && p.kind != PK::ignored) return false;
+  const bool malformed = p.kind == PK::malformed;
+  if (metrics) metrics->bot_update(channel, malformed ? "malformed" : "ignored");
+  if (malformed)
+    respond(answer(400, json{{"error", std::string("not a ") + what + ": " + p.why}}.dump()));
+  else
+    respond(answer(200, "{}"));
+  return true;
+}
+
 }  // namespace
 
 void telegram_webhook(dialog::Messenger& messenger, const TelegramWebhook& options, Request&& req,
@@ -59,16 +75,8 @@ void telegram_webhook(dialog::Messenger& messenger, const TelegramWebhook& optio
     if (metrics) metrics->bot_update("telegram", "refused");
     return respond(answer(401, R"({"error":"wrong or missing secret token"})"));
   }
-  using PK = telegram::Parsed::Kind;
   telegram::Parsed p = telegram::parse_update(req.body);
-  if (p.kind == PK::malformed) {
-    if (metrics) metrics->bot_update("telegram", "malformed");
-    return respond(answer(400, json{{"error", "not a Bot API Update: " + p.why}}.dump()));
-  }
-  if (p.kind == PK::ignored) {
-    if (metrics) metrics->bot_update("telegram", "ignored");
-    return respond(answer(200, "{}"));
-  }
+  if (answered_at_once(p, "telegram", "Bot API Update", answer, respond, metrics)) return;
   process(messenger, std::move(p.in), respond, answer);
 }
 
@@ -80,17 +88,9 @@ void viber_webhook(dialog::Messenger& messenger, const ViberWebhook& options, Re
     if (metrics) metrics->bot_update("viber", "refused");
     return respond(answer(401, R"({"error":"wrong or missing X-Viber-Content-Signature"})"));
   }
-  using PK = viber::Parsed::Kind;
   viber::Parsed p = viber::parse_callback(req.body);
-  if (p.kind == PK::malformed) {
-    if (metrics) metrics->bot_update("viber", "malformed");
-    return respond(answer(400, json{{"error", "not a Viber callback: " + p.why}}.dump()));
-  }
-  if (p.kind == PK::ignored) {
-    if (metrics) metrics->bot_update("viber", "ignored");
-    return respond(answer(200, "{}"));
-  }
-  if (p.kind == PK::welcome) {
+  if (answered_at_once(p, "viber", "Viber callback", answer, respond, metrics)) return;
+  if (p.kind == viber::Parsed::Kind::welcome) {
     if (metrics) metrics->bot_update("viber", "welcome");
     i18n::Lang lang = i18n::parse_lang(p.in.lang_hint);
     dialog::Reply reply;
