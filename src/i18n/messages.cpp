@@ -12,6 +12,8 @@ struct Entry {
   std::string_view key, uk, en;
 };
 
+// Every message the channels say, in both languages: a catalogue, long on purpose (one place to
+// translate and to proofread; each entry carries both languages).
 constexpr Entry kCatalogue[] = {
     {"not_found", "Не знайдено рахунок з таким номером лічильника. Перевірте обидва номери.",
      "No account with this meter number was found. Please check both numbers."},

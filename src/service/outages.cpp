@@ -7,7 +7,7 @@
 
 namespace md::service {
 
-domain::EstimationRules effective_estimation(store::Store& store,
+domain::EstimationRules effective_estimation(store::PeriodReads& store,
                                              const domain::EstimationRules& configured) {
   domain::EstimationRules rules = configured;
   // In the order entered: a later entry for the same area and month replaces an earlier one.

@@ -12,7 +12,7 @@
 namespace md::service {
 
 // The configured rules with the entered coefficients on top.
-domain::EstimationRules effective_estimation(store::Store& store,
+domain::EstimationRules effective_estimation(store::PeriodReads& store,
                                              const domain::EstimationRules& configured);
 
 enum class OutageChangeResult { changed, unknown_area, bad_value, bad_month, reason_required };

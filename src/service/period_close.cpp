@@ -146,7 +146,7 @@ void scan_pipelined(store::Store& store, const std::function<void(store::PointHi
 
 }  // namespace
 
-std::optional<YearMonth> next_closable(store::Store& store, domain::Instant now,
+std::optional<YearMonth> next_closable(store::PeriodReads& store, domain::Instant now,
                                        const domain::WindowRules& window) {
   YearMonth candidate;
   if (auto last = store.last_closed_period()) {

@@ -32,7 +32,7 @@ struct CloseReport {
 
 // The earliest month that may be closed now, if any: the month after the last closed one (or,
 // before any close, the latest month whose window has ended).
-std::optional<domain::YearMonth> next_closable(store::Store& store, domain::Instant now,
+std::optional<domain::YearMonth> next_closable(store::PeriodReads& store, domain::Instant now,
                                                const domain::WindowRules& window);
 
 // Audited with who (`actor`), through which `channel`, and why.
@@ -43,7 +43,7 @@ CloseReport close_period(store::Store& store, domain::YearMonth month, domain::I
 // What the policy estimators learn from everyone at the close of `month`: the seasonal index
 // over the months before it and, for `blend`, the model fitted on a sample of chains (earlier
 // months only) with this month's signal from the customers who submitted in its window.
-domain::Population learn_population(store::Store& store, domain::YearMonth month,
+domain::Population learn_population(store::PeriodReads& store, domain::YearMonth month,
                                     const ServiceConfig& config);
 
 // Evidence before switching estimation.method: for a closed month, the chains its close
@@ -62,7 +62,7 @@ struct MonthEvidence {
   int known = 0;                        // ...whose month the readings now show
   std::vector<MethodEvidence> methods;  // regulatory, recent, seasonal, blend
 };
-MonthEvidence estimation_evidence(store::Store& store, domain::YearMonth month,
+MonthEvidence estimation_evidence(store::PeriodReads& store, domain::YearMonth month,
                                   const ServiceConfig& config);
 
 // A closed month's stored summary for a list: its counts, and the gist of the blend's model

@@ -107,7 +107,7 @@ void PopulationLearner::add_to_index(const std::vector<const domain::Chain*>& ch
     if (all[k]) rates_[m].push_back(static_cast<double>(total[k]) / m.days());
 }
 
-domain::Population learn_population(store::Store& store, YearMonth month,
+domain::Population learn_population(store::PeriodReads& store, YearMonth month,
                                     const ServiceConfig& config) {
   PopulationLearner learner(month, config.estimation.method == domain::EstimationMethod::blend);
   store.scan_points([&](store::PointHistory&& p) {
@@ -117,7 +117,7 @@ domain::Population learn_population(store::Store& store, YearMonth month,
   return learner.finish();
 }
 
-MonthEvidence estimation_evidence(store::Store& store, YearMonth month,
+MonthEvidence estimation_evidence(store::PeriodReads& store, YearMonth month,
                                   const ServiceConfig& config) {
   using Key = ChainKey;
   MonthEvidence evidence;

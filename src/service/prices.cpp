@@ -27,7 +27,7 @@ std::optional<std::int64_t> parse_fixed(std::string_view text, int decimals) {
   return whole * scale + frac;
 }
 
-domain::PriceList effective_prices(store::Store& store, const domain::PriceList& configured) {
+domain::PriceList effective_prices(store::PeriodReads& store, const domain::PriceList& configured) {
   std::vector<domain::PriceChange> changes;
   for (auto& row : store.price_changes()) changes.push_back(std::move(row.change));
   return domain::with_changes(configured, changes);

@@ -10,7 +10,7 @@
 
 namespace md::service {
 
-domain::PriceList effective_prices(store::Store& store, const domain::PriceList& configured);
+domain::PriceList effective_prices(store::PeriodReads& store, const domain::PriceList& configured);
 
 enum class PriceChangeResult { changed, unknown_item, bad_value, bad_date, reason_required };
 // `value` as people write it: "4.32" UAH per kWh, or "0.5" for a coefficient. A change may not
