@@ -155,6 +155,29 @@ struct Server::Impl {
     }
   }
 
+  // What a handler sees of a parsed request: the path decoded, header names in lower case, the
+  // client's address (the forwarded one only from a trusted proxy), a request id.
+  Request request_of(bhttp::request<bhttp::string_body>& msg, const std::string& remote) const {
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    auto qmark = req.target.find('?');
+    req.path = percent_decode(std::string_view(req.target).substr(0, qmark), false);
+    if (qmark != std::string::npos) req.query = req.target.substr(qmark + 1);
+    for (const auto& field : msg) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    req.body = std::move(msg.body());
+    req.remote =
+        options.trusted_proxies.empty()
+            ? remote
+            : client_address(remote, req.header("x-forwarded-for"), options.trusted_proxies);
+    req.request_id = request_id_for(req.header("x-request-id"));
+    return req;
+  }
+
   asio::awaitable<void> session(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
@@ -207,23 +230,7 @@ struct Server::Impl {
       }
       auto started = std::chrono::steady_clock::now();
       auto& msg = parser.get();
-      Request req;
-      req.method = std::string(msg.method_string());
-      req.target = std::string(msg.target());
-      auto qmark = req.target.find('?');
-      req.path = percent_decode(std::string_view(req.target).substr(0, qmark), false);
-      if (qmark != std::string::npos) req.query = req.target.substr(qmark + 1);
-      for (const auto& field : msg) {
-        std::string name(field.name_string());
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        req.headers.emplace_back(std::move(name), std::string(field.value()));
-      }
-      req.body = std::move(msg.body());
-      req.remote =
-          options.trusted_proxies.empty()
-              ? remote
-              : client_address(remote, req.header("x-forwarded-for"), options.trusted_proxies);
-      req.request_id = request_id_for(req.header("x-request-id"));
+      Request req = request_of(msg, remote);
       bool keep_alive = msg.keep_alive();
       unsigned version = msg.version();
       std::string method = req.method;
