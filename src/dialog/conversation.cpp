@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/meter.hpp"
+#include "domain/reading_text.hpp"
 #include "i18n/explain.hpp"
 #include "service/accounts.hpp"
 #include "service/receipt.hpp"
@@ -22,9 +23,8 @@ namespace {
 using json = nlohmann::json;
 using Outcome = service::SubmitOutcome;
 
-constexpr std::size_t kMaxText = 256;       // longer is not a reading, an account or a serial
-constexpr int kTries = 3;                   // channels.md: three tries, then the other channels
-constexpr std::int64_t kLockSeconds = 900;  // after three failed identifications
+constexpr std::size_t kMaxText = 256;  // longer is not a reading, an account or a serial
+constexpr int kTries = 3;              // channels.md: three tries, then the other channels
 
 std::string trimmed(std::string_view s) {
   const char* ws = " \t\r\n";
@@ -66,7 +66,8 @@ std::string Conversation::values_text(const std::vector<std::string>& values, in
   shape.zones = zones;
   std::string out;
   for (std::size_t i = 0; i < values.size(); ++i)
-    out += (i ? ", " : "") + zone_label(lang, shape.zone_name(i)) + " " + values[i];
+    if (!values[i].empty())
+      out += (out.empty() ? "" : ", ") + zone_label(lang, shape.zone_name(i)) + " " + values[i];
   return out;
 }
 
@@ -90,7 +91,7 @@ Step Conversation::to(Stage stage, Backend& b, Step step) {
       break;
     case Stage::ask_serial:
       r.text = t("bot.ask_serial");
-      r.buttons.push_back(button("cancel", t("bot.cancel")));
+      r.buttons.push_back(button("other", t("bot.other_account")));
       break;
     case Stage::pick_account:
       r.text = t("bot.pick_account");
@@ -151,7 +152,7 @@ Step Conversation::to(Stage stage, Backend& b, Step step) {
 Reply Conversation::zone_prompt(Backend& b) {
   const Draft& d = s_.draft;
   Reply r;
-  if (d.values.empty()) {
+  if (d.empty()) {
     r.text =
         t("bot.meter_line", {{"serial", d.serial}, {"account", service::mask_account(d.account)}}) +
         "\n";
@@ -167,9 +168,50 @@ Reply Conversation::zone_prompt(Backend& b) {
     r.text += "\n" + window_text(lang, domain::kyiv_date(b.now()), b.window_rules()) + "\n";
     if (last) r.buttons.push_back(button("same", t("bot.same")));
   }
-  r.text += t("bot.ask_zone", {{"zone", d.zone_name()}});
+  if (d.empty() && d.zones > 1)
+    r.text += t("bot.ask_all", {{"zones", zone_names()}, {"example", example(b)}});
+  else
+    r.text += t("bot.ask_zone", {{"zone", d.zone_name()}});
   r.buttons.push_back(button("cancel", t("bot.cancel")));
   return r;
+}
+
+std::string Conversation::zone_names() const {
+  std::string out;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(s_.draft.zones); ++i)
+    out += (i ? ", " : "") + zone_label(lang, s_.draft.zone_name(i));
+  return out;
+}
+
+// A reading as the person may type it: their last one, or made-up digits.
+std::string Conversation::example(Backend& b) const {
+  std::string out;
+  if (auto last = b.last_reading(s_.draft.account, s_.draft.serial))
+    for (auto v : last->values) out += (out.empty() ? "" : " ") + std::to_string(v);
+  if (!out.empty()) return out;
+  for (int i = 0; i < s_.draft.zones; ++i)
+    out += (i ? " " : "") + std::string(i ? "6789" : "12345");
+  return out;
+}
+
+// A message at the reading prompt: every zone it gives (channels.md, step 3). What cannot be a
+// reading is said so, and costs no try.
+Step Conversation::reading_text(const std::string& text, Backend& b) {
+  auto r = domain::read_reading_text(text, s_.draft.zones, s_.draft.values);
+  using E = domain::ReadingText::Error;
+  if (r.error != E::none) {
+    Step step;
+    const std::string key = r.error == E::no_number ? "bot.reading_no_number"
+                            : s_.draft.zones == 1   ? "bot.reading_one"
+                                                    : "bot.reading_zones";
+    step.replies.push_back(say(t(key, {{"count", std::to_string(s_.draft.zones)},
+                                       {"zones", zone_names()},
+                                       {"example", example(b)}})));
+    return to(Stage::zone, b, std::move(step));
+  }
+  s_.draft.values = std::move(r.values);
+  if (!s_.draft.complete()) return to(Stage::zone, b);
+  return check(b);
 }
 
 Reply Conversation::accounts_prompt(Backend& b) {
@@ -226,6 +268,8 @@ Step Conversation::handle(const Event& e, Backend& b) {
         step.replies.push_back(say(t("bot.phone_unknown")));
         return to(Stage::ask_account, b, std::move(step));
       }
+      // One account: linked at once, and its reading asked in the same reply.
+      if (s_.offered.size() == 1) return link(s_.offered.front(), b);
       return to(Stage::pick_account, b, std::move(step));
     }
     case Event::Kind::photo: {
@@ -271,9 +315,13 @@ Step Conversation::on_text(const std::string& text, Backend& b) {
     case Stage::ask_serial:
       return identify_serial(text, b);
     case Stage::zone:
-      if (text.empty() || !s_.draft.enter(text)) return to(Stage::zone, b);
-      return check(b);
+      return reading_text(text, b);
     case Stage::idle:
+      // From a linked chat a bare reading is a submission: no menu step first.
+      if (domain::has_number(text) && !b.linked().empty()) {
+        Step next = start_submission(b);
+        return s_.stage == Stage::zone ? reading_text(text, b) : next;
+      }
       return to(Stage::idle, b);
     default: {
       Step step;
@@ -372,16 +420,7 @@ Step Conversation::choice(std::string_view action, std::string_view arg, Backend
       step.toast = t("bot.outdated");
       return to(s_.stage, b, std::move(step));
     }
-    std::string account(arg);
-    b.link(account);
-    s_.offered.clear();
-    step.replies.push_back(say(t("bot.linked", {{"account", service::mask_account(account)}})));
-    s_.draft.account = account;
-    auto meters = b.meters(account);
-    if (meters.size() != 1) return to(Stage::idle, b, std::move(step));
-    auto next = begin_meter(meters.front(), b);
-    for (auto& r : next.replies) step.replies.push_back(std::move(r));
-    return step;
+    return link(std::string(arg), b);
   }
   if (action == "acct") {
     auto linked = b.linked();
@@ -398,58 +437,6 @@ Step Conversation::choice(std::string_view action, std::string_view arg, Backend
   for (const auto& m : b.meters(s_.draft.account))
     if (m.serial == arg) return begin_meter(m, b);
   return to(Stage::choose_meter, b);
-}
-
-Step Conversation::identify_account(const std::string& text, Backend& b) {
-  Step step;
-  auto now = b.now().time_since_epoch().count();
-  if (s_.locked_until > now) {
-    auto until = domain::Instant{std::chrono::seconds{s_.locked_until}};
-    step.replies.push_back(
-        say(t("bot.locked", {{"time", domain::format_kyiv(until).substr(11, 5)}})));
-    return to(Stage::ask_account, b, std::move(step));
-  }
-  std::string account = text;
-  std::erase(account, ' ');
-  if (!service::valid_account_number(account, b.account_digits())) {
-    step.replies.push_back(
-        say(t("account_format", {{"digits", std::to_string(b.account_digits())}})));
-    return identification_failed(b, std::move(step));
-  }
-  // The serial is asked whether or not the account exists: the bot must not confirm accounts.
-  s_.draft.account = account;
-  return to(Stage::ask_serial, b, std::move(step));
-}
-
-Step Conversation::identify_serial(const std::string& text, Backend& b) {
-  Step step;
-  auto id = b.identify(s_.draft.account, text, service::SerialForm::whole);
-  if (id.status == Identified::Status::refused) {
-    step.replies.push_back(
-        say(t("bot.account_attempts", {{"time", domain::format_kyiv(id.retry_at).substr(11, 5)}})));
-    return to(Stage::ask_account, b, std::move(step));
-  }
-  if (id.status == Identified::Status::not_found) {
-    step.replies.push_back(say(t("not_found")));
-    return identification_failed(b, std::move(step));
-  }
-  b.link(id.meter.account);
-  s_.tries = 0;
-  step.replies.push_back(
-      say(t("bot.linked", {{"account", service::mask_account(id.meter.account)}})));
-  auto next = begin_meter(id.meter, b);
-  for (auto& r : next.replies) step.replies.push_back(std::move(r));
-  return step;
-}
-
-Step Conversation::identification_failed(Backend& b, Step step) {
-  s_.tries += 1;
-  if (s_.tries >= kTries) {
-    s_.tries = 0;
-    s_.locked_until = b.now().time_since_epoch().count() + kLockSeconds;
-    step.replies.push_back(say(t("bot.other_channels")));
-  }
-  return to(Stage::ask_account, b, std::move(step));
 }
 
 Step Conversation::start_submission(Backend& b) {

@@ -103,9 +103,11 @@ class Conversation {
   Step on_button(std::string_view action, std::string_view arg, Backend& b);
   Step identify_account(const std::string& text, Backend& b);
   Step identify_serial(const std::string& text, Backend& b);
-  Step identification_failed(Backend& b, Step step);
+  Step identification_failed(Backend& b, Step step, Stage again);
+  Step link(std::string account, Backend& b);  // by value: it may name an offered one
   Step start_submission(Backend& b);
   Step begin_meter(const MeterInfo& m, Backend& b);
+  Step reading_text(const std::string& text, Backend& b);
   Step check(Backend& b);
   Step store(Backend& b);
   Step answered(const Answer& a, Backend& b);
@@ -113,6 +115,8 @@ class Conversation {
   Step history(Backend& b);
   Step choice(std::string_view action, std::string_view arg, Backend& b);
   Reply zone_prompt(Backend& b);
+  [[nodiscard]] std::string zone_names() const;
+  std::string example(Backend& b) const;
   Reply accounts_prompt(Backend& b);
   [[nodiscard]] service::SubmitRequest request() const;
   std::string values_text(const std::vector<std::string>& values, int zones) const;

@@ -101,6 +101,7 @@ Conversation::Conversation(Party party, std::string_view state_json, Lang lang_,
     s_ = State{};
   }
   if (s_.draft.values.size() > static_cast<std::size_t>(s_.draft.zones)) s_.draft.values.clear();
+  s_.draft.values.resize(static_cast<std::size_t>(s_.draft.zones));
 }
 
 std::string Conversation::state_json() const {
@@ -109,7 +110,7 @@ std::string Conversation::state_json() const {
   if (!d.account.empty()) j["account"] = d.account;
   if (!d.serial.empty()) j["serial"] = d.serial;
   if (d.zones != 1) j["zones"] = d.zones;
-  if (!d.values.empty()) j["values"] = d.values;
+  if (!d.empty()) j["values"] = d.values;
   if (s_.tries) j["tries"] = s_.tries;
   if (d.confirmed) j["high_confirmed"] = true;
   if (!s_.photo.empty()) j["photo"] = s_.photo;

@@ -18,13 +18,28 @@ void Draft::begin(const MeterInfo& m) {
 }
 
 void Draft::restart() {
-  values.clear();
+  values.assign(static_cast<std::size_t>(zones), std::string());
   confirmed = false;
 }
 
 bool Draft::enter(std::string value) {
-  if (values.size() < static_cast<std::size_t>(zones)) values.push_back(std::move(value));
-  return values.size() >= static_cast<std::size_t>(zones);
+  values.resize(static_cast<std::size_t>(zones));
+  if (auto i = zone_index(); i < values.size()) values[i] = std::move(value);
+  return complete();
+}
+
+bool Draft::complete() const {
+  return zone_index() >= static_cast<std::size_t>(zones);
+}
+
+bool Draft::empty() const {
+  return std::all_of(values.begin(), values.end(), [](const auto& v) { return v.empty(); });
+}
+
+std::size_t Draft::zone_index() const {
+  for (std::size_t i = 0; i < static_cast<std::size_t>(zones); ++i)
+    if (i >= values.size() || values[i].empty()) return i;
+  return static_cast<std::size_t>(zones);
 }
 
 std::string Draft::zone_name(std::size_t index) const {
@@ -41,7 +56,8 @@ service::SubmitRequest Draft::request(std::string_view channel, i18n::Lang lang,
   req.meter_serial = serial;
   req.lang = lang;
   req.confirmed = confirmed;
-  for (std::size_t i = 0; i < values.size(); ++i) req.values.emplace_back(zone_name(i), values[i]);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (!values[i].empty()) req.values.emplace_back(zone_name(i), values[i]);
   raw["values"] = values;
   req.raw_input = raw.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return req;
@@ -63,13 +79,16 @@ Answer answer(Draft& d, Outcome o) {
       break;
     case Outcome::Status::rejected: {
       a.kind = Answer::Kind::rejected;
-      std::size_t index = 0;
-      if (o.rejection && o.rejection->zone) {
-        auto names = domain::zones_of(d.zones);
-        auto it = std::find(names.begin(), names.end(), *o.rejection->zone);
-        if (it != names.end()) index = static_cast<std::size_t>(it - names.begin());
-      }
-      d.values.resize(std::min(index, d.values.size()));
+      // The zone it names is asked again; a rejection of the whole reading asks it all.
+      auto names = domain::zones_of(d.zones);
+      auto it = o.rejection && o.rejection->zone
+                    ? std::find(names.begin(), names.end(), *o.rejection->zone)
+                    : names.end();
+      auto index = static_cast<std::size_t>(it - names.begin());
+      if (it == names.end() || index >= d.values.size())
+        d.restart();
+      else
+        d.values[index].clear();
       d.confirmed = false;
       break;
     }

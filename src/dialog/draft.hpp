@@ -19,16 +19,19 @@ namespace md::dialog {
 struct Draft {
   std::string account, serial;
   int zones = 1;
-  std::vector<std::string> values;  // zone order: the zone asked now is values.size()
+  std::vector<std::string> values;  // one per zone, in zone order; "" for one not given yet
   bool confirmed = false;           // the person confirmed an unusual consumption
 
   // A new reading of `m`: nothing typed, nothing confirmed.
   void begin(const MeterInfo& m);
-  // Back to the first zone, nothing confirmed (the meter stays).
+  // Every zone missing again, nothing confirmed (the meter stays).
   void restart();
-  // The value for the zone asked now; true when every zone has one.
+  // The value of the first zone still missing; true when every zone has one.
   bool enter(std::string value);
-  [[nodiscard]] std::size_t zone_index() const { return values.size(); }
+  [[nodiscard]] bool complete() const;
+  [[nodiscard]] bool empty() const;  // no zone given yet
+  // The first zone still missing (`zones` when none is).
+  [[nodiscard]] std::size_t zone_index() const;
   // A zone's name as the rules call it ("total", "day", "peak", …).
   [[nodiscard]] std::string zone_name(std::size_t index) const;
   [[nodiscard]] std::string zone_name() const { return zone_name(zone_index()); }
@@ -44,7 +47,7 @@ struct Answer {
   enum class Kind {
     ready,        // passes: ask for the final "send" (or send at once)
     unusual,      // passes only if the person confirms the consumption (the draft is unconfirmed)
-    rejected,     // the draft is back at the zone the rejection names, the values before it kept
+    rejected,     // the zone the rejection names is missing again, the others kept
     not_found,    // the meter is gone (removed, the account closed) since it was chosen
     unavailable,  // the service is busy: nothing was stored, the draft is kept
     stored,       // the draft is cleared for the next reading

@@ -193,6 +193,8 @@ void Messenger::step(store::WriteTx& tx, const Inbound& in, domain::Instant now,
     chat->channel = in.channel;
     chat->chat_id = in.chat_id;
     chat->lang = std::string(i18n::lang_code(i18n::parse_lang(in.lang_hint)));
+    // A first message may already link an account (a shared phone): the chat must exist first.
+    tx.save_chat(*chat, now);
   }
   dialog::Conversation conv({in.channel, in.chat_id}, chat->state, i18n::parse_lang(chat->lang),
                             chat->reminders);

@@ -169,6 +169,30 @@ std::vector<Token> tokens(std::string_view s) {
 
 }  // namespace
 
+std::string latin_lookalikes(std::string_view text) {
+  // Upper and lower case Cyrillic letters that Latin ones look like, as UTF-8.
+  static constexpr std::array<std::pair<std::string_view, char>, 24> kLike = {{
+      {"А", 'A'}, {"В", 'B'}, {"Е", 'E'}, {"К", 'K'}, {"М", 'M'}, {"Н", 'H'},
+      {"О", 'O'}, {"Р", 'P'}, {"С", 'C'}, {"Т", 'T'}, {"Х", 'X'}, {"І", 'I'},
+      {"а", 'a'}, {"в", 'b'}, {"е", 'e'}, {"к", 'k'}, {"м", 'm'}, {"н", 'h'},
+      {"о", 'o'}, {"р", 'p'}, {"с", 'c'}, {"т", 't'}, {"х", 'x'}, {"і", 'i'},
+  }};
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    bool replaced = false;
+    for (const auto& [cyrillic, latin] : kLike) {
+      if (text.substr(i).starts_with(cyrillic)) {
+        out += latin;
+        i += cyrillic.size();
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
 bool has_number(std::string_view text) {
   for (const auto& t : tokens(text))
     if (t.number) return true;

@@ -35,4 +35,8 @@ ReadingText read_reading_text(std::string_view text, int zones,
 // Whether `text` holds a number at all: a message from a linked chat that does is a reading.
 bool has_number(std::string_view text);
 
+// An identifier typed with Cyrillic letters that look Latin ("А1234567" with a Cyrillic А, as a
+// Ukrainian keyboard gives it) in the Latin letters serials and receipts are written in.
+std::string latin_lookalikes(std::string_view text);
+
 }  // namespace md::domain

@@ -82,6 +82,11 @@ constexpr Entry kCatalogue[] = {
      "To send readings, share your phone number with the button below or send your account "
      "number ({digits} digits)."},
     {"bot.share_phone", "📱 Поділитися номером телефону", "📱 Share my phone number"},
+    {"bot.serial_not_found",
+     "Лічильника з таким заводським номером на цьому рахунку не знайдено. Перевірте номер на "
+     "лічильнику і надішліть його ще раз.",
+     "No meter with this serial number was found on this account. Please check the number on the "
+     "meter and send it again."},
     {"bot.ask_serial", "Тепер надішліть заводський номер лічильника (він є на лічильнику).",
      "Now send the meter's serial number (it is printed on the meter)."},
     {"bot.linked", "Рахунок {account} додано.", "Account {account} is linked."},
@@ -106,6 +111,16 @@ constexpr Entry kCatalogue[] = {
      "Meter {serial}, account {account}."},
     {"bot.last", "Останній показник ({date}): {values}.", "Last reading ({date}): {values}."},
     {"bot.no_last", "Попередніх показників немає.", "There is no earlier reading."},
+    {"bot.ask_all", "Надішліть показники ({zones}) одним повідомленням, наприклад: {example}",
+     "Send the readings ({zones}) in one message, e.g. {example}"},
+    {"bot.reading_no_number", "Надішліть показник цифрами, наприклад: {example}",
+     "Send the reading in digits, e.g. {example}"},
+    {"bot.reading_zones",
+     "У цього лічильника зон: {count} ({zones}). Надішліть по одному числу на зону, наприклад: "
+     "{example}",
+     "This meter has {count} zones ({zones}). Send one number per zone, e.g. {example}"},
+    {"bot.reading_one", "У цього лічильника одна зона. Надішліть одне число, наприклад: {example}",
+     "This meter has one zone. Send one number, e.g. {example}"},
     {"bot.ask_zone", "Надішліть показник зони «{zone}» (лише цілі цифри, без червоних).",
      "Send the {zone} reading (whole digits only, without the red ones)."},
     {"bot.same", "Такі самі, як минулого разу", "Same as last time"},

@@ -99,7 +99,7 @@ test("from /start to the receipt through telegram-test-api, with a restart in th
 
   await say("/start", /номер особового рахунку/);
   await say("0123456789", /заводський номер/);
-  const zone = await say("A1234567", /зони «день»/);
+  const zone = await say("A1234567", /показники \(день, ніч\) одним повідомленням/);
   assert.match(zone.text, /12000/, "the last reading is shown");
 
   await stop(md.child); // a restart in the middle of the conversation

@@ -193,11 +193,12 @@ TEST_F(MessengerTest, SharedOwnPhoneFindsTheAccounts) {
   in.event.phone = "380671234567";
   in.event.own_contact = true;
   ASSERT_EQ(messenger->handle(in), Result::processed);
+  // One account has this phone: it is linked at once and its reading asked in the same reply.
   std::string t = transcript();
-  EXPECT_NE(t.find("Оберіть свій"), std::string::npos) << t;
-  ASSERT_EQ(press("pick", "777"), Result::processed);
+  EXPECT_EQ(t.find("Оберіть свій"), std::string::npos) << t;
   EXPECT_EQ(count("SELECT count(*) FROM chat_accounts WHERE chat_id = '777'"), "1");
-  EXPECT_NE(transcript().find("день"), std::string::npos) << "straight to the reading";
+  EXPECT_NE(t.find("Надішліть показники (день, ніч) одним повідомленням"), std::string::npos)
+      << "straight to the reading: " << t;
   EXPECT_EQ(count("SELECT phone FROM chats WHERE chat_id = '777'"), "380671234567");
 }
 
@@ -259,10 +260,8 @@ TEST_F(MessengerTest, TextWhereAButtonIsExpectedAndAPhotoWhereANumberIs) {
 
 TEST_F(MessengerTest, ThreeRejectedTriesOfferTheOtherChannels) {
   link_by_account();
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(say("100"), Result::processed);  // lower than the last reading
-    ASSERT_EQ(say("6060"), Result::processed);
-  }
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(say("100 6060"), Result::processed);  // the day lower than the last reading
   std::string t = transcript();
   EXPECT_NE(t.find("менший за ваш останній показник"), std::string::npos) << t;
   EXPECT_NE(t.find("0 800 300 015"), std::string::npos) << t;
@@ -275,17 +274,98 @@ TEST_F(MessengerTest, ThreeRejectedTriesOfferTheOtherChannels) {
 
 TEST_F(MessengerTest, ThreeWrongIdentificationsLockForAWhile) {
   ASSERT_EQ(command("start"), Result::processed);
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(say("0123456789"), Result::processed);
-    ASSERT_EQ(say("WRONG"), Result::processed);
-  }
-  EXPECT_NE(transcript().find("0 800 300 015"), std::string::npos);
+  ASSERT_EQ(say("0123456789"), Result::processed);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(say("WRONG"), Result::processed);
+  // The lock says until when and where else to go, and asks for nothing it would not take.
+  std::string t = transcript();
+  EXPECT_NE(t.find("0 800 300 015"), std::string::npos) << t;
+  EXPECT_NE(t.find("Спробуйте знову після"), std::string::npos) << t;
+  EXPECT_FALSE(t.ends_with("номер особового рахунку (10 цифр).\n")) << t;
   ASSERT_EQ(say("0123456789"), Result::processed);
   EXPECT_NE(transcript().find("Спробуйте знову після"), std::string::npos);
   open("2025-11-30T10:20:00");
   ASSERT_EQ(say("0123456789"), Result::processed);
   ASSERT_EQ(say("A1234567"), Result::processed);
   EXPECT_EQ(count("SELECT count(*) FROM chat_accounts"), "1") << "the lock expires";
+}
+
+// channels.md, step 3: every zone in one message, and from a linked chat a bare reading is a
+// submission without a menu step: two actions (the reading, "send").
+TEST_F(MessengerTest, EveryZoneInOneMessageAndABareReadingFromALinkedChat) {
+  link_by_account();
+  std::string t = transcript();
+  EXPECT_NE(t.find("Надішліть показники (день, ніч) одним повідомленням, наприклад: 12000 6000"),
+            std::string::npos)
+      << t;
+  ASSERT_EQ(say("ніч 6060 день 12120"), Result::processed);
+  EXPECT_NE(transcript().find("Перевірте: день 12120, ніч 6060"), std::string::npos);
+  ASSERT_EQ(press("send"), Result::processed);
+  transcript();
+  // Later in the window the household corrects it: the reading, then "send".
+  ASSERT_EQ(say("12130 6070"), Result::processed);
+  EXPECT_NE(transcript().find("Перевірте: день 12130, ніч 6070"), std::string::npos);
+  ASSERT_EQ(press("send"), Result::processed);
+  EXPECT_EQ(count("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'telegram' AND "
+                  "status = 'accepted'"),
+            "12130/6070");
+  // One zone given: only the other is asked.
+  ASSERT_EQ(say("ніч 6080"), Result::processed);
+  t = transcript();
+  EXPECT_NE(t.find("Надішліть показник зони «день»"), std::string::npos) << t;
+  ASSERT_EQ(say("12140"), Result::processed);
+  EXPECT_NE(transcript().find("Перевірте: день 12140, ніч 6080"), std::string::npos);
+}
+
+TEST_F(MessengerTest, WhatCannotBeAReadingIsSaidSoAndCostsNoTry) {
+  link_by_account();
+  transcript();
+  for (std::string text : {"Привіт", "👍", "дякую"}) {
+    ASSERT_EQ(say(text), Result::processed);
+    EXPECT_NE(transcript().find("Надішліть показник цифрами, наприклад: 12000 6000"),
+              std::string::npos)
+        << text;
+  }
+  ASSERT_EQ(say("12120 6060 100"), Result::processed);
+  EXPECT_NE(transcript().find("У цього лічильника зон: 2 (день, ніч)"), std::string::npos);
+  ASSERT_EQ(say("пік 1 напівпік 2"), Result::processed);
+  EXPECT_NE(transcript().find("У цього лічильника зон: 2 (день, ніч)"), std::string::npos);
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE channel = 'telegram' AND result LIKE "
+                  "'rejected:%'"),
+            "0");
+  ASSERT_EQ(say("12120 6060"), Result::processed);
+  EXPECT_NE(transcript().find("Перевірте: день 12120, ніч 6060"), std::string::npos);
+}
+
+// channels.md's budget: a first contact in at most four actions, greetings costing none.
+TEST_F(MessengerTest, AFirstContactInFourActionsWhateverIsSaidFirst) {
+  ASSERT_EQ(command("start"), Result::processed);  // 1
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(say("Привіт!"), Result::processed);  // a greeting is not a try at an account
+    EXPECT_NE(transcript().find("Вітаємо!"), std::string::npos);
+  }
+  // 2: the account and the serial in one message, the serial's А typed in Cyrillic.
+  ASSERT_EQ(say("0123456789 \xD0\x90" "1234567"), Result::processed);
+  std::string t = transcript();
+  EXPECT_NE(t.find("******6789"), std::string::npos) << t;
+  EXPECT_NE(t.find("одним повідомленням"), std::string::npos) << t;
+  ASSERT_EQ(say("12120 6060"), Result::processed);  // 3
+  ASSERT_EQ(press("send"), Result::processed);      // 4
+  EXPECT_NE(transcript().find("Показник прийнято"), std::string::npos);
+  EXPECT_EQ(count("SELECT count(*) FROM submissions WHERE channel = 'telegram'"), "1");
+}
+
+TEST_F(MessengerTest, AWrongSerialAsksForTheSerialOnly) {
+  ASSERT_EQ(command("start"), Result::processed);
+  ASSERT_EQ(say("0123456789"), Result::processed);
+  transcript();
+  ASSERT_EQ(say("A7654321"), Result::processed);
+  std::string t = transcript();
+  EXPECT_NE(t.find("Лічильника з таким заводським номером на цьому рахунку не знайдено"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("заводський номер лічильника"), std::string::npos) << "the serial again: " << t;
+  ASSERT_EQ(say("A1234567"), Result::processed);
+  EXPECT_EQ(count("SELECT count(*) FROM chat_accounts"), "1");
 }
 
 TEST_F(MessengerTest, GuessesAtOneAccountFromManyChatsAreLimitedTogether) {

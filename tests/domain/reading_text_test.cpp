@@ -71,5 +71,14 @@ TEST(ReadingText, WhatCannotBeAReadingIsSaidApart) {
   EXPECT_FALSE(has_number("hi there"));
 }
 
+TEST(ReadingText, CyrillicLettersThatLookLatinAreTakenForThem) {
+  EXPECT_EQ(latin_lookalikes("\xD0\x90"
+                             "1234567"),
+            "A1234567");                                        // Cyrillic А
+  EXPECT_EQ(latin_lookalikes("\xD0\x9A\xD0\xA0-77"), "KP-77");  // К, Р
+  EXPECT_EQ(latin_lookalikes("A1234567"), "A1234567");
+  EXPECT_EQ(latin_lookalikes("Ж1"), "Ж1") << "a letter that looks like no Latin one stays";
+}
+
 }  // namespace
 }  // namespace md::domain

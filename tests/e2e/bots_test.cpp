@@ -566,7 +566,9 @@ TEST_F(BotsTest, AViberContactCardIsNotTakenAsTheSendersOwnNumberTheSharePhoneRe
       200);
   settle();
   t = said();
-  EXPECT_NE(t.find("За вашим номером знайдено рахунки"), std::string::npos) << t;
+  // One account has this number: it is linked at once and its reading asked.
+  EXPECT_NE(t.find("Рахунок ******6789 додано"), std::string::npos) << t;
+  EXPECT_EQ(q("SELECT count(*) FROM chat_accounts WHERE channel = 'viber'"), "1");
 }
 
 }  // namespace
