@@ -436,8 +436,10 @@ TEST_F(BotsTest, ViberSignaturesAndAWholeConversation) {
                {"subscribed", false}};
   auto welcome = post(started);
   ASSERT_EQ(welcome.status, 200);
-  EXPECT_NE(json::parse(welcome.body)["text"].get<std::string>().find("Вітаємо"),
-            std::string::npos);
+  const json welcome_body = json::parse(welcome.body);
+  EXPECT_NE(welcome_body["text"].get<std::string>().find("Вітаємо"), std::string::npos);
+  ASSERT_TRUE(welcome_body.contains("keyboard")) << welcome.body;
+  EXPECT_EQ(welcome_body["keyboard"]["Buttons"][0]["ActionType"], "share-phone") << welcome.body;
 
   std::uint64_t token = 5000000000000000001ULL;  // above 2^53
   auto say = [&](const std::string& text) {

@@ -95,6 +95,9 @@ void viber_webhook(dialog::Messenger& messenger, const ViberWebhook& options, Re
     i18n::Lang lang = i18n::parse_lang(p.in.lang_hint);
     dialog::Reply reply;
     reply.text = i18n::message(lang, "bot.welcome") + " " + i18n::message(lang, "bot.help");
+    // Sharing the phone is the quickest way in: offered from the first screen.
+    reply.ask_contact = true;
+    reply.contact_label = i18n::message(lang, "bot.share_phone");
     json body = viber::message_body(viber::RenderOptions{options.bot_name}, p.in.chat_id, reply);
     body.erase("receiver");
     return respond(answer(200, body.dump(-1, ' ', false, json::error_handler_t::replace)));
