@@ -35,8 +35,7 @@ class MemoryBackend final : public dialog::Backend {
     if (phone.ends_with("501112233")) return {"0000000001"};  // one account, one meter
     return {};
   }
-  std::optional<dialog::MeterInfo> meter(std::string_view account,
-                                         std::string_view serial) override {
+  std::optional<dialog::MeterInfo> meter(std::string_view account, std::string_view serial) {
     if (account == "0123456789" && serial == "A1234567")
       return dialog::MeterInfo{"0123456789", "A1234567", 2};
     if (account == "0000000001" && serial == "S0000001")
@@ -101,12 +100,36 @@ class MemoryBackend final : public dialog::Backend {
   domain::Instant now() override { return *domain::parse_instant("2026-11-30T10:00:00"); }
   const domain::WindowRules& window_rules() override { return rules.window; }
   int account_digits() override { return 10; }
-  // `identification_limit` tries per account, then refused (until the fixed clock's next hour).
-  std::optional<domain::Instant> identification_refused(std::string_view account) override {
+  // `identification_limit` wrong tries per account, then refused (until the fixed clock's next
+  // hour), as service::identify_meter counts them.
+  dialog::Identified identify(std::string_view account, std::string_view serial,
+                              service::SerialForm form) override {
+    dialog::Identified out;
     int& n = identifications[std::string(account)];
-    if (n >= identification_limit) return now() + std::chrono::hours(1);
-    ++n;
-    return std::nullopt;
+    if (n >= identification_limit) {
+      out.status = dialog::Identified::Status::refused;
+      out.retry_at = now() + std::chrono::hours(1);
+      return out;
+    }
+    std::optional<dialog::MeterInfo> found;
+    if (form == service::SerialForm::whole) {
+      found = meter(account, serial);
+    } else if (serial.size() == 4) {
+      int matches = 0;
+      for (const auto& m : meters(account))
+        if (m.serial.ends_with(serial)) {
+          found = m;
+          ++matches;
+        }
+      if (matches != 1) found.reset();
+    }
+    if (!found) {
+      ++n;
+      return out;
+    }
+    out.status = dialog::Identified::Status::found;
+    out.meter = *found;
+    return out;
   }
   std::map<std::string, int> identifications;
   domain::ValidationRules rules;
