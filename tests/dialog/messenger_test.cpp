@@ -344,7 +344,9 @@ TEST_F(MessengerTest, AFirstContactInFourActionsWhateverIsSaidFirst) {
     EXPECT_NE(transcript().find("Вітаємо!"), std::string::npos);
   }
   // 2: the account and the serial in one message, the serial's А typed in Cyrillic.
-  ASSERT_EQ(say("0123456789 \xD0\x90" "1234567"), Result::processed);
+  ASSERT_EQ(say("0123456789 \xD0\x90"
+                "1234567"),
+            Result::processed);
   std::string t = transcript();
   EXPECT_NE(t.find("******6789"), std::string::npos) << t;
   EXPECT_NE(t.find("одним повідомленням"), std::string::npos) << t;
