@@ -1,4 +1,5 @@
 #include "dialog/conversation.hpp"
+#include "dialog/conversation_text.hpp"
 
 #include <algorithm>
 
@@ -20,31 +21,19 @@ using i18n::zone_label;
 
 namespace {
 
+using detail::kTries;
+using detail::say;
+using detail::trimmed;
 using json = nlohmann::json;
 using Outcome = service::SubmitOutcome;
 
 constexpr std::size_t kMaxText = 256;  // longer is not a reading, an account or a serial
-constexpr int kTries = 3;              // channels.md: three tries, then the other channels
-
-std::string trimmed(std::string_view s) {
-  const char* ws = " \t\r\n";
-  auto b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  auto e = s.find_last_not_of(ws);
-  return std::string(s.substr(b, e - b + 1));
-}
 
 std::string digits_only(std::string_view s) {
   std::string out;
   for (char c : s)
     if (c >= '0' && c <= '9') out += c;
   return out;
-}
-
-Reply say(std::string text) {
-  Reply r;
-  r.text = std::move(text);
-  return r;
 }
 
 }  // namespace

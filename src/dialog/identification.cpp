@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "dialog/conversation.hpp"
+#include "dialog/conversation_text.hpp"
 #include "domain/reading_text.hpp"
 #include "service/accounts.hpp"
 
@@ -11,22 +12,11 @@ namespace md::dialog {
 
 namespace {
 
-constexpr int kTries = 3;                   // channels.md: three tries, then the other channels
+using detail::kTries;
+using detail::say;
+using detail::trimmed;
+
 constexpr std::int64_t kLockSeconds = 900;  // after three failed identifications
-
-Reply say(std::string text) {
-  Reply r;
-  r.text = std::move(text);
-  return r;
-}
-
-std::string trimmed(std::string_view s) {
-  const char* ws = " \t\r\n";
-  auto b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  auto e = s.find_last_not_of(ws);
-  return std::string(s.substr(b, e - b + 1));
-}
 
 // "0123456789 A1234567": an account of `digits` digits, then a word (its meter's serial). Anything
 // else is an account alone, typed with or without blanks.
