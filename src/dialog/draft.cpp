@@ -47,11 +47,10 @@ std::string Draft::zone_name(std::size_t index) const {
   return index < names.size() ? std::string(domain::zone_name(names[index])) : "total";
 }
 
-service::SubmitRequest Draft::request(std::string_view channel, i18n::Lang lang, nlohmann::json raw,
-                                      std::string key) const {
+service::SubmitRequest Draft::request(std::string_view channel, i18n::Lang lang,
+                                      nlohmann::json raw) const {
   service::SubmitRequest req;
   req.channel = std::string(channel);
-  req.idempotency_key = std::move(key);
   req.account = account;
   req.meter_serial = serial;
   req.lang = lang;

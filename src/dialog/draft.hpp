@@ -37,9 +37,9 @@ struct Draft {
   [[nodiscard]] std::string zone_name() const { return zone_name(zone_index()); }
 
   // The submission of the values typed. `raw` is what the channel keeps of the exchange for the
-  // audit (the values are added to it); `key` is the idempotency key ("": a dry run needs none).
+  // audit (the values are added to it). A store sets the idempotency key.
   [[nodiscard]] service::SubmitRequest request(std::string_view channel, i18n::Lang lang,
-                                               nlohmann::json raw, std::string key = {}) const;
+                                               nlohmann::json raw) const;
 };
 
 // What the service said of a draft, with the draft already moved to where the person goes next.
