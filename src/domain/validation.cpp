@@ -219,4 +219,24 @@ Validation validate(const ValidationInput& in, const ValidationRules& rules) {
   return out;
 }
 
+std::optional<Rejection> reject_given(const ValidationInput& in, const ValidationRules& rules) {
+  ValidationInput filled = in;
+  auto zones = zones_of(in.meter.zones);
+  for (std::size_t i = 0; i < zones.size(); ++i) {
+    const std::string name(zone_name(zones[i]));
+    bool given = std::any_of(in.entries.begin(), in.entries.end(),
+                             [&](const auto& e) { return e.first == name; });
+    if (given) continue;
+    const auto& prev = in.previous;
+    std::int64_t same = prev && i < prev->values.size() ? prev->values[i] : 0;
+    filled.entries.emplace_back(name, std::to_string(same));
+  }
+  filled.confirmed = true;  // an unusual consumption is asked about when the reading is whole
+  Validation v = validate(filled, rules);
+  if (!v.rejection) return std::nullopt;
+  // A rejection of the whole reading (its date, a closed month) waits for the whole reading.
+  if (!v.rejection->zone) return std::nullopt;
+  return v.rejection;
+}
+
 }  // namespace md::domain

@@ -81,6 +81,12 @@ struct Validation {
 
 Validation validate(const ValidationInput& in, const ValidationRules& rules);
 
+// The values given so far of a reading still missing zones (channels.md, step 4: "validate each
+// value as soon as it arrives"): the rejection of a given one, if any. Missing zones are judged
+// as if they repeated the previous reading, which no rule rejects, so only a given value can be
+// named; a missing zone is never a rejection here.
+std::optional<Rejection> reject_given(const ValidationInput& in, const ValidationRules& rules);
+
 // What §5 expects a day of a register: §7 steps 2–3, the last known rate (rate_between the two
 // readings before) else the class default; K_outage and the policy estimators are the close's.
 double usual_daily_rate(const ValidationInput& in, size_t register_index,

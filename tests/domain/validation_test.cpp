@@ -281,3 +281,32 @@ TEST(TypoHint, NoneWhenNothingFits) {
   EXPECT_FALSE(typo_hint("99999", 12345, 180, 5));
   EXPECT_EQ(typo_hint("21345", 12345, 180, 5), 12345);  // a zero advance is plausible
 }
+
+// channels.md, step 4: a value is judged as soon as it arrives, before the other zones come.
+TEST(Validation, AGivenValueIsJudgedBeforeTheOtherZonesCome) {
+  auto day_only = [](std::string day) {
+    ValidationInput in = two_zone("", "");
+    in.entries = {{"day", std::move(day)}};
+    return in;
+  };
+  auto r = reject_given(day_only("900"), kRules);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->code, "lower_than_previous");
+  EXPECT_EQ(r->zone, Zone::day);
+  r = reject_given(day_only("12a"), kRules);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->code, "not_a_number");
+  EXPECT_EQ(r->zone, Zone::day);
+  EXPECT_FALSE(reject_given(day_only("1100"), kRules)) << "a good day value waits for the night";
+  // A value that is only unusual is asked about when the reading is whole.
+  EXPECT_FALSE(reject_given(day_only("9000"), kRules));
+  ValidationInput night_only = two_zone("", "");
+  night_only.entries = {{"night", "400"}};
+  r = reject_given(night_only, kRules);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->zone, Zone::night);
+  // The whole reading's own checks (its date) wait for the whole reading.
+  ValidationInput future = day_only("1100");
+  future.taken_on = d("2025-12-05");
+  EXPECT_FALSE(reject_given(future, kRules));
+}
