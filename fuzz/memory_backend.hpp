@@ -63,20 +63,7 @@ class MemoryBackend final : public dialog::Backend {
              {12000, 6000}}};
   }
   service::SubmitOutcome submit(const service::SubmitRequest& req, bool dry_run) override {
-    domain::ValidationInput in;
-    auto m = meter(req.account, req.meter_serial);
-    if (!m) m = dialog::MeterInfo{req.account, req.meter_serial, 3};
-    in.meter = domain::MeterSpec{m->zones, 5, *domain::parse_date("2025-01-10")};
-    in.entries = req.values;
-    in.taken_on = in.today = *domain::parse_date("2026-11-30");
-    domain::PriorReading prior;
-    prior.taken_on = *domain::parse_date("2026-10-31");
-    prior.as_of = domain::as_of(prior.taken_on, true, rules.window);
-    prior.values = prior.unwrapped = {12000, 6000, 3000};
-    prior.values.resize(static_cast<std::size_t>(m->zones));
-    prior.unwrapped.resize(static_cast<std::size_t>(m->zones));
-    in.previous = prior;
-    in.confirmed = req.confirmed;
+    const domain::ValidationInput in = input(req);
     service::SubmitOutcome out;
     if (unavailable) {
       out.status = service::SubmitOutcome::Status::unavailable;
@@ -96,6 +83,27 @@ class MemoryBackend final : public dialog::Backend {
       if (!dry_run) ++stored;
     }
     return out;
+  }
+  std::optional<domain::Rejection> judge_given(const service::SubmitRequest& req) override {
+    return domain::reject_given(input(req), rules);
+  }
+  // What the service would validate: the request against a fixed previous reading.
+  domain::ValidationInput input(const service::SubmitRequest& req) {
+    domain::ValidationInput in;
+    auto m = meter(req.account, req.meter_serial);
+    if (!m) m = dialog::MeterInfo{req.account, req.meter_serial, 3};
+    in.meter = domain::MeterSpec{m->zones, 5, *domain::parse_date("2025-01-10")};
+    in.entries = req.values;
+    in.taken_on = in.today = *domain::parse_date("2026-11-30");
+    domain::PriorReading prior;
+    prior.taken_on = *domain::parse_date("2026-10-31");
+    prior.as_of = domain::as_of(prior.taken_on, true, rules.window);
+    prior.values = prior.unwrapped = {12000, 6000, 3000};
+    prior.values.resize(static_cast<std::size_t>(m->zones));
+    prior.unwrapped.resize(static_cast<std::size_t>(m->zones));
+    in.previous = prior;
+    in.confirmed = req.confirmed;
+    return in;
   }
   domain::Instant now() override { return *domain::parse_instant("2026-11-30T10:00:00"); }
   const domain::WindowRules& window_rules() override { return rules.window; }

@@ -52,6 +52,9 @@ class Backend {
   virtual std::vector<HistoryLine> history(std::string_view account, int limit) = 0;
   // dry_run: validate only; nothing is stored.
   virtual service::SubmitOutcome submit(const service::SubmitRequest& req, bool dry_run) = 0;
+  // A reading still missing zones: the rejection of a value given so far, or none
+  // (service::Submissions::judge_given). Nothing is stored but a rejection's audit record.
+  virtual std::optional<domain::Rejection> judge_given(const service::SubmitRequest& req) = 0;
   virtual domain::Instant now() = 0;
   virtual const domain::WindowRules& window_rules() = 0;
   virtual int account_digits() = 0;

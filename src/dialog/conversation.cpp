@@ -199,8 +199,7 @@ Step Conversation::reading_text(const std::string& text, Backend& b) {
     return to(Stage::zone, b, std::move(step));
   }
   s_.draft.values = std::move(r.values);
-  if (!s_.draft.complete()) return to(Stage::zone, b);
-  return check(b);
+  return check(b);  // a value given is judged at once, before the other zones come
 }
 
 Reply Conversation::accounts_prompt(Backend& b) {
@@ -476,6 +475,8 @@ Step Conversation::answered(const Answer& a, Backend& b) {
   switch (a.kind) {
     case Answer::Kind::ready:
       return to(Stage::confirm_all, b);
+    case Answer::Kind::incomplete:
+      return to(Stage::zone, b);
     case Answer::Kind::unusual: {
       std::string lines;
       for (const auto& reg : a.outcome.validation.registers) {

@@ -105,6 +105,17 @@ Answer answer(Draft& d, Outcome o) {
 }  // namespace
 
 Answer check(Draft& d, const service::SubmitRequest& req, Backend& b) {
+  if (!d.complete()) {
+    Answer a;
+    a.kind = Answer::Kind::incomplete;
+    if (auto rejection = b.judge_given(req)) {
+      Outcome o;
+      o.status = Outcome::Status::rejected;
+      o.rejection = std::move(rejection);
+      a = answer(d, std::move(o));
+    }
+    return a;
+  }
   return answer(d, b.submit(req, true));
 }
 

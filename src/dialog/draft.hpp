@@ -46,6 +46,7 @@ struct Draft {
 struct Answer {
   enum class Kind {
     ready,        // passes: ask for the final "send" (or send at once)
+    incomplete,   // the values given so far pass: the missing zones are asked
     unusual,      // passes only if the person confirms the consumption (the draft is unconfirmed)
     rejected,     // the zone the rejection names is missing again, the others kept
     not_found,    // the meter is gone (removed, the account closed) since it was chosen
@@ -57,7 +58,8 @@ struct Answer {
   std::string receipt;             // stored: the receipt's number
 };
 
-// A dry run: the reading is validated, nothing is stored (a rejection's audit record is).
+// A dry run: the reading is validated, nothing is stored (a rejection's audit record is). A draft
+// still missing zones has the values given so far judged (incomplete, or rejected).
 Answer check(Draft& d, const service::SubmitRequest& req, Backend& b);
 // Stores the reading; one that no longer passes answers as check() would.
 Answer store(Draft& d, const service::SubmitRequest& req, Backend& b);

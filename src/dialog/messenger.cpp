@@ -131,6 +131,9 @@ class TxBackend final : public Backend {
     if (out.status == SubmitOutcome::Status::rejected) return submissions_.process(tx_, req, now_);
     return out;
   }
+  std::optional<domain::Rejection> judge_given(const SubmitRequest& req) override {
+    return submissions_.judge_given(tx_, req, now_);
+  }
   domain::Instant now() override { return now_; }
   const domain::WindowRules& window_rules() override { return submissions_.config().rules.window; }
   int account_digits() override { return submissions_.config().account_digits; }

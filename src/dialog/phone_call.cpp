@@ -128,8 +128,8 @@ CallStep PhoneCall::digit(char d, Backend& b) {
       return ask(Stage::caller_choice);
     case Stage::zone_check:
       if (d == '1') {
-        if (!draft_.enter(std::exchange(buffer_, {}))) return ask(Stage::zone);
-        return validate(b);
+        draft_.enter(std::exchange(buffer_, {}));
+        return validate(b);  // a value given is judged at once, before the other zones come
       }
       if (d == '2') return ask(Stage::zone);
       return CallStep{{"ivr.confirm"}, CallStep::Then::listen, {}};
@@ -228,6 +228,8 @@ CallStep PhoneCall::answered(const Answer& a, Backend& b) {
   switch (a.kind) {
     case Answer::Kind::ready:
       return store(b);
+    case Answer::Kind::incomplete:
+      return ask(Stage::zone);
     case Answer::Kind::stored: {
       CallStep step;
       stage_ = Stage::done;

@@ -164,6 +164,25 @@ domain::ValidationInput validation_input(const SubmitRequest& req, const store::
   return in;
 }
 
+// A reading of `meter` as validation sees it, and the readings it would supersede.
+struct Judging {
+  Counting when;
+  std::vector<std::int64_t> superseded;
+  domain::ValidationInput in;
+};
+Judging judging(store::WriteTx& tx, const SubmitRequest& req, const store::MeterRow& meter,
+                Instant now, const domain::WindowRules& window) {
+  const Day today = domain::kyiv_date(now);
+  Judging j{counting(req, today, window), {}, {}};
+  // The latest reading in a window wins (rules.md §3): the store reads the candidates, the rule
+  // says which are superseded and which this one is compared with.
+  const auto accepted = tx.accepted_readings(meter.meter_id, 2, j.when.as_of.period);  // prefetch
+  const auto wins = latest_in_window_wins(j.when.as_of.period, accepted);
+  j.superseded = wins.superseded;
+  j.in = validation_input(req, meter, j.when, today, tx.last_closed_period(), wins.compared_with);
+  return j;
+}
+
 // A valid reading as it will be stored and as the customer's receipt shows it (the receipt's id
 // is drawn when it is inserted).
 std::pair<Receipt, store::NewSubmission> draft(const SubmitRequest& req,
@@ -261,15 +280,9 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
                   domain::Rejection{"account_inactive", std::nullopt, {}, std::nullopt},
                   "rejected:account_inactive");
 
-  const Day today = domain::kyiv_date(now);
-  const Counting when = counting(req, today, config_.rules.window);
-  const domain::AsOf& as_of = when.as_of;
-  // The latest reading in a window wins (rules.md §3): the store reads the candidates, the rule
-  // says which are superseded and which this one is compared with.
-  const auto accepted = tx.accepted_readings(meter->meter_id, 2, as_of.period);  // see prefetch
-  const auto wins = latest_in_window_wins(as_of.period, accepted);
-  const domain::ValidationInput in =
-      validation_input(req, *meter, when, today, tx.last_closed_period(), wins.compared_with);
+  const Judging j = judging(tx, req, *meter, now, config_.rules.window);
+  const domain::AsOf& as_of = j.when.as_of;
+  const domain::ValidationInput& in = j.in;
 
   out.validation = domain::validate(in, config_.rules);
   const domain::Validation& v = out.validation;
@@ -296,7 +309,7 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
       if (e.kind != store::Conflict::receipt || attempt >= 8) throw;
     }
   }
-  supersede(tx, wins.superseded, audit, receipt.id);
+  supersede(tx, j.superseded, audit, receipt.id);
   if (v.has(domain::Flag::high)) tx.add_review_item(id, "high", now);
   if (req.photo) tx.insert_photo(id, *req.photo, now);
 
@@ -308,6 +321,20 @@ SubmitOutcome Submissions::process(store::WriteTx& tx, const SubmitRequest& req,
   out.receipt_id = receipt.id;
   out.receipt_json = std::move(s.receipt_json);
   return out;
+}
+
+std::optional<domain::Rejection> Submissions::judge_given(store::WriteTx& tx,
+                                                          const SubmitRequest& req, Instant now) {
+  auto meter = tx.find_meter(req.account, req.meter_serial);
+  if (!meter || !meter->account_active) return std::nullopt;  // said when the reading is whole
+  auto rejection =
+      domain::reject_given(judging(tx, req, *meter, now, config_.rules.window).in, config_.rules);
+  if (rejection) {
+    store::AuditEntry audit = audit_of(req, now);
+    audit.result = "rejected:" + rejection->code;
+    tx.append_audit(audit);
+  }
+  return rejection;
 }
 
 void Submissions::prefetch(store::WriteTx& tx, const std::vector<const SubmitRequest*>& reqs,

@@ -63,6 +63,10 @@ class Submissions {
   // Validates and stores one submission inside `tx` (the caller commits). Every attempt leaves
   // an audit record; only an accepted one leaves a submission.
   SubmitOutcome process(store::WriteTx& tx, const SubmitRequest& req, domain::Instant now);
+  // The values of `req` given so far, a reading still missing zones (channels.md, step 4): the
+  // rejection of one of them (audited as a rejected attempt), or none. Stores nothing else.
+  std::optional<domain::Rejection> judge_given(store::WriteTx& tx, const SubmitRequest& req,
+                                               domain::Instant now);
   // Tells `tx` what process() is about to read for these requests (a group commit's batch).
   void prefetch(store::WriteTx& tx, const std::vector<const SubmitRequest*>& reqs,
                 domain::Instant now);

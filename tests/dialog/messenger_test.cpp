@@ -316,6 +316,36 @@ TEST_F(MessengerTest, EveryZoneInOneMessageAndABareReadingFromALinkedChat) {
   EXPECT_NE(transcript().find("Перевірте: день 12140, ніч 6080"), std::string::npos);
 }
 
+// channels.md, step 4: a value is judged as it arrives; a wrong day is said before the night is
+// asked, and only the day is asked again.
+TEST_F(MessengerTest, AWrongValueIsSaidAsSoonAsItArrives) {
+  link_by_account();
+  transcript();
+  ASSERT_EQ(say("день 100"), Result::processed);
+  std::string t = transcript();
+  EXPECT_NE(t.find("Показник зони «день» менший за ваш останній показник 12000"), std::string::npos)
+      << t;
+  EXPECT_NE(t.find("Надішліть показники (день, ніч)"), std::string::npos) << t;
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE channel = 'telegram' AND result = "
+                  "'rejected:lower_than_previous'"),
+            "1")
+      << "a rejected value is a try the audit keeps";
+  // A good day value alone asks for the night, and nothing is said against it.
+  ASSERT_EQ(say("день 12120"), Result::processed);
+  t = transcript();
+  EXPECT_NE(t.find("Надішліть показник зони «ніч»"), std::string::npos) << t;
+  EXPECT_EQ(t.find("менший"), std::string::npos) << t;
+  ASSERT_EQ(say("6060"), Result::processed);
+  EXPECT_NE(transcript().find("Перевірте: день 12120, ніч 6060"), std::string::npos);
+  // A malformed night with a good day: the night is named, the day kept.
+  ASSERT_EQ(press("reenter"), Result::processed);
+  transcript();
+  ASSERT_EQ(say("ніч 5000"), Result::processed);
+  t = transcript();
+  EXPECT_NE(t.find("Показник зони «ніч» менший"), std::string::npos) << t;
+  EXPECT_EQ(count("SELECT count(*) FROM submissions WHERE channel = 'telegram'"), "0");
+}
+
 TEST_F(MessengerTest, WhatCannotBeAReadingIsSaidSoAndCostsNoTry) {
   link_by_account();
   transcript();

@@ -205,10 +205,10 @@ TEST_F(PhoneTest, ARejectedValueIsSaidAndAskedAgainAndAHighOneIsReadOut) {
   PhoneCall call("call-6", "", {'2', "sip:operator@127.0.0.1"});
   begin(call);
   keys(call, "20123456789#4567#");
-  keys(call, "100#1");  // lower than the last reading
-  EXPECT_TRUE(keys(call, "6060#1").ends_with("| ivr.rejected.lower_than_previous ivr.zone.day"));
-  // Only the day is asked again: the night typed before is kept.
-  std::string played = keys(call, "19000#1");
+  // Lower than the last reading: said at once, before the night is asked.
+  EXPECT_TRUE(keys(call, "100#1").ends_with("| ivr.rejected.lower_than_previous ivr.zone.day"));
+  keys(call, "19000#1");
+  std::string played = keys(call, "6060#1");
   played = played.substr(played.rfind(" | ") + 3);
   EXPECT_TRUE(played.starts_with("ivr.high digit.7 digit.0 digit.0 digit.0 ivr.kwh"))
       << played;  // 19000 − 12000
