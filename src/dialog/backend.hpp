@@ -27,9 +27,13 @@ struct Identified {
   domain::Instant retry_at{};  // refused: until when
 };
 
+// The reading a new one is compared with (rules.md §3), and the one of this window it replaces:
+// what is shown as "your last reading" must be what a rejection names.
 struct LastReading {
   domain::Day taken_on{};
   std::vector<std::int64_t> values;  // zone order
+  std::optional<domain::Day> replaced_on;
+  std::vector<std::int64_t> replaced_values;
 };
 
 struct HistoryLine {

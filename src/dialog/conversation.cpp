@@ -151,6 +151,12 @@ Reply Conversation::zone_prompt(Backend& b) {
       for (auto v : last->values) shown.push_back(std::to_string(v));
       r.text += t("bot.last", {{"date", domain::format_date_dmy(last->taken_on)},
                                {"values", values_text(shown, d.zones)}});
+      if (last->replaced_on) {
+        shown.clear();
+        for (auto v : last->replaced_values) shown.push_back(std::to_string(v));
+        r.text += " " + t("bot.replaces", {{"date", domain::format_date_dmy(*last->replaced_on)},
+                                           {"values", values_text(shown, d.zones)}});
+      }
     } else {
       r.text += t("bot.no_last");
     }

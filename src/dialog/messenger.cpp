@@ -100,9 +100,14 @@ class TxBackend final : public Backend {
                                                   std::string_view serial) override {
     auto m = tx_.find_meter(account, serial);
     if (!m) return std::nullopt;
-    auto rows = tx_.accepted_readings(m->meter_id, 1, std::nullopt).latest;
-    if (rows.empty() || rows.front().meter_id != m->meter_id) return std::nullopt;
-    return dialog::LastReading{rows.front().taken_on, rows.front().values};
+    auto last = submissions_.last_readings(tx_, *m, now_);
+    if (!last.compared_with) return std::nullopt;
+    dialog::LastReading out{last.compared_with->taken_on, last.compared_with->values, {}, {}};
+    if (last.replaced) {
+      out.replaced_on = last.replaced->taken_on;
+      out.replaced_values = last.replaced->values;
+    }
+    return out;
   }
   std::vector<dialog::HistoryLine> history(std::string_view account, int limit) override {
     std::vector<dialog::HistoryLine> out;

@@ -52,8 +52,10 @@ constexpr Entry kCatalogue[] = {
     {"period_closed", "Період {period} уже закрито: показник за цю дату не приймається.",
      "Period {period} is already closed: a reading for this date cannot be accepted."},
     {"lower_than_previous",
-     "Показник зони «{zone}» менший за ваш останній показник {previous} від {date}.",
-     "The {zone} reading is lower than your last reading {previous} of {date}."},
+     "Показник зони «{zone}» менший за ваш останній показник {previous} від {date}. Перевірте "
+     "цифри і надішліть його ще раз.",
+     "The {zone} reading is lower than your last reading {previous} of {date}. Check the digits "
+     "and send it again."},
     {"impossible",
      "Споживання {consumption} кВт·год за {days} дн. неможливе для побутового лічильника. "
      "Перевірте кількість цифр.",
@@ -110,6 +112,8 @@ constexpr Entry kCatalogue[] = {
     {"bot.meter_line", "Лічильник {serial}, рахунок {account}.",
      "Meter {serial}, account {account}."},
     {"bot.last", "Останній показник ({date}): {values}.", "Last reading ({date}): {values}."},
+    {"bot.replaces", "Новий показник замінить надісланий {date} ({values}).",
+     "A new reading replaces the one sent on {date} ({values})."},
     {"bot.no_last", "Попередніх показників немає.", "There is no earlier reading."},
     {"bot.ask_all", "Надішліть показники ({zones}) одним повідомленням, наприклад: {example}",
      "Send the readings ({zones}) in one message, e.g. {example}"},

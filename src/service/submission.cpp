@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -335,6 +336,23 @@ std::optional<domain::Rejection> Submissions::judge_given(store::WriteTx& tx,
     tx.append_audit(audit);
   }
   return rejection;
+}
+
+Submissions::LastReadings Submissions::last_readings(store::WriteTx& tx,
+                                                     const store::MeterRow& meter, Instant now) {
+  SubmitRequest req;  // a customer's reading, today
+  const Day today = domain::kyiv_date(now);
+  const Counting when = counting(req, today, config_.rules.window);
+  const auto accepted = tx.accepted_readings(meter.meter_id, 2, when.as_of.period);
+  const auto wins = latest_in_window_wins(when.as_of.period, accepted);
+  LastReadings out;
+  if (!wins.compared_with.empty()) out.compared_with = *wins.compared_with.front();
+  // The store names this window's readings by id only: the newest of all, if it is one of them.
+  auto newest = tx.accepted_readings(meter.meter_id, 1, std::nullopt).latest;
+  if (!newest.empty() &&
+      std::binary_search(wins.superseded.begin(), wins.superseded.end(), newest.front().id))
+    out.replaced = std::move(newest.front());
+  return out;
 }
 
 void Submissions::prefetch(store::WriteTx& tx, const std::vector<const SubmitRequest*>& reqs,

@@ -67,6 +67,12 @@ class Submissions {
   // rejection of one of them (audited as a rejected attempt), or none. Stores nothing else.
   std::optional<domain::Rejection> judge_given(store::WriteTx& tx, const SubmitRequest& req,
                                                domain::Instant now);
+  // What a new reading of `meter` would be compared with, and the reading of its window it would
+  // replace (rules.md §3): what the channels show as the last reading.
+  struct LastReadings {
+    std::optional<store::ReadingRow> compared_with, replaced;
+  };
+  LastReadings last_readings(store::WriteTx& tx, const store::MeterRow& meter, domain::Instant now);
   // Tells `tx` what process() is about to read for these requests (a group commit's batch).
   void prefetch(store::WriteTx& tx, const std::vector<const SubmitRequest*>& reqs,
                 domain::Instant now);

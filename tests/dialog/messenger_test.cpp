@@ -346,6 +346,33 @@ TEST_F(MessengerTest, AWrongValueIsSaidAsSoonAsItArrives) {
   EXPECT_EQ(count("SELECT count(*) FROM submissions WHERE channel = 'telegram'"), "0");
 }
 
+// issue 33, item 3: the last reading shown is the one a rejection names; a reading of this window
+// that a new one replaces is said to be replaced, not shown as the last.
+TEST_F(MessengerTest, TheLastReadingShownIsTheOneARejectionNames) {
+  link_by_account();
+  ASSERT_EQ(say("12120 6060"), Result::processed);
+  ASSERT_EQ(press("send"), Result::processed);
+  transcript();
+  ASSERT_EQ(command("submit"), Result::processed);
+  std::string t = transcript();
+  EXPECT_NE(t.find("Останній показник (10.01.2025): день 12000, ніч 6000. Новий показник замінить "
+                   "надісланий 30.11.2025 (день 12120, ніч 6060)."),
+            std::string::npos)
+      << t;
+  ASSERT_EQ(say("11000 6050"), Result::processed);
+  t = transcript();
+  EXPECT_NE(t.find("менший за ваш останній показник 12000 від 10.01.2025. Перевірте цифри"),
+            std::string::npos)
+      << t;
+  // Lower than the replaced one but not than the one compared with: taken.
+  ASSERT_EQ(say("12100 6050"), Result::processed);
+  EXPECT_NE(transcript().find("Перевірте: день 12100, ніч 6050"), std::string::npos);
+  ASSERT_EQ(press("send"), Result::processed);
+  EXPECT_EQ(count("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'telegram' AND "
+                  "status = 'accepted'"),
+            "12100/6050");
+}
+
 TEST_F(MessengerTest, WhatCannotBeAReadingIsSaidSoAndCostsNoTry) {
   link_by_account();
   transcript();

@@ -24,7 +24,9 @@ TEST(Messages, EveryValidationCodeHasBothLanguages) {
 TEST(Messages, PlaceholdersAndZoneNames) {
   auto text = message(Lang::en, "lower_than_previous",
                       {{"zone", "day"}, {"previous", "12345"}, {"date", "31.10.2026"}});
-  EXPECT_EQ(text, "The day reading is lower than your last reading 12345 of 31.10.2026.");
+  EXPECT_EQ(text,
+            "The day reading is lower than your last reading 12345 of 31.10.2026. Check the digits "
+            "and send it again.");
   auto uk = message(Lang::uk, "lower_than_previous",
                     {{"zone", "half_peak"}, {"previous", "12345"}, {"date", "31.10.2026"}});
   EXPECT_NE(uk.find("напівпік"), std::string::npos);
