@@ -11,7 +11,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 render() {  # voice text target
   espeak-ng -v "$1" -s 150 -w "$tmp/raw.wav" "$2"
-  sox -q "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$3" gain -6 highpass 300 lowpass 3400 norm -3
+  # espeak-ng pads every clip with silence; a prompt of digits spoken one by one doubles with it.
+  sox -q "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$3" gain -6 highpass 300 lowpass 3400 \
+    silence 1 0.02 1% reverse silence 1 0.02 1% reverse norm -3 pad 0.02 0.12
 }
 while IFS=$'\t' read -r name uk en; do
   render uk "$uk" "$out/uk/$name.wav"

@@ -34,39 +34,72 @@ std::string rejection_prompt(std::string_view code) {
 PhoneCall::PhoneCall(std::string call_id, std::string caller, CallSettings settings)
     : call_id_(std::move(call_id)), caller_(std::move(caller)), settings_(std::move(settings)) {}
 
-void PhoneCall::say_number(CallStep& step, std::string_view digits) const {
+void PhoneCall::say_number(std::vector<std::string>& play, std::string_view digits) const {
   for (char c : digits) {
-    if (c >= '0' && c <= '9') step.play.push_back(std::string("digit.") + c);
-    if (c >= 'A' && c <= 'Z') step.play.push_back(std::string("letter.") + c);
+    if (c >= '0' && c <= '9') play.push_back(std::string("digit.") + c);
+    if (c >= 'A' && c <= 'Z') play.push_back(std::string("letter.") + c);
   }
 }
 
+// A reading's values, each zone named where there are several: "day 1 2 1 2 0, night 6 0 6 0".
+void PhoneCall::say_values(std::vector<std::string>& play,
+                           const std::vector<std::string>& values) const {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (draft_.zones > 1) play.push_back("ivr.name." + draft_.zone_name(i));
+    say_number(play, values[i]);
+  }
+}
+
+// The question of `stage`, after what `step` already says; remembered, for a time-out to repeat.
 CallStep PhoneCall::ask(Stage stage, CallStep step) {
   stage_ = stage;
   buffer_.clear();
+  std::vector<std::string> q;
   switch (stage) {
     case Stage::menu:
-      step.play.insert(step.play.end(), {"ivr.welcome", "ivr.menu"});
+      q = {"ivr.welcome", "ivr.menu"};
       break;
     case Stage::caller_choice:
-      step.play.push_back("ivr.press1_account");
-      say_number(step, std::string_view(offered_).substr(offered_.size() - 4));
-      step.play.push_back("ivr.or0_other");
+      q.push_back("ivr.press1_account");
+      say_number(q, std::string_view(offered_).substr(offered_.size() - 4));
+      q.push_back("ivr.or0_other");
       break;
     case Stage::account:
-      step.play.push_back("ivr.enter_account");
+      q.push_back("ivr.enter_account");
       break;
     case Stage::serial:
-      step.play.push_back("ivr.enter_serial");
+      q.push_back("ivr.enter_serial");
       break;
     case Stage::zone:
-      step.play.push_back("ivr.zone." + draft_.zone_name());
+      q.push_back("ivr.zone." + draft_.zone_name());
       break;
-    case Stage::zone_check:
-    case Stage::flag_check:
+    case Stage::suggest:
+      q.push_back("ivr.suggestion");
+      say_number(q, suggested_->second);
+      q.push_back("ivr.take_or_again");
+      break;
+    case Stage::confirm:
+      q.push_back("ivr.you_entered");
+      say_values(q, draft_.values);
+      q.insert(q.end(), flags_.begin(), flags_.end());
+      if (suggested_) {
+        q.push_back("ivr.suggestion");
+        say_number(q, suggested_->second);
+        q.push_back("ivr.take_keep_again");
+      } else {
+        q.push_back("ivr.send_or_again");
+      }
+      break;
+    case Stage::receipt:
+      q.push_back("ivr.accepted");
+      say_number(q, receipt_);
+      q.push_back("ivr.hear_again");
+      break;
     case Stage::done:
       break;
   }
+  step.play.insert(step.play.end(), q.begin(), q.end());
+  question_ = std::move(q);
   return step;
 }
 
@@ -84,23 +117,21 @@ CallStep PhoneCall::start(Backend& b) {
 CallStep PhoneCall::timeout(Backend& b) {
   (void)b;
   if (stage_ == Stage::done) return CallStep{{}, CallStep::Then::hang_up, {}};
+  if (stage_ == Stage::receipt) return goodbye({});  // the reading is stored: nothing is missing
   if (++timeouts_ > kTimeouts) {
     stage_ = Stage::done;
     return CallStep{{"ivr.no_input_goodbye"}, CallStep::Then::hang_up, {}};
   }
-  CallStep step;
-  step.play.push_back("ivr.no_input");
-  if (stage_ == Stage::zone_check) {
-    step.play.push_back("ivr.you_entered");
-    say_number(step, buffer_);
-    step.play.push_back("ivr.confirm");
-    return step;
-  }
-  if (stage_ == Stage::flag_check) {
-    step.play.push_back("ivr.confirm");
-    return step;
-  }
-  return ask(stage_, std::move(step));
+  CallStep step{{"ivr.no_input"}, CallStep::Then::listen, {}};
+  step.play.insert(step.play.end(), question_.begin(), question_.end());
+  return step;
+}
+
+CallStep PhoneCall::goodbye(CallStep step) {
+  stage_ = Stage::done;
+  step.play.push_back("ivr.goodbye");
+  step.then = CallStep::Then::hang_up;
+  return step;
 }
 
 CallStep PhoneCall::digit(char d, Backend& b) {
@@ -121,28 +152,21 @@ CallStep PhoneCall::digit(char d, Backend& b) {
         draft_.account = offered_;
         if (!settings_.trust_caller) return ask(Stage::serial);
         auto meters = b.meters(draft_.account);
-        if (meters.size() == 1) return begin(meters.front());
+        if (meters.size() == 1) return begin(meters.front(), b);
         return ask(Stage::serial);
       }
       if (d == '0') return ask(Stage::account);
       return ask(Stage::caller_choice);
-    case Stage::zone_check:
-      if (d == '1') {
-        draft_.enter(std::exchange(buffer_, {}));
-        return validate(b);  // a value given is judged at once, before the other zones come
+    case Stage::suggest:
+    case Stage::confirm:
+      return decided(d, b);
+    case Stage::receipt:
+      if (d != '9') return goodbye({});
+      {
+        CallStep again;
+        say_number(again.play, receipt_);
+        return goodbye(std::move(again));
       }
-      if (d == '2') return ask(Stage::zone);
-      return CallStep{{"ivr.confirm"}, CallStep::Then::listen, {}};
-    case Stage::flag_check:
-      if (d == '1') {
-        draft_.confirmed = true;
-        return store(b);
-      }
-      if (d == '2') {
-        draft_.restart();
-        return ask(Stage::zone);
-      }
-      return CallStep{{"ivr.confirm"}, CallStep::Then::listen, {}};
     case Stage::account:
     case Stage::serial:
     case Stage::zone:
@@ -152,6 +176,36 @@ CallStep PhoneCall::digit(char d, Backend& b) {
       return {};  // digits are taken silently until the hash
   }
   return {};
+}
+
+// A key at the whole reading or at a suggestion: 1 sends it (or takes the suggestion), 2 enters it
+// again, 3 sends an unusual reading as typed when a value was suggested.
+CallStep PhoneCall::decided(char d, Backend& b) {
+  const bool suggesting = stage_ == Stage::suggest;
+  if (d == '1' && suggested_) {
+    draft_.values[suggested_->first] = suggested_->second;
+    draft_.confirmed = false;
+    suggested_.reset();
+    // A suggestion for a rejected value is judged with the rest; one for the whole reading was
+    // heard with it, so taking it sends it.
+    return suggesting ? validate(b) : store(b);
+  }
+  if (d == '1' && !suggesting) return store(b);
+  if (d == '3' && !suggesting && suggested_) {
+    draft_.confirmed = true;
+    suggested_.reset();
+    return store(b);
+  }
+  if (d == '2') {
+    suggested_.reset();
+    if (!suggesting) draft_.restart();
+    return ask(Stage::zone);
+  }
+  CallStep keys;
+  keys.play.push_back(suggesting   ? "ivr.take_or_again"
+                      : suggested_ ? "ivr.take_keep_again"
+                                   : "ivr.send_or_again");
+  return keys;
 }
 
 CallStep PhoneCall::entered(Backend& b) {
@@ -168,14 +222,9 @@ CallStep PhoneCall::entered(Backend& b) {
       return ask(Stage::serial);
     case Stage::serial:
       return identify(b);
-    case Stage::zone: {
-      CallStep step;
-      stage_ = Stage::zone_check;
-      step.play.push_back("ivr.you_entered");
-      say_number(step, buffer_);
-      step.play.push_back("ivr.confirm");
-      return step;
-    }
+    case Stage::zone:
+      draft_.enter(std::exchange(buffer_, {}));
+      return validate(b);  // a value given is judged at once, before the other zones come
     default:
       return {};
   }
@@ -186,12 +235,20 @@ CallStep PhoneCall::identify(Backend& b) {
   auto id = b.identify(draft_.account, buffer_, service::SerialForm::last_four);
   if (id.status == Identified::Status::refused) return refused();
   if (id.status == Identified::Status::not_found) return fail(b, {"ivr.not_found"}, Stage::account);
-  return begin(id.meter);
+  return begin(id.meter, b);
 }
 
-CallStep PhoneCall::begin(const MeterInfo& m) {
+// The meter found: its last reading, briefly, then the first zone.
+CallStep PhoneCall::begin(const MeterInfo& m, Backend& b) {
   draft_.begin(m);
-  return ask(Stage::zone);
+  CallStep step;
+  if (auto last = b.last_reading(m.account, m.serial)) {
+    std::vector<std::string> values;
+    for (auto v : last->values) values.push_back(std::to_string(v));
+    step.play.push_back("ivr.last");
+    say_values(step.play, values);
+  }
+  return ask(Stage::zone, std::move(step));
 }
 
 // Too many guesses at the account lately, on any channel: the operator or goodbye.
@@ -221,53 +278,38 @@ CallStep PhoneCall::store(Backend& b) {
   return answered(dialog::store(draft_, req, b), b);
 }
 
-// The service's answer, spoken: each zone was confirmed as it was typed, so a reading that
-// passes is stored at once; an unusual one is read back for a 1; a rejected one is said and its
-// zone asked again.
+// The service's answer, spoken: the whole reading read back once for a 1 (with the consumption
+// of an unusual one, and a suggested value a 1 takes), a rejected value said and its zone asked
+// again, the receipt once.
 CallStep PhoneCall::answered(const Answer& a, Backend& b) {
+  flags_.clear();
+  suggested_.reset();
   switch (a.kind) {
-    case Answer::Kind::ready:
-      return store(b);
     case Answer::Kind::incomplete:
       return ask(Stage::zone);
-    case Answer::Kind::stored: {
-      CallStep step;
-      stage_ = Stage::done;
-      step.receipt = a.receipt;
-      step.play.push_back("ivr.accepted");
-      say_number(step, step.receipt);
-      step.play.push_back("ivr.repeat");
-      say_number(step, step.receipt);
-      step.play.push_back("ivr.goodbye");
-      step.then = CallStep::Then::hang_up;
-      return step;
-    }
-    case Answer::Kind::unusual: {
-      CallStep step;
-      stage_ = Stage::flag_check;
-      for (const auto& reg : a.outcome.validation.registers) {
-        if (reg.suggestion) {
-          step.play.push_back("ivr.suggestion");
-          say_number(step, std::to_string(*reg.suggestion));
-        }
-        if (reg.advance) {
-          step.play.push_back("ivr.high");
-          say_number(step, std::to_string(*reg.advance));
-          step.play.push_back("ivr.kwh");
+    case Answer::Kind::ready:
+      return ask(Stage::confirm);
+    case Answer::Kind::unusual:
+      for (std::size_t i = 0; i < a.outcome.validation.registers.size(); ++i) {
+        const auto& reg = a.outcome.validation.registers[i];
+        if (reg.suggestion && !suggested_) suggested_.emplace(i, std::to_string(*reg.suggestion));
+        if (reg.advance && reg.expected && static_cast<double>(*reg.advance) > *reg.expected) {
+          flags_.push_back("ivr.high");
+          say_number(flags_, std::to_string(*reg.advance));
+          flags_.push_back("ivr.kwh");
         }
       }
-      step.play.push_back("ivr.confirm");
-      return step;
-    }
-    case Answer::Kind::rejected: {
-      const auto& rej = *a.outcome.rejection;
-      CallStep why{{rejection_prompt(rej.code)}, CallStep::Then::listen, {}};
-      if (rej.suggestion) {
-        why.play.push_back("ivr.suggestion");
-        say_number(why, std::to_string(*rej.suggestion));
+      draft_.confirmed = !suggested_;  // a 1 confirms the consumption heard
+      return ask(Stage::confirm);
+    case Answer::Kind::stored:
+      receipt_ = a.receipt;
+      {
+        CallStep step;
+        step.receipt = a.receipt;
+        return ask(Stage::receipt, std::move(step));
       }
-      return fail(b, std::move(why.play), Stage::zone);
-    }
+    case Answer::Kind::rejected:
+      return rejected(*a.outcome.rejection, b);
     case Answer::Kind::not_found:
       return fail(b, {"ivr.not_found"}, Stage::account);
     case Answer::Kind::unavailable:
@@ -275,6 +317,18 @@ CallStep PhoneCall::answered(const Answer& a, Backend& b) {
   }
   stage_ = Stage::done;
   return CallStep{{"ivr.unavailable", "ivr.goodbye"}, CallStep::Then::hang_up, {}};
+}
+
+// Why, and the zone again; a suggested value for it is offered for a 1.
+CallStep PhoneCall::rejected(const domain::Rejection& rej, Backend& b) {
+  if (rej.suggestion && rej.zone) {
+    auto names = domain::zones_of(draft_.zones);
+    auto it = std::find(names.begin(), names.end(), *rej.zone);
+    if (it != names.end())
+      suggested_.emplace(static_cast<std::size_t>(it - names.begin()),
+                         std::to_string(*rej.suggestion));
+  }
+  return fail(b, {rejection_prompt(rej.code)}, suggested_ ? Stage::suggest : Stage::zone);
 }
 
 CallStep PhoneCall::fail(Backend& b, std::vector<std::string> why, Stage again) {
@@ -300,38 +354,39 @@ CallStep PhoneCall::fail(Backend& b, std::vector<std::string> why, Stage again) 
 // command lists it in this order, for recording).
 std::vector<PromptText> phone_prompts() {
   std::vector<PromptText> p = {
-      {"ivr.welcome", "Вітаємо! Це служба показників лічильників. For English, press 9.",
-       "Welcome to the meter readings service."},
-      {"ivr.menu", "Щоб передати показники лічильника, натисніть 2.",
-       "To submit meter readings, press 2."},
-      {"ivr.press1_account", "Натисніть 1 для рахунку, що закінчується на",
-       "Press 1 for the account ending in"},
-      {"ivr.or0_other", "або 0 для іншого рахунку.", "or 0 for another account."},
-      {"ivr.enter_account", "Введіть номер особового рахунку і натисніть решітку.",
-       "Enter your account number, then press hash."},
-      {"ivr.enter_serial", "Введіть останні чотири цифри номера лічильника і натисніть решітку.",
-       "Enter the last four digits of the meter number, then press hash."},
-      {"ivr.zone.total", "Введіть показник лічильника і натисніть решітку.",
-       "Enter the meter reading, then press hash."},
-      {"ivr.zone.day", "Введіть денний показник і натисніть решітку.",
-       "Enter the day reading, then press hash."},
-      {"ivr.zone.night", "Введіть нічний показник і натисніть решітку.",
-       "Enter the night reading, then press hash."},
-      {"ivr.zone.peak", "Введіть піковий показник і натисніть решітку.",
-       "Enter the peak reading, then press hash."},
-      {"ivr.zone.half_peak", "Введіть напівпіковий показник і натисніть решітку.",
-       "Enter the half-peak reading, then press hash."},
+      // The greeting stays under 4 s (channels.md).
+      {"ivr.welcome", "Вітаємо! For English, 9.", "Welcome!"},
+      {"ivr.menu", "Показники: натисніть 2.", "For meter readings, press 2."},
+      {"ivr.press1_account", "Рахунок на", "For the account ending"},
+      {"ivr.or0_other", "натисніть 1; інший рахунок: 0.", "press 1; another account: 0."},
+      {"ivr.enter_account", "Номер особового рахунку і решітка.",
+       "Your account number, then hash."},
+      {"ivr.enter_serial", "Останні чотири цифри номера лічильника і решітка.",
+       "The last four digits of the meter number, then hash."},
+      {"ivr.last", "Минулого разу:", "Last time:"},
+      {"ivr.name.total", "показник", "reading"},
+      {"ivr.name.day", "день", "day"},
+      {"ivr.name.night", "ніч", "night"},
+      {"ivr.name.peak", "пік", "peak"},
+      {"ivr.name.half_peak", "напівпік", "half-peak"},
+      {"ivr.zone.total", "Показник і решітка.", "The reading, then hash."},
+      {"ivr.zone.day", "Денний показник і решітка.", "The day reading, then hash."},
+      {"ivr.zone.night", "Нічний показник і решітка.", "The night reading, then hash."},
+      {"ivr.zone.peak", "Піковий показник і решітка.", "The peak reading, then hash."},
+      {"ivr.zone.half_peak", "Напівпіковий показник і решітка.",
+       "The half-peak reading, then hash."},
       {"ivr.you_entered", "Ви ввели", "You entered"},
-      {"ivr.confirm", "Натисніть 1, щоб підтвердити, або 2, щоб ввести знову.",
-       "Press 1 to confirm, or 2 to enter it again."},
-      {"ivr.high",
-       "Споживання значно більше, ніж зазвичай:", "The consumption is much higher than usual:"},
+      {"ivr.send_or_again", "Надіслати: 1. Ввести знову: 2.", "To send, press 1; to re-enter, 2."},
+      {"ivr.take_keep_again", "Прийняти його: 1. Залишити ваш: 3. Ввести знову: 2.",
+       "To take it, press 1; to keep yours, 3; to re-enter, 2."},
+      {"ivr.take_or_again", "Прийняти його: 1. Ввести знову: 2.",
+       "To take it, press 1; to re-enter, 2."},
+      {"ivr.high", "Це набагато більше, ніж зазвичай:", "That is much more than usual:"},
       {"ivr.kwh", "кіловат-годин.", "kilowatt hours."},
-      {"ivr.suggestion", "Можливо, ви мали на увазі", "Did you mean"},
-      {"ivr.accepted",
-       "Показник прийнято. Номер вашої квитанції:", "Reading accepted. Your receipt number is"},
-      {"ivr.repeat", "Повторюю:", "Again:"},
-      {"ivr.goodbye", "Дякуємо. До побачення.", "Thank you. Goodbye."},
+      {"ivr.suggestion", "Можливо,", "Did you mean"},
+      {"ivr.accepted", "Прийнято. Квитанція", "Accepted. Receipt"},
+      {"ivr.hear_again", "Повторити: 9.", "To hear it again, press 9."},
+      {"ivr.goodbye", "Дякуємо!", "Thank you. Goodbye."},
       {"ivr.not_found", "Рахунок з таким лічильником не знайдено.",
        "No account with this meter was found."},
       {"ivr.account_format", "Номер рахунку має неправильну кількість цифр.",

@@ -1,12 +1,17 @@
 // The phone IVR's digit flow (channels.md "Phone IVR"), on the same Backend as the messengers'
 // conversation: the menu key, the caller's number or account + `#` and the last four digits of
-// the meter's serial + `#`, each zone + `#` read back and confirmed with 1, the flags read out,
-// the receipt read twice. It hears DTMF digits and time-outs and answers with the prompts to
-// play (names of recorded files: "ivr.menu", "digit.7", "letter.K") and what to do after them.
-// A call's state lives only as long as the call: a hang-up mid-way stores nothing.
+// the meter's serial + `#`, the last reading told, each zone + `#` (judged as it comes), the
+// whole reading read back once for a 1 (an unusual one with its consumption, a suggested value
+// taken with a 1), the receipt once (9 to hear it again). It hears DTMF digits and time-outs and
+// answers with the prompts to play (names of recorded files: "ivr.menu", "digit.7", "letter.K") and
+// what to do after them. A call's state lives only as long as the call: a hang-up mid-way stores
+// nothing.
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dialog/backend.hpp"
@@ -45,24 +50,29 @@ class PhoneCall {
     account,
     serial,
     zone,
-    zone_check,
-    flag_check,
+    suggest,  // a rejected value has a likely fix: 1 takes it, 2 enters the zone again
+    confirm,  // the whole reading read back: 1 sends, 2 enters it again
+    receipt,  // stored and said once: 9 says it again
     done,
   };
   [[nodiscard]] Stage stage() const { return stage_; }
 
  private:
   CallStep ask(Stage stage, CallStep step = {});
+  CallStep goodbye(CallStep step);
+  CallStep decided(char d, Backend& b);
+  CallStep rejected(const domain::Rejection& rej, Backend& b);
   CallStep fail(Backend& b, std::vector<std::string> why, Stage again);
   CallStep entered(Backend& b);
   CallStep identify(Backend& b);
-  CallStep begin(const MeterInfo& m);
+  CallStep begin(const MeterInfo& m, Backend& b);
   CallStep validate(Backend& b);
   CallStep store(Backend& b);
   CallStep answered(const Answer& a, Backend& b);
   CallStep refused();
   [[nodiscard]] service::SubmitRequest request() const;
-  void say_number(CallStep& step, std::string_view digits) const;
+  void say_number(std::vector<std::string>& play, std::string_view digits) const;
+  void say_values(std::vector<std::string>& play, const std::vector<std::string>& values) const;
 
   std::string call_id_, caller_;
   CallSettings settings_;
@@ -70,6 +80,10 @@ class PhoneCall {
   std::string buffer_;   // digits typed since the last prompt
   std::string offered_;  // the caller's account found by their number
   Draft draft_;
+  std::vector<std::string> question_;  // the prompts of the question asked last
+  std::vector<std::string> flags_;     // an unusual reading's consumption, said at the read-back
+  std::optional<std::pair<std::size_t, std::string>> suggested_;  // zone index, value
+  std::string receipt_;
   int failures_ = 0;
   int timeouts_ = 0;
 };

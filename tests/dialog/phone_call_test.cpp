@@ -26,6 +26,11 @@ std::string joined(const std::vector<std::string>& prompts) {
   return out;
 }
 
+// What the line says of account 0123456789's meter before asking (channels.md, step 3).
+const std::string kLast =
+    "ivr.last ivr.name.day digit.1 digit.2 digit.0 digit.0 digit.0 ivr.name.night digit.6 digit.0 "
+    "digit.0 digit.0 ";
+
 struct PhoneTest : ::testing::Test {
   test::TempDir dir;
   service::Submissions submissions{service::ServiceConfig{}};
@@ -95,46 +100,67 @@ TEST_F(PhoneTest, GuessesAtOneAccountOverManyCallsAreLimited) {
   PhoneCall holder("holder", "+380671234567", {});
   begin(holder);
   EXPECT_EQ(keys(holder, "21"),
-            "ivr.press1_account digit.6 digit.7 digit.8 digit.9 ivr.or0_other "
-            "| ivr.zone.day");
-  keys(holder, "12120#16060#");
+            "ivr.press1_account digit.6 digit.7 digit.8 digit.9 ivr.or0_other | " + kLast +
+                "ivr.zone.day");
+  keys(holder, "12120#6060#");
   keys(holder, "1", &last);
   EXPECT_FALSE(last.receipt.empty());
   EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "1");
 }
 
+// channels.md's digit flow: the last reading told, the zones typed without a read-back each, the
+// whole reading read back once, the receipt once and again on 9.
 TEST_F(PhoneTest, TheWholeFlowByAccountAndSerial) {
   PhoneCall call("call-1@127.0.0.1", "+380999999999", {});
   EXPECT_EQ(begin(call), "ivr.welcome ivr.menu");
   EXPECT_EQ(keys(call, "2"), "ivr.enter_account");
   EXPECT_EQ(keys(call, "0123456789#"), "ivr.enter_serial");
-  EXPECT_EQ(keys(call, "4567#"), "ivr.zone.day");
-  EXPECT_EQ(keys(call, "12120#"),
-            "ivr.you_entered digit.1 digit.2 digit.1 digit.2 digit.0 ivr.confirm");
-  EXPECT_EQ(keys(call, "1"), "ivr.zone.night");
-  keys(call, "6060#");
+  EXPECT_EQ(keys(call, "4567#"), kLast + "ivr.zone.day");
+  EXPECT_EQ(keys(call, "12120#"), "ivr.zone.night");
+  EXPECT_EQ(keys(call, "6060#"),
+            "ivr.you_entered ivr.name.day digit.1 digit.2 digit.1 digit.2 digit.0 ivr.name.night "
+            "digit.6 digit.0 digit.6 digit.0 ivr.send_or_again");
   CallStep last;
   std::string played = keys(call, "1", &last);
-  EXPECT_EQ(last.then, CallStep::Then::hang_up);
   ASSERT_FALSE(last.receipt.empty());
-  EXPECT_TRUE(played.starts_with("ivr.accepted ")) << played;
-  EXPECT_NE(played.find("ivr.repeat"), std::string::npos);
-  EXPECT_TRUE(played.ends_with("ivr.goodbye")) << played;
-  // The receipt is read letter by letter and digit by digit, twice.
+  EXPECT_EQ(last.then, CallStep::Then::listen) << "9 says it again";
+  // The receipt is read letter by letter and digit by digit, once.
   std::string spoken;
   for (char c : last.receipt)
     if (c != '-') spoken += std::string(c >= 'A' ? " letter." : " digit.") + c;
-  EXPECT_NE(played.find("ivr.accepted" + spoken + " ivr.repeat" + spoken), std::string::npos)
-      << played;
-  EXPECT_EQ(q("SELECT v1 || '/' || v2 || ' ' || channel FROM submissions WHERE receipt = '" +
-              last.receipt + "'"),
+  EXPECT_EQ(played, "ivr.accepted" + spoken + " ivr.hear_again");
+  EXPECT_EQ(keys(call, "9", &last), spoken.substr(1) + " ivr.goodbye");
+  EXPECT_EQ(last.then, CallStep::Then::hang_up);
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 || ' ' || channel FROM submissions WHERE channel = 'ivr'"),
             "12120/6060 ivr");
+  // Another call hangs up after the receipt without a 9: a time-out is a goodbye, not a question.
+  PhoneCall quiet("call-1b", "+380999999999", {0, ""});
+  begin(quiet);
+  keys(quiet, "0123456789#4567#12130#6070#1");
+  CallStep step;
+  ASSERT_TRUE(messenger->run("ivr", "call", [&](dialog::Backend& b) { step = quiet.timeout(b); }));
+  EXPECT_EQ(joined(step.play), "ivr.goodbye");
+  EXPECT_EQ(step.then, CallStep::Then::hang_up);
+}
+
+// "2" at the read-back enters the reading again from the first zone; nothing is stored meanwhile.
+TEST_F(PhoneTest, TwoAtTheReadBackEntersTheReadingAgain) {
+  PhoneCall call("call-1c", "", {0, ""});
+  begin(call);
+  keys(call, "0123456789#4567#12120#6060#");
+  EXPECT_EQ(keys(call, "2"), "ivr.zone.day");
+  EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
+  keys(call, "12125#6065#");
+  CallStep last;
+  keys(call, "1", &last);
+  ASSERT_FALSE(last.receipt.empty());
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12125/6065");
 }
 
 TEST_F(PhoneTest, TheCallersNumberFindsTheAccount) {
   PhoneCall call("call-2", "+380671234567", {0, ""});  // the switch asked already
   EXPECT_EQ(begin(call), "ivr.press1_account digit.6 digit.7 digit.8 digit.9 ivr.or0_other");
-  EXPECT_EQ(keys(call, "1"), "ivr.zone.day") << "one meter: no need to ask for it";
+  EXPECT_EQ(keys(call, "1"), kLast + "ivr.zone.day") << "one meter: no need to ask for it";
   PhoneCall other("call-3", "+380671234567", {0, ""});
   begin(other);
   EXPECT_EQ(keys(other, "0"), "ivr.enter_account");
@@ -152,8 +178,8 @@ TEST_F(PhoneTest, AnUntrustedCallerNumberOffersTheAccountButTheSerialIsStillAske
   PhoneCall holder("call-u2", "+380671234567", untrusted);
   begin(holder);
   keys(holder, "1");
-  EXPECT_EQ(keys(holder, "4567#"), "ivr.zone.day");
-  keys(holder, "12120#16060#");
+  EXPECT_EQ(keys(holder, "4567#"), kLast + "ivr.zone.day");
+  keys(holder, "12120#6060#");
   CallStep last;
   keys(holder, "1", &last);
   EXPECT_FALSE(last.receipt.empty());
@@ -163,7 +189,7 @@ TEST_F(PhoneTest, AnUntrustedCallerNumberOffersTheAccountButTheSerialIsStillAske
     PhoneCall again(id, "+380671234567", untrusted);
     begin(again);
     keys(again, "1");
-    EXPECT_EQ(keys(again, "4567#"), "ivr.zone.day") << id;
+    EXPECT_EQ(keys(again, "4567#"), kLast + "ivr.zone.day") << id;
   }
   for (std::string id : {"call-u5", "call-u6"}) {
     PhoneCall wrong(id, "+380671234567", untrusted);
@@ -206,13 +232,13 @@ TEST_F(PhoneTest, ARejectedValueIsSaidAndAskedAgainAndAHighOneIsReadOut) {
   begin(call);
   keys(call, "20123456789#4567#");
   // Lower than the last reading: said at once, before the night is asked.
-  EXPECT_TRUE(keys(call, "100#1").ends_with("| ivr.rejected.lower_than_previous ivr.zone.day"));
-  keys(call, "19000#1");
-  std::string played = keys(call, "6060#1");
-  played = played.substr(played.rfind(" | ") + 3);
-  EXPECT_TRUE(played.starts_with("ivr.high digit.7 digit.0 digit.0 digit.0 ivr.kwh"))
-      << played;  // 19000 − 12000
-  EXPECT_TRUE(played.ends_with("ivr.confirm")) << played;
+  EXPECT_EQ(keys(call, "100#"), "ivr.rejected.lower_than_previous ivr.zone.day");
+  EXPECT_EQ(keys(call, "19000#"), "ivr.zone.night");
+  // The whole reading read back with the consumption that is unusual (19000 − 12000), for a 1.
+  EXPECT_EQ(keys(call, "6060#"),
+            "ivr.you_entered ivr.name.day digit.1 digit.9 digit.0 digit.0 digit.0 ivr.name.night "
+            "digit.6 digit.0 digit.6 digit.0 ivr.high digit.7 digit.0 digit.0 digit.0 ivr.kwh "
+            "ivr.send_or_again");
   CallStep last;
   keys(call, "1", &last);
   ASSERT_FALSE(last.receipt.empty());
@@ -223,13 +249,38 @@ TEST_F(PhoneTest, ARejectedNightValueAsksOnlyTheNightAgainAndKeepsTheDay) {
   PhoneCall call("call-7", "", {});
   begin(call);
   keys(call, "20123456789#4567#");
-  keys(call, "12120#1");
-  EXPECT_TRUE(keys(call, "100#1").ends_with("| ivr.rejected.lower_than_previous ivr.zone.night"));
+  keys(call, "12120#");
+  EXPECT_EQ(keys(call, "100#"), "ivr.rejected.lower_than_previous ivr.zone.night");
   CallStep last;
   keys(call, "6060#1", &last);
   ASSERT_FALSE(last.receipt.empty());
   EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE receipt = '" + last.receipt + "'"),
             "12120/6060");
+}
+
+// A typo the rules can fix ("did you mean …?") is taken with one key, never followed by a
+// hang-up: for a rejected value at once, for an unusual one at the read-back.
+TEST_F(PhoneTest, ASuggestedValueIsTakenWithOne) {
+  PhoneCall call("call-9", "", {0, ""});
+  begin(call);
+  keys(call, "0123456789#4567#");
+  // 11200 is lower than 12000; swapping two digits gives 12100.
+  EXPECT_EQ(keys(call, "11200#"),
+            "ivr.rejected.lower_than_previous ivr.suggestion digit.1 digit.2 digit.1 digit.0 "
+            "digit.0 ivr.take_or_again");
+  EXPECT_EQ(keys(call, "1"), "ivr.zone.night");
+  // 16060 for 6060: 10,060 kWh at night is unusual, and 6060 is suggested with it.
+  std::string played = keys(call, "16060#");
+  EXPECT_NE(played.find("ivr.high digit.1 digit.0 digit.0 digit.6 digit.0 ivr.kwh ivr.suggestion "
+                        "digit.6 digit.0 digit.6 digit.0 ivr.take_keep_again"),
+            std::string::npos)
+      << played;
+  CallStep last;
+  keys(call, "1", &last);
+  ASSERT_FALSE(last.receipt.empty());
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 || ' ' || flags FROM submissions WHERE receipt = '" +
+              last.receipt + "'"),
+            "12100/6060 ");
 }
 
 TEST_F(PhoneTest, SilenceRepeatsThePromptTwiceThenHangsUp) {
@@ -253,9 +304,10 @@ TEST_F(PhoneTest, FortyDigitsStarsAndHashesEverywhereStoreNothingUnconfirmed) {
   keys(call, "#*#*2");
   keys(call, "##0123456789#4567#");
   EXPECT_EQ(keys(call, std::string(40, '9') + "#"), "ivr.rejected.too_many_digits ivr.zone.day");
-  keys(call, "12120#");
-  keys(call, "5");  // neither 1 nor 2: the question again
-  keys(call, "2");  // enter again
+  keys(call, "12120#6060#");
+  EXPECT_EQ(keys(call, "5"), "ivr.send_or_again") << "neither 1 nor 2: the keys again";
+  keys(call, "#*");
+  EXPECT_EQ(keys(call, "2"), "ivr.zone.day");
   EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
 }
 
@@ -269,8 +321,10 @@ TEST(PhonePrompts, EveryPromptTheFlowPlaysHasATextInBothLanguages) {
   }
   for (char c : domain::kReceiptAlphabet)
     EXPECT_TRUE(names.count(std::string(c >= 'A' ? "letter." : "digit.") + c)) << c;
-  for (const char* zone : {"total", "day", "night", "peak", "half_peak"})
+  for (const char* zone : {"total", "day", "night", "peak", "half_peak"}) {
     EXPECT_TRUE(names.count(std::string("ivr.zone.") + zone)) << zone;
+    EXPECT_TRUE(names.count(std::string("ivr.name.") + zone)) << zone;
+  }
 }
 
 }  // namespace

@@ -198,8 +198,8 @@ class IvrTest : public ::testing::Test {
 };
 
 TEST_F(IvrTest, AWholeSubmissionBySipInfo) {
-  ASSERT_EQ(call(scenario(true, "2,0123456789#4567#12120#1,6060#1"), "SEQUENTIAL\n380999999999;\n"),
-            0)
+  ASSERT_EQ(
+      call(scenario(true, "2,0123456789#4567#12120#6060#,1,9"), "SEQUENTIAL\n380999999999;\n"), 0)
       << server->log();
   EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12120/6060");
   EXPECT_NE(server->log().find("stored reading R-"), std::string::npos);
@@ -207,7 +207,7 @@ TEST_F(IvrTest, AWholeSubmissionBySipInfo) {
 
 TEST_F(IvrTest, AWholeSubmissionByRfc2833TelephoneEvents) {
   // The caller's number is on file: 1 takes the account ending 6789 and its only meter.
-  ASSERT_EQ(call(scenario(false, "2,1,12130#1,6070#1"), "SEQUENTIAL\n380671234567;\n"), 0)
+  ASSERT_EQ(call(scenario(false, "2,1,12130#6070#,1,9"), "SEQUENTIAL\n380671234567;\n"), 0)
       << server->log();
   EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12130/6070");
 }
@@ -216,9 +216,22 @@ TEST_F(IvrTest, WithTheCallerNumberNotTrustedTheSerialIsAskedToo) {
   // ivr.trust_caller_number = false: 1 takes the account on file, the serial's last four digits
   // are still asked (with the number trusted, 4567 would be the day zone's value).
   start_server({{"METERDESK_IVR_TIMEOUT", "2"}, {"METERDESK_IVR_TRUST_CALLER_NUMBER", "false"}});
-  ASSERT_EQ(call(scenario(false, "2,1,4567#12130#1,6070#1"), "SEQUENTIAL\n380671234567;\n"), 0)
+  ASSERT_EQ(call(scenario(false, "2,1,4567#12130#6070#,1,9"), "SEQUENTIAL\n380671234567;\n"), 0)
       << server->log();
   EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12130/6070");
+}
+
+// A caller typing slowly, sending keys and no audio (SIP INFO), is not cut off by a media time-out
+// (liblinphone's is 30 s): 40 s of keys, the reading stored.
+TEST_F(IvrTest, ASlowCallerWithKeysAndNoAudioIsNotCutOff) {
+  start_server({{"METERDESK_IVR_TIMEOUT", "10"}});
+  ASSERT_EQ(
+      call(
+          scenario(true, "2,,,,,,0123456789#,,,,,,,,,4567#,,,,,,,,,12120#,,,,,,,,,6060#,,,,,,,1,9"),
+          "SEQUENTIAL\n380999999999;\n"),
+      0)
+      << server->log();
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12120/6060");
 }
 
 TEST_F(IvrTest, AWrongAccountThreeTimesEndsTheCallAndStoresNothing) {
@@ -236,9 +249,9 @@ TEST_F(IvrTest, SilenceIsAskedTwiceMoreThenTheLineHangsUp) {
 }
 
 TEST_F(IvrTest, AHangUpMidWayStoresNothing) {
-  // Everything but the last confirmation, then the caller hangs up.
+  // Everything but the confirmation, then the caller hangs up.
   ASSERT_EQ(
-      call(scenario(true, "2,0123456789#4567#12120#1,6060#", 29), "SEQUENTIAL\n380999999999;\n"), 0)
+      call(scenario(true, "2,0123456789#4567#12120#6060#", 28), "SEQUENTIAL\n380999999999;\n"), 0)
       << server->log();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
@@ -252,7 +265,7 @@ TEST_F(IvrTest, AWholeSubmissionByInBandTonesWithTheDetectorSwitchedOn) {
       {'1', {697, 1209}}, {'2', {697, 1336}}, {'3', {697, 1477}}, {'4', {770, 1209}},
       {'5', {770, 1336}}, {'6', {770, 1477}}, {'7', {852, 1209}}, {'8', {852, 1336}},
       {'9', {852, 1477}}, {'*', {941, 1209}}, {'0', {941, 1336}}, {'#', {941, 1477}}};
-  const std::string keys = "2....0123456789#4567#12120#..1..6060#..1";
+  const std::string keys = "2....0123456789#4567#12120#..6060#..1..9";
   const std::string d = dir.path().string();
   std::string parts;
   ASSERT_EQ(std::system(("cd " + d + " && sox -n -r 8000 -c 1 -b 16 gap.wav trim 0 0.1 && " +
@@ -425,7 +438,7 @@ TEST_F(IvrTest, TwentyCallsAtOnceEachForADifferentAccount) {
   for (int f = 1; f <= 10; ++f) keys += "[f" + std::to_string(f) + "]";
   keys += "#";
   for (int f = 11; f <= 14; ++f) keys += "[f" + std::to_string(f) + "]";
-  keys += "#1100#1";
+  keys += "#1100#,1,9";
   ASSERT_EQ(call(scenario(true, keys), csv, 20), 0) << server->log();
   EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr' AND v1 = 1100"), "20");
   EXPECT_EQ(q("SELECT count(DISTINCT account_id) FROM submissions WHERE channel = 'ivr'"), "20");

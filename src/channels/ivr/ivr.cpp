@@ -151,6 +151,9 @@ struct Ivr::Impl {
     // A second call from the same caller (or from "anonymous" on a trunk) is not a duplicate.
     config->setInt("sip", "reject_duplicated_calls", 0);
     config->setInt("sip", "max_calls", options.max_calls);
+    // A caller who only types keys (SIP INFO, no audio) is not one who has gone: liblinphone
+    // ends a call after 30 s without RTP. The flow's own time-outs end a silent call.
+    config->setInt("rtp", "nortp_timeout", 24 * 3600);
     core = factory->createCoreWithConfig(config, nullptr);
     auto transports = factory->createTransports();
     transports->setUdpPort(port);
