@@ -42,7 +42,8 @@ PY
   done
 } > "$tmp/callers.csv"
 keys="2,"; for f in $(seq 1 10); do keys+="[field$f]"; done; keys+="#"
-for f in $(seq 11 14); do keys+="[field$f]"; done; keys+="#1100#1"
+# The value and #, 1 at the read-back, 0 after the receipt (goodbye).
+for f in $(seq 11 14); do keys+="[field$f]"; done; keys+="#1100#,1,0"
 # Callers press 2 once the greeting plays (3 s after the answer), as people do.
 python3 bench/ivr/scenario.py info "$keys" --start-pause 3000 > "$tmp/calls.xml"
 
