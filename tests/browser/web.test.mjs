@@ -85,30 +85,58 @@ async function fillZones(p, readings) {
   for (const [zone, value] of Object.entries(readings)) await p.fill(`[name="zone.${zone}"]`, String(value));
 }
 
-test('public form with JavaScript: zones appear inline, then the receipt', async () => {
+// Counts the pages the browser loads from now on (a screen each), the one shown counted.
+function screens(p) {
+  const seen = { count: 1 };
+  p.on('framenavigated', (f) => { if (f === p.mainFrame()) seen.count += 1; });
+  return seen;
+}
+
+test('public form with JavaScript: zones inline, the consumption live, form then receipt', async () => {
   const a = byZones(2);
   const p = await page();
   await p.goto(base + '/submit');
+  const loaded = screens(p);
   await shot(p, 'submit');
   await p.fill('#account', a.account);
   await p.fill('#serial', a.serial);
   await p.press('#serial', 'Tab');
   await p.waitForSelector('[name="zone.day"]');
   assert.equal(await p.url(), base + '/submit', 'still the first page: no second step');
+  // A value lower than the last reading is said so as it is typed; a right one shows its kWh.
+  await p.fill('[name="zone.day"]', '1');
+  assert.match(await p.textContent('#live-day'), /менше за останній показник/);
   await fillZones(p, a.readings);
+  for (const zone of Object.keys(a.readings))
+    assert.match(await p.textContent('#live-' + zone), /^Споживання: \d+ кВт·год$/, zone);
   await shot(p, 'submit-zones');
   await p.click('button[name=step]');
-  // The whole reading once more, not yet stored: the values as read, and "Send" or "Change".
-  await p.waitForSelector('section.review');
-  const shown = await p.$$eval('section.review strong', (els) => els.map((e) => e.textContent.replace(/\D/g, '')));
-  assert.deepEqual(shown, Object.values(a.readings).map(String));
-  assert.ok(await p.isVisible('button[name=change]'));
-  await shot(p, 'submit-review');
-  await p.click('button[name=step]');
   await p.waitForURL(/\/receipt\/R-/);
+  assert.equal(loaded.count, 2, 'form and receipt: two screens (issue 33)');
   const id = await p.textContent('.receipt .id');
   assert.match(id, /^R-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
   await shot(p, 'receipt');
+  await p.context().close();
+});
+
+test('the personal account: a reading sent from the overview, three screens from sign-up', async () => {
+  const a = byZones(2);
+  const p = await page();
+  await p.goto(base + '/account/sign-up');
+  const loaded = screens(p);
+  await p.fill('#account', a.account);
+  await p.fill('#serial', a.serial);
+  await p.fill('#password', 'customer password');
+  await p.click('main button[type=submit]');
+  await p.waitForURL(base + '/account');
+  const form = p.locator('form.quick-reading');
+  for (const [zone, value] of Object.entries(a.readings))
+    await form.locator(`[name="zone.${zone}"]`).fill(String(value));
+  assert.match(await form.locator('.live').first().textContent(), /^Споживання: \d+ кВт·год$/);
+  await shot(p, 'overview-reading');
+  await form.locator('button[name=step]').click();
+  await p.waitForURL(/\/receipt\/R-/);
+  assert.equal(loaded.count, 3, 'sign-up, overview, receipt (issue 33)');
   await p.context().close();
 });
 
@@ -305,8 +333,8 @@ test('the main pages pass axe-core WCAG 2.1 AA checks', async () => {
   pages.push(['/submit rejected', await violations(p)]);
   await fillZones(p, a.readings);
   await p.click('button[name=step]');
-  await p.waitForSelector('section.review');
-  pages.push(['/submit review', await violations(p)]);
+  await p.waitForURL(/\/receipt\/R-/);  // with the script, sent from the form
+  pages.push(['/receipt', await violations(p)]);
   await p.goto(base + '/account/reset');
   pages.push(['/account/reset', await violations(p)]);
   // The request for a code by e-mail (an unknown account: nothing is sent) and its answer.
@@ -376,11 +404,7 @@ test('the form can be filled and sent with the keyboard alone', async () => {
   await p.waitForSelector('[name="zone.total"]');
   await p.waitForFunction(() => document.activeElement.name === 'zone.total');
   await p.keyboard.type(String(a.readings.total));
-  await p.keyboard.press('Enter');
-  // The review: past the photo field to "Send".
-  await p.waitForSelector('section.review');
-  for (let i = 0; i < 20 && !(await p.evaluate(() => document.activeElement.name === 'step')); ++i)
-    await p.keyboard.press('Tab');
+  // Enter in the field sends it: the consumption was shown beside it, no review screen.
   await p.keyboard.press('Enter');
   await p.waitForURL(/\/receipt\/R-/);
   await p.context().close();

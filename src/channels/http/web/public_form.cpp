@@ -61,6 +61,7 @@ Data zone_fields(i18n::Lang lang, const Site::ReadingForm& f, int zones,
     if (auto e = f.zone_errors.find(name); e != f.zone_errors.end()) z.set("zone_error", e->second);
     if (last && i < last->values.size()) {
       z.set("last", format_number(last->values[i], lang));
+      z.set("last_raw", std::to_string(last->values[i]));  // the live consumption's (submit.js)
       z.set("last_date", format_day(last->taken_on));
     }
     list.push_back(z);
@@ -353,12 +354,16 @@ Response Site::zones_json(Page& p) {
   auto names = domain::zones_of(meter->zones);
   for (std::size_t i = 0; i < names.size(); ++i) {
     std::string name(domain::zone_name(names[i]));
-    zones.push_back({{"name", name}, {"label", i18n::zone_label(p.lang, name)}});
+    json zone{{"name", name}, {"label", i18n::zone_label(p.lang, name)}};
+    if (last && i < last->values.size()) zone["last"] = last->values[i];
+    zones.push_back(std::move(zone));
     if (last && i < last->values.size())
       last_text +=
           i18n::zone_label(p.lang, name) + " " + format_number(last->values[i], p.lang) + " ";
   }
-  json body{{"zones", zones}, {"submit_label", text(p.lang, "next")}};
+  // With the script the reading is sent from the form: no review screen (its consumption is shown
+  // live), so the button sends.
+  json body{{"zones", zones}, {"submit_label", text(p.lang, "send")}};
   if (last)
     body["last"] =
         text(p.lang, "last_reading") + " (" + format_day(last->taken_on) + "): " + last_text;

@@ -202,7 +202,8 @@ Response Site::html(Page& p, const std::string& title, std::string_view tmpl, Da
     }
   }
   layout.set("nav", nav);
-  if (tmpl == "submit" || tmpl == "receipt") layout.set("script", "/static/submit.js");
+  if (tmpl == "submit" || tmpl == "receipt" || tmpl == "overview")
+    layout.set("script", "/static/submit.js");
 
   Response r;
   r.status = status;

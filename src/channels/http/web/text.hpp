@@ -56,6 +56,8 @@ inline constexpr Text kText[] = {
     {"confirm_check", "Я перевірив(ла): показник правильний",
      "I have checked: the reading is right"},
     {"kwh", "кВт·год", "kWh"},
+    {"lower_than_last", "менше за останній показник: перевірте цифри",
+     "lower than the last reading: check the digits"},
     {"per_day", "на добу", "a day"},
     {"since_previous", "Попередній показник — {date}, за {days} дн. до цього.",
      "The previous reading was on {date}, {days} days before."},

@@ -6,6 +6,24 @@
 namespace md::http::web::cabinet {
 namespace {
 
+// A meter's zone fields for the reading sent from the overview (issue 33: three screens from
+// sign-in), each with its last value for the live consumption (submit.js).
+Data quick_zones(i18n::Lang lang, const store::MeterRow& m,
+                 const std::optional<store::ReadingRow>& last) {
+  Data list(Data::type::list);
+  auto names = domain::zones_of(m.zones);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string name(domain::zone_name(names[i]));
+    Data z;
+    z.set("name", name);
+    z.set("id", m.serial + "-" + name);
+    z.set("label", i18n::zone_label(lang, name));
+    if (last && i < last->values.size()) z.set("last_raw", std::to_string(last->values[i]));
+    list.push_back(z);
+  }
+  return list;
+}
+
 // The last closed month at a glance: its volume, its bill, and whether it was estimated (the
 // customer can still send an actual reading; the next month carries the difference).
 std::optional<Data> last_month(i18n::Lang lang, const std::vector<service::AccountMonth>& months) {
@@ -56,6 +74,8 @@ void overview(Request& rq, const std::string& contact_error) {
       if (open && r->period == *open) item.set("this_month", text(p.lang, "this_month_in"));
     }
     if (open && !item.get("this_month")) item.set("missing", text(p.lang, "this_month_missing"));
+    item.set("zones", quick_zones(p.lang, m, r));
+    item.set("form_key", service::random_token());
     list.push_back(item);
   }
   d.set("meters", list);
