@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/latest_wins.hpp"
 #include "service/prices.hpp"
 
 namespace md::service {
@@ -11,9 +12,21 @@ std::optional<store::MeterRow> find_meter(store::ReadingReads& store, std::strin
   return store.find_meter(account, serial);
 }
 
-std::optional<store::ReadingRow> latest_accepted(store::ReadingReads& store,
-                                                 std::int64_t meter_id) {
-  return store.latest_accepted(meter_id);
+std::optional<store::ReadingRow> compared_reading(store::ReadingReads& store, std::int64_t meter_id,
+                                                  domain::Instant now,
+                                                  const domain::WindowRules& window) {
+  const auto period = domain::as_of(domain::kyiv_date(now), true, window).period;
+  std::vector<store::ReadingRow> accepted;
+  std::vector<domain::AcceptedReading> seen;
+  // A window holds a few readings at most: the latest of the others is among the last 20.
+  for (auto& r : store.history(meter_id, 20)) {
+    if (r.status != "accepted") continue;
+    seen.push_back({r.id, r.as_of, r.period});
+    accepted.push_back(std::move(r));
+  }
+  const auto rule = domain::latest_in_window_wins(period, seen, 1);
+  if (rule.compared_with.empty()) return std::nullopt;
+  return std::move(accepted[rule.compared_with.front()]);
 }
 
 std::vector<store::MeterRow> account_meters(store::AccountReads& store, std::int64_t account_id) {

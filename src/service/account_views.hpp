@@ -18,8 +18,11 @@ namespace md::service {
 // checks `account_active`).
 std::optional<store::MeterRow> find_meter(store::ReadingReads& store, std::string_view account,
                                           std::string_view serial);
-// The reading a new one is compared with (rules.md §5): the latest accepted, by as-of.
-std::optional<store::ReadingRow> latest_accepted(store::ReadingReads& store, std::int64_t meter_id);
+// The reading a new one sent `now` is compared with (rules.md §3: not one of the window it counts
+// for, which it replaces): what a form shows as the last reading and counts the consumption from.
+std::optional<store::ReadingRow> compared_reading(store::ReadingReads& store, std::int64_t meter_id,
+                                                  domain::Instant now,
+                                                  const domain::WindowRules& window);
 std::vector<store::MeterRow> account_meters(store::AccountReads& store, std::int64_t account_id);
 // A meter's readings, the latest first.
 std::vector<store::ReadingRow> meter_history(store::ReadingReads& store, std::int64_t meter_id,

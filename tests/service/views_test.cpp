@@ -142,9 +142,17 @@ TEST_F(ViewsTest, AMeterIsFoundByItsAccountAndSerialOnlyTogether) {
   EXPECT_TRUE(service::find_meter(*store, "0000000001", "S0000001"));
   EXPECT_FALSE(service::find_meter(*store, "0000000001", "S0000002"));
   auto meter = *service::find_meter(*store, "0000000003", "S0000003");
-  EXPECT_FALSE(service::latest_accepted(*store, meter.meter_id)->period);  // installation only
+  const domain::WindowRules window;
+  auto compared = [&](const char* now) {
+    return service::compared_reading(*store, meter.meter_id, at(now), window);
+  };
+  EXPECT_FALSE(compared("2026-11-30T09:00:00")->period);  // installation only
   auto receipt = submit(3, "2026-11-30T09:00:00", "1400");
-  EXPECT_EQ(service::latest_accepted(*store, meter.meter_id)->receipt, receipt);
+  // In November's window a new reading replaces this one: it is compared with the one before.
+  EXPECT_NE(compared("2026-11-30T10:00:00")->receipt, receipt);
+  EXPECT_FALSE(compared("2026-11-30T10:00:00")->period);
+  // After the window, the November reading is the last.
+  EXPECT_EQ(compared("2026-12-10T10:00:00")->receipt, receipt);
   EXPECT_EQ(service::meter_history(*store, meter.meter_id, 10).size(), 2U);
   auto stored = service::stored_receipt(*store, receipt);
   ASSERT_TRUE(stored);

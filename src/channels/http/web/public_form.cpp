@@ -130,7 +130,8 @@ Response Site::reading_form(Page& p, const ReadingForm& f, int status) {
   }
   if (meter && (f.step2 || f.cabinet)) {
     d.set("step2", true);
-    auto last = service::latest_accepted(ctx.store, meter->meter_id);
+    auto last = service::compared_reading(ctx.store, meter->meter_id, ctx.clock.now(),
+                                          ctx.config.rules.window);
     d.set("has_last", last.has_value());
     d.set("zones", zone_fields(p.lang, f, meter->zones, last));
   }
@@ -222,7 +223,8 @@ void Site::post_reading(const PagePtr& page, const Form& form, ReadingForm f, st
   if (p.who) req.actor = service::actor_of(p.who->user);
   auto zones = domain::zones_of(meter->zones);
   if (form.get("same") == "1") {
-    auto last = service::latest_accepted(ctx.store, meter->meter_id);
+    auto last = service::compared_reading(ctx.store, meter->meter_id, ctx.clock.now(),
+                                          ctx.config.rules.window);
     for (std::size_t i = 0; last && i < zones.size() && i < last->values.size(); ++i)
       req.values.emplace_back(std::string(domain::zone_name(zones[i])),
                               std::to_string(last->values[i]));
@@ -350,7 +352,8 @@ Response Site::zones_json(Page& p) {
   const auto& meter = who.meter;
   json zones = json::array();
   std::string last_text;
-  auto last = service::latest_accepted(ctx.store, meter->meter_id);
+  auto last = service::compared_reading(ctx.store, meter->meter_id, ctx.clock.now(),
+                                        ctx.config.rules.window);
   auto names = domain::zones_of(meter->zones);
   for (std::size_t i = 0; i < names.size(); ++i) {
     std::string name(domain::zone_name(names[i]));

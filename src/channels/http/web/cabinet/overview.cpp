@@ -74,7 +74,9 @@ void overview(Request& rq, const std::string& contact_error) {
       if (open && r->period == *open) item.set("this_month", text(p.lang, "this_month_in"));
     }
     if (open && !item.get("this_month")) item.set("missing", text(p.lang, "this_month_missing"));
-    item.set("zones", quick_zones(p.lang, m, r));
+    item.set("zones", quick_zones(p.lang, m,
+                                  service::compared_reading(ctx.store, m.meter_id, rq.now,
+                                                            ctx.config.rules.window)));
     item.set("form_key", service::random_token());
     list.push_back(item);
   }
