@@ -129,6 +129,9 @@ class TxBackend final : public Backend {
     }
     if (!dry_run) {
       tx_.release();
+      if (out.status == SubmitOutcome::Status::accepted && after_store)
+        if (auto m = tx_.find_meter(req.account, req.meter_serial))
+          after_store(m->account_id, out.receipt_json);
       return out;
     }
     tx_.rollback_to();
@@ -139,6 +142,10 @@ class TxBackend final : public Backend {
   std::optional<domain::Rejection> judge_given(const SubmitRequest& req) override {
     return submissions_.judge_given(tx_, req, now_);
   }
+  // A reading stored: the channels other than this conversation's own are told (the phone line's
+  // receipt goes to the account's linked chats too).
+  std::function<void(std::int64_t account_id, const std::string& receipt_json)> after_store;
+
   domain::Instant now() override { return now_; }
   const domain::WindowRules& window_rules() override { return submissions_.config().rules.window; }
   int account_digits() override { return submissions_.config().account_digits; }
@@ -304,9 +311,15 @@ bool Messenger::run_async(std::string channel, std::string conversation,
   Ingestor::Task task;
   task.work = [this, in, work = std::move(work)](store::WriteTx& tx, domain::Instant now) {
     TxBackend backend(tx, store_, submissions_, *in, now, per_account_, metrics_);
+    backend.after_store = [&](std::int64_t account_id, const std::string& receipt_json) {
+      share_receipt(tx, account_id, receipt_json, now);
+    };
     work(backend);
   };
-  task.done = std::move(done);
+  task.done = [this, done = std::move(done)](bool ok) {
+    if (ok && wake_) wake_();  // a stored reading may have queued its receipt for linked chats
+    done(ok);
+  };
   task.key = in->channel + '\n' + in->chat_id;
   return ingestor_.run_async(std::move(task));
 }
@@ -327,6 +340,22 @@ Messenger::Result Messenger::handle(Inbound in) {
   if (!handle_async(std::move(in), [promise](Result r) { promise->set_value(r); }))
     return Result::busy;
   return future.get();
+}
+
+// The receipt of a reading given on the phone, written to the account's linked chats: the caller
+// heard it once and may not have written it down.
+void Messenger::share_receipt(store::WriteTx& tx, std::int64_t account_id,
+                              const std::string& receipt_json, domain::Instant now) {
+  for (const auto& link : store_.chats_of_account(account_id)) {
+    auto render = renderers_.find(link.channel);
+    if (render == renderers_.end()) continue;
+    const Lang lang = i18n::parse_lang(link.lang);
+    dialog::Step step;
+    dialog::Reply reply;
+    reply.text = i18n::message(lang, "bot.by_phone") + "\n" + receipt_text(lang, receipt_json);
+    step.replies.push_back(std::move(reply));
+    for (const auto& m : render->second(nullptr, link.chat_id, step)) tx.enqueue(m, now);
+  }
 }
 
 int Messenger::notify_account(store::WriteTx& tx, std::int64_t account_id, std::string_view key,

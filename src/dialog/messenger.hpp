@@ -75,6 +75,8 @@ class Messenger {
 
  private:
   void step(store::WriteTx& tx, const Inbound& in, domain::Instant now, bool& duplicate);
+  void share_receipt(store::WriteTx& tx, std::int64_t account_id, const std::string& receipt_json,
+                     domain::Instant now);
   void apologise(store::WriteTx& tx, const Inbound& in, domain::Instant now, bool& duplicate);
   // `each`, when given, adds a target's own parameters (in its language) to `params`.
   using TargetParams =

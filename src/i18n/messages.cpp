@@ -159,6 +159,7 @@ constexpr Entry kCatalogue[] = {
      "the call centre on 0 800 300 015."},
     {"bot.locked", "Забагато невдалих спроб. Спробуйте знову після {time}.",
      "Too many failed attempts. Please try again after {time}."},
+    {"bot.by_phone", "Показник, переданий телефоном:", "The reading given by phone:"},
     {"bot.receipt_values", "Показники: {values}.", "Readings: {values}."},
     {"bot.receipt_consumption", "Споживання з минулого показника: {values}.",
      "Consumption since the last reading: {values}."},

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "channels/telegram/telegram.hpp"
 #include "dialog/messenger.hpp"
 #include "dialog/phone_call.hpp"
 #include "domain/receipt_id.hpp"
@@ -144,6 +145,31 @@ TEST_F(PhoneTest, TheWholeFlowByAccountAndSerial) {
 }
 
 // "2" at the read-back enters the reading again from the first zone; nothing is stored meanwhile.
+// channels.md step 5: the receipt said once on the line is written to the account's linked chats.
+TEST_F(PhoneTest, TheReceiptGoesToTheLinkedChatToo) {
+  messenger->add_channel("telegram", &telegram::render);
+  {
+    auto tx = store->begin_write();
+    store::ChatRow chat;
+    chat.channel = "telegram";
+    chat.chat_id = "501";
+    chat.lang = "uk";
+    tx->save_chat(chat, clock.now());
+    tx->link_account("telegram", "501", *tx->find_account("0123456789"), clock.now());
+    tx->commit();
+  }
+  PhoneCall call("call-r", "+380671234567", {0, ""});
+  begin(call);
+  CallStep last;
+  keys(call, "112120#6060#1", &last);
+  ASSERT_FALSE(last.receipt.empty());
+  std::string sent;
+  for (const auto& row : store->outbox_due(at("2100-01-01T00:00:00"), 100))
+    if (row.chat_id == "501") sent += row.body;
+  EXPECT_NE(sent.find("Показник, переданий телефоном"), std::string::npos) << sent;
+  EXPECT_NE(sent.find(last.receipt), std::string::npos) << sent;
+}
+
 TEST_F(PhoneTest, TwoAtTheReadBackEntersTheReadingAgain) {
   PhoneCall call("call-1c", "", {0, ""});
   begin(call);
