@@ -238,6 +238,12 @@ void Messenger::step(store::WriteTx& tx, const Inbound& in, domain::Instant now,
   chat->reminders = conv.reminders;
   if (!conv.phone.empty()) chat->phone = conv.phone;
   tx.save_chat(*chat, now);
+  bool first = false;
+  if (flooding(in, now, first) && step.receipt.empty()) {
+    // Handled, and held back: only a receipt (and the notice, once) is sent in a flood.
+    step.replies.clear();
+    if (first) step.replies.push_back(dialog::Reply{i18n::message(conv.lang, "bot.flood")});
+  }
   for (const auto& m : render->second(&in, in.chat_id, step)) tx.enqueue(m, now);
   if (!step.receipt.empty() && !step.photo.empty()) {
     // The picture itself is fetched by the outbox worker and stored with the reading.
@@ -340,6 +346,26 @@ Messenger::Result Messenger::handle(Inbound in) {
   if (!handle_async(std::move(in), [promise](Result r) { promise->set_value(r); }))
     return Result::busy;
   return future.get();
+}
+
+namespace {
+constexpr int kBurst = 20;  // messages a minute from one chat that are answered one by one
+}  // namespace
+
+// A chat sending more than kBurst messages a minute (a stuck key, a script): every message is
+// still handled, a reading in it stored and its receipt sent, but the other replies are held back
+// after one notice until the minute is over: answering each would queue minutes of stale
+// messages behind the platform's one a second per chat.
+bool Messenger::flooding(const Inbound& in, domain::Instant now, bool& first) {
+  std::lock_guard lock(bursts_mutex_);
+  if (bursts_.size() > 10000)
+    std::erase_if(bursts_,
+                  [&](const auto& b) { return now - b.second.start >= std::chrono::minutes(1); });
+  Burst& b = bursts_[in.channel + '\n' + in.chat_id];
+  if (now - b.start >= std::chrono::minutes(1)) b = Burst{now, 0};
+  ++b.count;
+  first = b.count == kBurst + 1;
+  return b.count > kBurst;
 }
 
 // The receipt of a reading given on the phone, written to the account's linked chats: the caller

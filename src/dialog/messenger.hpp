@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +76,9 @@ class Messenger {
 
  private:
   void step(store::WriteTx& tx, const Inbound& in, domain::Instant now, bool& duplicate);
+  // Whether this chat's replies are held back now (more than kBurst messages this minute);
+  // `first` when this message is the one that crossed it.
+  bool flooding(const Inbound& in, domain::Instant now, bool& first);
   void share_receipt(store::WriteTx& tx, std::int64_t account_id, const std::string& receipt_json,
                      domain::Instant now);
   void apologise(store::WriteTx& tx, const Inbound& in, domain::Instant now, bool& duplicate);
@@ -93,6 +97,12 @@ class Messenger {
   service::AttemptLimit* per_account_ = nullptr;
   std::map<std::string, Render, std::less<>> renderers_;
   std::function<void()> wake_;
+  struct Burst {
+    domain::Instant start{};
+    int count = 0;
+  };
+  std::mutex bursts_mutex_;
+  std::map<std::string, Burst, std::less<>> bursts_;  // by channel + chat, this minute's
 };
 
 }  // namespace md::dialog

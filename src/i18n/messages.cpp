@@ -159,6 +159,11 @@ constexpr Entry kCatalogue[] = {
      "the call centre on 0 800 300 015."},
     {"bot.locked", "Забагато невдалих спроб. Спробуйте знову після {time}.",
      "Too many failed attempts. Please try again after {time}."},
+    {"bot.flood",
+     "Забагато повідомлень за хвилину. Я їх отримую, але відповім за хвилину; прийняті показники "
+     "підтверджу одразу.",
+     "Too many messages in a minute. I get them, but will answer in a minute; an accepted reading "
+     "is confirmed at once."},
     {"bot.by_phone", "Показник, переданий телефоном:", "The reading given by phone:"},
     {"bot.receipt_values", "Показники: {values}.", "Readings: {values}."},
     {"bot.receipt_consumption", "Споживання з минулого показника: {values}.",

@@ -316,6 +316,44 @@ TEST_F(MessengerTest, EveryZoneInOneMessageAndABareReadingFromALinkedChat) {
   EXPECT_NE(transcript().find("Перевірте: день 12140, ніч 6080"), std::string::npos);
 }
 
+// issue 33, bad input: a thousand messages in a minute from one chat are all handled, nothing of
+// them lost, and answered with one notice instead of a thousand replies queued behind the
+// platform's pace; a reading sent in the flood is taken, and the chat is answered again after it.
+TEST_F(MessengerTest, AThousandMessagesAMinuteFromOneChat) {
+  link_by_account();
+  transcript();
+  int processed = 0, notices = 0;
+  std::size_t answered = 0;
+  for (int i = 0; i < 1000; ++i) {
+    processed += say(i == 500 ? "12120 6060" : i % 2 ? "Привіт" : "👍") == Result::processed;
+    if (i != 40) continue;
+    for (const auto& m : fresh()) {
+      ++answered;
+      notices += m["text"].get<std::string>().starts_with("Забагато повідомлень за хвилину");
+    }
+  }
+  EXPECT_EQ(processed, 1000);
+  EXPECT_GE(answered, 20U) << "about twenty messages are answered one by one";
+  EXPECT_EQ(notices, 1) << "then one notice";
+  EXPECT_EQ(fresh().size(), 0U) << "and nothing is queued for the rest of the minute";
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE channel = 'telegram' AND result LIKE "
+                  "'rejected:%'"),
+            "0")
+      << "greetings cost no try";
+  // The reading sent in the flood was taken: the conversation holds it for "send".
+  EXPECT_NE(count("SELECT state FROM chats WHERE chat_id = '501'").find("12120"),
+            std::string::npos);
+  clock.emplace(at("2025-11-30T10:01:30"));
+  // A minute later the chat is answered again, where the flood left it: the reading is asked to
+  // be sent.
+  ASSERT_EQ(say("?"), Result::processed);
+  const std::string t = transcript();
+  EXPECT_NE(t.find("Перевірте: день 12120, ніч 6060. Надіслати?"), std::string::npos) << t;
+  ASSERT_EQ(press("send"), Result::processed);
+  EXPECT_EQ(count("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'telegram'"),
+            "12120/6060");
+}
+
 // channels.md, step 4: a value is judged as it arrives; a wrong day is said before the night is
 // asked, and only the day is asked again.
 TEST_F(MessengerTest, AWrongValueIsSaidAsSoonAsItArrives) {
