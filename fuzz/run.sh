@@ -20,13 +20,19 @@ for target in reading_value api_reading_request web_form csv telegram_update vib
   mkdir -p "$work"
   cp -n fuzz/corpus/$target/* "$work"/ 2>/dev/null || true
   echo "== fuzz $target"
-  # New inputs go to the scratch corpus; the committed seeds stay as they are.
+  # New inputs go to the scratch corpus; the committed seeds stay as they are. The fuzzer's own
+  # exit status decides (77 for any finding, a crash's signal otherwise); the log is kept whole
+  # and only its summary lines shown.
+  log=build-fuzz/findings/$target.log
+  status=0
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     build-fuzz/fuzz/fuzz_$target "$work" "${limit[@]}" -max_len=65536 -timeout=10 \
-    -artifact_prefix=build-fuzz/findings/$target- -print_final_stats=1 2>&1 |
-    grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Done)' || true
-  if ls build-fuzz/findings/$target-* >/dev/null 2>&1; then
-    echo "fuzz $target found a failing input: $(ls build-fuzz/findings/$target-*)" >&2
+    -error_exitcode=77 -timeout_exitcode=77 \
+    -artifact_prefix=build-fuzz/findings/$target- -print_final_stats=1 >"$log" 2>&1 || status=$?
+  grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Done)' "$log" || true
+  if [[ $status -ne 0 ]] || ls build-fuzz/findings/$target-* >/dev/null 2>&1; then
+    echo "fuzz $target failed (exit $status): $(ls build-fuzz/findings/$target-* 2>/dev/null)" >&2
+    tail -40 "$log" >&2
     exit 1
   fi
 done

@@ -106,11 +106,22 @@ TEST(Crash, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
       }
       std::this_thread::sleep_for(
           std::chrono::milliseconds(std::uniform_int_distribution<int>(30, 600)(random)));
+      // A round proves something only if readings were acknowledged before the kill: at least
+      // one a client (waited for, up to 5 s, when the random moment came too early).
+      for (int i = 0; i < 500; ++i) {
+        {
+          std::lock_guard lock(mutex);
+          if (acknowledged.size() >= kClients) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
       server.kill(SIGKILL);
       EXPECT_EQ(server.wait(), 128 + SIGKILL);
       stop = true;
       for (auto& t : clients) t.join();
     }
+    ASSERT_GE(acknowledged.size(), std::size_t{kClients})
+        << "round " << round << ": too few readings acknowledged before the kill to prove anything";
     total_acknowledged += acknowledged.size();
     total_in_flight += static_cast<std::size_t>(in_flight.load());
     Db check(db);
