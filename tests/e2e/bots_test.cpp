@@ -482,6 +482,68 @@ TEST_F(BotsTest, ViberSignaturesAndAWholeConversation) {
             200);
   EXPECT_EQ(q("SELECT subscribed FROM chats WHERE channel = 'viber'"), "0");
 }
+// The effort budget of issue 33 (../shared/spec/channels.md) through the real webhooks: a 2-zone
+// reading handed over on first contact in four actions (start, account and serial in one
+// message, both zones in one message, Send) and from a linked chat in two (the reading, Send),
+// on Telegram and on Viber. bench/effort prints the same walks' counts.
+TEST_F(BotsTest, AFirstContactInFourActionsAndALinkedReadingInTwo) {
+  start();
+  auto stored = [&](const std::string& channel) {
+    return q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = '" + channel +
+             "' ORDER BY id DESC LIMIT 1");
+  };
+  ASSERT_EQ(post_update(message("/start")).status, 200);
+  ASSERT_EQ(post_update(message("0123456789 A1234567")).status, 200);
+  ASSERT_EQ(post_update(message("12120 6060")).status, 200);
+  settle();
+  ASSERT_EQ(post_update(press(button("send"))).status, 200);
+  settle();
+  EXPECT_EQ(stored("telegram"), "12120/6060") << "Telegram, first contact: 4 actions";
+  ASSERT_EQ(post_update(message("12130 6070")).status, 200);
+  settle();
+  ASSERT_EQ(post_update(press(button("send"))).status, 200);
+  settle();
+  EXPECT_EQ(stored("telegram"), "12130/6070") << "Telegram, linked: 2 actions";
+
+  // Viber: opening the chat is the first action; its welcome comes in the callback's answer.
+  auto post = [&](const json& body) {
+    std::string raw = body.dump();
+    return http(server->port(), "POST", "/webhooks/viber", raw,
+                {{"Content-Type", "application/json"},
+                 {"X-Viber-Content-Signature", md::viber::signature(raw, kViberToken)}});
+  };
+  auto opened = post({{"event", "conversation_started"},
+                      {"timestamp", 1457764197627LL},
+                      {"message_token", 4912661846655238145ULL},
+                      {"type", "open"},
+                      {"user", {{"id", "viber-olena="}, {"name", "Olena"}, {"language", "uk"}}},
+                      {"subscribed", false}});
+  ASSERT_EQ(opened.status, 200);
+  auto say = [&](const std::string& text) {
+    return viber_message({{"type", "text"}, {"text", text}}, "viber-olena=");
+  };
+  auto send_button = [&] {
+    std::string body;
+    for (const auto& c : viber.calls()) {
+      json b = json::parse(c.body, nullptr, false);
+      if (b.is_object() && b.contains("keyboard"))
+        for (const auto& k : b["keyboard"]["Buttons"])
+          if (k["ActionBody"].get<std::string>().ends_with("|send")) body = k["ActionBody"];
+    }
+    return body;
+  };
+  ASSERT_EQ(say("0123456789 A1234567"), 200);
+  ASSERT_EQ(say("12140 6080"), 200);
+  settle();
+  ASSERT_EQ(say(send_button()), 200);
+  settle();
+  EXPECT_EQ(stored("viber"), "12140/6080") << "Viber, first contact: 4 actions";
+  ASSERT_EQ(say("12150 6090"), 200);
+  settle();
+  ASSERT_EQ(say(send_button()), 200);
+  settle();
+  EXPECT_EQ(stored("viber"), "12150/6090") << "Viber, linked: 2 actions";
+}
 
 // A Viber picture is a URL in the signed callback: the outbox downloads it and keeps it with the
 // flagged reading. Viber answers errors with HTTP 200 and a status: "receiver not subscribed" (6)
