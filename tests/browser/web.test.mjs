@@ -175,8 +175,16 @@ test('a high reading asks to confirm; confirmed, it is accepted', async () => {
   assert.match(await p.textContent('.confirm'), /much higher than usual/);
   await shot(p, 'confirm-high');
   await p.check('input[name=confirm]');
+  // A phone camera's photo, 4 MB: the browser sends it with a Content-Length (issue 32, D).
+  const photo = Buffer.alloc(4 << 20, 7);
+  photo.set([0xff, 0xd8, 0xff, 0xe0]);
+  await p.setInputFiles('input[name=photo]', { name: 'meter.jpg', mimeType: 'image/jpeg', buffer: photo });
   await p.click('button[name=step]');
   await p.waitForURL(/\/receipt\/R-/);
+  const receipt = decodeURIComponent(new URL(p.url()).pathname.split('/').pop());
+  const stored = spawnSync('sqlite3', [db, 'SELECT length(p.bytes) FROM submission_photos p JOIN ' +
+    `submissions s ON s.id = p.submission_id WHERE s.receipt = '${receipt}'`], { encoding: 'utf8' });
+  assert.equal(stored.stdout.trim(), String(photo.length), stored.stderr);
   await p.context().close();
 });
 

@@ -396,6 +396,49 @@ TEST(WebLimits, AnAddressIsLimitedInWrongPairsNotInTheHouseholdsBehindIt) {
             std::string::npos);
 }
 
+// The documented photo limit (web.photo_max_bytes, 5 MiB) is reachable from a browser, which
+// sends a Content-Length: a 4 MB photo is taken and kept; a body over the upload limit gets its
+// 413 before any of it is read, and the answer is not lost to a reset while the body streams in.
+TEST(WebUploads, APhotoUpToItsLimitIsTakenAndABiggerOneGetsA413) {
+  TempDir dir;
+  const std::string db = dir.file("up.db");
+  write_file(dir.file("accounts.csv"), accounts_csv(8));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
+                           "2026-01-10T12:00:00"})
+                .exit_code,
+            0);
+  ServerProcess server(db, {"--now", kNow});
+  Browser b(server.port(), "en");
+  auto page = b.get("/submit");
+  auto step2 = b.post("/submit",
+                      {{"key", form_key(page)}, {"account", "0000000007"}, {"serial", "S0000007"}});
+  ASSERT_EQ(step2.status, 200) << step2.body;
+  std::vector<std::pair<std::string, std::string>> fields{{"key", form_key(step2)},
+                                                          {"account", "0000000007"},
+                                                          {"serial", "S0000007"},
+                                                          {"zone.total", "30000"}};
+  auto high = b.post_multipart("/submit", fields);
+  ASSERT_EQ(high.status, 409) << "a high reading waits for its confirmation and a photo";
+  fields.emplace_back("confirm", "1");
+  const std::string before = sql_value(db, "SELECT count(*) FROM submissions");
+  const std::string bigger = kPng + std::string(std::size_t{7} << 20, '\x02');
+  auto refused = b.post_multipart("/submit", fields, {{"photo", "m.png", "image/png", bigger}});
+  EXPECT_EQ(refused.status, 413) << refused.body;
+  EXPECT_NE(refused.body.find("too large"), std::string::npos) << refused.body;
+  EXPECT_EQ(sql_value(db, "SELECT count(*) FROM submissions"), before) << "nothing of it stored";
+  const std::string photo = kPng + std::string(std::size_t{4} << 20, '\x01');
+  auto done = b.post_multipart("/submit", fields, {{"photo", "m.png", "image/png", photo}});
+  ASSERT_EQ(done.status, 303) << done.body.substr(0, 400);
+  const std::string receipt = done.headers["location"].substr(9);
+  EXPECT_EQ(
+      sql_value(db,
+                "SELECT length(p.bytes) FROM submission_photos p JOIN submissions s ON s.id = "
+                "p.submission_id WHERE s.receipt = '" +
+                    receipt + "'"),
+      std::to_string(photo.size()));
+  EXPECT_EQ(std::stoll(sql_value(db, "SELECT count(*) FROM submissions")), std::stoll(before) + 1);
+}
+
 TEST(WebBehindAProxy, PerAddressLimitsCountTheForwardedClientOnlyFromATrustedProxy) {
   TempDir dir;
   const std::string db = dir.file("p.db");

@@ -146,10 +146,10 @@ struct Server::Impl {
   asio::awaitable<void> drain(beast::tcp_stream& stream) {
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.expires_after(std::chrono::seconds(1));
+    stream.expires_after(std::chrono::seconds(3));
     std::array<char, 16384> sink;
     std::size_t total = 0;
-    while (!ec && total < (std::size_t{4} << 20)) {
+    while (!ec && total < (std::size_t{64} << 20)) {
       total += co_await stream.async_read_some(asio::buffer(sink),
                                                asio::redirect_error(asio::use_awaitable, ec));
     }
@@ -192,7 +192,12 @@ struct Server::Impl {
     while (!stopping) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-      parser.body_limit(options.body_limit);
+      // Beast checks Content-Length against the limit as the header arrives, before the target
+      // is known: the largest limit of any target until then, the target's own after it.
+      const std::size_t largest = options.takes_uploads
+                                      ? std::max(options.upload_limit, options.body_limit)
+                                      : options.body_limit;
+      parser.body_limit(largest);
       // The first byte of a request may take the keep-alive time; the rest of it must come
       // within the request timeout, so a slow sender cannot hold a connection open.
       stream.expires_after(first ? options.request_timeout : options.idle_timeout);
@@ -202,10 +207,16 @@ struct Server::Impl {
                                         asio::redirect_error(asio::use_awaitable, ec));
       set_idle(fd, false);
       first = false;
-      if (!ec && options.takes_uploads &&
-          options.takes_uploads(
-              std::string_view(parser.get().target().data(), parser.get().target().size())))
-        parser.body_limit(std::max(options.upload_limit, options.body_limit));
+      if (!ec) {
+        const bool upload = options.takes_uploads &&
+                            options.takes_uploads(std::string_view(parser.get().target().data(),
+                                                                   parser.get().target().size()));
+        const std::size_t limit = upload ? largest : options.body_limit;
+        if (parser.content_length() && *parser.content_length() > limit)
+          ec = bhttp::error::body_limit;  // answered before any of the body is read
+        else
+          parser.body_limit(limit);  // a chunked body is held to it as it arrives
+      }
       if (!ec && !parser.is_done()) {
         stream.expires_after(options.request_timeout);
         co_await bhttp::async_read(stream, buffer, parser,
