@@ -12,23 +12,16 @@ Identification identify_meter(store::ReadingReads& store, const Guesses& guesses
     out.limit = limit;
     return out;
   };
-  if (guesses.per_account)
-    if (auto until = account_refused(*guesses.per_account, account, now, guesses.how))
-      return refused(*until, "per_account");
+  if (auto r = guess_refused(guesses.limits, account, guesses.remote, now, guesses.how))
+    return refused(r->until, r->limit);
   auto meter = store.find_meter(account, serial);
   if (meter && (meter->account_active || closed_too)) {
     out.status = Identification::Status::found;
     out.meter = std::move(meter);
     return out;
   }
-  // Both counted, whichever then refuses: a guesser pays on each limit.
-  std::optional<domain::Instant> by_address;
-  if (guesses.per_address)
-    by_address = count_wrong_pair_from(*guesses.per_address, guesses.remote, now);
-  if (guesses.per_account)
-    if (auto until = count_wrong_serial(*guesses.per_account, account, now))
-      return refused(*until, "per_account");
-  if (by_address) return refused(*by_address, "per_address");
+  if (auto r = count_wrong_guess(guesses.limits, account, guesses.remote, now))
+    return refused(r->until, r->limit);
   return out;
 }
 

@@ -14,10 +14,9 @@ namespace md::service {
 
 // The attempt limits a guess is counted against.
 struct Guesses {
-  AttemptLimit* per_account = nullptr;  // shared with the messengers and the phone line
-  AttemptLimit* per_address = nullptr;  // the public web's, by client address; none on the API
-  std::string_view remote;              // the client address
-  Knowledge how = Knowledge::counted;   // known: no database round trip before the lookup
+  GuessLimits limits;                  // per account (shared with the messengers), address, network
+  std::string_view remote;             // the client address
+  Knowledge how = Knowledge::counted;  // known: no database round trip before the lookup
 };
 
 struct Identification {
@@ -25,11 +24,12 @@ struct Identification {
   Status status = Status::not_found;
   std::optional<store::MeterRow> meter;  // found: installed now (on an active account)
   domain::Instant retry_at{};            // refused: until when
-  const char* limit = "";                // refused: "per_account" or "per_address"
+  const char* limit = "";                // refused: "per_account", "per_address", "per_network"
 };
 
-// Refused while the account's guesses are spent (before anything is looked up); found; or not
-// found, counted against both limits, and the same answer whichever of the two was wrong (the
+// Refused while the address's or the network's guesses are spent, or the account's and this
+// address has guessed wrong lately (guess_refused: before anything is looked up); found; or not
+// found, counted against every limit, and the same answer whichever of the two was wrong (the
 // answer must not confirm that an account exists). A guess that spends a limit is refused.
 // `closed_too`: a closed account's meter is found as well (its history stays readable).
 Identification identify_meter(store::ReadingReads& store, const Guesses& guesses,

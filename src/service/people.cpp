@@ -50,16 +50,38 @@ std::string identity_of(const store::UserRow& u) {
   return u.role == "customer" ? "account=" + u.login : "staff=" + u.login;
 }
 
-// One more failed sign-in (or reset code) for the person: true when that locks the login, and
-// until when the next try waits.
-std::pair<bool, std::optional<domain::Instant>> count_failure(store::WriteTx& tx,
-                                                              const store::UserRow& user,
-                                                              domain::Instant now) {
-  int failed = user.failed_signins + 1;
-  std::optional<domain::Instant> until;
-  if (auto delay = signin_delay(failed)) until = now + *delay;
-  tx.set_signin_state(user.id, failed, until);
-  return {failed >= 5, until};
+// The key wrong sign-ins are counted under, with the address: the person, whichever of their
+// logins (account number, e-mail) was typed; a login nobody has, as typed (case folded).
+std::string signin_key(const std::optional<store::UserRow>& user, std::string_view login,
+                       std::string_view remote) {
+  std::string key;
+  if (user) {
+    key = "signin-user:" + std::to_string(user->id);
+  } else {
+    key = "signin-login:";
+    for (char c : login) key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return key + "@" + std::string(remote);
+}
+
+// Until when this login may not be tried from this address; nullopt while it may.
+std::optional<domain::Instant> signin_locked(const SignInFrom& from, const std::string& key,
+                                             domain::Instant now) {
+  auto until = from.wrong.retry_at(key, now);
+  return until > now ? std::optional(until) : std::nullopt;
+}
+
+// One more wrong try; until when the next one waits, if it now must.
+std::optional<domain::Instant> count_wrong_sign_in(const SignInFrom& from, const std::string& key,
+                                                   domain::Instant now) {
+  from.wrong.allow(key, now);
+  return signin_locked(from, key, now);
+}
+
+// A try at a login that does not exist (or not on this side) is audited without one.
+store::AuditEntry unknown_login_audit(const char* action, const char* result, domain::Instant now,
+                                      std::string_view request_id) {
+  return audit_entry("anonymous", action, "unknown", result, now, request_id);
 }
 
 // Would taking this person's admin role away leave no admin who can sign in? Asked inside the
@@ -214,57 +236,40 @@ StaffChange set_staff_role(store::Store& store, const std::string& login, const 
   return StaffChange::done;
 }
 
-std::optional<std::chrono::seconds> signin_delay(int failed) {
-  if (failed >= 5) return std::chrono::minutes(15);
-  if (failed == 4) return std::chrono::seconds(30);
-  if (failed == 3) return std::chrono::seconds(5);
-  return std::nullopt;
-}
-
-SignIn sign_in(store::Store& store, std::string_view login, std::string_view password, bool staff,
-               domain::Instant now, std::string_view request_id) {
-  // A fixed hash to verify against when the login is unknown, so timing does not tell.
+SignIn sign_in(store::Store& store, const SignInFrom& from, std::string_view login,
+               std::string_view password, bool staff, domain::Instant now,
+               std::string_view request_id) {
+  // A fixed hash to verify against when the login is unknown: the same work, the same time.
   static const std::string dummy = hash_password("meterdesk-no-such-user");
   SignIn out;
   auto user = login.empty() ? std::nullopt : store.find_user(login);
   if (user && (user->role != "customer") != staff) user.reset();
-  if (!user || user->disabled_at) {
-    verify_password(dummy, password);
-    out.status = SignIn::Status::wrong;
-    if (user) {  // the answer does not say; the audit does
-      auto tx = store.begin_write();
-      tx->append_audit(audit_entry(actor_of(*user), "sign_in", identity_of(*user),
-                                   "failed:disabled", now, request_id));
-      tx->commit();
-    }
-    return out;
-  }
-  if (user->locked_until && *user->locked_until > now) {
-    out.status = SignIn::Status::locked;
-    out.retry_after = user->locked_until;
+  // Known or not, every answer takes the same path: a check of the limit, a password verified,
+  // a count, an audit record written.
+  auto audit = [&](const char* result) {
     auto tx = store.begin_write();
     tx->append_audit(
-        audit_entry(actor_of(*user), "sign_in", identity_of(*user), "locked", now, request_id));
+        user ? audit_entry(actor_of(*user), "sign_in", identity_of(*user), result, now, request_id)
+             : unknown_login_audit("sign_in", result, now, request_id));
     tx->commit();
+  };
+  const std::string key = signin_key(user, login, from.remote);
+  if (auto until = signin_locked(from, key, now)) {
+    out.status = SignIn::Status::locked;
+    out.retry_after = until;
+    audit("locked");
     return out;
   }
-  bool ok = verify_password(user->password_hash, password);
-  auto tx = store.begin_write();
+  const bool usable = user && !user->disabled_at;
+  const bool ok = verify_password(usable ? user->password_hash : dummy, password) && usable;
   if (ok) {
-    tx->set_signin_state(user->id, 0, std::nullopt);
     out.status = SignIn::Status::ok;
     out.user = user;
-  } else {
-    auto [locked, until] = count_failure(*tx, *user, now);
-    out.status = locked ? SignIn::Status::locked : SignIn::Status::wrong;
-    out.retry_after = until;
+    audit("ok");
+    return out;
   }
-  tx->append_audit(audit_entry(actor_of(*user), "sign_in", identity_of(*user),
-                               ok                                     ? "ok"
-                               : out.status == SignIn::Status::locked ? "failed:locked"
-                                                                      : "failed",
-                               now, request_id));
-  tx->commit();
+  out.retry_after = count_wrong_sign_in(from, key, now);
+  audit(user && user->disabled_at ? "failed:disabled" : "failed");  // the answer does not say
   return out;
 }
 
@@ -392,19 +397,23 @@ MailedReset mail_password_reset(store::Store& store, std::string_view login,
   return out;
 }
 
-PasswordReset reset_password(store::Store& store, std::string_view login, std::string_view code,
-                             std::string_view new_password, bool staff, domain::Instant now,
-                             std::string_view request_id) {
+PasswordReset reset_password(store::Store& store, const SignInFrom& from, std::string_view login,
+                             std::string_view code, std::string_view new_password, bool staff,
+                             domain::Instant now, std::string_view request_id) {
   PasswordReset out;
   auto user = login.empty() ? std::nullopt : store.find_user(login);
   if (user && (user->role != "customer") != staff) user.reset();
-  if (!user || user->disabled_at) return out;  // a code given before they left is no use
-  if (user->locked_until && *user->locked_until > now) {
+  auto audit = [&](store::WriteTx& tx, const char* result) {
+    tx.append_audit(user ? audit_entry(actor_of(*user), "password_reset", identity_of(*user),
+                                       result, now, request_id)
+                         : unknown_login_audit("password_reset", result, now, request_id));
+  };
+  const std::string key = signin_key(user, login, from.remote);
+  if (auto until = signin_locked(from, key, now)) {
     out.status = PasswordReset::Status::locked;
-    out.retry_after = user->locked_until;
+    out.retry_after = until;
     auto tx = store.begin_write();
-    tx->append_audit(audit_entry(actor_of(*user), "password_reset", identity_of(*user), "locked",
-                                 now, request_id));
+    audit(*tx, "locked");
     tx->commit();
     return out;
   }
@@ -416,22 +425,21 @@ PasswordReset reset_password(store::Store& store, std::string_view login, std::s
   const std::string typed = normalize_reset_code(code);
   const bool well_formed =
       typed.size() == kResetLength && typed.find_first_not_of(kResetAlphabet) == std::string::npos;
-  std::string hash = well_formed ? hash_password(new_password) : std::string();
+  // A code given before they left is no use.
+  const bool usable = user && !user->disabled_at && well_formed;
+  std::string hash = usable ? hash_password(new_password) : std::string();
   auto tx = store.begin_write();
-  if (well_formed && tx->use_password_reset(digest_hex(typed), user->id, now)) {
+  if (usable && tx->use_password_reset(digest_hex(typed), user->id, now)) {
     tx->set_password(user->id, hash);
     tx->set_signin_state(user->id, 0, std::nullopt);
     tx->delete_sessions_of(user->id);
     out.status = PasswordReset::Status::reset;
     out.user = user;
+    audit(*tx, "reset");
   } else {
-    auto [locked, until] = count_failure(*tx, *user, now);
-    out.status = locked ? PasswordReset::Status::locked : PasswordReset::Status::wrong_code;
-    out.retry_after = until;
+    out.retry_after = count_wrong_sign_in(from, key, now);
+    audit(*tx, "failed");
   }
-  tx->append_audit(audit_entry(actor_of(*user), "password_reset", identity_of(*user),
-                               out.status == PasswordReset::Status::reset ? "reset" : "failed", now,
-                               request_id));
   tx->commit();
   return out;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "service/rate_limit.hpp"
 #include "store/store.hpp"
 
 namespace md::service {
@@ -66,9 +67,21 @@ StaffChange set_staff_role(store::Store& store, const std::string& login, const 
                            std::string_view reason, domain::Instant now,
                            std::string_view request_id = "");
 
-// Failed sign-ins slow the next try down and then lock the login for a while (rules of thumb of
-// OWASP's authentication guidance): 3 failures wait 5 s, 4 wait 30 s, 5 or more lock 15 min.
-std::optional<std::chrono::seconds> signin_delay(int failed_signins);
+// Wrong passwords (and reset codes) are counted per login *and client address*: 3 in any 15
+// minutes, then that address waits for that login. A login that does not exist is counted and
+// answered the same way, so the answers do not tell which logins exist; and nobody can lock a
+// person out from elsewhere (OWASP: lock-outs are a denial of service when keyed by login alone).
+// The per-address limit of every sign-in (the web's) stops one address trying many logins.
+inline constexpr int kWrongSignIns = 3;
+inline constexpr std::chrono::minutes kWrongSignInWindow{15};
+inline std::unique_ptr<AttemptLimit> wrong_sign_ins(store::Store& store) {
+  return attempt_limit(store, "signin-login", kWrongSignIns, kWrongSignInWindow);
+}
+// Where a sign-in comes from, and the count of wrong ones it is held to.
+struct SignInFrom {
+  AttemptLimit& wrong;
+  std::string_view remote;
+};
 
 struct SignIn {
   enum class Status { ok, wrong, locked } status = Status::wrong;
@@ -76,8 +89,9 @@ struct SignIn {
   std::optional<domain::Instant> retry_after;  // wrong (when delayed), locked
 };
 // `staff`: only staff may sign in to the console, only customers to the cabinet.
-SignIn sign_in(store::Store& store, std::string_view login, std::string_view password, bool staff,
-               domain::Instant now, std::string_view request_id);
+SignIn sign_in(store::Store& store, const SignInFrom& from, std::string_view login,
+               std::string_view password, bool staff, domain::Instant now,
+               std::string_view request_id);
 
 struct Session {
   std::string token;  // for the cookie; never stored
@@ -128,11 +142,12 @@ struct PasswordReset {
   std::optional<store::UserRow> user;          // reset
   std::optional<domain::Instant> retry_after;  // wrong_code (when delayed), locked
 };
-// `staff` as in sign_in. A wrong code counts as a failed sign-in of the login (the same delays
-// and lock); a good one is spent, sets the password, lifts the lock and signs every session out.
-PasswordReset reset_password(store::Store& store, std::string_view login, std::string_view code,
-                             std::string_view new_password, bool staff, domain::Instant now,
-                             std::string_view request_id);
+// `staff` as in sign_in. A wrong code counts as a wrong sign-in of the login from that address
+// (the same limit, unknown logins too); a good one is spent, sets the password and signs every
+// session out.
+PasswordReset reset_password(store::Store& store, const SignInFrom& from, std::string_view login,
+                             std::string_view code, std::string_view new_password, bool staff,
+                             domain::Instant now, std::string_view request_id);
 // E-mail goes out through the outbox: channel "email", the address as its chat, the body from
 // mail_body (service/mail.hpp sends it over SMTP).
 inline constexpr std::string_view kMailChannel = "email";

@@ -64,6 +64,14 @@ bool RateLimiter::allow(std::string_view key, domain::Instant now) {
   return true;
 }
 
+bool RateLimiter::seen(std::string_view key, domain::Instant now) {
+  std::lock_guard lock(mutex_);
+  auto it = slots_.find(std::string(key));
+  if (it == slots_.end()) return false;
+  const Counts c = at(it->second, now);
+  return c.current + c.previous > 0;
+}
+
 domain::Instant RateLimiter::retry_at(std::string_view key, domain::Instant now) {
   std::lock_guard lock(mutex_);
   auto it = slots_.find(std::string(key));
@@ -108,6 +116,11 @@ std::optional<domain::Instant> SharedRateLimiter::known_refused(std::string_view
     return std::nullopt;
   }
   return it->second;
+}
+
+bool SharedRateLimiter::seen(std::string_view key, domain::Instant now) {
+  auto counts = store_.attempts(row_name(key), window_start(now), window_.count());
+  return counts.current + counts.previous > 0;
 }
 
 domain::Instant SharedRateLimiter::retry_at(store::WriteTx& tx, std::string_view key,
@@ -177,14 +190,54 @@ std::optional<domain::Instant> count_wrong_serial(AttemptLimit& limit, std::stri
   return count_guess(limit, account_key(account), now);
 }
 
-std::optional<domain::Instant> address_refused(AttemptLimit& limit, std::string_view remote,
-                                               domain::Instant now) {
-  return refused(limit, address_key(remote), now, Knowledge::counted);
+std::string network_key(std::string_view remote) {
+  // IPv4, and IPv4 mapped into IPv6 ("::ffff:192.0.2.7"): the /24.
+  if (const auto dot = remote.rfind('.'); dot != std::string_view::npos)
+    return "net4:" + std::string(remote.substr(0, dot));
+  // IPv6: the first three groups of the address as written (a "::" inside them shortens it).
+  std::size_t end = 0;
+  for (int colons = 0; end < remote.size(); ++end)
+    if (remote[end] == ':' && ++colons == 3) break;
+  return "net6:" + std::string(remote.substr(0, end));
 }
 
-std::optional<domain::Instant> count_wrong_pair_from(AttemptLimit& limit, std::string_view remote,
-                                                     domain::Instant now) {
-  return count_guess(limit, address_key(remote), now);
+std::optional<Refusal> address_refused(const GuessLimits& limits, std::string_view remote,
+                                       domain::Instant now, Knowledge how) {
+  if (limits.per_address)
+    if (auto until = refused(*limits.per_address, address_key(remote), now, how))
+      return Refusal{*until, "per_address"};
+  if (limits.per_network)
+    if (auto until = refused(*limits.per_network, network_key(remote), now, how))
+      return Refusal{*until, "per_network"};
+  return std::nullopt;
+}
+
+std::optional<Refusal> guess_refused(const GuessLimits& limits, std::string_view account,
+                                     std::string_view remote, domain::Instant now, Knowledge how) {
+  if (auto r = address_refused(limits, remote, now, how)) return r;
+  if (!limits.per_account) return std::nullopt;
+  auto until = account_refused(*limits.per_account, account, now, how);
+  if (!until) return std::nullopt;
+  // Without an address limit every address counts as one that guessed.
+  if (limits.per_address && !limits.per_address->seen(address_key(remote), now))
+    return std::nullopt;
+  return Refusal{*until, "per_account"};
+}
+
+std::optional<Refusal> count_wrong_guess(const GuessLimits& limits, std::string_view account,
+                                         std::string_view remote, domain::Instant now) {
+  // Each counted, whichever then refuses: a guesser pays on every limit.
+  std::optional<Refusal> out;
+  if (limits.per_network)
+    if (auto until = count_guess(*limits.per_network, network_key(remote), now))
+      out = Refusal{*until, "per_network"};
+  if (limits.per_address)
+    if (auto until = count_guess(*limits.per_address, address_key(remote), now))
+      out = Refusal{*until, "per_address"};
+  if (limits.per_account)
+    if (auto until = count_wrong_serial(*limits.per_account, account, now))
+      out = Refusal{*until, "per_account"};
+  return out;
 }
 
 }  // namespace md::service

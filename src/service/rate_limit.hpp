@@ -43,6 +43,9 @@ class AttemptLimit {
   // node has seen (each node learns a key another used up at its first refused try here).
   virtual std::optional<domain::Instant> known_refused(std::string_view key,
                                                        domain::Instant now) = 0;
+  // Whether `key` was counted at all in the last two windows: an address that never guessed
+  // wrong is "clean" (a database read when the limit is shared; asked only of locked accounts).
+  virtual bool seen(std::string_view key, domain::Instant now) = 0;
   [[nodiscard]] int limit() const { return limit_; }
 
  protected:
@@ -81,6 +84,7 @@ class RateLimiter final : public AttemptLimit {
     auto at = retry_at(key, now);
     return at > now ? std::optional(at) : std::nullopt;
   }
+  bool seen(std::string_view key, domain::Instant now) override;
 
  private:
   std::size_t max_keys_;
@@ -99,6 +103,7 @@ class SharedRateLimiter final : public AttemptLimit {
   bool allow(store::WriteTx& tx, std::string_view key, domain::Instant now) override;
   domain::Instant retry_at(store::WriteTx& tx, std::string_view key, domain::Instant now) override;
   std::optional<domain::Instant> known_refused(std::string_view key, domain::Instant now) override;
+  bool seen(std::string_view key, domain::Instant now) override;
 
  private:
   [[nodiscard]] std::string row_name(std::string_view key) const;
@@ -120,6 +125,17 @@ inline std::unique_ptr<AttemptLimit> account_attempts(store::Store& store, int p
   return attempt_limit(store, "form-account", per_hour, std::chrono::hours(1));
 }
 
+// Wrong account + serial pairs from one client address (the same limit for the form, sign-up and
+// the API), and from its network: several times as many, for guesses spread over neighbours.
+inline std::unique_ptr<AttemptLimit> address_attempts(store::Store& store, int per_hour) {
+  return attempt_limit(store, "form-address", per_hour, std::chrono::hours(1));
+}
+inline constexpr int kNetworkAddresses = 4;
+inline std::unique_ptr<AttemptLimit> network_attempts(store::Store& store, int address_per_hour) {
+  return attempt_limit(store, "form-network", address_per_hour * kNetworkAddresses,
+                       std::chrono::hours(1));
+}
+
 // The keys the limits count under. An account's key is the same on every channel, so guesses at
 // one account count together wherever they come from.
 inline std::string account_key(std::string_view account) {
@@ -128,6 +144,9 @@ inline std::string account_key(std::string_view account) {
 inline std::string address_key(std::string_view remote) {
   return "ip:" + std::string(remote);
 }
+// The network an address is in, for a limit on guesses spread over neighbouring addresses: its
+// /24 (IPv4) or /48 (IPv6, the usual end-site prefix).
+std::string network_key(std::string_view remote);
 
 // Guesses at an account's meter serial, the credential of the public form, the API and sign-up.
 // Only a wrong account + serial is a guess and counts: a household sending both its meters or
@@ -147,14 +166,32 @@ std::optional<domain::Instant> account_refused(AttemptLimit& limit, std::string_
 std::optional<domain::Instant> count_wrong_serial(AttemptLimit& limit, std::string_view account,
                                                   domain::Instant now);
 
-// The same for one client address on the public form, its zones lookup and sign-up: only a wrong
-// account + serial counts there too, so a guesser trying many accounts from one address is slowed
-// while the many households behind one carrier's address (carrier-grade NAT), each sending a
-// right pair three or four times per reading, are not.
-std::optional<domain::Instant> address_refused(AttemptLimit& limit, std::string_view remote,
-                                               domain::Instant now);
-std::optional<domain::Instant> count_wrong_pair_from(AttemptLimit& limit, std::string_view remote,
-                                                     domain::Instant now);
+// The limits a guess from the web (the public form, its zones lookup, sign-up, the JSON API) is
+// counted against: the account's (shared with the messengers and the phone line), the client
+// address's and its network's. Only a wrong account + serial counts, so a guesser trying many
+// accounts from one address is slowed while the many households behind one carrier's address
+// (carrier-grade NAT), each sending a right pair three or four times per reading, are not.
+struct GuessLimits {
+  AttemptLimit* per_account = nullptr;
+  AttemptLimit* per_address = nullptr;
+  AttemptLimit* per_network = nullptr;  // network_key(); several times the address's limit
+};
+struct Refusal {
+  domain::Instant until{};
+  const char* limit = "";  // "per_account", "per_address" or "per_network"
+};
+// Before anything is looked up: refused while the address or its network has spent its guesses.
+std::optional<Refusal> address_refused(const GuessLimits& limits, std::string_view remote,
+                                       domain::Instant now, Knowledge how = Knowledge::counted);
+// The same, and refused while the account has spent its guesses, unless this address has not
+// guessed wrong lately: a locked account stays reachable with its right pair from a clean
+// address, so whoever spends an account's guesses does not lock its household out.
+std::optional<Refusal> guess_refused(const GuessLimits& limits, std::string_view account,
+                                     std::string_view remote, domain::Instant now,
+                                     Knowledge how = Knowledge::counted);
+// Counts a wrong pair against the account, the address and the network, whichever then refuses.
+std::optional<Refusal> count_wrong_guess(const GuessLimits& limits, std::string_view account,
+                                         std::string_view remote, domain::Instant now);
 
 // Forgets the shared counts of windows that ended long ago (they hold only the last two).
 void prune_attempts(store::Store& store, domain::Instant now);

@@ -95,6 +95,10 @@ class WriteTx {
                            std::string_view phone) = 0;
   virtual void insert_session(std::string_view token_hash, const SessionRow& s, Instant at) = 0;
   virtual void delete_session(std::string_view token_hash) = 0;
+  // The installation's secret called `name`: `candidate` is kept if it has none yet; the one
+  // kept is returned (every node of one database gets the same).
+  virtual std::string keep_secret(std::string_view name, std::string_view candidate,
+                                  Instant at) = 0;
   virtual void delete_sessions_of(std::int64_t user_id) = 0;
   // A one-time password reset code for a person (only its hash is kept); the person's codes
   // issued before and not yet used stop working.
@@ -257,6 +261,8 @@ class PeopleReads {
   // not count need not take a writer).
   virtual AttemptCounts attempts(std::string_view name, std::int64_t start,
                                  std::int64_t length) = 0;
+  // The installation's secret called `name` (WriteTx::keep_secret), if one was made.
+  virtual std::optional<std::string> secret(std::string_view name) = 0;
   virtual std::vector<AuditRow> audit_tail(int limit) = 0;
   virtual AuditPage search_audit(const AuditQuery& query) = 0;
 };

@@ -405,3 +405,52 @@ TEST(ApiLimits, WrongSerialsCountWithTheFormsTriesAndOverTheLimitNothingIsLooked
   EXPECT_NE(http(server.port(), "GET", "/metrics").body.find("limit=\"per_account\""),
             std::string::npos);
 }
+
+// Issue 32, A: the API is limited per client address like the form (one budget for both), and an
+// account whose guesses someone spent stays open to its household from an address that did not
+// guess: the lock-out is no weapon.
+TEST(ApiLimits, AnAddressIsLimitedAsOnTheFormAndALockedAccountStaysOpenToItsHousehold) {
+  TempDir dir;
+  const std::string db = dir.file("address.db");
+  write_file(dir.file("accounts.csv"), accounts_csv(6));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
+                           "2026-01-10T12:00:00"})
+                .exit_code,
+            0);
+  ServerProcess server(db, {"--now", kNow},
+                       {{"METERDESK_WEB_ACCOUNT_ATTEMPTS_PER_HOUR", "3"},
+                        {"METERDESK_WEB_ADDRESS_ATTEMPTS_PER_HOUR", "5"},
+                        {"METERDESK_SERVER_TRUSTED_PROXIES", "127.0.0.1"}});
+  auto post = [&](const std::string& from, const std::string& account, const std::string& serial) {
+    return http(server.port(), "POST", "/api/v1/readings",
+                reading(account, serial, R"({"total":1100})"),
+                {{"Accept-Language", "en"}, {"X-Forwarded-For", from}})
+        .status;
+  };
+  // Someone spends account 1's guesses; from there even its right pair is refused.
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(post("198.51.100.1", "0000000001", "X" + std::to_string(i)), 404);
+  EXPECT_EQ(post("198.51.100.1", "0000000001", "X9"), 429);
+  EXPECT_EQ(post("198.51.100.1", "0000000001", "S0000001"), 429);
+  // The household, from its own address, is let through with the right pair.
+  EXPECT_EQ(post("192.0.2.50", "0000000001", "S0000001"), 201);
+  // One address guessing at many accounts: five wrong pairs, then refused, right pairs too.
+  std::vector<int> statuses;
+  for (int i = 0; i < 7; ++i)
+    statuses.push_back(post("203.0.113.9", "000000000" + std::to_string(2 + i % 4), "X"));
+  EXPECT_EQ(statuses, (std::vector<int>{404, 404, 404, 404, 404, 429, 429}));
+  EXPECT_EQ(post("203.0.113.9", "0000000006", "S0000006"), 429);
+  // The form counts in the same budget: that address is refused there as well.
+  Browser b(server.port());
+  b.get("/submit");
+  auto form = http(server.port(), "POST", "/submit",
+                   "csrf=" + b.csrf() + "&account=0000000006&serial=S0000006",
+                   {{"Content-Type", "application/x-www-form-urlencoded"},
+                    {"Cookie", "md_csrf=" + b.cookie("md_csrf")},
+                    {"X-Forwarded-For", "203.0.113.9"}});
+  EXPECT_EQ(form.status, 429) << form.body;
+  EXPECT_EQ(post("203.0.113.10", "0000000006", "S0000006"), 201) << "a neighbour is not refused";
+  const auto metrics = http(server.port(), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("limit=\"per_address\""), std::string::npos);
+  EXPECT_NE(metrics.find("limit=\"per_account\""), std::string::npos);
+}

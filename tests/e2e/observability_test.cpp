@@ -58,7 +58,10 @@ TEST(Observability, EveryMetricTheDashboardQueriesIsExported) {
   std::smatch m;
   std::regex csrf("name=\"csrf\" value=\"([0-9a-f]{64})\"");
   ASSERT_TRUE(std::regex_search(page.body, m, csrf));
-  const std::string cookie = "md_csrf=" + m[1].str();
+  const std::string set_cookie = page.headers["set-cookie"];
+  std::smatch c;
+  ASSERT_TRUE(std::regex_search(set_cookie, c, std::regex("md_csrf=([0-9a-f]{64})")));
+  const std::string cookie = "md_csrf=" + c[1].str();
   for (int i = 0; i < 2; ++i)
     http(server.port(), "POST", "/account/sign-in",
          "csrf=" + m[1].str() + "&login=0000000001&password=wrong+password",

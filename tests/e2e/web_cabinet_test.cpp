@@ -109,7 +109,7 @@ TEST_F(WebTest, TheCabinetShowsTheWholeReadingOnceMoreBeforeStoringIt) {
   auto done =
       customer.post_multipart("/account/submit", send, {{"photo", "m.png", "image/png", kPng}});
   ASSERT_EQ(done.status, 303) << done.body;
-  const std::string receipt = done.headers["location"].substr(9);
+  const std::string receipt = receipt_in(done.headers["location"]);
   EXPECT_EQ(sql_value(db_, "SELECT channel FROM submissions WHERE receipt = '" + receipt + "'"),
             "cabinet");
   EXPECT_EQ(sql_value(db_,
@@ -150,7 +150,7 @@ TEST_F(WebTest, TheCabinetAsksForTheZonesOfTheMeterPicked) {
   EXPECT_EQ(sql_value(db_,
                       "SELECT m.serial FROM submissions s JOIN meters m ON m.id = s.meter_id "
                       "WHERE s.receipt = '" +
-                          done.headers["location"].substr(9) + "'"),
+                          receipt_in(done.headers["location"]) + "'"),
             "T0000019");
 }
 

@@ -23,7 +23,7 @@ TEST_F(WebTest, OperatorRejectsAFlaggedReadingAndTheCustomerSeesWhy) {
       "/account/submit",
       {{"key", form_key(form)}, {"serial", "S0000010"}, {"zone.total", "40000"}, {"confirm", "1"}});
   ASSERT_EQ(high.status, 303) << high.body;
-  std::string receipt = high.headers["location"].substr(9);
+  std::string receipt = receipt_in(high.headers["location"]);
   std::string id = sql_value(db_, "SELECT id FROM submissions WHERE receipt = '" + receipt + "'");
   EXPECT_EQ(sql_value(db_, "SELECT channel FROM submissions WHERE id = " + id), "cabinet");
 
@@ -335,7 +335,7 @@ TEST_F(WebTest, StaffSeeThePhotoCustomersSeeTheDecisionAndMarkupStaysText) {
       {{"photo", "m.png", "image/png", kPng}});
   ASSERT_EQ(sent.status, 303) << sent.body;
   std::string id = sql_value(db_, "SELECT id FROM submissions WHERE receipt = '" +
-                                      sent.headers["location"].substr(9) + "'");
+                                      receipt_in(sent.headers["location"]) + "'");
   EXPECT_EQ(customer.get("/operator/photos/" + id).status, 303) << "customers are not staff";
 
   Browser op = staff(port(), "olena");

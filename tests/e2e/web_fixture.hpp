@@ -35,6 +35,11 @@ inline Browser customer_of(std::uint16_t port, const std::string& account) {
   return b;
 }
 
+// The receipt id in a receipt page's address (/receipt/R-XXXX-XXXX/key).
+inline std::string receipt_in(const std::string& location) {
+  return location.substr(9, location.find('/', 9) - 9);
+}
+
 inline const std::string kPng = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(200, '\x01');
 
 class WebTest : public ::testing::Test {

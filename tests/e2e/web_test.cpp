@@ -63,7 +63,7 @@ TEST_F(WebTest, PublicFormShowsTheWholeReadingOnceMoreThenGivesAPrintableReceipt
   ASSERT_EQ(done.status, 303) << done.body;
   std::string location = done.headers["location"];
   ASSERT_TRUE(location.starts_with("/receipt/R-")) << location;
-  std::string receipt = location.substr(9);
+  std::string receipt = receipt_in(location);
   auto shown = b.get(location);
   ASSERT_EQ(shown.status, 200);
   EXPECT_NE(shown.body.find(receipt), std::string::npos);
@@ -195,6 +195,22 @@ TEST_F(WebTest, FormsWithoutOrWithAForgedCsrfTokenAreRefusedAndStoreNothing) {
                          {"zone.total", "1100"}},
                         false);
   EXPECT_EQ(foreign.status, 403);
+  // A cookie planted from elsewhere with a field that matches it (a plain double submit) does not
+  // pass either: the token must be the server's MAC of the cookie (issue 32, E).
+  Browser planted(port());
+  planted.set_cookie("md_csrf", std::string(64, 'c'));
+  auto doubled = planted.post("/submit",
+                              {{"csrf", std::string(64, 'c')},
+                               {"account", "0000000004"},
+                               {"serial", "S0000004"},
+                               {"zone.total", "1100"}},
+                              false);
+  EXPECT_EQ(doubled.status, 403);
+  // The page gives that browser a token for its cookie, and with it the form goes through.
+  planted.get("/submit");
+  EXPECT_NE(planted.csrf(), std::string(64, 'c'));
+  EXPECT_EQ(planted.post("/submit", {{"account", "0000000004"}, {"serial", "S0000004"}}).status,
+            200);
   EXPECT_EQ(count("SELECT count(*) FROM submissions"), before);
 }
 
@@ -264,7 +280,7 @@ TEST_F(WebTest, HighReadingAsksToConfirmAndKeepsThePhotoWithTheSubmission) {
                                 {"confirm", "1"}},
                                {{"photo", "meter.png", "image/png", kPng}});
   ASSERT_EQ(done.status, 303) << done.body;
-  std::string receipt = done.headers["location"].substr(9);
+  std::string receipt = receipt_in(done.headers["location"]);
   EXPECT_EQ(sql_value(db_,
                       "SELECT p.content_type FROM submission_photos p JOIN submissions s ON s.id = "
                       "p.submission_id WHERE s.receipt = '" +
@@ -429,7 +445,7 @@ TEST(WebUploads, APhotoUpToItsLimitIsTakenAndABiggerOneGetsA413) {
   const std::string photo = kPng + std::string(std::size_t{4} << 20, '\x01');
   auto done = b.post_multipart("/submit", fields, {{"photo", "m.png", "image/png", photo}});
   ASSERT_EQ(done.status, 303) << done.body.substr(0, 400);
-  const std::string receipt = done.headers["location"].substr(9);
+  const std::string receipt = receipt_in(done.headers["location"]);
   EXPECT_EQ(
       sql_value(db,
                 "SELECT length(p.bytes) FROM submission_photos p JOIN submissions s ON s.id = "
@@ -437,6 +453,87 @@ TEST(WebUploads, APhotoUpToItsLimitIsTakenAndABiggerOneGetsA413) {
                     receipt + "'"),
       std::to_string(photo.size()));
   EXPECT_EQ(std::stoll(sql_value(db, "SELECT count(*) FROM submissions")), std::stoll(before) + 1);
+}
+
+// Issue 32, C over HTTP: an unknown login and a real one get the same answers in the same order,
+// and the lock after wrong passwords holds the address that made them, not the person: the
+// admin signs in from their own address while someone else's tries are refused.
+TEST(WebSignIn, WhoExistsIsNotToldAndNobodyIsLockedOutFromElsewhere) {
+  TempDir dir;
+  const std::string db = dir.file("signin.db");
+  ASSERT_EQ(run_meterdesk({"migrate", "--db", db}).exit_code, 0);
+  ASSERT_EQ(run_meterdesk({"user", "add", "--db", db, "--login", "root", "--role", "admin"}, {},
+                          "admin horse battery\n")
+                .exit_code,
+            0);
+  ServerProcess server(db, {"--now", kNow}, {{"METERDESK_SERVER_TRUSTED_PROXIES", "127.0.0.1"}});
+  auto sign_in = [&](const std::string& from, const std::string& login,
+                     const std::string& password) {
+    Browser b(server.port());
+    b.get("/operator/sign-in");
+    return http(server.port(), "POST", "/operator/sign-in",
+                "csrf=" + b.csrf() + "&login=" + login + "&password=" + password,
+                {{"Content-Type", "application/x-www-form-urlencoded"},
+                 {"Cookie", "md_csrf=" + b.cookie("md_csrf")},
+                 {"X-Forwarded-For", from}})
+        .status;
+  };
+  auto five = [&](const std::string& login) {
+    std::vector<int> statuses;
+    for (int i = 0; i < 5; ++i) statuses.push_back(sign_in("198.51.100.66", login, "wrong"));
+    return statuses;
+  };
+  const std::vector<int> expected{401, 401, 401, 429, 429};
+  EXPECT_EQ(five("root"), expected);
+  EXPECT_EQ(five("no-such-admin"), expected);
+  EXPECT_EQ(sign_in("198.51.100.66", "root", "admin+horse+battery"), 429);
+  EXPECT_EQ(sign_in("192.0.2.20", "root", "admin+horse+battery"), 303) << "the admin gets in";
+}
+
+// Issue 32, B: the receipt page is public, so its address must not be guessable: the short id
+// alone, or with a wrong key, finds nothing; the link the form gave (the id and a 128-bit key)
+// shows the receipt with the meter's serial masked; an address that keeps missing is refused.
+TEST(WebReceipts, OnlyTheLinkGivenOpensAReceiptAndGuessersAreRefused) {
+  TempDir dir;
+  const std::string db = dir.file("receipts.db");
+  write_file(dir.file("accounts.csv"), accounts_csv(3));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
+                           "2026-01-10T12:00:00"})
+                .exit_code,
+            0);
+  ServerProcess server(db, {"--now", kNow});
+  Browser b(server.port(), "en");
+  auto page = b.get("/submit");
+  auto step2 = b.post("/submit",
+                      {{"key", form_key(page)}, {"account", "0000000002"}, {"serial", "S0000002"}});
+  ASSERT_EQ(step2.status, 200);
+  auto done = b.post_multipart("/submit", {{"key", form_key(step2)},
+                                           {"account", "0000000002"},
+                                           {"serial", "S0000002"},
+                                           {"zone.total", "1100"},
+                                           {"review", "1"}});
+  ASSERT_EQ(done.status, 303) << done.body;
+  const std::string link = done.headers["location"];
+  ASSERT_TRUE(std::regex_match(link, std::regex("/receipt/R-[0-9A-Z]{4}-[0-9A-Z]{4}/[0-9a-f]{32}")))
+      << link;
+  const std::string id = receipt_in(link);
+  auto shown = b.get(link);
+  ASSERT_EQ(shown.status, 200);
+  EXPECT_NE(shown.body.find(id), std::string::npos);
+  EXPECT_NE(shown.body.find("****0002"), std::string::npos) << "the serial's last four";
+  EXPECT_EQ(shown.body.find("S0000002"), std::string::npos) << "not the whole serial";
+  Browser stranger(server.port(), "en");
+  EXPECT_EQ(stranger.get("/receipt/" + id).status, 404);
+  std::string wrong_key = link;
+  wrong_key.back() = wrong_key.back() == '0' ? '1' : '0';
+  EXPECT_EQ(stranger.get(wrong_key).status, 404);
+  int refused_at = 0;
+  for (int i = 3; i <= 40 && !refused_at; ++i)
+    if (stranger.get("/receipt/" + id + "/" + std::string(32, 'a')).status == 429) refused_at = i;
+  EXPECT_EQ(refused_at, 31) << "30 misses an hour from one address";
+  auto refused = stranger.get(link);
+  EXPECT_EQ(refused.status, 429) << "even the right link, from the address that guessed";
+  EXPECT_FALSE(refused.headers["retry-after"].empty());
 }
 
 TEST(WebBehindAProxy, PerAddressLimitsCountTheForwardedClientOnlyFromATrustedProxy) {
@@ -451,7 +548,7 @@ TEST(WebBehindAProxy, PerAddressLimitsCountTheForwardedClientOnlyFromATrustedPro
       auto r = http(port, "POST", "/submit",
                     "csrf=" + b.csrf() + "&account=0000000001&serial=S" + std::to_string(i),
                     {{"Content-Type", "application/x-www-form-urlencoded"},
-                     {"Cookie", "md_csrf=" + b.csrf()},
+                     {"Cookie", "md_csrf=" + b.cookie("md_csrf")},
                      {"X-Forwarded-For", client}});
       statuses.push_back(r.status);
     }

@@ -181,7 +181,7 @@ TEST_F(ViewsTest, OneIdentificationCountsAWrongPairOnBothLimitsAndRefusesOnceEit
 
   auto per_account = service::account_attempts(*store, 3);
   auto per_address = service::attempt_limit(*store, "form-address", 100, std::chrono::hours(1));
-  const service::Guesses web{per_account.get(), per_address.get(), "203.0.113.7"};
+  const service::Guesses web{{per_account.get(), per_address.get()}, "203.0.113.7"};
   auto found = service::identify_meter(*store, web, "0000000001", "S0000001", now);
   ASSERT_EQ(found.status, S::found);
   EXPECT_EQ(found.meter->serial, "S0000001");
@@ -189,25 +189,60 @@ TEST_F(ViewsTest, OneIdentificationCountsAWrongPairOnBothLimitsAndRefusesOnceEit
   EXPECT_EQ(service::identify_meter(*store, web, "0000000009", "S0000001", now).status,
             S::not_found);
   EXPECT_EQ(misses_until_refused(web, false), (std::pair{3, std::string("per_account")}));
-  // Refused before the lookup, the right serial too.
+  // Refused before the lookup from the address that guessed, the right serial too.
   EXPECT_EQ(service::identify_meter(*store, web, "0000000001", "S0000001", now).status, S::refused);
+  // The household, from an address that never guessed wrong, still gets in with its right pair;
+  // a wrong pair from there is counted and refused, and the address is no longer clean.
+  const service::Guesses household{{per_account.get(), per_address.get()}, "192.0.2.10"};
+  EXPECT_EQ(service::identify_meter(*store, household, "0000000001", "S0000001", now).status,
+            S::found);
+  const service::Guesses other{{per_account.get(), per_address.get()}, "192.0.2.11"};
+  EXPECT_EQ(service::identify_meter(*store, other, "0000000001", "S9", now).status, S::refused);
+  EXPECT_EQ(service::identify_meter(*store, other, "0000000001", "S0000001", now).status,
+            S::refused);
   // Another account is not slowed by account 1's guesses.
   EXPECT_EQ(service::identify_meter(*store, web, "0000000002", "S0000002", now).status, S::found);
 
   // One address guessing at many accounts is refused by its own limit.
   auto loose = service::account_attempts(*store, 100);
   auto tight = service::attempt_limit(*store, "form-address-2", 3, std::chrono::hours(1));
-  const service::Guesses guesser{loose.get(), tight.get(), "198.51.100.1"};
+  const service::Guesses guesser{{loose.get(), tight.get()}, "198.51.100.1"};
   EXPECT_EQ(misses_until_refused(guesser, true), (std::pair{3, std::string("per_address")}));
-  const service::Guesses neighbour{loose.get(), tight.get(), "198.51.100.2"};
+  const service::Guesses neighbour{{loose.get(), tight.get()}, "198.51.100.2"};
   EXPECT_EQ(service::identify_meter(*store, neighbour, "0000000003", "S0000003", now).status,
             S::found);
+
+  // Guesses spread over a network's addresses meet the network's limit.
+  auto wide = service::attempt_limit(*store, "form-address-3", 100, std::chrono::hours(1));
+  auto network = service::attempt_limit(*store, "form-network-3", 4, std::chrono::hours(1));
+  int refused_at = 0;
+  for (int i = 1; i <= 10 && !refused_at; ++i) {
+    const std::string address = "203.0.113." + std::to_string(i);
+    const service::Guesses g{{loose.get(), wide.get(), network.get()}, address};
+    auto r = service::identify_meter(*store, g, "0000000002", "X", now);
+    if (r.status == S::refused) {
+      EXPECT_STREQ(r.limit, "per_network");
+      refused_at = i;
+    }
+  }
+  EXPECT_EQ(refused_at, 5) << "four wrong pairs from the network, the fifth refused";
+  const service::Guesses elsewhere{{loose.get(), wide.get(), network.get()}, "203.0.114.1"};
+  EXPECT_EQ(service::identify_meter(*store, elsewhere, "0000000003", "S0000003", now).status,
+            S::found);
+}
+
+TEST(GuessLimits, ANetworkIsTheSlash24OrTheSlash48) {
+  EXPECT_EQ(service::network_key("203.0.113.77"), "net4:203.0.113");
+  EXPECT_EQ(service::network_key("::ffff:203.0.113.77"), "net4:::ffff:203.0.113");
+  EXPECT_EQ(service::network_key("2001:db8:5:1::7"), "net6:2001:db8:5");
+  EXPECT_EQ(service::network_key("2001:db8:5:2::8"), service::network_key("2001:db8:5:1::7"));
+  EXPECT_NE(service::network_key("2001:db8:6::8"), service::network_key("2001:db8:5:1::7"));
 }
 
 TEST_F(ViewsTest, AClosedAccountsMeterIsNotFoundUnlessItsHistoryIsAskedFor) {
   using S = service::Identification::Status;
   test::sql_exec(path, "UPDATE accounts SET active = 0 WHERE number = '0000000002'");
-  const service::Guesses api{nullptr};
+  const service::Guesses api{};
   const auto now = at("2026-11-30T10:00:00");
   EXPECT_EQ(service::identify_meter(*store, api, "0000000002", "S0000002", now).status,
             S::not_found);

@@ -26,6 +26,26 @@ TEST_F(StoreTest, DurableSettings) {
   }
 }
 
+// An installation secret is made once: whoever keeps one first, every later call (another node,
+// a restart) gets that one, not its own candidate; a secret not made is not there.
+TEST_F(StoreTest, AnInstallationSecretIsKeptOnceAndReadByEveryone) {
+  EXPECT_FALSE(store->secret("web"));
+  {
+    auto tx = store->begin_write();
+    EXPECT_EQ(tx->keep_secret("web", "first candidate", at("2026-12-01")), "first candidate");
+    tx->commit();
+  }
+  {
+    auto tx = store->begin_write();
+    EXPECT_EQ(tx->keep_secret("web", "second candidate", at("2026-12-02")), "first candidate");
+    EXPECT_EQ(tx->keep_secret("other", "its own", at("2026-12-02")), "its own");
+    tx->commit();
+  }
+  auto again = open_store(path);
+  EXPECT_EQ(again->secret("web"), "first candidate");
+  EXPECT_EQ(again->secret("other"), "its own");
+}
+
 TEST_F(StoreTest, ForeignKeysAreEnforced) {
   auto tx = store->begin_write();
   EXPECT_THROW(tx->insert_metering_point(999, "62Z000000000001B", ""), StoreError);

@@ -176,11 +176,16 @@ int serve(const Common& c, const std::string& listen_override) {
   obs::Metrics metrics;
   service::Ingestor ingestor(*ctx.store, *ctx.submissions, ctx.clock, &metrics,
                              service::IngestOptions{cfg.ingest_max_batch, cfg.ingest_max_queue});
-  // One count of guesses at an account for the API, the form, sign-up, the bots and the phone.
+  // One count of guesses at an account for the API, the form, sign-up, the bots and the phone;
+  // one per address and per network for the API, the form and sign-up.
   auto account_attempts = service::account_attempts(*ctx.store, cfg.web_account_attempts_per_hour);
+  auto address_attempts = service::address_attempts(*ctx.store, cfg.web_address_attempts_per_hour);
+  auto network_attempts = service::network_attempts(*ctx.store, cfg.web_address_attempts_per_hour);
+  const service::GuessLimits guesses{account_attempts.get(), address_attempts.get(),
+                                     network_attempts.get()};
   http::Api api(http::ApiContext{*ctx.store, ingestor, *ctx.submissions, metrics,
                                  ctx.submissions->config(), ctx.clock, cfg.json_max_depth,
-                                 cfg.ingest_max_queue, account_attempts.get()});
+                                 cfg.ingest_max_queue, guesses});
   dialog::Messenger messenger(*ctx.store, ingestor, *ctx.submissions, &metrics);
   messenger.limit_identifications(account_attempts.get());
   service::OutboxOptions outbox_options;
@@ -203,8 +208,8 @@ int serve(const Common& c, const std::string& listen_override) {
   const http::TelegramWebhook telegram_hook{cfg.telegram_secret_token};
   const http::ViberWebhook viber_hook{cfg.viber_auth_token, cfg.viber_bot_name};
   http::Web web(http::WebContext{*ctx.store, ingestor, *ctx.submissions, ctx.submissions->config(),
-                                 ctx.clock, metrics, web_options(cfg), &messenger,
-                                 account_attempts.get(), [&outbox] { outbox.wake(); }});
+                                 ctx.clock, metrics, web_options(cfg), &messenger, guesses,
+                                 [&outbox] { outbox.wake(); }});
   http::Server server(
       server_options(cfg, host, port),
       [&](http::Request&& r, const http::Respond& done) {

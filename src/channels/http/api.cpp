@@ -279,15 +279,15 @@ void Api::submit_reading(Request&& req, const Respond& respond, bool check) {
   if (!check) sub.idempotency_key = std::string(key);  // a check stores nothing to replay
   sub.raw_input = std::move(req.body);
   sub.request_id = req.request_id;
-  if (auto refused = over_account_limit(sub.account, lang, route))
+  if (auto refused = over_guess_limit(sub.account, req.remote, lang, route))
     return respond(std::move(*refused));
 
   auto shared = std::make_shared<Respond>(respond);
   std::string account = sub.account;  // `sub` is moved into the queue
-  auto answer = [this, shared, lang, route, check,
-                 account = std::move(account)](const SubmitOutcome& o) {
+  auto answer = [this, shared, lang, route, check, account = std::move(account),
+                 remote = req.remote](const SubmitOutcome& o) {
     if (o.status == SubmitOutcome::Status::not_found)
-      if (auto refused = count_failed_guess(account, lang, route))
+      if (auto refused = count_failed_guess(account, remote, lang, route))
         return (*shared)(std::move(*refused));
     (*shared)(outcome_response(o, lang, check));
   };
@@ -300,33 +300,36 @@ void Api::submit_reading(Request&& req, const Respond& respond, bool check) {
   }
 }
 
-std::optional<Response> Api::over_account_limit(std::string_view account, i18n::Lang lang,
-                                                const char* route) {
-  if (!ctx_.account_attempts) return std::nullopt;
+std::optional<Response> Api::over_guess_limit(std::string_view account, std::string_view remote,
+                                              i18n::Lang lang, const char* route) {
   // Before every reading: what this node knows, no database round trip (it would halve ingest).
-  auto until = service::account_refused(*ctx_.account_attempts, account, ctx_.clock.now(),
-                                        service::Knowledge::known);
-  if (!until) return std::nullopt;
-  return too_many_attempts(*until, lang, route);
+  auto r = service::guess_refused(ctx_.guesses, account, remote, ctx_.clock.now(),
+                                  service::Knowledge::known);
+  if (!r) return std::nullopt;
+  return too_many_attempts(*r, lang, route);
 }
 
 // Called on the writer thread after a reading's commit for a reading whose meter was not found.
-std::optional<Response> Api::count_failed_guess(std::string_view account, i18n::Lang lang,
-                                                const char* route) {
-  if (!ctx_.account_attempts) return std::nullopt;
-  auto until = service::count_wrong_serial(*ctx_.account_attempts, account, ctx_.clock.now());
-  if (!until) return std::nullopt;
-  return too_many_attempts(*until, lang, route);
+std::optional<Response> Api::count_failed_guess(std::string_view account, std::string_view remote,
+                                                i18n::Lang lang, const char* route) {
+  auto r = service::count_wrong_guess(ctx_.guesses, account, remote, ctx_.clock.now());
+  if (!r) return std::nullopt;
+  return too_many_attempts(*r, lang, route);
 }
 
-Response Api::too_many_attempts(domain::Instant retry, i18n::Lang lang, const char* route) {
-  ctx_.metrics.limited("per_account");
-  Response r = problem(429, "too_many_attempts",
-                       i18n::message(lang, "bot.account_attempts",
-                                     {{"time", domain::format_kyiv(retry).substr(11, 5)}}),
-                       route);
+Response Api::too_many_attempts(const service::Refusal& refusal, i18n::Lang lang,
+                                const char* route) {
+  ctx_.metrics.limited(refusal.limit);
+  // The account's limit names it; an address's says only that there were too many tries.
+  const bool account = std::string_view(refusal.limit) == "per_account";
+  Response r =
+      problem(429, "too_many_attempts",
+              account ? i18n::message(lang, "bot.account_attempts",
+                                      {{"time", domain::format_kyiv(refusal.until).substr(11, 5)}})
+                      : i18n::message(lang, "too_many_attempts"),
+              route);
   const auto wait =
-      std::chrono::duration_cast<std::chrono::seconds>(retry - ctx_.clock.now()).count();
+      std::chrono::duration_cast<std::chrono::seconds>(refusal.until - ctx_.clock.now()).count();
   r.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, wait)));
   return r;
 }
@@ -344,11 +347,12 @@ Response Api::reading_history(const Request& req, std::string_view account) {
   if (!service::valid_account_number(account, ctx_.config.account_digits))
     return problem(404, "not_found", i18n::message(lang, "not_found"), kHistoryRoute);
   // Before the lookup, what this node knows of the account's guesses: no database round trip.
-  const auto who = service::identify_meter(
-      ctx_.store, {ctx_.account_attempts, nullptr, {}, service::Knowledge::known}, account, serial,
-      ctx_.clock.now(), true);
+  const auto who =
+      service::identify_meter(ctx_.store, {ctx_.guesses, req.remote, service::Knowledge::known},
+                              account, serial, ctx_.clock.now(), true);
   using S = service::Identification::Status;
-  if (who.status == S::refused) return too_many_attempts(who.retry_at, lang, kHistoryRoute);
+  if (who.status == S::refused)
+    return too_many_attempts({who.retry_at, who.limit}, lang, kHistoryRoute);
   if (who.status == S::not_found)
     return problem(404, "not_found", i18n::message(lang, "not_found"), kHistoryRoute);
   const auto& meter = who.meter;

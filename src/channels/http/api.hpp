@@ -26,10 +26,11 @@ struct ApiContext {
   const service::Clock& clock;
   int json_max_depth = 16;
   std::size_t ingest_max_queue = 50000;
-  // Guesses at an account's meter serial (the public API's credential), counted with the form's,
-  // the bots' and the phone line's: a failed lookup counts, and an account over its limit is
-  // refused (429) before anything is looked up. Null: no limit (tools, tests of other things).
-  service::AttemptLimit* account_attempts = nullptr;
+  // Guesses at an account's meter serial (the public API's credential), counted with the form's
+  // (per account also with the bots' and the phone line's, per address and network with the
+  // form's and sign-up's): a failed lookup counts, and over a limit a request is refused (429)
+  // before anything is looked up. Null ones: no limit (tools, tests of other things).
+  service::GuessLimits guesses;
 };
 
 class Api {
@@ -52,13 +53,14 @@ class Api {
   Response reading_history(const Request& req, std::string_view account);
   Response period_export(const Request& req, std::string_view month, bool bills);
   Response meter_exchange(const Request& req);
-  // The refusal when `account` is known to be over its limit of guesses, else nullopt.
-  std::optional<Response> over_account_limit(std::string_view account, i18n::Lang lang,
-                                             const char* route);
-  // Counts a wrong account + serial; the refusal when that was one over the limit.
-  std::optional<Response> count_failed_guess(std::string_view account, i18n::Lang lang,
-                                             const char* route);
-  Response too_many_attempts(domain::Instant retry, i18n::Lang lang, const char* route);
+  // The refusal when the address, its network or `account` is known to be over its limit of
+  // guesses (service::guess_refused), else nullopt.
+  std::optional<Response> over_guess_limit(std::string_view account, std::string_view remote,
+                                           i18n::Lang lang, const char* route);
+  // Counts a wrong account + serial; the refusal when that was one over a limit.
+  std::optional<Response> count_failed_guess(std::string_view account, std::string_view remote,
+                                             i18n::Lang lang, const char* route);
+  Response too_many_attempts(const service::Refusal& refusal, i18n::Lang lang, const char* route);
   // nullopt when the bearer token has one of `roles` (and `who` names it); else the refusal.
   std::optional<Response> authorize(const Request& req,
                                     std::initializer_list<std::string_view> roles,

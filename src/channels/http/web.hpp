@@ -42,9 +42,9 @@ struct WebContext {
   obs::Metrics& metrics;
   WebOptions options;
   dialog::Messenger* messenger = nullptr;  // tells customers in messengers of decisions
-  // Guesses at an account, counted with the messengers' and the phone line's (one is made when
-  // none is given).
-  service::AttemptLimit* account_attempts = nullptr;
+  // Guesses at an account: per account (counted with the messengers' and the phone line's), per
+  // client address and per network, shared with the JSON API (each made here when none is given).
+  service::GuessLimits guesses;
   std::function<void()> mail_queued;  // an e-mail is in the outbox: send it now
 };
 

@@ -373,6 +373,15 @@ CREATE TRIGGER outage_coefficients_no_update BEFORE UPDATE ON outage_coefficient
 CREATE TRIGGER outage_coefficients_no_delete BEFORE DELETE ON outage_coefficients
   FOR EACH ROW EXECUTE FUNCTION md_forbid('outage coefficients are append-only');
 )sql"},
+      {12, "the installation's secrets (the keys of receipt links and form tokens)", R"sql(
+-- Made once by the first node that needs one, then shared by every node of the database. A copy
+-- of the database holds them: receipt links and form tokens are as safe as the database is.
+CREATE TABLE server_secrets (
+  name        TEXT PRIMARY KEY,
+  value       TEXT NOT NULL,
+  created_at  BIGINT NOT NULL
+);
+)sql"},
   };
   return migrations;
 }

@@ -36,6 +36,17 @@ void set_signin_state(SqlConn& c, std::int64_t user_id, int failed,
   q.bind(user_id).run();
 }
 
+std::string keep_secret(SqlConn& c, std::string_view name, std::string_view candidate, Instant at) {
+  Query insert(c,
+               "INSERT INTO server_secrets (name, value, created_at) VALUES (?, ?, ?)"
+               " ON CONFLICT (name) DO NOTHING");
+  insert.bind(name).bind(candidate).bind(secs(at)).run();
+  Query q(c, "SELECT value FROM server_secrets WHERE name = ?");
+  q.bind(name);
+  if (!q.step()) throw StoreError("the secret just kept is not there");
+  return q.text(0);
+}
+
 void set_password(SqlConn& c, std::int64_t user_id, std::string_view hash) {
   Query q(c, "UPDATE users SET password_hash = ? WHERE id = ?");
   q.bind(hash).bind(user_id).run();

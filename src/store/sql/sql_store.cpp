@@ -147,6 +147,14 @@ AttemptCounts SqlStore::attempts(std::string_view name, std::int64_t start, std:
   return attempts_on(*r, name, start, length);
 }
 
+std::optional<std::string> SqlStore::secret(std::string_view name) {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT value FROM server_secrets WHERE name = ?");
+  q.bind(name);
+  if (!q.step()) return std::nullopt;
+  return q.text(0);
+}
+
 std::vector<ReadingRow> SqlStore::history(std::int64_t meter_id, int limit) {
   auto r = acquire_reader();
   Query q(*r, "SELECT " READING_COLUMNS

@@ -43,6 +43,7 @@ class SqlStore : public Store {
   std::int64_t inspection_orders(YearMonth m) override;
   bool healthy() override;
   AttemptCounts attempts(std::string_view name, std::int64_t start, std::int64_t length) override;
+  std::optional<std::string> secret(std::string_view name) override;
 
   std::optional<AccountRow> account(std::string_view number) override;
   std::optional<AccountRow> account_by_id(std::int64_t id) override;

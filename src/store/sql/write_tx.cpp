@@ -567,6 +567,9 @@ class SqlWriteTx final : public WriteTx {
   void insert_session(std::string_view token_hash, const SessionRow& s, Instant at) override {
     people::insert_session(conn(), token_hash, s, at);
   }
+  std::string keep_secret(std::string_view name, std::string_view candidate, Instant at) override {
+    return people::keep_secret(conn(), name, candidate, at);
+  }
   void delete_session(std::string_view token_hash) override {
     people::delete_session(conn(), token_hash);
   }

@@ -46,6 +46,7 @@ void set_password(SqlConn& c, std::int64_t user_id, std::string_view hash);
 void set_disabled(SqlConn& c, std::int64_t user_id, std::optional<Instant> at);
 void set_role(SqlConn& c, std::int64_t user_id, std::string_view role);
 int lock_active_admins(SqlConn& c);
+std::string keep_secret(SqlConn& c, std::string_view name, std::string_view candidate, Instant at);
 void set_reminders(SqlConn& c, std::int64_t user_id, bool on);
 void set_contact(SqlConn& c, std::int64_t user_id, std::string_view email, std::string_view phone);
 void insert_session(SqlConn& c, std::string_view token_hash, const SessionRow& s, Instant at);

@@ -383,6 +383,15 @@ BEGIN SELECT RAISE(ABORT, 'outage coefficients are append-only'); END;
 CREATE TRIGGER outage_coefficients_no_delete BEFORE DELETE ON outage_coefficients
 BEGIN SELECT RAISE(ABORT, 'outage coefficients are append-only'); END;
 )sql"},
+      {12, "the installation's secrets (the keys of receipt links and form tokens)", R"sql(
+-- Made once by the first node that needs one, then shared by every node of the database. A copy
+-- of the database holds them: receipt links and form tokens are as safe as the database is.
+CREATE TABLE server_secrets (
+  name        TEXT PRIMARY KEY,
+  value       TEXT NOT NULL,
+  created_at  BIGINT NOT NULL
+);
+)sql"},
   };
   return migrations;
 }

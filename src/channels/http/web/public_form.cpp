@@ -178,8 +178,8 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
   f.key = form->get("key").size() == 64 ? form->get("key") : service::random_token();
   f.tries = std::clamp(std::atoi(form->get("tries").c_str()), 0, 99);
   const auto now = ctx.clock.now();
-  if (auto until = service::address_refused(*per_address, p.req.remote, now))
-    return respond(too_many(*this, p, *until, "per_address"));
+  if (auto r = service::address_refused(guesses, p.req.remote, now))
+    return respond(too_many(*this, p, r->until, r->limit));
   if (!service::valid_account_number(f.account, ctx.config.account_digits) || f.serial.empty() ||
       f.serial.size() > 32) {
     f.error = i18n::message(p.lang, "account_format",
@@ -188,8 +188,8 @@ void Site::submit_page(const PagePtr& page, const Respond& respond) {
     return respond(reading_form(p, f, 422));
   }
   using S = service::Identification::Status;
-  const auto who = service::identify_meter(
-      ctx.store, {per_account, per_address.get(), p.req.remote}, f.account, f.serial, now);
+  const auto who =
+      service::identify_meter(ctx.store, {guesses, p.req.remote}, f.account, f.serial, now);
   if (who.status == S::refused) return respond(too_many(*this, p, who.retry_at, who.limit));
   if (who.status == S::not_found) {
     f.error = i18n::message(p.lang, "not_found");
@@ -284,7 +284,7 @@ Response Site::reading_answer(Page& p, ReadingForm f, const SubmitOutcome& o, bo
     case SubmitOutcome::Status::replayed: {
       std::string id = o.receipt_id;
       if (id.empty()) id = json::parse(o.receipt_json, nullptr, false).value("receipt", "");
-      return redirect(p, "/receipt/" + id);
+      return redirect(p, receipt_link(id));
     }
     case SubmitOutcome::Status::needs_confirmation:
       f.confirm = &o;
@@ -337,15 +337,15 @@ Response Site::zones_json(Page& p) {
     ctx.metrics.limited(limit);
     return answer(429, {{"error", i18n::message(p.lang, "too_many_attempts")}});
   };
-  if (service::address_refused(*per_address, p.req.remote, now))
-    return too_many_attempts("per_address");
+  if (auto r = service::address_refused(guesses, p.req.remote, now))
+    return too_many_attempts(r->limit);
   if (!service::valid_account_number(account, ctx.config.account_digits))
     return answer(
         422, {{"error", i18n::message(p.lang, "account_format",
                                       {{"digits", std::to_string(ctx.config.account_digits)}})}});
   using S = service::Identification::Status;
-  const auto who = service::identify_meter(
-      ctx.store, {per_account, per_address.get(), p.req.remote}, account, serial, now);
+  const auto who =
+      service::identify_meter(ctx.store, {guesses, p.req.remote}, account, serial, now);
   if (who.status == S::refused) return too_many_attempts(who.limit);
   if (who.status == S::not_found)
     return answer(422, {{"error", i18n::message(p.lang, "not_found")}});
@@ -373,13 +373,48 @@ Response Site::zones_json(Page& p) {
   return answer(200, body);
 }
 
-Response Site::receipt_page(Page& p, std::string_view id) {
-  auto stored = id.size() <= 32 ? service::stored_receipt(ctx.store, id) : std::nullopt;
-  if (!stored) return message(p, 404, "404", text(p.lang, "no_such_receipt"), "alert");
+// The receipt page's address: the short id people read out, and a key of 128 bits that only this
+// installation can make (a MAC of the id), so the public page cannot be found by guessing ids.
+std::string Site::receipt_link(std::string_view id) const {
+  return "/receipt/" + std::string(id) + "/" +
+         service::keyed_digest_hex(secret, "receipt:" + std::string(id), 16);
+}
+
+namespace {
+
+// The meter's serial is the public form's credential: the receipt shows only its last four.
+std::string masked_serial(std::string_view serial) {
+  if (serial.size() <= 4) return std::string(serial.size(), '*');
+  return std::string(serial.size() - 4, '*') + std::string(serial.substr(serial.size() - 4));
+}
+
+}  // namespace
+
+Response Site::receipt_page(Page& p, std::string_view rest) {
+  const auto now = ctx.clock.now();
+  if (auto until = receipt_misses->known_refused(service::address_key(p.req.remote), now)) {
+    ctx.metrics.limited("receipt_per_address");
+    Response r = message(p, 429, "429", i18n::message(p.lang, "too_many_attempts"), "alert");
+    r.headers.emplace_back(
+        "Retry-After",
+        std::to_string(std::max<std::int64_t>(
+            1, std::chrono::duration_cast<std::chrono::seconds>(*until - now).count())));
+    return r;
+  }
+  const auto slash = rest.find('/');
+  const std::string_view id = rest.substr(0, slash);
+  std::optional<std::string> stored;
+  if (slash != std::string_view::npos && id.size() <= 32 &&
+      same_token(receipt_link(id), "/receipt/" + std::string(rest)))
+    stored = service::stored_receipt(ctx.store, id);
+  if (!stored) {
+    receipt_misses->allow(service::address_key(p.req.remote), now);
+    return message(p, 404, "404", text(p.lang, "no_such_receipt"), "alert");
+  }
   json r = json::parse(*stored, nullptr, false);
   Data d;
   d.set("receipt", r.value("receipt", ""));
-  d.set("serial", r.value("meter_serial", ""));
+  d.set("serial", masked_serial(r.value("meter_serial", "")));
   Data values(Data::type::list);
   if (r.contains("readings") && r["readings"].is_object())
     for (const auto& [zone, v] : r["readings"].items()) {
@@ -423,7 +458,7 @@ Response Site::receipt_page(Page& p, std::string_view id) {
                           ? "/account/submit"
                           : "/submit");
   // The page's heading says what it is; the box, the part worth printing, says it was accepted.
-  return html(p, text(p.lang, "receipt"), "receipt", d, 200, "/receipt/{id}");
+  return html(p, text(p.lang, "receipt"), "receipt", d, 200, "/receipt/{id}/{key}");
 }
 
 }  // namespace md::http::web

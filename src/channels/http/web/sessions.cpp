@@ -40,8 +40,9 @@ Response Site::sign_in(Page& p, const std::optional<Form>& form, bool staff) {
     d.set("error", text(p.lang, "too_many_sign_ins"));
     return html(p, title, "signin", d, 429);
   }
-  auto result = service::sign_in(ctx.store, login, form->get("password").substr(0, 1024), staff,
-                                 now, p.req.request_id);
+  auto result =
+      service::sign_in(ctx.store, {*wrong_sign_ins, p.req.remote}, login,
+                       form->get("password").substr(0, 1024), staff, now, p.req.request_id);
   ctx.metrics.signin(staff ? "operator" : "account",
                      result.status == service::SignIn::Status::ok       ? "ok"
                      : result.status == service::SignIn::Status::locked ? "locked"
@@ -101,7 +102,8 @@ Response Site::reset_page(Page& p, const std::optional<Form>& form, bool staff, 
     d.set("mailed", text(p.lang, "reset_mailed"));
     return html(p, title, "reset", d);
   }
-  auto r = service::reset_password(ctx.store, login, form->get("code").substr(0, 64),
+  auto r = service::reset_password(ctx.store, {*wrong_sign_ins, p.req.remote}, login,
+                                   form->get("code").substr(0, 64),
                                    form->get("new").substr(0, 1024), staff, now, p.req.request_id);
   using S = service::PasswordReset::Status;
   if (r.status == S::reset) {

@@ -107,15 +107,30 @@ std::string render(std::string_view name, const Data& data) {
 
 Site::Site(WebContext c)
     : ctx(std::move(c)),
-      own_per_account(ctx.account_attempts ? nullptr
-                                           : service::account_attempts(
-                                                 ctx.store, ctx.options.account_attempts_per_hour)),
-      per_account(ctx.account_attempts ? ctx.account_attempts : own_per_account.get()),
-      per_address(service::attempt_limit(
-          ctx.store, "form-address", ctx.options.address_attempts_per_hour, std::chrono::hours(1))),
+      secret(service::installation_secret(ctx.store, "web", ctx.clock.now())),
+      own_per_account(
+          ctx.guesses.per_account
+              ? nullptr
+              : service::account_attempts(ctx.store, ctx.options.account_attempts_per_hour)),
+      own_per_address(
+          ctx.guesses.per_address
+              ? nullptr
+              : service::address_attempts(ctx.store, ctx.options.address_attempts_per_hour)),
+      own_per_network(
+          ctx.guesses.per_network
+              ? nullptr
+              : service::network_attempts(ctx.store, ctx.options.address_attempts_per_hour)),
+      guesses{ctx.guesses.per_account ? ctx.guesses.per_account : own_per_account.get(),
+              ctx.guesses.per_address ? ctx.guesses.per_address : own_per_address.get(),
+              ctx.guesses.per_network ? ctx.guesses.per_network : own_per_network.get()},
       signin_per_address(service::attempt_limit(ctx.store, "signin-address",
                                                 ctx.options.address_attempts_per_hour,
                                                 std::chrono::hours(1))),
+      wrong_sign_ins(service::wrong_sign_ins(ctx.store)),
+      // Receipt links not found: a quarter of the address's budget of wrong pairs (30 an hour).
+      receipt_misses(service::attempt_limit(ctx.store, "receipt-address",
+                                            std::max(1, ctx.options.address_attempts_per_hour / 4),
+                                            std::chrono::hours(1))),
       reset_mails(service::attempt_limit(ctx.store, "reset-mail", 3, std::chrono::hours(1))) {}
 
 void Site::set_cookie(Page& p, std::string_view name, std::string_view value, std::string_view path,
@@ -128,8 +143,16 @@ void Site::set_cookie(Page& p, std::string_view name, std::string_view value, st
 }
 
 bool Site::csrf_ok(const Page& p, const Form& f) const {
-  std::string expected = p.who ? p.who->session.csrf : cookie(p.req, "md_csrf");
-  return same_token(f.get("csrf"), expected);
+  if (p.who) return same_token(f.get("csrf"), p.who->session.csrf);
+  const std::string c = cookie(p.req, "md_csrf");
+  return c.size() == 64 && same_token(f.get("csrf"), form_token(c));
+}
+
+// Outside a session a form's token is the cookie's MAC under the installation's secret: a
+// cookie planted from elsewhere (a sibling subdomain, a network on plain HTTP) comes with no
+// token that matches it, as a plain double submit would.
+std::string Site::form_token(std::string_view csrf_cookie) const {
+  return service::keyed_digest_hex(secret, "csrf:" + std::string(csrf_cookie));
 }
 
 std::string Site::window_text(Lang lang) const {
@@ -269,12 +292,13 @@ void Site::handle(Request&& request, const Respond& respond) {
     r.headers.emplace_back("Cache-Control", "public, max-age=3600");
     return reply(std::move(r));
   }
-  // Forms outside a session carry a token that must match this cookie (double submit).
+  // Forms outside a session carry a token made from this cookie (form_token).
   if (std::string c = cookie(req, "md_csrf"); c.size() == 64) {
-    p.csrf = c;
+    p.csrf = form_token(c);
   } else {
-    p.csrf = service::random_token();
-    set_cookie(p, "md_csrf", p.csrf, "/", std::nullopt);
+    const std::string fresh = service::random_token();
+    p.csrf = form_token(fresh);
+    set_cookie(p, "md_csrf", fresh, "/", std::nullopt);
   }
   try {
     if (p.area == "operator") return operator_page(page, reply);

@@ -15,6 +15,7 @@
 #include "channels/http/web/text.hpp"
 #include "i18n/explain.hpp"
 #include "i18n/messages.hpp"
+#include "service/digest.hpp"
 #include "service/people.hpp"
 #include "service/rate_limit.hpp"
 
@@ -119,11 +120,14 @@ struct AreaRequest {
 
 struct Site {
   WebContext ctx;
-  std::unique_ptr<service::AttemptLimit> own_per_account;  // when the context brings none
-  service::AttemptLimit* per_account;
-  std::unique_ptr<service::AttemptLimit> per_address;
+  std::string secret;  // the installation's "web" secret: form tokens, receipt links
+  // The limits the context brings none of are the site's own.
+  std::unique_ptr<service::AttemptLimit> own_per_account, own_per_address, own_per_network;
+  service::GuessLimits guesses;
   std::unique_ptr<service::AttemptLimit> signin_per_address;
-  std::unique_ptr<service::AttemptLimit> reset_mails;  // e-mailed codes per person
+  std::unique_ptr<service::AttemptLimit> wrong_sign_ins;  // per login and address
+  std::unique_ptr<service::AttemptLimit> receipt_misses;  // receipt links not found, per address
+  std::unique_ptr<service::AttemptLimit> reset_mails;     // e-mailed codes per person
 
   explicit Site(WebContext c);
   void handle(Request&& req, const Respond& respond);
@@ -136,6 +140,7 @@ struct Site {
   Response redirect(Page& p, const std::string& location);
   Response forbidden_csrf(Page& p);
   bool csrf_ok(const Page& p, const Form& f) const;
+  [[nodiscard]] std::string form_token(std::string_view csrf_cookie) const;
   void set_cookie(Page& p, std::string_view name, std::string_view value, std::string_view path,
                   std::optional<std::chrono::seconds> max_age) const;
   std::string window_text(i18n::Lang lang) const;
@@ -144,7 +149,9 @@ struct Site {
   // Public form and receipt (public_form.cpp).
   void submit_page(const PagePtr& p, const Respond& respond);
   Response zones_json(Page& p);
-  Response receipt_page(Page& p, std::string_view receipt);
+  // `rest`: what follows /receipt/ in the path, the id and its key.
+  Response receipt_page(Page& p, std::string_view rest);
+  [[nodiscard]] std::string receipt_link(std::string_view id) const;
   // The reading form for one meter (public form and the cabinet's submit page).
   struct ReadingForm {
     std::string account, serial, key, error;

@@ -21,14 +21,12 @@ void sign_up(Request& rq) {
     d.set("error", i18n::message(p.lang, "too_many_attempts"));
     return rq.site.html(p, text(p.lang, "sign_up"), "signup", d, 429);
   };
-  if (service::address_refused(*rq.site.per_address, p.req.remote, rq.now) ||
-      service::account_refused(*rq.site.per_account, su.account, rq.now))
+  if (service::guess_refused(rq.site.guesses, su.account, p.req.remote, rq.now))
     return rq.respond(too_many_attempts());
   std::int64_t user_id = 0;
   auto result = service::sign_up(ctx.store, su, rq.now, &user_id);
   if (result == service::SignUpResult::not_found) {
-    auto by_address = service::count_wrong_pair_from(*rq.site.per_address, p.req.remote, rq.now);
-    if (service::count_wrong_serial(*rq.site.per_account, su.account, rq.now) || by_address)
+    if (service::count_wrong_guess(rq.site.guesses, su.account, p.req.remote, rq.now))
       return rq.respond(too_many_attempts());
   }
   if (result == service::SignUpResult::created) {
