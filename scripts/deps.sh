@@ -12,7 +12,7 @@ packages=(
   libeigen3-dev liblinphone-dev libmediastreamer-dev libspandsp-dev espeak-ng espeak-ng-data sox libsox-fmt-base
 )
 case "$mode" in
-  test) packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy chromium lintian systemd dpkg-dev clang-14 libclang-rt-14-dev wrk sqlmap sip-tester baresip postgresql haproxy python3) ;;
+  test) packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy chromium lintian systemd dpkg-dev clang-14 libclang-rt-14-dev wrk sqlmap sip-tester baresip postgresql haproxy python3 libxml2-utils) ;;
   bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev wrk postgresql) ;;
 esac
 

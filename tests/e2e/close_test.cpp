@@ -17,6 +17,11 @@
 using namespace md::test;
 using namespace md::test::close_e2e;
 
+namespace {
+// The XML Schema of the supplier hand-over: every CIM export made here is validated against it.
+constexpr const char* kCimSchema = "docs/schemas/cim-meter-readings.xsd";
+}  // namespace
+
 TEST_F(CloseFlow, ThreeMonthsExportExactlyTheExpectedRows) {
   three_months();
   // September, the first month closed. A: starts at its actual 1600 and is estimated to B(Oct) at
@@ -291,6 +296,7 @@ TEST_F(CloseFlow, CimMeterReadingsExport) {
   auto r = run_meterdesk({"export", "volumes", "2025-09", "--format", "cim", "--db", db});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string& xml = r.out;
+  EXPECT_EQ(xml_schema_errors(xml, kCimSchema), "");
   EXPECT_EQ(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MeterReadings "
                       "xmlns=\"http://iec.ch/TC57/2011/MeterReadings#\">",
                       0),
@@ -314,6 +320,15 @@ TEST_F(CloseFlow, CimMeterReadingsExport) {
             std::string::npos);
   EXPECT_NE(xml.find("<value>1677</value>"), std::string::npos);
   EXPECT_NE(xml.find("77 kWh = 2.58 kWh/day"), std::string::npos);
+  // The schema holds the export to its shape: a register without its value, or a point whose
+  // EIC is not one, does not pass.
+  std::string no_value = xml;
+  no_value.erase(no_value.find("<value>"),
+                 no_value.find("</value>") + 8 - no_value.find("<value>"));
+  EXPECT_NE(xml_schema_errors(no_value, kCimSchema), "");
+  std::string bad_eic = xml;
+  bad_eic.replace(bad_eic.find("62Z000000000001B"), 16, "62Z00000000001");
+  EXPECT_NE(xml_schema_errors(bad_eic, kCimSchema), "");
   EXPECT_EQ(run_meterdesk({"export", "bills", "2025-09", "--format", "cim", "--db", db}).exit_code,
             1);
 }
@@ -419,6 +434,7 @@ TEST_F(CloseFlow, EveryExportIsAuditedWhicheverWayItLeaves) {
                    "SELECT actor || '|' || channel || '|' || raw_input || '|' || reason FROM "
                    "audit WHERE action = 'export_volumes'"),
             std::vector<std::string>{"operator:cli|cli|" + file + "|cim"});
+  EXPECT_EQ(xml_schema_errors(read_file(file), kCimSchema), "");
   auto refused = run_meterdesk({"export", "bills", "2025-11", "--format", "cim", "--db", db});
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.err.find("csv or json"), std::string::npos);

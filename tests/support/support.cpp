@@ -50,6 +50,17 @@ void write_file(const std::string& path, const std::string& text) {
   out << text;
 }
 
+std::string xml_schema_errors(const std::string& xml, const std::string& xsd) {
+  TempDir dir;
+  const std::string doc = dir.file("document.xml"), said = dir.file("xmllint.txt");
+  write_file(doc, xml);
+  const std::string command = "xmllint --noout --schema '" + std::string(METERDESK_SOURCE_DIR) +
+                              "/" + xsd + "' '" + doc + "' > '" + said + "' 2>&1";
+  if (std::system(command.c_str()) == 0) return "";
+  std::string out = read_file(said);
+  return out.empty() ? "xmllint failed to run (scripts/deps.sh test installs libxml2-utils)" : out;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;

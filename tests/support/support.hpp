@@ -32,6 +32,9 @@ class TempDir {
 
 void write_file(const std::string& path, const std::string& text);
 std::string read_file(const std::string& path);
+// What xmllint (Debian libxml2-utils) says when `xml` does not follow the XML Schema at `xsd` (a
+// path under the source tree, e.g. "docs/schemas/cim-meter-readings.xsd"); "" when it does.
+std::string xml_schema_errors(const std::string& xml, const std::string& xsd);
 
 // CSV for import-accounts with `n` one-zone, 5-digit accounts 0000000001.. (serial S0000001..)
 // installed on 2025-01-10 at 1000, plus the two-zone account 0123456789 / A1234567.
