@@ -165,6 +165,18 @@ TEST_F(CloseFlow, SupplierApiWithTokens) {
   auto json = http(server.port(), "GET", path, "", {{"Authorization", "Bearer " + token}});
   ASSERT_EQ(json.status, 200);
   EXPECT_EQ(nlohmann::json::parse(json.body).size(), 3u);
+  // The bills of the month, as JSON (held to the Bill schema of docs/openapi.json by the test
+  // command's API step) and as CSV.
+  auto bills = http(server.port(), "GET", "/api/v1/periods/2025-11/bills", "",
+                    {{"Authorization", "Bearer " + token}});
+  ASSERT_EQ(bills.status, 200) << bills.body;
+  const auto bill_list = nlohmann::json::parse(bills.body);
+  ASSERT_FALSE(bill_list.empty());
+  EXPECT_FALSE(bill_list[0]["lines"].empty());
+  EXPECT_EQ(http(server.port(), "GET", "/api/v1/periods/2025-11/bills", "",
+                 {{"Authorization", "Bearer " + token}, {"Accept", "text/csv"}})
+                .headers["content-type"],
+            "text/csv; charset=utf-8");
   EXPECT_EQ(http(server.port(), "GET", "/api/v1/periods/2025-12/volumes", "",
                  {{"Authorization", "Bearer " + token}})
                 .status,
