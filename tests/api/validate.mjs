@@ -1,7 +1,9 @@
 // Holds every HTTP exchange the C++ tests recorded (METERDESK_HTTP_RECORD) against the OpenAPI
 // document: each response of a described route must have a described status and content type and
 // a body its schema accepts; each request the server accepted (2xx) must match the request
-// schema. Web pages and static files are not part of the API and are skipped.
+// schema. Web pages and static files are not part of the API and are skipped. And the record must
+// cover the document: every operation exercised, with every status it documents (a document that
+// promises an answer no test ever saw is not held to anything), or the run fails.
 // Usage: node validate.mjs ../../docs/openapi.json RECORD.jsonl
 import { readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -28,6 +30,7 @@ const mediaType = (t) => (t ?? '').split(';')[0].trim().toLowerCase();
 
 const failures = [];
 const used = new Set();
+const seen = new Set();  // "METHOD /template status"
 let checked = 0, skipped = 0;
 for (const line of readFileSync(recordPath, 'utf8').split('\n')) {
   if (!line) continue;
@@ -38,6 +41,7 @@ for (const line of readFileSync(recordPath, 'utf8').split('\n')) {
   if (!route || !route.ops[method]) { skipped++; continue; }
   const op = route.ops[method];
   used.add(`${x.method} ${route.template}`);
+  seen.add(`${x.method} ${route.template} ${x.status}`);
   const where = `${x.method} ${x.target} → ${x.status}`;
   checked++;
   const responses = op.responses ?? {};
@@ -68,7 +72,14 @@ const all = routes.flatMap((r) => Object.keys(r.ops).map((m) => `${m.toUpperCase
 const unused = all.filter((o) => !used.has(o));
 console.log(`openapi: ${checked} exchanges checked against ${docPath} (${skipped} web/other skipped); ` +
             `${all.length - unused.length}/${all.length} operations exercised`);
-if (unused.length) console.log('  not exercised by any test: ' + unused.join(', '));
+if (checked === 0) failures.push('no API exchange was recorded (METERDESK_HTTP_RECORD)');
+for (const o of unused) failures.push(`${o}: not exercised by any test`);
+for (const r of routes)
+  for (const [m, op] of Object.entries(r.ops))
+    for (const status of Object.keys(op.responses ?? {}))
+      if (status !== 'default' && used.has(`${m.toUpperCase()} ${r.template}`) &&
+          !seen.has(`${m.toUpperCase()} ${r.template} ${status}`))
+        failures.push(`${m.toUpperCase()} ${r.template} → ${status}: documented, never seen in a test`);
 const distinct = [...new Set(failures)];
 for (const f of distinct.slice(0, 40)) console.log('  ' + f);
 if (distinct.length) { console.log(`openapi: ${distinct.length} distinct mismatches`); process.exit(1); }

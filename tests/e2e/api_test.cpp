@@ -340,6 +340,17 @@ TEST_F(ApiTest, CheckAnswersAsTheSubmissionWouldAndStoresNothing) {
   EXPECT_EQ(json::parse(lower.body)["code"], "lower_than_previous");
   EXPECT_EQ(check(reading("0000000006", "S9999999", R"({"total":1180})")).status, 404);
   EXPECT_EQ(http(port(), "GET", "/api/v1/readings/check").status, 405);
+  // Bad input gets the same answers as on a submission.
+  EXPECT_EQ(check("{not json").status, 400);
+  EXPECT_EQ(
+      check(reading("0000000006", "S0000006", "{\"total\":\"" + std::string(70000, '1') + "\"}"))
+          .status,
+      413);
+  EXPECT_EQ(http(port(), "POST", "/api/v1/readings/check",
+                 reading("0000000006", "S0000006", R"({"total":1180})"),
+                 {{"X-Padding", std::string(3000, 'p')}})
+                .status,
+            431);
   EXPECT_EQ(history("0000000006", "S0000006").size(), stored) << "a check stores nothing";
   EXPECT_EQ(sql_value(db_,
                       "SELECT count(*) FROM audit WHERE result = 'rejected:lower_than_previous' "
@@ -440,6 +451,12 @@ TEST(ApiLimits, AnAddressIsLimitedAsOnTheFormAndALockedAccountStaysOpenToItsHous
     statuses.push_back(post("203.0.113.9", "000000000" + std::to_string(2 + i % 4), "X"));
   EXPECT_EQ(statuses, (std::vector<int>{404, 404, 404, 404, 404, 429, 429}));
   EXPECT_EQ(post("203.0.113.9", "0000000006", "S0000006"), 429);
+  EXPECT_EQ(http(server.port(), "POST", "/api/v1/readings/check",
+                 reading("0000000006", "S0000006", R"({"total":1100})"),
+                 {{"X-Forwarded-For", "203.0.113.9"}})
+                .status,
+            429)
+      << "the check counts in the same budget";
   // The form counts in the same budget: that address is refused there as well.
   Browser b(server.port());
   b.get("/submit");

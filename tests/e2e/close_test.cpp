@@ -177,6 +177,15 @@ TEST_F(CloseFlow, SupplierApiWithTokens) {
                  {{"Authorization", "Bearer " + token}, {"Accept", "text/csv"}})
                 .headers["content-type"],
             "text/csv; charset=utf-8");
+  EXPECT_EQ(http(server.port(), "GET", "/api/v1/periods/2025-12/bills", "",
+                 {{"Authorization", "Bearer " + token}})
+                .status,
+            404)
+      << "not closed";
+  EXPECT_EQ(http(server.port(), "GET", "/api/v1/periods/11-2025/bills", "",
+                 {{"Authorization", "Bearer " + token}})
+                .status,
+            400);
   EXPECT_EQ(http(server.port(), "GET", "/api/v1/periods/2025-12/volumes", "",
                  {{"Authorization", "Bearer " + token}})
                 .status,
