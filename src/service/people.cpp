@@ -260,6 +260,7 @@ SignIn sign_in(store::Store& store, const SignInFrom& from, std::string_view log
     audit("locked");
     return out;
   }
+  // A person who has left verifies against the dummy too: their password no longer matters.
   const bool usable = user && !user->disabled_at;
   const bool ok = verify_password(usable ? user->password_hash : dummy, password) && usable;
   if (ok) {
@@ -269,7 +270,8 @@ SignIn sign_in(store::Store& store, const SignInFrom& from, std::string_view log
     return out;
   }
   out.retry_after = count_wrong_sign_in(from, key, now);
-  audit(user && user->disabled_at ? "failed:disabled" : "failed");  // the answer does not say
+  // The answer does not say that the person has left; the audit does.
+  audit(user && user->disabled_at ? "failed:disabled" : "failed");
   return out;
 }
 
@@ -425,13 +427,13 @@ PasswordReset reset_password(store::Store& store, const SignInFrom& from, std::s
   const std::string typed = normalize_reset_code(code);
   const bool well_formed =
       typed.size() == kResetLength && typed.find_first_not_of(kResetAlphabet) == std::string::npos;
-  // A code given before they left is no use.
+  // Only a well-formed code of a person who has not left can be used; every other try is
+  // counted and answered alike, whether the login exists or not.
   const bool usable = user && !user->disabled_at && well_formed;
   std::string hash = usable ? hash_password(new_password) : std::string();
   auto tx = store.begin_write();
   if (usable && tx->use_password_reset(digest_hex(typed), user->id, now)) {
     tx->set_password(user->id, hash);
-    tx->set_signin_state(user->id, 0, std::nullopt);
     tx->delete_sessions_of(user->id);
     out.status = PasswordReset::Status::reset;
     out.user = user;

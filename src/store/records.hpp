@@ -103,8 +103,6 @@ struct UserRow {
   std::optional<std::int64_t> account_id;
   std::string email, phone, password_hash;
   bool reminders = true;
-  int failed_signins = 0;
-  std::optional<Instant> locked_until;
   std::optional<Instant> disabled_at;  // staff who have left: no sign-in, no session, no reset
 };
 

@@ -80,8 +80,6 @@ class WriteTx {
   virtual void insert_photo(std::int64_t submission_id, const Photo& photo, Instant at) = 0;
   // Throws ConflictError (Conflict::login or Conflict::email).
   virtual std::int64_t insert_user(const NewUser& u, Instant at) = 0;
-  virtual void set_signin_state(std::int64_t user_id, int failed_signins,
-                                std::optional<Instant> locked_until) = 0;
   virtual void set_password(std::int64_t user_id, std::string_view password_hash) = 0;
   // Disables a person from `at` (nullopt enables them again).
   virtual void set_disabled(std::int64_t user_id, std::optional<Instant> at) = 0;

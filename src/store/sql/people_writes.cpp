@@ -25,17 +25,6 @@ std::int64_t insert_user(SqlConn& c, const NewUser& u, Instant at) {
   return returning_id(q);
 }
 
-void set_signin_state(SqlConn& c, std::int64_t user_id, int failed,
-                      std::optional<Instant> locked_until) {
-  Query q(c, "UPDATE users SET failed_signins = ?, locked_until = ? WHERE id = ?");
-  q.bind(failed);
-  if (locked_until)
-    q.bind(secs(*locked_until));
-  else
-    q.bind_null();
-  q.bind(user_id).run();
-}
-
 std::string keep_secret(SqlConn& c, std::string_view name, std::string_view candidate, Instant at) {
   Query insert(c,
                "INSERT INTO server_secrets (name, value, created_at) VALUES (?, ?, ?)"

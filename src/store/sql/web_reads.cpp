@@ -19,8 +19,7 @@ AccountRow account_row(Query& q) {
 }
 
 constexpr const char* kUserColumns =
-    "id, login, role, account_id, email, phone, password_hash, reminders, failed_signins,"
-    " locked_until, disabled_at";
+    "id, login, role, account_id, email, phone, password_hash, reminders, disabled_at";
 
 UserRow user_row(Query& q) {
   UserRow u;
@@ -32,9 +31,7 @@ UserRow user_row(Query& q) {
   u.phone = q.text(5);
   u.password_hash = q.text(6);
   u.reminders = q.i64(7) != 0;
-  u.failed_signins = static_cast<int>(q.i64(8));
-  if (!q.is_null(9)) u.locked_until = instant(q.i64(9));
-  if (!q.is_null(10)) u.disabled_at = instant(q.i64(10));
+  if (!q.is_null(8)) u.disabled_at = instant(q.i64(8));
   return u;
 }
 

@@ -544,10 +544,6 @@ class SqlWriteTx final : public WriteTx {
   std::int64_t insert_user(const NewUser& u, Instant at) override {
     return people::insert_user(conn(), u, at);
   }
-  void set_signin_state(std::int64_t user_id, int failed,
-                        std::optional<Instant> locked_until) override {
-    people::set_signin_state(conn(), user_id, failed, locked_until);
-  }
   void set_password(std::int64_t user_id, std::string_view hash) override {
     people::set_password(conn(), user_id, hash);
   }

@@ -40,8 +40,6 @@ namespace people {
 
 void insert_photo(SqlConn& c, std::int64_t submission_id, const Photo& photo, Instant at);
 std::int64_t insert_user(SqlConn& c, const NewUser& u, Instant at);
-void set_signin_state(SqlConn& c, std::int64_t user_id, int failed,
-                      std::optional<Instant> locked_until);
 void set_password(SqlConn& c, std::int64_t user_id, std::string_view hash);
 void set_disabled(SqlConn& c, std::int64_t user_id, std::optional<Instant> at);
 void set_role(SqlConn& c, std::int64_t user_id, std::string_view role);

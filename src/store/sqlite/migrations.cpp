@@ -386,6 +386,8 @@ BEGIN SELECT RAISE(ABORT, 'outage coefficients are append-only'); END;
       {12, "the installation's secrets (the keys of receipt links and form tokens)", R"sql(
 -- Made once by the first node that needs one, then shared by every node of the database. A copy
 -- of the database holds them: receipt links and form tokens are as safe as the database is.
+-- users.failed_signins and users.locked_until are read and written no more: wrong sign-ins are
+-- counted per person and client address (service/people.hpp), not on the person.
 CREATE TABLE server_secrets (
   name        TEXT PRIMARY KEY,
   value       TEXT NOT NULL,
