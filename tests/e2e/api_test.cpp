@@ -374,12 +374,7 @@ TEST_F(ApiTest, CheckAnswersAsTheSubmissionWouldAndStoresNothing) {
 // is looked up. Right serials do not count: an integration sending many readings is not slowed.
 TEST(ApiLimits, WrongSerialsCountWithTheFormsTriesAndOverTheLimitNothingIsLookedUp) {
   TempDir dir;
-  const std::string db = dir.file("limits.db");
-  write_file(dir.file("accounts.csv"), accounts_csv(3));
-  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
-                           "2026-01-10T12:00:00"})
-                .exit_code,
-            0);
+  const std::string db = db_with_accounts(dir, "limits.db", 3);
   ServerProcess server(db, {"--now", kNow}, {{"METERDESK_WEB_ACCOUNT_ATTEMPTS_PER_HOUR", "4"}});
   auto post = [&](const std::string& account, const std::string& serial, int value) {
     return http(server.port(), "POST", "/api/v1/readings",
@@ -422,12 +417,7 @@ TEST(ApiLimits, WrongSerialsCountWithTheFormsTriesAndOverTheLimitNothingIsLooked
 // guess: the lock-out is no weapon.
 TEST(ApiLimits, AnAddressIsLimitedAsOnTheFormAndALockedAccountStaysOpenToItsHousehold) {
   TempDir dir;
-  const std::string db = dir.file("address.db");
-  write_file(dir.file("accounts.csv"), accounts_csv(6));
-  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
-                           "2026-01-10T12:00:00"})
-                .exit_code,
-            0);
+  const std::string db = db_with_accounts(dir, "address.db", 6);
   ServerProcess server(db, {"--now", kNow},
                        {{"METERDESK_WEB_ACCOUNT_ATTEMPTS_PER_HOUR", "3"},
                         {"METERDESK_WEB_ADDRESS_ATTEMPTS_PER_HOUR", "5"},

@@ -372,12 +372,7 @@ TEST_F(WebTest, CookiesAreSecureBehindATlsProxy) {
 // refused, while a guesser trying many accounts from it is — then even a right pair waits.
 TEST(WebLimits, AnAddressIsLimitedInWrongPairsNotInTheHouseholdsBehindIt) {
   TempDir dir;
-  const std::string db = dir.file("nat.db");
-  write_file(dir.file("accounts.csv"), accounts_csv(6));
-  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
-                           "2026-01-10T12:00:00"})
-                .exit_code,
-            0);
+  const std::string db = db_with_accounts(dir, "nat.db", 6);
   ServerProcess server(db, {"--now", kNow}, {{"METERDESK_WEB_ADDRESS_ATTEMPTS_PER_HOUR", "3"}});
   for (int i = 1; i <= 5; ++i) {
     const std::string account = "000000000" + std::to_string(i),
@@ -417,12 +412,7 @@ TEST(WebLimits, AnAddressIsLimitedInWrongPairsNotInTheHouseholdsBehindIt) {
 // 413 before any of it is read, and the answer is not lost to a reset while the body streams in.
 TEST(WebUploads, APhotoUpToItsLimitIsTakenAndABiggerOneGetsA413) {
   TempDir dir;
-  const std::string db = dir.file("up.db");
-  write_file(dir.file("accounts.csv"), accounts_csv(8));
-  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
-                           "2026-01-10T12:00:00"})
-                .exit_code,
-            0);
+  const std::string db = db_with_accounts(dir, "up.db", 8);
   ServerProcess server(db, {"--now", kNow});
   Browser b(server.port(), "en");
   auto page = b.get("/submit");
@@ -495,12 +485,7 @@ TEST(WebSignIn, WhoExistsIsNotToldAndNobodyIsLockedOutFromElsewhere) {
 // shows the receipt with the meter's serial masked; an address that keeps missing is refused.
 TEST(WebReceipts, OnlyTheLinkGivenOpensAReceiptAndGuessersAreRefused) {
   TempDir dir;
-  const std::string db = dir.file("receipts.db");
-  write_file(dir.file("accounts.csv"), accounts_csv(3));
-  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
-                           "2026-01-10T12:00:00"})
-                .exit_code,
-            0);
+  const std::string db = db_with_accounts(dir, "receipts.db", 3);
   ServerProcess server(db, {"--now", kNow});
   Browser b(server.port(), "en");
   auto page = b.get("/submit");
