@@ -51,7 +51,8 @@ void write_file(const std::string& path, const std::string& text) {
 }
 
 std::string db_with_accounts(const TempDir& dir, const std::string& name, int n) {
-  const std::string db = dir.file(name), csv = dir.file(name + ".accounts.csv");
+  std::string db = dir.file(name);
+  const std::string csv = dir.file(name + ".accounts.csv");
   write_file(csv, accounts_csv(n));
   auto r = run_meterdesk({"import-accounts", csv, "--db", db, "--now", "2026-01-10T12:00:00"});
   if (r.exit_code != 0) ADD_FAILURE() << "import-accounts: " << r.err;
