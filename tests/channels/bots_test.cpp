@@ -10,6 +10,7 @@
 
 #include "channels/telegram/telegram.hpp"
 #include "channels/viber/viber.hpp"
+#include "support/support.hpp"
 
 namespace md {
 namespace {
@@ -18,8 +19,7 @@ using json = nlohmann::json;
 using Kind = dialog::Event::Kind;
 
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(METERDESK_SOURCE_DIR) + "/tests/conformance/" + name,
-                   std::ios::binary);
+  std::ifstream in(test::source_dir() + "/tests/conformance/" + name, std::ios::binary);
   EXPECT_TRUE(in.good()) << name;
   std::stringstream s;
   s << in.rdbuf();
@@ -28,8 +28,8 @@ std::string fixture(const std::string& name) {
 
 TEST(TelegramParse, EveryConformancePayloadIsUnderstoodOrIgnoredNeverMalformed) {
   int seen = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(METERDESK_SOURCE_DIR) +
-                                                               "/tests/conformance/telegram")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(test::source_dir() + "/tests/conformance/telegram")) {
     if (entry.path().extension() != ".json") continue;
     auto p = telegram::parse_update(fixture("telegram/" + entry.path().filename().string()));
     EXPECT_NE(p.kind, telegram::Parsed::Kind::malformed) << entry.path() << ": " << p.why;

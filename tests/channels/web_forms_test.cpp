@@ -10,6 +10,7 @@
 #include "channels/http/web/web_internal.hpp"
 #include "service/prices.hpp"
 #include "service/rate_limit.hpp"
+#include "support/support.hpp"
 
 using namespace md;
 using http::web::Form;
@@ -43,7 +44,7 @@ TEST(WebText, EveryWordTheTemplatesUseIsInTheTableInBothLanguagesWithTheSamePlac
   }
   const std::regex used(R"(\{\{[#^/]?t\.([a-z0-9_]+)\}\})");
   int checked = 0;
-  for (const auto& file : std::filesystem::directory_iterator(std::string(METERDESK_SOURCE_DIR) +
+  for (const auto& file : std::filesystem::directory_iterator(md::test::source_dir() +
                                                               "/src/channels/http/web/assets")) {
     if (file.path().extension() != ".html") continue;
     std::ifstream in(file.path());

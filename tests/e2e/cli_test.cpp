@@ -43,7 +43,7 @@ TEST(Cli, HelpOnEveryCommand) {
   // The version the binary says is the one the Debian package is built as.
   auto version = run_meterdesk({"--version"});
   EXPECT_EQ(version.exit_code, 0);
-  std::string changelog = read_file(std::string(METERDESK_SOURCE_DIR) + "/packaging/changelog");
+  std::string changelog = read_file(source_dir() + "/packaging/changelog");
   auto open = changelog.find('('), close = changelog.find(')');
   ASSERT_NE(close, std::string::npos);
   EXPECT_EQ(version.out, "meterdesk " + changelog.substr(open + 1, close - open - 1) + "\n");
@@ -202,7 +202,7 @@ TEST(Cli, WindowConfigurationChangesWhatAReadingCountsAs) {
 TEST(Cli, EveryConfigurationKeyIsDocumented) {
   auto listed = run_meterdesk({"config"});
   ASSERT_EQ(listed.exit_code, 0);
-  std::string doc = read_file(std::string(METERDESK_SOURCE_DIR) + "/docs/configuration.md");
+  std::string doc = read_file(source_dir() + "/docs/configuration.md");
   std::istringstream lines(listed.out);
   std::string key, env;
   int n = 0;

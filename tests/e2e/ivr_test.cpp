@@ -201,7 +201,8 @@ TEST_F(IvrTest, AWholeSubmissionBySipInfo) {
   ASSERT_EQ(
       call(scenario(true, "2,0123456789#4567#12120#6060#,1,9"), "SEQUENTIAL\n380999999999;\n"), 0)
       << server->log();
-  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12120/6060");
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12120/6060")
+      << server->log();
   EXPECT_NE(server->log().find("stored reading R-"), std::string::npos);
 }
 
@@ -231,7 +232,8 @@ TEST_F(IvrTest, ASlowCallerWithKeysAndNoAudioIsNotCutOff) {
           "SEQUENTIAL\n380999999999;\n"),
       0)
       << server->log();
-  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12120/6060");
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12120/6060")
+      << server->log();
 }
 
 TEST_F(IvrTest, AWrongAccountThreeTimesEndsTheCallAndStoresNothing) {
@@ -295,7 +297,8 @@ TEST_F(IvrTest, AWholeSubmissionByInBandTonesWithTheDetectorSwitchedOn) {
   xml.insert(at, "<nop><action><exec rtp_stream=\"" + d +
                      "/tones.wav,1,0\"/></action></nop>\n<pause milliseconds=\"17000\"/>\n");
   ASSERT_EQ(call(xml, "SEQUENTIAL\n380999999999;\n"), 0) << server->log();
-  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12120/6060");
+  EXPECT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12120/6060")
+      << server->log();
 }
 
 TEST_F(IvrTest, GarbageAndUnsupportedCodecsAreRefusedAndTheLineKeepsAnswering) {

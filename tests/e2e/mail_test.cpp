@@ -65,7 +65,7 @@ class SmtpPeer {
     std::filesystem::create_directory(folder_);
     pid_ = fork();
     if (pid_ == 0) {
-      const std::string script = std::string(METERDESK_SOURCE_DIR) + "/tests/support/smtp_peer.py";
+      const std::string script = source_dir() + "/tests/support/smtp_peer.py";
       const std::string port = std::to_string(port_);
       execlp("python3", "python3", script.c_str(), port.c_str(), folder_.c_str(),
              static_cast<char*>(nullptr));

@@ -10,8 +10,7 @@
 using namespace md::test;
 
 TEST(Observability, EveryMetricTheDashboardQueriesIsExported) {
-  auto dashboard = nlohmann::json::parse(
-      read_file(std::string(METERDESK_SOURCE_DIR) + "/docs/grafana-dashboard.json"));
+  auto dashboard = nlohmann::json::parse(read_file(source_dir() + "/docs/grafana-dashboard.json"));
   std::set<std::string> wanted;
   static const std::regex name(R"(meterdesk_[a-z_]+)");
   ASSERT_FALSE(dashboard["panels"].empty());

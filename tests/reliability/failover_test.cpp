@@ -24,7 +24,7 @@ using namespace md::test;
 namespace {
 
 int cluster(const std::string& args) {
-  return std::system((std::string(METERDESK_SOURCE_DIR) + "/scripts/pg-test.sh " + args).c_str());
+  return std::system((source_dir() + "/scripts/pg-test.sh " + args).c_str());
 }
 
 struct Cluster {

@@ -59,7 +59,7 @@ TEST(Overload, ExcessIsRefusedQuicklyHealthStaysUpAndItRecovers) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
-  const std::string script = std::string(METERDESK_SOURCE_DIR) + "/bench/ingest/submit.lua";
+  const std::string script = source_dir() + "/bench/ingest/submit.lua";
   const std::string out_file = dir.file("wrk.txt");
   const std::string cmd = "BENCH_ACCOUNTS=" + std::to_string(kAccounts) +
                           " wrk -t2 -c256 -d8s --timeout 10s -s " + script +

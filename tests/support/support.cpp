@@ -63,8 +63,8 @@ std::string xml_schema_errors(const std::string& xml, const std::string& xsd) {
   TempDir dir;
   const std::string doc = dir.file("document.xml"), said = dir.file("xmllint.txt");
   write_file(doc, xml);
-  const std::string command = "xmllint --noout --schema '" + std::string(METERDESK_SOURCE_DIR) +
-                              "/" + xsd + "' '" + doc + "' > '" + said + "' 2>&1";
+  const std::string command = "xmllint --noout --schema '" + source_dir() + "/" + xsd + "' '" +
+                              doc + "' > '" + said + "' 2>&1";
   if (std::system(command.c_str()) == 0) return "";
   std::string out = read_file(said);
   return out.empty() ? "xmllint failed to run (scripts/deps.sh test installs libxml2-utils)" : out;
@@ -153,6 +153,20 @@ std::string personal_data_in(const std::string& text, int n) {
 
 std::string meterdesk_binary() {
   return METERDESK_BINARY;
+}
+
+std::string source_dir() {
+  return METERDESK_SOURCE_DIR;
+}
+
+std::map<std::string, std::string> full_disk_env(const std::string& marker) {
+  // Under ASan the preloaded library comes before the sanitizer's runtime, which it allows when
+  // told; it keeps intercepting the writes the library passes on.
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  return {{"LD_PRELOAD", METERDESK_DISK_FULL_LIBRARY},
+          {"METERDESK_TEST_DISK_FULL", marker},
+          {"ASAN_OPTIONS", std::string(asan ? asan : "") + (asan && *asan ? ":" : "") +
+                               "verify_asan_link_order=0"}};
 }
 
 namespace {

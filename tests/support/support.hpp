@@ -58,6 +58,11 @@ RunResult run_meterdesk(const std::vector<std::string>& args,
                         const std::map<std::string, std::string>& env = {},
                         const std::string& input = {});  // standard input
 std::string meterdesk_binary();
+// The checkout's root (docs/, scripts/, tests/conformance/ ...).
+std::string source_dir();
+// The environment that gives `meterdesk serve` a disk that is full while `marker` exists, at the
+// byte it says (tests/support/disk_full.cpp): for files in the marker's directory.
+std::map<std::string, std::string> full_disk_env(const std::string& marker);
 // Starts build/meterdesk in the background, its output discarded; the caller waits for it.
 pid_t start_meterdesk(const std::vector<std::string>& args);
 // The database a store or service test runs on: a SQLite file in `dir`, or, when
