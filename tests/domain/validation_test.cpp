@@ -135,6 +135,11 @@ TEST(Validation, NegativeAdvanceIsRejectedWithThePreviousReading) {
   EXPECT_EQ(v.rejection->code, "lower_than_previous");
   EXPECT_EQ(v.rejection->params.at("previous"), "12345");
   EXPECT_EQ(v.rejection->params.at("date"), "31.10.2025");
+  // The boundary: one kWh below the previous reading is as wrong as 45 (found by
+  // scripts/sabotage.sh, which made `a < 0` into `a < -1` and nothing failed).
+  Validation one_below = validate(base({{"total", "12344"}}), kRules);
+  ASSERT_TRUE(one_below.rejection);
+  EXPECT_EQ(one_below.rejection->code, "lower_than_previous");
 }
 
 TEST(Validation, RolloverWithinTwiceExpected) {
