@@ -198,6 +198,28 @@ struct AuditRow : AuditEntry {
   std::int64_t id = 0;
 };
 
+// The audit is a hash chain (store/audit_chain.hpp): per chain ("main" on SQLite, one per node on
+// PostgreSQL) each record has the next sequence number and the SHA-256 of the previous record's
+// hash and its own content.
+struct AuditHead {
+  std::string chain;
+  std::int64_t seq = 0;  // 0: nothing written yet
+  std::string hash;      // hex
+};
+struct ChainedAuditRow : AuditRow {
+  std::string chain;
+  std::int64_t seq = 0;
+  std::string hash;
+};
+// One snapshot of the chains: the heads as last written, and the records written before the
+// chains began (schema 13), which come before every chained one.
+struct AuditChains {
+  std::vector<AuditHead> heads;
+  std::int64_t unchained = 0;
+  std::int64_t last_unchained_id = 0;  // 0 when none
+  std::int64_t first_chained_id = 0;   // 0 when none
+};
+
 // A search of the audit, newest first, in pages. Each page looks at no more than `window` records
 // (older than `before_id`), so a search that matches little stays quick on years of records; the
 // next page goes on from where this one stopped.

@@ -263,6 +263,11 @@ class PeopleReads {
   virtual std::optional<std::string> secret(std::string_view name) = 0;
   virtual std::vector<AuditRow> audit_tail(int limit) = 0;
   virtual AuditPage search_audit(const AuditQuery& query) = 0;
+  // The audit's hash chains (service/audit.hpp verifies them): each chain's head as last written;
+  // and in one snapshot, every chained record in (chain, seq, id) order and what came before.
+  virtual std::vector<AuditHead> audit_heads() = 0;
+  virtual AuditChains scan_audit_chains(
+      const std::function<void(const ChainedAuditRow&)>& visit) = 0;
 };
 
 // The messengers' outbox and whom the reminder and notice rounds reach.

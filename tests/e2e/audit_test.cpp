@@ -299,3 +299,104 @@ TEST(Audit, EveryKindOfActionLeavesWhoWhenWhatAndWhy) {
                     "'operator:cli' AND reason = 'the October close'")
                    .empty());
 }
+
+// The trail holds the DSO to what it wrote: readings taken through the running service, then the
+// database edited behind its back (triggers dropped first). `meterdesk audit verify` names the
+// record, and the heads printed before (`meterdesk audit head`) catch a cut-and-mended chain.
+TEST(Audit, VerifyNamesTheRecordEditedBehindTheServicesBack) {
+  TempDir dir;
+  const std::string db = dir.file("trail.db");
+  write_file(dir.file("accounts.csv"), accounts_csv(5));
+  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db}).exit_code, 0);
+  {
+    ServerProcess server(db, {"--now", "2026-11-30T10:00:00+02:00"},
+                         {{"METERDESK_CLOSE_AUTOMATIC", "false"}});
+    for (int account = 1; account <= 5; ++account) {
+      char number[16], serial[16];
+      std::snprintf(number, sizeof number, "%010d", account);
+      std::snprintf(serial, sizeof serial, "S%07d", account);
+      auto r = http(server.port(), "POST", "/api/v1/readings",
+                    std::string(R"({"account":")") + number + R"(","meter_serial":")" + serial +
+                        R"(","readings":{"total":)" + std::to_string(1100 + account) + "}}",
+                    {{"Content-Type", "application/json"}});
+      ASSERT_EQ(r.status, 201) << r.body;
+    }
+  }
+  auto intact = run_meterdesk({"audit", "verify", "--db", db});
+  EXPECT_EQ(intact.exit_code, 0) << intact.err;
+  const std::string records = sql_value(db, "SELECT count(*) FROM audit");
+  EXPECT_NE(intact.out.find("audit: intact: " + records + " chained records in 1 chain(s)"),
+            std::string::npos)
+      << intact.out;
+  auto head = run_meterdesk({"audit", "head", "--db", db});
+  ASSERT_EQ(head.exit_code, 0);
+  EXPECT_TRUE(head.out.starts_with("main " + records + " ")) << head.out;
+  write_file(dir.file("published.txt"), head.out);
+
+  const std::string third =
+      sql_value(db, "SELECT id FROM audit WHERE action = 'submit' ORDER BY id LIMIT 1 OFFSET 2");
+  ASSERT_EQ(sql_exec(db,
+                     "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;"
+                     " UPDATE audit SET result = 'rejected:not_found' WHERE id = " +
+                         third),
+            "");
+  auto edited = run_meterdesk({"audit", "verify", "--db", db});
+  EXPECT_EQ(edited.exit_code, 1);
+  EXPECT_NE(edited.err.find("audit: TAMPERED: "), std::string::npos) << edited.err;
+  EXPECT_NE(edited.err.find("audit id " + third), std::string::npos) << edited.err;
+
+  // Put back as it was, then the last two records cut and the head set back to the fourth.
+  ASSERT_EQ(sql_exec(db, "UPDATE audit SET result = 'accepted' WHERE id = " + third), "");
+  ASSERT_EQ(run_meterdesk({"audit", "verify", "--db", db}).exit_code, 0);
+  const std::string kept = std::to_string(std::stoi(records) - 2);
+  ASSERT_EQ(sql_exec(db, "DELETE FROM audit WHERE seq > " + kept +
+                             "; UPDATE audit_heads SET seq = " + kept +
+                             ", hash = (SELECT hash FROM audit WHERE seq = " + kept + ")"),
+            "");
+  EXPECT_EQ(run_meterdesk({"audit", "verify", "--db", db}).exit_code, 0)
+      << "a cut chain whose head was mended holds together alone";
+  auto cut =
+      run_meterdesk({"audit", "verify", "--db", db, "--published", dir.file("published.txt")});
+  EXPECT_EQ(cut.exit_code, 1);
+  EXPECT_NE(cut.err.find("lost its records from #" + records + " on, which a published head"),
+            std::string::npos)
+      << cut.err;
+}
+
+// On PostgreSQL each node appends to its own chain and, daily, writes every chain's head into it:
+// a node that cuts its own chain and mends its head is contradicted by the other's anchor.
+TEST(Audit, EachNodeAnchorsTheOthersChainOnPostgreSQL) {
+  TempDir dir;
+  const std::string db = postgres_db();
+  write_file(dir.file("accounts.csv"), accounts_csv(3));
+  auto as = [&](const std::string& node, std::vector<std::string> args) {
+    args.insert(args.end(), {"--db", db});
+    return run_meterdesk(args, {{"METERDESK_NODE", node}});
+  };
+  ASSERT_EQ(as("a", {"import-accounts", dir.file("accounts.csv")}).exit_code, 0);
+  ASSERT_EQ(as("a", {"audit", "anchor"}).exit_code, 0);
+  const std::string last = sql_value(db, "SELECT max(seq) FROM audit WHERE chain = 'node:a'");
+  auto named = as("b", {"audit", "anchor"});  // node:b's first record names node:a's head
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  EXPECT_NE(named.out.find("node:a " + last + " "), std::string::npos) << named.out;
+  EXPECT_EQ(sql_value(db, "SELECT seq FROM audit WHERE chain = 'node:b'"), "1");
+  auto both = as("a", {"audit", "verify"});
+  EXPECT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_NE(both.out.find(" chained records in 2 chain(s)"), std::string::npos) << both.out;
+
+  // Node a's last record cut, its head mended: its own chain holds together, b's anchor does not.
+  const std::string kept = std::to_string(std::stoi(last) - 1);
+  ASSERT_EQ(sql_exec(db,
+                     "DROP TRIGGER audit_no_delete ON audit;"
+                     " DELETE FROM audit WHERE chain = 'node:a' AND seq = " +
+                         last + "; UPDATE audit_heads SET seq = " + kept +
+                         ", hash = (SELECT hash FROM audit WHERE chain = 'node:a' AND seq = " +
+                         kept + ") WHERE chain = 'node:a'"),
+            "");
+  auto cut = as("a", {"audit", "verify"});
+  EXPECT_EQ(cut.exit_code, 1);
+  EXPECT_NE(
+      cut.err.find("chain node:a lost its records from #" + last + " on, which anchor audit id"),
+      std::string::npos)
+      << cut.err;
+}

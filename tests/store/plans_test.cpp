@@ -40,6 +40,8 @@ constexpr std::string_view kEveryChat =
 constexpr AllowedScan kAllowed[] = {
     {"periods", "", "a row per month"},
     {"api_tokens", "", "a row per integration"},
+    {"audit_heads", "", "a row per audit chain: one, or one per node"},
+    {"audit", "ORDER BY chain, seq, id", "`meterdesk audit verify`: every record, on purpose"},
     {"outage_coefficients", "", "a row per area and month a supervisor entered"},
     {"price_changes", "", "a row per price change a supervisor made: a few a year"},
     {"accounts", "OR a.id IN (SELECT account_id FROM metering_points WHERE address ",

@@ -1,8 +1,10 @@
-// The database's own commands: migrate, the CSV imports, demo data, backup and restore.
+// The database's own commands: migrate, the CSV imports, demo data, backup and restore, and the
+// audit's hash chains (verify, head, anchor).
 #include <cstdio>
 
 #include "app/commands/command.hpp"
 #include "service/accounts.hpp"
+#include "service/audit.hpp"
 #include "service/demo_data.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -115,6 +117,53 @@ void add_data_commands(CLI::App& app, Common& common, Commands& out) {
                                static_cast<long long>(c.submissions));
                    return 0;
                  }});
+
+  auto* audit = app.add_subcommand("audit", "the audit trail's hash chains");
+  audit->require_subcommand(1);
+  auto* verify = audit->add_subcommand(
+      "verify", "walk the chains; name the first record changed, deleted or inserted");
+  add_common(verify, common);
+  auto published = std::make_shared<std::string>();
+  verify
+      ->add_option("--published", *published,
+                   "a file of heads given out earlier (`meterdesk audit head`), one a line")
+      ->check(CLI::ExistingFile);
+  out.push_back(
+      {verify, [&common, published] {
+         Context ctx = open(common, false);
+         auto v = service::verify_audit(
+             *ctx.store, published->empty() ? std::vector<store::AuditHead>{}
+                                            : service::parse_heads(read_file(*published)));
+         if (!v.ok) {
+           std::fprintf(stderr, "audit: TAMPERED: %s\n", v.problem.c_str());
+           return 1;
+         }
+         std::printf("audit: intact: %lld chained records in %zu chain(s)",
+                     static_cast<long long>(v.records), v.heads.size());
+         if (v.unchained)
+           std::printf(", %lld from before the chains began", static_cast<long long>(v.unchained));
+         std::printf("\n%s", service::format_heads(v.heads).c_str());
+         return 0;
+       }});
+  auto* head = audit->add_subcommand(
+      "head", "print each chain's head (keep it elsewhere; `verify --published` holds to it)");
+  add_common(head, common);
+  out.push_back({head, [&common] {
+                   Context ctx = open(common, false);
+                   std::printf("%s", service::format_heads(ctx.store->audit_heads()).c_str());
+                   return 0;
+                 }});
+  auto* anchor = audit->add_subcommand(
+      "anchor", "write every chain's head into this node's chain (the server does it daily)");
+  add_common(anchor, common);
+  out.push_back(
+      {anchor, [&common] {
+         Context ctx = open(common);
+         std::printf(
+             "%s",
+             service::format_heads(service::anchor_audit(*ctx.store, ctx.clock.now())).c_str());
+         return 0;
+       }});
 }
 
 }  // namespace md::app

@@ -1,5 +1,6 @@
 // `meterdesk serve`: the HTTP server with the API, the pages and the webhooks, the ingest queue,
 // the outbox, the phone line and the automatic close, wired from the configuration.
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -17,6 +18,7 @@
 #include "channels/telegram/telegram.hpp"
 #include "channels/viber/viber.hpp"
 #include "dialog/messenger.hpp"
+#include "service/audit.hpp"
 #include "service/ingestor.hpp"
 #include "service/mail.hpp"
 #include "service/outbox.hpp"
@@ -196,12 +198,21 @@ int serve(const Common& c, const std::string& listen_override) {
   messenger.on_enqueued([&outbox] { outbox.wake(); });
   outbox.on_tick([&messenger, &ctx, &cfg, &outbox,
                   // The first tick prunes: the steady clock may start at boot, under an hour ago.
-                  last_prune = std::chrono::steady_clock::now() - std::chrono::hours{2}]() mutable {
+                  last_prune = std::chrono::steady_clock::now() - std::chrono::hours{2},
+                  last_anchor = std::chrono::steady_clock::now()]() mutable {
     messenger.queue_notices(ctx.clock.now());
     if (queue_due_mail(ctx, cfg) > 0) outbox.wake();
     if (std::chrono::steady_clock::now() - last_prune > std::chrono::hours{1}) {
       forget_old(ctx, cfg);
       last_prune = std::chrono::steady_clock::now();
+    }
+    // Daily, each node writes every chain's head into its own chain, and the log (kept apart
+    // from the database) carries them: `meterdesk audit verify --published` holds the DSO to it.
+    if (std::chrono::steady_clock::now() - last_anchor > std::chrono::hours{24}) {
+      auto heads = service::format_heads(service::anchor_audit(*ctx.store, ctx.clock.now()));
+      std::replace(heads.begin(), heads.end(), '\n', ';');
+      spdlog::info("audit: chain heads anchored: {}", heads);
+      last_anchor = std::chrono::steady_clock::now();
     }
   });
   // Webhook bodies are held to server.body_limit like every other request.

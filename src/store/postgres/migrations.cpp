@@ -384,6 +384,20 @@ CREATE TABLE server_secrets (
   created_at  BIGINT NOT NULL
 );
 )sql"},
+      {13, "the audit's hash chains (tamper evidence)", R"sql(
+-- Each record carries its chain, its place in it and SHA-256 of the one before and itself
+-- (store/audit_chain.hpp); a chain's head is kept apart and moves in the same transaction.
+-- Records from before this version have none: they come before every chained one.
+ALTER TABLE audit ADD COLUMN chain TEXT;
+ALTER TABLE audit ADD COLUMN seq BIGINT;
+ALTER TABLE audit ADD COLUMN hash TEXT;
+CREATE INDEX audit_chain ON audit(chain, seq);
+CREATE TABLE audit_heads (
+  chain  TEXT PRIMARY KEY,
+  seq    BIGINT NOT NULL,
+  hash   TEXT NOT NULL
+);
+)sql"},
   };
   return migrations;
 }

@@ -53,6 +53,8 @@ class SqlStore : public Store {
   std::vector<VolumeRow> account_volumes(std::int64_t account_id) override;
   std::vector<AuditRow> account_audit(std::int64_t account_id, int limit) override;
   AuditPage search_audit(const AuditQuery& query) override;
+  std::vector<AuditHead> audit_heads() override;
+  AuditChains scan_audit_chains(const std::function<void(const ChainedAuditRow&)>& visit) override;
   std::optional<UserRow> find_user(std::string_view login_or_email) override;
   std::optional<UserRow> user_by_id(std::int64_t id) override;
   std::vector<UserRow> staff_users() override;

@@ -388,4 +388,53 @@ std::vector<std::string> SqlStore::account_areas() {
   return out;
 }
 
+std::vector<AuditHead> SqlStore::audit_heads() {
+  auto r = acquire_reader();
+  Query q(*r, "SELECT chain, seq, hash FROM audit_heads ORDER BY chain");
+  std::vector<AuditHead> out;
+  while (q.step()) out.push_back(AuditHead{q.text(0), q.i64(1), q.text(2)});
+  return out;
+}
+
+AuditChains SqlStore::scan_audit_chains(const std::function<void(const ChainedAuditRow&)>& visit) {
+  auto r = acquire_reader();
+  (*r).exec((*r).dialect().begin_snapshot);  // the heads and the records as of one moment
+  AuditChains out;
+  try {
+    {
+      Query heads(*r, "SELECT chain, seq, hash FROM audit_heads ORDER BY chain");
+      while (heads.step())
+        out.heads.push_back(AuditHead{heads.text(0), heads.i64(1), heads.text(2)});
+    }
+    {
+      Query before(*r,
+                   "SELECT count(*), coalesce(max(id), 0),"
+                   " (SELECT coalesce(min(id), 0) FROM audit WHERE chain IS NOT NULL)"
+                   " FROM audit WHERE chain IS NULL");
+      before.step();
+      out.unchained = before.i64(0);
+      out.last_unchained_id = before.i64(1);
+      out.first_chained_id = before.i64(2);
+    }
+    Query q(*r,
+            "SELECT id, at, actor, channel, action, identity, raw_input, result, reason,"
+            " submission_id, request_id, chain, seq, hash FROM audit WHERE chain IS NOT NULL"
+            " ORDER BY chain, seq, id",
+            Query::Scan{});
+    while (q.step()) {
+      ChainedAuditRow row;
+      static_cast<AuditRow&>(row) = audit_row(q);
+      row.chain = q.text(11);
+      row.seq = q.is_null(12) ? 0 : q.i64(12);
+      row.hash = q.text(13);
+      visit(row);
+    }
+  } catch (...) {
+    (*r).exec("ROLLBACK");
+    throw;
+  }
+  (*r).exec("COMMIT");
+  return out;
+}
+
 }  // namespace md::store

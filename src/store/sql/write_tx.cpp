@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "store/audit_chain.hpp"
 #include "store/sql/rows.hpp"
 #include "store/sql/sql_store.hpp"
 #include "store/sql/writes.hpp"
@@ -81,12 +82,59 @@ std::size_t insert_chunked(SqlConn& c, const ChunkedSql& sql, const std::vector<
   return returned;
 }
 
-void insert_audit(SqlConn& c, const std::vector<AuditEntry>& rows) {
+// Where each audit record goes in its chain (store/audit_chain.hpp).
+struct Link {
+  std::int64_t seq = 0;
+  std::string hash;
+};
+
+// Takes the chain's next links for `rows` and moves its head past them. Where several write
+// (PostgreSQL) the head row stays locked to the commit: the audit is the last thing a transaction
+// writes, so a transaction holding the lock waits for nothing, and the chain's order is the
+// commits' order.
+std::vector<Link> link_audit(SqlConn& c, const std::string& chain,
+                             const std::vector<AuditEntry>& rows) {
+  static const std::string select = "SELECT seq, hash FROM audit_heads WHERE chain = ?";
+  static const std::string locking = select + " FOR UPDATE";
+  auto read_head = [&]() -> std::optional<Link> {
+    Query q(c, c.dialect().row_locks ? locking.c_str() : select.c_str());
+    q.bind(chain);
+    if (!q.step()) return std::nullopt;
+    return Link{q.i64(0), q.text(1)};
+  };
+  auto head = read_head();
+  if (!head) {
+    Query(c,
+          "INSERT INTO audit_heads (chain, seq, hash) VALUES (?, 0, ?)"
+          " ON CONFLICT (chain) DO NOTHING")
+        .bind(chain)
+        .bind(kAuditGenesis)
+        .run();
+    head = read_head();
+    if (!head) throw StoreError("the audit chain's head cannot be made");
+  }
+  std::vector<Link> links;
+  links.reserve(rows.size());
+  for (const AuditEntry& e : rows) {
+    head->hash = audit_link(head->hash, chain, ++head->seq, e);
+    links.push_back(*head);
+  }
+  Query(c, "UPDATE audit_heads SET seq = ?, hash = ? WHERE chain = ?")
+      .bind(head->seq)
+      .bind(head->hash)
+      .bind(chain)
+      .run();
+  return links;
+}
+
+void insert_audit(SqlConn& c, const std::string& chain, const std::vector<AuditEntry>& rows,
+                  const std::vector<Link>& links) {
   static const ChunkedSql sql = chunked_sql(
       "INSERT INTO audit (at, actor, channel, action, identity, raw_input, result, reason,"
-      " submission_id, request_id) VALUES ",
-      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "");
-  insert_chunked(c, sql, rows, [](Query& q, const AuditEntry& e) {
+      " submission_id, request_id, chain, seq, hash) VALUES ",
+      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "");
+  std::size_t i = 0;
+  insert_chunked(c, sql, rows, [&](Query& q, const AuditEntry& e) {
     q.bind(secs(e.at))
         .bind(e.actor)
         .bind(e.channel)
@@ -96,7 +144,11 @@ void insert_audit(SqlConn& c, const std::vector<AuditEntry>& rows) {
         .bind(e.result)
         .bind(e.reason)
         .bind(e.submission_id)
-        .bind(e.request_id);
+        .bind(e.request_id)
+        .bind(chain)
+        .bind(links[i].seq)
+        .bind(links[i].hash);
+    ++i;
   });
 }
 
@@ -647,21 +699,22 @@ class SqlWriteTx final : public WriteTx {
     return attempts::prune(conn(), before);
   }
 
-  // The audit rows so far are written first: a rollback to the savepoint must take only the
-  // rows that came after it.
-  // What was held back is written first: a rollback to the savepoint must take only what came
-  // after it. Inside a savepoint nothing is held back.
+  // Audit rows are held back to the commit (the chain's head is locked only then); a rollback
+  // to the savepoint drops those that came after it.
   void savepoint() override {
-    flush();
+    flush_submissions();
     Query(c_, "SAVEPOINT item").run();
     ++savepoints_;
+    audit_marks_.push_back(audit_.size());
   }
   void release() override {
     Query(conn(), "RELEASE item").run();
     --savepoints_;
+    audit_marks_.pop_back();
   }
   void rollback_to() override {
-    audit_.clear();
+    audit_.resize(audit_marks_.back());
+    audit_marks_.pop_back();
     pending_.clear();
     last_closed_.reset();
     meters_.clear();
@@ -673,25 +726,27 @@ class SqlWriteTx final : public WriteTx {
   }
   void flush() override {
     flush_submissions();
-    if (audit_.empty()) return;
+    if (audit_.empty() || savepoints_ > 0) return;
+    const std::vector<Link> links = link_audit(c_, chain_, audit_);
     if (c_.dialect().prefetch) {
       // Where a statement is a round trip: one COPY for all, as the readings.
       CopyRows rows;
-      for (const AuditEntry& e : audit_) {
+      for (std::size_t i = 0; i < audit_.size(); ++i) {
+        const AuditEntry& e = audit_[i];
         rows.bind(secs(e.at)).bind(e.actor).bind(e.channel).bind(e.action).bind(e.identity);
         rows.bind(e.raw_input).bind(e.result).bind(e.reason);
         if (e.submission_id)
           rows.bind(*e.submission_id);
         else
           rows.bind_null();
-        rows.bind(e.request_id).end_row();
+        rows.bind(e.request_id).bind(chain_).bind(links[i].seq).bind(links[i].hash).end_row();
       }
       c_.copy_in(
           "COPY audit (at, actor, channel, action, identity, raw_input, result, reason,"
-          " submission_id, request_id) FROM STDIN",
+          " submission_id, request_id, chain, seq, hash) FROM STDIN",
           rows.rows());
     } else {
-      insert_audit(c_, audit_);
+      insert_audit(c_, chain_, audit_, links);
     }
     audit_.clear();
   }
@@ -755,7 +810,9 @@ class SqlWriteTx final : public WriteTx {
   WriterLock lock_;
   SqlConn& c_;
   bool done_ = false;
-  std::vector<AuditEntry> audit_;                                // appended, not yet written
+  std::vector<AuditEntry> audit_;         // appended, not yet written
+  std::vector<std::size_t> audit_marks_;  // audit_'s size at each savepoint
+  const std::string chain_ = audit_chain_name(!c_.dialect().row_locks);
   std::vector<std::pair<std::int64_t, NewSubmission>> pending_;  // held back, with their ids
   std::vector<std::int64_t> ids_;                                // taken from the sequence
   int savepoints_ = 0;
