@@ -10,14 +10,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <regex>
+#include <sstream>
+#include <thread>
 
 #include "support/support.hpp"
 
@@ -129,6 +135,142 @@ int media_port_base() {
   int base = next;
   next += 50;
   return base;
+}
+
+// G.711 µ-law to linear.
+std::int16_t ulaw_to_linear(std::uint8_t u) {
+  u = static_cast<std::uint8_t>(~u);
+  int t = ((u & 0x0F) << 3) + 0x84;
+  t <<= (u & 0x70) >> 4;
+  return static_cast<std::int16_t>((u & 0x80) ? (0x84 - t) : (t - 0x84));
+}
+
+// The audio the line sends to a caller: an RTP receiver on a port of its own, which the caller's
+// SDP names. PCMU payloads are placed by their RTP timestamps (a lost packet leaves silence).
+class RtpSink {
+ public:
+  RtpSink() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+      port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~RtpSink() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  RtpSink(const RtpSink&) = delete;
+  RtpSink& operator=(const RtpSink&) = delete;
+  [[nodiscard]] int port() const { return port_; }
+
+  // Every sample heard so far, 8 kHz, in time order.
+  std::vector<std::int16_t> samples() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::int16_t> out;
+    if (packets_.empty()) return out;
+    const std::uint32_t first = packets_.front().first;
+    for (const auto& [ts, payload] : packets_) {
+      const std::size_t at = static_cast<std::uint32_t>(ts - first);
+      if (at > std::size_t{8000} * 600) continue;  // not this stream's time line
+      if (out.size() < at + payload.size()) out.resize(at + payload.size(), 0);
+      for (std::size_t i = 0; i < payload.size(); ++i) out[at + i] = ulaw_to_linear(payload[i]);
+    }
+    return out;
+  }
+
+ private:
+  void run() {
+    std::uint8_t buf[2048];
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 12 || (buf[1] & 0x7F) != 0) continue;  // PCMU only; not DTMF events
+      const std::size_t header = 12 + 4 * (buf[0] & 0x0F);
+      if (static_cast<std::size_t>(n) <= header) continue;
+      const std::uint32_t ts = (std::uint32_t{buf[4]} << 24) | (std::uint32_t{buf[5]} << 16) |
+                               (std::uint32_t{buf[6]} << 8) | buf[7];
+      std::lock_guard lock(mutex_);
+      packets_.emplace_back(ts, std::vector<std::uint8_t>(buf + header, buf + n));
+    }
+  }
+
+  int fd_;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::vector<std::pair<std::uint32_t, std::vector<std::uint8_t>>> packets_;
+  std::thread thread_;
+};
+
+// A 16-bit mono WAV's samples (the data chunk, wherever it is).
+std::vector<std::int16_t> wav_samples(const std::string& path) {
+  const std::string bytes = read_file(path);
+  std::vector<std::int16_t> out;
+  for (std::size_t at = 12; at + 8 <= bytes.size();) {
+    const std::uint32_t size =
+        static_cast<std::uint8_t>(bytes[at + 4]) | (static_cast<std::uint8_t>(bytes[at + 5]) << 8) |
+        (static_cast<std::uint8_t>(bytes[at + 6]) << 16) |
+        (static_cast<std::uint32_t>(static_cast<std::uint8_t>(bytes[at + 7])) << 24);
+    if (bytes.compare(at, 4, "data") == 0) {
+      const std::size_t end = std::min(bytes.size(), at + 8 + size);
+      for (std::size_t i = at + 8; i + 1 < end; i += 2)
+        out.push_back(static_cast<std::int16_t>(static_cast<std::uint8_t>(bytes[i]) |
+                                                (static_cast<std::uint8_t>(bytes[i + 1]) << 8)));
+      break;
+    }
+    at += 8 + size + (size & 1);
+  }
+  return out;
+}
+
+// Normalised cross-correlation of `want` with `heard` starting at `at`.
+double correlation(const std::vector<std::int16_t>& heard, std::size_t at,
+                   const std::vector<std::int16_t>& want) {
+  double xy = 0, xx = 0, yy = 0;
+  for (std::size_t i = 0; i < want.size() && at + i < heard.size(); ++i) {
+    const double x = heard[at + i], y = want[i];
+    xy += x * y;
+    xx += x * x;
+    yy += y * y;
+  }
+  return xx > 0 && yy > 0 ? xy / std::sqrt(xx * yy) : 0;
+}
+
+// Where `want` is best found in `heard` at or after `from`, and how well: first by 10 ms energy
+// frames (cheap), then sample by sample around the best frames.
+std::pair<std::size_t, double> find_audio(const std::vector<std::int16_t>& heard, std::size_t from,
+                                          const std::vector<std::int16_t>& want) {
+  constexpr std::size_t kFrame = 80;
+  auto energies = [](const std::vector<std::int16_t>& x, std::size_t start) {
+    std::vector<std::int16_t> e;
+    for (std::size_t f = start; f + kFrame <= x.size(); f += kFrame) {
+      double sum = 0;
+      for (std::size_t i = f; i < f + kFrame; ++i) sum += std::abs(static_cast<double>(x[i]));
+      e.push_back(static_cast<std::int16_t>(std::min(32767.0, sum / kFrame)));
+    }
+    return e;
+  };
+  const auto eh = energies(heard, from), ew = energies(want, 0);
+  std::vector<std::pair<double, std::size_t>> coarse;
+  for (std::size_t k = 0; k + ew.size() <= eh.size(); ++k)
+    coarse.emplace_back(correlation(eh, k, ew), k);
+  std::sort(coarse.rbegin(), coarse.rend());
+  std::pair<std::size_t, double> best{from, 0};
+  for (std::size_t c = 0; c < std::min<std::size_t>(3, coarse.size()); ++c) {
+    const std::size_t centre = from + coarse[c].second * kFrame;
+    for (std::size_t at = centre > 2 * kFrame ? centre - 2 * kFrame : 0; at <= centre + 2 * kFrame;
+         ++at) {
+      const double r = correlation(heard, at, want);
+      if (r > best.second) best = {at, r};
+    }
+  }
+  return best;
 }
 
 class IvrTest : public ::testing::Test {
@@ -338,6 +480,50 @@ TEST_F(IvrTest, GarbageAndUnsupportedCodecsAreRefusedAndTheLineKeepsAnswering) {
 
 // baresip (Debian) as a phone: it calls the line, is driven over its ctrl_tcp port with
 // netstring JSON commands, and records what it heard (sndfile); the recording must hold speech.
+// What the line says reaches the caller, every prompt whole: the caller's SDP names an RTP
+// receiver of the test's own, the keys come after each prompt has had time to end, and each
+// prompt the server's log says it played (digits aside) is found in the audio received, in order,
+// the whole rendered prompt correlating with what arrived.
+TEST_F(IvrTest, EveryPromptPlayedReachesTheCallerWhole) {
+  start_server({{"METERDESK_IVR_TIMEOUT", "20"}, {"METERDESK_LOG_LEVEL", "debug"}});
+  RtpSink sink;
+  ASSERT_NE(sink.port(), 0);
+  std::string xml = scenario(
+      true, ",,,,,,2,,,,0123456789#,,,,,4567#,,,,,,,,,,12120#,,,,6060#,,,,,,,,,,,1,,,,,,,,,,9");
+  const auto media = xml.find("[auto_media_port]");
+  ASSERT_NE(media, std::string::npos);
+  xml.replace(media, 17, std::to_string(sink.port()));
+  ASSERT_EQ(call(xml, "SEQUENTIAL\n380999999999;\n"), 0) << server->log();
+  ASSERT_EQ(q("SELECT v1 || '/' || v2 FROM submissions WHERE channel = 'ivr'"), "12120/6060");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::vector<std::int16_t> heard = sink.samples();
+  ASSERT_GT(heard.size(), 8000u * 20) << "at least 20 s of the line's audio";
+
+  // The prompts the log names, step by step.
+  const std::string log = server->log();
+  std::vector<std::string> played;
+  const std::regex step(R"(ivr: call \S+ ok=true plays (.*)then \d)");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), step); it != std::sregex_iterator();
+       ++it) {
+    std::istringstream names((*it)[1].str());
+    for (std::string name; names >> name;) played.push_back(name);
+  }
+  for (const char* must : {"ivr.welcome", "ivr.enter_account", "ivr.zone.day", "ivr.send_or_again",
+                           "ivr.accepted", "ivr.goodbye"})
+    EXPECT_NE(std::find(played.begin(), played.end(), must), played.end()) << must << "\n" << log;
+  const std::string prompts =
+      std::filesystem::path(meterdesk_binary()).parent_path().string() + "/prompts/uk/";
+  std::size_t from = 0;
+  for (const auto& name : played) {
+    const auto want = wav_samples(prompts + name + ".wav");
+    ASSERT_GT(want.size(), 800u) << name;
+    auto [at, r] = find_audio(heard, from, want);
+    EXPECT_GT(r, 0.9) << name << " was not heard whole (best correlation " << r << " at "
+                      << static_cast<double>(at) / 8000 << " s)";
+    if (r > 0.9) from = at + want.size();
+  }
+}
+
 TEST_F(IvrTest, APhoneHearsTheGreeting) {
   const std::string conf = dir.file("baresip");
   std::filesystem::create_directories(conf + "/rec");

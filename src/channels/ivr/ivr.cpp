@@ -282,7 +282,13 @@ struct Ivr::Impl {
       for (const auto& name : step.play) files.push_back(prompt_file(c.flow.lang, name));
       std::string file = call_file(d.call_id, std::to_string(c.files++ % 2));
       long long ms = concatenate_wav(files, file);
-      if (ms > 0 && c.digits.empty()) play_on_call(linphone::Object::sharedPtrToCPtr(c.call), file);
+      // A caller who cannot hear the prompt cannot answer it: that is an error worth a log line
+      // (IvrTest.EveryPromptPlayedReachesTheCallerWhole checks what the caller hears).
+      if (ms <= 0)
+        spdlog::error("ivr: call {}: its prompts could not be put together (see ivr.prompts)",
+                      d.call_id);
+      else if (c.digits.empty() && !play_on_call(linphone::Object::sharedPtrToCPtr(c.call), file))
+        spdlog::error("ivr: call {}: its prompt could not be played (no audio stream)", d.call_id);
       c.playing_until = now + std::chrono::milliseconds(c.digits.empty() ? ms : 0);
     }
     c.then = step.then;
