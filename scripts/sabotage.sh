@@ -40,9 +40,9 @@ sabotages=(
   'fsync-skipped#src/store/sqlite/sqlite_conn.cpp#s/PRAGMA synchronous = FULL/PRAGMA synchronous = NORMAL/#Durability'
   'role-check-removed#src/channels/http/web/console/console.cpp#s/return rank\(user.role\) >= needed;/return rank(user.role) >= needed - 3;/#Roles'
   'csrf-not-checked-when-signed-in#src/channels/http/web/site.cpp#s/if \(p.who\) return same_token\(f.get\("csrf"\), p.who->session.csrf\);/if (p.who) return true;/#WebTest|Roles'
-  'session-never-expires#src/service/people.cpp#s/if \(!session \|\| session->expires_at <= now\) return std::nullopt;/if (!session) return std::nullopt;/'
+  'session-never-expires#src/service/people.cpp#s/session->expires_at <= now\) return std::nullopt;/session->expires_at <= now - std::chrono::hours{24 * 365}) return std::nullopt;/'
   'any-password-accepted#src/service/people.cpp#s/password.size\(\)\) == 0;/password.size()) == 0 || !password.empty();/'
-  'receipt-link-not-checked#src/channels/http/web/public_form.cpp#s/same_token\(receipt_link\(id\), "\/receipt\/" \+ std::string\(rest\)\)/!rest.empty()/#WebTest|WebLimits'
+  'receipt-link-not-checked#src/channels/http/web/public_form.cpp#s/same_token\(receipt_link\(id\), "\/receipt\/" \+ std::string\(rest\)\)/!rest.empty()/#WebReceipts'
   'upload-limit-not-enforced#src/channels/http/server.cpp#s/parser.body_limit\(limit\);  \/\/ a chunked/parser.body_limit(limit * 64);  \/\/ a chunked/#WebUploads|ApiTest'
 )
 

@@ -2,6 +2,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <regex>
 #include <thread>
 
@@ -228,6 +234,47 @@ TEST_F(ApiTest, BadInputGetsA4xxAndChangesNothing) {
     }
   }
   EXPECT_EQ(history("0000000004", "S0000004").size(), before);
+  EXPECT_EQ(http(port(), "GET", "/healthz").status, 200);
+}
+
+// A body sent in chunks has no length to refuse it by up front: it is held to the same limit as it
+// arrives, and one over it gets the 413 too, whatever its chunks.
+TEST_F(ApiTest, AChunkedBodyOverTheLimitGetsA413AsItArrives) {
+  auto send_chunked = [&](std::size_t total) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      ::close(fd);
+      return std::string("no connection");
+    }
+    std::string out =
+        "POST /api/v1/readings HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    const std::string chunk(1024, ' ');
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
+    for (std::size_t sent = 0; sent < total; sent += chunk.size()) out += size + chunk + "\r\n";
+    out += "0\r\n\r\n";
+    // The server may answer and close before all of it is written: what it said is what counts.
+    [[maybe_unused]] ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+    std::string answer;
+    char buf[4096];
+    pollfd p{fd, POLLIN, 0};
+    while (::poll(&p, 1, 5000) > 0) {
+      const ssize_t got = ::recv(fd, buf, sizeof buf, 0);
+      if (got <= 0) break;
+      answer.append(buf, static_cast<std::size_t>(got));
+    }
+    ::close(fd);
+    return answer.substr(0, answer.find("\r\n"));
+  };
+  // The fixture's server.body_limit is 4096 bytes.
+  EXPECT_EQ(send_chunked(3072), "HTTP/1.1 400 Bad Request")
+      << "under the limit: read, and refused as the blank JSON it is";
+  EXPECT_EQ(send_chunked(std::size_t{64} << 10), "HTTP/1.1 413 Payload Too Large");
   EXPECT_EQ(http(port(), "GET", "/healthz").status, 200);
 }
 
