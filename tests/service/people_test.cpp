@@ -73,6 +73,17 @@ using Status = service::PasswordReset::Status;
 
 }  // namespace
 
+// A session lasts what it was opened for, to the second, and not a moment longer (no test held
+// this until a sabotage let sessions live a year longer and nothing failed).
+TEST_F(PeopleTest, ASessionEndsWhenItsTimeIsUp) {
+  auto session = service::open_session(*store, customer.id, 1h, now);
+  EXPECT_TRUE(service::resume_session(*store, session.token, now));
+  EXPECT_TRUE(service::resume_session(*store, session.token, now + 1h - 1s));
+  EXPECT_FALSE(service::resume_session(*store, session.token, now + 1h));
+  EXPECT_FALSE(service::resume_session(*store, session.token, now + 24h));
+  EXPECT_FALSE(service::resume_session(*store, std::string(64, 'a'), now)) << "not one given";
+}
+
 TEST_F(PeopleTest, ACodeSetsTheNewPasswordOnceAndSignsEverySessionOut) {
   auto session = service::open_session(*store, customer.id, 1h, now);
   auto code = issue(customer);

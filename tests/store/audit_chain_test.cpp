@@ -73,6 +73,7 @@ TEST_F(AuditChainTest, AnIntactTrailVerifiesEachRecordInItsPlace) {
             "0");
   // Each record's hash is the previous one's and its own content, from the genesis on.
   auto rows = store->audit_tail(6);
+  ASSERT_EQ(rows.size(), 6u);
   std::string previous(kAuditGenesis);
   for (int seq = 1; seq <= 6; ++seq) {
     const std::string hash =
@@ -104,12 +105,16 @@ TEST_F(AuditChainTest, ARecordRewrittenWithItsHashBreaksTheChainAtTheNext) {
   // The intruder recomputes the changed record's hash from the one before; the next record's
   // hash still follows from the old one.
   const std::string before = test::sql_value(path, "SELECT hash FROM audit WHERE seq = 2");
-  auto row = store->audit_tail(6)[3];  // seq 3
+  const auto rows = store->audit_tail(6);
+  ASSERT_EQ(rows.size(), 6u);
+  const auto heads = store->audit_heads();
+  ASSERT_EQ(heads.size(), 1u);
+  auto row = rows[3];  // seq 3
   row.result = "rejected";
-  ASSERT_EQ(test::sql_exec(path, "UPDATE audit SET result = 'rejected', hash = '" +
-                                     audit_link(before, verify().heads[0].chain, 3, row) +
-                                     "' WHERE seq = 3"),
-            "");
+  ASSERT_EQ(
+      test::sql_exec(path, "UPDATE audit SET result = 'rejected', hash = '" +
+                               audit_link(before, heads[0].chain, 3, row) + "' WHERE seq = 3"),
+      "");
   auto v = verify();
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(std::to_string(v.audit_id), id(3)) << v.problem;
