@@ -41,7 +41,8 @@ struct AuditVerdict {
 // still be in its chain: a rewrite of a chain from some record on, head included, shows there.
 AuditVerdict verify_audit(store::Store& store, const std::vector<store::AuditHead>& published = {});
 
-// Ties the chains to each other: one record, in this node's chain, naming every chain's head
+// Ties the chains to each other: one record, in one of this node's chains, naming every chain's
+// head
 // ("<chain> <seq> <hash>" a line). A node that rewrote or cut its own chain is then contradicted
 // by the others' records. Returns the heads named.
 std::vector<store::AuditHead> anchor_audit(store::Store& store, domain::Instant now);

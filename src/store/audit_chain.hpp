@@ -19,9 +19,9 @@ inline constexpr std::string_view kAuditGenesis =
 std::string audit_link(std::string_view previous, std::string_view chain, std::int64_t seq,
                        const AuditEntry& e);
 
-// The chain this process writes its audit records to: "main" where one writer writes them all
-// (SQLite); "node:" and the node's name (METERDESK_NODE, else the host name) where every node
-// writes its own (PostgreSQL), so that nodes do not wait for each other to append.
+// The chain a writer appends to: "main" where one writer writes them all (SQLite); where several
+// write (PostgreSQL), "node:" and the node's name (METERDESK_NODE, else the host name), to which
+// the store adds its writer connection's number, so that no writer waits for another to append.
 std::string audit_chain_name(bool one_writer);
 
 }  // namespace md::store

@@ -198,9 +198,9 @@ struct AuditRow : AuditEntry {
   std::int64_t id = 0;
 };
 
-// The audit is a hash chain (store/audit_chain.hpp): per chain ("main" on SQLite, one per node on
-// PostgreSQL) each record has the next sequence number and the SHA-256 of the previous record's
-// hash and its own content.
+// The audit is a hash chain (store/audit_chain.hpp): per chain ("main" on SQLite, one per writer of
+// each node on PostgreSQL) each record has the next sequence number and the SHA-256 of the previous
+// record's hash and its own content.
 struct AuditHead {
   std::string chain;
   std::int64_t seq = 0;  // 0: nothing written yet

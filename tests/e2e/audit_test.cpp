@@ -363,8 +363,9 @@ TEST(Audit, VerifyNamesTheRecordEditedBehindTheServicesBack) {
       << cut.err;
 }
 
-// On PostgreSQL each node appends to its own chain and, daily, writes every chain's head into it:
-// a node that cuts its own chain and mends its head is contradicted by the other's anchor.
+// On PostgreSQL each node's writers append to chains of their own (a command line: one, /0) and,
+// daily, writes every chain's head into it: a node that cuts its own chain and mends its head is
+// contradicted by the other's anchor.
 TEST(Audit, EachNodeAnchorsTheOthersChainOnPostgreSQL) {
   TempDir dir;
   const std::string db = postgres_db();
@@ -375,11 +376,11 @@ TEST(Audit, EachNodeAnchorsTheOthersChainOnPostgreSQL) {
   };
   ASSERT_EQ(as("a", {"import-accounts", dir.file("accounts.csv")}).exit_code, 0);
   ASSERT_EQ(as("a", {"audit", "anchor"}).exit_code, 0);
-  const std::string last = sql_value(db, "SELECT max(seq) FROM audit WHERE chain = 'node:a'");
+  const std::string last = sql_value(db, "SELECT max(seq) FROM audit WHERE chain = 'node:a/0'");
   auto named = as("b", {"audit", "anchor"});  // node:b's first record names node:a's head
   ASSERT_EQ(named.exit_code, 0) << named.err;
-  EXPECT_NE(named.out.find("node:a " + last + " "), std::string::npos) << named.out;
-  EXPECT_EQ(sql_value(db, "SELECT seq FROM audit WHERE chain = 'node:b'"), "1");
+  EXPECT_NE(named.out.find("node:a/0 " + last + " "), std::string::npos) << named.out;
+  EXPECT_EQ(sql_value(db, "SELECT seq FROM audit WHERE chain = 'node:b/0'"), "1");
   auto both = as("a", {"audit", "verify"});
   EXPECT_EQ(both.exit_code, 0) << both.err;
   EXPECT_NE(both.out.find(" chained records in 2 chain(s)"), std::string::npos) << both.out;
@@ -388,15 +389,15 @@ TEST(Audit, EachNodeAnchorsTheOthersChainOnPostgreSQL) {
   const std::string kept = std::to_string(std::stoi(last) - 1);
   ASSERT_EQ(sql_exec(db,
                      "DROP TRIGGER audit_no_delete ON audit;"
-                     " DELETE FROM audit WHERE chain = 'node:a' AND seq = " +
+                     " DELETE FROM audit WHERE chain = 'node:a/0' AND seq = " +
                          last + "; UPDATE audit_heads SET seq = " + kept +
-                         ", hash = (SELECT hash FROM audit WHERE chain = 'node:a' AND seq = " +
-                         kept + ") WHERE chain = 'node:a'"),
+                         ", hash = (SELECT hash FROM audit WHERE chain = 'node:a/0' AND seq = " +
+                         kept + ") WHERE chain = 'node:a/0'"),
             "");
   auto cut = as("a", {"audit", "verify"});
   EXPECT_EQ(cut.exit_code, 1);
   EXPECT_NE(
-      cut.err.find("chain node:a lost its records from #" + last + " on, which anchor audit id"),
+      cut.err.find("chain node:a/0 lost its records from #" + last + " on, which anchor audit id"),
       std::string::npos)
       << cut.err;
 }

@@ -154,7 +154,8 @@ void add_data_commands(CLI::App& app, Common& common, Commands& out) {
                    return 0;
                  }});
   auto* anchor = audit->add_subcommand(
-      "anchor", "write every chain's head into this node's chain (the server does it daily)");
+      "anchor",
+      "write every chain's head into one of this node's chains (the server does it daily)");
   add_common(anchor, common);
   out.push_back(
       {anchor, [&common] {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "store/audit_chain.hpp"
 #include "store/sql/rows.hpp"
 
 namespace md::store {
@@ -31,7 +32,18 @@ void SqlStore::return_reader(std::unique_ptr<SqlConn> c) {
 }
 
 SqlStore::SqlStore(std::string name, int writers) : name_(std::move(name)) {
-  for (int i = 0; i < std::max(1, writers); ++i) slots_.push_back(std::make_unique<WriterSlot>());
+  for (int i = 0; i < std::max(1, writers); ++i) {
+    slots_.push_back(std::make_unique<WriterSlot>());
+    slots_.back()->index = i;
+  }
+}
+
+const std::string& SqlStore::audit_chain(WriterSlot& slot, SqlConn& c) {
+  if (slot.audit_chain.empty())
+    slot.audit_chain = c.dialect().row_locks
+                           ? audit_chain_name(false) + "/" + std::to_string(slot.index)
+                           : audit_chain_name(true);
+  return slot.audit_chain;
 }
 
 void SqlConn::copy_in(const char*, std::string_view) {
@@ -123,14 +135,16 @@ std::unique_ptr<WriteTx> SqlStore::begin_write() {
     std::unique_lock lock(slot->mutex, std::try_to_lock);
     if (lock.owns_lock()) {
       WriterLock held(std::move(lock), slot->owner);
-      return make_write_tx(std::move(held), writer(*slot));
+      SqlConn& c = writer(*slot);
+      return make_write_tx(std::move(held), c, audit_chain(*slot, c));
     }
   }
   for (std::size_t tries = 0; tries < slots_.size(); ++tries) {
     WriterSlot& slot = *slots_[next_slot_++ % slots_.size()];
     if (slot.owner.load() == me) continue;
     WriterLock held(std::unique_lock(slot.mutex), slot.owner);
-    return make_write_tx(std::move(held), writer(slot));
+    SqlConn& c = writer(slot);
+    return make_write_tx(std::move(held), c, audit_chain(slot, c));
   }
   throw std::logic_error(
       "a write transaction was begun inside another on the same thread, and no other writer "

@@ -110,7 +110,13 @@ class SqlStore : public Store {
     // The thread holding `mutex` for a write transaction. A thread asking for another while it
     // holds one must be given a different slot: waiting for this one it would wait for itself.
     std::atomic<std::thread::id> owner{};
+    int index = 0;
+    // Where this slot's transactions append their audit records (store/audit_chain.hpp): where
+    // several write, a chain per writer connection ("node:NAME/INDEX"), so that writers never
+    // wait for each other's commits to append; made on first use, with the slot's mutex held.
+    std::string audit_chain;
   };
+  const std::string& audit_chain(WriterSlot& slot, SqlConn& c);
   // The slot's connection, (re)opened when needed; only with its mutex held.
   SqlConn& writer(WriterSlot& slot);
   WriterSlot& first_writer() { return *slots_.front(); }
@@ -147,6 +153,6 @@ class WriterLock {
 };
 
 // The write transaction of either engine, on the writer connection held by `lock`.
-std::unique_ptr<WriteTx> make_write_tx(WriterLock lock, SqlConn& c);
+std::unique_ptr<WriteTx> make_write_tx(WriterLock lock, SqlConn& c, std::string audit_chain);
 
 }  // namespace md::store

@@ -235,7 +235,8 @@ void bind_submission(Sink& out, const NewSubmission& s) {
 
 class SqlWriteTx final : public WriteTx {
  public:
-  SqlWriteTx(WriterLock lock, SqlConn& c) : lock_(std::move(lock)), c_(c) {
+  SqlWriteTx(WriterLock lock, SqlConn& c, std::string audit_chain)
+      : lock_(std::move(lock)), c_(c), chain_(std::move(audit_chain)) {
     c_.exec(c_.dialect().begin_write);
   }
   ~SqlWriteTx() override {
@@ -812,7 +813,7 @@ class SqlWriteTx final : public WriteTx {
   bool done_ = false;
   std::vector<AuditEntry> audit_;         // appended, not yet written
   std::vector<std::size_t> audit_marks_;  // audit_'s size at each savepoint
-  const std::string chain_ = audit_chain_name(!c_.dialect().row_locks);
+  const std::string chain_;
   std::vector<std::pair<std::int64_t, NewSubmission>> pending_;  // held back, with their ids
   std::vector<std::int64_t> ids_;                                // taken from the sequence
   int savepoints_ = 0;
@@ -828,8 +829,8 @@ class SqlWriteTx final : public WriteTx {
 
 }  // namespace
 
-std::unique_ptr<WriteTx> make_write_tx(WriterLock lock, SqlConn& c) {
-  return std::make_unique<SqlWriteTx>(std::move(lock), c);
+std::unique_ptr<WriteTx> make_write_tx(WriterLock lock, SqlConn& c, std::string audit_chain) {
+  return std::make_unique<SqlWriteTx>(std::move(lock), c, std::move(audit_chain));
 }
 
 }  // namespace md::store
