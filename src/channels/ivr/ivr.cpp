@@ -229,6 +229,7 @@ struct Ivr::Impl {
     if (steady::now() < c.playing_until) {
       play_on_call(linphone::Object::sharedPtrToCPtr(c.call), options.prompts + "/silence.wav");
       c.playing_until = steady::now();
+      spdlog::debug("ivr: call {} prompt cut by a key", it->first);
     }
     c.digits.push_back(d);
     // Keys pressed before the greeting started wait for it (a caller who knows the menu).
@@ -287,7 +288,9 @@ struct Ivr::Impl {
       if (ms <= 0)
         spdlog::error("ivr: call {}: its prompts could not be put together (see ivr.prompts)",
                       d.call_id);
-      else if (c.digits.empty() && !play_on_call(linphone::Object::sharedPtrToCPtr(c.call), file))
+      else if (!c.digits.empty())
+        spdlog::debug("ivr: call {} prompt skipped: keys are waiting", d.call_id);
+      else if (!play_on_call(linphone::Object::sharedPtrToCPtr(c.call), file))
         spdlog::error("ivr: call {}: its prompt could not be played (no audio stream)", d.call_id);
       c.playing_until = now + std::chrono::milliseconds(c.digits.empty() ? ms : 0);
     }
