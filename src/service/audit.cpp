@@ -92,54 +92,44 @@ class ChainWalk {
  public:
   explicit ChainWalk(AuditVerdict& v) : v_(v) {}
 
-  void start(const std::string& chain) {
-    chain_ = chain;
-    next_seq_ = 1;
-    prev_ = std::string(store::kAuditGenesis);
-    prev_id_ = 0;
-    broken_.reset();
-  }
+  void start(const std::string& chain) { s_ = State{chain, std::string(store::kAuditGenesis)}; }
 
   void visit(const store::ChainedAuditRow& r) {
     if (!v_.ok) return;
-    if (broken_) {
+    if (s_.broken) {
       // The next record follows from the broken one's hash: that hash is as written, and the
       // break is between the two records before; else the broken record's hash was changed too.
-      fail(store::audit_link(broken_->hash, chain_, r.seq, r) == r.hash ? breaks(*broken_)
-                                                                        : changed(*broken_),
-           broken_->id);
+      fail(store::audit_link(s_.broken->hash, s_.chain, r.seq, r) == r.hash ? breaks(*s_.broken)
+                                                                            : changed(*s_.broken),
+           s_.broken->id);
       return;
     }
-    if (r.seq > next_seq_)
-      return fail("records " + place(next_seq_) + " to " + place(r.seq - 1) +
+    if (r.seq > s_.next_seq)
+      return fail("records " + place(s_.next_seq) + " to " + place(r.seq - 1) +
                       " were deleted (before audit id " + std::to_string(r.id) + ")",
                   r.id);
-    if (r.seq < next_seq_)
+    if (r.seq < s_.next_seq)
       return fail("audit id " + std::to_string(r.id) + " was inserted: it takes " + place(r.seq) +
-                      ", which audit id " + std::to_string(prev_id_) + " has",
+                      ", which audit id " + std::to_string(s_.prev_id) + " has",
                   r.id);
-    ++next_seq_;
-    if (r.hash.empty() || store::audit_link(prev_, chain_, r.seq, r) != r.hash) {
-      broken_ = r;
+    ++s_.next_seq;
+    if (r.hash.empty() || store::audit_link(s_.prev, s_.chain, r.seq, r) != r.hash) {
+      s_.broken = r;
       return;
     }
-    prev_ = r.hash;
-    prev_id_ = r.id;
+    s_.prev = r.hash;
+    s_.prev_id = r.id;
   }
 
   // After the chain's last record: its end waits for the heads, which come with the snapshot.
-  void end() { ends_.push_back(End{chain_, prev_, next_seq_ - 1, prev_id_, broken_}); }
+  void end() { ends_.push_back(s_); }
 
   // Each chain must end where its head says; a head without records lost them all.
   void finish(const std::vector<store::AuditHead>& heads) {
     std::map<std::string, store::AuditHead> by_chain;
     for (const auto& h : heads) by_chain[h.chain] = h;
-    for (const End& e : ends_) {
-      chain_ = e.chain;
-      prev_ = e.prev;
-      prev_id_ = e.prev_id;
-      broken_ = e.broken;
-      next_seq_ = e.last + 1;
+    for (const State& e : ends_) {
+      s_ = e;
       auto it = by_chain.find(e.chain);
       check_end(it == by_chain.end() ? std::nullopt : std::optional(it->second));
       if (it != by_chain.end()) by_chain.erase(it);
@@ -152,33 +142,36 @@ class ChainWalk {
   }
 
  private:
-  struct End {
+  // Where the walk of one chain stands: the last good record and a broken one waiting for the
+  // record after it.
+  struct State {
     std::string chain, prev;
-    std::int64_t last = 0, prev_id = 0;
+    std::int64_t next_seq = 1, prev_id = 0;
     std::optional<store::ChainedAuditRow> broken;
   };
 
   void check_end(const std::optional<store::AuditHead>& head) {
     if (!v_.ok) return;
-    const std::int64_t last = next_seq_ - 1;
+    const std::int64_t last = s_.next_seq - 1;
     if (head && head->seq < last) {
-      const std::int64_t id = broken_ && broken_->seq == head->seq + 1 ? broken_->id : prev_id_;
+      const std::int64_t id =
+          s_.broken && s_.broken->seq == head->seq + 1 ? s_.broken->id : s_.prev_id;
       return fail("audit id " + std::to_string(id) + " was inserted after the chain's head (" +
                       place(head->seq) + ")",
                   id);
     }
-    if (broken_) {
-      const bool hash_kept = head && head->seq == last && head->hash == broken_->hash;
-      return fail(hash_kept ? breaks(*broken_) : changed(*broken_), broken_->id);
+    if (s_.broken) {
+      const bool hash_kept = head && head->seq == last && head->hash == s_.broken->hash;
+      return fail(hash_kept ? breaks(*s_.broken) : changed(*s_.broken), s_.broken->id);
     }
     if (!head)
-      return fail("chain " + chain_ + " has records but no head: it was inserted", prev_id_);
+      return fail("chain " + s_.chain + " has records but no head: it was inserted", s_.prev_id);
     if (head->seq > last)
       return fail("records " + place(last + 1) + " to " + place(head->seq) +
                       " were deleted from the chain's end",
                   0);
-    if (head->hash != prev_)
-      return fail("the head of chain " + chain_ + " does not match its last record", prev_id_);
+    if (head->hash != s_.prev)
+      return fail("the head of chain " + s_.chain + " does not match its last record", s_.prev_id);
   }
 
   void fail(std::string problem, std::int64_t id) {
@@ -187,7 +180,7 @@ class ChainWalk {
     v_.problem = std::move(problem);
     v_.audit_id = id;
   }
-  std::string place(std::int64_t seq) const { return chain_ + " #" + std::to_string(seq); }
+  std::string place(std::int64_t seq) const { return s_.chain + " #" + std::to_string(seq); }
   std::string changed(const store::ChainedAuditRow& r) const {
     return "audit id " + std::to_string(r.id) + " (" + place(r.seq) +
            ") was changed: its hash follows from neither neighbour";
@@ -195,18 +188,16 @@ class ChainWalk {
   // What the chain alone cannot tell apart: this record changed, or the one before it changed
   // and given a hash that follows.
   std::string breaks(const store::ChainedAuditRow& r) const {
-    if (prev_id_ == 0)
+    if (s_.prev_id == 0)
       return "audit id " + std::to_string(r.id) + " (" + place(r.seq) +
              ") was changed: its content no longer gives its hash";
     return "the chain breaks at audit id " + std::to_string(r.id) + " (" + place(r.seq) +
-           "): it, or audit id " + std::to_string(prev_id_) + " before it, was changed";
+           "): it, or audit id " + std::to_string(s_.prev_id) + " before it, was changed";
   }
 
   AuditVerdict& v_;
-  std::string chain_, prev_;
-  std::int64_t next_seq_ = 1, prev_id_ = 0;
-  std::optional<store::ChainedAuditRow> broken_;
-  std::vector<End> ends_;
+  State s_;
+  std::vector<State> ends_;
 };
 
 }  // namespace

@@ -305,9 +305,7 @@ TEST(Audit, EveryKindOfActionLeavesWhoWhenWhatAndWhy) {
 // record, and the heads printed before (`meterdesk audit head`) catch a cut-and-mended chain.
 TEST(Audit, VerifyNamesTheRecordEditedBehindTheServicesBack) {
   TempDir dir;
-  const std::string db = dir.file("trail.db");
-  write_file(dir.file("accounts.csv"), accounts_csv(5));
-  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db}).exit_code, 0);
+  const std::string db = db_with_accounts(dir, "trail.db", 5);
   {
     ServerProcess server(db, {"--now", "2026-11-30T10:00:00+02:00"},
                          {{"METERDESK_CLOSE_AUTOMATIC", "false"}});

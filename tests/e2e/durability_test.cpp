@@ -225,19 +225,12 @@ void expect_writes_recovered(const ServerProcess& server) {
 // it is cut short there and every later one gets ENOSPC, as on a real full file system.
 TEST(Durability, AFullDiskRefusesReadingsThenRecoversWithoutHelp) {
   TempDir dir;
-  const std::string disk = dir.file("disk"), marker = disk + "/FULL";
-  std::filesystem::create_directory(disk);
-  const std::string db = disk + "/full.db";
-  write_file(dir.file("accounts.csv"), accounts_csv(50));
-  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
-                           "2026-01-10T12:00:00"})
-                .exit_code,
-            0);
-  ServerProcess server(db, {"--now", "2026-11-30T10:00:00+02:00"}, [&] {
-    auto env = full_disk_env(marker);
-    env["METERDESK_CLOSE_AUTOMATIC"] = "false";
-    return env;
-  }());
+  const std::string marker = dir.file("disk/FULL");
+  std::filesystem::create_directory(dir.file("disk"));
+  const std::string db = db_with_accounts(dir, "disk/full.db", 50);
+  auto env = full_disk_env(marker);
+  env["METERDESK_CLOSE_AUTOMATIC"] = "false";
+  ServerProcess server(db, {"--now", "2026-11-30T10:00:00+02:00"}, env);
   auto first = submit_reading(server.port(), 1, 1100);
   ASSERT_EQ(first.status, 201) << first.body;
   std::vector<std::string> receipts{nlohmann::json::parse(first.body)["receipt"]};
@@ -271,15 +264,10 @@ TEST(Durability, AFullDiskRefusesReadingsThenRecoversWithoutHelp) {
 // nothing that was acknowledged. A kill -9 cannot show this: the kernel keeps unsynced writes.
 TEST(Durability, EachAcknowledgedReadingWasSyncedToDiskBeforeTheAnswer) {
   TempDir dir;
-  const std::string disk = dir.file("disk"), syncs = dir.file("syncs.txt");
-  std::filesystem::create_directory(disk);
-  const std::string db = disk + "/synced.db";
-  write_file(dir.file("accounts.csv"), accounts_csv(10));
-  ASSERT_EQ(run_meterdesk({"import-accounts", dir.file("accounts.csv"), "--db", db, "--now",
-                           "2026-01-10T12:00:00"})
-                .exit_code,
-            0);
-  auto env = full_disk_env(disk + "/FULL");  // never created: the disk has room
+  const std::string syncs = dir.file("syncs.txt");
+  std::filesystem::create_directory(dir.file("disk"));
+  const std::string db = db_with_accounts(dir, "disk/synced.db", 10);
+  auto env = full_disk_env(dir.file("disk/FULL"));  // never created: the disk has room
   env["METERDESK_TEST_DISK_SYNCS"] = syncs;
   env["METERDESK_CLOSE_AUTOMATIC"] = "false";
   ServerProcess server(db, {"--now", "2026-11-30T10:00:00+02:00"}, env);

@@ -388,12 +388,18 @@ std::vector<std::string> SqlStore::account_areas() {
   return out;
 }
 
-std::vector<AuditHead> SqlStore::audit_heads() {
-  auto r = acquire_reader();
-  Query q(*r, "SELECT chain, seq, hash FROM audit_heads ORDER BY chain");
+namespace {
+std::vector<AuditHead> heads_on(SqlConn& c) {
+  Query q(c, "SELECT chain, seq, hash FROM audit_heads ORDER BY chain");
   std::vector<AuditHead> out;
   while (q.step()) out.push_back(AuditHead{q.text(0), q.i64(1), q.text(2)});
   return out;
+}
+}  // namespace
+
+std::vector<AuditHead> SqlStore::audit_heads() {
+  auto r = acquire_reader();
+  return heads_on(*r);
 }
 
 AuditChains SqlStore::scan_audit_chains(const std::function<void(const ChainedAuditRow&)>& visit) {
@@ -401,11 +407,7 @@ AuditChains SqlStore::scan_audit_chains(const std::function<void(const ChainedAu
   (*r).exec((*r).dialect().begin_snapshot);  // the heads and the records as of one moment
   AuditChains out;
   try {
-    {
-      Query heads(*r, "SELECT chain, seq, hash FROM audit_heads ORDER BY chain");
-      while (heads.step())
-        out.heads.push_back(AuditHead{heads.text(0), heads.i64(1), heads.text(2)});
-    }
+    out.heads = heads_on(*r);
     {
       Query before(*r,
                    "SELECT count(*), coalesce(max(id), 0),"
