@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -39,8 +40,10 @@ int free_udp_port() {
 
 // A SIPp caller: INVITE with PCMU + telephone-event, the keys, then the IVR's BYE (or ours after
 // `hangup_after` keys). Keys: digits, '*', '#'; ',' waits a second; "[fN]" is column N of the
-// -inf file (the caller's number is column 0).
-std::string scenario(bool info, const std::string& keys, int hangup_after = -1) {
+// -inf file (the caller's number is column 0). `ending`, when given, is what the caller does after
+// the keys instead of waiting for the line's BYE (it gets the next CSeq of the call).
+std::string scenario(bool info, const std::string& keys, int hangup_after = -1,
+                     const std::function<std::string(int cseq)>& ending = {}) {
   const std::string from =
       "From: \"Caller\" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]\n";
   const std::string head = "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n" +
@@ -108,7 +111,9 @@ Content-Length: 0
     }
     if (++pressed == hangup_after) break;
   }
-  if (hangup_after > 0) {
+  if (ending) {
+    x += ending(cseq);
+  } else if (hangup_after > 0) {
     x += "<send retrans=\"500\"><![CDATA[\nBYE sip:ivr@[remote_ip]:[remote_port] SIP/2.0\n" + head +
          "[peer_tag_param]\nCall-ID: [call_id]\nCSeq: " + std::to_string(cseq) +
          " BYE\nContact: sip:[field0]@[local_ip]:[local_port]\nMax-Forwards: 70\n"
@@ -385,6 +390,247 @@ TEST_F(IvrTest, AWrongAccountThreeTimesEndsTheCallAndStoresNothing) {
       << server->log();
   EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
   EXPECT_EQ(q("SELECT count(*) FROM audit WHERE channel = 'ivr'"), "0");
+}
+
+// Three wrong accounts with `ivr.transfer` set: the line REFERs the caller to the operators'
+// desk (RFC 3515, a blind transfer). The caller (SIPp) answers 202, calls the Refer-To address,
+// which a second SIPp plays as the desk (it must see the INVITE come from the caller's number),
+// reports the desk's 200 in a NOTIFY, and the line hangs up its leg.
+TEST_F(IvrTest, ThreeFailuresPutTheCallerThroughToTheOperatorsDesk) {
+  const int desk_port = free_udp_port();
+  const std::string desk = "sip:operators@127.0.0.1:" + std::to_string(desk_port);
+  const std::string caller = "380999999999";
+  start_server({{"METERDESK_IVR_TIMEOUT", "2"}, {"METERDESK_IVR_TRANSFER", desk}});
+
+  // The desk: one call, whose From must be the caller's number, answered, then the caller's BYE.
+  write_file(dir.file("desk.xml"),
+             R"S(<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="desk">
+<recv request="INVITE">
+  <action>
+    <ereg regexp="&lt;sip:)S" +
+                 caller + R"S(@" search_in="hdr" header="From:" check_it="true" assign_to="from"/>
+    <ereg regexp="sip:ivr@" search_in="hdr" header="Referred-By:" check_it="true" assign_to="by"/>
+    <log message="call from [$from] referred by [$by]"/>
+  </action>
+</recv>
+<send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]Desk[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+<send retrans="500"><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]Desk[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:operators@[local_ip]:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=desk 1 1 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+]]></send>
+<recv request="ACK"/>
+<recv request="BYE" timeout="60000"/>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+</scenario>
+)S");
+  const std::string desk_cmd =
+      "cd " + dir.path().string() + " && timeout 120 sipp -sf desk.xml -i 127.0.0.1 -p " +
+      std::to_string(desk_port) + " -mi 127.0.0.1 -mp " + std::to_string(media_port_base()) +
+      " -m 1 -nostdin -trace_err -trace_msg > desk.out 2>&1";
+  int desk_status = -1;
+  std::thread desk_thread([&] { desk_status = std::system(desk_cmd.c_str()); });
+
+  const std::string ivr = "127.0.0.1:" + std::to_string(sip_port);
+  const std::string to_desk = R"S(<nop><action><setdest host="127.0.0.1" port=")S" +
+                              std::to_string(desk_port) +
+                              R"S(" protocol="udp"/></action></nop>
+)S";
+  const std::string to_ivr = R"S(<nop><action><setdest host="127.0.0.1" port=")S" +
+                             std::to_string(sip_port) + R"S(" protocol="udp"/></action></nop>
+)S";
+  const std::string me =
+      "\"Caller\" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]";
+  auto transfer =
+      [&](int cseq) {
+        return R"S(<recv request="REFER" timeout="60000">
+  <action>
+    <ereg regexp="&lt;?)S" +
+               desk +
+               R"S(&gt;?" search_in="hdr" header="Refer-To:" check_it="true" assign_to="referto"/>
+    <ereg regexp="tag=([^;>[:space:]]+)" search_in="hdr" header="From:" check_it="true" assign_to="x,ivrtag"/>
+    <log message="referred to [$referto] by [$x]"/>
+  </action>
+</recv>
+<send><![CDATA[
+SIP/2.0 202 Accepted
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[field0]@[local_ip]:[local_port]>
+Content-Length: 0
+]]></send>
+)S" + to_desk + R"S(<send retrans="500"><![CDATA[
+INVITE )S" + desk +
+               R"S( SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: )S" + me +
+               R"S(
+To: <)S" + desk +
+               R"S(>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:[field0]@[local_ip]:[local_port]>
+Referred-By: <sip:ivr@)S" +
+               ivr + R"S(>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [auto_media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+]]></send>
+<recv response="100" optional="true"/>
+<recv response="180" optional="true"/>
+<recv response="200">
+  <action>
+    <ereg regexp="tag=([^;>[:space:]]+)" search_in="hdr" header="To:" check_it="true" assign_to="y,desktag"/>
+    <log message="the desk answered: [$y]"/>
+  </action>
+</recv>
+<send><![CDATA[
+ACK )S" + desk +
+               R"S( SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: )S" + me +
+               R"S(
+To: <)S" + desk +
+               R"S(>;tag=[$desktag]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+)S" + to_ivr + R"S(<send retrans="500"><![CDATA[
+NOTIFY sip:ivr@)S" +
+               ivr + R"S( SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: )S" + me +
+               R"S(
+To: <sip:ivr@)S" +
+               ivr + R"S(>;tag=[$ivrtag]
+Call-ID: [call_id]
+CSeq: )S" + std::to_string(cseq) +
+               R"S( NOTIFY
+Contact: <sip:[field0]@[local_ip]:[local_port]>
+Event: refer
+Subscription-State: terminated;reason=noresource
+Max-Forwards: 70
+Content-Type: message/sipfrag;version=2.0
+Content-Length: [len]
+
+SIP/2.0 200 OK
+]]></send>
+<recv response="200"/>
+<recv request="BYE" timeout="30000"/>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+)S" + to_desk + R"S(<send retrans="500"><![CDATA[
+BYE )S" + desk +
+               R"S( SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: )S" + me +
+               R"S(
+To: <)S" + desk +
+               R"S(>;tag=[$desktag]
+Call-ID: [call_id]
+CSeq: 2 BYE
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+<recv response="200"/>
+)S";
+      };
+  const int code = call(scenario(true, "2,0123456789#0000#0123456789#0001#12#", -1, transfer),
+                        "SEQUENTIAL\n" + caller + ";\n");
+  desk_thread.join();
+  ASSERT_EQ(code, 0) << server->log();
+  EXPECT_TRUE(WIFEXITED(desk_status) && WEXITSTATUS(desk_status) == 0)
+      << "the desk did not get the caller's call as expected:\n"
+      << sipp_report("desk");
+  EXPECT_NE(server->log().find("put through to the operators"), std::string::npos) << server->log();
+  EXPECT_EQ(q("SELECT count(*) FROM submissions WHERE channel = 'ivr'"), "0");
+}
+
+// A phone that cannot be transferred refuses the REFER: the caller has heard the other channels,
+// and the line lets them go rather than holding a silent call.
+TEST_F(IvrTest, APhoneThatRefusesTheTransferIsLetGo) {
+  start_server(
+      {{"METERDESK_IVR_TIMEOUT", "2"}, {"METERDESK_IVR_TRANSFER", "sip:operators@127.0.0.1:9"}});
+  auto refuse = [](int) {
+    return std::string(R"S(<recv request="REFER" timeout="60000"/>
+<send><![CDATA[
+SIP/2.0 603 Decline
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+<recv request="BYE" timeout="30000"/>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+)S");
+  };
+  ASSERT_EQ(call(scenario(true, "2,0123456789#0000#0123456789#0001#12#", -1, refuse),
+                 "SEQUENTIAL\n380999999999;\n"),
+            0)
+      << server->log();
+  EXPECT_NE(server->log().find("the operators could not be reached"), std::string::npos)
+      << server->log();
 }
 
 TEST_F(IvrTest, SilenceIsAskedTwiceMoreThenTheLineHangsUp) {

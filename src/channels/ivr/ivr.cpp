@@ -101,6 +101,11 @@ struct Ivr::Impl {
                         const std::shared_ptr<linphone::Call>& call, int dtmf) override {
       impl_.on_digit(call, static_cast<char>(dtmf));
     }
+    void onTransferStateChanged(const std::shared_ptr<linphone::Core>&,
+                                const std::shared_ptr<linphone::Call>& call,
+                                linphone::Call::State state) override {
+      impl_.on_transfer(call, state);
+    }
 
    private:
     Impl& impl_;
@@ -299,6 +304,19 @@ struct Ivr::Impl {
     next_digit(d.call_id, it->second);
   }
 
+  // How the REFER to the operators went, as the caller's side reports it (NOTIFY): a caller whose
+  // phone cannot be transferred has heard the other channels already and is let go.
+  void on_transfer(const std::shared_ptr<linphone::Call>& call, linphone::Call::State state) {
+    using S = linphone::Call::State;
+    if (state == S::Connected) {
+      spdlog::info("ivr: call {} put through to the operators", id_of(call));
+      if (call->getState() != S::End && call->getState() != S::Released) call->terminate();
+    } else if (state == S::Error) {
+      spdlog::warn("ivr: call {}: the operators could not be reached; hanging up", id_of(call));
+      call->terminate();
+    }
+  }
+
   void timers() {
     auto now = steady::now();
     // Ending a call calls back into on_state, which erases it: act after the walk.
@@ -317,8 +335,14 @@ struct Ivr::Impl {
         dispatch(id, c, [](dialog::PhoneCall& f, dialog::Backend& b) { return f.timeout(b); });
       }
     }
-    for (auto& c : transfer)
-      if (auto to = core->createAddress(options.call.transfer)) c->call->transferTo(to);
+    for (auto& c : transfer) {
+      auto to = core->createAddress(options.call.transfer);
+      if (!to || c->call->transferTo(to) != 0) {
+        spdlog::error("ivr: call {}: cannot transfer to ivr.transfer '{}'; hanging up",
+                      id_of(c->call), options.call.transfer);
+        end.push_back(c);
+      }
+    }
     for (auto& c : end) c->call->terminate();
   }
 
