@@ -7,6 +7,7 @@
 #   scripts/pg-test.sh standby DIR PORT PRIMARY_PORT  a streaming copy of it, named standby1
 #   scripts/pg-test.sh crash DIR                    the server stops at once, as at a power cut
 #   scripts/pg-test.sh promote DIR                  the standby becomes the primary
+#   scripts/pg-test.sh restart DIR PORT             crash, then start again (crash recovery)
 # As root it runs the server as the `postgres` user (PostgreSQL refuses to run as root).
 # Synchronous commit and fsync stay on: the numbers it gives are durable ones.
 set -euo pipefail
@@ -51,6 +52,10 @@ case "$cmd" in
   crash)
     as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null
     ;;
+  restart)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "$(options)" start >/dev/null
+    ;;
   promote)
     as_owner "$bin/pg_ctl" -D "$dir/data" -w promote >/dev/null
     ;;
@@ -58,5 +63,5 @@ case "$cmd" in
     [ -d "$dir/data" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
     rm -rf "$dir"
     ;;
-  *) echo "usage: $0 start|stop|standby|crash|promote DIR [PORT]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|standby|crash|restart|promote DIR [PORT]" >&2; exit 2 ;;
 esac

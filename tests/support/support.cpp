@@ -293,6 +293,53 @@ std::string sql_value(const std::string& db, const std::string& sql) {
   return out;
 }
 
+bool sql_each(const std::string& db, const std::string& sql,
+              const std::function<void(const std::vector<std::string>& row)>& each,
+              std::string* error) {
+  std::vector<std::string> row;
+  std::string failed;
+  if (is_postgres(db)) {
+    PGconn* c = PQconnectdb(db.c_str());
+    if (PQstatus(c) != CONNECTION_OK || !PQsendQuery(c, sql.c_str()) || !PQsetSingleRowMode(c))
+      failed = PQerrorMessage(c);
+    while (PGresult* r = failed.empty() ? PQgetResult(c) : nullptr) {
+      const auto status = PQresultStatus(r);
+      if (status == PGRES_SINGLE_TUPLE) {
+        row.assign(static_cast<std::size_t>(PQnfields(r)), {});
+        for (int i = 0; i < PQnfields(r); ++i)
+          row[static_cast<std::size_t>(i)] = PQgetvalue(r, 0, i);
+        each(row);
+      } else if (status != PGRES_TUPLES_OK) {
+        failed = PQresultErrorMessage(r);
+      }
+      PQclear(r);
+    }
+    PQfinish(c);
+  } else {
+    sqlite3* h = nullptr;
+    sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_trace_v2(h, 0, nullptr, nullptr);  // not the store's statements: no plan check
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+      failed = sqlite3_errmsg(h);
+    } else {
+      int rc = SQLITE_ROW;
+      while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row.assign(static_cast<std::size_t>(sqlite3_column_count(st)), {});
+        for (int i = 0; i < sqlite3_column_count(st); ++i)
+          if (const auto* t = sqlite3_column_text(st, i))
+            row[static_cast<std::size_t>(i)] = reinterpret_cast<const char*>(t);
+        each(row);
+      }
+      if (rc != SQLITE_DONE) failed = sqlite3_errmsg(h);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+  }
+  if (error) *error = failed;
+  return failed.empty();
+}
+
 RunResult run_meterdesk(const std::vector<std::string>& args,
                         const std::map<std::string, std::string>& env, const std::string& input) {
   TempDir dir;

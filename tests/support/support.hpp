@@ -74,6 +74,11 @@ bool on_postgres();
 std::string postgres_db();
 // The first column of the first row of `sql` on the database (file or URL); "" if none.
 std::string sql_value(const std::string& db, const std::string& sql);
+// Each row of `sql` on the database (file or URL), its columns as text ("" for NULL), streamed
+// (millions of rows hold no more than one in memory); false and the error when the query failed.
+bool sql_each(const std::string& db, const std::string& sql,
+              const std::function<void(const std::vector<std::string>& row)>& each,
+              std::string* error = nullptr);
 // Runs `sql` (several statements allowed) through a separate connection, as a tool or an
 // attacker would; the error message, "" when it succeeded.
 std::string sql_exec(const std::string& db, const std::string& sql);
