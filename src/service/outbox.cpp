@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 
 #include <spdlog/spdlog.h>
 
@@ -264,6 +265,25 @@ Verdict OutboxWorker::fetch_photo(Channel& ch, const store::OutboxRow& row) {
   return v;
 }
 
+void OutboxWorker::write(const std::function<void(store::WriteTx&)>& work) {
+  if (ingestor_) {
+    std::promise<bool> committed;
+    auto done = committed.get_future();
+    Ingestor::Task task;
+    task.work = [&work](store::WriteTx& tx, domain::Instant) { work(tx); };
+    task.done = [&committed](bool ok) { committed.set_value(ok); };
+    task.repeatable = true;  // updates of outbox rows only, all inside the transaction
+    if (ingestor_->run_async(std::move(task))) {
+      if (!done.get()) throw store::StoreError("the outbox's write was not committed");
+      return;
+    }
+    // The ingestor's queue is full or it is stopping: a transaction of our own.
+  }
+  auto tx = store_.begin_write();
+  work(*tx);
+  tx->commit();
+}
+
 void OutboxWorker::deliver(Channel& ch, const store::OutboxRow& row, bool& chat_blocked) {
   Verdict v;
   if (row.method == kFetchPhoto) {
@@ -278,32 +298,34 @@ void OutboxWorker::deliver(Channel& ch, const store::OutboxRow& row, bool& chat_
   int attempts = row.attempts + 1;
   if (v.kind == Verdict::Kind::retry && attempts >= options_.max_attempts)
     v.kind = Verdict::Kind::failed;
-  auto tx = store_.begin_write();
-  switch (v.kind) {
-    case Verdict::Kind::sent:
-      tx->outbox_sent(row.id, now);
-      break;
-    case Verdict::Kind::failed:
-      tx->outbox_failed(row.id, attempts, v.error, now);
-      spdlog::warn("outbox: {} message {} given up after {} attempts: {}", row.channel, row.id,
-                   attempts, v.error);
-      break;
-    case Verdict::Kind::retry: {
-      auto backoff =
-          v.retry_after.count() > 0
-              ? v.retry_after
-              : std::min(options_.max_backoff,
-                         std::chrono::seconds{std::int64_t{1} << std::min(attempts, 20)});
-      tx->outbox_retry(row.id, attempts, now + backoff, v.error);
-      if (v.whole_channel) ch.paused_until = steady::now() + backoff;
-      chat_blocked = true;
-      spdlog::info("outbox: {} message {} retried in {} s: {}", row.channel, row.id,
-                   backoff.count(), v.error);
-      break;
+  // A retry waits as long as the platform said, or our backoff.
+  const auto wait = v.retry_after.count() > 0
+                        ? v.retry_after
+                        : std::min(options_.max_backoff,
+                                   std::chrono::seconds{std::int64_t{1} << std::min(attempts, 20)});
+  write([&](store::WriteTx& tx) {
+    switch (v.kind) {
+      case Verdict::Kind::sent:
+        tx.outbox_sent(row.id, now);
+        break;
+      case Verdict::Kind::failed:
+        tx.outbox_failed(row.id, attempts, v.error, now);
+        break;
+      case Verdict::Kind::retry:
+        tx.outbox_retry(row.id, attempts, now + wait, v.error);
+        break;
     }
+    if (v.kind != Verdict::Kind::retry && !ch.platform.keep_sent) tx.outbox_forget_body(row.id);
+  });
+  if (v.kind == Verdict::Kind::failed)
+    spdlog::warn("outbox: {} message {} given up after {} attempts: {}", row.channel, row.id,
+                 attempts, v.error);
+  if (v.kind == Verdict::Kind::retry) {
+    if (v.whole_channel) ch.paused_until = steady::now() + wait;
+    chat_blocked = true;
+    spdlog::info("outbox: {} message {} retried in {} s: {}", row.channel, row.id, wait.count(),
+                 v.error);
   }
-  if (v.kind != Verdict::Kind::retry && !ch.platform.keep_sent) tx->outbox_forget_body(row.id);
-  tx->commit();
   if (v.kind == Verdict::Kind::failed) chat_blocked = false;  // later messages may still go
   if (metrics_)
     metrics_->outbox_send(row.channel, v.kind == Verdict::Kind::sent     ? "sent"

@@ -19,6 +19,7 @@
 
 #include "obs/metrics.hpp"
 #include "service/clock.hpp"
+#include "service/ingestor.hpp"
 #include "service/leadership.hpp"
 #include "store/store.hpp"
 
@@ -96,6 +97,9 @@ class OutboxWorker {
   OutboxWorker& operator=(const OutboxWorker&) = delete;
 
   void add(Platform p);
+  // Marks what was sent in the ingestor's group commits instead of a commit (and a sync) of its
+  // own per message: under load those commits took the one writer from the readings.
+  void share_writer(Ingestor& ingestor) { ingestor_ = &ingestor; }
   void on_tick(std::function<void()> tick) { tick_ = std::move(tick); }
   void start();
   void wake();
@@ -119,10 +123,14 @@ class OutboxWorker {
   // Sends what can be sent now; returns the earliest time something else may be sent.
   std::chrono::steady_clock::time_point pass(int& delivered);
   void deliver(Channel& ch, const store::OutboxRow& row, bool& chat_blocked);
+  // Runs `work` in a committed write transaction: the ingestor's next batch when shared (waiting
+  // for its commit), else one of its own.
+  void write(const std::function<void(store::WriteTx&)>& work);
   // A fetch_photo row: download the picture and store it with its reading.
   Verdict fetch_photo(Channel& ch, const store::OutboxRow& row);
 
   store::Store& store_;
+  Ingestor* ingestor_ = nullptr;
   Clock clock_;  // real time
   HttpCall http_;
   obs::Metrics* metrics_;

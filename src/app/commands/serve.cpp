@@ -194,6 +194,7 @@ int serve(const Common& c, const std::string& listen_override) {
   outbox_options.max_attempts = cfg.outbox_max_attempts;
   outbox_options.photo_max_bytes = cfg.web_photo_max_bytes;
   service::OutboxWorker outbox(*ctx.store, service::curl_transport(), &metrics, outbox_options);
+  outbox.share_writer(ingestor);
   add_bots(cfg, messenger, outbox);
   messenger.on_enqueued([&outbox] { outbox.wake(); });
   outbox.on_tick([&messenger, &ctx, &cfg, &outbox,
