@@ -427,7 +427,8 @@ int Messenger::queue_run(std::string_view kind, std::string_view key,
     dialog::Reply reply;
     reply.text = i18n::message(lang, message_key, p);
     step.replies.push_back(std::move(reply));
-    for (const auto& m : render->second(nullptr, link.chat_id, step)) {
+    for (auto& m : render->second(nullptr, link.chat_id, step)) {
+      m.bulk = true;
       tx->enqueue(m, now);
       ++queued;
     }

@@ -316,6 +316,8 @@ struct ChatRow {
 struct OutboxMessage {
   std::string channel, chat_id, method, body;
   Instant not_before{};
+  // A notice to many chats at once (a reminder round): sent after every waiting answer.
+  bool bulk = false;
 };
 struct OutboxRow : OutboxMessage {
   std::int64_t id = 0;

@@ -338,11 +338,11 @@ class PlanCheck : public ::testing::Environment {
 
 TEST(QueryPlans, AFullScanOfAGrowingTableIsFoundAndAnIndexedReadIsNot) {
   auto found = test::unexpected_scans({
-      "SELECT id FROM submissions WHERE actor = ?",                  // no index: every reading
-      "SELECT id FROM submissions WHERE receipt = ?",                // its unique index
-      "SELECT period FROM periods WHERE status = ?",                 // small by nature: allowed
-      "SELECT id FROM outbox WHERE status = 'pending' ORDER BY id",  // the partial index
-      "SELECT id FROM outbox WHERE channel = ? ORDER BY id",         // every message ever sent
+      "SELECT id FROM submissions WHERE actor = ?",    // no index: every reading
+      "SELECT id FROM submissions WHERE receipt = ?",  // its unique index
+      "SELECT period FROM periods WHERE status = ?",   // small by nature: allowed
+      "SELECT id FROM outbox WHERE status = 'pending' ORDER BY bulk, id",  // the partial index
+      "SELECT id FROM outbox WHERE channel = ? ORDER BY id",  // every message ever sent
   });
   ASSERT_EQ(found.size(), 2U) << ::testing::PrintToString(found);
   EXPECT_TRUE(found[0].starts_with("outbox: SELECT id FROM outbox WHERE channel")) << found[0];
@@ -353,11 +353,11 @@ TEST(QueryPlans, AFullScanOfAGrowingTableIsFoundAndAnIndexedReadIsNot) {
 TEST(QueryPlans, OnPostgreSQLASequentialScanOrAWholeIndexIsFound) {
   if (!test::on_postgres()) GTEST_SKIP() << "the PostgreSQL suites run it";
   auto found = test::unexpected_pg_scans({
-      "SELECT id FROM submissions WHERE actor = $1",                 // no index: every reading
-      "SELECT id FROM submissions WHERE receipt = $1",               // its unique index
-      "SELECT period FROM periods WHERE status = $1",                // small by nature: allowed
-      "SELECT id FROM outbox WHERE status = 'pending' ORDER BY id",  // the partial index
-      "SELECT id FROM outbox WHERE channel = $1 ORDER BY id",        // the primary key, whole
+      "SELECT id FROM submissions WHERE actor = $1",    // no index: every reading
+      "SELECT id FROM submissions WHERE receipt = $1",  // its unique index
+      "SELECT period FROM periods WHERE status = $1",   // small by nature: allowed
+      "SELECT id FROM outbox WHERE status = 'pending' ORDER BY bulk, id",  // the partial index
+      "SELECT id FROM outbox WHERE channel = $1 ORDER BY id",              // the primary key, whole
   });
   ASSERT_EQ(found.size(), 2U) << ::testing::PrintToString(found);
   EXPECT_TRUE(found[0].starts_with("outbox: SELECT id FROM outbox WHERE channel")) << found[0];

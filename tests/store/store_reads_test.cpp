@@ -308,6 +308,25 @@ TEST_F(StoreTest, TheOutboxForgetsWhatItSentOrGaveUpBeforeTheCutAndNothingPendin
   EXPECT_EQ(store->outbox_due(at("2025-11-21"), 10)[0].id, pending_old);
 }
 
+// A reminder round queues a notice for every linked chat; a customer who writes meanwhile is
+// answered first (bulk notices after every answer, bench/window), each kind in its order.
+TEST_F(StoreTest, TheOutboxSendsTheAnswersBeforeTheBulkNotices) {
+  auto tx = store->begin_write();
+  auto message = [&](const char* chat, bool bulk) {
+    store::OutboxMessage m{"telegram", chat, "sendMessage", R"({"text":"x"})"};
+    m.bulk = bulk;
+    return tx->enqueue(m, at("2025-11-29"));
+  };
+  const auto notice1 = message("1", true), notice2 = message("2", true);
+  const auto answer2 = message("2", false), answer3 = message("3", false);
+  tx->commit();
+  std::vector<std::int64_t> order;
+  for (const auto& row : store->outbox_due(at("2025-11-29"), 10)) order.push_back(row.id);
+  EXPECT_EQ(order, (std::vector<std::int64_t>{answer2, answer3, notice1, notice2}));
+  EXPECT_FALSE(store->outbox_due(at("2025-11-29"), 10).front().bulk);
+  EXPECT_TRUE(store->outbox_due(at("2025-11-29"), 10).back().bulk);
+}
+
 // The console's search: a whole number, EIC (any case), serial or phone finds its account and
 // only it; otherwise three characters or more find accounts by a part of the number, the phone
 // or an address (the account's or its point's), taken literally, in number order, to the limit.

@@ -61,12 +61,12 @@ std::vector<AccountRow> SqlStore::accounts_by_phone(std::string_view phone) {
 std::vector<OutboxRow> SqlStore::outbox_due(Instant now, int limit) {
   auto r = acquire_reader();
   Query q(*r,
-          "SELECT id, channel, chat_id, method, body, not_before, attempts FROM outbox"
+          "SELECT id, channel, chat_id, method, body, not_before, attempts, bulk FROM outbox"
           " WHERE status = 'pending' AND not_before <= ?"
           // A chat's messages go in order: none while an earlier one waits for its retry.
           " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending'"
           " AND e.channel = outbox.channel AND e.chat_id = outbox.chat_id AND e.id < outbox.id"
-          " AND e.not_before > ?) ORDER BY id LIMIT ?");
+          " AND e.not_before > ?) ORDER BY bulk, id LIMIT ?");
   q.bind(secs(now)).bind(secs(now)).bind(limit);
   std::vector<OutboxRow> out;
   while (q.step()) {
@@ -78,6 +78,7 @@ std::vector<OutboxRow> SqlStore::outbox_due(Instant now, int limit) {
     m.body = q.text(4);
     m.not_before = instant(q.i64(5));
     m.attempts = static_cast<int>(q.i64(6));
+    m.bulk = q.i64(7) != 0;
     out.push_back(std::move(m));
   }
   return out;

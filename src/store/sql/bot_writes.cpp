@@ -70,10 +70,10 @@ void unlink_account(SqlConn& c, std::string_view channel, std::string_view chat_
 
 std::int64_t enqueue(SqlConn& c, const OutboxMessage& m, Instant at) {
   Query q(c,
-          "INSERT INTO outbox (channel, chat_id, method, body, created_at, not_before)"
-          " VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
+          "INSERT INTO outbox (channel, chat_id, method, body, created_at, not_before, bulk)"
+          " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id");
   q.bind(m.channel).bind(m.chat_id).bind(m.method).bind(m.body).bind(secs(at));
-  q.bind(secs(m.not_before));
+  q.bind(secs(m.not_before)).bind(std::int64_t{m.bulk ? 1 : 0});
   return returning_id(q);
 }
 

@@ -83,6 +83,9 @@ std::unique_ptr<SqlConn> SqliteStore::connect(bool reader) {
     // A background thread checkpoints; the writer only steps in if the WAL grows far too large
     // (the checkpointer starved), as a bound on its size.
     c->exec("PRAGMA wal_autocheckpoint = 50000");
+    // The one writer keeps the pages it dirties most (the index pages a window's readings land
+    // on) between its commits: 64 MiB instead of 2, fewer reads of the same pages (bench/window).
+    c->exec("PRAGMA cache_size = -65536");
   }
   return c;
 }
