@@ -38,6 +38,20 @@ int free_udp_port() {
   return free_port(SOCK_DGRAM);
 }
 
+// SIPp's answer to the request it received last: `status` ("200 OK") in that request's dialog,
+// with `headers` (whole lines) before the empty body.
+std::string answer(const std::string& status, const std::string& headers = "") {
+  return "<send><![CDATA[\nSIP/2.0 " + status +
+         "\n[last_Via:]\n[last_From:]\n[last_To:]\n[last_Call-ID:]\n[last_CSeq:]\n" + headers +
+         "Content-Length: 0\n]]></send>\n";
+}
+
+// The other side's BYE, waited for up to `timeout_ms`, and its 200 OK.
+std::string bye_answered(int timeout_ms) {
+  return "<recv request=\"BYE\" timeout=\"" + std::to_string(timeout_ms) + "\"/>\n" +
+         answer("200 OK");
+}
+
 // A SIPp caller: INVITE with PCMU + telephone-event, the keys, then the IVR's BYE (or ours after
 // `hangup_after` keys). Keys: digits, '*', '#'; ',' waits a second; "[fN]" is column N of the
 // -inf file (the caller's number is column 0). `ending`, when given, is what the caller does after
@@ -119,17 +133,7 @@ Content-Length: 0
          " BYE\nContact: sip:[field0]@[local_ip]:[local_port]\nMax-Forwards: 70\n"
          "Content-Length: 0\n]]></send>\n<recv response=\"200\" crlf=\"true\"/>\n";
   } else {
-    x += R"(<recv request="BYE" timeout="120000"/>
-<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-)";
+    x += bye_answered(120000);
   }
   return x + "</scenario>\n";
 }
@@ -455,18 +459,8 @@ m=audio [media_port] RTP/AVP 0
 a=rtpmap:0 PCMU/8000
 ]]></send>
 <recv request="ACK"/>
-<recv request="BYE" timeout="60000"/>
-<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-</scenario>
-)S");
+)S" + bye_answered(60000) +
+                 "</scenario>\n");
   const std::string desk_cmd =
       "cd " + dir.path().string() + " && timeout 120 sipp -sf desk.xml -i 127.0.0.1 -p " +
       std::to_string(desk_port) + " -mi 127.0.0.1 -mp " + std::to_string(media_port_base()) +
@@ -474,52 +468,37 @@ Content-Length: 0
   int desk_status = -1;
   std::thread desk_thread([&] { desk_status = std::system(desk_cmd.c_str()); });
 
-  const std::string ivr = "127.0.0.1:" + std::to_string(sip_port);
-  const std::string to_desk = R"S(<nop><action><setdest host="127.0.0.1" port=")S" +
-                              std::to_string(desk_port) +
-                              R"S(" protocol="udp"/></action></nop>
-)S";
-  const std::string to_ivr = R"S(<nop><action><setdest host="127.0.0.1" port=")S" +
-                             std::to_string(sip_port) + R"S(" protocol="udp"/></action></nop>
-)S";
-  const std::string me =
-      "\"Caller\" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]";
-  auto transfer =
-      [&](int cseq) {
-        return R"S(<recv request="REFER" timeout="60000">
+  const std::string ivr = "sip:ivr@127.0.0.1:" + std::to_string(sip_port);
+  // Where the caller's next requests go: the desk, or back to the line.
+  auto setdest = [](int port) {
+    return R"S(<nop><action><setdest host="127.0.0.1" port=")S" + std::to_string(port) +
+           "\" protocol=\"udp\"/></action></nop>\n";
+  };
+  // A request the caller sends in its own name, up to its own headers and body.
+  auto request = [](const std::string& method, const std::string& uri, const std::string& to,
+                    const std::string& cseq) {
+    return std::string(method == "ACK" ? "<send>" : "<send retrans=\"500\">") + "<![CDATA[\n" +
+           method + " " + uri +
+           " SIP/2.0\nVia: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
+           "From: \"Caller\" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00"
+           "[call_number]\nTo: " +
+           to + "\nCall-ID: [call_id]\nCSeq: " + cseq + " " + method + "\nMax-Forwards: 70\n";
+  };
+  const std::string contact = "Contact: <sip:[field0]@[local_ip]:[local_port]>\n";
+  const std::string desk_dialog = "<" + desk + ">;tag=[$desktag]";
+  auto transfer = [&](int cseq) {
+    return R"S(<recv request="REFER" timeout="60000">
   <action>
     <ereg regexp="&lt;?)S" +
-               desk +
-               R"S(&gt;?" search_in="hdr" header="Refer-To:" check_it="true" assign_to="referto"/>
+           desk +
+           R"S(&gt;?" search_in="hdr" header="Refer-To:" check_it="true" assign_to="referto"/>
     <ereg regexp="tag=([^;>[:space:]]+)" search_in="hdr" header="From:" check_it="true" assign_to="x,ivrtag"/>
     <log message="referred to [$referto] by [$x]"/>
   </action>
 </recv>
-<send><![CDATA[
-SIP/2.0 202 Accepted
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[field0]@[local_ip]:[local_port]>
-Content-Length: 0
-]]></send>
-)S" + to_desk + R"S(<send retrans="500"><![CDATA[
-INVITE )S" + desk +
-               R"S( SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: )S" + me +
-               R"S(
-To: <)S" + desk +
-               R"S(>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:[field0]@[local_ip]:[local_port]>
-Referred-By: <sip:ivr@)S" +
-               ivr + R"S(>
-Max-Forwards: 70
-Content-Type: application/sdp
+)S" + answer("202 Accepted", contact) +
+           setdest(desk_port) + request("INVITE", desk, "<" + desk + ">", "1") + contact +
+           "Referred-By: <" + ivr + ">\n" + R"S(Content-Type: application/sdp
 Content-Length: [len]
 
 v=0
@@ -538,66 +517,21 @@ a=rtpmap:0 PCMU/8000
     <log message="the desk answered: [$y]"/>
   </action>
 </recv>
-<send><![CDATA[
-ACK )S" + desk +
-               R"S( SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: )S" + me +
-               R"S(
-To: <)S" + desk +
-               R"S(>;tag=[$desktag]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-)S" + to_ivr + R"S(<send retrans="500"><![CDATA[
-NOTIFY sip:ivr@)S" +
-               ivr + R"S( SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: )S" + me +
-               R"S(
-To: <sip:ivr@)S" +
-               ivr + R"S(>;tag=[$ivrtag]
-Call-ID: [call_id]
-CSeq: )S" + std::to_string(cseq) +
-               R"S( NOTIFY
-Contact: <sip:[field0]@[local_ip]:[local_port]>
-Event: refer
+)S" + request("ACK", desk, desk_dialog, "1") +
+           "Content-Length: 0\n]]></send>\n" + setdest(sip_port) +
+           request("NOTIFY", ivr, "<" + ivr + ">;tag=[$ivrtag]", std::to_string(cseq)) + contact +
+           R"S(Event: refer
 Subscription-State: terminated;reason=noresource
-Max-Forwards: 70
 Content-Type: message/sipfrag;version=2.0
 Content-Length: [len]
 
 SIP/2.0 200 OK
 ]]></send>
 <recv response="200"/>
-<recv request="BYE" timeout="30000"/>
-<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-)S" + to_desk + R"S(<send retrans="500"><![CDATA[
-BYE )S" + desk +
-               R"S( SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: )S" + me +
-               R"S(
-To: <)S" + desk +
-               R"S(>;tag=[$desktag]
-Call-ID: [call_id]
-CSeq: 2 BYE
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-<recv response="200"/>
-)S";
-      };
+)S" + bye_answered(30000) +
+           setdest(desk_port) + request("BYE", desk, desk_dialog, "2") +
+           "Content-Length: 0\n]]></send>\n<recv response=\"200\"/>\n";
+  };
   const int code = call(scenario(true, "2,0123456789#0000#0123456789#0001#12#", -1, transfer),
                         "SEQUENTIAL\n" + caller + ";\n");
   desk_thread.join();
@@ -615,27 +549,9 @@ TEST_F(IvrTest, APhoneThatRefusesTheTransferIsLetGo) {
   start_server(transferring(
       {{"METERDESK_IVR_TIMEOUT", "2"}, {"METERDESK_IVR_TRANSFER", "sip:operators@127.0.0.1:9"}}));
   auto refuse = [](int) {
-    return std::string(R"S(<recv request="REFER" timeout="60000"/>
-<send><![CDATA[
-SIP/2.0 603 Decline
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-<recv request="BYE" timeout="30000"/>
-<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-)S");
+    return R"S(<recv request="REFER" timeout="60000"/>
+)S" + answer("603 Decline") +
+           bye_answered(30000);
   };
   ASSERT_EQ(call(scenario(true, "2,0123456789#0000#0123456789#0001#12#", -1, refuse),
                  "SEQUENTIAL\n380999999999;\n"),
