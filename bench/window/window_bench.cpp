@@ -471,13 +471,6 @@ std::pair<double, double> io_bytes(pid_t pid) {
   return {written, read};
 }
 
-double peak_rss_mib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.starts_with("VmHWM:")) return std::atof(line.c_str() + 6) / 1024;
-  return 0;
-}
-
 // Every account's reading of the month stored once, by the channel it was sent through, with its
 // values (and the API's receipt); nothing else.
 bool check_store(const std::string& db, const std::vector<Plan>& plans, const Window& w,
@@ -608,7 +601,7 @@ int main(int argc, char** argv) {
   const auto io_before = io_bytes(server.pid());
   window.run(clients);
   const auto io_after = io_bytes(server.pid());
-  const double rss = peak_rss_mib(server.pid());
+  const double rss = md::test::peak_rss_mib(server.pid());
   const auto lat = window.latencies().merged();
   const double rate = static_cast<double>(window.acknowledged_in_load()) / window.seconds();
   const double requests = static_cast<double>(lat.size()) / window.seconds();

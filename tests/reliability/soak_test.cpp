@@ -21,7 +21,6 @@
 #include <array>
 #include <atomic>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -49,14 +48,6 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// The largest resident set the process has had (VmHWM), in MiB; 0 when it is gone.
-double peak_rss_mib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.starts_with("VmHWM:")) return std::atof(line.c_str() + 6) / 1024;
-  return 0;
-}
-
 // The nodes, as a load balancer sees them: a restarted node has a new port.
 struct Nodes {
   explicit Nodes(std::size_t n) : ports(n) {}
@@ -82,14 +73,13 @@ struct Trouble {
 };
 
 // One request, retried until the node answers `ok`: on no answer or a 503 the client waits a
-// moment and tries the next node. Gives up only on another answer (noted) or when `abandon`.
+// moment and tries the next node. Gives up only on another answer (noted).
 template <class Ok>
 std::optional<HttpResponse> until_acknowledged(Nodes& nodes, std::size_t& node,
                                                std::unique_ptr<HttpClient>& conn,
                                                const std::string& target, const std::string& body,
                                                const std::map<std::string, std::string>& headers,
-                                               Trouble& trouble, Ok ok,
-                                               const std::atomic<bool>& abandon) {
+                                               Trouble& trouble, Ok ok) {
   for (;;) {
     std::optional<HttpResponse> r;
     try {
@@ -102,7 +92,6 @@ std::optional<HttpResponse> until_acknowledged(Nodes& nodes, std::size_t& node,
     if (r && r->status != 503) return std::nullopt;
     conn.reset();
     node = (node + 1) % nodes.ports.size();
-    if (abandon) return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
@@ -169,11 +158,9 @@ class Readings {
       const std::string key = "soak-" + std::to_string(c) + "-" + std::to_string(i);
       const std::string body = std::string(R"({"account":")") + account + R"(","meter_serial":")" +
                                serial + R"(","readings":{"total":)" + std::to_string(value) + "}}";
-      const std::atomic<bool> never{false};
-      auto r = until_acknowledged(
-          nodes_, node, conn, "/api/v1/readings", body,
-          {{"Idempotency-Key", key}, {"Content-Type", "application/json"}}, trouble,
-          [](const HttpResponse& a) { return a.status == 201; }, never);
+      auto r = until_acknowledged(nodes_, node, conn, "/api/v1/readings", body,
+                                  {{"Idempotency-Key", key}, {"Content-Type", "application/json"}},
+                                  trouble, [](const HttpResponse& a) { return a.status == 201; });
       if (!r) continue;
       if (r->headers.contains("idempotent-replayed")) ++trouble.replayed;
       std::lock_guard lock(mutex_);
@@ -214,7 +201,6 @@ class Chats {
     std::size_t node = 0;
     std::unique_ptr<HttpClient> conn;
     auto due = Clock::now();
-    const std::atomic<bool> never{false};
     for (std::int64_t chat = kFirstChat + 1; !stop_; ++chat) {
       due += std::chrono::duration_cast<Clock::duration>(
           std::chrono::duration<double>(1 / per_second));
@@ -231,7 +217,7 @@ class Chats {
       auto r = until_acknowledged(
           nodes_, node, conn, "/webhooks/telegram", update.dump(),
           {{"Content-Type", "application/json"}, {"X-Telegram-Bot-Api-Secret-Token", kSecret}},
-          trouble, [](const HttpResponse& a) { return a.status == 200; }, never);
+          trouble, [](const HttpResponse& a) { return a.status == 200; });
       if (!r) continue;
       std::lock_guard lock(mutex_);
       acked_.push_back(chat);
@@ -421,11 +407,8 @@ TEST(Soak, SqliteKilledEveryFewSecondsUnderHalfItsCapacityLosesAndRepeatsNothing
   const double seconds = setting("METERDESK_SOAK_SECONDS", 30);
   const double every = setting("METERDESK_SOAK_KILL_EVERY", 10);
   TempDir dir;
-  const std::string db = dir.file("soak.db");
-  write_file(dir.file("accounts.csv"), accounts_csv(accounts()));
-  auto imported = run_meterdesk(
-      {"import-accounts", dir.file("accounts.csv"), "--db", db, "--now", "2026-01-10T12:00:00"});
-  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  const std::string db = db_with_accounts(dir, "soak.db", accounts());
+  ASSERT_FALSE(HasFailure()) << "the accounts were imported";
   Platform telegram;
   Report report{"SQLite"};
   Nodes nodes(1);
@@ -521,10 +504,8 @@ TEST(Soak, PostgresLeaderKilledAndPostgresRestartedUnderHalfTheCapacityLoseAndRe
   ASSERT_EQ(sql_exec(admin, "CREATE DATABASE md"), "");
   const std::string url = "postgresql://postgres@127.0.0.1:" + pg_port + "/md";
   TempDir dir;
-  write_file(dir.file("accounts.csv"), accounts_csv(accounts()));
-  auto imported = run_meterdesk(
-      {"import-accounts", dir.file("accounts.csv"), "--db", url, "--now", "2026-01-10T12:00:00"});
-  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  import_accounts(dir, url, accounts());
+  ASSERT_FALSE(HasFailure()) << "the accounts were imported";
 
   Platform telegram;
   Report report{"PostgreSQL, two nodes"};

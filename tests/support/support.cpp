@@ -50,12 +50,23 @@ void write_file(const std::string& path, const std::string& text) {
   out << text;
 }
 
-std::string db_with_accounts(const TempDir& dir, const std::string& name, int n) {
-  std::string db = dir.file(name);
-  const std::string csv = dir.file(name + ".accounts.csv");
+double peak_rss_mib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("VmHWM:")) return std::atof(line.c_str() + 6) / 1024;
+  return 0;
+}
+
+void import_accounts(const TempDir& dir, const std::string& db, int n) {
+  const std::string csv = dir.file("accounts-" + std::to_string(n) + ".csv");
   write_file(csv, accounts_csv(n));
   auto r = run_meterdesk({"import-accounts", csv, "--db", db, "--now", "2026-01-10T12:00:00"});
   if (r.exit_code != 0) ADD_FAILURE() << "import-accounts: " << r.err;
+}
+
+std::string db_with_accounts(const TempDir& dir, const std::string& name, int n) {
+  std::string db = dir.file(name);
+  import_accounts(dir, db, n);
   return db;
 }
 

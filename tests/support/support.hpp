@@ -39,12 +39,18 @@ std::string xml_schema_errors(const std::string& xml, const std::string& xsd);
 // CSV for import-accounts with `n` one-zone, 5-digit accounts 0000000001.. (serial S0000001..)
 // installed on 2025-01-10 at 1000, plus the two-zone account 0123456789 / A1234567.
 std::string accounts_csv(int n);
+// accounts_csv(n) imported as of 2026-01-10 into `db` (a SQLite file or a PostgreSQL URL), the
+// CSV written in `dir`; a failed import fails the test.
+void import_accounts(const TempDir& dir, const std::string& db, int n);
 // A SQLite database `name` in `dir` with accounts_csv(n) imported as of 2026-01-10 (a failed
 // import fails the test); its path.
 std::string db_with_accounts(const TempDir& dir, const std::string& name, int n);
 // The first piece of accounts_csv(n)'s personal data (a holder, phone, e-mail, address, account
 // number, meter serial, EIC) found in `text`, or "" when there is none: for logs.
 std::string personal_data_in(const std::string& text, int n);
+
+// The largest resident set process `pid` has had (VmHWM), in MiB; 0 when it is gone.
+double peak_rss_mib(pid_t pid);
 
 // A loopback port free at the moment of asking (SOCK_STREAM or SOCK_DGRAM): the system's pick.
 std::uint16_t free_port(int type);
