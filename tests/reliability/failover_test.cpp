@@ -161,6 +161,10 @@ TEST(Failover, EveryAcknowledgedReceiptIsOnThePromotedStandbyOnce) {
     }
     EXPECT_EQ(status, 503) << what << " with the primary down";
   }
+  // Its metrics are what an operator reads during the outage: they still answer.
+  const auto metrics = http(node.port(), "GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_NE(metrics.body.find("meterdesk_ingest"), std::string::npos) << metrics.body;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ASSERT_EQ(cluster("promote " + standby.dir), 0);
   promoted = true;

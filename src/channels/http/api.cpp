@@ -226,7 +226,12 @@ std::optional<Response> Api::operations(const std::string& path) {
     return json_response(ready ? 200 : 503, body, "/readyz");
   }
   if (path == "/metrics") {
-    ctx_.metrics.review_backlog(service::review_backlog(ctx_.store));
+    // Metrics matter most while the database is away: the backlog keeps its last value then.
+    try {
+      ctx_.metrics.review_backlog(service::review_backlog(ctx_.store));
+    } catch (const store::StoreError& e) {
+      spdlog::warn("metrics: review backlog not read: {}", e.what());
+    }
     Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = ctx_.metrics.render();
