@@ -53,6 +53,7 @@ void generate(const std::string& path, long records) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it comes, also into a pipe
   std::string path = "/tmp/meterdesk-bench-audit.db";
   long records = 12'000'000;
   for (int i = 1; i + 1 < argc; i += 2) {

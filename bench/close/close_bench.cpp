@@ -63,6 +63,7 @@ void close_in_child(const std::string& path, domain::YearMonth month,
 }  // namespace
 
 int main(int argc, char** argv) {
+  setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it comes, also into a pipe
   int points = 1000000;
   std::string path, pg;
   auto method = domain::EstimationMethod::regulatory;

@@ -341,6 +341,7 @@ void phone_row(const char* what, const Call& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it comes, also into a pipe
   if (argc < 2) {
     std::fprintf(stderr, "usage: bench_effort PROMPTS_DIR\n");
     return 2;

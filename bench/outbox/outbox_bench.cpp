@@ -84,6 +84,7 @@ void measure(const char* name, const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it comes, also into a pipe
   std::string path = "/tmp/meterdesk-bench-outbox.db";
   long sent = 3'000'000;
   for (int i = 1; i + 1 < argc; i += 2) {

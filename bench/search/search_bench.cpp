@@ -88,6 +88,7 @@ void generate(const std::string& path, long accounts) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it comes, also into a pipe
   std::string path = "/tmp/meterdesk-bench-search.db";
   long accounts = 1'000'000;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -56,22 +56,45 @@ std::string serialize_row(const std::vector<std::string>& fields) {
   return s;
 }
 
-// Parses the file and checks its header: which of the accepted ones it is, or nothing (with the
-// reason in the report).
-std::optional<std::size_t> open_csv(std::string_view csv,
-                                    std::initializer_list<std::string_view> headers,
-                                    CsvTable& table, ImportReport& report) {
-  table = parse_csv(csv);
-  report.errors = table.errors;
+// Reads the header row: which of the accepted ones it is, or nothing (with the reason in the
+// report).
+std::optional<std::size_t> read_header(CsvReader& reader,
+                                       std::initializer_list<std::string_view> headers,
+                                       ImportReport& report) {
+  CsvRow header;
+  reader.next(header);
   std::string accepted;
   for (std::size_t i = 0; i < headers.size(); ++i) {
-    const std::string_view header = *(headers.begin() + i);
-    if (header_matches(table.header, header)) return i;
-    accepted += std::string(i ? ", or: " : "") + std::string(header);
+    const std::string_view expected = *(headers.begin() + i);
+    if (header_matches(header.fields, expected)) return i;
+    accepted += std::string(i ? ", or: " : "") + std::string(expected);
   }
-  report.errors.push_back("line 1: the header must be exactly: " + accepted);
+  report.problem("line 1: the header must be exactly: " + accepted);
   return std::nullopt;
 }
+
+// Every so many rows of one import: what the transaction holds back is written (its memory stays
+// bounded however long the file) and the progress told.
+class Pacer {
+ public:
+  Pacer(store::WriteTx& tx, const CsvReader& reader, const ImportProgress& progress)
+      : tx_(tx), reader_(reader), progress_(progress) {}
+  void row() {
+    if (++rows_ % kEvery != 0) return;
+    tx_.flush();
+    if (progress_) progress_(reader_.offset(), reader_.size(), rows_);
+  }
+  void done() const {
+    if (progress_) progress_(reader_.offset(), reader_.size(), rows_);
+  }
+
+ private:
+  static constexpr std::size_t kEvery = 10000;
+  store::WriteTx& tx_;
+  const CsvReader& reader_;
+  const ImportProgress& progress_;
+  std::size_t rows_ = 0;
+};
 
 }  // namespace
 
@@ -255,30 +278,32 @@ std::optional<std::string> store_line(store::WriteTx& tx, Submissions& submissio
 }  // namespace
 
 ImportReport import_accounts(store::Store& store, Submissions& submissions, std::string_view csv,
-                             domain::Instant now) {
+                             domain::Instant now, const ImportProgress& progress) {
   ImportReport report;
-  CsvTable table;
-  auto header = open_csv(csv, {kAccountsHeader, kAccountsHeaderWithArea}, table, report);
+  CsvReader reader(csv);
+  auto header = read_header(reader, {kAccountsHeader, kAccountsHeaderWithArea}, report);
   if (!header) return report;
   const bool with_area = *header == 1;
   const std::size_t columns = with_area ? 12 : 11;
   auto tx = store.begin_write();
   AccountsFile file(*tx, submissions.config().account_digits, domain::kyiv_date(now), with_area);
-  for (const CsvRow& row : table.rows) {
+  Pacer pacer(*tx, reader, progress);
+  for (CsvRow row; reader.next(row); pacer.row()) {
     if (row.fields.size() != columns) {
-      report.errors.push_back(at_line(row.line, "expected " + std::to_string(columns) +
-                                                    " fields, found " +
-                                                    std::to_string(row.fields.size())));
+      report.problem(at_line(row.line, "expected " + std::to_string(columns) + " fields, found " +
+                                           std::to_string(row.fields.size())));
       continue;
     }
     AccountLine line = file.read(row.fields);
-    for (const auto& p : line.problems) report.errors.push_back(at_line(row.line, p));
-    if (!line.problems.empty() || !report.errors.empty()) continue;
+    for (const auto& p : line.problems) report.problem(at_line(row.line, p));
+    if (!line.problems.empty() || !report.ok()) continue;
     if (auto failed = store_line(*tx, submissions, line, serialize_row(row.fields), now))
-      report.errors.push_back(at_line(row.line, *failed));
+      report.problem(at_line(row.line, *failed));
     else
       ++report.imported;
   }
+  pacer.done();
+  for (const auto& e : reader.errors()) report.problem(e);
   if (!report.ok()) {
     report.imported = 0;
     return report;  // tx rolls back
@@ -290,62 +315,75 @@ ImportReport import_accounts(store::Store& store, Submissions& submissions, std:
   return report;
 }
 
+namespace {
+// One row of a readings file as a submission, or why it cannot be one.
+std::optional<SubmitRequest> reading_of(store::WriteTx& tx, const CsvRow& row,
+                                        ImportReport& report) {
+  if (row.fields.size() != 5) {
+    report.problem(
+        at_line(row.line, "expected 5 fields, found " + std::to_string(row.fields.size())));
+    return std::nullopt;
+  }
+  const auto& f = row.fields;
+  auto taken_on = domain::parse_date(f[2]);
+  bool bad = false;
+  if (!taken_on) {
+    report.problem(at_line(row.line, "taken_on must be a date YYYY-MM-DD"));
+    bad = true;
+  }
+  if (f[3] != "customer" && f[3] != "inspector" && f[3] != "operator") {
+    report.problem(at_line(row.line, "type must be customer, inspector or operator"));
+    bad = true;
+  }
+  if (bad) return std::nullopt;
+  SubmitRequest req;
+  req.channel = "import";
+  req.raw_input = serialize_row(f);
+  req.idempotency_key = key_of(req.raw_input);
+  req.account = f[0];
+  req.meter_serial = f[1];
+  req.taken_on = taken_on;
+  req.type = f[3];
+  req.confirmed = true;  // batches are checked by the people who enter them
+  req.actor = "import";
+  auto values = split_values(f[4]);
+  if (auto meter = tx.find_meter(f[0], f[1])) {
+    auto zone_list = domain::zones_of(meter->zones);
+    if (values.size() != zone_list.size()) {
+      report.problem(at_line(
+          row.line, "values needs " + std::to_string(zone_list.size()) + " values separated by /"));
+      return std::nullopt;
+    }
+    for (size_t i = 0; i < zone_list.size(); ++i)
+      req.values.emplace_back(std::string(domain::zone_name(zone_list[i])), values[i]);
+  }
+  return req;
+}
+}  // namespace
+
 ImportReport import_readings(store::Store& store, Submissions& submissions, std::string_view csv,
-                             domain::Instant now) {
+                             domain::Instant now, const ImportProgress& progress) {
   ImportReport report;
-  CsvTable table;
-  if (!open_csv(csv, {kReadingsHeader}, table, report)) return report;
+  CsvReader reader(csv);
+  if (!read_header(reader, {kReadingsHeader}, report)) return report;
   {
     auto tx = store.begin_write();
-    for (const CsvRow& row : table.rows) {
-      if (row.fields.size() != 5) {
-        report.errors.push_back(
-            at_line(row.line, "expected 5 fields, found " + std::to_string(row.fields.size())));
-        continue;
-      }
-      const auto& f = row.fields;
-      auto taken_on = domain::parse_date(f[2]);
-      std::vector<std::string> problems;
-      if (!taken_on) problems.push_back("taken_on must be a date YYYY-MM-DD");
-      if (f[3] != "customer" && f[3] != "inspector" && f[3] != "operator")
-        problems.push_back("type must be customer, inspector or operator");
-      if (!problems.empty()) {
-        for (const auto& p : problems) report.errors.push_back(at_line(row.line, p));
-        continue;
-      }
-      auto meter = tx->find_meter(f[0], f[1]);
-      SubmitRequest req;
-      req.channel = "import";
-      req.idempotency_key = key_of(serialize_row(f));
-      req.account = f[0];
-      req.meter_serial = f[1];
-      req.taken_on = taken_on;
-      req.type = f[3];
-      req.confirmed = true;  // batches are checked by the people who enter them
-      req.actor = "import";
-      req.raw_input = serialize_row(f);
-      auto values = split_values(f[4]);
-      if (meter) {
-        auto zone_list = domain::zones_of(meter->zones);
-        if (values.size() != zone_list.size()) {
-          report.errors.push_back(at_line(
-              row.line,
-              "values needs " + std::to_string(zone_list.size()) + " values separated by /"));
-          continue;
-        }
-        for (size_t i = 0; i < zone_list.size(); ++i)
-          req.values.emplace_back(std::string(domain::zone_name(zone_list[i])), values[i]);
-      }
+    Pacer pacer(*tx, reader, progress);
+    for (CsvRow row; reader.next(row); pacer.row()) {
+      auto req = reading_of(*tx, row, report);
+      if (!req) continue;
       tx->savepoint();
-      SubmitOutcome o = submissions.process(*tx, req, now);
+      SubmitOutcome o = submissions.process(*tx, *req, now);
       tx->release();
       if (o.status == SubmitOutcome::Status::accepted)
         ++report.imported;
       else if (o.status == SubmitOutcome::Status::replayed)
         ++report.replayed;
       else
-        report.errors.push_back(at_line(row.line, describe(o)));
+        report.problem(at_line(row.line, describe(o)));
     }
+    pacer.done();
+    for (const auto& e : reader.errors()) report.problem(e);
     if (report.ok()) {
       tx->append_audit(store::AuditEntry{now, "import", "import", "import_readings", "", "",
                                          "imported " + std::to_string(report.imported), "",
@@ -356,10 +394,10 @@ ImportReport import_readings(store::Store& store, Submissions& submissions, std:
   }
   // Nothing of the file is kept, but the failed attempt is.
   auto tx = store.begin_write();
-  tx->append_audit(
-      store::AuditEntry{now, "import", "import", "import_readings", "", "",
-                        "rejected: " + std::to_string(report.errors.size()) + " bad rows",
-                        report.errors.front(), std::nullopt});
+  const std::size_t bad = report.errors.size() + report.unlisted;
+  tx->append_audit(store::AuditEntry{now, "import", "import", "import_readings", "", "",
+                                     "rejected: " + std::to_string(bad) + " bad rows",
+                                     report.errors.front(), std::nullopt});
   tx->commit();
   report.imported = 0;
   return report;

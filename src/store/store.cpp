@@ -5,14 +5,14 @@
 
 namespace md::store {
 
-std::unique_ptr<Store> open_store(const std::string& url, int writers) {
+std::unique_ptr<Store> open_store(const std::string& url, int writers, bool bulk) {
   std::string_view u = url;
   if (u.starts_with("postgres://") || u.starts_with("postgresql://"))
     return std::make_unique<PgStore>(url, writers);
   if (u.starts_with("postgres:"))
     return std::make_unique<PgStore>(std::string(u.substr(9)), writers);
   if (u.starts_with("sqlite:")) u.remove_prefix(7);
-  return std::make_unique<SqliteStore>(std::string(u));
+  return std::make_unique<SqliteStore>(std::string(u), bulk);
 }
 
 std::string join_flags(const std::vector<std::string>& flags) {

@@ -318,8 +318,8 @@ class Store : public ReadingReads,
 
 // "path/to/file.db" or "sqlite:path"; "postgresql://…" (or "postgres:" + a libpq key-value string).
 // `writers`: write connections where several can write at once (PostgreSQL; 0 for its default
-// of 4); SQLite has one writer whatever is asked.
-std::unique_ptr<Store> open_store(const std::string& url, int writers = 0);
+// of 4); SQLite has one writer whatever is asked. `bulk`: for an import (SqliteStore's).
+std::unique_ptr<Store> open_store(const std::string& url, int writers = 0, bool bulk = false);
 
 std::string join_flags(const std::vector<std::string>& flags);
 std::vector<std::string> split_flags(std::string_view text);

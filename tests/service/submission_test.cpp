@@ -9,6 +9,7 @@
 
 #include "domain/receipt_id.hpp"
 #include "service/accounts.hpp"
+#include "service/audit.hpp"
 #include "service/ingestor.hpp"
 #include "service/review.hpp"
 #include "service/submission.hpp"
@@ -332,6 +333,62 @@ TEST_F(ServiceTest, ImportReadingsIsAllOrNothingAndReplaySafe) {
   EXPECT_EQ(again.imported, 0);
   EXPECT_EQ(again.replayed, 2);
   EXPECT_EQ(store->counts().submissions, before + 2);
+}
+
+TEST_F(ServiceTest, AFileOfManyBadRowsListsTheFirstThousandAndCountsTheRest) {
+  std::string csv = "account,meter_serial,taken_on,type,values\n";
+  for (int i = 0; i < 1005; ++i) csv += "0000000001,S0000001,2025-03-15,nobody,1100\n";
+  auto report = import_readings(*store, submissions, csv, at("2025-11-30"));
+  ASSERT_EQ(report.errors.size(), kListedProblems);
+  EXPECT_EQ(report.unlisted, 5u);
+  EXPECT_NE(report.errors.back().find("line 1001: type must be"), std::string::npos);
+  EXPECT_EQ(store->audit_tail(1)[0].result, "rejected: 1005 bad rows");
+}
+
+// A file of more rows than an import writes at once (10,000): the rows written early are undone
+// all the same when a later row is bad, the progress reaches the file's end, the audit holds.
+TEST(ImportTest, AFileLargerThanOneStepIsStillAllOrNothing) {
+  test::TempDir dir;
+  auto store = store::open_store(test::test_db(dir, "big.db"));
+  store->migrate();
+  Submissions submissions{ServiceConfig{}};
+  constexpr int kAccounts = 10500;
+  std::vector<std::size_t> rows_told;
+  std::size_t at_told = 0, size_told = 0;
+  const ImportProgress progress = [&](std::size_t at, std::size_t size, std::size_t rows) {
+    rows_told.push_back(rows);
+    at_told = at;
+    size_told = size;
+  };
+  auto accounts = import_accounts(*store, submissions, test::accounts_csv(kAccounts),
+                                  at("2025-01-10T12:00:00"), progress);
+  ASSERT_TRUE(accounts.ok()) << accounts.errors.front();
+  EXPECT_EQ(accounts.imported, kAccounts + 1);
+  EXPECT_EQ(rows_told, (std::vector<std::size_t>{10000, kAccounts + 1}));
+  EXPECT_EQ(at_told, size_told);
+
+  std::string readings = "account,meter_serial,taken_on,type,values\n";
+  for (int i = 1; i <= kAccounts; ++i) {
+    char row[64];
+    std::snprintf(row, sizeof row, "%010d,S%07d,2025-03-15,customer,%d\n", i, i, 1100 + i % 50);
+    readings += row;
+  }
+  const auto before = store->counts().submissions;
+  auto bad = import_readings(*store, submissions,
+                             readings + "0000000001,S0000001,2025-03-16,customer,900\n",
+                             at("2025-11-30"), progress);
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_NE(bad.errors[0].find("line 10502: lower_than_previous"), std::string::npos)
+      << bad.errors[0];
+  EXPECT_EQ(store->counts().submissions, before) << "the first 10,000 rows were undone too";
+
+  auto good = import_readings(*store, submissions, readings, at("2025-11-30"), progress);
+  ASSERT_TRUE(good.ok()) << good.errors.front();
+  EXPECT_EQ(good.imported, kAccounts);
+  EXPECT_EQ(store->counts().submissions, before + kAccounts);
+  const auto verdict = verify_audit(*store);
+  EXPECT_TRUE(verdict.ok) << verdict.problem;
+  EXPECT_GE(verdict.records, 2 * kAccounts);
 }
 
 TEST_F(ServiceTest, IngestorGroupsConcurrentSubmissionsAndLosesNone) {

@@ -3,6 +3,8 @@
 // version, leadership, the statement cache.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "store/store_fixture.hpp"
 
 using namespace md;
@@ -458,4 +460,42 @@ TEST(StatementCache, ATextBuiltOnEveryCallIsRefused) {
   Statement& ge = c.prepare(text());
   ASSERT_TRUE(ge.step());
   EXPECT_EQ(ge.text(0), ">=");
+}
+
+// The database file's header says how it journals: byte 18 is 2 in WAL, 1 with a rollback
+// journal.
+int journal_version(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(18);
+  return in.get();
+}
+
+// An import's store, alone with the database, journals by rollback while it writes (a WAL of
+// gigabytes slowed a long import down as it went) and gives the database back in WAL; beside a
+// running server it is an ordinary WAL store and both write.
+TEST(SqliteBulk, AnImportAloneJournalsByRollbackAndBesideAServerByWal) {
+  test::TempDir dir;
+  const std::string path = dir.file("bulk.db");
+  open_store(path)->migrate();
+  ASSERT_EQ(journal_version(path), 2);
+  auto write_one = [](Store& s, const std::string& number) {
+    auto tx = s.begin_write();
+    tx->insert_account(NewAccount{number, "Holder", "", "", "Odesa", ""},
+                       std::chrono::sys_seconds{});
+    tx->commit();
+  };
+  {
+    auto bulk = open_store(path, 0, true);
+    write_one(*bulk, "0000000001");
+    EXPECT_EQ(journal_version(path), 1) << "alone: a rollback journal";
+  }
+  EXPECT_EQ(journal_version(path), 2) << "given back in WAL";
+  {
+    auto server = open_store(path);
+    auto bulk = open_store(path, 0, true);
+    write_one(*bulk, "0000000002");
+    write_one(*server, "0000000003");
+    EXPECT_EQ(journal_version(path), 2) << "beside a server: WAL";
+  }
+  EXPECT_EQ(open_store(path)->counts().accounts, 3);
 }

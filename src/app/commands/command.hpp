@@ -32,7 +32,8 @@ struct Context {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<service::Submissions> submissions;
 };
-Context open(const Common& c, bool migrate = true);
+// `bulk`: for an import, which has the SQLite database to itself when no server has it open.
+Context open(const Common& c, bool migrate = true, bool bulk = false);
 Config load(const Common& c);  // the configuration alone, for commands without a database
 
 std::string read_file(const std::string& path);

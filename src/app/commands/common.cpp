@@ -20,7 +20,7 @@ Config load(const Common& c) {
   return load_config(c.config.empty() ? std::nullopt : std::optional(c.config));
 }
 
-Context open(const Common& c, bool migrate) {
+Context open(const Common& c, bool migrate, bool bulk) {
   Context ctx{load(c), service::Clock{}, nullptr, nullptr};
   if (!c.now.empty()) {
     auto t = domain::parse_instant(c.now);
@@ -28,7 +28,7 @@ Context open(const Common& c, bool migrate) {
       throw std::runtime_error("--now must be an ISO-8601 instant, e.g. 2026-11-30T10:00:00+02:00");
     ctx.clock = service::Clock{*t};
   }
-  ctx.store = store::open_store(c.db, ctx.config.ingest_writers);
+  ctx.store = store::open_store(c.db, ctx.config.ingest_writers, bulk);
   if (migrate) ctx.store->migrate();
   ctx.submissions = std::make_unique<service::Submissions>(service::ServiceConfig{
       ctx.config.rules, ctx.config.account_digits, ctx.config.estimation, ctx.config.prices});

@@ -406,7 +406,10 @@ class SqlWriteTx final : public WriteTx {
     if (q.step()) {
       std::int64_t id = q.i64(0);
       q.run();
-      if (!s.idempotency_key.empty()) keys_[{s.channel, s.idempotency_key}] = s.receipt_json;
+      // Only a batch read in advance asks keys_ before the database; elsewhere it would only
+      // grow (an import of millions of readings is one transaction).
+      if (prefetched_ && !s.idempotency_key.empty())
+        keys_[{s.channel, s.idempotency_key}] = s.receipt_json;
       return id;
     }
     Query taken(conn(), "SELECT 1 FROM submissions WHERE receipt = ?");
