@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 points=200000
-db=/tmp/meterdesk-bench-volumes.db
+db=""
 while [[ $# -gt 1 ]]; do
   case "$1" in
     --points) points=$2 ;;
@@ -15,6 +15,7 @@ while [[ $# -gt 1 ]]; do
   esac
   shift 2
 done
+db=${db:-/tmp/meterdesk-bench-volumes-$points.db}  # one file per size
 [ -x build/meterdesk ] || { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build --target meterdesk; }
 if [ ! -f "$db" ]; then
   build/meterdesk migrate --db "$db" >/dev/null
