@@ -7,7 +7,7 @@
 # audit records, …) takes about an hour the first time and keeps its generated data in /tmp.
 # Default output: docs/bench-results.md (docs/bench-results-quick.md with --quick).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 quick=0
 out=""
 while [[ $# -gt 0 ]]; do
