@@ -607,8 +607,9 @@ int main(int argc, char** argv) {
   const double requests = static_cast<double>(lat.size()) / window.seconds();
   std::printf("\n%s, %d accounts (a third two-zone), each once in a random order; %d connections\n",
               pg.empty() ? "SQLite" : "PostgreSQL", accounts, clients);
-  std::printf(
-      "  channels: 70 %% API, 20 %% public form (3 requests), 10 %% Telegram (2 updates)\n");
+  std::printf("  channels: %s\n",
+              api_only ? "API only (--api-only)"
+                       : "70 % API, 20 % public form (3 requests), 10 % Telegram (2 updates)");
   std::printf("  load: %.1f s; %zu readings acknowledged meanwhile = %.0f readings/s\n",
               window.seconds(), window.acknowledged_in_load(), rate);
   std::printf("  requests: %zu, %.0f/s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
@@ -618,10 +619,11 @@ int main(int argc, char** argv) {
       "  HTTP ceiling (GET /healthz, same server, same clients): %.0f/s; readings/s = %.2f"
       " of it, requests/s = %.2f\n",
       ceiling, rate / ceiling, requests / ceiling);
-  std::printf(
-      "  Telegram: the last of %zu Sends %.1f s after the start (each waits for the bot's"
-      " review through the outbox)\n",
-      window.telegram_flows(), window.telegram_seconds());
+  if (!api_only)
+    std::printf(
+        "  Telegram: the last of %zu Sends %.1f s after the start (each waits for the bot's"
+        " review through the outbox)\n",
+        window.telegram_flows(), window.telegram_seconds());
   std::printf(
       "  server peak RSS: %.0f MiB; per reading it wrote %.1f KiB and read %.1f KiB"
       " (syscalls: pages, WAL, checkpoints, sockets)\n",
