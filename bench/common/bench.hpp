@@ -33,6 +33,15 @@ inline std::string serial_of(int i) {
   return b;
 }
 
+// A valid EIC for metering point i (62Z + 12 digits + its check character).
+inline std::string eic_of(int i) {
+  for (int bump = 0;; ++bump) {
+    char body[16];
+    std::snprintf(body, sizeof body, "62Z%012d", i * 10 + bump);
+    if (auto c = domain::eic_check_char(body)) return std::string(body) + *c;
+  }
+}
+
 // `accounts` one-zone, 5-digit meters (account_of(i) / serial_of(i)) installed at 1000 kWh.
 inline void prepare_accounts(const std::string& path, int accounts) {
   auto store = store::open_store(path);
@@ -42,13 +51,7 @@ inline void prepare_accounts(const std::string& path, int accounts) {
   auto tx = store->begin_write();
   for (int i = 0; i < accounts; ++i) {
     auto a = tx->insert_account(store::NewAccount{account_of(i), "Bench", "", "", ""}, now);
-    char eic[16];
-    std::string code;
-    for (int bump = 0; code.empty(); ++bump) {
-      std::snprintf(eic, sizeof eic, "62Z%012d", i * 10 + bump);
-      if (auto c = domain::eic_check_char(eic)) code = std::string(eic) + *c;
-    }
-    auto p = tx->insert_metering_point(a, code, "");
+    auto p = tx->insert_metering_point(a, eic_of(i), "");
     tx->insert_meter(p, store::NewMeter{serial_of(i), 1, 5, *domain::parse_date("2025-01-10")});
     service::SubmitRequest r;
     r.channel = "import";

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "domain/eic.hpp"
+#include "bench/common/bench.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -58,14 +58,6 @@ Run meterdesk(const std::vector<std::string>& args, const std::string& err_file)
   return r;
 }
 
-std::string eic_of(int i) {
-  for (int bump = 0;; ++bump) {
-    char body[16];
-    std::snprintf(body, sizeof body, "62Z%012d", i * 10 + bump);
-    if (auto c = md::domain::eic_check_char(body)) return std::string(body) + *c;
-  }
-}
-
 // The two files, as a DSO's old system would export them: account order, a year of monthly
 // readings ending in the month before the window (the values grow by a household's 80–400 kWh).
 void write_files(const std::string& accounts_csv, const std::string& readings_csv, int accounts,
@@ -81,7 +73,7 @@ void write_files(const std::string& accounts_csv, const std::string& readings_cs
     const bool two = i % 3 == 0;
     long day = 10000 + i % 5000, night = 4000 + i % 3000;
     std::fprintf(a, "%010d,Holder %d,+38067%07d,,\"Odesa, street %d\",%s,S%07d,%d,6,2025-10-20,",
-                 i + 1, i, i % 10000000, i % 997, eic_of(i).c_str(), i + 1, two ? 2 : 1);
+                 i + 1, i, i % 10000000, i % 997, md::bench::eic_of(i).c_str(), i + 1, two ? 2 : 1);
     if (two)
       std::fprintf(a, "%ld/%ld\n", day, night);
     else

@@ -84,8 +84,9 @@ class Pacer {
     tx_.flush();
     if (progress_) progress_(reader_.offset(), reader_.size(), rows_);
   }
+  // The end, unless row() has just told it.
   void done() const {
-    if (progress_) progress_(reader_.offset(), reader_.size(), rows_);
+    if (progress_ && rows_ % kEvery != 0) progress_(reader_.offset(), reader_.size(), rows_);
   }
 
  private:
@@ -394,10 +395,10 @@ ImportReport import_readings(store::Store& store, Submissions& submissions, std:
   }
   // Nothing of the file is kept, but the failed attempt is.
   auto tx = store.begin_write();
-  const std::size_t bad = report.errors.size() + report.unlisted;
-  tx->append_audit(store::AuditEntry{now, "import", "import", "import_readings", "", "",
-                                     "rejected: " + std::to_string(bad) + " bad rows",
-                                     report.errors.front(), std::nullopt});
+  tx->append_audit(
+      store::AuditEntry{now, "import", "import", "import_readings", "", "",
+                        "rejected: " + std::to_string(report.problem_count()) + " bad rows",
+                        report.errors.front(), std::nullopt});
   tx->commit();
   report.imported = 0;
   return report;

@@ -22,6 +22,7 @@ struct ImportReport {
   std::size_t unlisted = 0;  // problems beyond the first kListedProblems: a file of millions of
                              // bad rows must not take gigabytes to say so
   [[nodiscard]] bool ok() const { return errors.empty(); }
+  [[nodiscard]] std::size_t problem_count() const { return errors.size() + unlisted; }
   void problem(std::string what) {
     if (errors.size() < kListedProblems)
       errors.push_back(std::move(what));

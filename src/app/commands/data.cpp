@@ -19,7 +19,7 @@ int report(const service::ImportReport& r, const char* what) {
     std::printf("\n");
     return 0;
   }
-  std::fprintf(stderr, "nothing imported: %zu problem(s)\n", r.errors.size() + r.unlisted);
+  std::fprintf(stderr, "nothing imported: %zu problem(s)\n", r.problem_count());
   for (const auto& e : r.errors) std::fprintf(stderr, "  %s\n", e.c_str());
   if (r.unlisted) std::fprintf(stderr, "  … and %zu more\n", r.unlisted);
   return 1;
@@ -28,12 +28,11 @@ int report(const service::ImportReport& r, const char* what) {
 // On stderr, at most every two seconds: a DSO moving in a million accounts sees it go.
 service::ImportProgress progress_on_stderr() {
   using Clock = std::chrono::steady_clock;
-  return [start = Clock::now(), last = Clock::now(), told = std::size_t{0}](
-             std::size_t at, std::size_t size, std::size_t rows) mutable {
+  return [start = Clock::now(), last = Clock::now()](std::size_t at, std::size_t size,
+                                                     std::size_t rows) mutable {
     const auto now = Clock::now();
-    if ((now - last < std::chrono::seconds(2) && at < size) || rows == told) return;
+    if (now - last < std::chrono::seconds(2) && at < size) return;
     last = now;
-    told = rows;
     const double seconds = std::chrono::duration<double>(now - start).count();
     std::fprintf(stderr, "  %zu rows read (%.0f%% of the file) in %.0f s\n", rows,
                  size ? 100.0 * static_cast<double>(at) / static_cast<double>(size) : 100.0,
@@ -52,7 +51,7 @@ void add_import(CLI::App& app, Common& common, Commands& out, const char* name,
   auto file = std::make_shared<std::string>();
   cmd->add_option("FILE", *file, "CSV with the header " + header)->required();
   out.push_back({cmd, [&common, file, import, what] {
-                   Context ctx = open(common, true, true);
+                   Context ctx = open(common, /*migrate=*/true, /*bulk=*/true);
                    return report(import(*ctx.store, *ctx.submissions, read_file(*file),
                                         ctx.clock.now(), progress_on_stderr()),
                                  what);
