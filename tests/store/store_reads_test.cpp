@@ -464,7 +464,7 @@ TEST(StatementCache, ATextBuiltOnEveryCallIsRefused) {
 
 // The database file's header says how it journals: byte 18 is 2 in WAL, 1 with a rollback
 // journal.
-int journal_version(const std::string& path) {
+static int journal_version(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   in.seekg(18);
   return in.get();
